@@ -1,0 +1,74 @@
+package llm
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// Stream yields a response incrementally; a non-streaming call is a Stream of
+// one Chunk. Recv returns io.EOF after the last chunk. Implementations need
+// not be safe for concurrent Recv calls, but Close may be called from another
+// goroutine to abort a Recv in progress.
+type Stream interface {
+	// Recv returns the next chunk, or io.EOF after the last one.
+	Recv() (*Chunk, error)
+	// Usage returns the best-known totals; final after io.EOF or Close.
+	Usage() Usage
+	// Close aborts the upstream body; it is idempotent.
+	Close() error
+}
+
+// SliceStream is a Stream over chunks already in memory.
+type SliceStream struct {
+	chunks []*Chunk
+	err    error
+	usage  Usage
+	mu     sync.Mutex
+	closed bool
+}
+
+// NewSliceStream returns a Stream yielding chunks, then err (io.EOF if nil).
+// Its Usage is the last Usage carried by a chunk that has been received.
+func NewSliceStream(err error, chunks ...*Chunk) *SliceStream {
+	return &SliceStream{chunks: chunks, err: err}
+}
+
+// Recv implements Stream.
+func (s *SliceStream) Recv() (*Chunk, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrStreamClosed
+	}
+	if len(s.chunks) == 0 {
+		if s.err != nil {
+			return nil, s.err
+		}
+		return nil, io.EOF
+	}
+	c := s.chunks[0]
+	s.chunks = s.chunks[1:]
+	if c.Usage != nil {
+		s.usage = *c.Usage
+	}
+	return c, nil
+}
+
+// Usage implements Stream.
+func (s *SliceStream) Usage() Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.usage
+}
+
+// Close implements Stream.
+func (s *SliceStream) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// ErrStreamClosed is returned by Recv after Close.
+var ErrStreamClosed = errors.New("llm: stream closed")
