@@ -1,0 +1,300 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+)
+
+// Config is the whole gateway configuration, as read from a YAML file.
+type Config struct {
+	// Server holds the settings of the gateway's own HTTP server.
+	Server Server `yaml:"server" json:"server"`
+	// Providers lists the upstream accounts or deployments the gateway may
+	// call. Each has a unique name that model targets refer to.
+	Providers []Provider `yaml:"providers,omitempty" json:"providers,omitempty"`
+	// Models lists the model names clients may send, and where each goes.
+	Models []Model `yaml:"models,omitempty" json:"models,omitempty"`
+	// Keys lists static virtual keys. More keys can be created through the
+	// admin API. With no key at all, the gateway requires none (local use);
+	// once any key exists, every request to /v1/* must carry a valid one.
+	Keys []Key `yaml:"keys,omitempty" json:"keys,omitempty"`
+}
+
+// Server holds the settings of the gateway's own HTTP server.
+type Server struct {
+	// Listen is the host:port the gateway listens on. Default "127.0.0.1:8080".
+	Listen string `yaml:"listen" json:"listen"`
+	// AdminToken is the bearer token required by /admin/v1/*. Empty disables
+	// the admin API.
+	AdminToken Secret `yaml:"admin_token,omitempty" json:"admin_token,omitempty"`
+	// MaxBodyBytes is the largest request body accepted, in bytes; larger
+	// requests get 413. Default 10485760 (10 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// ShutdownTimeout is how long in-flight requests and streams may take to
+	// finish after SIGTERM. Default "30s".
+	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
+	// ReadHeaderTimeout is how long a client may take to send request
+	// headers. Default "10s".
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout" json:"read_header_timeout"`
+	// IdleTimeout is how long an idle keep-alive client connection is kept.
+	// Default "120s".
+	IdleTimeout Duration `yaml:"idle_timeout" json:"idle_timeout"`
+	// StreamIdleTimeout is the longest gap allowed between two upstream
+	// stream events before the stream is abandoned. Default "60s".
+	StreamIdleTimeout Duration `yaml:"stream_idle_timeout" json:"stream_idle_timeout"`
+	// RequestTimeout is the total time allowed for one request, retries and
+	// fallbacks included. Default "10m".
+	RequestTimeout Duration `yaml:"request_timeout" json:"request_timeout"`
+	// LogLevel is the minimum level logged: debug, info, warn or error.
+	// Default info.
+	LogLevel string `yaml:"log_level" json:"log_level"`
+	// AccessLog turns the one-line-per-request access log on or off.
+	// Default true.
+	AccessLog *bool `yaml:"access_log,omitempty" json:"access_log,omitempty"`
+}
+
+// Provider is one upstream account or deployment.
+type Provider struct {
+	// Name identifies the provider in model targets, logs, metrics and the
+	// x-llmgw-provider response header. Required, unique.
+	Name string `yaml:"name" json:"name"`
+	// Type is the upstream API: openai, azure_openai, anthropic, gemini,
+	// vertex, bedrock, mistral, cohere, ollama, vllm, openai_compatible or
+	// mock. Required.
+	Type string `yaml:"type" json:"type"`
+	// BaseURL is the API root, as the provider's official SDK takes it
+	// (OpenAI's is "https://api.openai.com/v1", Anthropic's
+	// "https://api.anthropic.com"). Defaults by type for openai, anthropic,
+	// mistral, ollama and vllm; required for openai_compatible and
+	// azure_openai. An absolute http(s) URL without query, fragment or user
+	// info.
+	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	// APIKey is the upstream credential. Required for openai, azure_openai,
+	// anthropic, gemini, mistral and cohere.
+	APIKey Secret `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	// Headers are extra static headers sent upstream with every request.
+	// Their values are treated as secrets.
+	Headers map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// ConnectTimeout bounds dialing (and TLS) to the upstream. Default "10s".
+	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"`
+	// ResponseHeaderTimeout bounds the wait for the first byte of the
+	// upstream response. Default "2m".
+	ResponseHeaderTimeout Duration `yaml:"response_header_timeout" json:"response_header_timeout"`
+	// MaxIdleConnsPerHost is the number of idle upstream connections kept
+	// for reuse. Default 256.
+	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host" json:"max_idle_conns_per_host"`
+	// Mock tunes the built-in mock provider; allowed only with type mock.
+	Mock *Mock `yaml:"mock,omitempty" json:"mock,omitempty"`
+}
+
+// Mock tunes the built-in mock provider, which answers with the text of the
+// last user message, streamed word by word.
+type Mock struct {
+	// Latency is the delay before the response starts. Default "0s".
+	Latency Duration `yaml:"latency,omitempty" json:"latency,omitempty"`
+	// TimeToFirstToken is the further delay before the first token.
+	TimeToFirstToken Duration `yaml:"time_to_first_token,omitempty" json:"time_to_first_token,omitempty"`
+	// TokensPerSecond is the streaming rate; 0 means as fast as possible.
+	TokensPerSecond float64 `yaml:"tokens_per_second,omitempty" json:"tokens_per_second,omitempty"`
+	// ErrorRate is the fraction of requests, from 0 to 1, answered with an
+	// upstream error.
+	ErrorRate float64 `yaml:"error_rate,omitempty" json:"error_rate,omitempty"`
+	// Seed seeds the random choice of failing requests, for reproducible
+	// runs.
+	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+}
+
+// Model is a model name clients may send, and where requests for it go.
+type Model struct {
+	// Name is what clients send as "model". Required, unique. A name ending
+	// in "/*" (such as "openai/*") is a wildcard: "openai/<anything>" is
+	// routed to upstream model <anything>, and its targets use model "*".
+	Name string `yaml:"name" json:"name"`
+	// Targets are the upstream deployments serving this model, balanced by
+	// weight and retried or failed over on 429, 5xx and timeouts. At least
+	// one target must have a weight above 0.
+	Targets []Target `yaml:"targets" json:"targets"`
+	// Fallbacks are other model names, tried in order when every target
+	// has failed.
+	Fallbacks []string `yaml:"fallbacks,omitempty" json:"fallbacks,omitempty"`
+}
+
+// Target is one upstream deployment serving a model.
+type Target struct {
+	// Provider is the name of a configured provider. Required.
+	Provider string `yaml:"provider" json:"provider"`
+	// Model is the upstream's own model id; "*" in wildcard models.
+	// Required.
+	Model string `yaml:"model" json:"model"`
+	// Weight is the target's share of traffic relative to its siblings.
+	// Default 1; 0 takes the target out of rotation.
+	Weight int `yaml:"weight" json:"weight"`
+}
+
+// Key is a static virtual key.
+type Key struct {
+	// Name identifies the key in logs, usage and the admin API. Required,
+	// unique.
+	Name string `yaml:"name" json:"name"`
+	// Key is the plaintext key clients send. It appears only here; the
+	// gateway stores and compares it hashed. Required, unique.
+	Key Secret `yaml:"key" json:"key"`
+	// Tenant is the tenant the key's usage and budgets are counted against.
+	Tenant string `yaml:"tenant,omitempty" json:"tenant,omitempty"`
+	// Models are the model names the key may use (a wildcard model's
+	// expansions, such as "openai/gpt-4o", included; naming the wildcard
+	// "openai/*" itself allows all of them). Absent means all models; an
+	// empty list means none.
+	Models []string `yaml:"models,omitempty" json:"models,omitempty"`
+	// Limits caps the key's request and token rates. Absent means no limit.
+	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
+}
+
+// Limits caps request and token rates. A zero field means no limit.
+type Limits struct {
+	// RPM is the maximum number of requests per minute.
+	RPM int64 `yaml:"rpm,omitempty" json:"rpm,omitempty"`
+	// TPM is the maximum number of tokens (prompt plus completion) per
+	// minute.
+	TPM int64 `yaml:"tpm,omitempty" json:"tpm,omitempty"`
+}
+
+// Provider types: the values Provider.Type may take.
+const (
+	TypeOpenAI           = "openai"
+	TypeAzureOpenAI      = "azure_openai"
+	TypeAnthropic        = "anthropic"
+	TypeGemini           = "gemini"
+	TypeVertex           = "vertex"
+	TypeBedrock          = "bedrock"
+	TypeMistral          = "mistral"
+	TypeCohere           = "cohere"
+	TypeOllama           = "ollama"
+	TypeVLLM             = "vllm"
+	TypeOpenAICompatible = "openai_compatible"
+	TypeMock             = "mock"
+)
+
+// ProviderTypes returns every valid Provider.Type, in documentation order.
+func ProviderTypes() []string {
+	return []string{
+		TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeVertex,
+		TypeBedrock, TypeMistral, TypeCohere, TypeOllama, TypeVLLM,
+		TypeOpenAICompatible, TypeMock,
+	}
+}
+
+// AccessLogEnabled reports whether the access log is on (the default).
+func (s *Server) AccessLogEnabled() bool {
+	return s.AccessLog == nil || *s.AccessLog
+}
+
+// AccessLogEnabled reports whether the access log is on (the default).
+func (c *Config) AccessLogEnabled() bool {
+	return c.Server.AccessLogEnabled()
+}
+
+// Level returns LogLevel as a slog.Level; an empty or unknown level is Info.
+func (s *Server) Level() slog.Level {
+	switch s.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Wildcard reports whether the model name is a wildcard such as "openai/*",
+// and returns its prefix ("openai/").
+func (m *Model) Wildcard() (prefix string, ok bool) {
+	if p, found := strings.CutSuffix(m.Name, "/*"); found && p != "" && !strings.Contains(p, "*") {
+		return p + "/", true
+	}
+	return "", false
+}
+
+// Match reports whether a model name sent by a client is served by m. For a
+// wildcard model it returns the upstream model to ask for in place of the
+// targets' "*": "openai/gpt-4o" matched by "openai/*" gives "gpt-4o". For
+// any other model it returns "" and the targets' own models apply. The
+// pattern "openai/*" itself is not a name clients can send.
+func (m *Model) Match(name string) (rest string, ok bool) {
+	prefix, wild := m.Wildcard()
+	if !wild {
+		return "", name == m.Name
+	}
+	rest, found := strings.CutPrefix(name, prefix)
+	if !found || rest == "" || rest == "*" {
+		return "", false
+	}
+	return rest, true
+}
+
+// Redacted returns a deep copy of c with every non-empty secret replaced by
+// "[redacted]", safe to log or show.
+func (c *Config) Redacted() *Config {
+	out := c.clone()
+	out.Server.AdminToken = out.Server.AdminToken.redacted()
+	for i := range out.Providers {
+		p := &out.Providers[i]
+		p.APIKey = p.APIKey.redacted()
+		for k, v := range p.Headers {
+			p.Headers[k] = v.redacted()
+		}
+	}
+	for i := range out.Keys {
+		out.Keys[i].Key = out.Keys[i].Key.redacted()
+	}
+	return out
+}
+
+// clone returns a deep copy of c.
+func (c *Config) clone() *Config {
+	out := *c
+	if c.Server.AccessLog != nil {
+		v := *c.Server.AccessLog
+		out.Server.AccessLog = &v
+	}
+	out.Providers = cloneSlice(c.Providers)
+	for i := range out.Providers {
+		p := &out.Providers[i]
+		if p.Headers != nil {
+			h := make(map[string]Secret, len(p.Headers))
+			for k, v := range p.Headers {
+				h[k] = v
+			}
+			p.Headers = h
+		}
+		if p.Mock != nil {
+			m := *p.Mock
+			p.Mock = &m
+		}
+	}
+	out.Models = cloneSlice(c.Models)
+	for i := range out.Models {
+		m := &out.Models[i]
+		m.Targets = cloneSlice(m.Targets)
+		m.Fallbacks = cloneSlice(m.Fallbacks)
+	}
+	out.Keys = cloneSlice(c.Keys)
+	for i := range out.Keys {
+		k := &out.Keys[i]
+		k.Models = cloneSlice(k.Models)
+		if k.Limits != nil {
+			l := *k.Limits
+			k.Limits = &l
+		}
+	}
+	return &out
+}
+
+// cloneSlice copies s, keeping nil as nil.
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
+}

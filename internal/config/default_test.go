@@ -1,0 +1,59 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefault(t *testing.T) {
+	mock := Provider{Name: "mock", Type: TypeMock}
+	mockModel := Model{Name: "mock", Targets: []Target{{Provider: "mock", Model: "mock", Weight: 1}}}
+	openaiModel := Model{Name: "openai/*", Targets: []Target{{Provider: "openai", Model: "*", Weight: 1}}}
+	tests := []struct {
+		name      string
+		env       map[string]string
+		providers []Provider
+		models    []Model
+	}{
+		{"no environment", nil, []Provider{mock}, []Model{mockModel}},
+		{"empty key ignored", map[string]string{"OPENAI_API_KEY": ""}, []Provider{mock}, []Model{mockModel}},
+		{"other providers not yet served", map[string]string{"ANTHROPIC_API_KEY": "a", "GEMINI_API_KEY": "g"},
+			[]Provider{mock}, []Model{mockModel}},
+		{"openai key", map[string]string{"OPENAI_API_KEY": "sk-1"},
+			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "https://api.openai.com/v1"}},
+			[]Model{mockModel, openaiModel}},
+		{"openai key and base url", map[string]string{"OPENAI_API_KEY": "sk-1", "OPENAI_BASE_URL": "http://proxy:8000/v1"},
+			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "http://proxy:8000/v1"}},
+			[]Model{mockModel, openaiModel}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Default(envOf(tt.env))
+			require.NoError(t, cfg.Validate())
+
+			want := &Config{Providers: tt.providers, Models: tt.models}
+			want.ApplyDefaults()
+			if diff := cmp.Diff(want, cfg); diff != "" {
+				t.Errorf("Default (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDefaultServer(t *testing.T) {
+	cfg := Default(nil)
+	assert.Equal(t, "127.0.0.1:8080", cfg.Server.Listen)
+	assert.Equal(t, int64(10<<20), cfg.Server.MaxBodyBytes)
+	assert.True(t, cfg.AccessLogEnabled())
+	rest, ok := Default(envOf(map[string]string{"OPENAI_API_KEY": "k"})).Models[1].Match("openai/gpt-4o")
+	assert.True(t, ok)
+	assert.Equal(t, "gpt-4o", rest)
+}
+
+func TestDefaultInvalidBaseURLIsReported(t *testing.T) {
+	cfg := Default(envOf(map[string]string{"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "proxy:8000"}))
+	assert.EqualError(t, cfg.Validate(), "providers[1].base_url: must be an absolute http:// or https:// URL")
+}

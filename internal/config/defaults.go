@@ -1,0 +1,130 @@
+package config
+
+import "time"
+
+// Server defaults.
+const (
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultMaxBodyBytes      = 10 << 20
+	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultStreamIdleTimeout = 60 * time.Second
+	DefaultRequestTimeout    = 10 * time.Minute
+	DefaultLogLevel          = "info"
+)
+
+// Provider defaults.
+const (
+	DefaultConnectTimeout        = 10 * time.Second
+	DefaultResponseHeaderTimeout = 2 * time.Minute
+	DefaultMaxIdleConnsPerHost   = 256
+)
+
+// defaultBaseURLs are the API roots of provider types that have a single
+// well-known one (or a well-known local one).
+var defaultBaseURLs = map[string]string{
+	TypeOpenAI:    "https://api.openai.com/v1",
+	TypeAnthropic: "https://api.anthropic.com",
+	TypeMistral:   "https://api.mistral.ai/v1",
+	TypeOllama:    "http://127.0.0.1:11434",
+	TypeVLLM:      "http://127.0.0.1:8000/v1",
+}
+
+// DefaultBaseURL returns the base URL used for a provider type when none is
+// configured, or "" if the type has none.
+func DefaultBaseURL(providerType string) string {
+	return defaultBaseURLs[providerType]
+}
+
+// ApplyDefaults fills every unset (zero) setting with its default. Parse
+// calls it; code that builds a Config by hand calls it before Validate. A
+// target's weight is the exception: 0 is meaningful, so its default of 1 is
+// applied while decoding.
+func (c *Config) ApplyDefaults() {
+	s := &c.Server
+	setDefault(&s.Listen, DefaultListen)
+	setDefault(&s.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&s.ShutdownTimeout, Duration(DefaultShutdownTimeout))
+	setDefault(&s.ReadHeaderTimeout, Duration(DefaultReadHeaderTimeout))
+	setDefault(&s.IdleTimeout, Duration(DefaultIdleTimeout))
+	setDefault(&s.StreamIdleTimeout, Duration(DefaultStreamIdleTimeout))
+	setDefault(&s.RequestTimeout, Duration(DefaultRequestTimeout))
+	setDefault(&s.LogLevel, DefaultLogLevel)
+	if s.AccessLog == nil {
+		on := true
+		s.AccessLog = &on
+	}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		setDefault(&p.BaseURL, DefaultBaseURL(p.Type))
+		setDefault(&p.ConnectTimeout, Duration(DefaultConnectTimeout))
+		setDefault(&p.ResponseHeaderTimeout, Duration(DefaultResponseHeaderTimeout))
+		setDefault(&p.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
+	}
+}
+
+// setDefault sets *v to def if *v is the zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// envProvider is a provider that Default adds when an environment variable
+// holding its credential is set.
+type envProvider struct {
+	name       string // provider name, also the wildcard model prefix
+	typ        string
+	keyVar     string // credential; the provider is added when it is non-empty
+	baseURLVar string // optional base URL override
+}
+
+// envProviders is the table Default consults. A provider type gets its entry
+// here once the gateway can serve it, so that "llmgw serve" with no config
+// never offers a model it cannot answer. The usual variables are
+// ANTHROPIC_API_KEY, GEMINI_API_KEY, MISTRAL_API_KEY, COHERE_API_KEY, the
+// AWS credentials and OLLAMA_HOST.
+var envProviders = []envProvider{
+	{name: "openai", typ: TypeOpenAI, keyVar: "OPENAI_API_KEY", baseURLVar: "OPENAI_BASE_URL"},
+}
+
+// Default returns the configuration used when no file is given: the server
+// defaults, the built-in provider "mock" with the model "mock", and for each
+// provider whose credential is found in env (OPENAI_API_KEY for now) a
+// provider of that name and a wildcard model "<name>/*", so that
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o". A nil env is an empty
+// environment. The result has defaults applied; callers still Validate it,
+// since an environment value such as a base URL may be invalid.
+func Default(env func(string) (string, bool)) *Config {
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
+	c := &Config{
+		Providers: []Provider{{Name: "mock", Type: TypeMock}},
+		Models: []Model{{
+			Name:    "mock",
+			Targets: []Target{{Provider: "mock", Model: "mock", Weight: 1}},
+		}},
+	}
+	for _, ep := range envProviders {
+		key, ok := env(ep.keyVar)
+		if !ok || key == "" {
+			continue
+		}
+		p := Provider{Name: ep.name, Type: ep.typ, APIKey: Secret(key)}
+		if ep.baseURLVar != "" {
+			if u, ok := env(ep.baseURLVar); ok {
+				p.BaseURL = u
+			}
+		}
+		c.Providers = append(c.Providers, p)
+		c.Models = append(c.Models, Model{
+			Name:    ep.name + "/*",
+			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
+		})
+	}
+	c.ApplyDefaults()
+	return c
+}

@@ -1,0 +1,101 @@
+package config
+
+import "strings"
+
+// validateModel checks models[i]; providers maps provider names to indexes.
+func (c *Config) validateModel(p *problems, i int, providers map[string]int) {
+	m := &c.Models[i]
+	path := indexPath("models", i)
+	_, wild := m.Wildcard()
+	if strings.Contains(m.Name, "*") && !wild {
+		p.add(fieldPath(path, "name"), "a wildcard is only allowed as a trailing \"/*\" after a prefix, as in \"openai/*\"")
+	}
+	if len(m.Targets) == 0 {
+		p.add(fieldPath(path, "targets"), "at least one target is required")
+	}
+	positive := false
+	for j, t := range m.Targets {
+		tp := indexPath(fieldPath(path, "targets"), j)
+		if t.Provider == "" {
+			p.add(fieldPath(tp, "provider"), "required")
+		} else if _, ok := providers[t.Provider]; !ok {
+			p.add(fieldPath(tp, "provider"), "unknown provider %q", t.Provider)
+		}
+		switch {
+		case t.Model == "":
+			p.add(fieldPath(tp, "model"), "required")
+		case wild && t.Model != "*":
+			p.add(fieldPath(tp, "model"), "must be \"*\" in a wildcard model")
+		case !wild && t.Model == "*":
+			p.add(fieldPath(tp, "model"), "\"*\" is only allowed in a wildcard model such as \"openai/*\"")
+		}
+		if t.Weight < 0 {
+			p.add(fieldPath(tp, "weight"), "must not be negative")
+		}
+		positive = positive || t.Weight > 0
+	}
+	if len(m.Targets) > 0 && !positive {
+		p.add(fieldPath(path, "targets"), "at least one target needs a weight above 0")
+	}
+	seen := make(map[string]bool, len(m.Fallbacks))
+	for j, f := range m.Fallbacks {
+		fp := indexPath(fieldPath(path, "fallbacks"), j)
+		switch {
+		case f == "":
+			p.add(fp, "must not be empty")
+		case f == m.Name:
+			p.add(fp, "a model cannot fall back to itself")
+		case seen[f]:
+			p.add(fp, "duplicate fallback %q", f)
+		case !c.knownModel(f, false) && c.knownModel(f, true):
+			p.add(fp, "cannot fall back to a wildcard; name a model it serves, such as %q", strings.TrimSuffix(f, "*")+"gpt-4o")
+		case !c.knownModel(f, false):
+			p.add(fp, "unknown model %q", f)
+		}
+		seen[f] = true
+	}
+}
+
+// knownModel reports whether name is a model clients can send: a configured
+// model or one served by a wildcard model. With patterns, the name of a
+// wildcard model ("openai/*") counts too.
+func (c *Config) knownModel(name string, patterns bool) bool {
+	for i := range c.Models {
+		if _, ok := c.Models[i].Match(name); ok || (patterns && name == c.Models[i].Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// validateKeys checks the static virtual keys.
+func (c *Config) validateKeys(p *problems) {
+	names := make(map[string]int, len(c.Keys))
+	values := make(map[Secret]int, len(c.Keys))
+	for i := range c.Keys {
+		k := &c.Keys[i]
+		path := indexPath("keys", i)
+		checkName(p, path, k.Name, "key", names, i)
+		if k.Key == "" {
+			p.add(fieldPath(path, "key"), "required")
+		} else if j, dup := values[k.Key]; dup {
+			// The value itself is never shown.
+			p.add(fieldPath(path, "key"), "same key as keys[%d]", j)
+		} else {
+			values[k.Key] = i
+		}
+		for j, m := range k.Models {
+			if !c.knownModel(m, true) {
+				p.add(indexPath(fieldPath(path, "models"), j), "unknown model %q", m)
+			}
+		}
+		if k.Limits != nil {
+			if k.Limits.RPM < 0 {
+				p.add(fieldPath(path, "limits.rpm"), "must not be negative")
+			}
+			if k.Limits.TPM < 0 {
+				p.add(fieldPath(path, "limits.tpm"), "must not be negative")
+			}
+		}
+	}
+}

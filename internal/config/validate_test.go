@@ -1,0 +1,259 @@
+package config
+
+import (
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+)
+
+// validConfig returns a valid configuration with defaults applied, for cases
+// to break one rule at a time.
+func validConfig() *Config {
+	c := &Config{
+		Providers: []Provider{
+			{Name: "openai", Type: TypeOpenAI, APIKey: "sk-1"},
+			{Name: "mock", Type: TypeMock, Mock: &Mock{ErrorRate: 0.5, TokensPerSecond: 10}},
+		},
+		Models: []Model{
+			{Name: "gpt", Targets: []Target{{Provider: "openai", Model: "gpt-4o", Weight: 1}}, Fallbacks: []string{"mock"}},
+			{Name: "mock", Targets: []Target{{Provider: "mock", Model: "mock", Weight: 1}}},
+			{Name: "openai/*", Targets: []Target{{Provider: "openai", Model: "*", Weight: 1}}},
+		},
+		Keys: []Key{
+			{Name: "ci", Key: "key-1", Models: []string{"gpt", "openai/gpt-4o-mini", "openai/*"}, Limits: &Limits{RPM: 1}},
+			{Name: "dev", Key: "key-2"},
+		},
+	}
+	c.ApplyDefaults()
+	return c
+}
+
+func TestValidConfigIsValid(t *testing.T) {
+	require.NoError(t, validConfig().Validate())
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *Config)
+		want   []string
+	}{
+		// server
+		{"listen empty", func(c *Config) { c.Server.Listen = "" }, []string{"server.listen: required"}},
+		{"listen without port", func(c *Config) { c.Server.Listen = "localhost" },
+			[]string{`server.listen: want host:port, such as "127.0.0.1:8080" or ":8080"`}},
+		{"listen bad port", func(c *Config) { c.Server.Listen = "localhost:http" }, []string{`server.listen: invalid port "http"`}},
+		{"listen port only", func(c *Config) { c.Server.Listen = ":0" }, nil},
+		{"max body zero", func(c *Config) { c.Server.MaxBodyBytes = 0 }, []string{"server.max_body_bytes: must be > 0"}},
+		{"negative durations", func(c *Config) {
+			c.Server.ShutdownTimeout = -1
+			c.Server.RequestTimeout = -1
+		}, []string{"server.request_timeout: must not be negative", "server.shutdown_timeout: must not be negative"}},
+		{"log level", func(c *Config) { c.Server.LogLevel = "trace" },
+			[]string{`server.log_level: unknown level "trace" (want debug, info, warn or error)`}},
+
+		// providers
+		{"provider name required", func(c *Config) { c.Providers[1].Name = "" }, []string{
+			"providers[1].name: required",
+			`models[1].targets[0].provider: unknown provider "mock"`,
+		}},
+		{"provider name with space", func(c *Config) {
+			c.Providers[1].Name = "my mock"
+			c.Models[1].Targets[0].Provider = "my mock"
+		}, []string{"providers[1].name: must not contain spaces or control characters"}},
+		{"duplicate provider", func(c *Config) { c.Providers[1].Name = "openai" }, []string{
+			`providers[1].name: duplicate provider name "openai" (also at index 0)`,
+			`models[1].targets[0].provider: unknown provider "mock"`,
+		}},
+		{"type required", func(c *Config) { c.Providers[1].Type = "" }, []string{
+			"providers[1].type: required (one of openai, azure_openai, anthropic, gemini, vertex, bedrock, mistral, cohere, ollama, vllm, openai_compatible, mock)",
+			"providers[1].mock: only allowed for type mock",
+		}},
+		{"unknown type", func(c *Config) { c.Providers[0].Type = "openia" }, []string{
+			`providers[0].type: unknown type "openia" (want one of openai, azure_openai, anthropic, gemini, vertex, bedrock, mistral, cohere, ollama, vllm, openai_compatible, mock)`,
+		}},
+		{"api key required", func(c *Config) { c.Providers[0].APIKey = "" }, []string{"providers[0].api_key: required for type openai"}},
+		{"base url required", func(c *Config) { c.Providers[0].Type = TypeOpenAICompatible; c.Providers[0].BaseURL = "" },
+			[]string{"providers[0].base_url: required for type openai_compatible"}},
+		{"base url relative", func(c *Config) { c.Providers[0].BaseURL = "/v1" },
+			[]string{"providers[0].base_url: must be an absolute http:// or https:// URL"}},
+		{"base url scheme", func(c *Config) { c.Providers[0].BaseURL = "ftp://h/v1" },
+			[]string{"providers[0].base_url: must be an absolute http:// or https:// URL"}},
+		{"base url no host", func(c *Config) { c.Providers[0].BaseURL = "https:///v1" },
+			[]string{"providers[0].base_url: must have a host"}},
+		{"base url query", func(c *Config) { c.Providers[0].BaseURL = "https://h/v1?x=1" },
+			[]string{"providers[0].base_url: must not have a query"}},
+		{"base url fragment", func(c *Config) { c.Providers[0].BaseURL = "https://h/v1#x" },
+			[]string{"providers[0].base_url: must not have a fragment"}},
+		{"base url user info", func(c *Config) { c.Providers[0].BaseURL = "https://u:p@h/v1" },
+			[]string{"providers[0].base_url: must not contain user info (put credentials in api_key)"}},
+		{"base url unparsable", func(c *Config) { c.Providers[0].BaseURL = "http://h:port/" },
+			[]string{"providers[0].base_url: not a valid URL"}},
+		{"headers", func(c *Config) {
+			c.Providers[0].Headers = map[string]Secret{"Bad Name": "v", "X-Ok": "a\nb", "X-Fine": "v"}
+		}, []string{
+			"providers[0].headers.Bad Name: invalid header name",
+			"providers[0].headers.X-Ok: invalid header value (control characters or newlines)",
+		}},
+		{"provider durations and conns", func(c *Config) {
+			c.Providers[0].ConnectTimeout = -1
+			c.Providers[0].ResponseHeaderTimeout = -1
+			c.Providers[0].MaxIdleConnsPerHost = -1
+		}, []string{
+			"providers[0].connect_timeout: must not be negative",
+			"providers[0].response_header_timeout: must not be negative",
+			"providers[0].max_idle_conns_per_host: must not be negative",
+		}},
+		{"mock on other type", func(c *Config) { c.Providers[0].Mock = &Mock{} }, []string{"providers[0].mock: only allowed for type mock"}},
+		{"mock values", func(c *Config) {
+			c.Providers[1].Mock = &Mock{Latency: -1, TimeToFirstToken: -1, TokensPerSecond: -1, ErrorRate: 1.5}
+		}, []string{
+			"providers[1].mock.latency: must not be negative",
+			"providers[1].mock.time_to_first_token: must not be negative",
+			"providers[1].mock.tokens_per_second: must be a finite number >= 0",
+			"providers[1].mock.error_rate: must be between 0 and 1",
+		}},
+		{"mock NaN and Inf", func(c *Config) {
+			c.Providers[1].Mock = &Mock{TokensPerSecond: math.Inf(1), ErrorRate: math.NaN()}
+		}, []string{
+			"providers[1].mock.tokens_per_second: must be a finite number >= 0",
+			"providers[1].mock.error_rate: must be between 0 and 1",
+		}},
+		{"mock error rate bounds ok", func(c *Config) { c.Providers[1].Mock = &Mock{ErrorRate: 1} }, nil},
+
+		// models
+		{"model name required", func(c *Config) { c.Models[1].Name = "" }, []string{
+			"models[1].name: required",
+			`models[0].fallbacks[0]: unknown model "mock"`,
+		}},
+		{"duplicate model", func(c *Config) { c.Models[1].Name = "gpt"; c.Models[0].Fallbacks = nil },
+			[]string{`models[1].name: duplicate model name "gpt" (also at index 0)`}},
+		{"no targets", func(c *Config) { c.Models[0].Targets = nil }, []string{"models[0].targets: at least one target is required"}},
+		{"unknown target provider", func(c *Config) { c.Models[0].Targets[0].Provider = "x" },
+			[]string{`models[0].targets[0].provider: unknown provider "x"`}},
+		{"target fields required", func(c *Config) { c.Models[0].Targets[0] = Target{Weight: 1} }, []string{
+			"models[0].targets[0].provider: required",
+			"models[0].targets[0].model: required",
+		}},
+		{"negative weight", func(c *Config) {
+			c.Models[0].Targets = append(c.Models[0].Targets, Target{Provider: "mock", Model: "m", Weight: -1})
+		}, []string{"models[0].targets[1].weight: must not be negative"}},
+		{"all weights zero", func(c *Config) { c.Models[0].Targets[0].Weight = 0 },
+			[]string{"models[0].targets: at least one target needs a weight above 0"}},
+		{"some weight zero ok", func(c *Config) {
+			c.Models[0].Targets = append(c.Models[0].Targets, Target{Provider: "mock", Model: "m", Weight: 0})
+		}, nil},
+		{"unknown fallback", func(c *Config) { c.Models[0].Fallbacks = []string{"claude"} },
+			[]string{`models[0].fallbacks[0]: unknown model "claude"`}},
+		{"fallback to wildcard expansion ok", func(c *Config) { c.Models[0].Fallbacks = []string{"openai/gpt-4o-mini"} }, nil},
+		{"fallback to wildcard pattern", func(c *Config) { c.Models[0].Fallbacks = []string{"openai/*"} },
+			[]string{`models[0].fallbacks[0]: cannot fall back to a wildcard; name a model it serves, such as "openai/gpt-4o"`}},
+		{"fallback to self", func(c *Config) { c.Models[0].Fallbacks = []string{"gpt"} },
+			[]string{"models[0].fallbacks[0]: a model cannot fall back to itself"}},
+		{"fallback duplicate and empty", func(c *Config) { c.Models[0].Fallbacks = []string{"mock", "mock", ""} }, []string{
+			`models[0].fallbacks[1]: duplicate fallback "mock"`,
+			"models[0].fallbacks[2]: must not be empty",
+		}},
+		{"wildcard not trailing", func(c *Config) {
+			c.Models[2].Name = "openai/*/x"
+			c.Keys[0].Models = nil
+		}, []string{
+			`models[2].name: a wildcard is only allowed as a trailing "/*" after a prefix, as in "openai/*"`,
+			`models[2].targets[0].model: "*" is only allowed in a wildcard model such as "openai/*"`,
+		}},
+		{"bare wildcard", func(c *Config) { c.Models[2].Name = "*"; c.Keys[0].Models = nil }, []string{
+			`models[2].name: a wildcard is only allowed as a trailing "/*" after a prefix, as in "openai/*"`,
+			`models[2].targets[0].model: "*" is only allowed in a wildcard model such as "openai/*"`,
+		}},
+		{"wildcard target not star", func(c *Config) { c.Models[2].Targets[0].Model = "gpt-4o" },
+			[]string{`models[2].targets[0].model: must be "*" in a wildcard model`}},
+
+		// keys
+		{"key name and value required", func(c *Config) { c.Keys[1] = Key{} }, []string{
+			"keys[1].name: required",
+			"keys[1].key: required",
+		}},
+		{"duplicate key name", func(c *Config) { c.Keys[1].Name = "ci" },
+			[]string{`keys[1].name: duplicate key name "ci" (also at index 0)`}},
+		{"duplicate key value", func(c *Config) { c.Keys[1].Key = "key-1" }, []string{"keys[1].key: same key as keys[0]"}},
+		{"key unknown model", func(c *Config) { c.Keys[0].Models = []string{"gpt", "claude", "openai/"} }, []string{
+			`keys[0].models[1]: unknown model "claude"`,
+			`keys[0].models[2]: unknown model "openai/"`,
+		}},
+		{"negative limits", func(c *Config) { c.Keys[0].Limits = &Limits{RPM: -1, TPM: -1} }, []string{
+			"keys[0].limits.rpm: must not be negative",
+			"keys[0].limits.tpm: must not be negative",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.mutate(c)
+			if diff := cmp.Diff(tt.want, problemLines(c.Validate())); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	_, err := Parse([]byte(`
+server:
+  listen: nowhere
+  max_body_bytes: -1
+providers:
+  - {name: p, type: openai}
+  - {name: p, type: mock, mock: {error_rate: 2}}
+models:
+  - name: a
+    targets: [{provider: p, model: x}]
+  - name: b
+    targets: [{provider: q, model: y}]
+  - name: c
+    targets: [{provider: x, model: z}]
+    fallbacks: [zz]
+keys:
+  - {name: k, key: same, models: [nope]}
+  - {name: k2, key: same}
+`), nil)
+	want := []string{
+		`server.listen: want host:port, such as "127.0.0.1:8080" or ":8080"`,
+		"server.max_body_bytes: must be > 0",
+		"providers[0].api_key: required for type openai",
+		`providers[1].name: duplicate provider name "p" (also at index 0)`,
+		"providers[1].mock.error_rate: must be between 0 and 1",
+		`models[1].targets[0].provider: unknown provider "q"`,
+		`models[2].targets[0].provider: unknown provider "x"`,
+		`models[2].fallbacks[0]: unknown model "zz"`,
+		`keys[0].models[0]: unknown model "nope"`,
+		"keys[1].key: same key as keys[0]",
+	}
+	if diff := cmp.Diff(want, problemLines(err)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+func TestModelMatch(t *testing.T) {
+	tests := []struct {
+		model, name, rest string
+		ok                bool
+	}{
+		{"gpt", "gpt", "", true},
+		{"gpt", "gpt2", "", false},
+		{"openai/*", "openai/gpt-4o", "gpt-4o", true},
+		{"openai/*", "openai/org/model", "org/model", true},
+		{"openai/*", "openai/", "", false},
+		{"openai/*", "openai/*", "", false},
+		{"openai/*", "anthropic/x", "", false},
+		{"a*/*", "a*/x", "", false},
+	}
+	for _, tt := range tests {
+		m := Model{Name: tt.model}
+		rest, ok := m.Match(tt.name)
+		if rest != tt.rest || ok != tt.ok {
+			t.Errorf("Model{%q}.Match(%q) = %q, %v; want %q, %v", tt.model, tt.name, rest, ok, tt.rest, tt.ok)
+		}
+	}
+}
