@@ -1,0 +1,18 @@
+package pipeline
+
+// Stages are the domain stages of one configuration snapshot; a nil stage is
+// switched off.
+type Stages struct {
+	// Access checks that the caller may use the requested model.
+	Access Stage
+}
+
+// Build returns the chain for one snapshot. This is the one place the order
+// of stages is written down: access first (no work for a caller who may not
+// make the call), then the stages that later issues add (guard, limits,
+// cache, usage), then the router as terminal.
+func Build(terminal Invoke, s Stages) Invoke {
+	return Chain(terminal,
+		s.Access,
+	)
+}

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/llmgw/llmgw/internal/llm"
+)
+
+// Invoke runs an inference call and returns the response stream.
+type Invoke func(ctx context.Context, call *Call) (llm.Stream, error)
+
+// Stage wraps an Invoke with one concern (auth, limits, cache, usage, ...).
+type Stage func(next Invoke) Invoke
+
+// Op names the operation a Call performs.
+type Op uint8
+
+// Operations.
+const (
+	OpChat Op = iota
+	OpEmbed
+)
+
+// Decoder turns a request body of the call's protocol into the canonical
+// request.
+type Decoder func(body []byte) (*llm.ChatRequest, error)
+
+// Call is one inference call on its way through the pipeline.
+type Call struct {
+	Op Op
+	// Protocol is the client's wire protocol ("openai", "anthropic").
+	Protocol string
+	// Model is the model name the client asked for.
+	Model string
+	// Stream and IncludeUsage are what the client asked for.
+	Stream       bool
+	IncludeUsage bool
+	// Body is the client's request body, never modified.
+	Body []byte
+
+	// Embed is the request of an OpEmbed call; the terminal stage sets
+	// Embedding to its response.
+	Embed     *llm.EmbedRequest
+	Embedding *llm.EmbedResponse
+
+	// Provider is the name of the provider that served the call, set by the
+	// router once a target has answered.
+	Provider string
+
+	request *llm.ChatRequest
+	decode  Decoder
+	// needBody is set by stages that must see or change the canonical
+	// request, which rules out the fast path.
+	needBody bool
+}
+
+// NewChatCall returns a chat call for a body in protocol, decoded by decode
+// when a stage or the upstream needs the canonical request.
+func NewChatCall(protocol string, body []byte, decode Decoder) *Call {
+	return &Call{Op: OpChat, Protocol: protocol, Body: body, decode: decode}
+}
+
+// Decoded returns the canonical request, decoding the body on first use.
+func (c *Call) Decoded() (*llm.ChatRequest, error) {
+	if c.request != nil {
+		return c.request, nil
+	}
+	if c.decode == nil {
+		return nil, llm.NewError(llm.KindInternal, "call has no decoder")
+	}
+	req, err := c.decode(c.Body)
+	if err != nil {
+		return nil, err
+	}
+	c.request = req
+	return req, nil
+}
+
+// SetRequest replaces the canonical request; a stage that changes the request
+// calls it, which takes the call off the fast path.
+func (c *Call) SetRequest(req *llm.ChatRequest) {
+	c.request = req
+	c.needBody = true
+}
+
+// NeedBody marks the call as needing the canonical request all the way to the
+// upstream (no fast path), for stages that inspect or rewrite content.
+func (c *Call) NeedBody() { c.needBody = true }
+
+// FastPath reports whether the body may be forwarded as it is to an upstream
+// of the client's protocol.
+// Decoding the body to read it does not rule the fast path out; changing it
+// (SetRequest) or asking for the canonical form upstream (NeedBody) does.
+func (c *Call) FastPath() bool { return c.Op == OpChat && !c.needBody }
+
+// Chain wraps terminal in stages, the first stage outermost. Nil stages are
+// skipped.
+func Chain(terminal Invoke, stages ...Stage) Invoke {
+	h := terminal
+	for i := len(stages) - 1; i >= 0; i-- {
+		if stages[i] != nil {
+			h = stages[i](h)
+		}
+	}
+	return h
+}
