@@ -1,0 +1,46 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/llmgw/llmgw/internal/llm"
+)
+
+// Provider adapts one upstream API. It is safe for concurrent use and never
+// modifies the request it is given.
+type Provider interface {
+	// Name returns the provider's configured name.
+	Name() string
+	// Chat sends req upstream. req.Model is the upstream's own model id and
+	// req.Stream says whether to stream. A non-streaming answer is a Stream
+	// of one Chunk holding the whole response.
+	Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error)
+}
+
+// Embedder is implemented by providers that serve embeddings.
+type Embedder interface {
+	Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedResponse, error)
+}
+
+// Forwarder is implemented by providers that can take a request body already
+// in their wire protocol and forward it nearly untouched: the gateway's fast
+// path when the client speaks the upstream's protocol and no stage needs to
+// change the body.
+type Forwarder interface {
+	// Protocol names the wire protocol the upstream speaks ("openai").
+	Protocol() string
+	// Forward sends the chat request body upstream with its model replaced by
+	// f.Model (and, when streaming, usage always requested). Chunks it yields
+	// carry the upstream's bytes in Raw and the usage they report in Usage.
+	Forward(ctx context.Context, f *Forward) (llm.Stream, error)
+}
+
+// Forward is a request body to forward in the upstream's own protocol.
+type Forward struct {
+	// Body is the client's request body, never modified in place.
+	Body []byte
+	// Model is the upstream model id to put in the body.
+	Model string
+	// Stream says whether the body asks for a stream.
+	Stream bool
+}
