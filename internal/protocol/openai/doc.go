@@ -1,0 +1,46 @@
+// Package openai holds the OpenAI Chat Completions, Embeddings and Models
+// wire format and its pure translation to and from the canonical llm types.
+//
+// The same functions serve both sides of the gateway. The inbound surface
+// decodes client requests (DecodeChatRequest, DecodeEmbedRequest) and encodes
+// answers (EncodeChatResponse, AppendChunk, AppendError, EncodeEmbedResponse,
+// EncodeModelList); the OpenAI-format upstream provider encodes its requests
+// (EncodeChatRequest, EncodeEmbedRequest) and decodes what comes back
+// (DecodeChatResponse, DecodeChunk, DecodeErrorMessage, DecodeEmbedResponse).
+// Nothing here does I/O.
+//
+// Decoding a client request is strict about types and lenient about
+// unknowns: a wrong type or a missing field is an *llm.Error of kind
+// InvalidRequest whose Param is the JSON path of the field (for example
+// "messages[1].content"), while fields the canonical model does not know are
+// kept raw in ChatRequest.Extra and Message.Extra and written back by
+// EncodeChatRequest, so a new OpenAI parameter reaches an OpenAI upstream
+// without a change here. A caller sending a request that came in another
+// protocol to an OpenAI upstream should clear Extra, which holds that
+// protocol's field names. Object tool choices the canonical model cannot
+// express (allowed_tools, custom) are kept in Extra the same way.
+//
+// Choices made where the wire format and the canonical model differ:
+//
+//   - Decoding uses encoding/json in two passes: the body is split into raw
+//     members, then each known member is decoded on its own, which is what
+//     gives precise error paths and keeps unknown members intact. Encoding
+//     appends bytes directly instead of building maps or structs for
+//     encoding/json, so key order is fixed and AppendChunk, which runs for
+//     every streamed event, allocates nothing beyond the growth of dst.
+//   - Unknown keys inside a content part, other than cache_control, are not
+//     kept; unknown keys of stream_options are not kept either, since
+//     EncodeChatRequest always writes its own stream_options.
+//   - stop is always encoded as an array; a single stop string decodes to a
+//     one-element list.
+//   - Thinking parts are never sent upstream (OpenAI has no reasoning input).
+//     In responses and chunks they are written as "reasoning_content", and
+//     "reasoning_content" from OpenAI-compatible upstreams (DeepSeek, vLLM)
+//     decodes to a thinking part; in requests it is an ordinary unknown field.
+//   - ChatRequest.Thinking is Anthropic's and is not encoded; top_k is
+//     encoded when set, for the OpenAI-compatible servers that accept it.
+//   - Tool calls of whole messages get Index set to their position, so that
+//     llm.Accumulator keeps them apart.
+//   - A chunk or response whose Raw holds an OpenAI payload is written as it
+//     is; the decoders never set Raw themselves.
+package openai

@@ -1,0 +1,246 @@
+package openai
+
+import (
+	"encoding/json"
+
+	"github.com/llmgw/llmgw/internal/llm"
+)
+
+// Protocol names the OpenAI wire format in llm.Chunk.RawProtocol and
+// llm.EmbedResponse.RawProtocol.
+const Protocol = "openai"
+
+// DecodeChatRequest decodes a Chat Completions request body. Fields the
+// canonical model does not know go to ChatRequest.Extra and Message.Extra.
+// Every failure is an *llm.Error of kind InvalidRequest whose Param is the
+// JSON path of the offending field.
+func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
+	var obj rawObject
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, syntaxError(body, err)
+	}
+	if obj == nil {
+		return nil, llm.InvalidRequest("", "invalid JSON: the request body must be a JSON object, not null")
+	}
+	req := &llm.ChatRequest{}
+	var err error
+	if req.Model, err = requireString(obj, "model", "model"); err != nil {
+		return nil, err
+	}
+	if req.Messages, err = decodeMessages(obj["messages"]); err != nil {
+		return nil, err
+	}
+	for key, raw := range obj {
+		known, err := decodeRequestField(req, key, raw)
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			if req.Extra == nil {
+				req.Extra = make(map[string]json.RawMessage)
+			}
+			req.Extra[key] = raw
+		}
+	}
+	return req, nil
+}
+
+// decodeRequestField decodes one top-level member into req, reporting false
+// for a member the canonical model does not know.
+func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage) (bool, error) {
+	var err error
+	switch key {
+	case "model", "messages":
+	case "tools":
+		req.Tools, err = decodeTools(raw)
+	case "tool_choice":
+		if req.ToolChoice, err = decodeToolChoice(raw); err == nil && req.ToolChoice == nil && !isNull(raw) {
+			return false, nil // a valid choice the canonical model cannot hold
+		}
+	case "parallel_tool_calls":
+		req.ParallelToolCalls, err = decodeBool(raw, key)
+	case "response_format":
+		req.ResponseFormat, err = decodeResponseFormat(raw)
+	case "stop":
+		req.Stop, err = decodeStop(raw)
+	case "logit_bias":
+		req.LogitBias, err = decodeLogitBias(raw)
+	case "metadata":
+		req.Metadata, err = decodeMetadata(raw)
+	case "user":
+		req.User, err = decodeString(raw, key)
+	case "reasoning_effort":
+		req.ReasoningEffort, err = decodeString(raw, key)
+	case "stream":
+		var v *bool
+		v, err = decodeBool(raw, key)
+		req.Stream = v != nil && *v
+	case "stream_options":
+		req.IncludeUsage, err = decodeStreamOptions(raw)
+	default:
+		return decodeSamplingField(req, key, raw)
+	}
+	return true, err
+}
+
+// decodeSamplingField decodes the numeric generation parameters.
+func decodeSamplingField(req *llm.ChatRequest, key string, raw json.RawMessage) (bool, error) {
+	var err error
+	switch key {
+	case "max_tokens":
+		req.MaxTokens, err = decodeInt(raw, key, 1)
+	case "max_completion_tokens":
+		req.MaxCompletionTokens, err = decodeInt(raw, key, 1)
+	case "temperature":
+		req.Temperature, err = decodeFloatIn(raw, key, 0, 2)
+	case "top_p":
+		req.TopP, err = decodeFloatIn(raw, key, 0, 1)
+	case "top_k":
+		req.TopK, err = decodeInt(raw, key, 0)
+	case "presence_penalty":
+		req.PresencePenalty, err = decodeFloatIn(raw, key, -2, 2)
+	case "frequency_penalty":
+		req.FrequencyPenalty, err = decodeFloatIn(raw, key, -2, 2)
+	case "seed":
+		req.Seed, err = decodeInt64(raw, key)
+	case "n":
+		req.N, err = decodeInt(raw, key, 1)
+	case "logprobs":
+		req.Logprobs, err = decodeBool(raw, key)
+	case "top_logprobs":
+		if req.TopLogprobs, err = decodeInt(raw, key, 0); err == nil && req.TopLogprobs != nil && *req.TopLogprobs > 20 {
+			err = invalidValue(key, "%d is greater than the maximum of 20", *req.TopLogprobs)
+		}
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+func decodeStop(raw json.RawMessage) ([]string, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		s, err := decodeString(raw, "stop")
+		return []string{s}, err
+	}
+	arr, err := decodeArray(raw, "stop")
+	if err != nil {
+		return nil, typeError("stop", "a string or an array of strings", raw)
+	}
+	if len(arr) == 0 {
+		return nil, nil
+	}
+	stop := make([]string, len(arr))
+	for i, r := range arr {
+		s, ok := unquote(r)
+		if !ok {
+			return nil, typeError(elem("stop", i), "a string", r)
+		}
+		stop[i] = s
+	}
+	return stop, nil
+}
+
+func decodeLogitBias(raw json.RawMessage) (map[string]float64, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	obj, err := decodeObject(raw, "logit_bias")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]float64, len(obj))
+	for k, v := range obj {
+		f, err := decodeFloatIn(v, "logit_bias."+k, -100, 100)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil {
+			return nil, typeError("logit_bias."+k, "a number", v)
+		}
+		m[k] = *f
+	}
+	return m, nil
+}
+
+func decodeMetadata(raw json.RawMessage) (map[string]string, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	obj, err := decodeObject(raw, "metadata")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(obj))
+	for k, v := range obj {
+		s, ok := unquote(v)
+		if !ok {
+			return nil, typeError("metadata."+k, "a string", v)
+		}
+		m[k] = s
+	}
+	return m, nil
+}
+
+func decodeStreamOptions(raw json.RawMessage) (bool, error) {
+	if isNull(raw) {
+		return false, nil
+	}
+	obj, err := decodeObject(raw, "stream_options")
+	if err != nil {
+		return false, err
+	}
+	v, err := decodeBool(obj["include_usage"], "stream_options.include_usage")
+	return v != nil && *v, err
+}
+
+func decodeResponseFormat(raw json.RawMessage) (*llm.ResponseFormat, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	obj, err := decodeObject(raw, "response_format")
+	if err != nil {
+		return nil, err
+	}
+	typ, err := requireString(obj, "type", "response_format.type")
+	if err != nil {
+		return nil, err
+	}
+	rf := &llm.ResponseFormat{Type: typ}
+	switch typ {
+	case "text", "json_object":
+		return rf, nil
+	case "json_schema":
+	default:
+		return nil, invalidValue("response_format.type", "%q is not one of text, json_object, json_schema", typ)
+	}
+	const p = "response_format.json_schema"
+	js, ok := obj["json_schema"]
+	if !ok || isNull(js) {
+		return nil, missing(p)
+	}
+	sobj, err := decodeObject(js, p)
+	if err != nil {
+		return nil, err
+	}
+	s := &llm.JSONSchema{}
+	if s.Name, err = requireString(sobj, "name", p+".name"); err != nil {
+		return nil, err
+	}
+	if s.Description, err = decodeString(sobj["description"], p+".description"); err != nil {
+		return nil, err
+	}
+	if s.Strict, err = decodeBool(sobj["strict"], p+".strict"); err != nil {
+		return nil, err
+	}
+	if schema := sobj["schema"]; !isNull(schema) {
+		if schema[0] != '{' {
+			return nil, typeError(p+".schema", "an object", schema)
+		}
+		s.Schema = schema
+	}
+	rf.JSONSchema = s
+	return rf, nil
+}

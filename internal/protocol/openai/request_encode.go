@@ -1,0 +1,399 @@
+package openai
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/llmgw/llmgw/internal/llm"
+)
+
+// EncodeChatRequest encodes req as the body of an upstream Chat Completions
+// call. Only the fields that are set are written; Extra fields follow and
+// never override a known one. A streaming request always asks for the usage
+// chunk, since the gateway meters every stream.
+func EncodeChatRequest(req *llm.ChatRequest) ([]byte, error) {
+	e := requestEncoder{b: make([]byte, 0, 512)}
+	e.b = append(e.b, '{')
+	e.str("model", req.Model)
+	e.key("messages")
+	e.b = append(e.b, '[')
+	for i := range req.Messages {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		if err := e.message(&req.Messages[i]); err != nil {
+			return nil, fmt.Errorf("openai: encode messages[%d]: %w", i, err)
+		}
+	}
+	e.b = append(e.b, ']')
+	if err := e.toolsAndFormat(req); err != nil {
+		return nil, err
+	}
+	if err := e.sampling(req); err != nil {
+		return nil, err
+	}
+	e.options(req)
+	b, err := appendExtra(e.b, req.Extra, e.written)
+	if err != nil {
+		return nil, fmt.Errorf("openai: encode extra fields: %w", err)
+	}
+	return append(b, '}'), nil
+}
+
+// requestEncoder writes a request object and remembers its top-level keys.
+type requestEncoder struct {
+	b    []byte
+	keys []string
+}
+
+func (e *requestEncoder) key(k string) {
+	e.keys = append(e.keys, k)
+	e.b = appendKey(e.b, k)
+}
+
+func (e *requestEncoder) written(k string) bool { return slices.Contains(e.keys, k) }
+
+func (e *requestEncoder) str(k, v string) {
+	e.key(k)
+	e.b = appendString(e.b, v)
+}
+
+func (e *requestEncoder) raw(k string, v json.RawMessage) error {
+	e.key(k)
+	var err error
+	e.b, err = appendRaw(e.b, v)
+	return err
+}
+
+func (e *requestEncoder) float(k string, v *float64) error {
+	if v == nil {
+		return nil
+	}
+	e.key(k)
+	var err error
+	if e.b, err = appendFloat(e.b, *v); err != nil {
+		return fmt.Errorf("openai: encode %s: %w", k, err)
+	}
+	return nil
+}
+
+func (e *requestEncoder) int(k string, v *int) {
+	if v != nil {
+		e.key(k)
+		e.b = strconv.AppendInt(e.b, int64(*v), 10)
+	}
+}
+
+func (e *requestEncoder) bool(k string, v *bool) {
+	if v != nil {
+		e.key(k)
+		e.b = strconv.AppendBool(e.b, *v)
+	}
+}
+
+func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
+	if len(req.Tools) > 0 {
+		e.key("tools")
+		e.b = append(e.b, '[')
+		for i := range req.Tools {
+			if err := e.tool(&req.Tools[i]); err != nil {
+				return fmt.Errorf("openai: encode tools[%d]: %w", i, err)
+			}
+		}
+		e.b = append(e.b, ']')
+	}
+	if tc := req.ToolChoice; tc != nil {
+		e.key("tool_choice")
+		if tc.Mode == llm.ToolChoiceFunction {
+			e.b = append(e.b, `{"type":"function","function":{"name":`...)
+			e.b = appendString(e.b, tc.Name)
+			e.b = append(e.b, "}}"...)
+		} else {
+			e.b = appendString(e.b, string(tc.Mode))
+		}
+	}
+	switch {
+	case req.ParallelToolCalls != nil:
+		e.bool("parallel_tool_calls", req.ParallelToolCalls)
+	case req.ToolChoice != nil && req.ToolChoice.DisableParallel:
+		no := false
+		e.bool("parallel_tool_calls", &no)
+	}
+	if rf := req.ResponseFormat; rf != nil {
+		e.key("response_format")
+		e.b = append(e.b, '{')
+		e.b = appendStringField(e.b, "type", rf.Type)
+		if s := rf.JSONSchema; s != nil && rf.Type == "json_schema" {
+			e.b = appendKey(e.b, "json_schema")
+			e.b = append(e.b, '{')
+			e.b = appendStringField(e.b, "name", s.Name)
+			if s.Description != "" {
+				e.b = appendStringField(e.b, "description", s.Description)
+			}
+			if len(s.Schema) > 0 {
+				var err error
+				if e.b, err = appendRawField(e.b, "schema", s.Schema); err != nil {
+					return fmt.Errorf("openai: encode response_format schema: %w", err)
+				}
+			}
+			if s.Strict != nil {
+				e.b = appendBoolField(e.b, "strict", *s.Strict)
+			}
+			e.b = append(e.b, '}')
+		}
+		e.b = append(e.b, '}')
+	}
+	return nil
+}
+
+func (e *requestEncoder) tool(t *llm.Tool) error {
+	if t.Type != "" && t.Type != "function" {
+		if len(t.Raw) == 0 {
+			return nil // a tool of another protocol OpenAI has no equivalent for
+		}
+		e.b = appendCommaIfNeeded(e.b)
+		var err error
+		e.b, err = appendRaw(e.b, t.Raw)
+		return err
+	}
+	e.b = appendCommaIfNeeded(e.b)
+	e.b = append(e.b, `{"type":"function","function":{`...)
+	e.b = appendStringField(e.b, "name", t.Name)
+	if t.Description != "" {
+		e.b = appendStringField(e.b, "description", t.Description)
+	}
+	if len(t.Parameters) > 0 {
+		var err error
+		if e.b, err = appendRawField(e.b, "parameters", t.Parameters); err != nil {
+			return err
+		}
+	}
+	if t.Strict != nil {
+		e.b = appendBoolField(e.b, "strict", *t.Strict)
+	}
+	e.b = append(e.b, '}')
+	if len(t.CacheControl) > 0 {
+		var err error
+		if e.b, err = appendRawField(e.b, "cache_control", t.CacheControl); err != nil {
+			return err
+		}
+	}
+	e.b = append(e.b, '}')
+	return nil
+}
+
+func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
+	e.int("max_tokens", req.MaxTokens)
+	e.int("max_completion_tokens", req.MaxCompletionTokens)
+	for _, f := range [...]struct {
+		k string
+		v *float64
+	}{
+		{"temperature", req.Temperature},
+		{"top_p", req.TopP},
+		{"presence_penalty", req.PresencePenalty},
+		{"frequency_penalty", req.FrequencyPenalty},
+	} {
+		if err := e.float(f.k, f.v); err != nil {
+			return err
+		}
+	}
+	e.int("top_k", req.TopK)
+	if len(req.LogitBias) > 0 {
+		keys := make([]string, 0, len(req.LogitBias))
+		for k := range req.LogitBias {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		e.key("logit_bias")
+		e.b = append(e.b, '{')
+		for _, k := range keys {
+			e.b = appendString(appendCommaIfNeeded(e.b), k)
+			e.b = append(e.b, ':')
+			var err error
+			if e.b, err = appendFloat(e.b, req.LogitBias[k]); err != nil {
+				return fmt.Errorf("openai: encode logit_bias: %w", err)
+			}
+		}
+		e.b = append(e.b, '}')
+	}
+	if len(req.Stop) > 0 {
+		e.key("stop")
+		e.b = append(e.b, '[')
+		for i, s := range req.Stop {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.b = appendString(e.b, s)
+		}
+		e.b = append(e.b, ']')
+	}
+	if req.Seed != nil {
+		e.key("seed")
+		e.b = strconv.AppendInt(e.b, *req.Seed, 10)
+	}
+	e.int("n", req.N)
+	e.bool("logprobs", req.Logprobs)
+	e.int("top_logprobs", req.TopLogprobs)
+	return nil
+}
+
+func (e *requestEncoder) options(req *llm.ChatRequest) {
+	if req.User != "" {
+		e.str("user", req.User)
+	}
+	if len(req.Metadata) > 0 {
+		keys := make([]string, 0, len(req.Metadata))
+		for k := range req.Metadata {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		e.key("metadata")
+		e.b = append(e.b, '{')
+		for _, k := range keys {
+			e.b = appendString(appendCommaIfNeeded(e.b), k)
+			e.b = append(e.b, ':')
+			e.b = appendString(e.b, req.Metadata[k])
+		}
+		e.b = append(e.b, '}')
+	}
+	if req.ReasoningEffort != "" {
+		e.str("reasoning_effort", req.ReasoningEffort)
+	}
+	if req.Stream {
+		e.key("stream")
+		e.b = append(e.b, "true"...)
+		e.key("stream_options")
+		e.b = append(e.b, `{"include_usage":true}`...)
+	}
+}
+
+// message writes one message. Thinking parts are left out: OpenAI has no
+// way to send reasoning back.
+func (e *requestEncoder) message(m *llm.Message) error {
+	b := append(e.b, '{')
+	b = appendStringField(b, "role", string(m.Role))
+	var err error
+	if b, err = appendContent(b, m); err != nil {
+		return err
+	}
+	if m.Name != "" {
+		b = appendStringField(b, "name", m.Name)
+	}
+	if len(m.ToolCalls) > 0 {
+		b = appendKey(b, "tool_calls")
+		b = append(b, '[')
+		for i := range m.ToolCalls {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendToolCall(b, &m.ToolCalls[i])
+		}
+		b = append(b, ']')
+	}
+	if m.ToolCallID != "" {
+		b = appendStringField(b, "tool_call_id", m.ToolCallID)
+	}
+	if m.Refusal != "" {
+		b = appendStringField(b, "refusal", m.Refusal)
+	}
+	if b, err = appendExtra(b, m.Extra, isMessageKey); err != nil {
+		return err
+	}
+	e.b = append(b, '}')
+	return nil
+}
+
+func isMessageKey(k string) bool {
+	switch k {
+	case "role", "content", "name", "tool_calls", "tool_call_id", "refusal":
+		return true
+	}
+	return false
+}
+
+// appendContent writes a message's content: a plain string when it is one
+// uncached text part, otherwise an array of parts. Content that is absent
+// (or only thinking) is left out on assistant messages and sent as "" on the
+// others, where OpenAI requires it.
+func appendContent(b []byte, m *llm.Message) ([]byte, error) {
+	n, text := 0, -1
+	for i := range m.Content {
+		switch m.Content[i].Type {
+		case llm.PartThinking, llm.PartRedactedThinking:
+			continue
+		case llm.PartText:
+			text = i
+		}
+		n++
+	}
+	switch {
+	case n == 0 && m.Role == llm.RoleAssistant:
+		return b, nil
+	case n == 0:
+		return appendStringField(b, "content", ""), nil
+	case n == 1 && text >= 0 && len(m.Content[text].CacheControl) == 0:
+		return appendStringField(b, "content", m.Content[text].Text), nil
+	}
+	b = appendKey(b, "content")
+	b = append(b, '[')
+	var err error
+	for i := range m.Content {
+		if b, err = appendPart(b, &m.Content[i]); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func appendPart(b []byte, p *llm.Part) ([]byte, error) {
+	var err error
+	switch p.Type {
+	case llm.PartText:
+		b = appendCommaIfNeeded(b)
+		b = append(b, `{"type":"text","text":`...)
+		b = appendString(b, p.Text)
+	case llm.PartImage:
+		if p.Image == nil {
+			return b, fmt.Errorf("image part without an image")
+		}
+		b = appendCommaIfNeeded(b)
+		b = append(b, `{"type":"image_url","image_url":{"url":`...)
+		b = appendString(b, imageURL(p.Image))
+		if p.Image.Detail != "" {
+			b = appendStringField(b, "detail", p.Image.Detail)
+		}
+		b = append(b, '}')
+	case llm.PartOther:
+		if len(p.Raw) == 0 {
+			return b, nil
+		}
+		return appendRaw(appendCommaIfNeeded(b), p.Raw)
+	default:
+		return b, nil
+	}
+	if len(p.CacheControl) > 0 {
+		if b, err = appendRawField(b, "cache_control", p.CacheControl); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendToolCall writes a whole tool call (not a streamed fragment).
+func appendToolCall(b []byte, tc *llm.ToolCall) []byte {
+	field, argKey := "function", "arguments"
+	if tc.Type == "custom" {
+		field, argKey = "custom", "input"
+	}
+	b = append(b, '{')
+	b = appendStringField(b, "id", tc.ID)
+	b = appendStringField(b, "type", field)
+	b = appendKey(b, field)
+	b = append(b, '{')
+	b = appendStringField(b, "name", tc.Name)
+	b = appendStringField(b, argKey, tc.Arguments)
+	return append(b, '}', '}')
+}
