@@ -1,0 +1,17 @@
+// Package openai adapts upstreams that speak the OpenAI Chat Completions and
+// Embeddings API: OpenAI itself and the many servers that copy its wire
+// format (vLLM, OpenAI-compatible endpoints). The provider types differ only
+// in their defaults, applied by the configuration; the adapter is one.
+//
+// Translation lives in internal/protocol/openai; this package only moves
+// bytes: it builds the upstream request (always BaseURL plus a fixed path, so
+// nothing in a client's request can choose the host), maps upstream failures
+// to llm errors without leaking credentials, and turns the upstream's answer
+// into an llm.Stream. A stream that ends without OpenAI's [DONE] marker is an
+// error, never a short success, and a stream idle for longer than the
+// configured limit is aborted.
+//
+// Forward is the fast path for clients that speak OpenAI already: the body
+// goes upstream with only the model swapped and usage forced on, and the
+// upstream's bytes come back untouched in Chunk.Raw, scanned for usage.
+package openai
