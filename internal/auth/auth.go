@@ -1,0 +1,145 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"strings"
+
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	// KeyName is the name of the virtual key used; empty when auth is off.
+	KeyName string
+	// Tenant is the tenant the key belongs to.
+	Tenant string
+	// models is the set of allowed model names (nil: all); patterns are the
+	// allowed wildcard prefixes (from names like "openai/*").
+	models   map[string]struct{}
+	patterns []string
+}
+
+// Anonymous is the principal of requests when no key is configured.
+var Anonymous = &Principal{}
+
+// Allows reports whether the principal may use model.
+func (p *Principal) Allows(model string) bool {
+	if p.models == nil && p.patterns == nil {
+		return true
+	}
+	if _, ok := p.models[model]; ok {
+		return true
+	}
+	for _, prefix := range p.patterns {
+		if strings.HasPrefix(model, prefix) && len(model) > len(prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the request's principal, or nil.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// Key is a virtual key to install.
+type Key struct {
+	Name   string
+	Secret string
+	Tenant string
+	// Models lists the allowed models; empty means all. A name ending in
+	// "/*" allows every model under that prefix.
+	Models []string
+}
+
+type entry struct {
+	hash      [sha256.Size]byte
+	principal *Principal
+}
+
+// Keys is an immutable set of virtual keys held as keyed hashes.
+type Keys struct {
+	hmacKey []byte
+	byHash  map[[sha256.Size]byte]*entry
+}
+
+// NewKeys hashes keys under a fresh random secret. The plaintexts are not
+// retained.
+func NewKeys(keys []Key) *Keys {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		panic("auth: crypto/rand failed: " + err.Error())
+	}
+	ks := &Keys{hmacKey: secret, byHash: make(map[[sha256.Size]byte]*entry, len(keys))}
+	for _, k := range keys {
+		p := &Principal{KeyName: k.Name, Tenant: k.Tenant}
+		if len(k.Models) > 0 {
+			p.models = make(map[string]struct{}, len(k.Models))
+			for _, m := range k.Models {
+				if prefix, ok := strings.CutSuffix(m, "*"); ok && strings.HasSuffix(prefix, "/") {
+					p.patterns = append(p.patterns, prefix)
+					continue
+				}
+				p.models[m] = struct{}{}
+			}
+		}
+		h := ks.hash(k.Secret)
+		ks.byHash[h] = &entry{hash: h, principal: p}
+	}
+	return ks
+}
+
+func (ks *Keys) hash(key string) [sha256.Size]byte {
+	m := hmac.New(sha256.New, ks.hmacKey)
+	m.Write([]byte(key))
+	var out [sha256.Size]byte
+	m.Sum(out[:0])
+	return out
+}
+
+// Len returns the number of keys.
+func (ks *Keys) Len() int { return len(ks.byHash) }
+
+// Lookup returns the principal of key, or nil when it is not a known key.
+func (ks *Keys) Lookup(key string) *Principal {
+	if key == "" {
+		return nil
+	}
+	h := ks.hash(key)
+	e, ok := ks.byHash[h]
+	if !ok || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 {
+		return nil
+	}
+	return e.principal
+}
+
+// Access returns the pipeline stage that rejects calls for models the
+// caller's principal does not allow.
+func Access() pipeline.Stage {
+	return func(next pipeline.Invoke) pipeline.Invoke {
+		return func(ctx context.Context, call *pipeline.Call) (llm.Stream, error) {
+			p := FromContext(ctx)
+			if p == nil {
+				return nil, llm.NewError(llm.KindAuthentication, "missing or invalid API key")
+			}
+			if !p.Allows(call.Model) {
+				return nil, llm.NewError(llm.KindPermission, "this key may not use model %q", call.Model)
+			}
+			return next(ctx, call)
+		}
+	}
+}

@@ -1,0 +1,14 @@
+// Package auth authenticates callers by virtual key and decides which models
+// they may use.
+//
+// Keys are never held in plaintext: each is stored as an HMAC-SHA256 of the
+// key under a secret (a keyed hash), looked up by that hash and confirmed with
+// a constant-time comparison. The caller's Principal travels in the request
+// context; later sources of principals (keys created through the admin API,
+// JWTs) produce the same type.
+//
+// Deviation from the pipeline-only layout: authentication runs as HTTP
+// middleware, before the request body is read, so an unauthenticated caller
+// costs no body read or decode; the per-model check needs the model name and
+// runs as the Access pipeline stage.
+package auth
