@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/provider"
+	"github.com/llmgw/llmgw/internal/provider/mock"
+	"github.com/llmgw/llmgw/internal/provider/openai"
+	"github.com/llmgw/llmgw/internal/router"
+)
+
+// Snapshot is the compiled, immutable runtime form of one configuration.
+type Snapshot struct {
+	// Config is the configuration the snapshot was compiled from.
+	Config *config.Config
+	// Router resolves model names to targets.
+	Router *router.Router
+	// Keys are the static virtual keys.
+	Keys *auth.Keys
+	// Invoke is the pipeline chain, built once.
+	Invoke pipeline.Invoke
+	// Providers are the providers by name.
+	Providers map[string]provider.Provider
+	// Created is when the snapshot was compiled, in Unix seconds.
+	Created int64
+}
+
+// Compile builds the snapshot of cfg, which must have been validated. Every
+// problem found is reported, joined, with its config path.
+func Compile(cfg *config.Config) (*Snapshot, error) {
+	var errs []error
+	providers := make(map[string]provider.Provider, len(cfg.Providers))
+	failed := make(map[string]bool)
+	for i := range cfg.Providers {
+		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("providers[%d].%w", i, err))
+			failed[cfg.Providers[i].Name] = true
+			continue
+		}
+		providers[p.Name()] = p
+	}
+	models := make([]router.Model, 0, len(cfg.Models))
+	for i, m := range cfg.Models {
+		rm := router.Model{Name: m.Name, Fallbacks: m.Fallbacks}
+		for j, t := range m.Targets {
+			p, ok := providers[t.Provider]
+			if !ok {
+				if failed[t.Provider] {
+					continue // reported with the provider
+				}
+				errs = append(errs, fmt.Errorf("models[%d].targets[%d].provider: provider %q is not available", i, j, t.Provider))
+				continue
+			}
+			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight})
+		}
+		models = append(models, rm)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	keys := make([]auth.Key, 0, len(cfg.Keys))
+	for _, k := range cfg.Keys {
+		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models})
+	}
+	r := router.New(models)
+	return &Snapshot{
+		Config:    cfg,
+		Router:    r,
+		Keys:      auth.NewKeys(keys),
+		Invoke:    pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
+		Providers: providers,
+		Created:   time.Now().Unix(),
+	}, nil
+}
+
+func newProvider(pc *config.Provider, streamIdle time.Duration) (provider.Provider, error) {
+	switch pc.Type {
+	case config.TypeMock:
+		var o mock.Options
+		if m := pc.Mock; m != nil {
+			o = mock.Options{
+				Latency:          m.Latency.Std(),
+				TimeToFirstToken: m.TimeToFirstToken.Std(),
+				TokensPerSecond:  m.TokensPerSecond,
+				ErrorRate:        m.ErrorRate,
+				Seed:             m.Seed,
+			}
+		}
+		return mock.New(pc.Name, o), nil
+	case config.TypeOpenAI, config.TypeOpenAICompatible, config.TypeVLLM:
+		headers := make(map[string]string, len(pc.Headers))
+		for k, v := range pc.Headers {
+			headers[k] = v.Value()
+		}
+		return openai.New(openai.Config{
+			Name:    pc.Name,
+			Type:    pc.Type,
+			BaseURL: pc.BaseURL,
+			APIKey:  pc.APIKey.Value(),
+			Headers: headers,
+			HTTPClient: provider.NewHTTPClient(provider.ClientOptions{
+				ConnectTimeout:        pc.ConnectTimeout.Std(),
+				ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
+				MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
+			}),
+			StreamIdleTimeout: streamIdle,
+		})
+	}
+	return nil, fmt.Errorf("type: provider type %q is not available in this version of llmgw", pc.Type)
+}

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/protocol/openai"
+)
+
+// readBody reads the request body up to the configured limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := s.snap.Load().Config.Server.MaxBodyBytes
+	tooLarge := llm.NewError(llm.KindTooLarge, "request body is larger than the limit of %d bytes", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	size := r.ContentLength
+	if size <= 0 || size > 1<<20 {
+		size = 512
+	}
+	buf := make([]byte, 0, size+1)
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), buf)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, llm.Wrap(llm.KindInvalidRequest, err, "could not read the request body")
+	}
+	return body, nil
+}
+
+// readAll is io.ReadAll into a buffer sized from Content-Length.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// chatCall reads what routing needs from an OpenAI chat body without a full
+// decode: model, stream and stream_options.include_usage.
+func chatCall(body []byte) (*pipeline.Call, error) {
+	if !gjson.ValidBytes(body) {
+		_, err := openai.DecodeChatRequest(body) // for its precise message
+		if err == nil {
+			err = llm.InvalidRequest("", "request body is not valid JSON")
+		}
+		return nil, err
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		return nil, llm.InvalidRequest("", "request body must be a JSON object")
+	}
+	res := root.Get("model")
+	if res.Type != gjson.String || res.Str == "" {
+		return nil, llm.InvalidRequest("model", "model is required and must be a non-empty string")
+	}
+	call := pipeline.NewChatCall(openai.Protocol, body, openai.DecodeChatRequest)
+	call.Model = res.Str
+	if st := root.Get("stream"); st.Exists() {
+		if st.Type != gjson.True && st.Type != gjson.False && st.Type != gjson.Null {
+			return nil, llm.InvalidRequest("stream", "stream must be a boolean")
+		}
+		call.Stream = st.Type == gjson.True
+	}
+	call.IncludeUsage = call.Stream && root.Get("stream_options.include_usage").Type == gjson.True
+	return call, nil
+}
+
+// handleChat serves POST /v1/chat/completions.
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	call, err := chatCall(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ri := infoFrom(r.Context())
+	ri.protocol, ri.model, ri.stream = call.Protocol, call.Model, call.Stream
+
+	snap := s.snap.Load()
+	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
+	defer cancel()
+	stream, err := snap.Invoke(ctx, call)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer stream.Close()
+	ri.provider = call.Provider
+	w.Header().Set("X-Llmgw-Provider", call.Provider)
+	if call.Stream {
+		s.writeOpenAIStream(w, r, call, stream)
+		return
+	}
+	s.writeOpenAIResponse(w, r, stream)
+}
+
+// writeOpenAIResponse folds the stream into one chat.completion. A single
+// chunk the upstream sent in this protocol is written as it came.
+func (s *Server) writeOpenAIResponse(w http.ResponseWriter, r *http.Request, stream llm.Stream) {
+	var acc llm.Accumulator
+	var raw []byte
+	n := 0
+	for {
+		c, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		n++
+		if c.Raw != nil && c.RawProtocol == openai.Protocol {
+			raw = c.Raw
+			continue
+		}
+		acc.Add(c)
+	}
+	if raw != nil && n == 1 {
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+		writeJSON(w, http.StatusOK, raw)
+		return
+	}
+	body, err := openai.EncodeChatResponse(acc.Response())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,163 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+)
+
+// reqInfo is what a handler learns about its request, for the access log.
+// It is created by the outermost middleware and filled in by handlers.
+type reqInfo struct {
+	id       string
+	protocol string
+	model    string
+	provider string
+	tenant   string
+	key      string
+	errCode  string
+	stream   bool
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// RequestID returns the request ID of ctx, or "".
+func RequestID(ctx context.Context) string { return infoFrom(ctx).id }
+
+// recorder captures the status and size of a response for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer's Flush.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// validRequestID accepts a client's request ID only when it is short and
+// printable, so it cannot forge log lines or headers.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// edge is the outermost middleware: request ID, access log and panic
+// recovery, in that order.
+func (s *Server) edge(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{id: r.Header.Get("X-Request-Id")}
+		if !validRequestID(ri.id) {
+			ri.id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", ri.id)
+		rec := &recorder{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic recovered", "request_id", ri.id, "at", panicSite())
+				ri.errCode = "internal_error"
+				if rec.status == 0 {
+					s.writeError(rec, r, fmt.Errorf("panic"))
+				}
+			}
+			s.accessLog(r, rec, ri, start)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// panicSite returns the file:line that panicked: enough to find the bug,
+// without a stack trace in the log.
+func panicSite() string {
+	var pcs [16]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if f.Function != "" && !isRuntime(f.Function) {
+			return fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		if !more {
+			return "unknown"
+		}
+	}
+}
+
+func isRuntime(fn string) bool { return len(fn) >= 8 && fn[:8] == "runtime." }
+
+func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start time.Time) {
+	snap := s.snap.Load()
+	if !snap.Config.AccessLogEnabled() {
+		return
+	}
+	status := rec.status
+	if status == 0 {
+		status = 499 // nothing written: the client went away
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", ri.id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int64("bytes", rec.bytes),
+	}
+	if ri.model != "" {
+		attrs = append(attrs, slog.String("model", ri.model), slog.Bool("stream", ri.stream))
+	}
+	if ri.provider != "" {
+		attrs = append(attrs, slog.String("provider", ri.provider))
+	}
+	if ri.key != "" {
+		attrs = append(attrs, slog.String("key", ri.key), slog.String("tenant", ri.tenant))
+	}
+	if ri.errCode != "" {
+		attrs = append(attrs, slog.String("error", ri.errCode))
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
