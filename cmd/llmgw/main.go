@@ -1,0 +1,156 @@
+// Command llmgw is the LLM inference gateway: `llmgw serve` runs it,
+// `llmgw validate` checks a configuration, `llmgw version` prints the version.
+// This file holds flags, wiring and signals only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  llmgw serve [--config FILE] [--listen ADDR]   run the gateway
+  llmgw validate --config FILE                  check a configuration
+  llmgw version                                 print the version
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "llmgw", versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "llmgw: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// loadConfig reads the config named by --config or LLMGW_CONFIG, or returns
+// the built-in defaults when neither is set.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		path = os.Getenv("LLMGW_CONFIG")
+	}
+	if path == "" {
+		cfg := config.Default(os.LookupEnv)
+		return cfg, cfg.Validate()
+	}
+	return config.Load(path)
+}
+
+func validate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file to check (default $LLMGW_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *path == "" && os.Getenv("LLMGW_CONFIG") == "" {
+		fmt.Fprintln(stderr, "llmgw validate: --config FILE is required")
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err == nil {
+		_, err = gateway.Compile(cfg)
+	}
+	if err != nil {
+		printProblems(stderr, err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "configuration is valid")
+	return 0
+}
+
+// printProblems prints each joined problem on a line of its own.
+func printProblems(w io.Writer, err error) {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			printProblems(w, e)
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (default $LLMGW_CONFIG; built-in defaults when neither is set)")
+	listen := fs.String("listen", "", "address to listen on, overriding server.listen")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		printProblems(stderr, err)
+		return 1
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Server.Level()}))
+	snap, err := gateway.Compile(cfg)
+	if err != nil {
+		printProblems(stderr, err)
+		return 1
+	}
+	for _, k := range cfg.Keys {
+		if k.Limits != nil {
+			log.Warn("key limits are accepted but not enforced by this version", "key", k.Name)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		log.Error("cannot listen", "addr", cfg.Server.Listen, "err", err.Error())
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys))
+	if err := server.New(snap, log).Run(ctx, ln); err != nil {
+		log.Error("server failed", "err", err.Error())
+		return 1
+	}
+	return 0
+}

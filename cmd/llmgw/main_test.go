@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "llmgw-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "llmgw")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), "llmgw ") {
+		t.Errorf("version: exit %d, output %q", code, out.String())
+	}
+	if code := run([]string{"bogus"}, io.Discard, io.Discard); code != 2 {
+		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "llmgw.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	bad := writeFile(t, `
+server:
+  listn: ":1"
+providers:
+  - name: a
+    type: nope
+models:
+  - name: m
+    targets: [{provider: x, model: y}]
+`)
+	var stderr bytes.Buffer
+	code := run([]string{"validate", "--config", bad}, io.Discard, &stderr)
+	if code == 0 {
+		t.Fatal("validate accepted a bad config")
+	}
+	for _, want := range []string{"server.listn", "providers[0].type", `models[0].targets[0].provider: unknown provider "x"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("problems lack %q:\n%s", want, stderr.String())
+		}
+	}
+	good := writeFile(t, "providers: [{name: mock, type: mock}]\nmodels: [{name: m, targets: [{provider: mock, model: mock}]}]\n")
+	var stdout bytes.Buffer
+	if code := run([]string{"validate", "--config", good}, &stdout, io.Discard); code != 0 {
+		t.Errorf("validate rejected a good config (exit %d)", code)
+	}
+	// A type the schema knows but this build cannot serve is reported too.
+	later := writeFile(t, "providers: [{name: c, type: cohere, api_key: k}]\nmodels: [{name: m, targets: [{provider: c, model: x}]}]\n")
+	stderr.Reset()
+	if code := run([]string{"validate", "--config", later}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "providers[0].type") {
+		t.Errorf("unavailable provider type: exit %d, %s", code, stderr.String())
+	}
+}
+
+// The README's config example is valid as written.
+func TestReadmeConfigValidates(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no yaml example")
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-test") // the example reads the key from the environment
+	var stderr bytes.Buffer
+	if code := run([]string{"validate", "--config", writeFile(t, string(m[1]))}, io.Discard, &stderr); code != 0 {
+		t.Fatalf("README config is invalid:\n%s", stderr.String())
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs the built binary with no config, as the README does.
+func startServe(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	addr := freePort(t)
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", addr}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if i > 200 {
+			t.Fatalf("gateway did not become ready: %s", logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return cmd, addr, &logs
+}
+
+// The README's curl example, against the binary on its embedded defaults.
+func TestReadmeCurlExampleOnDefaults(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`-d '(\{"model":"mock".*?\})'`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no curl example for the mock model")
+	}
+	_, addr, _ := startServe(t)
+	resp, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json", bytes.NewReader(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || gjson.GetBytes(body, "choices.0.message.content").String() != "Hello, gateway!" {
+		t.Errorf("README example: %d %s", resp.StatusCode, body)
+	}
+}
+
+// SIGTERM lets a stream in flight finish, then the process exits 0.
+func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
+	cfg := writeFile(t, `
+providers:
+  - name: mock
+    type: mock
+    mock: {tokens_per_second: 20}
+models:
+  - name: mock
+    targets: [{provider: mock, model: mock}]
+`)
+	cmd, addr, logs := startServe(t, "--config", cfg)
+	resp, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"mock","stream":true,"messages":[{"role":"user","content":"one two three four five six"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatalf("stream cut by SIGTERM: %v", err)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(string(rest)), "data: [DONE]") {
+		t.Errorf("stream did not finish: %s", rest)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v\n%s", err, logs.String())
+	}
+}
