@@ -10,9 +10,6 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 )
 
-// rawObject is a JSON object split into its members, values kept raw.
-type rawObject = map[string]json.RawMessage
-
 // kind returns the JSON type of a raw value by its first byte.
 func kind(raw json.RawMessage) string {
 	if len(raw) == 0 {
@@ -60,11 +57,12 @@ func syntaxError(body []byte, err error) error {
 	if errors.As(err, &se) {
 		return llm.InvalidRequest("", "invalid JSON: %s (at byte %d)", se.Error(), se.Offset)
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return llm.InvalidRequest("", "invalid JSON: the request body must be a JSON object, not %s", te.Value)
-	}
-	return llm.InvalidRequest("", "invalid JSON: %s", err.Error())
+	return llm.InvalidRequest("", "invalid JSON: %v", err)
+}
+
+// notAnObject is the error for a body that is valid JSON but no object.
+func notAnObject(body []byte) error {
+	return llm.InvalidRequest("", "invalid JSON: the request body must be a JSON object, not %s", kind(body))
 }
 
 // decodeObject splits an object value; param names it in errors.
@@ -72,11 +70,7 @@ func decodeObject(raw json.RawMessage, param string) (rawObject, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, typeError(param, "an object", raw)
 	}
-	var obj rawObject
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, typeError(param, "an object", raw)
-	}
-	return obj, nil
+	return splitObject(raw), nil
 }
 
 // decodeArray splits an array value; param names it in errors.
@@ -84,11 +78,7 @@ func decodeArray(raw json.RawMessage, param string) ([]json.RawMessage, error) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, typeError(param, "an array", raw)
 	}
-	var arr []json.RawMessage
-	if err := json.Unmarshal(raw, &arr); err != nil {
-		return nil, typeError(param, "an array", raw)
-	}
-	return arr, nil
+	return splitArray(raw), nil
 }
 
 // unquote returns the string a raw JSON string holds. Strings without escapes
@@ -208,8 +198,8 @@ func decodeBool(raw json.RawMessage, param string) (*bool, error) {
 
 // requireString decodes a string that must be present and non-empty.
 func requireString(obj rawObject, key, param string) (string, error) {
-	raw, ok := obj[key]
-	if !ok || isNull(raw) {
+	raw := obj.get(key)
+	if isNull(raw) {
 		return "", missing(param)
 	}
 	s, err := decodeString(raw, param)

@@ -22,12 +22,17 @@
 //
 // Choices made where the wire format and the canonical model differ:
 //
-//   - Decoding uses encoding/json in two passes: the body is split into raw
-//     members, then each known member is decoded on its own, which is what
-//     gives precise error paths and keeps unknown members intact. Encoding
-//     appends bytes directly instead of building maps or structs for
-//     encoding/json, so key order is fixed and AppendChunk, which runs for
-//     every streamed event, allocates nothing beyond the growth of dst.
+//   - Request decoding is two passes: encoding/json validates the whole body
+//     once (json.Valid, and json.Unmarshal for the message of a syntax
+//     error), then a small splitter walks a copy of the body, member by
+//     member, decoding each known member on its own. That gives precise error
+//     paths and keeps unknown members intact, and is about three times
+//     faster than running json.Unmarshal again at every level (which would
+//     re-validate and copy each nested value). Responses and chunks, whose
+//     shape is fixed, decode with plain json.Unmarshal into structs.
+//   - Encoding appends bytes directly instead of building maps or structs
+//     for encoding/json, so key order is fixed and AppendChunk, which runs
+//     for every streamed event, allocates nothing beyond the growth of dst.
 //   - Unknown keys inside a content part, other than cache_control, are not
 //     kept; unknown keys of stream_options are not kept either, since
 //     EncodeChatRequest always writes its own stream_options.

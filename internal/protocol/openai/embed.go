@@ -12,23 +12,21 @@ import (
 // as sent but must be a string, an array of strings, an array of token ids
 // or an array of such arrays. Unknown fields go to Extra.
 func DecodeEmbedRequest(body []byte) (*llm.EmbedRequest, error) {
-	var obj rawObject
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, syntaxError(body, err)
+	body, err := ownBody(body)
+	if err != nil {
+		return nil, err
 	}
-	if obj == nil {
-		return nil, llm.InvalidRequest("", "invalid JSON: the request body must be a JSON object, not null")
-	}
+	obj := splitObject(body)
 	req := &llm.EmbedRequest{}
-	var err error
 	if req.Model, err = requireString(obj, "model", "model"); err != nil {
 		return nil, err
 	}
-	if err := checkEmbedInput(obj["input"]); err != nil {
+	if err := checkEmbedInput(obj.get("input")); err != nil {
 		return nil, err
 	}
-	req.Input = obj["input"]
-	for key, raw := range obj {
+	req.Input = obj.get("input")
+	for _, m := range obj {
+		key, raw := string(m.key), m.val
 		switch key {
 		case "model", "input":
 		case "encoding_format":

@@ -51,16 +51,16 @@ func decodeMessage(m *llm.Message, raw json.RawMessage, p string, response bool)
 		return invalidValue(p+".role", "%q is not one of system, developer, user, assistant, tool", role)
 	}
 	m.Role = llm.Role(role)
-	for key, v := range obj {
-		if response && key == reasoningKey {
+	for _, mem := range obj {
+		if response && string(mem.key) == reasoningKey {
 			continue
 		}
-		if err := decodeMessageField(m, key, v, p); err != nil {
+		if err := decodeMessageField(m, mem.key, mem.val, p); err != nil {
 			return err
 		}
 	}
 	if response {
-		s, err := decodeString(obj[reasoningKey], p+"."+reasoningKey)
+		s, err := decodeString(obj.get(reasoningKey), p+"."+reasoningKey)
 		if err != nil {
 			return err
 		}
@@ -72,9 +72,9 @@ func decodeMessage(m *llm.Message, raw json.RawMessage, p string, response bool)
 	return checkMessage(m, obj, p)
 }
 
-func decodeMessageField(m *llm.Message, key string, v json.RawMessage, p string) error {
+func decodeMessageField(m *llm.Message, key []byte, v json.RawMessage, p string) error {
 	var err error
-	switch key {
+	switch string(key) {
 	case "role":
 	case "content":
 		m.Content, err = decodeContent(v, p+".content")
@@ -93,7 +93,7 @@ func decodeMessageField(m *llm.Message, key string, v json.RawMessage, p string)
 		if m.Extra == nil {
 			m.Extra = make(map[string]json.RawMessage)
 		}
-		m.Extra[key] = v
+		m.Extra[string(key)] = v
 	}
 	return err
 }
@@ -108,7 +108,7 @@ func checkMessage(m *llm.Message, obj rawObject, p string) error {
 			return missing(p + ".tool_call_id")
 		}
 	}
-	if isNull(obj["content"]) {
+	if isNull(obj.get("content")) {
 		return missing(p + ".content")
 	}
 	return nil
@@ -151,21 +151,21 @@ func decodePart(part *llm.Part, raw json.RawMessage, p string) error {
 	if err != nil {
 		return err
 	}
-	if cc := obj["cache_control"]; !isNull(cc) {
+	if cc := obj.get("cache_control"); !isNull(cc) {
 		part.CacheControl = cc
 	}
 	switch typ {
 	case "text":
 		part.Type = llm.PartText
-		raw, ok := obj["text"]
-		if !ok || isNull(raw) {
+		raw := obj.get("text")
+		if isNull(raw) {
 			return missing(p + ".text")
 		}
 		part.Text, err = decodeString(raw, p+".text")
 		return err
 	case "image_url":
 		part.Type = llm.PartImage
-		part.Image, err = decodeImageURL(obj["image_url"], p+".image_url")
+		part.Image, err = decodeImageURL(obj.get("image_url"), p+".image_url")
 		return err
 	}
 	*part = llm.Part{Type: llm.PartOther, Raw: raw}
@@ -189,7 +189,7 @@ func decodeImageURL(raw json.RawMessage, p string) (*llm.Image, error) {
 		if url, err = requireString(obj, "url", p+".url"); err != nil {
 			return nil, err
 		}
-		detail, err = decodeString(obj["detail"], p+".detail")
+		detail, err = decodeString(obj.get("detail"), p+".detail")
 	}
 	if err != nil {
 		return nil, err
@@ -253,7 +253,7 @@ func decodeToolCall(tc *llm.ToolCall, raw json.RawMessage, p string) error {
 	if tc.ID, err = requireString(obj, "id", p+".id"); err != nil {
 		return err
 	}
-	if tc.Type, err = decodeString(obj["type"], p+".type"); err != nil {
+	if tc.Type, err = decodeString(obj.get("type"), p+".type"); err != nil {
 		return err
 	}
 	field, argKey := "function", "arguments"
@@ -266,8 +266,8 @@ func decodeToolCall(tc *llm.ToolCall, raw json.RawMessage, p string) error {
 		return invalidValue(p+".type", "%q is not one of function, custom", tc.Type)
 	}
 	fp := p + "." + field
-	fraw, ok := obj[field]
-	if !ok || isNull(fraw) {
+	fraw := obj.get(field)
+	if isNull(fraw) {
 		return missing(fp)
 	}
 	fobj, err := decodeObject(fraw, fp)
@@ -277,8 +277,8 @@ func decodeToolCall(tc *llm.ToolCall, raw json.RawMessage, p string) error {
 	if tc.Name, err = requireString(fobj, "name", fp+".name"); err != nil {
 		return err
 	}
-	args, ok := fobj[argKey]
-	if !ok || isNull(args) {
+	args := fobj.get(argKey)
+	if isNull(args) {
 		return missing(fp + "." + argKey)
 	}
 	tc.Arguments, err = decodeString(args, fp+"."+argKey)
@@ -318,8 +318,8 @@ func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
 		return nil
 	}
 	fp := p + ".function"
-	fraw, ok := obj["function"]
-	if !ok || isNull(fraw) {
+	fraw := obj.get("function")
+	if isNull(fraw) {
 		return missing(fp)
 	}
 	fobj, err := decodeObject(fraw, fp)
@@ -329,19 +329,19 @@ func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
 	if t.Name, err = requireString(fobj, "name", fp+".name"); err != nil {
 		return err
 	}
-	if t.Description, err = decodeString(fobj["description"], fp+".description"); err != nil {
+	if t.Description, err = decodeString(fobj.get("description"), fp+".description"); err != nil {
 		return err
 	}
-	if t.Strict, err = decodeBool(fobj["strict"], fp+".strict"); err != nil {
+	if t.Strict, err = decodeBool(fobj.get("strict"), fp+".strict"); err != nil {
 		return err
 	}
-	if params := fobj["parameters"]; !isNull(params) {
+	if params := fobj.get("parameters"); !isNull(params) {
 		if params[0] != '{' {
 			return typeError(fp+".parameters", "an object", params)
 		}
 		t.Parameters = params
 	}
-	if cc := obj["cache_control"]; !isNull(cc) {
+	if cc := obj.get("cache_control"); !isNull(cc) {
 		t.CacheControl = cc
 	}
 	return nil
@@ -381,8 +381,8 @@ func decodeToolChoice(raw json.RawMessage) (*llm.ToolChoice, error) {
 	default:
 		return nil, invalidValue(p+".type", "%q is not one of function, allowed_tools, custom", typ)
 	}
-	fraw, ok := obj["function"]
-	if !ok || isNull(fraw) {
+	fraw := obj.get("function")
+	if isNull(fraw) {
 		return nil, missing(p + ".function")
 	}
 	fobj, err := decodeObject(fraw, p+".function")

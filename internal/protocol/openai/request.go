@@ -15,23 +15,20 @@ const Protocol = "openai"
 // Every failure is an *llm.Error of kind InvalidRequest whose Param is the
 // JSON path of the offending field.
 func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
-	var obj rawObject
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, syntaxError(body, err)
+	body, err := ownBody(body)
+	if err != nil {
+		return nil, err
 	}
-	if obj == nil {
-		return nil, llm.InvalidRequest("", "invalid JSON: the request body must be a JSON object, not null")
-	}
+	obj := splitObject(body)
 	req := &llm.ChatRequest{}
-	var err error
 	if req.Model, err = requireString(obj, "model", "model"); err != nil {
 		return nil, err
 	}
-	if req.Messages, err = decodeMessages(obj["messages"]); err != nil {
+	if req.Messages, err = decodeMessages(obj.get("messages")); err != nil {
 		return nil, err
 	}
-	for key, raw := range obj {
-		known, err := decodeRequestField(req, key, raw)
+	for _, m := range obj {
+		known, err := decodeRequestField(req, string(m.key), m.val)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +36,7 @@ func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
 			if req.Extra == nil {
 				req.Extra = make(map[string]json.RawMessage)
 			}
-			req.Extra[key] = raw
+			req.Extra[string(m.key)] = m.val
 		}
 	}
 	return req, nil
@@ -152,7 +149,8 @@ func decodeLogitBias(raw json.RawMessage) (map[string]float64, error) {
 		return nil, err
 	}
 	m := make(map[string]float64, len(obj))
-	for k, v := range obj {
+	for _, mem := range obj {
+		k, v := string(mem.key), mem.val
 		f, err := decodeFloatIn(v, "logit_bias."+k, -100, 100)
 		if err != nil {
 			return nil, err
@@ -174,7 +172,8 @@ func decodeMetadata(raw json.RawMessage) (map[string]string, error) {
 		return nil, err
 	}
 	m := make(map[string]string, len(obj))
-	for k, v := range obj {
+	for _, mem := range obj {
+		k, v := string(mem.key), mem.val
 		s, ok := unquote(v)
 		if !ok {
 			return nil, typeError("metadata."+k, "a string", v)
@@ -192,7 +191,7 @@ func decodeStreamOptions(raw json.RawMessage) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	v, err := decodeBool(obj["include_usage"], "stream_options.include_usage")
+	v, err := decodeBool(obj.get("include_usage"), "stream_options.include_usage")
 	return v != nil && *v, err
 }
 
@@ -217,8 +216,8 @@ func decodeResponseFormat(raw json.RawMessage) (*llm.ResponseFormat, error) {
 		return nil, invalidValue("response_format.type", "%q is not one of text, json_object, json_schema", typ)
 	}
 	const p = "response_format.json_schema"
-	js, ok := obj["json_schema"]
-	if !ok || isNull(js) {
+	js := obj.get("json_schema")
+	if isNull(js) {
 		return nil, missing(p)
 	}
 	sobj, err := decodeObject(js, p)
@@ -229,13 +228,13 @@ func decodeResponseFormat(raw json.RawMessage) (*llm.ResponseFormat, error) {
 	if s.Name, err = requireString(sobj, "name", p+".name"); err != nil {
 		return nil, err
 	}
-	if s.Description, err = decodeString(sobj["description"], p+".description"); err != nil {
+	if s.Description, err = decodeString(sobj.get("description"), p+".description"); err != nil {
 		return nil, err
 	}
-	if s.Strict, err = decodeBool(sobj["strict"], p+".strict"); err != nil {
+	if s.Strict, err = decodeBool(sobj.get("strict"), p+".strict"); err != nil {
 		return nil, err
 	}
-	if schema := sobj["schema"]; !isNull(schema) {
+	if schema := sobj.get("schema"); !isNull(schema) {
 		if schema[0] != '{' {
 			return nil, typeError(p+".schema", "an object", schema)
 		}

@@ -9,82 +9,90 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 )
 
+const user = `{"role":"user","content":"hi"}`
+
+// wrap returns a valid request with fields added at the top level.
+func wrap(fields string) string {
+	return `{"model":"m","messages":[` + user + `]` + fields + `}`
+}
+
+// withMsg returns a request whose second message is msg.
+func withMsg(msg string) string {
+	return `{"model":"m","messages":[` + user + `,` + msg + `]}`
+}
+
+// chatRequestErrors are bad requests with the param and a piece of the
+// message the client must get.
+var chatRequestErrors = []struct {
+	name, body, param, msg string
+}{
+	{"empty body", ``, "", "invalid JSON: the request body is empty"},
+	{"malformed JSON", `{"model":"m",}`, "", "invalid JSON: invalid character '}'"},
+	{"truncated JSON", `{"model":"m","messages":[`, "", "invalid JSON: unexpected end of JSON input"},
+	{"not an object", `[1,2]`, "", "must be a JSON object"},
+	{"null body", `null`, "", "must be a JSON object"},
+	{"missing model", `{"messages":[` + user + `]}`, "model", "missing required parameter: 'model'"},
+	{"model not a string", `{"model":4,"messages":[` + user + `]}`, "model", "expected a string, but got a number"},
+	{"empty model", `{"model":"","messages":[` + user + `]}`, "model", "must not be empty"},
+	{"missing messages", `{"model":"m"}`, "messages", "missing required parameter: 'messages'"},
+	{"messages not an array", `{"model":"m","messages":{}}`, "messages", "expected an array, but got an object"},
+	{"empty messages", `{"model":"m","messages":[]}`, "messages", "non-empty array"},
+	{"message not an object", `{"model":"m","messages":["hi"]}`, "messages[0]", "expected an object, but got a string"},
+	{"missing role", withMsg(`{"content":"x"}`), "messages[1].role", "missing required parameter"},
+	{"unknown role", withMsg(`{"role":"robot","content":"x"}`), "messages[1].role", `"robot" is not one of`},
+	{"function role", withMsg(`{"role":"function","name":"f","content":"x"}`), "messages[1].role", `"function" role is not supported`},
+	{"content number", withMsg(`{"role":"user","content":5}`), "messages[1].content", "expected a string or an array of content parts, but got a number"},
+	{"content missing", withMsg(`{"role":"user"}`), "messages[1].content", "missing required parameter"},
+	{"content empty array", withMsg(`{"role":"user","content":[]}`), "messages[1].content", "non-empty array"},
+	{"part without type", withMsg(`{"role":"user","content":[{"text":"x"}]}`), "messages[1].content[0].type", "missing required parameter"},
+	{"text part without text", withMsg(`{"role":"user","content":[{"type":"text"}]}`), "messages[1].content[0].text", "missing required parameter"},
+	{"text part text number", withMsg(`{"role":"user","content":[{"type":"text","text":1}]}`), "messages[1].content[0].text", "expected a string"},
+	{"image without url", withMsg(`{"role":"user","content":[{"type":"image_url","image_url":{}}]}`), "messages[1].content[0].image_url.url", "missing required parameter"},
+	{"image_url missing", withMsg(`{"role":"user","content":[{"type":"image_url"}]}`), "messages[1].content[0].image_url", "missing required parameter"},
+	{"tool without tool_call_id", withMsg(`{"role":"tool","content":"x"}`), "messages[1].tool_call_id", "missing required parameter"},
+	{"tool_call_id number", withMsg(`{"role":"tool","content":"x","tool_call_id":7}`), "messages[1].tool_call_id", "expected a string"},
+	{"tool_calls on user", withMsg(`{"role":"user","content":"x","tool_calls":[]}`), "messages[1].tool_calls", "only assistant messages"},
+	{"tool_calls not array", withMsg(`{"role":"assistant","tool_calls":{}}`), "messages[1].tool_calls", "expected an array"},
+	{"tool call without id", withMsg(`{"role":"assistant","tool_calls":[{"type":"function","function":{"name":"f","arguments":"{}"}}]}`), "messages[1].tool_calls[0].id", "missing required parameter"},
+	{"tool call without function", withMsg(`{"role":"assistant","tool_calls":[{"id":"c","type":"function"}]}`), "messages[1].tool_calls[0].function", "missing required parameter"},
+	{"tool call arguments object", withMsg(`{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":{}}}]}`), "messages[1].tool_calls[0].function.arguments", "expected a string, but got an object"},
+	{"tool call bad type", withMsg(`{"role":"assistant","tool_calls":[{"id":"c","type":"magic","function":{"name":"f","arguments":"{}"}}]}`), "messages[1].tool_calls[0].type", `"magic" is not one of`},
+	{"name number", withMsg(`{"role":"user","content":"x","name":1}`), "messages[1].name", "expected a string"},
+	{"temperature string", wrap(`,"temperature":"hot"`), "temperature", "invalid type for 'temperature': expected a number, but got a string"},
+	{"temperature too high", wrap(`,"temperature":2.5`), "temperature", "not between 0 and 2"},
+	{"top_p bool", wrap(`,"top_p":true`), "top_p", "expected a number, but got a boolean"},
+	{"max_tokens float", wrap(`,"max_tokens":10.5`), "max_tokens", "expected an integer"},
+	{"max_tokens zero", wrap(`,"max_tokens":0`), "max_tokens", "less than the minimum of 1"},
+	{"max_completion_tokens string", wrap(`,"max_completion_tokens":"9"`), "max_completion_tokens", "expected an integer, but got a string"},
+	{"n zero", wrap(`,"n":0`), "n", "less than the minimum of 1"},
+	{"top_logprobs too high", wrap(`,"top_logprobs":21`), "top_logprobs", "greater than the maximum of 20"},
+	{"seed too large", wrap(`,"seed":99999999999999999999`), "seed", "out of range"},
+	{"presence_penalty range", wrap(`,"presence_penalty":-3`), "presence_penalty", "not between -2 and 2"},
+	{"stream string", wrap(`,"stream":"yes"`), "stream", "expected a boolean, but got a string"},
+	{"stream_options include_usage", wrap(`,"stream_options":{"include_usage":1}`), "stream_options.include_usage", "expected a boolean"},
+	{"stop number", wrap(`,"stop":5`), "stop", "expected a string or an array of strings"},
+	{"stop element number", wrap(`,"stop":["a",5]`), "stop[1]", "expected a string"},
+	{"logit_bias string value", wrap(`,"logit_bias":{"50256":"ban"}`), "logit_bias.50256", "expected a number"},
+	{"logit_bias out of range", wrap(`,"logit_bias":{"50256":-101}`), "logit_bias.50256", "not between -100 and 100"},
+	{"metadata number value", wrap(`,"metadata":{"a":1}`), "metadata.a", "expected a string"},
+	{"user number", wrap(`,"user":1`), "user", "expected a string"},
+	{"tools not array", wrap(`,"tools":{}`), "tools", "expected an array"},
+	{"tool without type", wrap(`,"tools":[{"function":{"name":"f"}}]`), "tools[0].type", "missing required parameter"},
+	{"tool without function", wrap(`,"tools":[{"type":"function"}]`), "tools[0].function", "missing required parameter"},
+	{"tool without name", wrap(`,"tools":[{"type":"function","function":{}}]`), "tools[0].function.name", "missing required parameter"},
+	{"tool parameters array", wrap(`,"tools":[{"type":"function","function":{"name":"f","parameters":[]}}]`), "tools[0].function.parameters", "expected an object"},
+	{"tool strict string", wrap(`,"tools":[{"type":"function","function":{"name":"f","strict":"yes"}}]`), "tools[0].function.strict", "expected a boolean"},
+	{"tool_choice bad string", wrap(`,"tool_choice":"always"`), "tool_choice", `"always" is not one of none, auto, required`},
+	{"tool_choice number", wrap(`,"tool_choice":1`), "tool_choice", "expected a string or an object"},
+	{"tool_choice without name", wrap(`,"tool_choice":{"type":"function","function":{}}`), "tool_choice.function.name", "missing required parameter"},
+	{"response_format bad type", wrap(`,"response_format":{"type":"yaml"}`), "response_format.type", `"yaml" is not one of`},
+	{"response_format without json_schema", wrap(`,"response_format":{"type":"json_schema"}`), "response_format.json_schema", "missing required parameter"},
+	{"json_schema without name", wrap(`,"response_format":{"type":"json_schema","json_schema":{"schema":{}}}`), "response_format.json_schema.name", "missing required parameter"},
+	{"json_schema schema string", wrap(`,"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":"x"}}`), "response_format.json_schema.schema", "expected an object"},
+}
+
 func TestDecodeChatRequestErrors(t *testing.T) {
-	const user = `{"role":"user","content":"hi"}`
-	wrap := func(fields string) string {
-		return `{"model":"m","messages":[` + user + `]` + fields + `}`
-	}
-	withMsg := func(msg string) string {
-		return `{"model":"m","messages":[` + user + `,` + msg + `]}`
-	}
-	cases := []struct {
-		name, body, param, msg string
-	}{
-		{"empty body", ``, "", "invalid JSON: the request body is empty"},
-		{"malformed JSON", `{"model":"m",}`, "", "invalid JSON: invalid character '}'"},
-		{"truncated JSON", `{"model":"m","messages":[`, "", "invalid JSON: unexpected end of JSON input"},
-		{"not an object", `[1,2]`, "", "must be a JSON object"},
-		{"null body", `null`, "", "must be a JSON object"},
-		{"missing model", `{"messages":[` + user + `]}`, "model", "missing required parameter: 'model'"},
-		{"model not a string", `{"model":4,"messages":[` + user + `]}`, "model", "expected a string, but got a number"},
-		{"empty model", `{"model":"","messages":[` + user + `]}`, "model", "must not be empty"},
-		{"missing messages", `{"model":"m"}`, "messages", "missing required parameter: 'messages'"},
-		{"messages not an array", `{"model":"m","messages":{}}`, "messages", "expected an array, but got an object"},
-		{"empty messages", `{"model":"m","messages":[]}`, "messages", "non-empty array"},
-		{"message not an object", `{"model":"m","messages":["hi"]}`, "messages[0]", "expected an object, but got a string"},
-		{"missing role", withMsg(`{"content":"x"}`), "messages[1].role", "missing required parameter"},
-		{"unknown role", withMsg(`{"role":"robot","content":"x"}`), "messages[1].role", `"robot" is not one of`},
-		{"function role", withMsg(`{"role":"function","name":"f","content":"x"}`), "messages[1].role", `"function" role is not supported`},
-		{"content number", withMsg(`{"role":"user","content":5}`), "messages[1].content", "expected a string or an array of content parts, but got a number"},
-		{"content missing", withMsg(`{"role":"user"}`), "messages[1].content", "missing required parameter"},
-		{"content empty array", withMsg(`{"role":"user","content":[]}`), "messages[1].content", "non-empty array"},
-		{"part without type", withMsg(`{"role":"user","content":[{"text":"x"}]}`), "messages[1].content[0].type", "missing required parameter"},
-		{"text part without text", withMsg(`{"role":"user","content":[{"type":"text"}]}`), "messages[1].content[0].text", "missing required parameter"},
-		{"text part text number", withMsg(`{"role":"user","content":[{"type":"text","text":1}]}`), "messages[1].content[0].text", "expected a string"},
-		{"image without url", withMsg(`{"role":"user","content":[{"type":"image_url","image_url":{}}]}`), "messages[1].content[0].image_url.url", "missing required parameter"},
-		{"image_url missing", withMsg(`{"role":"user","content":[{"type":"image_url"}]}`), "messages[1].content[0].image_url", "missing required parameter"},
-		{"tool without tool_call_id", withMsg(`{"role":"tool","content":"x"}`), "messages[1].tool_call_id", "missing required parameter"},
-		{"tool_call_id number", withMsg(`{"role":"tool","content":"x","tool_call_id":7}`), "messages[1].tool_call_id", "expected a string"},
-		{"tool_calls on user", withMsg(`{"role":"user","content":"x","tool_calls":[]}`), "messages[1].tool_calls", "only assistant messages"},
-		{"tool_calls not array", withMsg(`{"role":"assistant","tool_calls":{}}`), "messages[1].tool_calls", "expected an array"},
-		{"tool call without id", withMsg(`{"role":"assistant","tool_calls":[{"type":"function","function":{"name":"f","arguments":"{}"}}]}`), "messages[1].tool_calls[0].id", "missing required parameter"},
-		{"tool call without function", withMsg(`{"role":"assistant","tool_calls":[{"id":"c","type":"function"}]}`), "messages[1].tool_calls[0].function", "missing required parameter"},
-		{"tool call arguments object", withMsg(`{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":{}}}]}`), "messages[1].tool_calls[0].function.arguments", "expected a string, but got an object"},
-		{"tool call bad type", withMsg(`{"role":"assistant","tool_calls":[{"id":"c","type":"magic","function":{"name":"f","arguments":"{}"}}]}`), "messages[1].tool_calls[0].type", `"magic" is not one of`},
-		{"name number", withMsg(`{"role":"user","content":"x","name":1}`), "messages[1].name", "expected a string"},
-		{"temperature string", wrap(`,"temperature":"hot"`), "temperature", "invalid type for 'temperature': expected a number, but got a string"},
-		{"temperature too high", wrap(`,"temperature":2.5`), "temperature", "not between 0 and 2"},
-		{"top_p bool", wrap(`,"top_p":true`), "top_p", "expected a number, but got a boolean"},
-		{"max_tokens float", wrap(`,"max_tokens":10.5`), "max_tokens", "expected an integer"},
-		{"max_tokens zero", wrap(`,"max_tokens":0`), "max_tokens", "less than the minimum of 1"},
-		{"max_completion_tokens string", wrap(`,"max_completion_tokens":"9"`), "max_completion_tokens", "expected an integer, but got a string"},
-		{"n zero", wrap(`,"n":0`), "n", "less than the minimum of 1"},
-		{"top_logprobs too high", wrap(`,"top_logprobs":21`), "top_logprobs", "greater than the maximum of 20"},
-		{"seed too large", wrap(`,"seed":99999999999999999999`), "seed", "out of range"},
-		{"presence_penalty range", wrap(`,"presence_penalty":-3`), "presence_penalty", "not between -2 and 2"},
-		{"stream string", wrap(`,"stream":"yes"`), "stream", "expected a boolean, but got a string"},
-		{"stream_options include_usage", wrap(`,"stream_options":{"include_usage":1}`), "stream_options.include_usage", "expected a boolean"},
-		{"stop number", wrap(`,"stop":5`), "stop", "expected a string or an array of strings"},
-		{"stop element number", wrap(`,"stop":["a",5]`), "stop[1]", "expected a string"},
-		{"logit_bias string value", wrap(`,"logit_bias":{"50256":"ban"}`), "logit_bias.50256", "expected a number"},
-		{"logit_bias out of range", wrap(`,"logit_bias":{"50256":-101}`), "logit_bias.50256", "not between -100 and 100"},
-		{"metadata number value", wrap(`,"metadata":{"a":1}`), "metadata.a", "expected a string"},
-		{"user number", wrap(`,"user":1`), "user", "expected a string"},
-		{"tools not array", wrap(`,"tools":{}`), "tools", "expected an array"},
-		{"tool without type", wrap(`,"tools":[{"function":{"name":"f"}}]`), "tools[0].type", "missing required parameter"},
-		{"tool without function", wrap(`,"tools":[{"type":"function"}]`), "tools[0].function", "missing required parameter"},
-		{"tool without name", wrap(`,"tools":[{"type":"function","function":{}}]`), "tools[0].function.name", "missing required parameter"},
-		{"tool parameters array", wrap(`,"tools":[{"type":"function","function":{"name":"f","parameters":[]}}]`), "tools[0].function.parameters", "expected an object"},
-		{"tool strict string", wrap(`,"tools":[{"type":"function","function":{"name":"f","strict":"yes"}}]`), "tools[0].function.strict", "expected a boolean"},
-		{"tool_choice bad string", wrap(`,"tool_choice":"always"`), "tool_choice", `"always" is not one of none, auto, required`},
-		{"tool_choice number", wrap(`,"tool_choice":1`), "tool_choice", "expected a string or an object"},
-		{"tool_choice without name", wrap(`,"tool_choice":{"type":"function","function":{}}`), "tool_choice.function.name", "missing required parameter"},
-		{"response_format bad type", wrap(`,"response_format":{"type":"yaml"}`), "response_format.type", `"yaml" is not one of`},
-		{"response_format without json_schema", wrap(`,"response_format":{"type":"json_schema"}`), "response_format.json_schema", "missing required parameter"},
-		{"json_schema without name", wrap(`,"response_format":{"type":"json_schema","json_schema":{"schema":{}}}`), "response_format.json_schema.name", "missing required parameter"},
-		{"json_schema schema string", wrap(`,"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":"x"}}`), "response_format.json_schema.schema", "expected an object"},
-	}
-	for _, tc := range cases {
+	for _, tc := range chatRequestErrors {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := DecodeChatRequest([]byte(tc.body))
 			if err == nil {
