@@ -39,7 +39,7 @@ func Compile(cfg *config.Config) (*Snapshot, error) {
 	for i := range cfg.Providers {
 		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std())
 		if err != nil {
-			errs = append(errs, fmt.Errorf("providers[%d].%w", i, err))
+			errs = append(errs, fmt.Errorf("providers[%d]%w", i, err))
 			failed[cfg.Providers[i].Name] = true
 			continue
 		}
@@ -98,7 +98,7 @@ func newProvider(pc *config.Provider, streamIdle time.Duration) (provider.Provid
 		for k, v := range pc.Headers {
 			headers[k] = v.Value()
 		}
-		return openai.New(openai.Config{
+		p, err := openai.New(openai.Config{
 			Name:    pc.Name,
 			Type:    pc.Type,
 			BaseURL: pc.BaseURL,
@@ -111,6 +111,10 @@ func newProvider(pc *config.Provider, streamIdle time.Duration) (provider.Provid
 			}),
 			StreamIdleTimeout: streamIdle,
 		})
+		if err != nil {
+			return nil, fmt.Errorf(": %w", err)
+		}
+		return p, nil
 	}
-	return nil, fmt.Errorf("type: provider type %q is not available in this version of llmgw", pc.Type)
+	return nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
 }

@@ -1,0 +1,110 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/provider"
+)
+
+func compile(t *testing.T, yaml string) (*Snapshot, error) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), nil)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return Compile(cfg)
+}
+
+func TestCompileProviderTypes(t *testing.T) {
+	snap, err := compile(t, `
+providers:
+  - {name: oa, type: openai, api_key: k}
+  - {name: compat, type: openai_compatible, base_url: "http://127.0.0.1:9/v1"}
+  - {name: local, type: vllm}
+  - {name: mock, type: mock, mock: {error_rate: 0.5}}
+models:
+  - name: m
+    targets: [{provider: oa, model: x}, {provider: compat, model: y}, {provider: local, model: z}]
+  - name: mock
+    targets: [{provider: mock, model: mock}]
+keys:
+  - {name: k1, key: sk-1, models: [mock]}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"oa", "compat", "local"} {
+		p := snap.Providers[name]
+		if fw, ok := p.(provider.Forwarder); !ok || fw.Protocol() != "openai" {
+			t.Errorf("%s is not an OpenAI-format forwarder: %T", name, p)
+		}
+		if _, ok := p.(provider.Embedder); !ok {
+			t.Errorf("%s has no embeddings", name)
+		}
+	}
+	if got := snap.Router.Names(); strings.Join(got, ",") != "m,mock" {
+		t.Errorf("models %v", got)
+	}
+	if snap.Keys.Lookup("sk-1") == nil || snap.Keys.Lookup("sk-2") != nil {
+		t.Error("keys not compiled")
+	}
+}
+
+func TestCompileReportsUnavailableTypes(t *testing.T) {
+	_, err := compile(t, `
+providers:
+  - {name: a, type: anthropic, api_key: k}
+  - {name: c, type: cohere, api_key: k}
+models:
+  - name: m
+    targets: [{provider: a, model: x}, {provider: c, model: y}]
+`)
+	if err == nil {
+		t.Fatal("compiled providers this build cannot serve")
+	}
+	msg := err.Error()
+	for _, want := range []string{`providers[0].type: provider type "anthropic"`, `providers[1].type: provider type "cohere"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "models[") {
+		t.Errorf("targets of a failed provider reported twice:\n%s", msg)
+	}
+}
+
+// The chain checks access before the router, so a key limited to some models
+// never reaches an upstream for the others.
+func TestChainChecksAccess(t *testing.T) {
+	snap, err := compile(t, `
+providers: [{name: mock, type: mock}]
+models:
+  - {name: a, targets: [{provider: mock, model: mock}]}
+  - {name: b, targets: [{provider: mock, model: mock}]}
+keys: [{name: k, key: sk-k, models: [a]}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := auth.WithPrincipal(context.Background(), snap.Keys.Lookup("sk-k"))
+	decode := func([]byte) (*llm.ChatRequest, error) {
+		return &llm.ChatRequest{Messages: []llm.Message{{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("hi")}}}}, nil
+	}
+	for model, wantErr := range map[string]bool{"a": false, "b": true} {
+		call := pipeline.NewChatCall("openai", nil, decode)
+		call.Model = model
+		_, err := snap.Invoke(ctx, call)
+		if (err != nil) != wantErr {
+			t.Errorf("model %s: err = %v", model, err)
+		}
+		if wantErr && llm.AsError(err).Kind != llm.KindPermission {
+			t.Errorf("model %s: %v, want model_not_allowed", model, err)
+		}
+	}
+}
