@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -58,13 +57,6 @@ func (e *requestEncoder) written(k string) bool { return slices.Contains(e.keys,
 func (e *requestEncoder) str(k, v string) {
 	e.key(k)
 	e.b = appendString(e.b, v)
-}
-
-func (e *requestEncoder) raw(k string, v json.RawMessage) error {
-	e.key(k)
-	var err error
-	e.b, err = appendRaw(e.b, v)
-	return err
 }
 
 func (e *requestEncoder) float(k string, v *float64) error {
