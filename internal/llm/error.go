@@ -29,6 +29,10 @@ const (
 	KindUpstreamTimeout
 	// KindCanceled is a client that went away; nothing is written to it.
 	KindCanceled
+	// KindNoRoute is a path the gateway does not serve.
+	KindNoRoute
+	// KindMethodNotAllowed is a known path asked with the wrong method.
+	KindMethodNotAllowed
 )
 
 type kindInfo struct {
@@ -54,6 +58,8 @@ var kinds = [...]kindInfo{
 	KindUpstreamUnavailable: {http.StatusServiceUnavailable, "upstream_unavailable", "upstream_error", "overloaded_error", "no upstream provider is available"},
 	KindUpstreamTimeout:     {http.StatusGatewayTimeout, "upstream_timeout", "upstream_error", "timeout_error", "the upstream provider timed out"},
 	KindCanceled:            {499, "canceled", "canceled", "canceled", "the client closed the request"},
+	KindNoRoute:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "no such route"},
+	KindMethodNotAllowed:    {http.StatusMethodNotAllowed, "method_not_allowed", "invalid_request_error", "invalid_request_error", "method not allowed"},
 }
 
 // Status returns the HTTP status of the kind.

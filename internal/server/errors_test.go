@@ -46,8 +46,8 @@ func TestErrors(t *testing.T) {
 		{"bad message content", "POST", "/v1/chat/completions", `{"model":"mock","messages":[{"role":"user","content":5}]}`, 400, "invalid_request_error", "messages[0].content"},
 		{"unknown model", "POST", "/v1/chat/completions", fmt.Sprintf(userHello, "nope", ""), 404, "model_not_found", ""},
 		{"too large", "POST", "/v1/chat/completions", big, 413, "request_too_large", ""},
-		{"unknown route", "GET", "/v1/nothing", "", 404, "model_not_found", ""},
-		{"wrong method", "GET", "/v1/chat/completions", "", 404, "model_not_found", ""},
+		{"unknown route", "GET", "/v1/nothing", "", 404, "not_found", ""},
+		{"wrong method", "GET", "/v1/chat/completions", "", 405, "method_not_allowed", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,15 +8,38 @@ import (
 	"github.com/llmgw/llmgw/internal/protocol/openai"
 )
 
-// routes returns the gateway's handler. Every route is listed here with the
-// middleware it runs behind: /v1/* requires a key whenever keys exist.
+// route is one path the gateway serves and the method it accepts.
+type route struct {
+	method, path string
+	handler      http.HandlerFunc
+	// open routes need no key; every other one runs behind authed.
+	open bool
+}
+
+// routeTable lists every route with the middleware it runs behind: /v1/*
+// requires a key whenever keys exist.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"POST", "/v1/chat/completions", s.handleChat, false},
+		{"POST", "/v1/embeddings", s.handleEmbeddings, false},
+		{"GET", "/v1/models", s.handleModels, false},
+		{"GET", "/healthz", s.handleHealthz, true},
+		{"GET", "/readyz", s.handleReadyz, true},
+	}
+}
+
+// routes returns the gateway's handler.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/chat/completions", s.authed(s.handleChat))
-	mux.Handle("POST /v1/embeddings", s.authed(s.handleEmbeddings))
-	mux.Handle("GET /v1/models", s.authed(s.handleModels))
-	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.allow = make(map[string]string)
+	for _, rt := range s.routeTable() {
+		var h http.Handler = rt.handler
+		if !rt.open {
+			h = s.authed(rt.handler)
+		}
+		mux.Handle(rt.method+" "+rt.path, h)
+		s.allow[rt.path] = rt.method
+	}
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.edge(mux)
 }
@@ -35,8 +58,15 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	})
 }
 
+// handleNotFound answers every request no route matched: 405 with Allow for a
+// known path asked with another method, 404 otherwise, in the error shape.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, &llm.Error{Kind: llm.KindNotFound, Message: "no route for " + r.Method + " " + r.URL.Path})
+	if allow, ok := s.allow[r.URL.Path]; ok {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, &llm.Error{Kind: llm.KindMethodNotAllowed, Message: r.URL.Path + " accepts " + allow})
+		return
+	}
+	s.writeError(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + r.Method + " " + r.URL.Path})
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {

@@ -18,6 +18,7 @@ type Server struct {
 	log      *slog.Logger
 	draining atomic.Bool
 	handler  http.Handler
+	allow    map[string]string // path -> method, for 405 answers
 }
 
 // New returns a server serving snap, logging to log.
