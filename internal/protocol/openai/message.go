@@ -179,8 +179,11 @@ func decodeImageURL(raw json.RawMessage, p string) (*llm.Image, error) {
 	var url, detail string
 	var err error
 	if raw[0] == '"' {
-		// A bare URL string, as some OpenAI-compatible clients send it.
-		url, err = decodeString(raw, p)
+		// A bare URL string, as some OpenAI-compatible clients send it;
+		// like the object form, it must not be empty.
+		if url, err = decodeString(raw, p); err == nil && url == "" {
+			err = invalidValue(p, "must not be empty")
+		}
 	} else {
 		var obj rawObject
 		if obj, err = decodeObject(raw, p); err != nil {
