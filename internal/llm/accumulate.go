@@ -72,6 +72,9 @@ func (a *Accumulator) addChoice(d *Choice) {
 	for _, tc := range d.Message.ToolCalls {
 		a.addToolCall(pos, tc)
 	}
+	if d.Message.ExtraProtocol != "" {
+		m.ExtraProtocol = d.Message.ExtraProtocol
+	}
 	for k, v := range d.Message.Extra {
 		if m.Extra == nil {
 			m.Extra = make(map[string]json.RawMessage)
@@ -80,6 +83,9 @@ func (a *Accumulator) addChoice(d *Choice) {
 	}
 	if d.FinishReason != "" {
 		dst.FinishReason = d.FinishReason
+	}
+	if d.StopSequence != "" {
+		dst.StopSequence = d.StopSequence
 	}
 	if len(d.Logprobs) > 0 && string(d.Logprobs) != "null" {
 		var lp logprobAcc

@@ -56,6 +56,11 @@ type ChatRequest struct {
 	// by their wire name, so they reach upstreams of the same protocol
 	// unchanged instead of being dropped.
 	Extra map[string]json.RawMessage
+	// ExtraProtocol names the wire protocol the request was decoded from:
+	// the vocabulary of Extra and of the Raw of non-function Tools. An
+	// encoder writes them only when it is its own protocol, so one
+	// protocol's fields never leak into another's upstream body.
+	ExtraProtocol string
 }
 
 // MaxOutputTokens returns the output token cap the client set, preferring
@@ -83,6 +88,9 @@ type Message struct {
 	Refusal    string
 	// Extra holds message fields the canonical model does not know.
 	Extra map[string]json.RawMessage
+	// ExtraProtocol names the wire protocol of Extra and of the Raw of the
+	// message's PartOther parts; encoders of another protocol leave them out.
+	ExtraProtocol string
 }
 
 // Text returns the concatenated text of the message's text parts.

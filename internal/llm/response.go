@@ -41,6 +41,9 @@ type Choice struct {
 	// Its Role may be empty on deltas after the first.
 	Message      Message
 	FinishReason FinishReason
+	// StopSequence is the custom stop sequence that ended the output, when
+	// the upstream reports which one (Anthropic's stop_sequence).
+	StopSequence string
 	// Logprobs is the choice's log probabilities, passed through as sent.
 	Logprobs json.RawMessage
 }

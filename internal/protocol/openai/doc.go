@@ -15,9 +15,11 @@
 // "messages[1].content"), while fields the canonical model does not know are
 // kept raw in ChatRequest.Extra and Message.Extra and written back by
 // EncodeChatRequest, so a new OpenAI parameter reaches an OpenAI upstream
-// without a change here. A caller sending a request that came in another
-// protocol to an OpenAI upstream should clear Extra, which holds that
-// protocol's field names. Object tool choices the canonical model cannot
+// without a change here. The decoders set ExtraProtocol to Protocol on the
+// request and its messages; the encoders write Extra, PartOther parts and
+// non-function tools only when ExtraProtocol is Protocol, so a request that
+// came in another protocol never brings that protocol's field names to an
+// OpenAI upstream. Object tool choices the canonical model cannot
 // express (allowed_tools, custom) are kept in Extra the same way.
 //
 // Choices made where the wire format and the canonical model differ:

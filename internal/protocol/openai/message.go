@@ -51,6 +51,7 @@ func decodeMessage(m *llm.Message, raw json.RawMessage, p string, response bool)
 		return invalidValue(p+".role", "%q is not one of system, developer, user, assistant, tool", role)
 	}
 	m.Role = llm.Role(role)
+	m.ExtraProtocol = Protocol
 	for _, mem := range obj {
 		if response && string(mem.key) == reasoningKey {
 			continue

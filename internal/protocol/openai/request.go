@@ -20,7 +20,7 @@ func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
 		return nil, err
 	}
 	obj := splitObject(body)
-	req := &llm.ChatRequest{}
+	req := &llm.ChatRequest{ExtraProtocol: Protocol}
 	if req.Model, err = requireString(obj, "model", "model"); err != nil {
 		return nil, err
 	}

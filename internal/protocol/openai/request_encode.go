@@ -34,6 +34,10 @@ func EncodeChatRequest(req *llm.ChatRequest) ([]byte, error) {
 		return nil, err
 	}
 	e.options(req)
+	if req.ExtraProtocol != Protocol {
+		// Another protocol's unknown fields mean nothing to OpenAI.
+		return append(e.b, '}'), nil
+	}
 	b, err := appendExtra(e.b, req.Extra, e.written)
 	if err != nil {
 		return nil, fmt.Errorf("openai: encode extra fields: %w", err)
@@ -86,10 +90,13 @@ func (e *requestEncoder) bool(k string, v *bool) {
 }
 
 func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
-	if len(req.Tools) > 0 {
+	if hasTools(req) {
 		e.key("tools")
 		e.b = append(e.b, '[')
 		for i := range req.Tools {
+			if t := &req.Tools[i]; t.Type != "" && t.Type != "function" && req.ExtraProtocol != Protocol {
+				continue // another protocol's server tool
+			}
 			if err := e.tool(&req.Tools[i]); err != nil {
 				return fmt.Errorf("openai: encode tools[%d]: %w", i, err)
 			}
@@ -138,6 +145,17 @@ func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
 		e.b = append(e.b, '}')
 	}
 	return nil
+}
+
+// hasTools reports whether req has a tool to write: a function tool, or a
+// tool of another type that came in this protocol.
+func hasTools(req *llm.ChatRequest) bool {
+	for i := range req.Tools {
+		if t := &req.Tools[i]; t.Type == "" || t.Type == "function" || (req.ExtraProtocol == Protocol && len(t.Raw) > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *requestEncoder) tool(t *llm.Tool) error {
@@ -291,8 +309,10 @@ func (e *requestEncoder) message(m *llm.Message) error {
 	if m.Refusal != "" {
 		b = appendStringField(b, "refusal", m.Refusal)
 	}
-	if b, err = appendExtra(b, m.Extra, isMessageKey); err != nil {
-		return err
+	if m.ExtraProtocol == Protocol {
+		if b, err = appendExtra(b, m.Extra, isMessageKey); err != nil {
+			return err
+		}
 	}
 	e.b = append(b, '}')
 	return nil
@@ -316,6 +336,10 @@ func appendContent(b []byte, m *llm.Message) ([]byte, error) {
 		switch m.Content[i].Type {
 		case llm.PartThinking, llm.PartRedactedThinking:
 			continue
+		case llm.PartOther:
+			if m.ExtraProtocol != Protocol {
+				continue
+			}
 		case llm.PartText:
 			text = i
 		}
@@ -333,6 +357,9 @@ func appendContent(b []byte, m *llm.Message) ([]byte, error) {
 	b = append(b, '[')
 	var err error
 	for i := range m.Content {
+		if m.Content[i].Type == llm.PartOther && m.ExtraProtocol != Protocol {
+			continue // a block of another protocol
+		}
 		if b, err = appendPart(b, &m.Content[i]); err != nil {
 			return b, err
 		}

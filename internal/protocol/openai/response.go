@@ -153,8 +153,10 @@ func appendChoice(b []byte, ch *llm.Choice) ([]byte, error) {
 		b = append(b, ']')
 	}
 	var err error
-	if b, err = appendExtra(b, m.Extra, isResponseMessageKey); err != nil {
-		return b, err
+	if m.ExtraProtocol == Protocol {
+		if b, err = appendExtra(b, m.Extra, isResponseMessageKey); err != nil {
+			return b, err
+		}
 	}
 	b = append(b, `},"logprobs":`...)
 	if b, err = appendRaw(b, ch.Logprobs); err != nil {

@@ -1,0 +1,131 @@
+// Package anthropic holds the Anthropic Messages wire format (POST
+// /v1/messages, its Server-Sent Events stream, /v1/messages/count_tokens
+// and the error body) and its pure translation to and from the canonical llm
+// types, whose vocabulary is OpenAI's.
+//
+// The same functions serve both sides of the gateway. The inbound surface
+// decodes an Anthropic client's requests (DecodeMessagesRequest,
+// DecodeCountTokensRequest) and encodes answers from any upstream
+// (EncodeMessagesResponse, StreamEncoder, AppendError, AppendStreamError,
+// EncodeCountTokensResponse); an Anthropic upstream provider encodes its
+// requests (EncodeMessagesRequest, EncodeCountTokensRequest, with the
+// anthropic-version header Version) and decodes what comes back
+// (DecodeMessagesResponse, StreamDecoder, DecodeErrorMessage, ScanUsage and
+// UsageScanner on the fast path). Nothing here does I/O.
+//
+// Decoding a client request is strict about types and lenient about
+// unknowns, like the openai package, whose JSON splitter and writers this
+// package repeats: a wrong type or a missing field is an *llm.Error of kind
+// InvalidRequest whose Param is the JSON path of the field. Unknown fields
+// are kept in Extra with ExtraProtocol "anthropic" and written back only to
+// an Anthropic upstream; ExtraProtocol also guards PartOther blocks and
+// server tools, so that nothing of one protocol leaks into another's body.
+//
+// Requests, Anthropic to canonical and back:
+//
+//   - system (a string or text blocks) is a leading system message, one part
+//     per block with its cache_control. Encoding hoists every system and
+//     developer message, wherever it stands, into system blocks, in order; a
+//     single uncached text is written as a string.
+//   - A user message's tool_result blocks become tool messages (ToolCallID =
+//     tool_use_id, content as parts; is_error and cache_control in the tool
+//     message's Extra), and its other blocks user messages between them, in
+//     the order sent: [text, tool_result, tool_result, text] is user, tool,
+//     tool, user. Encoding turns tool messages back into tool_result blocks,
+//     merges consecutive messages of one role into one message (Anthropic
+//     wants alternating roles) and puts tool_result blocks first in a user
+//     message, as Anthropic requires, the other blocks after them in order.
+//     A conversation that does not start with a user turn (or has only
+//     system messages) gets a user turn "." in front. Anthropic refuses
+//     cache_control inside tool_result content, so a part's marker moves to
+//     its tool_result block. Tool call ids with characters Anthropic refuses
+//     (some OpenAI-compatible servers use "functions.name:0") have them
+//     replaced by '_', the same way in tool_use and tool_result.
+//   - An assistant message's tool_use blocks are its ToolCalls (Arguments =
+//     the input compacted; "{}" for none), numbered by position. Encoding
+//     writes thinking blocks first, then the other parts in order, then the
+//     tool_use blocks; where a response interleaved text and tool_use, the
+//     text comes first after a round trip. Arguments "" encode as {}; other
+//     arguments that are no JSON object are an invalid request, since
+//     Anthropic would refuse them.
+//   - thinking {thinking, signature} and redacted_thinking {data} are
+//     PartThinking and PartRedactedThinking, kept across turns. A thinking
+//     part without a signature (reasoning of an OpenAI-compatible upstream)
+//     is not sent to Anthropic, which rejects unsigned thinking.
+//   - text blocks keep cache_control; their citations are dropped. Empty
+//     text parts are not encoded (Anthropic rejects empty text blocks).
+//     Images with a base64 or url source are llm.Image; any other block
+//     (document, search_result, image with a file source, server tool
+//     blocks) is a PartOther kept whole.
+//   - Client tools (type absent or "custom") are function tools; their
+//     unknown fields (defer_loading, input_examples, ...) keep the tool in
+//     Raw for Anthropic upstreams. Server tools (web_search_20250305, ...)
+//     keep their type and Raw. A function tool without parameters is sent
+//     with an empty object schema, which Anthropic requires.
+//   - tool_choice auto, any, tool{name}, none are auto, required,
+//     function{name}, none; disable_parallel_tool_use is DisableParallel and
+//     ParallelToolCalls false, and parallel_tool_calls false encodes as
+//     disable_parallel_tool_use (on an auto choice when there was none).
+//     tool_choice is written only with tools.
+//   - max_tokens is MaxTokens. Encoding writes MaxOutputTokens, or
+//     DefaultMaxTokens when the client set none (an OpenAI client may omit
+//     it, Anthropic requires it), raised to budget_tokens+DefaultMaxTokens
+//     when an enabled thinking budget would not fit under it.
+//   - temperature and top_p are checked against Anthropic's range 0..1 on
+//     decoding and clamped into it on encoding (OpenAI allows temperatures
+//     up to 2); top_k, stop_sequences (Stop), stream and metadata.user_id
+//     (User) map directly. thinking is kept raw in Thinking; a
+//     reasoning_effort alone never turns thinking on. OpenAI-only settings
+//     (penalties, logit_bias, seed, n, logprobs, metadata) are not sent; a
+//     json_schema response_format becomes output_config.format, Anthropic's
+//     structured output, unless the request has its own output_config.
+//
+// Responses and usage:
+//
+//   - stop_reason end_turn, stop_sequence and pause_turn map to stop (a
+//     paused server-tool turn is complete as far as another protocol can
+//     tell), max_tokens and model_context_window_exceeded to length,
+//     tool_use to tool_calls, refusal to content_filter; stop_sequence is
+//     kept in Choice.StopSequence. Back: stop is end_turn, or stop_sequence
+//     when the sequence is known; any response with tool calls is tool_use,
+//     since Anthropic clients act on that reason.
+//   - Usage: prompt tokens are input_tokens + cache_creation_input_tokens +
+//     cache_read_input_tokens, CachedTokens the cache reads,
+//     CacheCreationTokens the cache writes, completion tokens output_tokens,
+//     ReasoningTokens output_tokens_details.thinking_tokens. Back,
+//     input_tokens is prompt - cached - cache creation.
+//   - A response's id is kept when it is a msg_ id; another upstream's id gets
+//     a msg_ prefix, and a missing one a random msg_ id. Tool calls without
+//     an id get a random toolu_ id so that the client can answer them.
+//     Tool call arguments that are no JSON object encode as an empty input.
+//
+// Streams:
+//
+//   - StreamDecoder: message_start is a chunk with the role, id, model and
+//     usage so far; a tool_use block start is a tool call delta whose Index
+//     is the call's ordinal in the message (0, 1, 2), not the block index,
+//     with its id and name, and each input_json_delta a delta of the same
+//     Index; text_delta is text, thinking_delta thinking text,
+//     signature_delta the thinking part's Signature; message_delta is the
+//     finish reason with the final usage (input counts from message_start
+//     unless restated, output cumulative); message_stop is io.EOF; an error
+//     event is an *llm.Error (overloaded_error: upstream unavailable, 529;
+//     rate_limit_error: rate limited, 429; api_error: upstream; timeout_error:
+//     upstream timeout; only invalid_request_error relays its message).
+//     Server tool blocks are gathered and emitted whole, input included, at
+//     their content_block_stop; citations deltas are dropped.
+//   - StreamEncoder writes the exact Anthropic sequence from chunks of any
+//     upstream: message_start, then for each change of content a block
+//     (text, thinking, tool_use; redacted thinking and kept blocks start and
+//     stop at once) with its deltas, closed when the next one opens; a new
+//     tool call index opens a new tool_use block. Finish, reason and usage
+//     being known only at the end of an OpenAI stream, writes the
+//     message_delta (with the input counts too, as Anthropic now does) and
+//     message_stop. On a failure the caller writes an error event instead and
+//     never calls Finish.
+//
+// Token counting: EstimateTokens is a documented offline estimate for
+// upstreams that cannot count (about four bytes of text per token plus
+// fixed overheads); DecodeCountTokensRequest, EncodeCountTokensRequest and
+// EncodeCountTokensResponse carry the count_tokens call itself.
+package anthropic
