@@ -46,6 +46,13 @@ type Call struct {
 	// Provider is the name of the provider that served the call, set by the
 	// router once a target has answered.
 	Provider string
+	// Attempts is the number of upstream attempts made for the call,
+	// retries and fallbacks included, set by the router (1: the first try
+	// succeeded). The server reports it in the x-llmgw-attempts header.
+	Attempts int
+	// Fallbacks, when not nil, replaces the requested model's fallback list
+	// for this call (the x-llmgw-fallbacks header); empty means none.
+	Fallbacks []string
 
 	request *llm.ChatRequest
 	decode  Decoder

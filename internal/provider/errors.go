@@ -32,7 +32,10 @@ const (
 var contextLengthRE = regexp.MustCompile(`(?i)context[ _-]?(length|window)|prompt is too long|too many tokens|maximum number of tokens`)
 
 // ErrorFromResponse turns a non-2xx upstream response into an *llm.Error. It
-// reads at most 64 KiB of the body and closes it. parse extracts the
+// reads at most 64 KiB of the body and closes it. The wait the upstream asks
+// for comes from retry-after-ms, else Retry-After, else, for a 429, the
+// x-ratelimit-reset-* header of the exhausted limit. The rate-limit headers
+// are passed to ReportHeadroom with the request's context. parse extracts the
 // upstream's message and code from the body (nil: none). Only for statuses
 // that mean the client's request is at fault is the upstream message relayed,
 // with every occurrence of each of secrets replaced, control characters
@@ -52,6 +55,13 @@ func ErrorFromResponse(provider string, resp *http.Response, parse func(body []b
 		UpstreamStatus: resp.StatusCode,
 		RetryAfter:     retryAfter(resp.Header, time.Now()),
 		Err:            upstreamCause(resp.StatusCode, code, msg),
+	}
+	hr, _ := ParseHeadroom(resp.Header)
+	if e.RetryAfter == 0 && resp.StatusCode == http.StatusTooManyRequests {
+		e.RetryAfter = hr.Reset()
+	}
+	if resp.Request != nil {
+		ReportHeadroom(resp.Request.Context(), resp.Header)
 	}
 	switch resp.StatusCode {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:

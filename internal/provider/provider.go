@@ -22,6 +22,13 @@ type Embedder interface {
 	Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedResponse, error)
 }
 
+// TokenCounter is implemented by providers that can count the input tokens
+// of a request upstream (Anthropic's count_tokens), so that the gateway need
+// not estimate them.
+type TokenCounter interface {
+	CountTokens(ctx context.Context, req *llm.ChatRequest) (int, error)
+}
+
 // Forwarder is implemented by providers that can take a request body already
 // in their wire protocol and forward it nearly untouched: the gateway's fast
 // path when the client speaks the upstream's protocol and no stage needs to

@@ -1,13 +1,12 @@
 package router
 
 import (
-	"context"
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"time"
 
-	"github.com/llmgw/llmgw/internal/llm"
-	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/provider"
 )
 
@@ -18,32 +17,112 @@ type Target struct {
 	// part of the requested name after the prefix).
 	Model  string
 	Weight int
+	// Timeouts override the model's, field by field; zero keeps the model's.
+	Timeouts Timeouts
 }
 
-// Model is a model name clients may send and the targets that serve it.
+// Timeouts bound one attempt. Zero means no limit (or, in a target, the
+// model's value).
+type Timeouts struct {
+	// FirstToken bounds the wait for the first chunk of a streamed answer.
+	FirstToken time.Duration
+	// StreamIdle bounds the gap between two chunks once the stream began.
+	StreamIdle time.Duration
+	// Total bounds a whole model's work for a request (in a Model) or one
+	// attempt (in a Target), the stream to its end included.
+	Total time.Duration
+}
+
+// or returns t with its zero fields taken from def.
+func (t Timeouts) or(def Timeouts) Timeouts {
+	if t.FirstToken == 0 {
+		t.FirstToken = def.FirstToken
+	}
+	if t.StreamIdle == 0 {
+		t.StreamIdle = def.StreamIdle
+	}
+	if t.Total == 0 {
+		t.Total = def.Total
+	}
+	return t
+}
+
+// Retry bounds the attempts on a model's targets for one request.
+type Retry struct {
+	// MaxAttempts counts the first attempt; default 3.
+	MaxAttempts int
+	// BaseBackoff and MaxBackoff bound the full-jitter exponential backoff;
+	// defaults 100ms and 5s.
+	BaseBackoff, MaxBackoff time.Duration
+}
+
+// Model is a model name clients may send, the targets that serve it and how
+// requests are spread and retried over them. Zero settings take the
+// defaults of internal/config.
 type Model struct {
 	Name    string
 	Targets []Target
-	// Fallbacks are other model names to try when every target fails.
-	Fallbacks []string
-	total     int
+	// Fallbacks are other model names to try when every target fails;
+	// ContextWindowFallbacks and ContentPolicyFallbacks replace them when a
+	// target rejects the request for its size or under its content policy.
+	Fallbacks              []string
+	ContextWindowFallbacks []string
+	ContentPolicyFallbacks []string
+	Balancing              Balancing
+	Retry                  Retry
+	Timeouts               Timeouts
+	Breaker                BreakerPolicy
+	// AllOpenWait bounds the wait for a target to recover when none can be
+	// used; default 2s.
+	AllOpenWait time.Duration
+
+	targets []*target
+	bal     balancer
 }
 
-// Router resolves model names and dispatches calls. It is immutable once
-// built and safe for concurrent use.
+// Options are the router's collaborators.
+type Options struct {
+	// Metrics is where the router's metrics are registered; nil keeps them
+	// unregistered.
+	Metrics *observe.Registry
+	// Now is the clock of breakers and rate-limit headroom; nil is
+	// time.Now.
+	Now func() time.Time
+	// Rand returns a number in [0, 1) for balancing and jitter and must be
+	// safe for concurrent use; nil is math/rand/v2's Float64.
+	Rand func() float64
+}
+
+// Router resolves model names and dispatches calls. Its configuration is
+// immutable once built; the health it keeps of each target changes as calls
+// succeed and fail. It is safe for concurrent use.
 type Router struct {
 	exact     map[string]*Model
 	wildcards []*Model // sorted by prefix length, longest first
+	models    []*Model // in configuration order
+	now       func() time.Time
+	rand      func() float64
+	metrics   *metrics
 }
 
 // New returns a router over models.
-func New(models []Model) *Router {
-	r := &Router{exact: make(map[string]*Model, len(models))}
+func New(models []Model, o Options) *Router {
+	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics)}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.rand == nil {
+		r.rand = rand.Float64
+	}
 	for i := range models {
 		m := models[i]
-		for _, t := range m.Targets {
-			m.total += t.Weight
+		m.applyDefaults()
+		m.targets = make([]*target, len(m.Targets))
+		for j := range m.Targets {
+			m.targets[j] = r.newTarget(&m, j)
 		}
+		m.bal = newBalancer(m.Balancing)
+		r.models = append(r.models, &m)
 		if strings.HasSuffix(m.Name, "/*") {
 			r.wildcards = append(r.wildcards, &m)
 			continue
@@ -52,6 +131,30 @@ func New(models []Model) *Router {
 	}
 	sort.Slice(r.wildcards, func(i, j int) bool { return len(r.wildcards[i].Name) > len(r.wildcards[j].Name) })
 	return r
+}
+
+// Router defaults for settings left at zero.
+const (
+	defaultMaxAttempts = 3
+	defaultBaseBackoff = 100 * time.Millisecond
+	defaultMaxBackoff  = 5 * time.Second
+	defaultAllOpenWait = 2 * time.Second
+)
+
+func (m *Model) applyDefaults() {
+	if m.Retry.MaxAttempts <= 0 {
+		m.Retry.MaxAttempts = defaultMaxAttempts
+	}
+	if m.Retry.BaseBackoff <= 0 {
+		m.Retry.BaseBackoff = defaultBaseBackoff
+	}
+	if m.Retry.MaxBackoff < m.Retry.BaseBackoff {
+		m.Retry.MaxBackoff = max(defaultMaxBackoff, m.Retry.BaseBackoff)
+	}
+	if m.AllOpenWait <= 0 {
+		m.AllOpenWait = defaultAllOpenWait
+	}
+	m.Breaker = m.Breaker.withDefaults()
 }
 
 // Names returns the exact (non-wildcard) model names, sorted.
@@ -85,73 +188,9 @@ func (r *Router) Has(name string) bool {
 	return ok
 }
 
-// pick chooses a target by weight.
-func (m *Model) pick() *Target {
-	if len(m.Targets) == 1 || m.total <= 0 {
-		return &m.Targets[0]
-	}
-	n := rand.IntN(m.total)
-	for i := range m.Targets {
-		if n < m.Targets[i].Weight {
-			return &m.Targets[i]
-		}
-		n -= m.Targets[i].Weight
-	}
-	return &m.Targets[len(m.Targets)-1]
-}
-
 func upstreamModel(t *Target, suffix string) string {
 	if t.Model == "*" {
 		return suffix
 	}
 	return t.Model
-}
-
-// Invoke is the pipeline's terminal stage: it sends the call to a target of
-// its model.
-func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, error) {
-	m, suffix, ok := r.resolve(call.Model)
-	if !ok {
-		return nil, llm.NewError(llm.KindNotFound, "model %q not found", call.Model)
-	}
-	t := m.pick()
-	model := upstreamModel(t, suffix)
-	if call.Op == pipeline.OpEmbed {
-		return r.embed(ctx, call, t, model)
-	}
-	if fw, ok := t.Provider.(provider.Forwarder); ok && call.FastPath() && fw.Protocol() == call.Protocol {
-		s, err := fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: model, Stream: call.Stream})
-		if err == nil {
-			call.Provider = t.Provider.Name()
-		}
-		return s, err
-	}
-	req, err := call.Decoded()
-	if err != nil {
-		return nil, err
-	}
-	up := *req
-	up.Model = model
-	s, err := t.Provider.Chat(ctx, &up)
-	if err == nil {
-		call.Provider = t.Provider.Name()
-	}
-	return s, err
-}
-
-func (r *Router) embed(ctx context.Context, call *pipeline.Call, t *Target, model string) (llm.Stream, error) {
-	e, ok := t.Provider.(provider.Embedder)
-	if !ok {
-		return nil, llm.InvalidRequest("model", "model %q does not support embeddings", call.Model)
-	}
-	req := *call.Embed
-	req.Model = model
-	resp, err := e.Embed(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	call.Embedding = resp
-	call.Provider = t.Provider.Name()
-	u := resp.Usage
-	return llm.NewSliceStream(nil, &llm.Chunk{Model: resp.Model, Usage: &u}), nil
 }

@@ -41,7 +41,7 @@ func TestResolveExactAndWildcard(t *testing.T) {
 		{Name: "m", Targets: []Target{{Provider: a, Model: "up-m", Weight: 1}}},
 		{Name: "openai/*", Targets: []Target{{Provider: a, Model: "*", Weight: 1}}},
 		{Name: "openai/special/*", Targets: []Target{{Provider: b, Model: "fixed", Weight: 1}}},
-	})
+	}, Options{})
 	tests := []struct {
 		model, provider, upstream string
 	}{
@@ -81,7 +81,7 @@ func TestWeights(t *testing.T) {
 	a, b, c := &fake{name: "a"}, &fake{name: "b"}, &fake{name: "c"}
 	r := New([]Model{{Name: "m", Targets: []Target{
 		{Provider: a, Model: "x", Weight: 1}, {Provider: b, Model: "x", Weight: 3}, {Provider: c, Model: "x", Weight: 0},
-	}}})
+	}}}, Options{})
 	const n = 4000
 	for range n {
 		call := pipeline.NewChatCall("openai", nil, decodeModel("m"))
@@ -101,7 +101,7 @@ func TestWeights(t *testing.T) {
 
 func TestFastPathOnlyForSameProtocol(t *testing.T) {
 	oa := forwarder{&fake{name: "oa", protocol: "openai"}}
-	r := New([]Model{{Name: "m", Targets: []Target{{Provider: oa, Model: "up", Weight: 1}}}})
+	r := New([]Model{{Name: "m", Targets: []Target{{Provider: oa, Model: "up", Weight: 1}}}}, Options{})
 
 	call := pipeline.NewChatCall("openai", []byte(`{}`), decodeModel("m"))
 	call.Model = "m"
@@ -129,7 +129,7 @@ func TestFastPathOnlyForSameProtocol(t *testing.T) {
 }
 
 func TestEmbedNeedsEmbedder(t *testing.T) {
-	r := New([]Model{{Name: "m", Targets: []Target{{Provider: &fake{name: "a"}, Model: "x", Weight: 1}}}})
+	r := New([]Model{{Name: "m", Targets: []Target{{Provider: &fake{name: "a"}, Model: "x", Weight: 1}}}}, Options{})
 	call := &pipeline.Call{Op: pipeline.OpEmbed, Model: "m", Embed: &llm.EmbedRequest{Model: "m"}}
 	_, err := r.Invoke(context.Background(), call)
 	if e := llm.AsError(err); e.Kind != llm.KindInvalidRequest || e.Param != "model" {

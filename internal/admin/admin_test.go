@@ -1,0 +1,78 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/router"
+)
+
+type fakeProvider struct{}
+
+func (fakeProvider) Name() string { return "p" }
+func (fakeProvider) Chat(context.Context, *llm.ChatRequest) (llm.Stream, error) {
+	return llm.NewSliceStream(nil), nil
+}
+
+func TestTargets(t *testing.T) {
+	r := router.New([]router.Model{{Name: "m", Targets: []router.Target{
+		{Provider: fakeProvider{}, Model: "a", Weight: 1}, {Provider: fakeProvider{}, Model: "b", Weight: 3},
+	}}}, router.Options{})
+	tests := []struct {
+		name, token, auth string
+		status            int
+	}{
+		{"disabled", "", "Bearer ", http.StatusNotFound},
+		{"no header", "secret", "", http.StatusUnauthorized},
+		{"wrong token", "secret", "Bearer secreT", http.StatusUnauthorized},
+		{"prefix of token", "secret", "Bearer secre", http.StatusUnauthorized},
+		{"basic scheme", "secret", "Basic secret", http.StatusUnauthorized},
+		{"right token", "secret", "Bearer secret", http.StatusOK},
+		{"scheme case", "secret", "bearer secret", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := New(Options{Token: tt.token, Router: r})
+			req := httptest.NewRequest("GET", "/admin/v1/targets", nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			rec := httptest.NewRecorder()
+			a.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status != http.StatusOK {
+				return
+			}
+			var got targets
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Models) != 1 || len(got.Models[0].Targets) != 2 {
+				t.Fatalf("body %s", rec.Body)
+			}
+			b := got.Models[0].Targets[1]
+			if b.Model != "b" || b.State != "closed" || b.Share != 0.75 || got.Models[0].Balancing != "weighted" {
+				t.Errorf("target b = %+v", b)
+			}
+		})
+	}
+}
+
+func TestErrorsGoThroughWriter(t *testing.T) {
+	var kinds []llm.Kind
+	a := New(Options{Token: "x", WriteError: func(w http.ResponseWriter, _ *http.Request, err error) {
+		kinds = append(kinds, llm.AsError(err).Kind)
+		w.WriteHeader(llm.AsError(err).Status())
+	}})
+	a.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/admin/v1/targets", nil))
+	New(Options{WriteError: a.writeErr}).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/admin/v1/targets", nil))
+	if len(kinds) != 2 || kinds[0] != llm.KindAuthentication || kinds[1] != llm.KindNoRoute {
+		t.Errorf("kinds = %v", kinds)
+	}
+}

@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/router"
+)
+
+// Options are what a snapshot takes from the process rather than from the
+// configuration: things that outlive snapshots.
+type Options struct {
+	// Metrics is the process's metrics registry, created once; nil gives
+	// the snapshot a registry of its own (tests, validation).
+	Metrics *observe.Registry
+}
+
+// routerModel converts a configured model's routing settings; its targets
+// are added by the caller as their providers are found.
+func routerModel(m *config.Model) router.Model {
+	bal, _ := router.ParseBalancing(m.Balancing) // validated
+	b := m.Breaker
+	return router.Model{
+		Name:                   m.Name,
+		Fallbacks:              m.Fallbacks,
+		ContextWindowFallbacks: m.ContextWindowFallbacks,
+		ContentPolicyFallbacks: m.ContentPolicyFallbacks,
+		Balancing:              bal,
+		Retry: router.Retry{
+			MaxAttempts: m.Retry.MaxAttempts,
+			BaseBackoff: m.Retry.BaseBackoff.Std(),
+			MaxBackoff:  m.Retry.MaxBackoff.Std(),
+		},
+		Timeouts: routerTimeouts(m.Timeouts),
+		Breaker: router.BreakerPolicy{
+			ConsecutiveFailures: b.ConsecutiveFailures,
+			ErrorRate:           b.ErrorRate,
+			Window:              b.Window.Std(),
+			MinRequests:         b.MinRequests,
+			Cooldown:            b.Cooldown.Std(),
+			HalfOpenProbes:      b.HalfOpenProbes,
+		},
+		AllOpenWait: m.AllOpenWait.Std(),
+	}
+}
+
+func routerTimeouts(t config.Timeouts) router.Timeouts {
+	return router.Timeouts{FirstToken: t.FirstToken.Std(), StreamIdle: t.StreamIdle.Std(), Total: t.Total.Std()}
+}

@@ -1,0 +1,220 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/provider"
+)
+
+// Causes with which the router cancels an attempt of its own accord.
+var (
+	errFirstToken = errors.New("router: first token timeout")
+	errIdle       = errors.New("router: stream idle timeout")
+	errTotal      = errors.New("router: total timeout")
+	errClosed     = errors.New("router: stream closed")
+)
+
+// attempt is one try of a call on one target.
+type attempt struct {
+	m        *Model
+	t        *target
+	call     *pipeline.Call
+	model    string // the upstream model id
+	deadline time.Time
+}
+
+// try sends the call to the target and waits for the first chunk, within
+// the first-token timeout: only then has the attempt succeeded, and the
+// stream returned replays that chunk and goes on. Until then, nothing has
+// reached the client and a failure can be retried elsewhere.
+func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
+	tm := a.t.Timeouts.or(a.m.Timeouts)
+	start := time.Now()
+	actx, cancel := context.WithCancelCause(ctx)
+	dl := a.deadline
+	if tm.Total > 0 && (dl.IsZero() || start.Add(tm.Total).Before(dl)) {
+		dl = start.Add(tm.Total)
+	}
+	var total *time.Timer
+	if !dl.IsZero() {
+		total = time.AfterFunc(time.Until(dl), func() { cancel(errTotal) })
+	}
+	release := func() {
+		if total != nil {
+			total.Stop()
+		}
+		cancel(errClosed)
+	}
+	a.t.inflight.Add(1)
+	actx = provider.WithHeadroomFunc(actx, func(h provider.Headroom) { a.t.observeHeadroom(r.now(), h) })
+	var ttft *time.Timer
+	if tm.FirstToken > 0 && (a.call.Stream || a.call.Op != pipeline.OpChat) {
+		ttft = time.AfterFunc(tm.FirstToken, func() { cancel(errFirstToken) })
+	}
+	s, err := r.open(actx, a)
+	var first *llm.Chunk
+	if err == nil {
+		first, err = s.Recv()
+	}
+	if ttft != nil {
+		ttft.Stop()
+	}
+	elapsed := time.Since(start)
+	if err != nil && err != io.EOF {
+		if s != nil {
+			_ = s.Close()
+		}
+		err = explain(ctx, actx, a.t, tm, err)
+		release()
+		a.t.inflight.Add(-1)
+		return nil, err
+	}
+	r.metrics.ttft.WithLabelValues(a.t.Provider.Name(), a.m.Name).Observe(elapsed.Seconds())
+	a.t.observeLatency(elapsed, false)
+	rs := &routed{s: s, first: first, firstErr: err, ctx: actx, release: release, idle: tm.StreamIdle, t: a.t, tm: tm, parent: ctx}
+	if rs.idle > 0 {
+		rs.timer = time.AfterFunc(rs.idle, func() { cancel(errIdle) })
+		rs.timer.Stop()
+	}
+	return rs, nil
+}
+
+// open starts the call on the target: the fast path when the provider
+// speaks the client's protocol and no stage needs the body, else the
+// canonical request; embeddings through the Embedder.
+func (r *Router) open(ctx context.Context, a *attempt) (llm.Stream, error) {
+	call, p := a.call, a.t.Provider
+	if call.Op == pipeline.OpEmbed {
+		e, ok := p.(provider.Embedder)
+		if !ok {
+			return nil, llm.InvalidRequest("model", "model %q does not support embeddings", call.Model)
+		}
+		req := *call.Embed
+		req.Model = a.model
+		resp, err := e.Embed(ctx, &req)
+		if err != nil {
+			return nil, err
+		}
+		call.Embedding = resp
+		u := resp.Usage
+		return llm.NewSliceStream(nil, &llm.Chunk{Model: resp.Model, Usage: &u}), nil
+	}
+	if fw, ok := p.(provider.Forwarder); ok && call.FastPath() && fw.Protocol() == call.Protocol {
+		return fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: a.model, Stream: call.Stream})
+	}
+	req, err := call.Decoded()
+	if err != nil {
+		return nil, err
+	}
+	up := *req
+	up.Model = a.model
+	return p.Chat(ctx, &up)
+}
+
+// explain turns the failure of an attempt into the error to report: the
+// router's own timeouts become upstream_timeout whatever the provider made
+// of the cancellation, and the client's going away becomes canceled.
+func explain(parent, actx context.Context, t *target, tm Timeouts, err error) error {
+	name := t.Provider.Name()
+	switch cause := context.Cause(actx); {
+	case parent.Err() != nil && errors.Is(context.Cause(parent), context.Canceled):
+		return &llm.Error{Kind: llm.KindCanceled, Provider: name, Err: err}
+	case parent.Err() != nil:
+		return &llm.Error{Kind: llm.KindUpstreamTimeout, Provider: name, Message: "the request deadline passed", Err: err}
+	case cause == errFirstToken:
+		return &llm.Error{Kind: llm.KindUpstreamTimeout, Provider: name,
+			Message: fmt.Sprintf("no first token from the upstream within %s", tm.FirstToken), Err: err}
+	case cause == errIdle:
+		return &llm.Error{Kind: llm.KindUpstreamTimeout, Provider: name,
+			Message: fmt.Sprintf("upstream stream idle for longer than %s", tm.StreamIdle), Err: err}
+	case cause == errTotal:
+		return &llm.Error{Kind: llm.KindUpstreamTimeout, Provider: name, Message: "the upstream did not finish in time", Err: err}
+	}
+	var e *llm.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return provider.TransportError(name, err)
+}
+
+// routed is the stream of a successful attempt: the first chunk replayed,
+// then the upstream's, each within the stream idle timeout. It belongs to
+// the client: nothing in it is retried. It keeps the attempt's context to
+// tell its own timeouts apart from other failures.
+type routed struct {
+	s        llm.Stream
+	first    *llm.Chunk
+	firstErr error // io.EOF when the upstream sent nothing at all
+	ctx      context.Context
+	parent   context.Context
+	release  func()
+	idle     time.Duration
+	timer    *time.Timer
+	t        *target
+	tm       Timeouts
+
+	err  error // sticky
+	once sync.Once
+}
+
+// Recv implements llm.Stream.
+func (s *routed) Recv() (*llm.Chunk, error) {
+	if s.first != nil {
+		c := s.first
+		s.first = nil
+		return c, nil
+	}
+	if s.firstErr != nil {
+		s.err, s.firstErr = s.firstErr, nil
+		s.finish()
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.timer != nil {
+		s.timer.Reset(s.idle)
+	}
+	c, err := s.s.Recv()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if err != nil {
+		if err != io.EOF && !errors.Is(err, llm.ErrStreamClosed) {
+			err = explain(s.parent, s.ctx, s.t, s.tm, err)
+		}
+		s.err = err
+		s.finish()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Usage implements llm.Stream: the upstream's, partial if it ended early.
+func (s *routed) Usage() llm.Usage { return s.s.Usage() }
+
+// Close implements llm.Stream; it closes the upstream stream and may be
+// called while Recv is blocked in another goroutine.
+func (s *routed) Close() error {
+	err := s.s.Close()
+	s.finish()
+	return err
+}
+
+// finish releases the attempt once: its timers, its context and its place
+// among the target's calls in flight.
+func (s *routed) finish() {
+	s.once.Do(func() {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		s.release()
+		s.t.inflight.Add(-1)
+	})
+}

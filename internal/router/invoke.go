@@ -1,0 +1,246 @@
+package router
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+)
+
+// FallbacksHeader is the request header that replaces a model's fallback
+// list for one request: model names separated by commas, tried in order
+// when every target of the requested model fails. Each must be a model the
+// caller's key may use; an empty value turns fallbacks off.
+const FallbacksHeader = "x-llmgw-fallbacks"
+
+// maxOverrideFallbacks caps the models a FallbacksHeader may name.
+const maxOverrideFallbacks = 5
+
+// ParseFallbacks splits a FallbacksHeader value into model names; the result
+// is never nil, so that an empty header means "no fallbacks".
+func ParseFallbacks(v string) []string {
+	out := []string{}
+	for name := range strings.SplitSeq(v, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// pollInterval is how often a request waiting for a target rechecks when no
+// recovery time is known (every half-open probe is out).
+const pollInterval = 20 * time.Millisecond
+
+// Invoke is the pipeline's terminal stage: it sends the call to the
+// targets of its model, retrying and failing over as the model's policy
+// says, then to its fallbacks. call.Attempts counts the attempts made and
+// call.Provider names the provider that served.
+func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, error) {
+	m, suffix, ok := r.resolve(call.Model)
+	if !ok {
+		return nil, llm.NewError(llm.KindNotFound, "model %q not found", call.Model)
+	}
+	override, err := r.checkOverride(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.serve(ctx, call, m, suffix)
+	if err == nil {
+		return s, nil
+	}
+	v := classify(err)
+	var names []string
+	switch v.fallback {
+	case ordinary:
+		names = m.Fallbacks
+		if override != nil {
+			names = override
+		}
+	case contextWindow:
+		names = m.ContextWindowFallbacks
+	case contentPolicy:
+		names = m.ContentPolicyFallbacks
+	}
+	for _, name := range names {
+		if ctx.Err() != nil {
+			break
+		}
+		fm, fsuffix, ok := r.resolve(name)
+		if !ok || fm == m && fsuffix == suffix {
+			continue
+		}
+		r.metrics.fallbacks.WithLabelValues(m.Name, fm.Name, v.fallback.String()).Inc()
+		s, ferr := r.serve(ctx, call, fm, fsuffix)
+		if ferr == nil {
+			return s, nil
+		}
+		err = ferr
+		if llm.AsError(ferr).Kind == llm.KindCanceled {
+			break
+		}
+	}
+	return nil, err
+}
+
+// checkOverride validates the call's fallback override: every model known
+// and allowed to the caller.
+func (r *Router) checkOverride(ctx context.Context, call *pipeline.Call) ([]string, error) {
+	if call.Fallbacks == nil {
+		return nil, nil
+	}
+	if len(call.Fallbacks) > maxOverrideFallbacks {
+		return nil, llm.InvalidRequest(FallbacksHeader, "%s names more than %d models", FallbacksHeader, maxOverrideFallbacks)
+	}
+	p := auth.FromContext(ctx)
+	for _, name := range call.Fallbacks {
+		if !r.Has(name) {
+			return nil, llm.InvalidRequest(FallbacksHeader, "%s: model %q not found", FallbacksHeader, name)
+		}
+		if p != nil && !p.Allows(name) {
+			return nil, llm.NewError(llm.KindPermission, "%s: this key may not use model %q", FallbacksHeader, name)
+		}
+	}
+	return call.Fallbacks, nil
+}
+
+// serve makes up to the model's MaxAttempts attempts on its targets, each
+// retry after a full-jitter backoff on another target where there is one,
+// never past the request's deadline. It returns the stream of the first
+// attempt that produced a first chunk, or the last error.
+func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffix string) (llm.Stream, error) {
+	deadline, _ := ctx.Deadline()
+	if m.Timeouts.Total > 0 {
+		if dl := time.Now().Add(m.Timeouts.Total); deadline.IsZero() || dl.Before(deadline) {
+			deadline = dl
+		}
+	}
+	tried := make(map[*target]bool, len(m.targets))
+	var lastErr error
+	waitUntil := time.Time{} // end of the bounded wait when no target is ready
+	for n := 0; n < m.Retry.MaxAttempts; {
+		t, err := r.next(ctx, m, tried, &waitUntil, deadline, n)
+		if err != nil {
+			if lastErr != nil && llm.AsError(err).Kind != llm.KindCanceled {
+				return nil, lastErr
+			}
+			return nil, err
+		}
+		gen, ok := t.breaker.allow()
+		if !ok {
+			continue // lost a race for the last half-open probe: choose again
+		}
+		if n > 0 {
+			r.metrics.retries.WithLabelValues(m.Name).Inc()
+		}
+		n++
+		call.Attempts++
+		tried[t] = true
+		start := time.Now()
+		s, err := r.try(ctx, &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline})
+		if err == nil {
+			t.breaker.record(gen, success, 0)
+			r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, "success").Inc()
+			call.Provider = t.Provider.Name()
+			return s, nil
+		}
+		v := classify(err)
+		r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Inc()
+		ra := retryAfter(err)
+		if v.health {
+			t.breaker.record(gen, failure, ra)
+			t.observeLatency(time.Since(start), true)
+			t.backOff(r.now(), ra)
+		} else {
+			t.breaker.record(gen, neutral, 0)
+		}
+		lastErr = err
+		if !v.retry {
+			return nil, err
+		}
+	}
+	return nil, lastErr
+}
+
+// next waits out the backoff before attempt n (0: the first) and returns the
+// target to try: one not tried yet where possible. When no target is ready
+// (breakers open, Retry-After pending), it waits for the first to recover,
+// for at most the model's AllOpenWait in all, then answers 503
+// upstream_unavailable. It never waits past the deadline.
+func (r *Router) next(ctx context.Context, m *Model, tried map[*target]bool, waitUntil *time.Time, deadline time.Time, n int) (*target, error) {
+	if d := backoff(m.Retry, n, r.rand()); d > 0 {
+		if err := sleep(ctx, d, deadline); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		now := r.now()
+		if c := m.candidates(now, tried); len(c) > 0 {
+			return m.bal.pick(c, r.rand), nil
+		}
+		if waitUntil.IsZero() {
+			*waitUntil = time.Now().Add(m.AllOpenWait)
+		}
+		wait, known := m.recovery(now)
+		if !known || wait <= 0 {
+			wait = pollInterval
+		}
+		left := time.Until(*waitUntil)
+		if left <= 0 || (known && wait > left) {
+			return nil, unavailable(m, wait)
+		}
+		if err := sleep(ctx, min(wait, left), deadline); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// recovery returns how long until the first target of m is ready again,
+// and false when that is unknown (a half-open breaker's probes are out).
+func (m *Model) recovery(now time.Time) (time.Duration, bool) {
+	var first time.Time
+	known, found := true, false
+	for _, t := range m.targets {
+		if t.Weight <= 0 {
+			continue
+		}
+		at, ok := t.readyAt()
+		if !ok {
+			known = false
+			continue
+		}
+		if !found || at.Before(first) {
+			first, found = at, true
+		}
+	}
+	if !found {
+		return 0, false
+	}
+	return first.Sub(now), known
+}
+
+// unavailable is the error of a model none of whose targets can take a
+// request, retry after the first is expected back.
+func unavailable(m *Model, retryAfter time.Duration) error {
+	return &llm.Error{Kind: llm.KindUpstreamUnavailable, RetryAfter: max(retryAfter, 0),
+		Message: "no upstream target of model " + m.Name + " is available"}
+}
+
+// sleep waits d, or returns the request's error when ctx ends first, or an
+// upstream_timeout when the wait would pass the deadline.
+func sleep(ctx context.Context, d time.Duration, deadline time.Time) error {
+	if !deadline.IsZero() && !time.Now().Add(d).Before(deadline) {
+		return llm.NewError(llm.KindUpstreamTimeout, "no time left before the request deadline for another attempt")
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return llm.AsError(ctx.Err())
+	}
+}

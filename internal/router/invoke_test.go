@@ -1,0 +1,310 @@
+package router
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+)
+
+// scripted answers each Chat with the next of its errors (nil: a good
+// answer); past the end it answers well. hang answers with a stream that
+// sends nothing until its context ends.
+type scripted struct {
+	name string
+	errs []error
+	hang bool
+
+	mu    sync.Mutex
+	calls []time.Time
+}
+
+func (s *scripted) Name() string { return s.name }
+
+func (s *scripted) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
+	s.mu.Lock()
+	n := len(s.calls)
+	s.calls = append(s.calls, time.Now())
+	s.mu.Unlock()
+	if n < len(s.errs) && s.errs[n] != nil {
+		return nil, s.errs[n]
+	}
+	if s.hang {
+		return hung{ctx}, nil
+	}
+	return llm.NewSliceStream(nil, &llm.Chunk{Model: req.Model + "@" + s.name}), nil
+}
+
+func (s *scripted) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+type hung struct{ ctx context.Context }
+
+func (h hung) Recv() (*llm.Chunk, error) { <-h.ctx.Done(); return nil, h.ctx.Err() }
+func (hung) Usage() llm.Usage            { return llm.Usage{} }
+func (hung) Close() error                { return nil }
+
+func chatCall(model string, stream bool) *pipeline.Call {
+	c := pipeline.NewChatCall("test", nil, func([]byte) (*llm.ChatRequest, error) { return &llm.ChatRequest{Model: model}, nil })
+	c.Model, c.Stream = model, stream
+	return c
+}
+
+var (
+	e503    = &llm.Error{Kind: llm.KindUpstreamUnavailable, UpstreamStatus: 503}
+	e400    = &llm.Error{Kind: llm.KindInvalidRequest, UpstreamStatus: 400}
+	eCtx    = &llm.Error{Kind: llm.KindContextLength, UpstreamStatus: 400}
+	ePolicy = &llm.Error{Kind: llm.KindContentPolicy, UpstreamStatus: 400}
+)
+
+func fast(m Model) Model {
+	m.Retry = Retry{MaxAttempts: m.Retry.MaxAttempts, BaseBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
+	m.AllOpenWait = 50 * time.Millisecond
+	return m
+}
+
+// served reads the first chunk's model ("upstream@provider").
+func served(t *testing.T, s llm.Stream) string {
+	t.Helper()
+	defer s.Close()
+	c, err := s.Recv()
+	if err != nil {
+		t.Fatalf("Recv: %v", err)
+	}
+	if _, err := s.Recv(); err != io.EOF {
+		t.Fatalf("second Recv: %v, want EOF", err)
+	}
+	return c.Model
+}
+
+func TestRetriesAndFallbacks(t *testing.T) {
+	tests := []struct {
+		name      string
+		a, b, fb  []error // scripts of m's targets a, b and of model fb's target
+		cw, cp    []error // scripts of models cw and cp
+		attempts  int
+		want      string // "upstream@provider" or an error code
+		fallbacks []string
+	}{
+		{"first try", nil, nil, nil, nil, nil, 1, "x@a", nil},
+		{"retry goes to the other target", []error{e503}, nil, nil, nil, nil, 2, "x@b", nil},
+		{"third attempt reuses a target", []error{e503}, []error{e503}, nil, nil, nil, 3, "x@b", nil},
+		{"all attempts fail: fallback", []error{e503, e503}, []error{e503, e503}, nil, nil, nil, 4, "f@fb", nil},
+		{"not retryable", []error{e400}, nil, nil, nil, nil, 1, "invalid_request_error", nil},
+		{"context window list", []error{eCtx}, nil, nil, nil, nil, 2, "big@cw", nil},
+		{"content policy list", []error{ePolicy}, nil, nil, nil, nil, 2, "lenient@cp", nil},
+		{"fallback fails too: last error", []error{e503, e503}, []error{e503, e503}, []error{e503, e503, e503}, nil, nil, 6, "upstream_unavailable", nil},
+		{"override replaces the list", []error{e503, e503}, []error{e503, e503}, nil, nil, nil, 4, "lenient@cp", []string{"cp"}},
+		{"empty override: no fallbacks", []error{e503, e503}, []error{e503, e503}, nil, nil, nil, 3, "upstream_unavailable", []string{}},
+		{"override in order", []error{e503, e503}, []error{e503, e503}, nil, []error{e503, e503, e503}, nil, 7, "f@fb", []string{"cw", "fb"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := &scripted{name: "a", errs: tt.a}, &scripted{name: "b", errs: tt.b}
+			r := New([]Model{
+				fast(Model{Name: "m", Balancing: RoundRobin, Targets: []Target{{Provider: a, Model: "x", Weight: 1}, {Provider: b, Model: "x", Weight: 1}},
+					Fallbacks: []string{"fb"}, ContextWindowFallbacks: []string{"cw"}, ContentPolicyFallbacks: []string{"cp"}}),
+				fast(Model{Name: "fb", Targets: []Target{{Provider: &scripted{name: "fb", errs: tt.fb}, Model: "f", Weight: 1}}}),
+				fast(Model{Name: "cw", Targets: []Target{{Provider: &scripted{name: "cw", errs: tt.cw}, Model: "big", Weight: 1}}}),
+				fast(Model{Name: "cp", Targets: []Target{{Provider: &scripted{name: "cp", errs: tt.cp}, Model: "lenient", Weight: 1}}}),
+			}, Options{})
+			call := chatCall("m", true)
+			call.Fallbacks = tt.fallbacks
+			s, err := r.Invoke(context.Background(), call)
+			got := ""
+			if err != nil {
+				got = llm.AsError(err).Kind.Code()
+			} else {
+				got = served(t, s)
+			}
+			if got != tt.want || call.Attempts != tt.attempts {
+				t.Errorf("got %s after %d attempts, want %s after %d", got, call.Attempts, tt.want, tt.attempts)
+			}
+		})
+	}
+}
+
+func TestOverrideChecked(t *testing.T) {
+	keys := auth.NewKeys([]auth.Key{{Name: "k", Secret: "s", Models: []string{"m"}}})
+	p := keys.Lookup("s")
+	r := New([]Model{
+		{Name: "m", Targets: []Target{{Provider: &scripted{name: "a"}, Model: "x", Weight: 1}}},
+		{Name: "other", Targets: []Target{{Provider: &scripted{name: "b"}, Model: "y", Weight: 1}}},
+	}, Options{})
+	tests := []struct {
+		fallbacks []string
+		code      string
+	}{
+		{[]string{"other"}, "model_not_allowed"},
+		{[]string{"nope"}, "invalid_request_error"},
+		{[]string{"m", "m", "m", "m", "m", "m"}, "invalid_request_error"},
+		{[]string{"m"}, ""},
+	}
+	for _, tt := range tests {
+		call := chatCall("m", false)
+		call.Fallbacks = tt.fallbacks
+		s, err := r.Invoke(auth.WithPrincipal(context.Background(), p), call)
+		code := ""
+		if err != nil {
+			code = llm.AsError(err).Kind.Code()
+		} else {
+			s.Close()
+		}
+		if code != tt.code {
+			t.Errorf("%v: code %q, want %q", tt.fallbacks, code, tt.code)
+		}
+	}
+	if got := ParseFallbacks(" a, ,b ,"); strings.Join(got, "|") != "a|b" {
+		t.Errorf("ParseFallbacks = %q", got)
+	}
+	if got := ParseFallbacks(""); got == nil || len(got) != 0 {
+		t.Errorf("empty header must give an empty, non-nil list; got %#v", got)
+	}
+}
+
+func TestFirstTokenTimeoutFailsOver(t *testing.T) {
+	a := &scripted{name: "a", hang: true}
+	b := &scripted{name: "b"}
+	r := New([]Model{fast(Model{Name: "m", Balancing: RoundRobin, Timeouts: Timeouts{FirstToken: 30 * time.Millisecond},
+		Targets: []Target{{Provider: a, Model: "x", Weight: 1}, {Provider: b, Model: "x", Weight: 1}}})}, Options{})
+	call := chatCall("m", true)
+	s, err := r.Invoke(context.Background(), call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := served(t, s); got != "x@b" || call.Attempts != 2 || call.Provider != "b" {
+		t.Errorf("served %s by %s after %d attempts", got, call.Provider, call.Attempts)
+	}
+	st := r.Status()[0].Targets
+	if st[0].Inflight != 0 || st[1].Inflight != 0 {
+		t.Errorf("in flight after close: %d %d", st[0].Inflight, st[1].Inflight)
+	}
+}
+
+func TestStreamIdleTimeout(t *testing.T) {
+	p := &idleAfterFirst{}
+	r := New([]Model{{Name: "m", Timeouts: Timeouts{StreamIdle: 20 * time.Millisecond},
+		Targets: []Target{{Provider: p, Model: "x", Weight: 1}}}}, Options{})
+	s, err := r.Invoke(context.Background(), chatCall("m", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Recv()
+	if e := llm.AsError(err); e.Kind != llm.KindUpstreamTimeout || !strings.Contains(e.Message, "idle") {
+		t.Errorf("err = %v, want an idle timeout", err)
+	}
+	if u := s.Usage(); u.TotalTokens != 7 {
+		t.Errorf("partial usage %+v lost", u)
+	}
+}
+
+// idleAfterFirst sends one chunk with usage, then nothing.
+type idleAfterFirst struct{}
+
+func (idleAfterFirst) Name() string { return "idle" }
+func (idleAfterFirst) Chat(ctx context.Context, _ *llm.ChatRequest) (llm.Stream, error) {
+	return &oneThenHang{ctx: ctx}, nil
+}
+
+type oneThenHang struct {
+	ctx  context.Context
+	sent bool
+}
+
+func (s *oneThenHang) Recv() (*llm.Chunk, error) {
+	if !s.sent {
+		s.sent = true
+		return &llm.Chunk{Usage: &llm.Usage{TotalTokens: 7}}, nil
+	}
+	<-s.ctx.Done()
+	return nil, s.ctx.Err()
+}
+func (s *oneThenHang) Usage() llm.Usage { return llm.Usage{TotalTokens: 7} }
+func (s *oneThenHang) Close() error     { return nil }
+
+func TestRetryAfterHonouredAndDeadlineCaps(t *testing.T) {
+	limited := &llm.Error{Kind: llm.KindRateLimited, UpstreamStatus: 429, RetryAfter: 80 * time.Millisecond}
+	long := &llm.Error{Kind: llm.KindRateLimited, UpstreamStatus: 429, RetryAfter: time.Second}
+	a := &scripted{name: "a", errs: []error{long}}
+	r := New([]Model{fast(Model{Name: "m", Retry: Retry{MaxAttempts: 2}, Targets: []Target{{Provider: a, Model: "x", Weight: 1}}})}, Options{})
+	// AllOpenWait 50ms < Retry-After 1s: the request does not wait, and
+	// ends with the upstream's 429 and its wait for the client.
+	call := chatCall("m", false)
+	_, err := r.Invoke(context.Background(), call)
+	e := llm.AsError(err)
+	if e.Kind != llm.KindRateLimited || e.RetryAfter != time.Second || a.count() != 1 {
+		t.Fatalf("err %v (retry after %v) after %d calls", err, e.RetryAfter, a.count())
+	}
+
+	// With room to wait, the retry comes no earlier than the Retry-After.
+	b := &scripted{name: "b", errs: []error{limited}}
+	m := fast(Model{Name: "m", Retry: Retry{MaxAttempts: 2}, Targets: []Target{{Provider: b, Model: "x", Weight: 1}}})
+	m.AllOpenWait = time.Second
+	r = New([]Model{m}, Options{})
+	s, err := r.Invoke(context.Background(), chatCall("m", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if gap := b.calls[1].Sub(b.calls[0]); gap < 80*time.Millisecond {
+		t.Errorf("retried after %v, before the Retry-After of 80ms", gap)
+	}
+
+	// A deadline shorter than the wait: the last error at once, not a sleep
+	// past the deadline.
+	c := &scripted{name: "c", errs: []error{limited}}
+	m.Targets = []Target{{Provider: c, Model: "x", Weight: 1}}
+	r = New([]Model{m}, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = r.Invoke(ctx, chatCall("m", false))
+	// The slack covers scheduling on a loaded machine, not a wait.
+	if took := time.Since(start); took > 40*time.Millisecond+50*time.Millisecond || llm.AsError(err).Kind != llm.KindRateLimited {
+		t.Errorf("err %v after %v, want the 429 before the 40ms deadline", err, took)
+	}
+}
+
+func TestAllOpenWaitsThen503(t *testing.T) {
+	c := newClock()
+	a := &scripted{name: "a", errs: []error{e503}}
+	m := fast(Model{Name: "m", Retry: Retry{MaxAttempts: 1}, Breaker: BreakerPolicy{ConsecutiveFailures: 1, Cooldown: time.Hour},
+		Targets: []Target{{Provider: a, Model: "x", Weight: 1}}})
+	r := New([]Model{m}, Options{Now: c.Now})
+	if _, err := r.Invoke(context.Background(), chatCall("m", false)); llm.AsError(err).Kind != llm.KindUpstreamUnavailable {
+		t.Fatalf("first: %v", err)
+	}
+	if r.Status()[0].Targets[0].State != "open" {
+		t.Fatal("breaker not open")
+	}
+	// Open for an hour, longer than AllOpenWait: 503 at once, Retry-After
+	// the time left.
+	_, err := r.Invoke(context.Background(), chatCall("m", false))
+	e := llm.AsError(err)
+	if e.Kind != llm.KindUpstreamUnavailable || e.RetryAfter != time.Hour || a.count() != 1 {
+		t.Fatalf("err %v retry after %v calls %d", err, e.RetryAfter, a.count())
+	}
+	// Cooldown over: half-open probe succeeds and closes the breaker.
+	c.Add(time.Hour)
+	s, err := r.Invoke(context.Background(), chatCall("m", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if st := r.Status()[0].Targets[0].State; st != "half_open" {
+		t.Errorf("state %s after one probe of two", st)
+	}
+}

@@ -1,0 +1,65 @@
+package router
+
+// TargetStatus is the health the router keeps of one target.
+type TargetStatus struct {
+	// Provider is the provider's name and Model the upstream model id.
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	Weight   int    `json:"weight"`
+	// State is the breaker's: closed, half_open or open.
+	State string `json:"state"`
+	// Inflight counts attempts and streams in progress.
+	Inflight int64 `json:"inflight"`
+	// EWMATTFTSeconds is the moving average of time to first token; 0
+	// before the first answer.
+	EWMATTFTSeconds float64 `json:"ewma_ttft_seconds"`
+	// Headroom is the share of its rate limit the upstream last reported
+	// left (1 when it reports none).
+	Headroom float64 `json:"headroom"`
+	// Share is the target's share of new requests by effective weight
+	// (weight scaled by headroom, 0 while it cannot take requests).
+	Share float64 `json:"share"`
+}
+
+// ModelStatus is the health of one model's targets.
+type ModelStatus struct {
+	Name      string         `json:"name"`
+	Balancing string         `json:"balancing"`
+	Targets   []TargetStatus `json:"targets"`
+}
+
+// Status returns every model's targets with their health, in configuration
+// order.
+func (r *Router) Status() []ModelStatus {
+	now := r.now()
+	out := make([]ModelStatus, 0, len(r.models))
+	for _, m := range r.models {
+		ms := ModelStatus{Name: m.Name, Balancing: m.Balancing.String(), Targets: make([]TargetStatus, len(m.targets))}
+		total := 0.0
+		weights := make([]float64, len(m.targets))
+		for i, t := range m.targets {
+			state := t.breaker.current()
+			if state != StateOpen && t.ready(now) {
+				weights[i] = t.weight(now)
+				total += weights[i]
+			}
+			t.mu.Lock()
+			headroom := 1.0
+			if now.Before(t.headroomUntil) {
+				headroom = t.headroom
+			}
+			ms.Targets[i] = TargetStatus{
+				Provider: t.Provider.Name(), Model: t.Model, Weight: t.Weight, State: state.String(),
+				Inflight: t.inflight.Load(), EWMATTFTSeconds: t.ewma, Headroom: headroom,
+			}
+			t.mu.Unlock()
+		}
+		for i := range ms.Targets {
+			if total > 0 {
+				ms.Targets[i].Share = weights[i] / total
+			}
+		}
+		out = append(out, ms)
+	}
+	return out
+}

@@ -1,0 +1,143 @@
+package router
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/provider"
+)
+
+// Headroom steering: below lowHeadroom of a rate limit left, a target's
+// share shrinks in proportion, down to minHeadroomFactor of its weight (never
+// to nothing, so that fresh headers keep arriving). A report counts until
+// the limit resets, and for at most headroomTTL.
+const (
+	lowHeadroom       = 0.2
+	minHeadroomFactor = 0.05
+	headroomTTL       = time.Minute
+)
+
+// ewmaAlpha is the weight of a new time-to-first-token sample; maxPenalty
+// caps the sample a failure counts as, so a target recovers in a few
+// answers however long it failed.
+const (
+	ewmaAlpha  = 0.3
+	maxPenalty = 30 * time.Second
+)
+
+// target is a Target with the health the router keeps of it.
+type target struct {
+	Target
+	model   string // the configured model name, for metrics
+	label   string // the target's metric label
+	breaker *breaker
+	// inflight counts attempts and streams in progress.
+	inflight atomic.Int64
+
+	mu            sync.Mutex
+	ewma          float64 // seconds; 0 until the first sample
+	headroom      float64 // share of its rate limit left, 0..1
+	headroomUntil time.Time
+	notBefore     time.Time // the target's Retry-After
+}
+
+func (r *Router) newTarget(m *Model, j int) *target {
+	t := &target{Target: m.Targets[j], model: m.Name, headroom: 1}
+	t.label = t.Model + "#" + strconv.Itoa(j)
+	gauge := r.metrics.breaker.WithLabelValues(t.Provider.Name(), m.Name, t.label)
+	gauge.Set(float64(StateClosed))
+	t.breaker = newBreaker(m.Breaker, r.now, func(s State) { gauge.Set(float64(s)) })
+	return t
+}
+
+// factor returns the share of its weight the target gets for its headroom.
+func (t *target) factor(now time.Time) float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.headroom >= lowHeadroom || !now.Before(t.headroomUntil) {
+		return 1
+	}
+	return max(minHeadroomFactor, t.headroom/lowHeadroom)
+}
+
+// observeHeadroom records the rate-limit headroom the upstream reported.
+func (t *target) observeHeadroom(now time.Time, h provider.Headroom) {
+	ttl := headroomTTL
+	if r := h.Reset(); r > 0 {
+		ttl = min(ttl, r)
+	}
+	t.mu.Lock()
+	t.headroom, t.headroomUntil = h.Fraction(), now.Add(ttl)
+	t.mu.Unlock()
+}
+
+// weight returns the target's effective weight: its configured weight
+// scaled by its headroom.
+func (t *target) weight(now time.Time) float64 {
+	if t.Weight <= 0 {
+		return 0
+	}
+	return float64(t.Weight) * t.factor(now)
+}
+
+// ready reports whether the target may take an attempt now.
+func (t *target) ready(now time.Time) bool {
+	if t.Weight <= 0 {
+		return false
+	}
+	at, ok := t.readyAt()
+	return ok && !now.Before(at)
+}
+
+// readyAt returns when the target may next take an attempt, the later of
+// its breaker's readiness and its Retry-After; false when unknown
+// (half-open probes out).
+func (t *target) readyAt() (time.Time, bool) {
+	at, ok := t.breaker.readyAt()
+	if !ok {
+		return at, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.notBefore.After(at) {
+		return t.notBefore, true
+	}
+	return at, true
+}
+
+// backOff honours a Retry-After: no attempt before now+d.
+func (t *target) backOff(now time.Time, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t.mu.Lock()
+	if nb := now.Add(d); nb.After(t.notBefore) {
+		t.notBefore = nb
+	}
+	t.mu.Unlock()
+}
+
+// observeLatency folds a time-to-first-token sample into the moving
+// average. A failure is folded in as at least twice the average, so a
+// failing target looks slow to latency balancing until it recovers.
+func (t *target) observeLatency(d time.Duration, failed bool) {
+	s := d.Seconds()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if failed {
+		s = min(max(s, 2*t.ewma), maxPenalty.Seconds())
+	}
+	if t.ewma == 0 {
+		t.ewma = s
+		return
+	}
+	t.ewma += ewmaAlpha * (s - t.ewma)
+}
+
+func (t *target) latency() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ewma
+}

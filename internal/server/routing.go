@@ -1,0 +1,59 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/router"
+)
+
+// attemptsHeader reports how many upstream attempts a /v1/* request took,
+// retries and fallbacks included (1: the first try succeeded; absent: none
+// was made).
+const attemptsHeader = "X-Llmgw-Attempts"
+
+// routingFromRequest copies what the client asks of routing onto call: the
+// fallback override header (x-llmgw-fallbacks), which the router checks
+// against the caller's key.
+func routingFromRequest(r *http.Request, call *pipeline.Call) {
+	if v, ok := r.Header[http.CanonicalHeaderKey(router.FallbacksHeader)]; ok {
+		joined := ""
+		for i, s := range v {
+			if i > 0 {
+				joined += ","
+			}
+			joined += s
+		}
+		call.Fallbacks = router.ParseFallbacks(joined)
+	}
+}
+
+// setAttempts reports the call's upstream attempts in the response headers;
+// called after Invoke, whether it succeeded or not, before anything is
+// written.
+func setAttempts(w http.ResponseWriter, call *pipeline.Call) {
+	if call.Attempts > 0 {
+		w.Header().Set(attemptsHeader, strconv.Itoa(call.Attempts))
+	}
+}
+
+// handleMetrics serves GET /metrics in the Prometheus text format. It needs
+// no key: metrics carry no secrets and no prompt or key, only counts
+// labelled by configured provider and model names.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	s.snap.Load().Metrics.Handler().ServeHTTP(w, r)
+}
+
+// handleAdmin serves /admin/v1/* for the current snapshot: the admin API
+// checks the admin token itself (and does not exist without one), and its
+// errors go through the one error writer.
+func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	snap := s.snap.Load()
+	admin.New(admin.Options{
+		Token:      snap.Config.Server.AdminToken.Value(),
+		Router:     snap.Router,
+		WriteError: s.writeError,
+	}).ServeHTTP(w, r)
+}
