@@ -4,185 +4,33 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/tidwall/gjson"
 )
 
-// Response is one scripted answer of a fake upstream.
-type Response struct {
-	// Status is the HTTP status; 0 means 200.
-	Status int
-	// Header is added to the response headers.
-	Header http.Header
-	// Body is a non-streamed body, sent as application/json unless Header
-	// says otherwise.
-	Body []byte
-	// SSE is a raw event stream, sent as text/event-stream.
-	SSE []byte
-	// Split writes SSE in pieces of Split bytes, flushing after each: 1
-	// splits every event, line and multi-byte character. 0 writes it whole.
-	Split int
-	// Hold, when set, stops the stream after HoldAfter bytes of SSE (0: right
-	// after the headers) until it is closed or the client goes away.
-	Hold      chan struct{}
-	HoldAfter int
-	// HangUp closes the connection abruptly after writing, without ending
-	// the response properly.
-	HangUp bool
-}
-
-// Recorded is a request the fake received.
-type Recorded struct {
-	Method, Path string
-	Header       http.Header
-	Body         []byte
-}
-
 // OpenAI is a fake OpenAI API. Requests go to URL + "/chat/completions" or
-// URL + "/embeddings", as to https://api.openai.com/v1.
+// URL + "/embeddings", as to https://api.openai.com/v1. With nothing
+// enqueued it answers from the request itself: a chat completion (or stream)
+// repeating the last message's text, or embeddings.
 type OpenAI struct {
 	// URL is the API base URL, ending in /v1.
 	URL string
 	// Server is the underlying test server.
 	Server *httptest.Server
-
-	mu       sync.Mutex
-	queue    []Response
-	requests []Recorded
-	canceled chan time.Time
+	*fake
 }
 
 // NewOpenAI starts a fake OpenAI API, closed when the test ends.
 func NewOpenAI(t testing.TB) *OpenAI {
-	f := &OpenAI{canceled: make(chan time.Time, 64)}
+	f := &OpenAI{fake: newFake(defaultOpenAI)}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
 	f.URL = f.Server.URL + "/v1"
 	t.Cleanup(f.Server.Close)
 	return f
-}
-
-// Enqueue adds responses to send, first in first out, to the next requests.
-// With none queued the fake answers from the request itself: a chat
-// completion (or stream) repeating the last message's text, or embeddings.
-func (f *OpenAI) Enqueue(r ...Response) {
-	f.mu.Lock()
-	f.queue = append(f.queue, r...)
-	f.mu.Unlock()
-}
-
-// Requests returns the requests received so far.
-func (f *OpenAI) Requests() []Recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]Recorded(nil), f.requests...)
-}
-
-// Canceled receives the time at which a streaming handler saw its client go
-// away before the stream was over.
-func (f *OpenAI) Canceled() <-chan time.Time { return f.canceled }
-
-func (f *OpenAI) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	f.mu.Lock()
-	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
-	var resp Response
-	scripted := len(f.queue) > 0
-	if scripted {
-		resp = f.queue[0]
-		f.queue = f.queue[1:]
-	}
-	f.mu.Unlock()
-	if !scripted {
-		resp = defaultOpenAI(r, body)
-	}
-	f.write(w, r, &resp)
-}
-
-func (f *OpenAI) write(w http.ResponseWriter, r *http.Request, resp *Response) {
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	status := resp.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	if resp.SSE == nil && resp.Hold == nil {
-		if w.Header().Get("Content-Type") == "" {
-			w.Header().Set("Content-Type", "application/json")
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(resp.Body)
-		if resp.HangUp {
-			hangUp(w)
-		}
-		return
-	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	}
-	w.WriteHeader(status)
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	if !f.stream(r, rc, w, resp) {
-		select {
-		case f.canceled <- time.Now():
-		default: // nobody is watching that many cancellations
-		}
-		return
-	}
-	if resp.HangUp {
-		hangUp(w)
-	}
-}
-
-// stream writes resp.SSE as told and reports false if the client went away.
-func (f *OpenAI) stream(r *http.Request, rc *http.ResponseController, w io.Writer, resp *Response) bool {
-	data := resp.SSE
-	split := resp.Split
-	if split <= 0 {
-		split = len(data) + 1
-	}
-	held := resp.Hold == nil
-	for off := 0; ; {
-		if !held && off >= resp.HoldAfter {
-			held = true
-			select {
-			case <-resp.Hold:
-			case <-r.Context().Done():
-				return false
-			}
-		}
-		if off >= len(data) {
-			return true
-		}
-		end := min(off+split, len(data))
-		if !held && resp.HoldAfter > off {
-			end = min(end, resp.HoldAfter)
-		}
-		if _, err := w.Write(data[off:end]); err != nil {
-			return false
-		}
-		if rc.Flush() != nil {
-			return false
-		}
-		off = end
-	}
-}
-
-// hangUp drops the connection without ending the response.
-func hangUp(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
 }
 
 // defaultOpenAI answers a request nothing was enqueued for.

@@ -27,7 +27,7 @@ func post(t *testing.T, url, body string) *http.Response {
 }
 
 func TestCapturesAreValid(t *testing.T) {
-	for _, name := range []string{"chat_text.json", "error_429.json", "error_401.json", "error_500.json", "embeddings.json"} {
+	for _, name := range []string{"chat_text.json", "chat_tool_calls.json", "error_429.json", "error_401.json", "error_500.json", "embeddings.json"} {
 		if !gjson.ValidBytes(Load(t, "openai/"+name)) {
 			t.Errorf("%s is not valid JSON", name)
 		}

@@ -39,3 +39,36 @@ func DataPayloads(sse []byte) [][]byte {
 	}
 	return out
 }
+
+// Event is one event of an SSE capture: its "event:" type (empty when it had
+// none) and its data.
+type Event struct {
+	Type string
+	Data []byte
+}
+
+// Events returns the events of a capture whose events are single-line
+// "event:" and "data:" fields, in order. An unterminated last event, as in a
+// truncated capture, is left out.
+func Events(sse []byte) []Event {
+	var out []Event
+	var cur Event
+	for line := range bytes.Lines(sse) {
+		if !bytes.HasSuffix(line, []byte("\n")) {
+			break
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		switch {
+		case len(line) == 0:
+			if cur.Data != nil {
+				out = append(out, cur)
+			}
+			cur = Event{}
+		case bytes.HasPrefix(line, []byte("event:")):
+			cur.Type = string(bytes.TrimSpace(line[len("event:"):]))
+		case bytes.HasPrefix(line, []byte("data:")):
+			cur.Data = bytes.TrimPrefix(line[len("data:"):], []byte(" "))
+		}
+	}
+	return out
+}

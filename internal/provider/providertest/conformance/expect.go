@@ -1,0 +1,173 @@
+package conformance
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"regexp"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+)
+
+// stopNames maps a canonical stop reason to each client protocol's word.
+var stopNames = map[string]map[string]string{
+	"stop":           {OpenAI: "stop", Anthropic: "end_turn"},
+	"length":         {OpenAI: "length", Anthropic: "max_tokens"},
+	"tool_calls":     {OpenAI: "tool_calls", Anthropic: "tool_use"},
+	"content_filter": {OpenAI: "content_filter", Anthropic: "refusal"},
+	"stop_sequence":  {OpenAI: "stop", Anthropic: "stop_sequence"},
+}
+
+// stopFor returns how client protocol client says canonical stop reason.
+func stopFor(client, canonical string) string { return stopNames[canonical][client] }
+
+// captures of the text answers and their texts.
+var captureText = map[string]map[Mode]string{
+	OpenAI:    {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Anthropic: {Unary: "Hi! My name is Claude.", Stream: "Bonjour! Ça va très bien, merci 👋"},
+}
+
+// textCapture returns the upstream's text answer for the mode, streams
+// written in pieces of split bytes.
+func textCapture(t testing.TB, c *Case, split int) providertest.Response {
+	if c.Pair.Upstream == Anthropic {
+		if c.Streamed() {
+			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_text.sse"), Split: split}
+		}
+		return providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
+	}
+	if c.Streamed() {
+		return providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Split: split}
+	}
+	return providertest.Response{Body: providertest.Load(t, "openai/chat_text.json")}
+}
+
+var (
+	anthropicStopRE = regexp.MustCompile(`"stop_reason":\s*"end_turn",(\s*)"stop_sequence":\s*null`)
+	openAIStopRE    = regexp.MustCompile(`"finish_reason":\s*"stop"`)
+)
+
+// withStop rewrites a text capture's stop reason: Anthropic's to reason (and
+// the matched stop sequence seq), OpenAI's to finish.
+func withStop(r providertest.Response, upstream, reason, seq, finish string) providertest.Response {
+	b := r.Body
+	if r.SSE != nil {
+		b = r.SSE
+	}
+	if upstream == Anthropic {
+		s := `null`
+		if seq != "" {
+			s = `"` + seq + `"`
+		}
+		b = anthropicStopRE.ReplaceAll(b, []byte(`"stop_reason":"`+reason+`",${1}"stop_sequence":`+s))
+	} else {
+		b = openAIStopRE.ReplaceAll(b, []byte(`"finish_reason":"`+finish+`"`))
+	}
+	if r.SSE != nil {
+		r.SSE = b
+	} else {
+		r.Body = b
+	}
+	return r
+}
+
+// toolCapture returns the upstream's two parallel get_weather calls.
+func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
+	if c.Pair.Upstream == Anthropic {
+		if c.Streamed() {
+			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: split}
+		}
+		return providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
+	}
+	if c.Streamed() {
+		return providertest.Response{SSE: providertest.Load(t, "openai/stream_tool_calls.sse"), Split: split}
+	}
+	return providertest.Response{Body: providertest.Load(t, "openai/chat_tool_calls.json")}
+}
+
+// captureTools are the calls in the tool captures, by upstream protocol.
+var captureTools = map[string][]ToolCall{
+	OpenAI: {
+		{ID: "call_7bnK1ZQ0mDd1rTfJ3bNvw0Ck", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{ID: "call_Xq2Vb6Ln0sPq8YtR4mKd1EeZ", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
+	Anthropic: {
+		{ID: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{ID: "toolu_01B7sPqS8gXyJrTnVzWkD3mC", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
+}
+
+// captureUsage is the usage each client must be told for the tool captures,
+// by (client, upstream): OpenAI's prompt_tokens include cached tokens,
+// Anthropic's input_tokens exclude cache reads and writes.
+var captureUsage = map[Pair]Usage{
+	{OpenAI, OpenAI}:       {Input: 84, Output: 51, CacheRead: 64},
+	{OpenAI, Anthropic}:    {Input: 472 + 128 + 256, Output: 89, CacheRead: 256},
+	{Anthropic, Anthropic}: {Input: 472, Output: 89, CacheRead: 256, CacheCreation: 128},
+	{Anthropic, OpenAI}:    {Input: 84 - 64, Output: 51, CacheRead: 64},
+}
+
+// repeat returns n copies of r, so that a retrying router meets the same
+// answer on every attempt.
+func repeat(r providertest.Response, n int) []providertest.Response {
+	out := make([]providertest.Response, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+// withoutTerminator cuts a stream capture just before its last event
+// ([DONE] or message_stop): a body that ends cleanly but early.
+func withoutTerminator(sse []byte) []byte {
+	b := bytes.TrimRight(sse, "\n")
+	return b[:bytes.LastIndex(b, []byte("\n\n"))+2]
+}
+
+// expectOK fails unless r is a complete, well-formed answer.
+func expectOK(t *testing.T, c *Case, r *Result) {
+	t.Helper()
+	if r.Status != 200 {
+		t.Fatalf("status %d, want 200: %s", r.Status, r.Body)
+	}
+	for _, v := range r.Violations {
+		t.Errorf("protocol violation: %s", v)
+	}
+	if c.Streamed() && (!r.Terminated || r.StreamError != "") {
+		t.Errorf("stream not complete (terminated %v, error %q):\n%s", r.Terminated, r.StreamError, r.Body)
+	}
+}
+
+func expectEqual[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %#v, want %#v", what, got, want)
+	}
+}
+
+// jsonEqual reports whether two JSON texts hold the same value.
+func jsonEqual(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// contentText returns the text of an upstream message content: a string, or
+// the text of its text blocks / parts.
+func contentText(v gjson.Result) string {
+	if v.Type == gjson.String {
+		return v.Str
+	}
+	var s string
+	for _, p := range v.Array() {
+		if p.Get("type").String() == "text" {
+			s += p.Get("text").String()
+		}
+	}
+	return s
+}

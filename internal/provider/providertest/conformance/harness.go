@@ -1,0 +1,185 @@
+package conformance
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/sjson"
+
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+	"github.com/llmgw/llmgw/internal/server"
+)
+
+// Fake is what the suite needs of a fake upstream.
+type Fake interface {
+	Enqueue(r ...providertest.Response)
+	Requests() []providertest.Recorded
+	Canceled() <-chan time.Time
+}
+
+// Upstream model names and the model each protocol's fake is reached by.
+const (
+	OpenAIUpstreamModel    = "gpt-4o-mini"
+	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
+)
+
+// ModelFor returns the gateway model name routed to upstream protocol p.
+func ModelFor(p string) string {
+	if p == Anthropic {
+		return "an-model"
+	}
+	return "oa-model"
+}
+
+// Harness is the real gateway, in process on a loopback listener, in front of
+// one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
+// API, "an-model" to the fake Anthropic API.
+type Harness struct {
+	OpenAI    *providertest.OpenAI
+	Anthropic *providertest.Anthropic
+	// URL is the gateway's root URL.
+	URL string
+}
+
+const harnessConfig = `
+server:
+  stream_idle_timeout: "5s"
+providers:
+  - name: fake-openai
+    type: openai
+    base_url: "${OPENAI_URL}"
+    api_key: "sk-upstream-openai"
+  - name: fake-anthropic
+    type: anthropic
+    base_url: "${ANTHROPIC_URL}"
+    api_key: "sk-ant-upstream"
+models:
+  - name: oa-model
+    targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
+  - name: an-model
+    targets: [{provider: fake-anthropic, model: "` + AnthropicUpstreamModel + `"}]
+`
+
+// NewHarness starts the fakes and the gateway, all stopped when the test
+// ends.
+func NewHarness(t testing.TB) *Harness {
+	t.Helper()
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t)}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL}
+	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	srv := httptest.NewServer(server.New(snap, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	t.Cleanup(srv.Close)
+	h.URL = srv.URL
+	return h
+}
+
+// Fake returns the fake of upstream protocol p.
+func (h *Harness) Fake(p string) Fake {
+	if p == Anthropic {
+		return h.Anthropic
+	}
+	return h.OpenAI
+}
+
+// Path returns the gateway route of client protocol p.
+func Path(p string) string {
+	if p == Anthropic {
+		return "/v1/messages"
+	}
+	return "/v1/chat/completions"
+}
+
+// Request returns an HTTP request to the gateway in client protocol c.Pair.Client
+// with body's model set for the case's upstream and stream set for its mode.
+func (c *Case) Request(ctx context.Context, t testing.TB, body string) *http.Request {
+	t.Helper()
+	b := []byte(body)
+	var err error
+	if b, err = sjson.SetBytes(b, "model", ModelFor(c.Pair.Upstream)); err != nil {
+		t.Fatal(err)
+	}
+	if c.Streamed() {
+		b, _ = sjson.SetBytes(b, "stream", true)
+		if c.Pair.Client == OpenAI {
+			b, _ = sjson.SetBytes(b, "stream_options.include_usage", true)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.H.URL+Path(c.Pair.Client), strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.Pair.Client == Anthropic {
+		req.Header.Set("anthropic-version", "2023-06-01")
+	}
+	return req
+}
+
+// Send sends body and parses the answer in the client's protocol.
+func (c *Case) Send(t testing.TB, body string) *Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(c.Request(ctx, t, body))
+	if err != nil {
+		t.Fatalf("request: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	r := &Result{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	streamed := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		parseError(r, c.Pair.Client, raw)
+	case c.Pair.Client == OpenAI && streamed:
+		parseOpenAIStream(r, raw)
+	case c.Pair.Client == OpenAI:
+		parseOpenAIMessage(r, raw)
+	case streamed:
+		parseAnthropicStream(r, raw)
+	default:
+		parseAnthropicMessage(r, raw)
+	}
+	if c.Streamed() != streamed && resp.StatusCode == http.StatusOK {
+		r.Violations = append(r.Violations, "answered streamed="+boolString(streamed)+" to a request with stream="+boolString(c.Streamed()))
+	}
+	return r
+}
+
+// LastUpstream returns the body of the last request the case's fake received.
+func (c *Case) LastUpstream(t testing.TB) []byte {
+	t.Helper()
+	reqs := c.Fake().Requests()
+	if len(reqs) == 0 {
+		t.Fatalf("the %s upstream received no request", c.Pair.Upstream)
+	}
+	return reqs[len(reqs)-1].Body
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

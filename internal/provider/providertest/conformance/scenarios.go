@@ -1,0 +1,232 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+)
+
+// Reasons a pair cannot express a scenario.
+const (
+	naNoThinking     = "OpenAI Chat Completions has no thinking blocks, so there is nothing to carry."
+	naNoCacheControl = "OpenAI caches prompts automatically; its protocol has no cache_control directive to pass."
+	naStopSequence   = "OpenAI reports a matched stop sequence as a plain stop, without saying which one."
+	naMaxTokens      = "Only an Anthropic upstream requires max_tokens, and an Anthropic client must send it."
+	naCountTokens    = "Token counting is an Anthropic endpoint (/v1/messages/count_tokens); OpenAI has none."
+	naUnaryStream    = "A non-streamed answer has no stream to break."
+)
+
+const weatherToolOpenAI = `{"type":"function","function":{"name":"get_weather","description":"Current weather in a city","parameters":{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}}}`
+
+const weatherToolAnthropic = `{"name":"get_weather","description":"Current weather in a city","input_schema":{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}}`
+
+var both = []Mode{Unary, Stream}
+
+func always(Pair, Mode) string { return "" }
+
+// onlyAnthropic is n/a for every pair with an OpenAI side.
+func onlyAnthropic(why string) func(Pair, Mode) string {
+	return func(p Pair, _ Mode) string {
+		if p.Client != Anthropic || p.Upstream != Anthropic {
+			return why
+		}
+		return ""
+	}
+}
+
+// Scenarios returns every scenario, in table order.
+func Scenarios() []Scenario {
+	var out []Scenario
+	out = append(out, basicScenarios()...)
+	out = append(out, toolScenarios()...)
+	out = append(out, stopScenarios()...)
+	out = append(out, anthropicFeatureScenarios()...)
+	out = append(out, failureScenarios()...)
+	return out
+}
+
+func basicScenarios() []Scenario {
+	return []Scenario{
+		{
+			Name: "text", Modes: both, NA: always,
+			Request: map[string]string{
+				OpenAI:    `{"messages":[{"role":"user","content":"Say hello"}]}`,
+				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Say hello"}]}`,
+			},
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				return []providertest.Response{textCapture(t, c, 3)}
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "stop"))
+			},
+		},
+		{
+			Name: "system prompt", Modes: both, NA: always,
+			Request: map[string]string{
+				OpenAI:    `{"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"hello system"}]}`,
+				Anthropic: `{"max_tokens":256,"system":[{"type":"text","text":"You are terse."}],"messages":[{"role":"user","content":"hello system"}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "text", r.Text, "hello system")
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == Anthropic {
+					expectEqual(t, "upstream system", contentText(up.Get("system")), "You are terse.")
+					expectEqual(t, "upstream messages", len(up.Get("messages").Array()), 1)
+					return
+				}
+				first := up.Get("messages.0")
+				if role := first.Get("role").String(); role != "system" && role != "developer" {
+					t.Errorf("upstream first message role %q", role)
+				}
+				expectEqual(t, "upstream system", contentText(first.Get("content")), "You are terse.")
+			},
+		},
+		{
+			Name: "multi-turn with tool results", Modes: both, NA: always,
+			Request: map[string]string{
+				OpenAI: `{"tools":[` + weatherToolOpenAI + `],"messages":[{"role":"user","content":"What is the weather in Paris?"},` +
+					`{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc123","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Paris\"}"}}]},` +
+					`{"role":"tool","tool_call_id":"call_abc123","content":"18C and sunny"}]}`,
+				Anthropic: `{"max_tokens":256,"tools":[` + weatherToolAnthropic + `],"messages":[{"role":"user","content":"What is the weather in Paris?"},` +
+					`{"role":"assistant","content":[{"type":"text","text":"Let me check."},{"type":"tool_use","id":"toolu_abc123","name":"get_weather","input":{"location":"Paris"}}]},` +
+					`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_abc123","content":"18C and sunny"}]}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "text", r.Text, "18C and sunny")
+				id := map[string]string{OpenAI: "call_abc123", Anthropic: "toolu_abc123"}[c.Pair.Client]
+				checkToolPairing(t, c, gjson.ParseBytes(c.LastUpstream(t)), id)
+			},
+		},
+		{
+			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: always,
+			Request: map[string]string{
+				OpenAI: `{"messages":[{"role":"user","content":[{"type":"text","text":"Describe these"},` +
+					`{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},` +
+					`{"type":"image_url","image_url":{"url":"https://example.com/cat.jpg"}}]}]}`,
+				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":[{"type":"text","text":"Describe these"},` +
+					`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},` +
+					`{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}}]}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "text", r.Text, "Describe these")
+				parts := gjson.GetBytes(c.LastUpstream(t), "messages.0.content").Array()
+				var got []string
+				for _, p := range parts {
+					switch {
+					case c.Pair.Upstream == Anthropic && p.Get("type").String() == "image":
+						src := p.Get("source")
+						got = append(got, src.Get("type").String()+":"+src.Get("media_type").String()+src.Get("data").String()+src.Get("url").String())
+					case c.Pair.Upstream == OpenAI && p.Get("type").String() == "image_url":
+						got = append(got, p.Get("image_url.url").String())
+					}
+				}
+				want := map[string][]string{
+					Anthropic: {"base64:image/pngiVBORw0KGgo=", "url:https://example.com/cat.jpg"},
+					OpenAI:    {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
+				}[c.Pair.Upstream]
+				expectEqual(t, "upstream images", got, want)
+			},
+		},
+		{
+			Name: "sampling parameters, stop sequences, user", Modes: []Mode{Unary}, NA: always,
+			Request: map[string]string{
+				OpenAI: `{"max_tokens":300,"temperature":0.2,"top_p":0.9,"stop":["END"],"user":"user-42",` +
+					`"messages":[{"role":"user","content":"params"}]}`,
+				Anthropic: `{"max_tokens":300,"temperature":0.2,"top_p":0.9,"top_k":40,"stop_sequences":["END"],` +
+					`"metadata":{"user_id":"user-42"},"messages":[{"role":"user","content":"params"}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				expectEqual(t, "temperature", up.Get("temperature").Float(), 0.2)
+				expectEqual(t, "top_p", up.Get("top_p").Float(), 0.9)
+				if c.Pair.Upstream == Anthropic {
+					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))
+					expectEqual(t, "stop_sequences", up.Get("stop_sequences").Raw, `["END"]`)
+					expectEqual(t, "metadata.user_id", up.Get("metadata.user_id").String(), "user-42")
+					if c.Pair.Client == Anthropic {
+						expectEqual(t, "top_k", up.Get("top_k").Int(), int64(40))
+					}
+					return
+				}
+				if n := up.Get("max_tokens").Int() + up.Get("max_completion_tokens").Int(); n != 300 {
+					t.Errorf("upstream max tokens %d, want 300: %s", n, up.Raw)
+				}
+				if s := up.Get("stop"); s.String() != "END" && s.Get("0").String() != "END" {
+					t.Errorf("upstream stop %s", s.Raw)
+				}
+				if u := up.Get("user").String() + up.Get("safety_identifier").String(); u != "user-42" {
+					t.Errorf("upstream user %q", u)
+				}
+			},
+		},
+		{
+			Name: "max_tokens default", Modes: []Mode{Unary},
+			NA: func(p Pair, _ Mode) string {
+				if p.Client == OpenAI && p.Upstream == Anthropic {
+					return ""
+				}
+				return naMaxTokens
+			},
+			Request: map[string]string{OpenAI: `{"messages":[{"role":"user","content":"no limit"}]}`},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "upstream max_tokens", gjson.GetBytes(c.LastUpstream(t), "max_tokens").Int(), int64(4096))
+			},
+		},
+	}
+}
+
+// checkToolPairing checks that the tool call and its result reached the
+// upstream paired by the client's id.
+func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
+	t.Helper()
+	msgs := up.Get("messages").Array()
+	if c.Pair.Upstream == OpenAI {
+		var call, result gjson.Result
+		for _, m := range msgs {
+			if m.Get("role").String() == "assistant" && m.Get("tool_calls").Exists() {
+				call = m.Get("tool_calls.0")
+			}
+			if m.Get("role").String() == "tool" {
+				result = m
+			}
+		}
+		expectEqual(t, "upstream tool call id", call.Get("id").String(), id)
+		expectEqual(t, "upstream tool call name", call.Get("function.name").String(), "get_weather")
+		if !jsonEqual(call.Get("function.arguments").String(), `{"location":"Paris"}`) {
+			t.Errorf("upstream arguments %s", call.Get("function.arguments").Raw)
+		}
+		expectEqual(t, "upstream tool_call_id", result.Get("tool_call_id").String(), id)
+		expectEqual(t, "upstream tool content", contentText(result.Get("content")), "18C and sunny")
+		return
+	}
+	var use, res gjson.Result
+	for _, m := range msgs {
+		for _, b := range m.Get("content").Array() {
+			switch b.Get("type").String() {
+			case "tool_use":
+				use = b
+			case "tool_result":
+				res = b
+			}
+		}
+	}
+	expectEqual(t, "upstream tool_use id", use.Get("id").String(), id)
+	expectEqual(t, "upstream tool_use name", use.Get("name").String(), "get_weather")
+	if !jsonEqual(use.Get("input").Raw, `{"location":"Paris"}`) {
+		t.Errorf("upstream tool input %s", use.Get("input").Raw)
+	}
+	expectEqual(t, "upstream tool_use_id", res.Get("tool_use_id").String(), id)
+	expectEqual(t, "upstream tool result", contentText(res.Get("content")), "18C and sunny")
+	if n := len(msgs); n != 3 || msgs[2].Get("role").String() != "user" {
+		t.Errorf("upstream messages: %s", up.Get("messages").Raw)
+	}
+}

@@ -1,0 +1,119 @@
+package conformance
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+)
+
+const upstream429 = "upstream 429 rate limit"
+
+var goOn = map[string]string{
+	OpenAI:    `{"messages":[{"role":"user","content":"Go on"}]}`,
+	Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Go on"}]}`,
+}
+
+// errorTypes is what each client protocol calls the gateway's error kinds.
+var errorTypes = map[string]map[string]string{
+	"rate_limited": {OpenAI: "rate_limit_exceeded", Anthropic: "rate_limit_error"},
+	"unavailable":  {OpenAI: "upstream_unavailable", Anthropic: "overloaded_error"},
+	"invalid":      {OpenAI: "invalid_request_error", Anthropic: "invalid_request_error"},
+	"upstream":     {OpenAI: "upstream_error", Anthropic: "api_error"},
+}
+
+func failureScenarios() []Scenario {
+	upErr := func(name, kind string, status int, answer func(t testing.TB, upstream string) providertest.Response) Scenario {
+		return Scenario{
+			Name: name, Modes: both, NA: always, Request: goOn,
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				return repeat(answer(t, c.Pair.Upstream), 4)
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				kind, status := kind, status
+				if name == upstream429 && r.Status == http.StatusTooManyRequests {
+					status, kind = r.Status, "rate_limited"
+				}
+				if r.Status != status {
+					t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+				}
+				for _, v := range r.Violations {
+					t.Errorf("protocol violation: %s", v)
+				}
+				expectEqual(t, "error type", r.ErrType, errorTypes[kind][c.Pair.Client])
+				if name == upstream429 {
+					if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
+						t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
+					}
+				}
+			},
+		}
+	}
+	return []Scenario{
+		// Every target rate limited is relayed as a rate limit (429) or as
+		// every target failed (503), depending on the router's policy;
+		// either way the error is in the client's shape with the upstream's
+		// Retry-After.
+		upErr(upstream429, "unavailable", 503, func(t testing.TB, up string) providertest.Response {
+			h := http.Header{"Retry-After": {"20"}}
+			if up == Anthropic {
+				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "anthropic/error_429.json")}
+			}
+			return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "openai/error_429.json")}
+		}),
+		upErr("upstream overloaded (529 / 503)", "unavailable", 503, func(t testing.TB, up string) providertest.Response {
+			if up == Anthropic {
+				return providertest.Response{Status: 529, Body: providertest.Load(t, "anthropic/error_529.json")}
+			}
+			return providertest.Response{Status: 503, Body: providertest.Load(t, "openai/error_500.json")}
+		}),
+		upErr("upstream 400 invalid request", "invalid", 400, func(t testing.TB, up string) providertest.Response {
+			if up == Anthropic {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, "anthropic/error_400.json")}
+			}
+			return providertest.Response{Status: 400, Body: []byte(`{"error":{"message":"Invalid value for 'temperature': must be at most 2.","type":"invalid_request_error","param":"temperature","code":null}}`)}
+		}),
+		streamFailure("error event inside a 200 stream", func(t testing.TB, up string) providertest.Response {
+			if up == Anthropic {
+				return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_error_overloaded.sse")}
+			}
+			return providertest.Response{SSE: providertest.Load(t, "openai/stream_error_in_200.sse")}
+		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable"}),
+		streamFailure("truncated stream (connection lost)", func(t testing.TB, up string) providertest.Response {
+			return providertest.Response{SSE: providertest.Load(t, up+"/stream_truncated.sse"), HangUp: true}
+		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream"}),
+		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
+			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, up+"/stream_text.sse"))}
+		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream"}),
+		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel},
+	}
+}
+
+// streamFailure is a stream that breaks after it has begun: the client gets
+// what came before, then an in-band error in its protocol, and never the
+// end-of-stream marker of a complete stream.
+func streamFailure(name string, answer func(t testing.TB, upstream string) providertest.Response, text string, kinds map[string]string) Scenario {
+	return Scenario{
+		Name: name, Modes: []Mode{Stream}, NA: always, Request: goOn,
+		Script: func(t testing.TB, c *Case) []providertest.Response {
+			return []providertest.Response{answer(t, c.Pair.Upstream)}
+		},
+		Check: func(t *testing.T, c *Case, r *Result) {
+			if r.Status != 200 {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			for _, v := range r.Violations {
+				t.Errorf("protocol violation: %s", v)
+			}
+			if r.Terminated {
+				t.Errorf("a broken stream was terminated as complete:\n%s", r.Body)
+			}
+			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Pair.Upstream]][c.Pair.Client])
+			if !bytes.HasPrefix([]byte(r.Text), []byte(text)) {
+				t.Errorf("text before the failure %q, want %q", r.Text, text)
+			}
+		},
+	}
+}

@@ -1,0 +1,129 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+)
+
+var toolRequest = map[string]string{
+	OpenAI:    `{"tools":[` + weatherToolOpenAI + `],"messages":[{"role":"user","content":"Weather in Paris and Zürich?"}]}`,
+	Anthropic: `{"max_tokens":512,"tools":[` + weatherToolAnthropic + `],"messages":[{"role":"user","content":"Weather in Paris and Zürich?"}]}`,
+}
+
+func toolScenarios() []Scenario {
+	return []Scenario{
+		{
+			// Streamed one byte at a time: every argument piece, event and
+			// multi-byte character arrives split.
+			Name: "parallel tool calls, arguments in many pieces", Modes: both, NA: always,
+			Request: toolRequest,
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				return []providertest.Response{toolCapture(t, c, 1)}
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "tool calls", r.ToolCalls, captureTools[c.Pair.Upstream])
+				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "tool_calls"))
+				if c.Pair.Upstream == Anthropic {
+					expectEqual(t, "text", r.Text, "I'll check the weather in both cities.")
+				}
+			},
+		},
+		{
+			Name: "tool definitions, forced tool, parallel off", Modes: []Mode{Unary}, NA: always,
+			Request: map[string]string{
+				OpenAI: `{"tools":[` + weatherToolOpenAI + `],"tool_choice":{"type":"function","function":{"name":"get_weather"}},` +
+					`"parallel_tool_calls":false,"messages":[{"role":"user","content":"Weather?"}]}`,
+				Anthropic: `{"max_tokens":512,"tools":[` + weatherToolAnthropic + `],` +
+					`"tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true},"messages":[{"role":"user","content":"Weather?"}]}`,
+			},
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				return []providertest.Response{toolCapture(t, c, 0)}
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "tool calls", r.ToolCalls, captureTools[c.Pair.Upstream])
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				schema := `{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}`
+				if c.Pair.Upstream == Anthropic {
+					expectEqual(t, "tool name", up.Get("tools.0.name").String(), "get_weather")
+					expectEqual(t, "tool description", up.Get("tools.0.description").String(), "Current weather in a city")
+					if !jsonEqual(up.Get("tools.0.input_schema").Raw, schema) {
+						t.Errorf("input_schema %s", up.Get("tools.0.input_schema").Raw)
+					}
+					expectEqual(t, "tool_choice", up.Get("tool_choice.type").String()+":"+up.Get("tool_choice.name").String(), "tool:get_weather")
+					expectEqual(t, "disable_parallel_tool_use", up.Get("tool_choice.disable_parallel_tool_use").Bool(), true)
+					return
+				}
+				expectEqual(t, "tool name", up.Get("tools.0.function.name").String(), "get_weather")
+				if !jsonEqual(up.Get("tools.0.function.parameters").Raw, schema) {
+					t.Errorf("parameters %s", up.Get("tools.0.function.parameters").Raw)
+				}
+				expectEqual(t, "tool_choice", up.Get("tool_choice.function.name").String(), "get_weather")
+				expectEqual(t, "parallel_tool_calls", up.Get("parallel_tool_calls").Raw, "false")
+			},
+		},
+		toolChoiceScenario("tool_choice required / any", `"required"`, `{"type":"any"}`),
+		toolChoiceScenario("tool_choice none", `"none"`, `{"type":"none"}`),
+	}
+}
+
+// toolChoiceScenario checks that a tool_choice mode reaches the upstream in
+// its own words.
+func toolChoiceScenario(name, openai, anthropic string) Scenario {
+	return Scenario{
+		Name: name, Modes: []Mode{Unary}, NA: always,
+		Request: map[string]string{
+			OpenAI:    `{"tools":[` + weatherToolOpenAI + `],"tool_choice":` + openai + `,"messages":[{"role":"user","content":"choose"}]}`,
+			Anthropic: `{"max_tokens":512,"tools":[` + weatherToolAnthropic + `],"tool_choice":` + anthropic + `,"messages":[{"role":"user","content":"choose"}]}`,
+		},
+		Check: func(t *testing.T, c *Case, r *Result) {
+			expectOK(t, c, r)
+			want := map[string]string{OpenAI: openai, Anthropic: anthropic}[c.Pair.Upstream]
+			if got := gjson.GetBytes(c.LastUpstream(t), "tool_choice").Raw; !jsonEqual(got, want) {
+				t.Errorf("upstream tool_choice %s, want %s", got, want)
+			}
+		},
+	}
+}
+
+func stopScenarios() []Scenario {
+	stop := func(name, canonical, reason, seq, finish string, na func(Pair, Mode) string, req map[string]string) Scenario {
+		return Scenario{
+			Name: name, Modes: both, NA: na, Request: req,
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				return []providertest.Response{withStop(textCapture(t, c, 0), c.Pair.Upstream, reason, seq, finish)}
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, canonical))
+				if canonical == "stop_sequence" && c.Pair.Client == Anthropic {
+					expectEqual(t, "stop_sequence", r.StopSequence, seq)
+				}
+			},
+		}
+	}
+	plain := map[string]string{
+		OpenAI:    `{"messages":[{"role":"user","content":"Go on"}]}`,
+		Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Go on"}]}`,
+	}
+	withStops := map[string]string{
+		OpenAI:    `{"stop":["END"],"messages":[{"role":"user","content":"Go on"}]}`,
+		Anthropic: `{"max_tokens":256,"stop_sequences":["END"],"messages":[{"role":"user","content":"Go on"}]}`,
+	}
+	return []Scenario{
+		stop("stop reason: length / max_tokens", "length", "max_tokens", "", "length", always, plain),
+		stop("stop reason: stop_sequence", "stop_sequence", "stop_sequence", "END", "stop",
+			func(p Pair, _ Mode) string {
+				if p.Client == Anthropic && p.Upstream == OpenAI {
+					return naStopSequence
+				}
+				return ""
+			}, withStops),
+		stop("stop reason: content_filter / refusal", "content_filter", "refusal", "", "content_filter", always, plain),
+	}
+}

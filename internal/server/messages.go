@@ -1,0 +1,231 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/protocol/anthropic"
+	"github.com/llmgw/llmgw/internal/provider"
+)
+
+// messagesCall reads what routing needs from an Anthropic Messages body
+// without a full decode: model and stream.
+func messagesCall(body []byte) (*pipeline.Call, error) {
+	if !gjson.ValidBytes(body) {
+		_, err := anthropic.DecodeMessagesRequest(body) // for its precise message
+		if err == nil {
+			err = llm.InvalidRequest("", "request body is not valid JSON")
+		}
+		return nil, err
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		return nil, llm.InvalidRequest("", "request body must be a JSON object")
+	}
+	res := root.Get("model")
+	if res.Type != gjson.String || res.Str == "" {
+		return nil, llm.InvalidRequest("model", "model is required and must be a non-empty string")
+	}
+	call := pipeline.NewChatCall(anthropic.Protocol, body, anthropic.DecodeMessagesRequest)
+	call.Model = res.Str
+	if st := root.Get("stream"); st.Exists() {
+		if st.Type != gjson.True && st.Type != gjson.False && st.Type != gjson.Null {
+			return nil, llm.InvalidRequest("stream", "stream must be a boolean")
+		}
+		call.Stream = st.Type == gjson.True
+	}
+	return call, nil
+}
+
+// handleMessages serves POST /v1/messages: Anthropic Messages to any
+// configured model, forwarded as is to an Anthropic upstream and translated
+// for any other.
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	ri := infoFrom(r.Context())
+	ri.protocol = anthropic.Protocol
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	call, err := messagesCall(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ri.model, ri.stream = call.Model, call.Stream
+
+	snap := s.snap.Load()
+	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
+	defer cancel()
+	stream, err := snap.Invoke(ctx, call)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer stream.Close()
+	ri.provider = call.Provider
+	w.Header().Set("X-Llmgw-Provider", call.Provider)
+	if call.Stream {
+		s.writeAnthropicStream(w, r, stream)
+		return
+	}
+	s.writeAnthropicResponse(w, r, stream)
+}
+
+// writeAnthropicResponse folds the stream into one Messages response. A
+// single chunk the upstream sent in this protocol is written as it came.
+func (s *Server) writeAnthropicResponse(w http.ResponseWriter, r *http.Request, stream llm.Stream) {
+	var acc llm.Accumulator
+	var raw []byte
+	n := 0
+	for {
+		c, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		n++
+		if c.Raw != nil && c.RawProtocol == anthropic.Protocol {
+			raw = c.Raw
+			continue
+		}
+		acc.Add(c)
+	}
+	if raw != nil && n == 1 {
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
+		writeJSON(w, http.StatusOK, raw)
+		return
+	}
+	body, err := anthropic.EncodeMessagesResponse(acc.Response())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	writeJSON(w, http.StatusOK, body)
+}
+
+// handleCountTokens serves POST /v1/messages/count_tokens: the upstream's own
+// count when the model's provider can count (Anthropic), else
+// anthropic.EstimateTokens. The caller's key must allow the model.
+func (s *Server) handleCountTokens(w http.ResponseWriter, r *http.Request) {
+	ri := infoFrom(r.Context())
+	ri.protocol = anthropic.Protocol
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req, err := anthropic.DecodeCountTokensRequest(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Model == "" {
+		s.writeError(w, r, llm.InvalidRequest("model", "model is required and must be a non-empty string"))
+		return
+	}
+	ri.model = req.Model
+	if p := auth.FromContext(r.Context()); p == nil || !p.Allows(req.Model) {
+		s.writeError(w, r, llm.NewError(llm.KindPermission, "this key may not use model %q", req.Model))
+		return
+	}
+	snap := s.snap.Load()
+	prov, model, ok := targetOf(snap, req.Model)
+	if !ok {
+		s.writeError(w, r, llm.NewError(llm.KindNotFound, "model %q not found", req.Model))
+		return
+	}
+	ri.provider = prov.Name()
+	w.Header().Set("X-Llmgw-Provider", prov.Name())
+	n, err := s.countTokens(r.Context(), snap, prov, model, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, anthropic.EncodeCountTokensResponse(n))
+}
+
+// countTokens asks the upstream when it can count. An upstream that fails
+// for reasons other than the request itself leaves the estimate as the
+// answer: a count is advice, not worth failing a client over.
+func (s *Server) countTokens(ctx context.Context, snap *gateway.Snapshot, prov provider.Provider, model string, req *llm.ChatRequest) (int, error) {
+	tc, ok := prov.(provider.TokenCounter)
+	if !ok {
+		return anthropic.EstimateTokens(req), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, snap.Config.Server.RequestTimeout.Std())
+	defer cancel()
+	up := *req
+	up.Model = model
+	n, err := tc.CountTokens(ctx, &up)
+	if err == nil {
+		return n, nil
+	}
+	switch e := llm.AsError(err); e.Kind {
+	case llm.KindInvalidRequest, llm.KindContextLength, llm.KindCanceled:
+		return 0, err
+	}
+	s.log.Debug("count_tokens: upstream failed, answering an estimate", "provider", prov.Name(), "error", err.Error())
+	return anthropic.EstimateTokens(req), nil
+}
+
+// targetOf returns the provider and upstream model id that would serve name:
+// an exact model before wildcards, the longest wildcard prefix first, and the
+// model's first target with a weight.
+func targetOf(snap *gateway.Snapshot, name string) (provider.Provider, string, bool) {
+	var best *config.Model
+	var bestRest string
+	for i := range snap.Config.Models {
+		m := &snap.Config.Models[i]
+		rest, ok := m.Match(name)
+		if !ok {
+			continue
+		}
+		if rest == "" { // exact
+			best, bestRest = m, ""
+			break
+		}
+		if best == nil || len(m.Name) > len(best.Name) {
+			best, bestRest = m, rest
+		}
+	}
+	if best == nil {
+		return nil, "", false
+	}
+	for _, t := range best.Targets {
+		if t.Weight <= 0 && len(best.Targets) > 1 {
+			continue
+		}
+		p, ok := snap.Providers[t.Provider]
+		if !ok {
+			continue
+		}
+		if t.Model == "*" {
+			return p, bestRest, true
+		}
+		return p, t.Model, true
+	}
+	return nil, "", false
+}
+
+// isAnthropicPath reports whether path is one of the Anthropic-protocol
+// routes, whose errors take Anthropic's shape even before a handler runs
+// (a 401 from auth, say).
+func isAnthropicPath(path string) bool {
+	return path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/")
+}
