@@ -18,6 +18,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/server"
 )
 
@@ -91,7 +92,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(*path)
 	if err == nil {
-		_, err = gateway.Compile(cfg)
+		_, err = gateway.Compile(cfg, gateway.Options{})
 	}
 	if err != nil {
 		printProblems(stderr, err)
@@ -130,7 +131,9 @@ func serve(args []string, stderr io.Writer) int {
 		cfg.Server.Listen = *listen
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Server.Level()}))
-	snap, err := gateway.Compile(cfg)
+	// The registry outlives configuration snapshots, so metrics survive
+	// reloads.
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry()})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

@@ -117,6 +117,32 @@ type Model struct {
 	// Fallbacks are other model names, tried in order when every target
 	// has failed.
 	Fallbacks []string `yaml:"fallbacks,omitempty" json:"fallbacks,omitempty"`
+	// ContextWindowFallbacks are other model names, tried in order instead
+	// of Fallbacks when a target answers that the request exceeds its
+	// context window (usually models with a larger one).
+	ContextWindowFallbacks []string `yaml:"context_window_fallbacks,omitempty" json:"context_window_fallbacks,omitempty"`
+	// ContentPolicyFallbacks are other model names, tried in order instead
+	// of Fallbacks when a target rejects the request under its content
+	// policy.
+	ContentPolicyFallbacks []string `yaml:"content_policy_fallbacks,omitempty" json:"content_policy_fallbacks,omitempty"`
+	// Balancing chooses how requests are spread over the targets: weighted
+	// (random by weight, the default), round_robin (in turn, by weight),
+	// least_inflight (fewest requests in progress per unit of weight) or
+	// latency (lowest moving average of time to first token, with a share
+	// of requests exploring the others so a recovered target is noticed).
+	Balancing string `yaml:"balancing" json:"balancing"`
+	// Retry bounds the attempts made for one request on this model's
+	// targets and the backoff between them.
+	Retry Retry `yaml:"retry" json:"retry"`
+	// Timeouts bound each attempt on this model's targets; a target's own
+	// timeouts override them field by field.
+	Timeouts Timeouts `yaml:"timeouts" json:"timeouts"`
+	// Breaker configures the circuit breaker kept for each target.
+	Breaker Breaker `yaml:"breaker" json:"breaker"`
+	// AllOpenWait is how long a request waits for the first target to
+	// recover when every target's breaker is open, before answering 503
+	// upstream_unavailable. Default "2s".
+	AllOpenWait Duration `yaml:"all_open_wait" json:"all_open_wait"`
 }
 
 // Target is one upstream deployment serving a model.
@@ -129,6 +155,9 @@ type Target struct {
 	// Weight is the target's share of traffic relative to its siblings.
 	// Default 1; 0 takes the target out of rotation.
 	Weight int `yaml:"weight" json:"weight"`
+	// Timeouts override the model's timeouts for this target; a zero field
+	// keeps the model's.
+	Timeouts Timeouts `yaml:"timeouts,omitempty" json:"timeouts,omitzero"`
 }
 
 // Key is a static virtual key.
@@ -278,6 +307,8 @@ func (c *Config) clone() *Config {
 		m := &out.Models[i]
 		m.Targets = cloneSlice(m.Targets)
 		m.Fallbacks = cloneSlice(m.Fallbacks)
+		m.ContextWindowFallbacks = cloneSlice(m.ContextWindowFallbacks)
+		m.ContentPolicyFallbacks = cloneSlice(m.ContentPolicyFallbacks)
 	}
 	out.Keys = cloneSlice(c.Keys)
 	for i := range out.Keys {

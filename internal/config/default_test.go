@@ -12,6 +12,7 @@ func TestDefault(t *testing.T) {
 	mock := Provider{Name: "mock", Type: TypeMock}
 	mockModel := Model{Name: "mock", Targets: []Target{{Provider: "mock", Model: "mock", Weight: 1}}}
 	openaiModel := Model{Name: "openai/*", Targets: []Target{{Provider: "openai", Model: "*", Weight: 1}}}
+	anthropicModel := Model{Name: "anthropic/*", Targets: []Target{{Provider: "anthropic", Model: "*", Weight: 1}}}
 	tests := []struct {
 		name      string
 		env       map[string]string
@@ -20,8 +21,18 @@ func TestDefault(t *testing.T) {
 	}{
 		{"no environment", nil, []Provider{mock}, []Model{mockModel}},
 		{"empty key ignored", map[string]string{"OPENAI_API_KEY": ""}, []Provider{mock}, []Model{mockModel}},
-		{"other providers not yet served", map[string]string{"ANTHROPIC_API_KEY": "a", "GEMINI_API_KEY": "g"},
+		{"other providers not yet served", map[string]string{"GEMINI_API_KEY": "g"},
 			[]Provider{mock}, []Model{mockModel}},
+		{"anthropic key", map[string]string{"ANTHROPIC_API_KEY": "sk-ant-1"},
+			[]Provider{mock, {Name: "anthropic", Type: TypeAnthropic, APIKey: "sk-ant-1", BaseURL: "https://api.anthropic.com"}},
+			[]Model{mockModel, anthropicModel}},
+		{"anthropic key and base url", map[string]string{"ANTHROPIC_API_KEY": "sk-ant-1", "ANTHROPIC_BASE_URL": "http://proxy:9000"},
+			[]Provider{mock, {Name: "anthropic", Type: TypeAnthropic, APIKey: "sk-ant-1", BaseURL: "http://proxy:9000"}},
+			[]Model{mockModel, anthropicModel}},
+		{"both keys", map[string]string{"OPENAI_API_KEY": "sk-1", "ANTHROPIC_API_KEY": "sk-ant-1"},
+			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "https://api.openai.com/v1"},
+				{Name: "anthropic", Type: TypeAnthropic, APIKey: "sk-ant-1", BaseURL: "https://api.anthropic.com"}},
+			[]Model{mockModel, openaiModel, anthropicModel}},
 		{"openai key", map[string]string{"OPENAI_API_KEY": "sk-1"},
 			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "https://api.openai.com/v1"}},
 			[]Model{mockModel, openaiModel}},

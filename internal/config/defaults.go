@@ -62,6 +62,9 @@ func (c *Config) ApplyDefaults() {
 		setDefault(&p.ResponseHeaderTimeout, Duration(DefaultResponseHeaderTimeout))
 		setDefault(&p.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
 	}
+	for i := range c.Models {
+		c.Models[i].applyRoutingDefaults(s.StreamIdleTimeout)
+	}
 }
 
 // setDefault sets *v to def if *v is the zero value.
@@ -88,11 +91,12 @@ type envProvider struct {
 // AWS credentials and OLLAMA_HOST.
 var envProviders = []envProvider{
 	{name: "openai", typ: TypeOpenAI, keyVar: "OPENAI_API_KEY", baseURLVar: "OPENAI_BASE_URL"},
+	{name: "anthropic", typ: TypeAnthropic, keyVar: "ANTHROPIC_API_KEY", baseURLVar: "ANTHROPIC_BASE_URL"},
 }
 
 // Default returns the configuration used when no file is given: the server
 // defaults, the built-in provider "mock" with the model "mock", and for each
-// provider whose credential is found in env (OPENAI_API_KEY for now) a
+// provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
 // "openai/gpt-4o" reaches OpenAI's "gpt-4o". A nil env is an empty
 // environment. The result has defaults applied; callers still Validate it,

@@ -37,13 +37,21 @@ func (c *Config) validateModel(p *problems, i int, providers map[string]int) {
 	if len(m.Targets) > 0 && !positive {
 		p.add(fieldPath(path, "targets"), "at least one target needs a weight above 0")
 	}
-	seen := make(map[string]bool, len(m.Fallbacks))
-	for j, f := range m.Fallbacks {
-		fp := indexPath(fieldPath(path, "fallbacks"), j)
+	c.validateFallbacks(p, path, "fallbacks", m.Name, m.Fallbacks)
+	c.validateFallbacks(p, path, "context_window_fallbacks", m.Name, m.ContextWindowFallbacks)
+	c.validateFallbacks(p, path, "content_policy_fallbacks", m.Name, m.ContentPolicyFallbacks)
+	m.validateRouting(p, path)
+}
+
+// validateFallbacks checks one of a model's fallback lists, named field.
+func (c *Config) validateFallbacks(p *problems, path, field, name string, list []string) {
+	seen := make(map[string]bool, len(list))
+	for j, f := range list {
+		fp := indexPath(fieldPath(path, field), j)
 		switch {
 		case f == "":
 			p.add(fp, "must not be empty")
-		case f == m.Name:
+		case f == name:
 			p.add(fp, "a model cannot fall back to itself")
 		case seen[f]:
 			p.add(fp, "duplicate fallback %q", f)

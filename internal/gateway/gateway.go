@@ -7,8 +7,10 @@ import (
 
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider"
+	"github.com/llmgw/llmgw/internal/provider/anthropic"
 	"github.com/llmgw/llmgw/internal/provider/mock"
 	"github.com/llmgw/llmgw/internal/provider/openai"
 	"github.com/llmgw/llmgw/internal/router"
@@ -28,11 +30,14 @@ type Snapshot struct {
 	Providers map[string]provider.Provider
 	// Created is when the snapshot was compiled, in Unix seconds.
 	Created int64
+	// Metrics is the registry the snapshot's metrics are in, the same for
+	// every snapshot of a process.
+	Metrics *observe.Registry
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
 // problem found is reported, joined, with its config path.
-func Compile(cfg *config.Config) (*Snapshot, error) {
+func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	var errs []error
 	providers := make(map[string]provider.Provider, len(cfg.Providers))
 	failed := make(map[string]bool)
@@ -47,7 +52,7 @@ func Compile(cfg *config.Config) (*Snapshot, error) {
 	}
 	models := make([]router.Model, 0, len(cfg.Models))
 	for i, m := range cfg.Models {
-		rm := router.Model{Name: m.Name, Fallbacks: m.Fallbacks}
+		rm := routerModel(&cfg.Models[i])
 		for j, t := range m.Targets {
 			p, ok := providers[t.Provider]
 			if !ok {
@@ -57,7 +62,7 @@ func Compile(cfg *config.Config) (*Snapshot, error) {
 				errs = append(errs, fmt.Errorf("models[%d].targets[%d].provider: provider %q is not available", i, j, t.Provider))
 				continue
 			}
-			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight})
+			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts)})
 		}
 		models = append(models, rm)
 	}
@@ -68,7 +73,10 @@ func Compile(cfg *config.Config) (*Snapshot, error) {
 	for _, k := range cfg.Keys {
 		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models})
 	}
-	r := router.New(models)
+	if opts.Metrics == nil {
+		opts.Metrics = observe.NewRegistry()
+	}
+	r := router.New(models, router.Options{Metrics: opts.Metrics})
 	return &Snapshot{
 		Config:    cfg,
 		Router:    r,
@@ -76,6 +84,7 @@ func Compile(cfg *config.Config) (*Snapshot, error) {
 		Invoke:    pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
 		Providers: providers,
 		Created:   time.Now().Unix(),
+		Metrics:   opts.Metrics,
 	}, nil
 }
 
@@ -101,6 +110,27 @@ func newProvider(pc *config.Provider, streamIdle time.Duration) (provider.Provid
 		p, err := openai.New(openai.Config{
 			Name:    pc.Name,
 			Type:    pc.Type,
+			BaseURL: pc.BaseURL,
+			APIKey:  pc.APIKey.Value(),
+			Headers: headers,
+			HTTPClient: provider.NewHTTPClient(provider.ClientOptions{
+				ConnectTimeout:        pc.ConnectTimeout.Std(),
+				ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
+				MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
+			}),
+			StreamIdleTimeout: streamIdle,
+		})
+		if err != nil {
+			return nil, fmt.Errorf(": %w", err)
+		}
+		return p, nil
+	case config.TypeAnthropic:
+		headers := make(map[string]string, len(pc.Headers))
+		for k, v := range pc.Headers {
+			headers[k] = v.Value()
+		}
+		p, err := anthropic.New(anthropic.Config{
+			Name:    pc.Name,
 			BaseURL: pc.BaseURL,
 			APIKey:  pc.APIKey.Value(),
 			Headers: headers,

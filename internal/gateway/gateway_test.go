@@ -18,7 +18,7 @@ func compile(t *testing.T, yaml string) (*Snapshot, error) {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	return Compile(cfg)
+	return Compile(cfg, Options{})
 }
 
 func TestCompileProviderTypes(t *testing.T) {
@@ -28,9 +28,10 @@ providers:
   - {name: compat, type: openai_compatible, base_url: "http://127.0.0.1:9/v1"}
   - {name: local, type: vllm}
   - {name: mock, type: mock, mock: {error_rate: 0.5}}
+  - {name: an, type: anthropic, api_key: k}
 models:
   - name: m
-    targets: [{provider: oa, model: x}, {provider: compat, model: y}, {provider: local, model: z}]
+    targets: [{provider: oa, model: x}, {provider: compat, model: y}, {provider: local, model: z}, {provider: an, model: c}]
   - name: mock
     targets: [{provider: mock, model: mock}]
 keys:
@@ -38,6 +39,13 @@ keys:
 `)
 	if err != nil {
 		t.Fatal(err)
+	}
+	an := snap.Providers["an"]
+	if fw, ok := an.(provider.Forwarder); !ok || fw.Protocol() != "anthropic" {
+		t.Errorf("an is not an Anthropic-format forwarder: %T", an)
+	}
+	if _, ok := an.(provider.TokenCounter); !ok {
+		t.Errorf("an does not count tokens: %T", an)
 	}
 	for _, name := range []string{"oa", "compat", "local"} {
 		p := snap.Providers[name]
@@ -59,7 +67,7 @@ keys:
 func TestCompileReportsUnavailableTypes(t *testing.T) {
 	_, err := compile(t, `
 providers:
-  - {name: a, type: anthropic, api_key: k}
+  - {name: a, type: gemini, api_key: k}
   - {name: c, type: cohere, api_key: k}
 models:
   - name: m
@@ -69,7 +77,7 @@ models:
 		t.Fatal("compiled providers this build cannot serve")
 	}
 	msg := err.Error()
-	for _, want := range []string{`providers[0].type: provider type "anthropic"`, `providers[1].type: provider type "cohere"`} {
+	for _, want := range []string{`providers[0].type: provider type "gemini"`, `providers[1].type: provider type "cohere"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}

@@ -34,7 +34,7 @@ func benchGateway(b *testing.B, full bool) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap, err := gateway.Compile(cfg)
+	snap, err := gateway.Compile(cfg, gateway.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

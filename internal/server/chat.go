@@ -98,11 +98,13 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := infoFrom(r.Context())
 	ri.protocol, ri.model, ri.stream = call.Protocol, call.Model, call.Stream
+	routingFromRequest(r, call)
 
 	snap := s.snap.Load()
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
 	defer cancel()
 	stream, err := snap.Invoke(ctx, call)
+	setAttempts(w, call)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

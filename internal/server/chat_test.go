@@ -249,13 +249,25 @@ func TestUpstreamErrorBeforeFirstByte(t *testing.T) {
 	if resp.StatusCode != 429 || gjson.Get(body, "error.code").String() != "rate_limit_exceeded" {
 		t.Fatalf("status %d body %s", resp.StatusCode, body)
 	}
-	if resp.Header.Get("Retry-After") != "7" || resp.Header.Get("X-Llmgw-Provider") != "fake-openai" {
+	// The only target asked for 7s, longer than the router waits: one
+	// attempt, and the client gets the upstream's wait.
+	if resp.Header.Get("Retry-After") != "7" || resp.Header.Get("X-Llmgw-Provider") != "fake-openai" || resp.Header.Get("X-Llmgw-Attempts") != "1" {
 		t.Errorf("headers %v", resp.Header)
 	}
-	g.up.Enqueue(providertest.Response{Status: 500, Body: providertest.Load(t, "openai/error_500.json")})
+	// Until then the target gets nothing: 503 at once, with the wait left.
 	resp, body = g.do("POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"hi"}]}`)
-	if resp.StatusCode != 502 || gjson.Get(body, "error.code").String() != "upstream_error" {
-		t.Errorf("status %d body %s", resp.StatusCode, body)
+	if resp.StatusCode != 503 || gjson.Get(body, "error.code").String() != "upstream_unavailable" ||
+		resp.Header.Get("Retry-After") == "" || len(g.up.Requests()) != 1 {
+		t.Errorf("status %d retry-after %q upstream requests %d body %s", resp.StatusCode, resp.Header.Get("Retry-After"), len(g.up.Requests()), body)
+	}
+
+	// A 500 is retried, up to the default of 3 attempts.
+	g = newGateway(t, baseConfig, nil)
+	e500 := providertest.Response{Status: 500, Body: providertest.Load(t, "openai/error_500.json")}
+	g.up.Enqueue(e500, e500, e500)
+	resp, body = g.do("POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 502 || gjson.Get(body, "error.code").String() != "upstream_error" || resp.Header.Get("X-Llmgw-Attempts") != "3" {
+		t.Errorf("status %d attempts %q body %s", resp.StatusCode, resp.Header.Get("X-Llmgw-Attempts"), body)
 	}
 }
 

@@ -30,6 +30,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
 	defer cancel()
 	stream, err := snap.Invoke(ctx, call)
+	setAttempts(w, call)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -5,13 +5,16 @@ import (
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/anthropic"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
 )
 
 // writeError is the one place an error becomes a response: the status and
-// body shape of the request's protocol, a Retry-After when known, and nothing
-// at all for a client that went away. Only the error's public message is
-// written; its cause stays out of responses and logs.
+// body shape of the request's protocol (Anthropic's on /v1/messages, known
+// from the path before any handler runs; OpenAI's elsewhere), a Retry-After
+// when known, and nothing at all for a client that went away. Only the
+// error's public message is written; its cause stays out of responses and
+// logs.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := llm.AsError(err)
 	ri := infoFrom(r.Context())
@@ -33,6 +36,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	w.WriteHeader(e.Status())
+	if ri.protocol == anthropic.Protocol || isAnthropicPath(r.URL.Path) {
+		_, _ = w.Write(anthropic.AppendError(nil, e))
+		return
+	}
 	_, _ = w.Write(openai.AppendError(nil, e))
 }
 

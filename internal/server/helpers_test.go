@@ -78,7 +78,7 @@ func newGateway(t *testing.T, yaml string, env map[string]string) *testGateway {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	snap, err := gateway.Compile(cfg)
+	snap, err := gateway.Compile(cfg, gateway.Options{})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}

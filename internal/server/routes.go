@@ -21,10 +21,14 @@ type route struct {
 func (s *Server) routeTable() []route {
 	return []route{
 		{"POST", "/v1/chat/completions", s.handleChat, false},
+		{"POST", "/v1/messages", s.handleMessages, false},
+		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
 		{"POST", "/v1/embeddings", s.handleEmbeddings, false},
 		{"GET", "/v1/models", s.handleModels, false},
 		{"GET", "/healthz", s.handleHealthz, true},
 		{"GET", "/readyz", s.handleReadyz, true},
+		{"GET", "/metrics", s.handleMetrics, true},
+		{"GET", "/admin/v1/targets", s.handleAdmin, true},
 	}
 }
 

@@ -23,7 +23,7 @@ func TestGracefulShutdownDrainsStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := gateway.Compile(cfg)
+	snap, err := gateway.Compile(cfg, gateway.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
