@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// child is a process the harness started.
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	// withKids adds the process's children (nginx's workers) to what is
+	// measured.
+	withKids bool
+}
+
+// startChild starts argv with its output in dir/name.log.
+func startChild(dir, name string, argv ...string) (*child, error) {
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// pids returns the processes whose CPU and memory count as this child's.
+func (c *child) pids() []int {
+	if c == nil {
+		return nil
+	}
+	p := []int{c.cmd.Process.Pid}
+	if c.withKids {
+		p = append(p, childrenOf(p[0])...)
+	}
+	return p
+}
+
+// stop sends SIGTERM, and SIGKILL when the process has not exited after a
+// grace period.
+func (c *child) stop() {
+	if c == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitHTTP polls url until it answers at all, the child exits, or the
+// timeout passes.
+func waitHTTP(ctx context.Context, c *child, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-c.done:
+			return fmt.Errorf("%s exited before it was ready (see its log)", c.name)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w", c.name, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// gatewayConfig is the configuration the gateway runs with: every feature
+// the gateway has switched on. Virtual keys (with a model allow-list) and the
+// access log are on; the key's limits are far above what the harness sends,
+// so that they are checked on every request without ever refusing one.
+// Sections for further features belong here as they land.
+func gatewayConfig(listen, upstream string) string {
+	return fmt.Sprintf(`server:
+  listen: %q
+  access_log: true
+  log_level: info
+providers:
+  - name: upstream
+    type: openai
+    base_url: "%s/v1"
+    api_key: "sk-upstream-bench-0123456789"
+models:
+  - name: %s
+    targets: [{provider: upstream, model: gpt-4o-mini}]
+  - name: other-model
+    targets: [{provider: upstream, model: gpt-4o}]
+keys:
+  - name: bench
+    key: %q
+    tenant: bench
+    models: [%s]
+    limits: {rpm: 1000000000, tpm: 1000000000000}
+  - name: other
+    key: "sk-llmgw-other-0123456789abcdef"
+    tenant: other
+`, listen, upstream, benchModel, benchKey, benchModel)
+}
+
+// Names the load generator sends.
+const (
+	benchModel = "bench-model"
+	benchKey   = "sk-llmgw-bench-0123456789abcdef"
+)
+
+// nginxConfig is a minimal nginx in front of the upstream: one worker,
+// pooled keep-alive upstream connections, no buffering (so streams pass
+// event by event), no access log.
+func nginxConfig(dir string, port int, upstream string) string {
+	host := strings.TrimPrefix(upstream, "http://")
+	return fmt.Sprintf(`worker_processes 1;
+daemon off;
+user root;
+pid %[1]s/nginx.pid;
+error_log %[1]s/nginx-error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/tmp-body;
+  proxy_temp_path %[1]s/tmp-proxy;
+  fastcgi_temp_path %[1]s/tmp-fastcgi;
+  uwsgi_temp_path %[1]s/tmp-uwsgi;
+  scgi_temp_path %[1]s/tmp-scgi;
+  keepalive_requests 100000000;
+  upstream up {
+    server %[3]s;
+    keepalive 1024;
+    keepalive_requests 100000000;
+  }
+  server {
+    listen 127.0.0.1:%[2]d;
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+`, dir, port, host)
+}
+
+// buildGateway builds ./cmd/llmgw into dir.
+func buildGateway(ctx context.Context, dir string) (string, error) {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "llmgw")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/llmgw")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/llmgw: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("run the harness inside the llmgw module")
+	}
+	return filepath.Dir(mod), nil
+}
