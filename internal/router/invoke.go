@@ -52,6 +52,28 @@ func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, e
 	if err == nil {
 		return s, nil
 	}
+	s, err = r.fallback(ctx, call, m, suffix, override, err)
+	return s, exhausted(err)
+}
+
+// exhausted turns an upstream's rate limit that outlasted every attempt and
+// fallback into 503 upstream_unavailable, keeping its Retry-After: a 429
+// from the gateway means the caller's own limit or budget, while this is
+// every upstream target failing.
+func exhausted(err error) error {
+	e := llm.AsError(err)
+	if err == nil || e.Kind != llm.KindRateLimited || e.UpstreamStatus == 0 {
+		return err
+	}
+	out := *e
+	out.Kind = llm.KindUpstreamUnavailable
+	out.Message = "every upstream target is rate limited"
+	return &out
+}
+
+// fallback tries the fallback list that the failure err of model m leads
+// to, in order, and returns the first stream or the last error.
+func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, suffix string, override []string, err error) (llm.Stream, error) {
 	v := classify(err)
 	var names []string
 	switch v.fallback {

@@ -241,11 +241,12 @@ func TestRetryAfterHonouredAndDeadlineCaps(t *testing.T) {
 	a := &scripted{name: "a", errs: []error{long}}
 	r := New([]Model{fast(Model{Name: "m", Retry: Retry{MaxAttempts: 2}, Targets: []Target{{Provider: a, Model: "x", Weight: 1}}})}, Options{})
 	// AllOpenWait 50ms < Retry-After 1s: the request does not wait, and
-	// ends with the upstream's 429 and its wait for the client.
+	// ends as every target failing (503) with the upstream's wait for the
+	// client.
 	call := chatCall("m", false)
 	_, err := r.Invoke(context.Background(), call)
 	e := llm.AsError(err)
-	if e.Kind != llm.KindRateLimited || e.RetryAfter != time.Second || a.count() != 1 {
+	if e.Kind != llm.KindUpstreamUnavailable || e.UpstreamStatus != 429 || e.RetryAfter != time.Second || a.count() != 1 {
 		t.Fatalf("err %v (retry after %v) after %d calls", err, e.RetryAfter, a.count())
 	}
 
@@ -273,8 +274,8 @@ func TestRetryAfterHonouredAndDeadlineCaps(t *testing.T) {
 	start := time.Now()
 	_, err = r.Invoke(ctx, chatCall("m", false))
 	// The slack covers scheduling on a loaded machine, not a wait.
-	if took := time.Since(start); took > 40*time.Millisecond+50*time.Millisecond || llm.AsError(err).Kind != llm.KindRateLimited {
-		t.Errorf("err %v after %v, want the 429 before the 40ms deadline", err, took)
+	if took := time.Since(start); took > 40*time.Millisecond+50*time.Millisecond || llm.AsError(err).UpstreamStatus != 429 {
+		t.Errorf("err %v after %v, want the upstream's 429 before the 40ms deadline", err, took)
 	}
 }
 

@@ -32,10 +32,6 @@ func failureScenarios() []Scenario {
 				return repeat(answer(t, c.Pair.Upstream), 4)
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
-				kind, status := kind, status
-				if name == upstream429 && r.Status == http.StatusTooManyRequests {
-					status, kind = r.Status, "rate_limited"
-				}
 				if r.Status != status {
 					t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 				}
@@ -52,10 +48,9 @@ func failureScenarios() []Scenario {
 		}
 	}
 	return []Scenario{
-		// Every target rate limited is relayed as a rate limit (429) or as
-		// every target failed (503), depending on the router's policy;
-		// either way the error is in the client's shape with the upstream's
-		// Retry-After.
+		// Every target rate limited is every target failing (503): a 429
+		// from the gateway means the caller's own limit. The error is in
+		// the client's shape with the upstream's Retry-After.
 		upErr(upstream429, "unavailable", 503, func(t testing.TB, up string) providertest.Response {
 			h := http.Header{"Retry-After": {"20"}}
 			if up == Anthropic {
