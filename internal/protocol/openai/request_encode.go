@@ -97,7 +97,7 @@ func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
 			if t := &req.Tools[i]; t.Type != "" && t.Type != "function" && req.ExtraProtocol != Protocol {
 				continue // another protocol's server tool
 			}
-			if err := e.tool(&req.Tools[i]); err != nil {
+			if err := e.tool(&req.Tools[i], req.ExtraProtocol == Protocol); err != nil {
 				return fmt.Errorf("openai: encode tools[%d]: %w", i, err)
 			}
 		}
@@ -158,7 +158,7 @@ func hasTools(req *llm.ChatRequest) bool {
 	return false
 }
 
-func (e *requestEncoder) tool(t *llm.Tool) error {
+func (e *requestEncoder) tool(t *llm.Tool, keepCache bool) error {
 	if t.Type != "" && t.Type != "function" {
 		if len(t.Raw) == 0 {
 			return nil // a tool of another protocol OpenAI has no equivalent for
@@ -184,7 +184,7 @@ func (e *requestEncoder) tool(t *llm.Tool) error {
 		e.b = appendBoolField(e.b, "strict", *t.Strict)
 	}
 	e.b = append(e.b, '}')
-	if len(t.CacheControl) > 0 {
+	if len(t.CacheControl) > 0 && keepCache {
 		var err error
 		if e.b, err = appendRawField(e.b, "cache_control", t.CacheControl); err != nil {
 			return err
@@ -330,7 +330,12 @@ func isMessageKey(k string) bool {
 // uncached text part, otherwise an array of parts. Content that is absent
 // (or only thinking) is left out on assistant messages and sent as "" on the
 // others, where OpenAI requires it.
+//
+// cache_control markers are kept only when the message came in this
+// protocol: OpenAI has none of its own, and those of Anthropic clients are
+// meant for Anthropic upstreams.
 func appendContent(b []byte, m *llm.Message) ([]byte, error) {
+	keepCache := m.ExtraProtocol == Protocol
 	n, text := 0, -1
 	for i := range m.Content {
 		switch m.Content[i].Type {
@@ -350,7 +355,7 @@ func appendContent(b []byte, m *llm.Message) ([]byte, error) {
 		return b, nil
 	case n == 0:
 		return appendStringField(b, "content", ""), nil
-	case n == 1 && text >= 0 && len(m.Content[text].CacheControl) == 0:
+	case n == 1 && text >= 0 && (len(m.Content[text].CacheControl) == 0 || !keepCache):
 		return appendStringField(b, "content", m.Content[text].Text), nil
 	}
 	b = appendKey(b, "content")
@@ -360,14 +365,14 @@ func appendContent(b []byte, m *llm.Message) ([]byte, error) {
 		if m.Content[i].Type == llm.PartOther && m.ExtraProtocol != Protocol {
 			continue // a block of another protocol
 		}
-		if b, err = appendPart(b, &m.Content[i]); err != nil {
+		if b, err = appendPart(b, &m.Content[i], keepCache); err != nil {
 			return b, err
 		}
 	}
 	return append(b, ']'), nil
 }
 
-func appendPart(b []byte, p *llm.Part) ([]byte, error) {
+func appendPart(b []byte, p *llm.Part, keepCache bool) ([]byte, error) {
 	var err error
 	switch p.Type {
 	case llm.PartText:
@@ -393,7 +398,7 @@ func appendPart(b []byte, p *llm.Part) ([]byte, error) {
 	default:
 		return b, nil
 	}
-	if len(p.CacheControl) > 0 {
+	if len(p.CacheControl) > 0 && keepCache {
 		if b, err = appendRawField(b, "cache_control", p.CacheControl); err != nil {
 			return b, err
 		}

@@ -204,11 +204,16 @@ func TestEncodeChatRequest(t *testing.T) {
 	}{
 		{"thinking dropped, cached text as parts",
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{
-				{Role: llm.RoleUser, Content: []llm.Part{{Type: llm.PartText, Text: "long", CacheControl: []byte(`{"type": "ephemeral"}`)}}},
+				{Role: llm.RoleUser, ExtraProtocol: Protocol, Content: []llm.Part{{Type: llm.PartText, Text: "long", CacheControl: []byte(`{"type": "ephemeral"}`)}}},
 				{Role: llm.RoleAssistant, Content: []llm.Part{{Type: llm.PartThinking, Text: "hmm", Signature: "sig"}, {Type: llm.PartRedactedThinking, Data: "x"}, llm.TextPart("ok")}},
 				{Role: llm.RoleAssistant, Content: []llm.Part{{Type: llm.PartThinking, Text: "t"}}, ToolCalls: []llm.ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}},
 			}},
 			`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"long","cache_control":{"type":"ephemeral"}}]},{"role":"assistant","content":"ok"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`},
+		{"another protocol's cache_control is not sent",
+			&llm.ChatRequest{Model: "m", Messages: []llm.Message{
+				{Role: llm.RoleUser, ExtraProtocol: "anthropic", Content: []llm.Part{{Type: llm.PartText, Text: "long", CacheControl: []byte(`{"type": "ephemeral"}`)}}},
+			}},
+			`{"model":"m","messages":[{"role":"user","content":"long"}]}`},
 		{"inline image and empty user content",
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{
 				{Role: llm.RoleUser, Content: []llm.Part{{Type: llm.PartImage, Image: &llm.Image{MediaType: "image/jpeg", Data: "AAAA", Detail: "low"}}}},
