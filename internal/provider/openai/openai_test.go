@@ -400,3 +400,33 @@ func TestCallerCancelMidStream(t *testing.T) {
 	}
 	waitCanceled(t, f)
 }
+
+// OpenAI itself is sent max_completion_tokens (its reasoning models refuse
+// max_tokens); other OpenAI-compatible servers get the field as it came.
+func TestOutputCapField(t *testing.T) {
+	for _, tc := range []struct {
+		typ, want, absent string
+	}{
+		{TypeOpenAI, "max_completion_tokens", "max_tokens"},
+		{TypeVLLM, "max_tokens", "max_completion_tokens"},
+		{TypeOpenAICompatible, "max_tokens", "max_completion_tokens"},
+	} {
+		f := providertest.NewOpenAI(t)
+		p := newProvider(t, f, func(c *Config) { c.Type = tc.typ })
+		req := chatRequest(false)
+		n := 77
+		req.MaxTokens = &n
+		s, err := p.Chat(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		body := f.Requests()[0].Body
+		if gjson.GetBytes(body, tc.want).Int() != 77 || gjson.GetBytes(body, tc.absent).Exists() {
+			t.Errorf("%s: upstream body %s, want %s=77 only", tc.typ, body, tc.want)
+		}
+		if req.MaxTokens == nil || req.MaxCompletionTokens != nil {
+			t.Errorf("%s: the caller's request was modified", tc.typ)
+		}
+	}
+}

@@ -65,6 +65,10 @@ type Provider struct {
 	client   *http.Client
 	idle     time.Duration
 	secrets  []string
+	// completionTokens: send the output cap as max_completion_tokens, the
+	// only form OpenAI's reasoning models accept; other OpenAI-compatible
+	// servers may know only max_tokens.
+	completionTokens bool
 }
 
 var (
@@ -94,6 +98,8 @@ func New(c Config) (*Provider, error) {
 		header:   make(http.Header, len(c.Headers)+4),
 		client:   c.HTTPClient,
 		idle:     c.StreamIdleTimeout,
+
+		completionTokens: c.Type == TypeOpenAI,
 	}
 	if p.client == nil {
 		p.client = provider.NewHTTPClient(provider.ClientOptions{})
@@ -133,6 +139,11 @@ func (p *Provider) Protocol() string { return protocol.Protocol }
 
 // Chat implements provider.Provider.
 func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
+	if p.completionTokens && req.MaxTokens != nil && req.MaxCompletionTokens == nil {
+		r := *req
+		r.MaxCompletionTokens, r.MaxTokens = req.MaxTokens, nil
+		req = &r
+	}
 	body, err := protocol.EncodeChatRequest(req)
 	if err != nil {
 		return nil, err
