@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -146,7 +147,14 @@ func (s *Server) writeOpenAIResponse(w http.ResponseWriter, r *http.Request, str
 		writeJSON(w, http.StatusOK, raw)
 		return
 	}
-	body, err := openai.EncodeChatResponse(acc.Response())
+	resp := acc.Response()
+	if u := stream.Usage(); !u.IsZero() {
+		resp.Usage = &u // the stream's final count, whatever chunk carried it
+	}
+	if resp.Created == 0 {
+		resp.Created = time.Now().Unix()
+	}
+	body, err := openai.EncodeChatResponse(resp)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

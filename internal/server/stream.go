@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -15,8 +16,6 @@ import (
 // written, so a failure before it is still a proper HTTP error. A failure
 // after it becomes an in-band error event and the stream ends without
 // [DONE]: a client must never mistake a broken stream for a complete one.
-// The usage chunk the gateway always asks for is dropped unless the client
-// asked for it.
 func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call *pipeline.Call, stream llm.Stream) {
 	first, err := stream.Recv()
 	if err != nil && err != io.EOF {
@@ -25,16 +24,11 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	}
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
-	sw := sse.NewWriter(w)
-	var buf []byte
+	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage}
 	c := first
 	for c != nil {
-		buf, err = s.appendOpenAIChunk(buf[:0], c, call.IncludeUsage)
-		if err == nil && len(buf) > 0 {
-			err = sw.WriteData(buf)
-		}
-		if err != nil {
-			s.streamFailed(r, sw, err)
+		if err := ow.write(c); err != nil {
+			s.streamFailed(r, ow.sw, err)
 			return
 		}
 		c, err = stream.Recv()
@@ -42,35 +36,86 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 			break
 		}
 		if err != nil {
-			s.streamFailed(r, sw, err)
+			s.streamFailed(r, ow.sw, err)
 			return
 		}
 	}
-	if err := sw.WriteData(doneData); err != nil {
-		s.streamFailed(r, sw, err)
+	if err := ow.finish(stream.Usage()); err != nil {
+		s.streamFailed(r, ow.sw, err)
 	}
 }
 
 var doneData = []byte("[DONE]")
 
-// appendOpenAIChunk appends the event data for c, or nothing when c is a
-// usage chunk the client did not ask for.
-func (s *Server) appendOpenAIChunk(dst []byte, c *llm.Chunk, includeUsage bool) ([]byte, error) {
+// openaiStream writes chunks as OpenAI chat.completion.chunk events. Usage
+// follows OpenAI's rule whatever the upstream did: only in one last chunk
+// with no choices, and only when the client asked for it
+// (stream_options.include_usage); the gateway itself always asks upstreams
+// for it. Chunks translated from another protocol get the id, model and
+// created time of the stream.
+type openaiStream struct {
+	sw           *sse.Writer
+	buf          []byte
+	includeUsage bool
+	wroteUsage   bool
+	id, model    string
+	created      int64
+}
+
+func (o *openaiStream) write(c *llm.Chunk) error {
 	if c.Raw != nil && c.RawProtocol == openai.Protocol {
-		if !includeUsage && openai.IsUsageOnlyChunk(c.Raw) {
-			return dst, nil
+		if openai.IsUsageOnlyChunk(c.Raw) {
+			if !o.includeUsage {
+				return nil
+			}
+			o.wroteUsage = true
 		}
-		return append(dst, c.Raw...), nil
+		return o.sw.WriteData(c.Raw)
 	}
-	if c.Usage != nil && !includeUsage {
-		if len(c.Choices) == 0 {
-			return dst, nil
+	o.remember(c)
+	if len(c.Choices) == 0 {
+		return nil // usage alone: written once, at the end
+	}
+	cc := *c
+	cc.Usage = nil
+	cc.ID, cc.Model, cc.Created = o.id, o.model, o.created
+	var err error
+	if o.buf, err = openai.AppendChunk(o.buf[:0], &cc); err != nil {
+		return err
+	}
+	return o.sw.WriteData(o.buf)
+}
+
+// remember keeps the stream's identity from the first chunk that has one.
+func (o *openaiStream) remember(c *llm.Chunk) {
+	if o.id == "" {
+		o.id = c.ID
+	}
+	if o.model == "" {
+		o.model = c.Model
+	}
+	if o.created == 0 {
+		o.created = c.Created
+		if o.created == 0 {
+			o.created = time.Now().Unix()
 		}
-		cc := *c
-		cc.Usage = nil
-		c = &cc
 	}
-	return openai.AppendChunk(dst, c)
+}
+
+// finish writes the usage chunk when the client asked for it and the
+// upstream's own was not passed through, then [DONE].
+func (o *openaiStream) finish(u llm.Usage) error {
+	if o.includeUsage && !o.wroteUsage {
+		var err error
+		o.buf, err = openai.AppendChunk(o.buf[:0], &llm.Chunk{ID: o.id, Model: o.model, Created: o.created, Usage: &u})
+		if err != nil {
+			return err
+		}
+		if err := o.sw.WriteData(o.buf); err != nil {
+			return err
+		}
+	}
+	return o.sw.WriteData(doneData)
 }
 
 // streamFailed ends a stream that has begun: an error event in the client's
