@@ -99,7 +99,9 @@ func TestReadmeConfigValidates(t *testing.T) {
 	if m == nil {
 		t.Fatal("README has no yaml example")
 	}
-	t.Setenv("OPENAI_API_KEY", "sk-test") // the example reads the key from the environment
+	// The example reads the keys from the environment.
+	t.Setenv("OPENAI_API_KEY", "sk-test")
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
 	var stderr bytes.Buffer
 	if code := run([]string{"validate", "--config", writeFile(t, string(m[1]))}, io.Discard, &stderr); code != 0 {
 		t.Fatalf("README config is invalid:\n%s", stderr.String())
@@ -142,25 +144,34 @@ func startServe(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer)
 	return cmd, addr, &logs
 }
 
-// The README's curl example, against the binary on its embedded defaults.
-func TestReadmeCurlExampleOnDefaults(t *testing.T) {
+// The README's curl examples, OpenAI's and Anthropic's, against the binary on
+// its embedded defaults.
+func TestReadmeCurlExamplesOnDefaults(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`-d '(\{"model":"mock".*?\})'`).FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README has no curl example for the mock model")
+	examples := regexp.MustCompile(`(?s)curl -s http://127\.0\.0\.1:8080(/v1/[a-z/]+) .*?-d '(\{"model":"mock".*?\})'`).FindAllSubmatch(readme, -1)
+	if len(examples) != 2 {
+		t.Fatalf("README has %d curl examples for the mock model, want 2", len(examples))
 	}
 	_, addr, _ := startServe(t)
-	resp, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json", bytes.NewReader(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || gjson.GetBytes(body, "choices.0.message.content").String() != "Hello, gateway!" {
-		t.Errorf("README example: %d %s", resp.StatusCode, body)
+	want := map[string]string{"/v1/chat/completions": "choices.0.message.content", "/v1/messages": "content.0.text"}
+	for _, ex := range examples {
+		path := string(ex[1])
+		field, ok := want[path]
+		if !ok {
+			t.Fatalf("unexpected example path %s", path)
+		}
+		resp, err := http.Post("http://"+addr+path, "application/json", bytes.NewReader(ex[2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || gjson.GetBytes(body, field).String() != "Hello, gateway!" {
+			t.Errorf("README example %s: %d %s", path, resp.StatusCode, body)
+		}
 	}
 }
 
