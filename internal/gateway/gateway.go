@@ -42,7 +42,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	providers := make(map[string]provider.Provider, len(cfg.Providers))
 	failed := make(map[string]bool)
 	for i := range cfg.Providers {
-		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std())
+		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("providers[%d]%w", i, err))
 			failed[cfg.Providers[i].Name] = true
@@ -88,9 +88,8 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	}, nil
 }
 
-func newProvider(pc *config.Provider, streamIdle time.Duration) (provider.Provider, error) {
-	switch pc.Type {
-	case config.TypeMock:
+func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (provider.Provider, error) {
+	if pc.Type == config.TypeMock {
 		var o mock.Options
 		if m := pc.Mock; m != nil {
 			o = mock.Options{
@@ -102,49 +101,37 @@ func newProvider(pc *config.Provider, streamIdle time.Duration) (provider.Provid
 			}
 		}
 		return mock.New(pc.Name, o), nil
-	case config.TypeOpenAI, config.TypeOpenAICompatible, config.TypeVLLM:
-		headers := make(map[string]string, len(pc.Headers))
-		for k, v := range pc.Headers {
-			headers[k] = v.Value()
-		}
-		p, err := openai.New(openai.Config{
-			Name:    pc.Name,
-			Type:    pc.Type,
-			BaseURL: pc.BaseURL,
-			APIKey:  pc.APIKey.Value(),
-			Headers: headers,
-			HTTPClient: provider.NewHTTPClient(provider.ClientOptions{
-				ConnectTimeout:        pc.ConnectTimeout.Std(),
-				ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
-				MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
-			}),
-			StreamIdleTimeout: streamIdle,
-		})
-		if err != nil {
-			return nil, fmt.Errorf(": %w", err)
-		}
-		return p, nil
-	case config.TypeAnthropic:
-		headers := make(map[string]string, len(pc.Headers))
-		for k, v := range pc.Headers {
-			headers[k] = v.Value()
-		}
-		p, err := anthropic.New(anthropic.Config{
-			Name:    pc.Name,
-			BaseURL: pc.BaseURL,
-			APIKey:  pc.APIKey.Value(),
-			Headers: headers,
-			HTTPClient: provider.NewHTTPClient(provider.ClientOptions{
-				ConnectTimeout:        pc.ConnectTimeout.Std(),
-				ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
-				MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
-			}),
-			StreamIdleTimeout: streamIdle,
-		})
-		if err != nil {
-			return nil, fmt.Errorf(": %w", err)
-		}
-		return p, nil
 	}
-	return nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
+	headers := make(map[string]string, len(pc.Headers))
+	for k, v := range pc.Headers {
+		headers[k] = v.Value()
+	}
+	client := provider.NewHTTPClient(provider.ClientOptions{
+		ConnectTimeout:        pc.ConnectTimeout.Std(),
+		ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
+		MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
+	})
+	if opts.UpstreamTransport != nil {
+		client.Transport = opts.UpstreamTransport
+	}
+	var p provider.Provider
+	var err error
+	switch pc.Type {
+	case config.TypeOpenAI, config.TypeOpenAICompatible, config.TypeVLLM:
+		p, err = openai.New(openai.Config{
+			Name: pc.Name, Type: pc.Type, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	case config.TypeAnthropic:
+		p, err = anthropic.New(anthropic.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	default:
+		return nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf(": %w", err)
+	}
+	return p, nil
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/http"
+
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
@@ -12,6 +14,9 @@ type Options struct {
 	// Metrics is the process's metrics registry, created once; nil gives
 	// the snapshot a registry of its own (tests, validation).
 	Metrics *observe.Registry
+	// UpstreamTransport, when set, replaces the network transport of every
+	// upstream client: benchmarks and tests serve upstreams from memory.
+	UpstreamTransport http.RoundTripper
 }
 
 // routerModel converts a configured model's routing settings; its targets
