@@ -49,14 +49,18 @@ func New(o Options) *API {
 
 // ServeHTTP implements http.Handler: 404 when the API is disabled, 401
 // without the right bearer token, then the route.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.Serve(w, r, a.writeErr) }
+
+// Serve is ServeHTTP with the errors written by writeErr: the server's error
+// writer, when the API was built before the server.
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, writeErr ErrorWriter) {
 	if !a.enabled {
-		a.writeErr(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + r.Method + " " + r.URL.Path})
+		writeErr(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + r.Method + " " + r.URL.Path})
 		return
 	}
 	if !a.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="llmgw admin"`)
-		a.writeErr(w, r, &llm.Error{Kind: llm.KindAuthentication, Message: "missing or invalid admin token"})
+		writeErr(w, r, &llm.Error{Kind: llm.KindAuthentication, Message: "missing or invalid admin token"})
 		return
 	}
 	a.mux.ServeHTTP(w, r)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
@@ -18,7 +19,9 @@ import (
 
 // Snapshot is the compiled, immutable runtime form of one configuration.
 type Snapshot struct {
-	// Config is the configuration the snapshot was compiled from.
+	// Config is the configuration the snapshot was compiled from, with its
+	// secrets redacted: the keys and tokens live on only in hashed form (in
+	// Keys and Admin) and inside the providers that send them.
 	Config *config.Config
 	// Router resolves model names to targets.
 	Router *router.Router
@@ -33,6 +36,8 @@ type Snapshot struct {
 	// Metrics is the registry the snapshot's metrics are in, the same for
 	// every snapshot of a process.
 	Metrics *observe.Registry
+	// Admin is the admin API, which holds the admin token hashed.
+	Admin *admin.API
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -78,7 +83,8 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics})
 	return &Snapshot{
-		Config:    cfg,
+		Config:    cfg.Redacted(),
+		Admin:     admin.New(admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r}),
 		Router:    r,
 		Keys:      auth.NewKeys(keys),
 		Invoke:    pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),

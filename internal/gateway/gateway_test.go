@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -114,5 +115,36 @@ keys: [{name: k, key: sk-k, models: [a]}]
 		if wantErr && llm.AsError(err).Kind != llm.KindPermission {
 			t.Errorf("model %s: %v, want model_not_allowed", model, err)
 		}
+	}
+}
+
+// The snapshot keeps no secret in plaintext: keys and the admin token live on
+// only hashed, and the provider key only inside the provider.
+func TestSnapshotHoldsNoPlaintextSecrets(t *testing.T) {
+	const key, token, upstream = "sk-canary-virtual-key", "canary-admin-token", "sk-canary-provider"
+	snap, err := compile(t, `
+server: {admin_token: "`+token+`"}
+providers: [{name: oa, type: openai, api_key: "`+upstream+`"}]
+models: [{name: m, targets: [{provider: oa, model: x}]}]
+keys: [{name: k, key: "`+key+`"}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := snap.Config
+	for _, v := range []string{c.Keys[0].Key.Value(), c.Server.AdminToken.Value(), c.Providers[0].APIKey.Value()} {
+		if strings.Contains(v, "canary") {
+			t.Errorf("snapshot config holds a plaintext secret: %q", v)
+		}
+	}
+	if snap.Keys.Lookup(key) == nil {
+		t.Error("the key no longer authenticates")
+	}
+	r := httptest.NewRequest("GET", "/admin/v1/targets", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	snap.Admin.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Errorf("admin token rejected: %d %s", w.Code, w.Body)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/router"
 )
@@ -50,10 +49,5 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 // checks the admin token itself (and does not exist without one), and its
 // errors go through the one error writer.
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
-	snap := s.snap.Load()
-	admin.New(admin.Options{
-		Token:      snap.Config.Server.AdminToken.Value(),
-		Router:     snap.Router,
-		WriteError: s.writeError,
-	}).ServeHTTP(w, r)
+	s.snap.Load().Admin.Serve(w, r, s.writeError)
 }
