@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -26,18 +25,13 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	ri.protocol, ri.model = openai.Protocol, req.Model
 	call := &pipeline.Call{Op: pipeline.OpEmbed, Protocol: openai.Protocol, Model: req.Model, Body: body, Embed: req}
 
-	snap := s.snap.Load()
-	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
-	defer cancel()
-	stream, err := snap.Invoke(ctx, call)
-	setAttempts(w, call)
+	stream, cancel, err := s.invoke(w, r, call)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	_ = stream.Close()
-	ri.provider = call.Provider
-	w.Header().Set("X-Llmgw-Provider", call.Provider)
+	cancel()
 	resp := call.Embedding
 	out := resp.Raw
 	if out == nil || resp.RawProtocol != openai.Protocol {

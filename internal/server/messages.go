@@ -65,17 +65,13 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	ri.model, ri.stream = call.Model, call.Stream
 
-	snap := s.snap.Load()
-	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
-	defer cancel()
-	stream, err := snap.Invoke(ctx, call)
+	stream, cancel, err := s.invoke(w, r, call)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	defer cancel()
 	defer stream.Close()
-	ri.provider = call.Provider
-	w.Header().Set("X-Llmgw-Provider", call.Provider)
 	if call.Stream {
 		s.writeAnthropicStream(w, r, stream)
 		return

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
+	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/router"
 )
@@ -27,6 +29,25 @@ func routingFromRequest(r *http.Request, call *pipeline.Call) {
 		}
 		call.Fallbacks = router.ParseFallbacks(joined)
 	}
+}
+
+// invoke runs call through the current snapshot's pipeline under the
+// request timeout: the routing headers are read before, and the attempts and
+// the serving provider reported after. On success the caller calls cancel
+// once it is done with the stream.
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.Call) (llm.Stream, context.CancelFunc, error) {
+	routingFromRequest(r, call)
+	snap := s.snap.Load()
+	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
+	stream, err := snap.Invoke(ctx, call)
+	setAttempts(w, call)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	infoFrom(r.Context()).provider = call.Provider
+	w.Header().Set("X-Llmgw-Provider", call.Provider)
+	return stream, cancel, nil
 }
 
 // setAttempts reports the call's upstream attempts in the response headers;

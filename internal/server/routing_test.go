@@ -129,3 +129,24 @@ func TestAdminTargets(t *testing.T) {
 		})
 	}
 }
+
+// Every /v1 route that reaches an upstream reports its attempts and honours
+// the fallback override, whatever the client's protocol.
+func TestAttemptsAndFallbackOnEveryRoute(t *testing.T) {
+	g := newGateway(t, baseConfig, nil)
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/messages", `{"model":"gpt","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/embeddings", `{"model":"gpt","input":"hi"}`},
+	} {
+		resp, body := g.do("POST", tc.path, tc.body)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Llmgw-Attempts") != "1" || resp.Header.Get("X-Llmgw-Provider") != "fake-openai" {
+			t.Errorf("%s: status %d attempts %q provider %q: %s", tc.path, resp.StatusCode,
+				resp.Header.Get("X-Llmgw-Attempts"), resp.Header.Get("X-Llmgw-Provider"), body)
+		}
+		resp, body = g.do("POST", tc.path, tc.body, "X-Llmgw-Fallbacks", "no-such-model")
+		if resp.StatusCode != 400 || !strings.Contains(body, "x-llmgw-fallbacks") {
+			t.Errorf("%s: an unknown fallback in the override must be refused: %d %s", tc.path, resp.StatusCode, body)
+		}
+	}
+}
