@@ -118,10 +118,20 @@ func freePort(t *testing.T) string {
 }
 
 // startServe runs the built binary with no config, as the README does.
+// Arguments of the form NAME=value are set in the environment instead.
 func startServe(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
 	addr := freePort(t)
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", addr}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	flags := []string{"serve", "--listen", addr}
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") && strings.Contains(a, "=") {
+			env = append(env, a)
+			continue
+		}
+		flags = append(flags, a)
+	}
+	cmd := exec.Command(binary, flags...)
+	cmd.Env = env
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -175,39 +185,69 @@ func TestReadmeCurlExamplesOnDefaults(t *testing.T) {
 	}
 }
 
-// SIGTERM lets a stream in flight finish, then the process exits 0.
-func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
+// SIGTERM and SIGINT let a stream in flight finish, then the process exits 0.
+func TestSignalsDrainAndExitZero(t *testing.T) {
 	cfg := writeFile(t, `
 providers:
   - name: mock
     type: mock
-    mock: {tokens_per_second: 20}
+    mock: {tokens_per_second: 10}
 models:
   - name: mock
     targets: [{provider: mock, model: mock}]
 `)
-	cmd, addr, logs := startServe(t, "--config", cfg)
-	resp, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"mock","stream":true,"messages":[{"role":"user","content":"one two three four five six"}]}`))
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd, addr, logs := startServe(t, "--config", cfg)
+			resp, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json",
+				strings.NewReader(`{"model":"mock","stream":true,"messages":[{"role":"user","content":"one two three four five six"}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			if _, err := br.ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, err := io.ReadAll(br)
+			if err != nil {
+				t.Fatalf("stream cut by %v: %v", sig, err)
+			}
+			// At 10 words a second the words after the first were still to
+			// come when the signal arrived.
+			if n := strings.Count(string(rest), `"content":`); n < 4 {
+				t.Errorf("only %d content events after the signal: %s", n, rest)
+			}
+			if !strings.HasSuffix(strings.TrimSpace(string(rest)), "data: [DONE]") {
+				t.Errorf("stream did not finish: %s", rest)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("exit: %v\n%s", err, logs.String())
+			}
+		})
+	}
+}
+
+// LLMGW_CONFIG names the config when --config is absent, for serve and
+// validate alike.
+func TestConfigFromEnvironment(t *testing.T) {
+	cfg := writeFile(t, "providers: [{name: mock, type: mock}]\nmodels: [{name: from-env, targets: [{provider: mock, model: mock}]}]\n")
+	t.Setenv("LLMGW_CONFIG", cfg)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"validate"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("validate with LLMGW_CONFIG: exit %d: %s", code, stderr.String())
+	}
+	_, addr, _ := startServe(t, "LLMGW_CONFIG="+cfg)
+	resp, err := http.Get("http://" + addr + "/v1/models")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	if _, err := br.ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	rest, err := io.ReadAll(br)
-	if err != nil {
-		t.Fatalf("stream cut by SIGTERM: %v", err)
-	}
-	if !strings.HasSuffix(strings.TrimSpace(string(rest)), "data: [DONE]") {
-		t.Errorf("stream did not finish: %s", rest)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("exit: %v\n%s", err, logs.String())
+	body, _ := io.ReadAll(resp.Body)
+	if got := gjson.GetBytes(body, "data.#.id").String(); got != `["from-env"]` {
+		t.Errorf("models %s, want the config named by LLMGW_CONFIG", got)
 	}
 }

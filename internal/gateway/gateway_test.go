@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/config"
@@ -146,5 +147,39 @@ keys: [{name: k, key: "`+key+`"}]
 	snap.Admin.ServeHTTP(w, r)
 	if w.Code != 200 {
 		t.Errorf("admin token rejected: %d %s", w.Code, w.Body)
+	}
+}
+
+// The mock block of the config reaches the mock provider.
+func TestMockOptionsWired(t *testing.T) {
+	snap, err := compile(t, `
+providers:
+  - {name: failing, type: mock, mock: {error_rate: 1}}
+  - {name: slow, type: mock, mock: {tokens_per_second: 20, latency: "50ms"}}
+models:
+  - {name: failing, targets: [{provider: failing, model: mock}], retry: {max_attempts: 1}}
+  - {name: slow, targets: [{provider: slow, model: mock}]}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &llm.ChatRequest{Stream: true, Messages: []llm.Message{{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("a b c d e")}}}}
+	if _, err := snap.Providers["failing"].Chat(context.Background(), req); llm.AsError(err).Kind != llm.KindUpstreamUnavailable {
+		t.Errorf("error_rate 1: err = %v, want a simulated upstream error", err)
+	}
+	start := time.Now()
+	s, err := snap.Providers["slow"].Chat(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := s.Recv(); err != nil {
+			break
+		}
+	}
+	// 50ms latency, then four gaps of 1/20 s between the five words: a
+	// lower bound, which a slow machine only exceeds.
+	if took := time.Since(start); took < 250*time.Millisecond {
+		t.Errorf("stream took %v, want at least 250ms from latency and tokens_per_second", took)
 	}
 }
