@@ -136,7 +136,7 @@ server: {max_body_bytes: 1000}
 providers:
   - {name: o, type: openai, api_key: k}
   - {name: c, type: openai_compatible, base_url: "http://h:1/v1", connect_timeout: "1s"}
-  - {name: l, type: ollama}
+  - {name: l, type: vllm}
 models:
   - name: a
     targets: [{provider: o, model: x}, {provider: c, model: y, weight: 0}]
@@ -156,7 +156,7 @@ models:
 	o, c, l := cfg.Providers[0], cfg.Providers[1], cfg.Providers[2]
 	assert.Equal(t, "https://api.openai.com/v1", o.BaseURL)
 	assert.Equal(t, "http://h:1/v1", c.BaseURL)
-	assert.Equal(t, "http://127.0.0.1:11434", l.BaseURL)
+	assert.Equal(t, "http://127.0.0.1:8000/v1", l.BaseURL)
 	assert.Equal(t, 10*time.Second, o.ConnectTimeout.Std())
 	assert.Equal(t, time.Second, c.ConnectTimeout.Std(), "explicit value kept")
 	assert.Equal(t, 2*time.Minute, o.ResponseHeaderTimeout.Std())

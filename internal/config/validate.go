@@ -110,6 +110,8 @@ func (pr *Provider) validate(p *problems, path string) {
 		p.add(fieldPath(path, "type"), "required (one of %s)", strings.Join(ProviderTypes(), ", "))
 	case !slices.Contains(ProviderTypes(), pr.Type):
 		p.add(fieldPath(path, "type"), "unknown type %q (want one of %s)", pr.Type, strings.Join(ProviderTypes(), ", "))
+	case !slices.Contains(servedTypes, pr.Type):
+		p.add(fieldPath(path, "type"), "provider type %q is not available in this version of llmgw (available: %s)", pr.Type, strings.Join(servedTypes, ", "))
 	}
 	if pr.BaseURL == "" {
 		if slices.Contains(typesNeedingBaseURL, pr.Type) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -254,6 +255,31 @@ func TestModelMatch(t *testing.T) {
 		rest, ok := m.Match(tt.name)
 		if rest != tt.rest || ok != tt.ok {
 			t.Errorf("Model{%q}.Match(%q) = %q, %v; want %q, %v", tt.model, tt.name, rest, ok, tt.rest, tt.ok)
+		}
+	}
+}
+
+// A type the schema knows but this version cannot serve is reported with
+// every other problem, in one run.
+func TestValidateUnservedTypeWithOtherProblems(t *testing.T) {
+	_, err := Parse([]byte(`
+server: {listn: x}
+providers:
+  - {name: c, type: cohere, api_key: k}
+  - {name: o, type: openai, api_key: k}
+models:
+  - {name: m, targets: [{provider: c, model: x}, {provider: nope, model: y}]}
+`), nil)
+	if err == nil {
+		t.Fatal("an unserved provider type was accepted")
+	}
+	for _, want := range []string{
+		"server.listn: unknown field",
+		`providers[0].type: provider type "cohere" is not available in this version of llmgw`,
+		`models[0].targets[1].provider: unknown provider "nope"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %q:\n%v", want, err)
 		}
 	}
 }

@@ -66,15 +66,15 @@ keys:
 	}
 }
 
+// Validation already refuses types this version cannot serve; Compile checks
+// again, for configurations built without Parse.
 func TestCompileReportsUnavailableTypes(t *testing.T) {
-	_, err := compile(t, `
-providers:
-  - {name: a, type: gemini, api_key: k}
-  - {name: c, type: cohere, api_key: k}
-models:
-  - name: m
-    targets: [{provider: a, model: x}, {provider: c, model: y}]
-`)
+	cfg := &config.Config{
+		Providers: []config.Provider{{Name: "a", Type: "gemini", APIKey: "k"}, {Name: "c", Type: "cohere", APIKey: "k"}},
+		Models: []config.Model{{Name: "m", Targets: []config.Target{{Provider: "a", Model: "x", Weight: 1}, {Provider: "c", Model: "y", Weight: 1}}}},
+	}
+	cfg.ApplyDefaults()
+	_, err := Compile(cfg, Options{})
 	if err == nil {
 		t.Fatal("compiled providers this build cannot serve")
 	}
