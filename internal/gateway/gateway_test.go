@@ -71,7 +71,7 @@ keys:
 func TestCompileReportsUnavailableTypes(t *testing.T) {
 	cfg := &config.Config{
 		Providers: []config.Provider{{Name: "a", Type: "gemini", APIKey: "k"}, {Name: "c", Type: "cohere", APIKey: "k"}},
-		Models: []config.Model{{Name: "m", Targets: []config.Target{{Provider: "a", Model: "x", Weight: 1}, {Provider: "c", Model: "y", Weight: 1}}}},
+		Models:    []config.Model{{Name: "m", Targets: []config.Target{{Provider: "a", Model: "x", Weight: 1}, {Provider: "c", Model: "y", Weight: 1}}}},
 	}
 	cfg.ApplyDefaults()
 	_, err := Compile(cfg, Options{})
