@@ -102,6 +102,7 @@ func TestReadmeConfigValidates(t *testing.T) {
 	// The example reads the keys from the environment.
 	t.Setenv("OPENAI_API_KEY", "sk-test")
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+	t.Setenv("LLMGW_CI_KEY", "sk-ci-test")
 	var stderr bytes.Buffer
 	if code := run([]string{"validate", "--config", writeFile(t, string(m[1]))}, io.Discard, &stderr); code != 0 {
 		t.Fatalf("README config is invalid:\n%s", stderr.String())

@@ -3,12 +3,16 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
@@ -156,5 +160,57 @@ func TestAccessLogLine(t *testing.T) {
 	}
 	if strings.Contains(g.logs.String(), "Hello there") {
 		t.Error("the prompt was logged")
+	}
+}
+
+// The same holds on the Anthropic route and for an Anthropic upstream, whose
+// errors and error events may quote the key too.
+func TestNoSecretsOnAnthropicPaths(t *testing.T) {
+	const providerKey, virtualKey = "sk-ant-canary-provider-55e1", "sk-canary-virtual-a7d3"
+	up := providertest.NewAnthropic(t)
+	cfg, err := config.Parse([]byte(`
+providers: [{name: claude, type: anthropic, base_url: "${UP}", api_key: "`+providerKey+`"}]
+models: [{name: c, targets: [{provider: claude, model: claude-x}], retry: {max_attempts: 1}}]
+keys: [{name: k, key: "`+virtualKey+`"}]
+`), func(k string) (string, bool) { return up.URL, k == "UP" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	ts := httptest.NewServer(New(snap, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	defer ts.Close()
+	g := &testGateway{t: t, http: ts}
+	quote := func(status int) providertest.Response {
+		return providertest.AnthropicError(status, "authentication_error", "invalid x-api-key "+providerKey)
+	}
+	up.Enqueue(quote(401), quote(400),
+		providertest.Response{SSE: []byte("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom " + providerKey + "\"}}\n\n")})
+	var seen []string
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/messages", `{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"a"}]}`},
+		{"/v1/chat/completions", `{"model":"c","messages":[{"role":"user","content":"b"}]}`},
+		{"/v1/messages", `{"model":"c","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"c"}]}`},
+		{"/v1/messages", `{"model":`},
+	} {
+		resp, body := g.do("POST", tc.path, tc.body, "x-api-key", virtualKey)
+		seen = append(seen, fmt.Sprint(resp.Header), body)
+	}
+	resp, body := g.do("POST", "/v1/messages", `{}`, "x-api-key", "sk-canary-wrong-key")
+	seen = append(seen, fmt.Sprint(resp.Header), body)
+	if resp.StatusCode != 401 || gjson.Get(body, "error.type").String() != "authentication_error" {
+		t.Errorf("wrong key on /v1/messages: %d %s", resp.StatusCode, body)
+	}
+	all := strings.Join(seen, "\n") + "\n" + logs.String()
+	for _, secret := range []string{providerKey, virtualKey, "canary"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("secret %q leaked:\n%s", secret, all)
+		}
+	}
+	if len(up.Requests()) != 3 {
+		t.Errorf("upstream saw %d requests, want 3: the checks above ran on real upstream errors", len(up.Requests()))
 	}
 }
