@@ -53,22 +53,40 @@ func args(t *testing.T, raw string) map[string]any {
 	return m
 }
 
-// script queues the upstream's tool-call answer: the whole body, or the
-// stream written a few bytes at a time.
+// script queues the upstream's two answers: the tool calls, then the text
+// that follows the tool results; each the whole body, or the stream written
+// a few bytes at a time.
 func script(t *testing.T, h *conformance.Harness, upstream string, stream bool) {
-	var r providertest.Response
+	var calls, text providertest.Response
 	switch {
 	case upstream == conformance.Anthropic && stream:
-		r = providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: 7}
+		calls = providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: 7}
+		text = providertest.Response{SSE: providertest.Load(t, "anthropic/stream_text.sse"), Split: 7}
 	case upstream == conformance.Anthropic:
-		r = providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
+		calls = providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
+		text = providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	case stream:
-		r = providertest.Response{SSE: providertest.Load(t, "openai/stream_tool_calls.sse"), Split: 7}
+		calls = providertest.Response{SSE: providertest.Load(t, "openai/stream_tool_calls.sse"), Split: 7}
+		text = providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Split: 7}
 	default:
-		r = providertest.Response{Body: providertest.Load(t, "openai/chat_tool_calls.json")}
+		calls = providertest.Response{Body: providertest.Load(t, "openai/chat_tool_calls.json")}
+		text = providertest.Response{Body: providertest.Load(t, "openai/chat_text.json")}
 	}
-	h.Fake(upstream).Enqueue(r)
+	h.Fake(upstream).Enqueue(calls, text)
 }
+
+// finalText is the second turn's answer of each upstream capture, by
+// upstream protocol and streaming.
+var finalText = map[string]map[bool]string{
+	conformance.OpenAI:    {false: "Hello! How can I assist you today?", true: "Bonjour! Ça va très bien, merci 👋"},
+	conformance.Anthropic: {false: "Hi! My name is Claude.", true: "Bonjour! Ça va très bien, merci 👋"},
+}
+
+// toolResults are the results the client sends back for the two calls, in
+// order, and the question that follows them.
+var toolResults = []string{"18 C, cloudy", "12 C, rain"}
+
+const followUp = "Which one is warmer?"
 
 func TestAnthropicSDK(t *testing.T) {
 	for _, upstream := range conformance.Upstreams {
@@ -93,37 +111,17 @@ func TestAnthropicSDK(t *testing.T) {
 						},
 					}}},
 				}
-				var msg *anthropic.Message
-				if stream {
-					s := client.Messages.NewStreaming(ctx, params)
-					msg = &anthropic.Message{}
-					events := 0
-					for s.Next() {
-						events++
-						if err := msg.Accumulate(s.Current()); err != nil {
-							t.Fatalf("accumulate: %v", err)
-						}
-					}
-					if err := s.Err(); err != nil {
-						t.Fatalf("stream: %v", err)
-					}
-					if events < 8 {
-						t.Errorf("only %d events", events)
-					}
-				} else {
-					var err error
-					if msg, err = client.Messages.New(ctx, params); err != nil {
-						t.Fatalf("messages.new: %v", err)
-					}
-				}
+				msg := anthropicTurn(ctx, t, client, params, stream)
 				var got []call
+				results := []anthropic.ContentBlockParamUnion{}
 				for _, b := range msg.Content {
 					if tu, ok := b.AsAny().(anthropic.ToolUseBlock); ok {
 						got = append(got, call{tu.ID, tu.Name, args(t, string(tu.Input))})
+						results = append(results, anthropic.NewToolResultBlock(tu.ID, toolResults[len(results)%len(toolResults)], false))
 					}
 				}
 				if !reflect.DeepEqual(got, wantCalls[upstream]) {
-					t.Errorf("tool calls %+v, want %+v", got, wantCalls[upstream])
+					t.Fatalf("tool calls %+v, want %+v", got, wantCalls[upstream])
 				}
 				if msg.StopReason != anthropic.StopReasonToolUse || msg.Role != "assistant" || msg.ID == "" {
 					t.Errorf("stop %q role %q id %q", msg.StopReason, msg.Role, msg.ID)
@@ -136,9 +134,54 @@ func TestAnthropicSDK(t *testing.T) {
 				if len(up) != 1 || gjson.GetBytes(up[0].Body, path).String() != "get_weather" {
 					t.Errorf("upstream got %d requests, the first with tools %s", len(up), gjson.GetBytes(up[0].Body, "tools").Raw)
 				}
+
+				// Second turn: the tool results go back with the call they
+				// answer, and the text answer comes through.
+				params.Messages = append(params.Messages, msg.ToParam(),
+					anthropic.NewUserMessage(append(results, anthropic.NewTextBlock(followUp))...))
+				final := anthropicTurn(ctx, t, client, params, stream)
+				var text string
+				for _, b := range final.Content {
+					if tb, ok := b.AsAny().(anthropic.TextBlock); ok {
+						text += tb.Text
+					}
+				}
+				if text != finalText[upstream][stream] || final.StopReason != anthropic.StopReasonEndTurn {
+					t.Errorf("second turn: text %q stop %q, want %q end_turn", text, final.StopReason, finalText[upstream][stream])
+				}
+				checkToolRoundTrip(t, h, upstream)
 			})
 		}
 	}
+}
+
+// anthropicTurn sends params through the Anthropic SDK, streamed or not, and
+// returns the message it assembles.
+func anthropicTurn(ctx context.Context, t *testing.T, client anthropic.Client, params anthropic.MessageNewParams, stream bool) *anthropic.Message {
+	t.Helper()
+	if !stream {
+		msg, err := client.Messages.New(ctx, params)
+		if err != nil {
+			t.Fatalf("messages.new: %v", err)
+		}
+		return msg
+	}
+	s := client.Messages.NewStreaming(ctx, params)
+	msg := &anthropic.Message{}
+	events := 0
+	for s.Next() {
+		events++
+		if err := msg.Accumulate(s.Current()); err != nil {
+			t.Fatalf("accumulate: %v", err)
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if events < 5 {
+		t.Errorf("only %d events", events)
+	}
+	return msg
 }
 
 func TestOpenAISDK(t *testing.T) {
@@ -164,54 +207,74 @@ func TestOpenAISDK(t *testing.T) {
 						},
 					})},
 				}
-				var choice openai.ChatCompletionChoice
 				if stream {
 					params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
-					s := client.Chat.Completions.NewStreaming(ctx, params)
-					acc := openai.ChatCompletionAccumulator{}
-					finished := 0
-					for s.Next() {
-						if !acc.AddChunk(s.Current()) {
-							t.Fatalf("the accumulator rejected chunk %s", s.Current().RawJSON())
-						}
-						if _, ok := acc.JustFinishedToolCall(); ok {
-							finished++
-						}
-					}
-					if err := s.Err(); err != nil {
-						t.Fatalf("stream: %v", err)
-					}
-					if len(acc.Choices) != 1 {
-						t.Fatalf("%d choices", len(acc.Choices))
-					}
-					choice = acc.Choices[0]
-					if acc.Usage.CompletionTokens == 0 {
-						t.Errorf("no usage: %+v", acc.Usage)
-					}
-					if finished == 0 {
-						t.Error("the accumulator saw no tool call finish")
-					}
-				} else {
-					resp, err := client.Chat.Completions.New(ctx, params)
-					if err != nil {
-						t.Fatalf("chat.completions.new: %v", err)
-					}
-					if len(resp.Choices) != 1 || resp.Usage.CompletionTokens == 0 {
-						t.Fatalf("choices %d usage %+v", len(resp.Choices), resp.Usage)
-					}
-					choice = resp.Choices[0]
 				}
+				choice := openaiTurn(ctx, t, client, params, stream)
 				var got []call
+				var results []openai.ChatCompletionMessageParamUnion
 				for _, tc := range choice.Message.ToolCalls {
 					got = append(got, call{tc.ID, tc.Function.Name, args(t, tc.Function.Arguments)})
+					results = append(results, openai.ToolMessage(toolResults[len(results)%len(toolResults)], tc.ID))
 				}
 				if !reflect.DeepEqual(got, wantCalls[upstream]) {
-					t.Errorf("tool calls %+v, want %+v", got, wantCalls[upstream])
+					t.Fatalf("tool calls %+v, want %+v", got, wantCalls[upstream])
 				}
 				if choice.FinishReason != "tool_calls" {
 					t.Errorf("finish_reason %q", choice.FinishReason)
 				}
+
+				// Second turn: the assistant's calls, one tool message per
+				// call, and a question; the text answer comes through.
+				params.Messages = append(params.Messages, choice.Message.ToParam())
+				params.Messages = append(params.Messages, results...)
+				params.Messages = append(params.Messages, openai.UserMessage(followUp))
+				final := openaiTurn(ctx, t, client, params, stream)
+				if final.Message.Content != finalText[upstream][stream] || final.FinishReason != "stop" {
+					t.Errorf("second turn: content %q finish %q, want %q stop", final.Message.Content, final.FinishReason, finalText[upstream][stream])
+				}
+				checkToolRoundTrip(t, h, upstream)
 			})
 		}
 	}
+}
+
+// openaiTurn sends params through the OpenAI SDK, streamed or not, and
+// returns the one choice it assembles; usage must be reported either way.
+func openaiTurn(ctx context.Context, t *testing.T, client openai.Client, params openai.ChatCompletionNewParams, stream bool) openai.ChatCompletionChoice {
+	t.Helper()
+	if !stream {
+		resp, err := client.Chat.Completions.New(ctx, params)
+		if err != nil {
+			t.Fatalf("chat.completions.new: %v", err)
+		}
+		if len(resp.Choices) != 1 || resp.Usage.CompletionTokens == 0 {
+			t.Fatalf("choices %d usage %+v", len(resp.Choices), resp.Usage)
+		}
+		return resp.Choices[0]
+	}
+	s := client.Chat.Completions.NewStreaming(ctx, params)
+	acc := openai.ChatCompletionAccumulator{}
+	finished := 0
+	for s.Next() {
+		if !acc.AddChunk(s.Current()) {
+			t.Fatalf("the accumulator rejected chunk %s", s.Current().RawJSON())
+		}
+		if _, ok := acc.JustFinishedToolCall(); ok {
+			finished++
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	if len(acc.Choices) != 1 {
+		t.Fatalf("%d choices", len(acc.Choices))
+	}
+	if acc.Usage.CompletionTokens == 0 {
+		t.Errorf("no usage: %+v", acc.Usage)
+	}
+	if len(acc.Choices[0].Message.ToolCalls) > 0 && finished == 0 {
+		t.Error("the accumulator saw no tool call finish")
+	}
+	return acc.Choices[0]
 }

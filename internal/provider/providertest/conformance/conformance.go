@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
@@ -24,17 +25,40 @@ var (
 // Pair is one combination of client and upstream protocol.
 type Pair struct {
 	Client, Upstream string
+	// Translated forces a same-protocol pair through the canonical model
+	// (Options.Translate) instead of forwarding the bytes.
+	Translated bool
 }
 
-// String names the pair as "client->upstream".
-func (p Pair) String() string { return p.Client + "->" + p.Upstream }
+// String names the pair as "client->upstream", with "(translated)" after a
+// forced translation.
+func (p Pair) String() string {
+	s := p.Client + "->" + p.Upstream
+	if p.Translated {
+		s += "(translated)"
+	}
+	return s
+}
 
-// Pairs returns every (inbound x upstream) pair, in table order.
+// Label names the pair in the compatibility table.
+func (p Pair) Label() string {
+	s := p.Client + " → " + p.Upstream
+	if p.Translated {
+		s += " (translated)"
+	}
+	return s
+}
+
+// Pairs returns every (inbound x upstream) pair, in table order, each
+// same-protocol pair followed by its translated run.
 func Pairs() []Pair {
 	var out []Pair
 	for _, c := range Inbounds {
 		for _, u := range Upstreams {
-			out = append(out, Pair{c, u})
+			out = append(out, Pair{Client: c, Upstream: u})
+			if c == u {
+				out = append(out, Pair{Client: c, Upstream: u, Translated: true})
+			}
 		}
 	}
 	return out
@@ -80,6 +104,8 @@ type Scenario struct {
 	Check func(t *testing.T, c *Case, r *Result)
 	// Run, when set, replaces the send-and-check cycle (cancel scenarios).
 	Run func(t *testing.T, c *Case)
+	// StreamIdleTimeout, when set, replaces the harness's default.
+	StreamIdleTimeout time.Duration
 }
 
 // Outcome is what one cell of the compatibility table says.
@@ -115,11 +141,14 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("Every scenario runs through the gateway for each pair of client protocol (the API the\n")
 	b.WriteString("client speaks: `openai` is `POST /v1/chat/completions`, `anthropic` is `POST /v1/messages`)\n")
 	b.WriteString("and upstream protocol (the API of the provider serving the model), against fake upstreams\n")
-	b.WriteString("replaying captures written from the official API references.\n\n")
+	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
+	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")
+	b.WriteString("taken off that fast path, as a stage that inspects content does, so the request and the\n")
+	b.WriteString("answer go through the canonical model both ways.\n\n")
 	pairs := Pairs()
 	b.WriteString("| scenario |")
 	for _, p := range pairs {
-		fmt.Fprintf(&b, " %s → %s |", p.Client, p.Upstream)
+		fmt.Fprintf(&b, " %s |", p.Label())
 	}
 	b.WriteString("\n| --- |")
 	for range pairs {

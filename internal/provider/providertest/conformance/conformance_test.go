@@ -38,7 +38,8 @@ func TestConformance(t *testing.T) {
 				ran := false
 				ok := t.Run(row+"/"+p.String(), func(t *testing.T) {
 					ran = true
-					runCase(t, sc, &Case{Pair: p, Mode: m, H: NewHarness(t)})
+					h := NewHarnessWith(t, Options{Translate: p.Translated, StreamIdleTimeout: sc.StreamIdleTimeout})
+					runCase(t, sc, &Case{Pair: p, Mode: m, H: h})
 				})
 				if !ran {
 					complete = false // filtered out by -run
@@ -118,21 +119,23 @@ func repoRoot(t *testing.T) string {
 
 func TestTableMarkdown(t *testing.T) {
 	tb := NewTable()
-	tb.Set("text (unary)", Pair{OpenAI, OpenAI}, Outcome{Status: "pass"})
-	tb.Set("text (unary)", Pair{Anthropic, OpenAI}, Outcome{Status: "n/a", Reason: "because"})
-	tb.Set("thinking", Pair{OpenAI, OpenAI}, Outcome{Status: "n/a", Reason: "because"})
-	tb.Set("thinking", Pair{Anthropic, Anthropic}, Outcome{Status: "fail"})
+	tb.Set("text (unary)", Pair{Client: OpenAI, Upstream: OpenAI}, Outcome{Status: "pass"})
+	tb.Set("text (unary)", Pair{Client: Anthropic, Upstream: OpenAI}, Outcome{Status: "n/a", Reason: "because"})
+	tb.Set("thinking", Pair{Client: OpenAI, Upstream: OpenAI}, Outcome{Status: "n/a", Reason: "because"})
+	tb.Set("thinking", Pair{Client: Anthropic, Upstream: Anthropic}, Outcome{Status: "fail"})
+	tb.Set("thinking", Pair{Client: Anthropic, Upstream: Anthropic, Translated: true}, Outcome{Status: "pass"})
 	md := string(tb.Markdown())
 	for _, want := range []string{
-		"| text (unary) | pass | — | n/a [1] | — |",
-		"| thinking | n/a [1] | — | — | fail |",
+		"| scenario | openai → openai | openai → openai (translated) | openai → anthropic | anthropic → openai | anthropic → anthropic | anthropic → anthropic (translated) |",
+		"| text (unary) | pass | — | — | n/a [1] | — | — |",
+		"| thinking | n/a [1] | — | — | — | fail | pass |",
 		"1. because\n",
 	} {
 		if !bytes.Contains([]byte(md), []byte(want)) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if c := tb.Counts(); c["pass"] != 1 || c["n/a"] != 2 || c["fail"] != 1 {
+	if c := tb.Counts(); c["pass"] != 2 || c["n/a"] != 2 || c["fail"] != 1 {
 		t.Errorf("counts %v", c)
 	}
 }

@@ -101,9 +101,10 @@ var captureTools = map[string][]ToolCall{
 }
 
 // captureUsage is the usage each client must be told for the tool captures,
-// by (client, upstream): OpenAI's prompt_tokens include cached tokens,
-// Anthropic's input_tokens exclude cache reads and writes.
-var captureUsage = map[Pair]Usage{
+// by client and upstream protocol, translated or not: OpenAI's
+// prompt_tokens include cached tokens, Anthropic's input_tokens exclude
+// cache reads and writes.
+var captureUsage = map[[2]string]Usage{
 	{OpenAI, OpenAI}:       {Input: 84, Output: 51, CacheRead: 64},
 	{OpenAI, Anthropic}:    {Input: 472 + 128 + 256, Output: 89, CacheRead: 256},
 	{Anthropic, Anthropic}: {Input: 472, Output: 89, CacheRead: 256, CacheCreation: 128},

@@ -14,6 +14,8 @@ import (
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 	"github.com/llmgw/llmgw/internal/server"
 )
@@ -47,11 +49,25 @@ type Harness struct {
 	Anthropic *providertest.Anthropic
 	// URL is the gateway's root URL.
 	URL string
+	// Options are those the harness was started with, defaults filled in.
+	Options Options
+}
+
+// Options change how a harness's gateway runs.
+type Options struct {
+	// Translate takes every call off the fast path, as a stage that
+	// inspects or rewrites content would: a same-protocol pair then goes
+	// through the canonical request and the full decode and encode instead
+	// of forwarding bytes.
+	Translate bool
+	// StreamIdleTimeout is the gateway's upstream stream idle timeout;
+	// zero means 5s.
+	StreamIdleTimeout time.Duration
 }
 
 const harnessConfig = `
 server:
-  stream_idle_timeout: "5s"
+  stream_idle_timeout: "${IDLE}"
 providers:
   - name: fake-openai
     type: openai
@@ -70,10 +86,16 @@ models:
 
 // NewHarness starts the fakes and the gateway, all stopped when the test
 // ends.
-func NewHarness(t testing.TB) *Harness {
+func NewHarness(t testing.TB) *Harness { return NewHarnessWith(t, Options{}) }
+
+// NewHarnessWith is NewHarness with options.
+func NewHarnessWith(t testing.TB, o Options) *Harness {
 	t.Helper()
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t)}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL}
+	if o.StreamIdleTimeout == 0 {
+		o.StreamIdleTimeout = 5 * time.Second
+	}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Options: o}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -84,6 +106,13 @@ func NewHarness(t testing.TB) *Harness {
 	snap, err := gateway.Compile(cfg, gateway.Options{})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
+	}
+	if o.Translate {
+		fast := snap.Invoke
+		snap.Invoke = func(ctx context.Context, c *pipeline.Call) (llm.Stream, error) {
+			c.NeedBody()
+			return fast(ctx, c)
+		}
 	}
 	srv := httptest.NewServer(server.New(snap, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
@@ -82,7 +83,7 @@ func failureScenarios() []Scenario {
 		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, up+"/stream_text.sse"))}
 		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream"}),
-		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel},
+		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel, StreamIdleTimeout: time.Minute},
 	}
 }
 

@@ -83,7 +83,7 @@ func anthropicFeatureScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "usage", r.Usage, captureUsage[c.Pair])
+				expectEqual(t, "usage", r.Usage, captureUsage[[2]string{c.Pair.Client, c.Pair.Upstream}])
 			},
 		},
 		{
@@ -135,7 +135,9 @@ func runCountTokens(t *testing.T, c *Case) {
 
 // runCancel starts a stream the upstream holds after its first text, reads
 // until the gateway has sent an event, then goes away: the upstream must see
-// the cancellation within a second.
+// the cancellation after the client's and within a second of it, with the
+// gateway's stream idle timeout (StreamIdleTimeout of the scenario) far
+// longer, so that nothing but the client going away can have ended it.
 func runCancel(t *testing.T, c *Case) {
 	hold := make(chan struct{})
 	defer close(hold)
@@ -172,12 +174,26 @@ func runCancel(t *testing.T, c *Case) {
 		}
 		got = append(got, buf[0])
 	}
+	if c.H.Options.StreamIdleTimeout < time.Minute {
+		t.Fatalf("stream idle timeout %s: it could end the upstream request itself", c.H.Options.StreamIdleTimeout)
+	}
+	canceledAt := time.Now()
 	cancel()
 	resp.Body.Close()
+	// The upstream request stays open until the client goes away or the
+	// idle timeout, a minute off, ends it: only the client's cancel can
+	// end it within the second.
+	var seen time.Time
 	select {
-	case <-c.Fake().Canceled():
-	case <-time.After(time.Second):
-		t.Fatal("the upstream did not see the cancellation within 1s")
+	case seen = <-c.Fake().Canceled():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upstream never saw the cancellation")
+	}
+	if seen.Before(canceledAt) {
+		t.Fatalf("the upstream request ended %s before the client went away", canceledAt.Sub(seen))
+	}
+	if d := seen.Sub(canceledAt); d > time.Second {
+		t.Errorf("the upstream saw the cancellation %s after the client went away, want within 1s", d)
 	}
 }
 
