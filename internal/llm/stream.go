@@ -72,3 +72,22 @@ func (s *SliceStream) Close() error {
 
 // ErrStreamClosed is returned by Recv after Close.
 var ErrStreamClosed = errors.New("llm: stream closed")
+
+// Buffered is implemented by streams that can tell whether their next chunk
+// is already in hand (an optional capability, discovered by type assertion
+// like http.Flusher). A relay writing a stream to a client holds its flush
+// while it is true, so that events that arrived together leave together.
+type Buffered interface {
+	// Buffered reports whether the next Recv returns without waiting for
+	// the upstream. A false negative only costs a flush; a false positive
+	// would delay the chunk before it, so an implementation that cannot be
+	// sure says false.
+	Buffered() bool
+}
+
+// NextBuffered reports whether s implements Buffered and its next chunk is
+// already in hand.
+func NextBuffered(s Stream) bool {
+	b, ok := s.(Buffered)
+	return ok && b.Buffered()
+}

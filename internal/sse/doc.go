@@ -9,7 +9,11 @@
 // any data line are not dispatched. Input may arrive split at any byte.
 //
 // The Writer writes the gateway's own streams to clients, one event per call,
-// flushed at once so that tokens reach the client as they are produced.
+// flushed at once so that tokens reach the client as they are produced. A
+// relay can do better than one write per event: Reader.Buffered tells it that
+// the next event is already in hand, and Writer.Hold lets it write that one
+// too before it flushes, the way a byte-copying proxy writes whatever one
+// read returned. Each event still leaves as soon as nothing more is in hand.
 //
 // Where this package departs from the specification, on purpose:
 //

@@ -128,6 +128,47 @@ func (r *Reader) Next() (*Event, error) {
 	}
 }
 
+// Buffered reports whether a complete event with data is already in the
+// Reader's buffer, so that the next call to Next returns it without reading
+// from the underlying reader. A writer relaying the stream can hold back its
+// flush while this is true: more is coming at once. It is conservative: an
+// event split across reads is not reported until all of it has arrived.
+// Buffered does not consume input and does not allocate.
+func (r *Reader) Buffered() bool {
+	if r.err != nil || !r.started {
+		return false
+	}
+	b := r.buf[r.r:r.w]
+	if r.skipLF && len(b) > 0 && b[0] == '\n' {
+		b = b[1:]
+	}
+	data := r.inEvent && len(r.data) > 0
+	for {
+		i := indexEOL(b)
+		if i < 0 {
+			return false // no complete line left
+		}
+		line := b[:i]
+		if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+			i++
+		}
+		b = b[i+1:]
+		switch {
+		case len(line) == 0:
+			if data {
+				return true
+			}
+		case isDataLine(line):
+			data = true
+		}
+	}
+}
+
+// isDataLine reports whether a line is a "data" field.
+func isDataLine(line []byte) bool {
+	return len(line) >= 4 && string(line[:4]) == "data" && (len(line) == 4 || line[4] == ':')
+}
+
 // skipBOM drops one leading UTF-8 byte order mark. A read error is left in
 // r.rerr for readLine to report.
 func (r *Reader) skipBOM() {

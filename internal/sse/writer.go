@@ -26,13 +26,15 @@ func SetHeaders(h http.Header) {
 }
 
 // Writer writes Server-Sent Events to an HTTP response, one event per call,
-// each flushed to the client at once. Call SetHeaders on the response's headers
+// each flushed to the client at once unless the Writer holds (see Hold). Call SetHeaders on the response's headers
 // before the first event. It is not safe for concurrent use.
 type Writer struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	buf     []byte
 	noFlush bool // the ResponseWriter cannot flush: write without flushing
+	hold    bool // leave written events unflushed until Flush
+	pending bool // events written since the last flush
 }
 
 // NewWriter returns a Writer for w. It flushes through
@@ -104,16 +106,20 @@ func (w *Writer) WriteComment(text string) error {
 	return w.send(b)
 }
 
-// send writes one encoded event and flushes it.
-func (w *Writer) send(b []byte) error {
-	if cap(b) <= maxRetainedBuf {
-		w.buf = b[:0]
-	} else {
-		w.buf = make([]byte, 0, 1024)
+// Hold switches flushing after each event off (true) or back on (false).
+// While it is off, events stay in the response's buffer until Flush, or
+// until the buffer fills, so that events already in hand go out in one
+// write. A relay holds while it knows the next event is ready, and must call
+// Flush before it waits for anything. Switching it back on does not flush.
+func (w *Writer) Hold(on bool) { w.hold = on }
+
+// Flush sends the events written since the last flush to the client. It does
+// nothing when there are none.
+func (w *Writer) Flush() error {
+	if !w.pending {
+		return nil
 	}
-	if _, err := w.w.Write(b); err != nil {
-		return err
-	}
+	w.pending = false
 	if w.noFlush {
 		return nil
 	}
@@ -123,4 +129,21 @@ func (w *Writer) send(b []byte) error {
 		return nil
 	}
 	return err
+}
+
+// send writes one encoded event and flushes it unless the Writer holds.
+func (w *Writer) send(b []byte) error {
+	if cap(b) <= maxRetainedBuf {
+		w.buf = b[:0]
+	} else {
+		w.buf = make([]byte, 0, 1024)
+	}
+	if _, err := w.w.Write(b); err != nil {
+		return err
+	}
+	w.pending = true
+	if w.hold {
+		return nil
+	}
+	return w.Flush()
 }
