@@ -80,8 +80,7 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 	a.t.observeLatency(elapsed, false)
 	rs := &routed{s: s, first: first, firstErr: err, ctx: actx, release: release, idle: tm.StreamIdle, t: a.t, tm: tm, parent: ctx}
 	if rs.idle > 0 {
-		rs.timer = time.AfterFunc(rs.idle, func() { cancel(errIdle) })
-		rs.timer.Stop()
+		rs.timer = llm.NewIdleTimer(rs.idle, func() { cancel(errIdle) })
 	}
 	return rs, nil
 }
@@ -156,7 +155,7 @@ type routed struct {
 	parent   context.Context
 	release  func()
 	idle     time.Duration
-	timer    *time.Timer
+	timer    *llm.IdleTimer
 	t        *target
 	tm       Timeouts
 
@@ -179,11 +178,11 @@ func (s *routed) Recv() (*llm.Chunk, error) {
 		return nil, s.err
 	}
 	if s.timer != nil {
-		s.timer.Reset(s.idle)
+		s.timer.Wait()
 	}
 	c, err := s.s.Recv()
 	if s.timer != nil {
-		s.timer.Stop()
+		s.timer.Done()
 	}
 	if err != nil {
 		if err != io.EOF && !errors.Is(err, llm.ErrStreamClosed) {
@@ -194,6 +193,15 @@ func (s *routed) Recv() (*llm.Chunk, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Buffered implements llm.Buffered: the replayed first chunk is in hand, and
+// after it whatever the upstream stream says of its next one.
+func (s *routed) Buffered() bool {
+	if s.first != nil {
+		return true
+	}
+	return s.err == nil && s.firstErr == nil && llm.NextBuffered(s.s)
 }
 
 // Usage implements llm.Stream: the upstream's, partial if it ended early.

@@ -18,9 +18,11 @@ import (
 // readBody reads the request body up to the configured limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.snap.Load().Config.Server.MaxBodyBytes
-	tooLarge := llm.NewError(llm.KindTooLarge, "request body is larger than the limit of %d bytes", limit)
+	tooLarge := func() error {
+		return llm.NewError(llm.KindTooLarge, "request body is larger than the limit of %d bytes", limit)
+	}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	size := r.ContentLength
 	if size <= 0 || size > 1<<20 {
@@ -31,7 +33,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "could not read the request body")
 	}

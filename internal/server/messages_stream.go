@@ -12,8 +12,9 @@ import (
 )
 
 // writeAnthropicStream writes the stream as Anthropic Messages events, each
-// flushed as it arrives. The first chunk is awaited before anything is
-// written, so a failure before it is still a proper HTTP error. Events an
+// flushed as it arrives or with the next when that one is already in hand.
+// The first chunk is awaited before anything is written, so a failure before
+// it is still a proper HTTP error. Events an
 // Anthropic upstream sent are passed on as they came (their type is also in
 // their data); chunks from any other upstream go through the stream encoder,
 // whose final message_delta carries the usage the gateway always asks for. A
@@ -28,6 +29,7 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, st
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	sw := sse.NewWriter(w)
+	sw.Hold(true)
 	enc := anthropic.NewStreamEncoder()
 	emit := sw.WriteEvent
 	raw := false
@@ -37,6 +39,9 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, st
 			err = sw.WriteEvent(gjson.GetBytes(c.Raw, "type").Str, c.Raw)
 		} else {
 			err = enc.Encode(c, emit)
+		}
+		if err == nil {
+			err = flushUnlessBuffered(sw, stream)
 		}
 		if err != nil {
 			s.anthropicStreamFailed(r, sw, err)
@@ -51,10 +56,14 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, st
 			return
 		}
 	}
-	if raw {
-		return // message_stop came from the upstream
+	err = nil
+	if !raw { // else message_stop came from the upstream
+		err = enc.Finish(emit)
 	}
-	if err := enc.Finish(emit); err != nil {
+	if err == nil {
+		err = sw.Flush()
+	}
+	if err != nil {
 		s.anthropicStreamFailed(r, sw, err)
 	}
 }
@@ -68,5 +77,7 @@ func (s *Server) anthropicStreamFailed(r *http.Request, sw *sse.Writer, err erro
 	if e.Kind == llm.KindCanceled || r.Context().Err() != nil {
 		return
 	}
-	_ = sw.WriteEvent("error", anthropic.AppendStreamError(nil, e))
+	if sw.WriteEvent("error", anthropic.AppendStreamError(nil, e)) == nil {
+		_ = sw.Flush()
+	}
 }

@@ -139,14 +139,16 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	if status == 0 {
 		status = 499 // nothing written: the client went away
 	}
-	attrs := []slog.Attr{
+	// Sized for every attribute a line can have, so appends never grow it.
+	attrs := make([]slog.Attr, 0, 13)
+	attrs = append(attrs,
 		slog.String("request_id", ri.id),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.Int64("bytes", rec.bytes),
-	}
+	)
 	if ri.model != "" {
 		attrs = append(attrs, slog.String("model", ri.model), slog.Bool("stream", ri.stream))
 	}

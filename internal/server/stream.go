@@ -12,8 +12,9 @@ import (
 )
 
 // writeOpenAIStream writes the stream as OpenAI Server-Sent Events, each
-// event flushed as it arrives. The first chunk is awaited before anything is
-// written, so a failure before it is still a proper HTTP error. A failure
+// event flushed as it arrives, or with the next when that one is already in
+// hand (see flushUnlessBuffered). The first chunk is awaited before anything
+// is written, so a failure before it is still a proper HTTP error. A failure
 // after it becomes an in-band error event and the stream ends without
 // [DONE]: a client must never mistake a broken stream for a complete one.
 func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call *pipeline.Call, stream llm.Stream) {
@@ -25,9 +26,14 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage}
+	ow.sw.Hold(true)
 	c := first
 	for c != nil {
 		if err := ow.write(c); err != nil {
+			s.streamFailed(r, ow.sw, err)
+			return
+		}
+		if err := flushUnlessBuffered(ow.sw, stream); err != nil {
 			s.streamFailed(r, ow.sw, err)
 			return
 		}
@@ -43,6 +49,18 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	if err := ow.finish(stream.Usage()); err != nil {
 		s.streamFailed(r, ow.sw, err)
 	}
+}
+
+// flushUnlessBuffered flushes the events written so far unless the stream
+// already holds its next chunk: a stream flushes before every wait for its
+// upstream, never before a chunk it has in hand. Events that arrived together
+// then leave in one write, as through a byte-copying proxy, and an event
+// followed by a pause is not delayed.
+func flushUnlessBuffered(sw *sse.Writer, stream llm.Stream) error {
+	if llm.NextBuffered(stream) {
+		return nil
+	}
+	return sw.Flush()
 }
 
 var doneData = []byte("[DONE]")
@@ -64,7 +82,9 @@ type openaiStream struct {
 
 func (o *openaiStream) write(c *llm.Chunk) error {
 	if c.Raw != nil && c.RawProtocol == openai.Protocol {
-		if openai.IsUsageOnlyChunk(c.Raw) {
+		// A forwarded chunk carries Usage whenever its bytes hold a usage
+		// object (provider.Forwarder), so only those need the parse.
+		if c.Usage != nil && openai.IsUsageOnlyChunk(c.Raw) {
 			if !o.includeUsage {
 				return nil
 			}
@@ -115,7 +135,10 @@ func (o *openaiStream) finish(u llm.Usage) error {
 			return err
 		}
 	}
-	return o.sw.WriteData(doneData)
+	if err := o.sw.WriteData(doneData); err != nil {
+		return err
+	}
+	return o.sw.Flush()
 }
 
 // streamFailed ends a stream that has begun: an error event in the client's
@@ -127,5 +150,7 @@ func (s *Server) streamFailed(r *http.Request, sw *sse.Writer, err error) {
 	if e.Kind == llm.KindCanceled || r.Context().Err() != nil {
 		return
 	}
-	_ = sw.WriteData(openai.AppendError(nil, e))
+	if sw.WriteData(openai.AppendError(nil, e)) == nil {
+		_ = sw.Flush()
+	}
 }

@@ -62,9 +62,14 @@ type Provider struct {
 	messageURL string
 	countURL   string
 	header     http.Header
-	client     *http.Client
-	idle       time.Duration
-	secrets    []string
+	// jsonHeader and sseHeader are header plus Accept, built once and
+	// shared read-only by every request: http.Client and its Transport
+	// never modify a request's Header (a redirect or a cookie jar works on
+	// a copy), so cloning it per request would only allocate.
+	jsonHeader, sseHeader http.Header
+	client                *http.Client
+	idle                  time.Duration
+	secrets               []string
 }
 
 var (
@@ -110,6 +115,9 @@ func New(c Config) (*Provider, error) {
 		p.header.Set("x-api-key", c.APIKey)
 		p.secrets = append(p.secrets, c.APIKey)
 	}
+	p.jsonHeader, p.sseHeader = p.header.Clone(), p.header.Clone()
+	p.jsonHeader.Set("Accept", "application/json")
+	p.sseHeader.Set("Accept", "text/event-stream")
 	return p, nil
 }
 
@@ -236,11 +244,9 @@ func (p *Provider) post(ctx context.Context, url string, body []byte, stream boo
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInternal, err, "")
 	}
-	req.Header = p.header.Clone()
+	req.Header = p.jsonHeader
 	if stream {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
+		req.Header = p.sseHeader
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {

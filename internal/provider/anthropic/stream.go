@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	protocol "github.com/llmgw/llmgw/internal/protocol/anthropic"
@@ -57,7 +56,7 @@ type stream struct {
 	raw    bool
 	dec    *protocol.StreamDecoder // decoded mode
 	scan   protocol.UsageScanner   // raw mode
-	timer  *time.Timer
+	idle   *llm.IdleTimer
 	err    error // sticky: io.EOF after message_stop, or the failure
 
 	mu     sync.Mutex
@@ -78,8 +77,7 @@ func (p *Provider) openStream(ctx context.Context, body []byte, raw bool) (llm.S
 		s.dec = protocol.NewStreamDecoder()
 	}
 	if p.idle > 0 {
-		s.timer = time.AfterFunc(p.idle, func() { cancel(errIdle) })
-		s.timer.Stop()
+		s.idle = llm.NewIdleTimer(p.idle, func() { cancel(errIdle) })
 	}
 	return s, nil
 }
@@ -123,6 +121,15 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 		}
 		return c, nil
 	}
+}
+
+// Buffered implements llm.Buffered. In raw mode every event is a chunk, so
+// the next one is in hand when the reader has it. In decoded mode some events
+// (ping, content_block_stop, ...) make no chunk and Recv reads on, perhaps
+// waiting, so the answer is always false there: holding the flush for them
+// could delay the chunk before them.
+func (s *stream) Buffered() bool {
+	return s.raw && s.err == nil && s.rd.Buffered()
 }
 
 // finish marks the stream complete: the next Recv reports io.EOF.
@@ -191,14 +198,14 @@ func (s *stream) setUsage(u llm.Usage) {
 	s.mu.Unlock()
 }
 
-// next reads one event with the idle timer armed.
+// next reads one event, timing the wait for the idle timeout.
 func (s *stream) next() (*sse.Event, error) {
-	if s.timer == nil {
+	if s.idle == nil {
 		return s.rd.Next()
 	}
-	s.timer.Reset(s.p.idle)
+	s.idle.Wait()
 	ev, err := s.rd.Next()
-	s.timer.Stop()
+	s.idle.Done()
 	return ev, err
 }
 
@@ -261,8 +268,8 @@ func (s *stream) Close() error {
 
 // release stops the timer and closes the body; both are safe to repeat.
 func (s *stream) release() {
-	if s.timer != nil {
-		s.timer.Stop()
+	if s.idle != nil {
+		s.idle.Stop()
 	}
 	s.cancel(errClosed)
 	_ = s.body.Close()

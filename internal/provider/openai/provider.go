@@ -62,9 +62,14 @@ type Provider struct {
 	chatURL  string
 	embedURL string
 	header   http.Header
-	client   *http.Client
-	idle     time.Duration
-	secrets  []string
+	// jsonHeader and sseHeader are header plus Accept, built once and
+	// shared read-only by every request: http.Client and its Transport
+	// never modify a request's Header (a redirect or a cookie jar works on
+	// a copy), so cloning it per request would only allocate.
+	jsonHeader, sseHeader http.Header
+	client                *http.Client
+	idle                  time.Duration
+	secrets               []string
 	// completionTokens: send the output cap as max_completion_tokens, the
 	// only form OpenAI's reasoning models accept; other OpenAI-compatible
 	// servers may know only max_tokens.
@@ -114,6 +119,9 @@ func New(c Config) (*Provider, error) {
 		p.header.Set("Authorization", "Bearer "+c.APIKey)
 		p.secrets = append(p.secrets, c.APIKey)
 	}
+	p.jsonHeader, p.sseHeader = p.header.Clone(), p.header.Clone()
+	p.jsonHeader.Set("Accept", "application/json")
+	p.sseHeader.Set("Accept", "text/event-stream")
 	return p, nil
 }
 
@@ -232,11 +240,9 @@ func (p *Provider) post(ctx context.Context, url string, body []byte, stream boo
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInternal, err, "")
 	}
-	req.Header = p.header.Clone()
+	req.Header = p.jsonHeader
 	if stream {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
+		req.Header = p.sseHeader
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
@@ -256,7 +262,7 @@ func (p *Provider) postRead(ctx context.Context, url string, body []byte, limit 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readAll(io.LimitReader(resp.Body, limit+1), resp.ContentLength, limit)
 	if err != nil {
 		return nil, provider.TransportError(p.name, err)
 	}
@@ -265,6 +271,29 @@ func (p *Provider) postRead(ctx context.Context, url string, body []byte, limit 
 			Err: fmt.Errorf("response body over %d bytes", limit)}
 	}
 	return b, nil
+}
+
+// readAll is io.ReadAll with the buffer sized from the response's
+// Content-Length when it is known and within limit, so that a whole answer
+// costs one allocation instead of a chain of growing ones.
+func readAll(r io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1) // +1: io.EOF is seen without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than announced: grow
+		}
+	}
 }
 
 // decodeError wraps a failure to decode an upstream answer. An error the

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	protocol "github.com/llmgw/llmgw/internal/protocol/openai"
@@ -47,7 +46,7 @@ type stream struct {
 	body   io.ReadCloser
 	rd     *sse.Reader
 	raw    bool // Forward: chunks carry the upstream bytes
-	timer  *time.Timer
+	idle   *llm.IdleTimer
 	err    error // sticky: io.EOF after [DONE], or the failure
 
 	mu     sync.Mutex
@@ -66,8 +65,7 @@ func (p *Provider) openStream(ctx context.Context, body []byte, raw bool) (llm.S
 	}
 	s := &stream{p: p, ctx: ctx, cancel: cancel, body: resp.Body, rd: sse.NewReader(resp.Body, 0), raw: raw}
 	if p.idle > 0 {
-		s.timer = time.AfterFunc(p.idle, func() { cancel(errIdle) })
-		s.timer.Stop()
+		s.idle = llm.NewIdleTimer(p.idle, func() { cancel(errIdle) })
 	}
 	return s, nil
 }
@@ -106,14 +104,14 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 	}
 }
 
-// next reads one event with the idle timer armed.
+// next reads one event, timing the wait for the idle timeout.
 func (s *stream) next() (*sse.Event, error) {
-	if s.timer == nil {
+	if s.idle == nil {
 		return s.rd.Next()
 	}
-	s.timer.Reset(s.p.idle)
+	s.idle.Wait()
 	ev, err := s.rd.Next()
-	s.timer.Stop()
+	s.idle.Done()
 	return ev, err
 }
 
@@ -126,10 +124,48 @@ func (s *stream) decode(data []byte) (*llm.Chunk, error) {
 		return c, nil
 	}
 	c := &llm.Chunk{Raw: bytes.Clone(data), RawProtocol: protocol.Protocol}
-	if u, ok := protocol.ScanUsage(c.Raw); ok {
-		c.Usage = &u
+	if hasUsageObject(data) {
+		if u, ok := protocol.ScanUsage(c.Raw); ok {
+			c.Usage = &u
+		}
 	}
 	return c, nil
+}
+
+// usageKey is the member name ScanUsage looks for. In JSON text the bytes
+// "usage" with both quotes unescaped can only be a member name or a string
+// value, never a part of a longer string.
+var usageKey = []byte(`"usage"`)
+
+// jsonSpace is JSON's insignificant white space.
+const jsonSpace = " \t\r\n"
+
+// hasUsageObject reports whether data may carry a usage object: some
+// "usage" followed by a colon and an opening brace. It is a cheap filter in
+// front of ScanUsage, which parses the JSON: most stream events carry no
+// usage, or "usage":null.
+func hasUsageObject(data []byte) bool {
+	for {
+		i := bytes.Index(data, usageKey)
+		if i < 0 {
+			return false
+		}
+		data = data[i+len(usageKey):]
+		rest, ok := bytes.CutPrefix(bytes.TrimLeft(data, jsonSpace), []byte(":"))
+		if ok {
+			if rest = bytes.TrimLeft(rest, jsonSpace); len(rest) > 0 && rest[0] == '{' {
+				return true
+			}
+		}
+	}
+}
+
+// Buffered implements llm.Buffered: the next event is already read from the
+// upstream. An event whose data is only white space is skipped by Recv, which
+// then waits; upstreams do not send those, and the cost would be one delayed
+// flush.
+func (s *stream) Buffered() bool {
+	return s.err == nil && s.rd.Buffered()
 }
 
 // isErrorPayload reports whether an event payload is an error object
@@ -201,8 +237,8 @@ func (s *stream) Close() error {
 
 // release stops the timer and closes the body; both are safe to repeat.
 func (s *stream) release() {
-	if s.timer != nil {
-		s.timer.Stop()
+	if s.idle != nil {
+		s.idle.Stop()
 	}
 	s.cancel(errClosed)
 	_ = s.body.Close()
