@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"hash"
 	"strings"
+	"sync"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -75,6 +77,14 @@ type entry struct {
 type Keys struct {
 	hmacKey []byte
 	byHash  map[[sha256.Size]byte]*entry
+	macs    sync.Pool // of *mac: hashing a key on every request then allocates nothing
+}
+
+// mac is a reusable keyed hash with a buffer for the key's bytes.
+type mac struct {
+	h   hash.Hash
+	buf []byte
+	sum []byte
 }
 
 // NewKeys hashes keys under a fresh random secret. The plaintexts are not
@@ -104,12 +114,26 @@ func NewKeys(keys []Key) *Keys {
 }
 
 func (ks *Keys) hash(key string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, ks.hmacKey)
-	m.Write([]byte(key))
+	m, _ := ks.macs.Get().(*mac)
+	if m == nil {
+		m = &mac{h: hmac.New(sha256.New, ks.hmacKey)}
+	}
+	m.h.Reset()
+	m.buf = append(m.buf[:0], key...)
+	m.h.Write(m.buf)
+	m.sum = m.h.Sum(m.sum[:0])
 	var out [sha256.Size]byte
-	m.Sum(out[:0])
+	copy(out[:], m.sum)
+	if cap(m.buf) <= maxPooledKey {
+		clear(m.buf) // the pool keeps no key material
+		ks.macs.Put(m)
+	}
 	return out
 }
+
+// maxPooledKey bounds the key buffer a pooled hash keeps: a client sending
+// a huge bogus key should not pin its size.
+const maxPooledKey = 512
 
 // Len returns the number of keys.
 func (ks *Keys) Len() int { return len(ks.byHash) }

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/llmgw/llmgw/internal/llm"
@@ -138,4 +140,31 @@ func BenchmarkLookup(b *testing.B) {
 			b.Fatal("not found")
 		}
 	}
+}
+
+// Lookups from many goroutines at once, of keys of every length, each find
+// their own key: the pooled hashes share no state between calls.
+func TestKeysLookupConcurrent(t *testing.T) {
+	var keys []Key
+	for i := range 8 {
+		keys = append(keys, Key{Name: fmt.Sprint("k", i), Secret: strings.Repeat("s", 1+i*97)})
+	}
+	ks := NewKeys(keys)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				k := keys[(g+i)%len(keys)]
+				if p := ks.Lookup(k.Secret); p == nil || p.KeyName != k.Name {
+					t.Errorf("Lookup(secret of %s) = %v", k.Name, p)
+					return
+				}
+				if p := ks.Lookup(k.Secret + "x"); p != nil {
+					t.Errorf("Lookup(wrong secret) = %s", p.KeyName)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
