@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -17,7 +16,7 @@ import (
 
 // readBody reads the request body up to the configured limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := s.snap.Load().Config.Server.MaxBodyBytes
+	limit := s.current(r).Config.Server.MaxBodyBytes
 	tooLarge := func() error {
 		return llm.NewError(llm.KindTooLarge, "request body is larger than the limit of %d bytes", limit)
 	}
@@ -58,7 +57,8 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 }
 
 // chatCall reads what routing needs from an OpenAI chat body without a full
-// decode: model, stream and stream_options.include_usage.
+// decode (model, stream and stream_options.include_usage) and checks its
+// shape, so that the fast path never forwards a malformed request.
 func chatCall(body []byte) (*pipeline.Call, error) {
 	if !gjson.ValidBytes(body) {
 		_, err := openai.DecodeChatRequest(body) // for its precise message
@@ -83,6 +83,9 @@ func chatCall(body []byte) (*pipeline.Call, error) {
 		}
 		call.Stream = st.Type == gjson.True
 	}
+	if err := checkChatShape(root); err != nil {
+		return nil, err
+	}
 	call.IncludeUsage = call.Stream && root.Get("stream_options.include_usage").Type == gjson.True
 	return call, nil
 }
@@ -101,20 +104,13 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := infoFrom(r.Context())
 	ri.protocol, ri.model, ri.stream = call.Protocol, call.Model, call.Stream
-	routingFromRequest(r, call)
-
-	snap := s.snap.Load()
-	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
-	defer cancel()
-	stream, err := snap.Invoke(ctx, call)
-	setAttempts(w, call)
+	stream, cancel, err := s.invoke(w, r, call)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	defer cancel()
 	defer stream.Close()
-	ri.provider = call.Provider
-	w.Header().Set("X-Llmgw-Provider", call.Provider)
 	if call.Stream {
 		s.writeOpenAIStream(w, r, call, stream)
 		return

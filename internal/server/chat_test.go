@@ -34,9 +34,6 @@ func TestChatMockUnary(t *testing.T) {
 
 func TestRequestIDEchoed(t *testing.T) {
 	g := newGateway(t, baseConfig, nil)
-	for _, tt := range []struct{ sent, wantSame bool }{{true, true}} {
-		_ = tt
-	}
 	resp, _ := g.do("GET", "/healthz", "", "X-Request-Id", "abc-123")
 	if got := resp.Header.Get("X-Request-Id"); got != "abc-123" {
 		t.Errorf("echoed id = %q", got)
@@ -139,7 +136,9 @@ func TestFastPathStreamAlwaysAsksUsage(t *testing.T) {
 // Each event reaches the client as it arrives: the first chunk is read while
 // the upstream is still holding the rest of its stream.
 func TestStreamFlushesEachEvent(t *testing.T) {
-	g := newGateway(t, baseConfig, nil)
+	// The idle timeout is far longer than the test waits, so only a flush
+	// can bring the first event to the client in time.
+	g := newGateway(t, strings.Replace(baseConfig, `"2s"`, `"60s"`, 1), nil)
 	capture := providertest.Load(t, "openai/stream_text.sse")
 	first := strings.Index(string(capture), "\n\n") + 2
 	hold := make(chan struct{})

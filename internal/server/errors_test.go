@@ -48,6 +48,13 @@ func TestErrors(t *testing.T) {
 		{"bad stream", "POST", "/v1/chat/completions", `{"model":"mock","stream":"yes","messages":[]}`, 400, "invalid_request_error", "stream"},
 		{"missing messages", "POST", "/v1/chat/completions", `{"model":"mock"}`, 400, "invalid_request_error", "messages"},
 		{"bad message content", "POST", "/v1/chat/completions", `{"model":"mock","messages":[{"role":"user","content":5}]}`, 400, "invalid_request_error", "messages[0].content"},
+		{"fast path: missing messages", "POST", "/v1/chat/completions", `{"model":"gpt"}`, 400, "invalid_request_error", "messages"},
+		{"fast path: empty messages", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[]}`, 400, "invalid_request_error", "messages"},
+		{"fast path: content a number", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":5}]}`, 400, "invalid_request_error", "messages[0].content"},
+		{"fast path: unknown role", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"robot","content":"x"}]}`, 400, "invalid_request_error", "messages[0].role"},
+		{"fast path: tool message without id", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"tool","content":"x"}]}`, 400, "invalid_request_error", "messages[0].tool_call_id"},
+		{"fast path: temperature a string", "POST", "/v1/chat/completions", `{"model":"gpt","temperature":"hot","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "temperature"},
+		{"fast path: fractional max_tokens", "POST", "/v1/chat/completions", `{"model":"gpt","max_tokens":1.5,"messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "max_tokens"},
 		{"unknown model", "POST", "/v1/chat/completions", fmt.Sprintf(userHello, "nope", ""), 404, "model_not_found", ""},
 		{"too large", "POST", "/v1/chat/completions", big, 413, "request_too_large", ""},
 		{"unknown route", "GET", "/v1/nothing", "", 404, "not_found", ""},
@@ -70,6 +77,10 @@ func TestErrors(t *testing.T) {
 				t.Errorf("content type %q", resp.Header.Get("Content-Type"))
 			}
 		})
+	}
+	// None of the malformed requests reached the upstream.
+	if n := len(g.up.Requests()); n != 0 {
+		t.Errorf("the upstream saw %d malformed requests", n)
 	}
 }
 

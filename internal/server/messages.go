@@ -140,7 +140,7 @@ func (s *Server) handleCountTokens(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, llm.NewError(llm.KindPermission, "this key may not use model %q", req.Model))
 		return
 	}
-	snap := s.snap.Load()
+	snap := s.current(r)
 	prov, model, ok := targetOf(snap, req.Model)
 	if !ok {
 		s.writeError(w, r, llm.NewError(llm.KindNotFound, "model %q not found", req.Model))

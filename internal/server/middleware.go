@@ -9,11 +9,17 @@ import (
 	"net/http"
 	"runtime"
 	"time"
+
+	"github.com/llmgw/llmgw/internal/gateway"
 )
 
 // reqInfo is what a handler learns about its request, for the access log.
 // It is created by the outermost middleware and filled in by handlers.
 type reqInfo struct {
+	// snap is the configuration snapshot the whole request is served from,
+	// taken once when it arrives: a reload mid-request changes nothing
+	// for it.
+	snap     *gateway.Snapshot
 	id       string
 	protocol string
 	model    string
@@ -31,6 +37,14 @@ func infoFrom(ctx context.Context) *reqInfo {
 		return ri
 	}
 	return &reqInfo{}
+}
+
+// current returns the snapshot r is served from.
+func (s *Server) current(r *http.Request) *gateway.Snapshot {
+	if ri, ok := r.Context().Value(infoKey{}).(*reqInfo); ok && ri.snap != nil {
+		return ri.snap
+	}
+	return s.snap.Load()
 }
 
 // RequestID returns the request ID of ctx, or "".
@@ -87,7 +101,7 @@ func newRequestID() string {
 func (s *Server) edge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: r.Header.Get("X-Request-Id")}
+		ri := &reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		}
@@ -131,8 +145,7 @@ func panicSite() string {
 func isRuntime(fn string) bool { return len(fn) >= 8 && fn[:8] == "runtime." }
 
 func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start time.Time) {
-	snap := s.snap.Load()
-	if !snap.Config.AccessLogEnabled() {
+	if !ri.snap.Config.AccessLogEnabled() {
 		return
 	}
 	status := rec.status

@@ -51,7 +51,7 @@ func (s *Server) routes() http.Handler {
 // authed runs h with the caller's principal in the context, or answers 401.
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := auth.Authenticate(r, s.snap.Load().Keys)
+		p, err := auth.Authenticate(r, s.current(r).Keys)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -89,7 +89,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 
 // handleModels lists the exact model names the caller's key may use.
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
-	snap := s.snap.Load()
+	snap := s.current(r)
 	p := auth.FromContext(r.Context())
 	names := snap.Router.Names()
 	models := make([]openai.Model, 0, len(names))

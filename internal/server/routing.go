@@ -37,7 +37,7 @@ func routingFromRequest(r *http.Request, call *pipeline.Call) {
 // once it is done with the stream.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.Call) (llm.Stream, context.CancelFunc, error) {
 	routingFromRequest(r, call)
-	snap := s.snap.Load()
+	snap := s.current(r)
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
 	stream, err := snap.Invoke(ctx, call)
 	setAttempts(w, call)
@@ -63,12 +63,12 @@ func setAttempts(w http.ResponseWriter, call *pipeline.Call) {
 // no key: metrics carry no secrets and no prompt or key, only counts
 // labelled by configured provider and model names.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	s.snap.Load().Metrics.Handler().ServeHTTP(w, r)
+	s.current(r).Metrics.Handler().ServeHTTP(w, r)
 }
 
 // handleAdmin serves /admin/v1/* for the current snapshot: the admin API
 // checks the admin token itself (and does not exist without one), and its
 // errors go through the one error writer.
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
-	s.snap.Load().Admin.Serve(w, r, s.writeError)
+	s.current(r).Admin.Serve(w, r, s.writeError)
 }

@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,69 @@ func TestDrainDeadlineCutsLongStreams(t *testing.T) {
 		if string(ev.Data) == "[DONE]" {
 			t.Fatal("a stream cut by the drain deadline ended with [DONE]")
 		}
+	}
+}
+
+// A configuration swap takes effect for new requests at once, while a request
+// in flight is served to its end from the snapshot it began with.
+func TestSwapKeepsInFlightSnapshot(t *testing.T) {
+	compile := func(yaml string) *gateway.Snapshot {
+		cfg, err := config.Parse([]byte(yaml), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := gateway.Compile(cfg, gateway.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	oldSnap := compile(`
+providers: [{name: mock, type: mock, mock: {tokens_per_second: 50}}]
+models: [{name: mock, targets: [{provider: mock, model: mock}]}]
+`)
+	newSnap := compile(`
+server: {access_log: false}
+providers: [{name: mock, type: mock}]
+models: [{name: other, targets: [{provider: mock, model: mock}]}]
+`)
+	logs := &syncBuffer{}
+	srv := New(oldSnap, slog.New(slog.NewJSONHandler(logs, nil)))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	g := &testGateway{t: t, http: ts}
+
+	resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"mock","stream":true,"messages":[{"role":"user","content":"one two three four five six"}],"x_marker":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := sse.NewReader(resp.Body, 0)
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Swap(newSnap)
+	var last string
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			break
+		}
+		last = string(ev.Data)
+	}
+	if last != "[DONE]" {
+		t.Fatalf("the stream in flight did not finish: last event %q", last)
+	}
+	if resp, _ := g.do("POST", "/v1/chat/completions", fmt.Sprintf(userHello, "mock", "")); resp.StatusCode != 404 {
+		t.Errorf("new request for a model the new snapshot lacks: %d", resp.StatusCode)
+	}
+	if resp, _ := g.do("POST", "/v1/chat/completions", fmt.Sprintf(userHello, "other", "")); resp.StatusCode != 200 {
+		t.Errorf("new request for the new snapshot's model: %d", resp.StatusCode)
+	}
+	// The request in flight is logged under the old snapshot (access log
+	// on); the later ones under the new (off).
+	if n := strings.Count(logs.String(), `"msg":"request"`); n != 1 {
+		t.Errorf("%d access log lines, want 1 (the request begun before the swap):\n%s", n, logs.String())
 	}
 }

@@ -1,0 +1,36 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/protocol/openai"
+)
+
+// The fast path's shape check never refuses a request the full decoder
+// accepts: it only moves errors earlier.
+func FuzzChatShapeAgreesWithDecoder(f *testing.F) {
+	files, _ := filepath.Glob("../protocol/openai/testdata/*.in.json")
+	if len(files) == 0 {
+		f.Fatal("no seed requests found")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[]}],"n":2,"stop":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := openai.DecodeChatRequest(body); err != nil || !gjson.ValidBytes(body) {
+			return
+		}
+		if err := checkChatShape(gjson.ParseBytes(body)); err != nil {
+			t.Fatalf("the decoder accepts what the shape check refuses (%v):\n%s", err, body)
+		}
+	})
+}
