@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/router"
 )
 
@@ -61,6 +63,58 @@ func TestTargets(t *testing.T) {
 				t.Errorf("target b = %+v", b)
 			}
 		})
+	}
+}
+
+// failingProvider answers every call with 503.
+type failingProvider struct{}
+
+func (failingProvider) Name() string { return "down" }
+func (failingProvider) Chat(context.Context, *llm.ChatRequest) (llm.Stream, error) {
+	return nil, &llm.Error{Kind: llm.KindUpstreamUnavailable, UpstreamStatus: 503}
+}
+
+func TestTargetsReportOpenBreakerAndCounts(t *testing.T) {
+	r := router.New([]router.Model{{Name: "m", Balancing: router.RoundRobin,
+		Retry:   router.Retry{MaxAttempts: 2, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
+		Breaker: router.BreakerPolicy{ConsecutiveFailures: 1, Cooldown: time.Hour},
+		Targets: []router.Target{{Provider: failingProvider{}, Model: "a", Weight: 1}, {Provider: fakeProvider{}, Model: "b", Weight: 1}},
+	}}, router.Options{})
+	call := pipeline.NewChatCall("openai", nil, func([]byte) (*llm.ChatRequest, error) { return &llm.ChatRequest{Model: "m"}, nil })
+	call.Model = "m"
+	s, err := r.Invoke(context.Background(), call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/admin/v1/targets", nil)
+	req.Header.Set("Authorization", "Bearer secret")
+	New(Options{Token: "secret", Router: r}).ServeHTTP(rec, req)
+	var got struct {
+		Models []struct {
+			Targets []map[string]any `json:"targets"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Models) != 1 || len(got.Models[0].Targets) != 2 {
+		t.Fatalf("body %s (%v)", rec.Body, err)
+	}
+	tests := []struct {
+		field string
+		a, b  any
+	}{
+		{"state", "open", "closed"},
+		{"attempts", 1.0, 1.0},
+		{"failures", 1.0, 0.0},
+		{"successes", 0.0, 1.0},
+		{"share", 0.0, 1.0},
+	}
+	ts := got.Models[0].Targets
+	for _, tt := range tests {
+		if ts[0][tt.field] != tt.a || ts[1][tt.field] != tt.b {
+			t.Errorf("%s: a %v, b %v; want %v, %v", tt.field, ts[0][tt.field], ts[1][tt.field], tt.a, tt.b)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@
 // Routes:
 //
 //	GET /admin/v1/targets   every model's targets with breaker state,
-//	                        calls in flight, moving average of time to
-//	                        first token, rate-limit headroom and share
+//	                        calls in flight, attempts, successes and
+//	                        failures since the configuration was loaded,
+//	                        moving average of time to first token,
+//	                        rate-limit headroom and share
 package admin

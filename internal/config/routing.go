@@ -41,7 +41,8 @@ const (
 // Retry bounds the attempts made for one request on a model's targets.
 // Only failures that another attempt may cure are retried: connection
 // failures, timeouts before the first token, 408, 409, 429, 5xx and an
-// error event before the first token. Nothing is retried once the first
+// error event before the first token; after a 401 or 403 (the target's
+// credentials refused), only on another target. Nothing is retried once the first
 // byte has reached the client.
 type Retry struct {
 	// MaxAttempts is the most attempts made on this model's targets for one
@@ -60,7 +61,10 @@ type Retry struct {
 }
 
 // Timeouts bound one attempt on a target. A zero field in a target's
-// timeouts keeps the model's value.
+// timeouts keeps the model's value. The connect timeout is not among them:
+// it is providers[].connect_timeout, for every target of that provider,
+// because connections are pooled and shared by all of a provider's targets;
+// a connection that opens but never answers is bounded by FirstToken.
 type Timeouts struct {
 	// FirstToken bounds the wait for the first streamed chunk (the whole
 	// answer, for a request that does not stream, is bounded by Total
@@ -84,7 +88,8 @@ type Timeouts struct {
 // for it with Retry-After), then lets HalfOpenProbes attempts through: the
 // breaker closes when they all succeed and opens again on any failure. Only
 // failures that reflect the target's health count: connection failures,
-// timeouts, 429 and 5xx, not a client's invalid request or cancellation.
+// timeouts, 429, 5xx and 401/403 (the target's credentials refused), not a
+// client's invalid request or cancellation.
 type Breaker struct {
 	// ConsecutiveFailures opens the breaker after that many failures in a
 	// row. Default 5.

@@ -11,8 +11,10 @@ import (
 // Headroom is what an upstream reports of the rate limits left to the
 // gateway's account, read from OpenAI-style headers
 // (x-ratelimit-remaining-requests, x-ratelimit-limit-requests,
-// x-ratelimit-reset-requests and the same three for -tokens). A count the
-// upstream did not report is -1.
+// x-ratelimit-reset-requests and the same three for -tokens) or Anthropic's
+// (anthropic-ratelimit-requests-remaining, -limit and -reset, the same for
+// -tokens, the reset an RFC 3339 time). A count the upstream did not report
+// is -1.
 type Headroom struct {
 	RemainingRequests, LimitRequests int64
 	RemainingTokens, LimitTokens     int64
@@ -22,8 +24,17 @@ type Headroom struct {
 }
 
 // ParseHeadroom reads the rate-limit headers of an upstream response and
-// reports whether any was present.
+// reports whether any was present. OpenAI's headers are read when present,
+// else Anthropic's.
 func ParseHeadroom(h http.Header) (Headroom, bool) {
+	hr, ok := parseOpenAIHeadroom(h)
+	if ok {
+		return hr, true
+	}
+	return parseAnthropicHeadroom(h, time.Now())
+}
+
+func parseOpenAIHeadroom(h http.Header) (Headroom, bool) {
 	hr := Headroom{
 		RemainingRequests: headerInt(h, "x-ratelimit-remaining-requests"),
 		LimitRequests:     headerInt(h, "x-ratelimit-limit-requests"),
@@ -32,8 +43,40 @@ func ParseHeadroom(h http.Header) (Headroom, bool) {
 	}
 	hr.ResetRequests, _ = ParseResetDuration(h.Get("x-ratelimit-reset-requests"))
 	hr.ResetTokens, _ = ParseResetDuration(h.Get("x-ratelimit-reset-tokens"))
-	ok := hr.RemainingRequests >= 0 || hr.RemainingTokens >= 0 || hr.ResetRequests > 0 || hr.ResetTokens > 0
-	return hr, ok
+	return hr, hr.reported()
+}
+
+// parseAnthropicHeadroom reads Anthropic's headers. Its -tokens limit is
+// the most restrictive token limit in force; the input and output token
+// limits it also reports are not read. Resets are times, taken relative to
+// now.
+func parseAnthropicHeadroom(h http.Header, now time.Time) (Headroom, bool) {
+	hr := Headroom{
+		RemainingRequests: headerInt(h, "anthropic-ratelimit-requests-remaining"),
+		LimitRequests:     headerInt(h, "anthropic-ratelimit-requests-limit"),
+		RemainingTokens:   headerInt(h, "anthropic-ratelimit-tokens-remaining"),
+		LimitTokens:       headerInt(h, "anthropic-ratelimit-tokens-limit"),
+		ResetRequests:     resetAt(h.Get("anthropic-ratelimit-requests-reset"), now),
+		ResetTokens:       resetAt(h.Get("anthropic-ratelimit-tokens-reset"), now),
+	}
+	return hr, hr.reported()
+}
+
+func (h Headroom) reported() bool {
+	return h.RemainingRequests >= 0 || h.RemainingTokens >= 0 || h.ResetRequests > 0 || h.ResetTokens > 0
+}
+
+// resetAt returns the time from now until the RFC 3339 time v, or 0 when v
+// is not one, is past, or is further away than any wait honoured.
+func resetAt(v string, now time.Time) time.Duration {
+	at, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
+	if err != nil {
+		return 0
+	}
+	if d := at.Sub(now); d > 0 && d <= maxRetryAfter {
+		return d
+	}
+	return 0
 }
 
 // Fraction returns the smallest share of a limit left, from 0 to 1, over the

@@ -65,6 +65,49 @@ func TestHeadroom(t *testing.T) {
 	}
 }
 
+func TestAnthropicHeadroom(t *testing.T) {
+	now := time.Date(2025, 8, 21, 12, 40, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		header   map[string]string
+		ok       bool
+		fraction float64
+		reset    time.Duration
+	}{
+		{"none", nil, false, 1, 0},
+		{"requests low", map[string]string{
+			"anthropic-ratelimit-requests-limit": "1000", "anthropic-ratelimit-requests-remaining": "50",
+			"anthropic-ratelimit-requests-reset": "2025-08-21T12:40:30Z",
+			"anthropic-ratelimit-tokens-limit":   "96000", "anthropic-ratelimit-tokens-remaining": "96000",
+			"anthropic-ratelimit-tokens-reset": "2025-08-21T12:40:59Z"}, true, 0.05, 30 * time.Second},
+		{"tokens exhausted", map[string]string{
+			"anthropic-ratelimit-tokens-limit": "80000", "anthropic-ratelimit-tokens-remaining": "0",
+			"anthropic-ratelimit-tokens-reset": "2025-08-21T12:41:00Z", "anthropic-ratelimit-requests-reset": "2025-08-21T12:40:01Z",
+			"anthropic-ratelimit-requests-remaining": "9"}, true, 0, time.Minute},
+		{"reset in the past or malformed", map[string]string{
+			"anthropic-ratelimit-requests-reset": "2025-08-21T12:39:00Z", "anthropic-ratelimit-tokens-reset": "soon"}, false, 1, 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		for k, v := range tt.header {
+			h.Set(k, v)
+		}
+		hr, ok := parseAnthropicHeadroom(h, now)
+		if ok != tt.ok || hr.Fraction() != tt.fraction || hr.Reset() != tt.reset {
+			t.Errorf("%s: ok %v fraction %v reset %v; want %v %v %v", tt.name, ok, hr.Fraction(), hr.Reset(), tt.ok, tt.fraction, tt.reset)
+		}
+	}
+	// ParseHeadroom reads Anthropic's headers when there are no OpenAI ones.
+	h := http.Header{}
+	h.Set("anthropic-ratelimit-requests-remaining", "5")
+	h.Set("anthropic-ratelimit-requests-limit", "100")
+	h.Set("anthropic-ratelimit-requests-reset", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	hr, ok := ParseHeadroom(h)
+	if !ok || hr.Fraction() != 0.05 || hr.ResetRequests <= 58*time.Minute || hr.ResetRequests > time.Hour {
+		t.Errorf("ParseHeadroom of Anthropic headers = %+v, %v", hr, ok)
+	}
+}
+
 func TestErrorFromResponseRateLimitReset(t *testing.T) {
 	var seen []Headroom
 	ctx := WithHeadroomFunc(context.Background(), func(h Headroom) { seen = append(seen, h) })

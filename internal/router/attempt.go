@@ -63,8 +63,14 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 	if err == nil {
 		first, err = s.Recv()
 	}
-	if ttft != nil {
-		ttft.Stop()
+	late := ttft != nil && !ttft.Stop()
+	if (err == nil || err == io.EOF) && (late || actx.Err() != nil) {
+		// A timer fired while the first chunk was arriving: the attempt's
+		// context is cancelled and the stream would fail at its next chunk.
+		// Nothing has reached the client yet, so the attempt fails here and
+		// may be retried.
+		cancel(errFirstToken) // no-op when a cause is already set
+		err = context.Cause(actx)
 	}
 	elapsed := time.Since(start)
 	if err != nil && err != io.EOF {

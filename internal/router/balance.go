@@ -155,17 +155,17 @@ func (latency) pick(c []candidate, rnd func() float64) *target {
 	return best
 }
 
-// candidates returns the targets of m that may take an attempt now,
-// leaving out those in skip while any other is ready.
-func (m *Model) candidates(now time.Time, skip map[*target]bool) []candidate {
+// candidates returns the targets of m that may take an attempt now: never
+// one the request avoids, and none it tried while an untried one is ready.
+func (m *Model) candidates(now time.Time, tried map[*target]mark) []candidate {
 	var all, fresh []candidate
 	for _, t := range m.targets {
-		if !t.ready(now) {
+		if tried[t] == avoided || !t.ready(now) {
 			continue
 		}
 		x := candidate{t, t.weight(now)}
 		all = append(all, x)
-		if !skip[t] {
+		if tried[t] == untried {
 			fresh = append(fresh, x)
 		}
 	}

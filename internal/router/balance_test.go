@@ -82,13 +82,17 @@ func TestCandidatesPreferUntriedAndReady(t *testing.T) {
 	r, m := testModel(t, Weighted, c, seq(0), 1, 1, 1)
 	a, b, cc := m.targets[0], m.targets[1], m.targets[2]
 	b.backOff(c.Now(), time.Second) // Retry-After pending
-	got := m.candidates(c.Now(), map[*target]bool{a: true})
+	got := m.candidates(c.Now(), map[*target]mark{a: triedOnce})
 	if len(got) != 1 || got[0].t != cc {
 		t.Fatalf("want only c (a tried, b backing off), got %d", len(got))
 	}
-	got = m.candidates(c.Now(), map[*target]bool{a: true, cc: true})
+	got = m.candidates(c.Now(), map[*target]mark{a: triedOnce, cc: triedOnce})
 	if len(got) != 2 {
 		t.Fatalf("with every ready target tried, tried ones are allowed again; got %d", len(got))
+	}
+	got = m.candidates(c.Now(), map[*target]mark{a: avoided, cc: triedOnce})
+	if len(got) != 1 || got[0].t != cc {
+		t.Fatalf("an avoided target is never a candidate again; got %d", len(got))
 	}
 	c.Add(time.Second)
 	if got := m.candidates(c.Now(), nil); len(got) != 3 {

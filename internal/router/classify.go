@@ -33,6 +33,9 @@ type verdict struct {
 	retry bool
 	// health: the failure counts against the target's breaker.
 	health bool
+	// avoid: this target fails the same way again; another attempt for the
+	// request goes to another target only.
+	avoid bool
 	// fallback: the list of fallback models to try once this model gave up.
 	fallback list
 	// outcome is the attempt's label in llmgw_upstream_attempts_total.
@@ -41,15 +44,21 @@ type verdict struct {
 
 // classify decides what a failed attempt means. Retried: connection
 // failures, timeouts before the first token, 408, 409, 429, 5xx (Anthropic's
-// 529 included) and an error event before the first token. A context window
-// or content policy rejection is not retried on the same model but leads to
-// the matching fallback list. A client's cancellation, the gateway's own
-// limits and a client's invalid request end the request as they are.
+// 529 included) and an error event before the first token. 401 and 403 mean
+// the target's credentials are wrong or revoked: a fault of the target, not
+// of the client, so it counts against its breaker and the request goes on
+// to another target (never the same one again). A context window or content
+// policy rejection is not retried on the same model but leads to the
+// matching fallback list. A client's cancellation, the gateway's own limits
+// and a client's invalid request end the request as they are.
 func classify(err error) verdict {
 	e := llm.AsError(err)
+	if s := e.UpstreamStatus; (s == 401 || s == 403) && e.Kind == llm.KindUpstream {
+		return verdict{retry: true, health: true, avoid: true, fallback: ordinary, outcome: "unauthorized"}
+	}
 	if s := e.UpstreamStatus; s >= 400 && s < 500 && s != 408 && s != 409 && s != 429 && e.Kind == llm.KindUpstream {
-		// Another client error (the upstream refusing the gateway's
-		// credentials, say): the same request fails the same way anywhere.
+		// Another client error: the same request fails the same way
+		// anywhere.
 		return verdict{outcome: "rejected"}
 	}
 	switch e.Kind {

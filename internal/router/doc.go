@@ -13,7 +13,8 @@
 //
 // An attempt succeeds only once the first chunk of the answer has arrived,
 // within the first-token timeout for a stream; the stream returned replays
-// that chunk and goes on. A failure before it (a connection error, a
+// that chunk and goes on. A chunk that arrives as the first-token or total
+// timer fires does not count: the attempt fails and is retried. A failure before it (a connection error, a
 // timeout, 408, 409, 429, 5xx or Anthropic's 529, an error event) has sent
 // nothing to the client and is retried, on another target where there is
 // one, after a full-jitter exponential backoff, at most Retry.MaxAttempts
@@ -22,6 +23,23 @@
 // goes to it before then. After the first chunk the stream belongs to the
 // client and nothing is retried; the stream idle timeout is enforced here,
 // uniformly for every provider, by a timer reset on every chunk.
+//
+// A 401 or 403 from a target means its credentials are wrong or revoked:
+// a fault of the target, not of the client. It counts against the target's
+// breaker and the request goes on to another target of the model, never to
+// the same one again; with none left, to the model's fallbacks.
+//
+// # Timeouts
+//
+// First token, stream idle and total are set per model and overridden per
+// target; each attempt's context carries them. The connect timeout is set
+// per provider (providers[].connect_timeout) and applies to every target
+// of that provider: dialing belongs to the provider's HTTP transport, whose
+// pool of connections all its targets share, and a dial deadline per model
+// would have to give up that reuse (a connection opened within one model's
+// deadline serves another's requests). A connection that opens but never
+// answers is bounded by the first-token timeout, so a per-model bound on
+// the whole wait still holds.
 //
 // When every target has failed, the model's fallbacks are tried in order
 // (each with its own policy; fallbacks of fallbacks are not followed), or
@@ -34,8 +52,8 @@
 // Each model spreads requests by its Balancing strategy over the targets
 // that are ready: weight above 0, breaker not open, no Retry-After pending.
 // A target whose upstream reports little rate-limit headroom left
-// (x-ratelimit-remaining-* against x-ratelimit-limit-*, through
-// provider.WithHeadroomFunc) sees its effective weight lowered before it
+// (x-ratelimit-remaining-* against x-ratelimit-limit-*, or Anthropic's
+// anthropic-ratelimit-*, through provider.WithHeadroomFunc) sees its effective weight lowered before it
 // starts answering 429. When no target is ready a request waits up to
 // AllOpenWait for the first to recover, then gets 503 upstream_unavailable.
 //
@@ -50,5 +68,9 @@
 // attempt already succeeded.
 //
 // Health lives in the router, so it starts afresh with each configuration
-// snapshot; metrics live in the observe.Registry and survive it.
+// snapshot; the counters of Status with it. Counters and histograms live in
+// the observe.Registry and survive it; the llmgw_breaker_state gauge is
+// computed at each scrape from the router built last on the registry, so
+// an open breaker shows half-open once its cooldown is over even without
+// traffic, and the targets of a replaced configuration disappear from it.
 package router

@@ -140,7 +140,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 			deadline = dl
 		}
 	}
-	tried := make(map[*target]bool, len(m.targets))
+	tried := make(map[*target]mark, len(m.targets))
 	var lastErr error
 	waitUntil := time.Time{} // end of the bounded wait when no target is ready
 	for n := 0; n < m.Retry.MaxAttempts; {
@@ -160,10 +160,12 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		}
 		n++
 		call.Attempts++
-		tried[t] = true
+		tried[t] = max(tried[t], triedOnce)
+		t.attempts.Add(1)
 		start := time.Now()
 		s, err := r.try(ctx, &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline})
 		if err == nil {
+			t.successes.Add(1)
 			t.breaker.record(gen, success, 0)
 			r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, "success").Inc()
 			call.Provider = t.Provider.Name()
@@ -173,6 +175,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Inc()
 		ra := retryAfter(err)
 		if v.health {
+			t.failures.Add(1)
 			t.breaker.record(gen, failure, ra)
 			t.observeLatency(time.Since(start), true)
 			t.backOff(r.now(), ra)
@@ -180,11 +183,37 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 			t.breaker.record(gen, neutral, 0)
 		}
 		lastErr = err
-		if !v.retry {
+		if v.avoid {
+			tried[t] = avoided
+		}
+		if !v.retry || m.allAvoided(tried) {
 			return nil, err
 		}
 	}
 	return nil, lastErr
+}
+
+// mark is what a request has made of one of its model's targets.
+type mark uint8
+
+const (
+	untried mark = iota
+	// triedOnce: tried; another attempt goes elsewhere while it can.
+	triedOnce
+	// avoided: failed in a way it would again (its credentials refused);
+	// no further attempt of the request goes to it.
+	avoided
+)
+
+// allAvoided reports whether every target of m that takes traffic is
+// avoided by the request.
+func (m *Model) allAvoided(tried map[*target]mark) bool {
+	for _, t := range m.targets {
+		if t.Weight > 0 && tried[t] != avoided {
+			return false
+		}
+	}
+	return true
 }
 
 // next waits out the backoff before attempt n (0: the first) and returns the
@@ -192,7 +221,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 // (breakers open, Retry-After pending), it waits for the first to recover,
 // for at most the model's AllOpenWait in all, then answers 503
 // upstream_unavailable. It never waits past the deadline.
-func (r *Router) next(ctx context.Context, m *Model, tried map[*target]bool, waitUntil *time.Time, deadline time.Time, n int) (*target, error) {
+func (r *Router) next(ctx context.Context, m *Model, tried map[*target]mark, waitUntil *time.Time, deadline time.Time, n int) (*target, error) {
 	if d := backoff(m.Retry, n, r.rand()); d > 0 {
 		if err := sleep(ctx, d, deadline); err != nil {
 			return nil, err
@@ -206,7 +235,7 @@ func (r *Router) next(ctx context.Context, m *Model, tried map[*target]bool, wai
 		if waitUntil.IsZero() {
 			*waitUntil = time.Now().Add(m.AllOpenWait)
 		}
-		wait, known := m.recovery(now)
+		wait, known := m.recovery(now, tried)
 		if !known || wait <= 0 {
 			wait = pollInterval
 		}
@@ -220,13 +249,14 @@ func (r *Router) next(ctx context.Context, m *Model, tried map[*target]bool, wai
 	}
 }
 
-// recovery returns how long until the first target of m is ready again,
-// and false when that is unknown (a half-open breaker's probes are out).
-func (m *Model) recovery(now time.Time) (time.Duration, bool) {
+// recovery returns how long until the first target of m the request does
+// not avoid is ready again, and false when that is unknown (a half-open
+// breaker's probes are out).
+func (m *Model) recovery(now time.Time, tried map[*target]mark) (time.Duration, bool) {
 	var first time.Time
 	known, found := true, false
 	for _, t := range m.targets {
-		if t.Weight <= 0 {
+		if t.Weight <= 0 || tried[t] == avoided {
 			continue
 		}
 		at, ok := t.readyAt()

@@ -15,11 +15,13 @@ import (
 
 // scripted answers each Chat with the next of its errors (nil: a good
 // answer); past the end it answers well. hang answers with a stream that
-// sends nothing until its context ends.
+// sends nothing until its context ends; late with one that sends its first
+// chunk only once its context has ended.
 type scripted struct {
 	name string
 	errs []error
 	hang bool
+	late bool
 
 	mu    sync.Mutex
 	calls []time.Time
@@ -38,6 +40,9 @@ func (s *scripted) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if s.hang {
 		return hung{ctx}, nil
 	}
+	if s.late {
+		return &lateFirst{ctx: ctx, model: req.Model + "@" + s.name}, nil
+	}
 	return llm.NewSliceStream(nil, &llm.Chunk{Model: req.Model + "@" + s.name}), nil
 }
 
@@ -52,6 +57,33 @@ type hung struct{ ctx context.Context }
 func (h hung) Recv() (*llm.Chunk, error) { <-h.ctx.Done(); return nil, h.ctx.Err() }
 func (hung) Usage() llm.Usage            { return llm.Usage{} }
 func (hung) Close() error                { return nil }
+
+// lateFirst holds its first chunk until its context ends, then sends it:
+// the chunk arrives just as a timer cancels the attempt.
+type lateFirst struct {
+	ctx   context.Context
+	model string
+	sent  bool
+}
+
+func (l *lateFirst) Recv() (*llm.Chunk, error) {
+	if l.sent {
+		return nil, io.EOF
+	}
+	<-l.ctx.Done()
+	l.sent = true
+	return &llm.Chunk{Model: l.model}, nil
+}
+func (*lateFirst) Usage() llm.Usage { return llm.Usage{} }
+func (*lateFirst) Close() error     { return nil }
+
+// watchdog bounds a test that would hang if a timer were broken: a few
+// seconds, far beyond the timeouts under test.
+func watchdog(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 func chatCall(model string, stream bool) *pipeline.Call {
 	c := pipeline.NewChatCall("test", nil, func([]byte) (*llm.ChatRequest, error) { return &llm.ChatRequest{Model: model}, nil })
@@ -177,7 +209,7 @@ func TestFirstTokenTimeoutFailsOver(t *testing.T) {
 	r := New([]Model{fast(Model{Name: "m", Balancing: RoundRobin, Timeouts: Timeouts{FirstToken: 30 * time.Millisecond},
 		Targets: []Target{{Provider: a, Model: "x", Weight: 1}, {Provider: b, Model: "x", Weight: 1}}})}, Options{})
 	call := chatCall("m", true)
-	s, err := r.Invoke(context.Background(), call)
+	s, err := r.Invoke(watchdog(t), call)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +226,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 	p := &idleAfterFirst{}
 	r := New([]Model{{Name: "m", Timeouts: Timeouts{StreamIdle: 20 * time.Millisecond},
 		Targets: []Target{{Provider: p, Model: "x", Weight: 1}}}}, Options{})
-	s, err := r.Invoke(context.Background(), chatCall("m", true))
+	s, err := r.Invoke(watchdog(t), chatCall("m", true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,6 +235,8 @@ func TestStreamIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Recv()
+	// Under the watchdog's deadline instead, the message would not name
+	// the idle timeout.
 	if e := llm.AsError(err); e.Kind != llm.KindUpstreamTimeout || !strings.Contains(e.Message, "idle") {
 		t.Errorf("err = %v, want an idle timeout", err)
 	}
@@ -264,18 +298,20 @@ func TestRetryAfterHonouredAndDeadlineCaps(t *testing.T) {
 		t.Errorf("retried after %v, before the Retry-After of 80ms", gap)
 	}
 
-	// A deadline shorter than the wait: the last error at once, not a sleep
-	// past the deadline.
-	c := &scripted{name: "c", errs: []error{limited}}
+	// A deadline far shorter than the wait: the last error at once, not a
+	// wait for the Retry-After of 5s (AllOpenWait would allow it).
+	c := &scripted{name: "c", errs: []error{&llm.Error{Kind: llm.KindRateLimited, UpstreamStatus: 429, RetryAfter: 5 * time.Second}}}
 	m.Targets = []Target{{Provider: c, Model: "x", Weight: 1}}
+	m.AllOpenWait = 10 * time.Second
 	r = New([]Model{m}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err = r.Invoke(ctx, chatCall("m", false))
-	// The slack covers scheduling on a loaded machine, not a wait.
-	if took := time.Since(start); took > 40*time.Millisecond+50*time.Millisecond || llm.AsError(err).UpstreamStatus != 429 {
-		t.Errorf("err %v after %v, want the upstream's 429 before the 40ms deadline", err, took)
+	// The slack covers scheduling on a loaded machine; the wait it rules
+	// out is 5s.
+	if took := time.Since(start); took > time.Second || llm.AsError(err).UpstreamStatus != 429 || c.count() != 1 {
+		t.Errorf("err %v after %v and %d calls, want the upstream's 429 by the 40ms deadline", err, took, c.count())
 	}
 }
 

@@ -1,6 +1,8 @@
 package router
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/llmgw/llmgw/internal/observe"
@@ -9,10 +11,18 @@ import (
 // metrics are the router's Prometheus metrics. Labels come from the
 // configuration only: model is the configured model name (the pattern, for
 // a wildcard), target the upstream model and the target's index.
+//
+// The counters and the histogram live in the registry and go on across
+// routers: a new configuration adds to them, and a model or provider that
+// is gone keeps its last values, as counters do. The breaker gauge is read
+// from the router when the registry is scraped, so that it shows an open
+// breaker turning half-open without waiting for traffic, and only the
+// targets of the router built last on the registry (the configuration in
+// force): series of targets that are gone disappear.
 type metrics struct {
 	attempts  *prometheus.CounterVec
 	retries   *prometheus.CounterVec
-	breaker   *prometheus.GaugeVec
+	breaker   *breakerCollector
 	ttft      *prometheus.HistogramVec
 	fallbacks *prometheus.CounterVec
 }
@@ -21,16 +31,13 @@ func newMetrics(reg *observe.Registry) *metrics {
 	return &metrics{
 		attempts: observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "llmgw_upstream_attempts_total",
-			Help: "Attempts made on upstream targets, by provider, configured model and outcome (success, timeout, unavailable, error, rate_limited, context_length, content_policy, canceled, rejected).",
+			Help: "Attempts made on upstream targets, by provider, configured model and outcome (success, timeout, unavailable, error, rate_limited, unauthorized, context_length, content_policy, canceled, rejected).",
 		}, []string{"provider", "model", "outcome"})),
 		retries: observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "llmgw_upstream_retries_total",
 			Help: "Attempts that were retries of a failed attempt, by configured model.",
 		}, []string{"model"})),
-		breaker: observe.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "llmgw_breaker_state",
-			Help: "Circuit breaker state of each target: 0 closed, 1 half-open, 2 open.",
-		}, []string{"provider", "model", "target"})),
+		breaker: observe.Register(reg, newBreakerCollector()),
 		ttft: observe.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "llmgw_upstream_ttft_seconds",
 			Help:    "Time from the start of an attempt to the first chunk of the upstream's answer.",
@@ -40,5 +47,36 @@ func newMetrics(reg *observe.Registry) *metrics {
 			Name: "llmgw_fallbacks_total",
 			Help: "Requests sent on to a fallback model, by configured model, fallback and reason (error, context_window, content_policy).",
 		}, []string{"model", "fallback", "reason"})),
+	}
+}
+
+// breakerCollector reports llmgw_breaker_state for the targets of the
+// router it was last given, computing each state when collected.
+type breakerCollector struct {
+	desc    *prometheus.Desc
+	targets atomic.Pointer[[]*target]
+}
+
+func newBreakerCollector() *breakerCollector {
+	return &breakerCollector{desc: prometheus.NewDesc("llmgw_breaker_state",
+		"Circuit breaker state of each target: 0 closed, 1 half-open, 2 open.",
+		[]string{"provider", "model", "target"}, nil)}
+}
+
+// set makes ts the targets reported.
+func (c *breakerCollector) set(ts []*target) { c.targets.Store(&ts) }
+
+// Describe implements prometheus.Collector.
+func (c *breakerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *breakerCollector) Collect(ch chan<- prometheus.Metric) {
+	ts := c.targets.Load()
+	if ts == nil {
+		return
+	}
+	for _, t := range *ts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(t.breaker.current()),
+			t.Provider.Name(), t.model, t.label)
 	}
 }

@@ -105,7 +105,8 @@ type Router struct {
 	metrics   *metrics
 }
 
-// New returns a router over models.
+// New returns a router over models. Built on a metrics registry, it takes
+// over the llmgw_breaker_state series from any router built before on it.
 func New(models []Model, o Options) *Router {
 	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics)}
 	if r.now == nil {
@@ -130,6 +131,11 @@ func New(models []Model, o Options) *Router {
 		r.exact[m.Name] = &m
 	}
 	sort.Slice(r.wildcards, func(i, j int) bool { return len(r.wildcards[i].Name) > len(r.wildcards[j].Name) })
+	var all []*target
+	for _, m := range r.models {
+		all = append(all, m.targets...)
+	}
+	r.metrics.breaker.set(all)
 	return r
 }
 

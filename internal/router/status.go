@@ -10,6 +10,13 @@ type TargetStatus struct {
 	State string `json:"state"`
 	// Inflight counts attempts and streams in progress.
 	Inflight int64 `json:"inflight"`
+	// Attempts counts the attempts made on the target since the router was
+	// built; Successes those that produced a first chunk, Failures those
+	// that counted against its health. The rest (a client's cancellation
+	// or invalid request, attempts in progress) are neither.
+	Attempts  int64 `json:"attempts"`
+	Successes int64 `json:"successes"`
+	Failures  int64 `json:"failures"`
 	// EWMATTFTSeconds is the moving average of time to first token; 0
 	// before the first answer.
 	EWMATTFTSeconds float64 `json:"ewma_ttft_seconds"`
@@ -50,7 +57,8 @@ func (r *Router) Status() []ModelStatus {
 			}
 			ms.Targets[i] = TargetStatus{
 				Provider: t.Provider.Name(), Model: t.Model, Weight: t.Weight, State: state.String(),
-				Inflight: t.inflight.Load(), EWMATTFTSeconds: t.ewma, Headroom: headroom,
+				Inflight: t.inflight.Load(), Attempts: t.attempts.Load(), Successes: t.successes.Load(), Failures: t.failures.Load(),
+				EWMATTFTSeconds: t.ewma, Headroom: headroom,
 			}
 			t.mu.Unlock()
 		}

@@ -35,6 +35,9 @@ type target struct {
 	breaker *breaker
 	// inflight counts attempts and streams in progress.
 	inflight atomic.Int64
+	// attempts counts attempts made; successes those that produced a first
+	// chunk, failures those that counted against the target's health.
+	attempts, successes, failures atomic.Int64
 
 	mu            sync.Mutex
 	ewma          float64 // seconds; 0 until the first sample
@@ -46,9 +49,7 @@ type target struct {
 func (r *Router) newTarget(m *Model, j int) *target {
 	t := &target{Target: m.Targets[j], model: m.Name, headroom: 1}
 	t.label = t.Model + "#" + strconv.Itoa(j)
-	gauge := r.metrics.breaker.WithLabelValues(t.Provider.Name(), m.Name, t.label)
-	gauge.Set(float64(StateClosed))
-	t.breaker = newBreaker(m.Breaker, r.now, func(s State) { gauge.Set(float64(s)) })
+	t.breaker = newBreaker(m.Breaker, r.now, nil)
 	return t
 }
 

@@ -255,6 +255,7 @@ func (p *Provider) post(ctx context.Context, url string, body []byte, stream boo
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, provider.ErrorFromResponse(p.name, resp, protocol.DecodeErrorMessage, p.secrets...)
 	}
+	provider.ReportHeadroom(ctx, resp.Header)
 	return resp, nil
 }
 

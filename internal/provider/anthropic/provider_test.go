@@ -256,3 +256,31 @@ func TestCloseCancelsUpstream(t *testing.T) {
 	}
 	<-f.Canceled()
 }
+
+func TestHeadroomReportedOnSuccess(t *testing.T) {
+	p, f := newProvider(t)
+	h := http.Header{}
+	h.Set("anthropic-ratelimit-requests-limit", "1000")
+	h.Set("anthropic-ratelimit-requests-remaining", "10")
+	h.Set("anthropic-ratelimit-tokens-limit", "96000")
+	h.Set("anthropic-ratelimit-tokens-remaining", "48000")
+	for _, stream := range []bool{false, true} {
+		r := providertest.Response{Header: h, Body: providertest.Load(t, "anthropic/message_tool_use.json")}
+		if stream {
+			r = providertest.Response{Header: h, SSE: providertest.Load(t, "anthropic/stream_tool_use.sse")}
+		}
+		f.Enqueue(r)
+		var seen []provider.Headroom
+		ctx := provider.WithHeadroomFunc(context.Background(), func(hr provider.Headroom) { seen = append(seen, hr) })
+		s, err := p.Chat(ctx, userReq(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := drain(t, s); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 1 || seen[0].RemainingRequests != 10 || seen[0].LimitTokens != 96000 || seen[0].Fraction() != 0.01 {
+			t.Errorf("stream %v: headroom reported %+v, want one report at 1%% of requests left", stream, seen)
+		}
+	}
+}
