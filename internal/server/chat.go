@@ -4,8 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -115,48 +113,6 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.writeOpenAIStream(w, r, call, stream)
 		return
 	}
-	s.writeOpenAIResponse(w, r, stream)
+	s.writeResponse(w, r, stream, openai.Protocol, openai.EncodeChatResponse)
 }
 
-// writeOpenAIResponse folds the stream into one chat.completion. A single
-// chunk the upstream sent in this protocol is written as it came.
-func (s *Server) writeOpenAIResponse(w http.ResponseWriter, r *http.Request, stream llm.Stream) {
-	var acc llm.Accumulator
-	var raw []byte
-	n := 0
-	for {
-		c, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		n++
-		if c.Raw != nil && c.RawProtocol == openai.Protocol {
-			raw = c.Raw
-			continue
-		}
-		acc.Add(c)
-	}
-	if raw != nil && n == 1 {
-		w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
-		writeJSON(w, http.StatusOK, raw)
-		return
-	}
-	resp := acc.Response()
-	if u := stream.Usage(); !u.IsZero() {
-		resp.Usage = &u // the stream's final count, whatever chunk carried it
-	}
-	if resp.Created == 0 {
-		resp.Created = time.Now().Unix()
-	}
-	body, err := openai.EncodeChatResponse(resp)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	writeJSON(w, http.StatusOK, body)
-}

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -76,44 +74,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		s.writeAnthropicStream(w, r, stream)
 		return
 	}
-	s.writeAnthropicResponse(w, r, stream)
+	s.writeResponse(w, r, stream, anthropic.Protocol, anthropic.EncodeMessagesResponse)
 }
 
-// writeAnthropicResponse folds the stream into one Messages response. A
-// single chunk the upstream sent in this protocol is written as it came.
-func (s *Server) writeAnthropicResponse(w http.ResponseWriter, r *http.Request, stream llm.Stream) {
-	var acc llm.Accumulator
-	var raw []byte
-	n := 0
-	for {
-		c, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		n++
-		if c.Raw != nil && c.RawProtocol == anthropic.Protocol {
-			raw = c.Raw
-			continue
-		}
-		acc.Add(c)
-	}
-	if raw != nil && n == 1 {
-		w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
-		writeJSON(w, http.StatusOK, raw)
-		return
-	}
-	body, err := anthropic.EncodeMessagesResponse(acc.Response())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	writeJSON(w, http.StatusOK, body)
-}
 
 // handleCountTokens serves POST /v1/messages/count_tokens: the upstream's own
 // count when the model's provider can count (Anthropic), else
