@@ -115,4 +115,3 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeResponse(w, r, stream, openai.Protocol, openai.EncodeChatResponse)
 }
-

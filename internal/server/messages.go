@@ -77,7 +77,6 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	s.writeResponse(w, r, stream, anthropic.Protocol, anthropic.EncodeMessagesResponse)
 }
 
-
 // handleCountTokens serves POST /v1/messages/count_tokens: the upstream's own
 // count when the model's provider can count (Anthropic), else
 // anthropic.EstimateTokens. The caller's key must allow the model.
