@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/tidwall/gjson"
 )
 
@@ -13,9 +14,9 @@ import (
 // e.Err is never written.
 func AppendError(dst []byte, e *llm.Error) []byte {
 	b := append(dst, `{"type":"error","error":{"type":`...)
-	b = appendString(b, e.Kind.AnthropicType())
+	b = jsonwire.AppendString(b, e.Kind.AnthropicType())
 	b = append(b, `,"message":`...)
-	b = appendString(b, e.PublicMessage())
+	b = jsonwire.AppendString(b, e.PublicMessage())
 	return append(b, '}', '}')
 }
 

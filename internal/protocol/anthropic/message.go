@@ -4,22 +4,23 @@ import (
 	"encoding/json"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 func decodeMessages(raw json.RawMessage) ([]llm.Message, error) {
-	if isNull(raw) {
-		return nil, missing("messages")
+	if jsonwire.IsNull(raw) {
+		return nil, jsonwire.Missing("messages")
 	}
-	arr, err := decodeArray(raw, "messages")
+	arr, err := jsonwire.DecodeArray(raw, "messages")
 	if err != nil {
 		return nil, err
 	}
 	if len(arr) == 0 {
-		return nil, invalidValue("messages", "at least one message is required")
+		return nil, jsonwire.InvalidValue("messages", "at least one message is required")
 	}
 	msgs := make([]llm.Message, 0, len(arr))
 	for i, r := range arr {
-		if msgs, err = decodeMessage(msgs, r, elem("messages", i)); err != nil {
+		if msgs, err = decodeMessage(msgs, r, jsonwire.Elem("messages", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -33,42 +34,42 @@ func decodeMessages(raw json.RawMessage) ([]llm.Message, error) {
 // between them, so that the canonical conversation keeps the order the
 // client sent.
 func decodeMessage(dst []llm.Message, raw json.RawMessage, p string) ([]llm.Message, error) {
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return nil, err
 	}
-	role, err := requireString(obj, "role", p+".role")
+	role, err := jsonwire.RequireString(obj, "role", p+".role")
 	if err != nil {
 		return nil, err
 	}
 	if role != "user" && role != "assistant" {
-		return nil, invalidValue(p+".role", "%q is not one of user, assistant (the system prompt is the top-level system field)", role)
+		return nil, jsonwire.InvalidValue(p+".role", "%q is not one of user, assistant (the system prompt is the top-level system field)", role)
 	}
 	m := llm.Message{Role: llm.Role(role), ExtraProtocol: Protocol}
 	for _, mem := range obj {
-		if k := string(mem.key); k != "role" && k != "content" {
+		if k := string(mem.Key); k != "role" && k != "content" {
 			if m.Extra == nil {
 				m.Extra = make(map[string]json.RawMessage)
 			}
-			m.Extra[k] = mem.val
+			m.Extra[k] = mem.Val
 		}
 	}
-	content := obj.get("content")
+	content := obj.Get("content")
 	cp := p + ".content"
-	if isNull(content) {
-		return nil, missing(cp)
+	if jsonwire.IsNull(content) {
+		return nil, jsonwire.Missing(cp)
 	}
 	if content[0] == '"' {
-		s, err := decodeString(content, cp)
+		s, err := jsonwire.DecodeString(content, cp)
 		if err != nil {
 			return nil, err
 		}
 		m.Content = []llm.Part{llm.TextPart(s)}
 		return append(dst, m), nil
 	}
-	arr, err := decodeArray(content, cp)
+	arr, err := jsonwire.DecodeArray(content, cp)
 	if err != nil {
-		return nil, typeError(cp, "a string or an array of content blocks", content)
+		return nil, jsonwire.TypeError(cp, "a string or an array of content blocks", content)
 	}
 	if m.Role == llm.RoleAssistant {
 		if err := decodeAssistantBlocks(&m, arr, cp); err != nil {
@@ -82,7 +83,7 @@ func decodeMessage(dst []llm.Message, raw json.RawMessage, p string) ([]llm.Mess
 func decodeAssistantBlocks(m *llm.Message, arr []json.RawMessage, p string) error {
 	m.Content = make([]llm.Part, 0, len(arr))
 	for i, r := range arr {
-		bp := elem(p, i)
+		bp := jsonwire.Elem(p, i)
 		obj, typ, err := blockType(r, bp)
 		if err != nil {
 			return err
@@ -96,7 +97,7 @@ func decodeAssistantBlocks(m *llm.Message, arr []json.RawMessage, p string) erro
 			tc.Index = len(m.ToolCalls)
 			m.ToolCalls = append(m.ToolCalls, tc)
 		case "tool_result":
-			return invalidValue(bp+".type", "tool_result blocks belong in user messages")
+			return jsonwire.InvalidValue(bp+".type", "tool_result blocks belong in user messages")
 		default:
 			var part llm.Part
 			if err := decodeBlockObject(&part, obj, r, typ, bp); err != nil {
@@ -118,7 +119,7 @@ func decodeUserBlocks(dst []llm.Message, m llm.Message, arr []json.RawMessage, p
 		}
 	}
 	for i, r := range arr {
-		bp := elem(p, i)
+		bp := jsonwire.Elem(p, i)
 		obj, typ, err := blockType(r, bp)
 		if err != nil {
 			return nil, err
@@ -132,7 +133,7 @@ func decodeUserBlocks(dst []llm.Message, m llm.Message, arr []json.RawMessage, p
 			}
 			dst = append(dst, tm)
 		case "tool_use":
-			return nil, invalidValue(bp+".type", "tool_use blocks belong in assistant messages")
+			return nil, jsonwire.InvalidValue(bp+".type", "tool_use blocks belong in assistant messages")
 		default:
 			var part llm.Part
 			if err := decodeBlockObject(&part, obj, r, typ, bp); err != nil {
@@ -148,12 +149,12 @@ func decodeUserBlocks(dst []llm.Message, m llm.Message, arr []json.RawMessage, p
 }
 
 // blockType splits a content block and returns its type.
-func blockType(raw json.RawMessage, p string) (rawObject, string, error) {
-	obj, err := decodeObject(raw, p)
+func blockType(raw json.RawMessage, p string) (jsonwire.Object, string, error) {
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return nil, "", err
 	}
-	typ, err := requireString(obj, "type", p+".type")
+	typ, err := jsonwire.RequireString(obj, "type", p+".type")
 	return obj, typ, err
 }
 
@@ -164,7 +165,7 @@ func decodeBlock(part *llm.Part, raw json.RawMessage, p string) error {
 		return err
 	}
 	if typ == "tool_use" || typ == "tool_result" {
-		return invalidValue(p+".type", "a %s block is not allowed here", typ)
+		return jsonwire.InvalidValue(p+".type", "a %s block is not allowed here", typ)
 	}
 	return decodeBlockObject(part, obj, raw, typ, p)
 }
@@ -172,18 +173,18 @@ func decodeBlock(part *llm.Part, raw json.RawMessage, p string) error {
 // decodeBlockObject decodes a text, image, thinking or redacted_thinking
 // block; any other block (document, search_result, server tool blocks, ...)
 // is kept whole as a PartOther.
-func decodeBlockObject(part *llm.Part, obj rawObject, raw json.RawMessage, typ, p string) error {
+func decodeBlockObject(part *llm.Part, obj jsonwire.Object, raw json.RawMessage, typ, p string) error {
 	var err error
 	switch typ {
 	case "text":
 		part.Type = llm.PartText
-		t := obj.get("text")
-		if isNull(t) {
-			return missing(p + ".text")
+		t := obj.Get("text")
+		if jsonwire.IsNull(t) {
+			return jsonwire.Missing(p + ".text")
 		}
-		part.Text, err = decodeString(t, p+".text")
+		part.Text, err = jsonwire.DecodeString(t, p+".text")
 	case "image":
-		img, err := decodeImage(obj.get("source"), p+".source")
+		img, err := decodeImage(obj.Get("source"), p+".source")
 		if err != nil {
 			return err
 		}
@@ -194,18 +195,18 @@ func decodeBlockObject(part *llm.Part, obj rawObject, raw json.RawMessage, typ, 
 		part.Type, part.Image = llm.PartImage, img
 	case "thinking":
 		part.Type = llm.PartThinking
-		if part.Text, err = decodeString(obj.get("thinking"), p+".thinking"); err != nil {
+		if part.Text, err = jsonwire.DecodeString(obj.Get("thinking"), p+".thinking"); err != nil {
 			return err
 		}
-		part.Signature, err = decodeString(obj.get("signature"), p+".signature")
+		part.Signature, err = jsonwire.DecodeString(obj.Get("signature"), p+".signature")
 	case "redacted_thinking":
 		part.Type = llm.PartRedactedThinking
-		part.Data, err = requireString(obj, "data", p+".data")
+		part.Data, err = jsonwire.RequireString(obj, "data", p+".data")
 	default:
 		*part = llm.Part{Type: llm.PartOther, Raw: raw}
 		return nil
 	}
-	if cc := obj.get("cache_control"); !isNull(cc) && err == nil {
+	if cc := obj.Get("cache_control"); !jsonwire.IsNull(cc) && err == nil {
 		part.CacheControl = cc
 	}
 	return err
@@ -214,26 +215,26 @@ func decodeBlockObject(part *llm.Part, obj rawObject, raw json.RawMessage, typ, 
 // decodeImage decodes an image source: base64 or url. Other sources (file)
 // return nil, and the block is kept raw.
 func decodeImage(raw json.RawMessage, p string) (*llm.Image, error) {
-	if isNull(raw) {
-		return nil, missing(p)
+	if jsonwire.IsNull(raw) {
+		return nil, jsonwire.Missing(p)
 	}
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return nil, err
 	}
-	typ, err := requireString(obj, "type", p+".type")
+	typ, err := jsonwire.RequireString(obj, "type", p+".type")
 	if err != nil {
 		return nil, err
 	}
 	img := &llm.Image{}
 	switch typ {
 	case "base64":
-		if img.MediaType, err = requireString(obj, "media_type", p+".media_type"); err != nil {
+		if img.MediaType, err = jsonwire.RequireString(obj, "media_type", p+".media_type"); err != nil {
 			return nil, err
 		}
-		img.Data, err = requireString(obj, "data", p+".data")
+		img.Data, err = jsonwire.RequireString(obj, "data", p+".data")
 	case "url":
-		img.URL, err = requireString(obj, "url", p+".url")
+		img.URL, err = jsonwire.RequireString(obj, "url", p+".url")
 	default:
 		return nil, nil
 	}
@@ -242,26 +243,26 @@ func decodeImage(raw json.RawMessage, p string) (*llm.Image, error) {
 
 // decodeToolUse decodes a tool_use block; Arguments is its input compacted,
 // "{}" when absent.
-func decodeToolUse(obj rawObject, p string) (llm.ToolCall, error) {
+func decodeToolUse(obj jsonwire.Object, p string) (llm.ToolCall, error) {
 	tc := llm.ToolCall{Type: "function"}
 	var err error
-	if tc.ID, err = requireString(obj, "id", p+".id"); err != nil {
+	if tc.ID, err = jsonwire.RequireString(obj, "id", p+".id"); err != nil {
 		return tc, err
 	}
-	if tc.Name, err = requireString(obj, "name", p+".name"); err != nil {
+	if tc.Name, err = jsonwire.RequireString(obj, "name", p+".name"); err != nil {
 		return tc, err
 	}
-	input := obj.get("input")
-	if isNull(input) {
+	input := obj.Get("input")
+	if jsonwire.IsNull(input) {
 		tc.Arguments = "{}"
 		return tc, nil
 	}
 	if input[0] != '{' {
-		return tc, typeError(p+".input", "an object", input)
+		return tc, jsonwire.TypeError(p+".input", "an object", input)
 	}
-	b, err := appendRaw(nil, input)
+	b, err := jsonwire.AppendRaw(nil, input)
 	if err != nil {
-		return tc, invalidValue(p+".input", "%v", err)
+		return tc, jsonwire.InvalidValue(p+".input", "%v", err)
 	}
 	tc.Arguments = string(b)
 	return tc, nil
@@ -270,55 +271,55 @@ func decodeToolUse(obj rawObject, p string) (llm.ToolCall, error) {
 // decodeToolResult decodes a tool_result block into a tool message. Its
 // is_error, cache_control and any unknown field are kept in the message's
 // Extra, for Anthropic upstreams.
-func decodeToolResult(obj rawObject, p string) (llm.Message, error) {
+func decodeToolResult(obj jsonwire.Object, p string) (llm.Message, error) {
 	m := llm.Message{Role: llm.RoleTool, ExtraProtocol: Protocol}
 	var err error
-	if m.ToolCallID, err = requireString(obj, "tool_use_id", p+".tool_use_id"); err != nil {
+	if m.ToolCallID, err = jsonwire.RequireString(obj, "tool_use_id", p+".tool_use_id"); err != nil {
 		return m, err
 	}
 	for _, mem := range obj {
-		switch k := string(mem.key); k {
+		switch k := string(mem.Key); k {
 		case "type", "tool_use_id":
 		case "content":
-			if m.Content, err = decodeToolResultContent(mem.val, p+".content"); err != nil {
+			if m.Content, err = decodeToolResultContent(mem.Val, p+".content"); err != nil {
 				return m, err
 			}
 		case "is_error":
-			if _, err := decodeBool(mem.val, p+".is_error"); err != nil {
+			if _, err := jsonwire.DecodeBool(mem.Val, p+".is_error"); err != nil {
 				return m, err
 			}
 			fallthrough
 		default:
-			if isNull(mem.val) {
+			if jsonwire.IsNull(mem.Val) {
 				continue
 			}
 			if m.Extra == nil {
 				m.Extra = make(map[string]json.RawMessage)
 			}
-			m.Extra[k] = mem.val
+			m.Extra[k] = mem.Val
 		}
 	}
 	return m, nil
 }
 
 func decodeToolResultContent(raw json.RawMessage, p string) ([]llm.Part, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		s, err := decodeString(raw, p)
+		s, err := jsonwire.DecodeString(raw, p)
 		return []llm.Part{llm.TextPart(s)}, err
 	}
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
-		return nil, typeError(p, "a string or an array of content blocks", raw)
+		return nil, jsonwire.TypeError(p, "a string or an array of content blocks", raw)
 	}
 	if len(arr) == 0 {
 		return nil, nil
 	}
 	parts := make([]llm.Part, len(arr))
 	for i, r := range arr {
-		if err := decodeBlock(&parts[i], r, elem(p, i)); err != nil {
+		if err := decodeBlock(&parts[i], r, jsonwire.Elem(p, i)); err != nil {
 			return nil, err
 		}
 	}

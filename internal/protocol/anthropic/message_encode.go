@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // block is one encoded content block, kept in a scratch buffer until the
@@ -62,7 +63,7 @@ func (e *requestEncoder) messages(msgs []llm.Message) error {
 		for j < len(w.blocks) && w.blocks[j].assistant == w.blocks[i].assistant {
 			j++
 		}
-		e.b = appendGroup(appendCommaIfNeeded(e.b), w.b, w.blocks[i:j])
+		e.b = appendGroup(jsonwire.AppendComma(e.b), w.b, w.blocks[i:j])
 		i = j
 	}
 	e.b = append(e.b, ']')
@@ -77,14 +78,14 @@ func appendGroup(b, scratch []byte, group []block) []byte {
 		b = append(b, `{"role":"user","content":`...)
 	}
 	if len(group) == 1 && group[0].text != nil {
-		b = appendString(b, group[0].text.Text)
+		b = jsonwire.AppendString(b, group[0].text.Text)
 		return append(b, '}')
 	}
 	b = append(b, '[')
 	for _, first := range [2]bool{true, false} {
 		for _, bl := range group {
 			if bl.toolResult == first {
-				b = append(appendCommaIfNeeded(b), scratch[bl.start:bl.end]...)
+				b = append(jsonwire.AppendComma(b), scratch[bl.start:bl.end]...)
 			}
 		}
 	}
@@ -118,17 +119,17 @@ func (w *blockWriter) parts(m *llm.Message, assistant bool, keep func(*llm.Part)
 			if p.Signature == "" {
 				continue // reasoning from another provider: Anthropic rejects it unsigned
 			}
-			w.b = appendStringField(append(w.b, `{"type":"thinking"`...), "thinking", p.Text)
-			w.b = appendStringField(w.b, "signature", p.Signature)
+			w.b = jsonwire.AppendStringField(append(w.b, `{"type":"thinking"`...), "thinking", p.Text)
+			w.b = jsonwire.AppendStringField(w.b, "signature", p.Signature)
 			w.b, err = closeBlock(w.b, p)
 		case llm.PartRedactedThinking:
-			w.b = appendStringField(append(w.b, `{"type":"redacted_thinking"`...), "data", p.Data)
+			w.b = jsonwire.AppendStringField(append(w.b, `{"type":"redacted_thinking"`...), "data", p.Data)
 			w.b, err = closeBlock(w.b, p)
 		case llm.PartOther:
 			if m.ExtraProtocol != Protocol || len(p.Raw) == 0 {
 				continue
 			}
-			w.b, err = appendRaw(w.b, p.Raw)
+			w.b, err = jsonwire.AppendRaw(w.b, p.Raw)
 		default:
 			continue
 		}
@@ -152,7 +153,7 @@ func (w *blockWriter) assistant(m *llm.Message, i int) error {
 	}
 	if m.Refusal != "" && m.Text() == "" {
 		start := len(w.b)
-		w.b = appendStringField(append(w.b, `{"type":"text"`...), "text", m.Refusal)
+		w.b = jsonwire.AppendStringField(append(w.b, `{"type":"text"`...), "text", m.Refusal)
 		w.b = append(w.b, '}')
 		w.add(true, false, start, nil)
 	}
@@ -160,9 +161,9 @@ func (w *blockWriter) assistant(m *llm.Message, i int) error {
 		tc := &m.ToolCalls[j]
 		start := len(w.b)
 		w.b = append(w.b, `{"type":"tool_use"`...)
-		w.b = appendStringField(w.b, "id", toolID(tc.ID))
-		w.b = appendStringField(w.b, "name", tc.Name)
-		w.b = appendKey(w.b, "input")
+		w.b = jsonwire.AppendStringField(w.b, "id", toolID(tc.ID))
+		w.b = jsonwire.AppendStringField(w.b, "name", tc.Name)
+		w.b = jsonwire.AppendKey(w.b, "input")
 		var ok bool
 		if w.b, ok = appendInput(w.b, tc.Arguments); !ok {
 			p := fmt.Sprintf("messages[%d].tool_calls[%d].function.arguments", i, j)
@@ -184,7 +185,7 @@ func appendInput(b []byte, args string) ([]byte, bool) {
 	if raw[0] != '{' || !json.Valid(raw) {
 		return b, false
 	}
-	out, err := appendRaw(b, raw)
+	out, err := jsonwire.AppendRaw(b, raw)
 	return out, err == nil
 }
 
@@ -196,7 +197,7 @@ func appendInput(b []byte, args string) ([]byte, bool) {
 func (w *blockWriter) toolResult(m *llm.Message) error {
 	start := len(w.b)
 	b := append(w.b, `{"type":"tool_result"`...)
-	b = appendStringField(b, "tool_use_id", toolID(m.ToolCallID))
+	b = jsonwire.AppendStringField(b, "tool_use_id", toolID(m.ToolCallID))
 	plain, cc := hoistCacheControl(m)
 	var n, text int
 	for j := range plain.Content {
@@ -215,14 +216,14 @@ func (w *blockWriter) toolResult(m *llm.Message) error {
 	}
 	switch {
 	case n == 1 && plain.Content[text].Type == llm.PartText && plain.Content[text].Text != "":
-		b = appendStringField(b, "content", plain.Content[text].Text)
+		b = jsonwire.AppendStringField(b, "content", plain.Content[text].Text)
 	case n > 0:
 		var inner blockWriter
 		keep := func(p *llm.Part) bool { return p.Type != llm.PartThinking && p.Type != llm.PartRedactedThinking }
 		if err := inner.parts(plain, false, keep); err != nil {
 			return err
 		}
-		b = append(appendKey(b, "content"), '[')
+		b = append(jsonwire.AppendKey(b, "content"), '[')
 		for k, bl := range inner.blocks {
 			if k > 0 {
 				b = append(b, ',')
@@ -234,12 +235,12 @@ func (w *blockWriter) toolResult(m *llm.Message) error {
 	own := m.ExtraProtocol == Protocol
 	var err error
 	if _, set := m.Extra["cache_control"]; len(cc) > 0 && !(own && set) {
-		if b, err = appendRawField(b, "cache_control", cc); err != nil {
+		if b, err = jsonwire.AppendRawField(b, "cache_control", cc); err != nil {
 			return err
 		}
 	}
 	if own {
-		if b, err = appendExtra(b, m.Extra, isToolResultKey); err != nil {
+		if b, err = jsonwire.AppendExtra(b, m.Extra, isToolResultKey); err != nil {
 			return err
 		}
 	}
@@ -273,7 +274,7 @@ func isToolResultKey(k string) bool {
 }
 
 func appendTextBlock(b []byte, p *llm.Part) ([]byte, error) {
-	b = appendStringField(append(b, `{"type":"text"`...), "text", p.Text)
+	b = jsonwire.AppendStringField(append(b, `{"type":"text"`...), "text", p.Text)
 	return closeBlock(b, p)
 }
 
@@ -285,11 +286,11 @@ func appendImageBlock(b []byte, p *llm.Part) ([]byte, error) {
 	b = append(b, `{"type":"image","source":{`...)
 	if img.Data != "" {
 		b = append(b, `"type":"base64"`...)
-		b = appendStringField(b, "media_type", img.MediaType)
-		b = appendStringField(b, "data", img.Data)
+		b = jsonwire.AppendStringField(b, "media_type", img.MediaType)
+		b = jsonwire.AppendStringField(b, "data", img.Data)
 	} else {
 		b = append(b, `"type":"url"`...)
-		b = appendStringField(b, "url", img.URL)
+		b = jsonwire.AppendStringField(b, "url", img.URL)
 	}
 	b = append(b, '}')
 	return closeBlock(b, p)
@@ -299,7 +300,7 @@ func appendImageBlock(b []byte, p *llm.Part) ([]byte, error) {
 func closeBlock(b []byte, p *llm.Part) ([]byte, error) {
 	if len(p.CacheControl) > 0 {
 		var err error
-		if b, err = appendRawField(b, "cache_control", p.CacheControl); err != nil {
+		if b, err = jsonwire.AppendRawField(b, "cache_control", p.CacheControl); err != nil {
 			return b, err
 		}
 	}

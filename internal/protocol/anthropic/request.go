@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // Protocol names the Anthropic Messages wire format in llm.Chunk.RawProtocol
@@ -33,29 +34,29 @@ func DecodeMessagesRequest(body []byte) (*llm.ChatRequest, error) {
 // decodeRequest decodes a Messages or count_tokens body; the latter has no
 // max_tokens.
 func decodeRequest(body []byte, count bool) (*llm.ChatRequest, error) {
-	body, err := ownBody(body)
+	body, err := jsonwire.OwnBody(body)
 	if err != nil {
 		return nil, err
 	}
-	obj := splitObject(body)
+	obj := jsonwire.SplitObject(body)
 	req := &llm.ChatRequest{ExtraProtocol: Protocol}
-	if req.Model, err = requireString(obj, "model", "model"); err != nil {
+	if req.Model, err = jsonwire.RequireString(obj, "model", "model"); err != nil {
 		return nil, err
 	}
 	if !count {
-		raw := obj.get("max_tokens")
-		if isNull(raw) {
-			return nil, missing("max_tokens")
+		raw := obj.Get("max_tokens")
+		if jsonwire.IsNull(raw) {
+			return nil, jsonwire.Missing("max_tokens")
 		}
-		if req.MaxTokens, err = decodeInt(raw, "max_tokens", 1); err != nil {
+		if req.MaxTokens, err = jsonwire.DecodeInt(raw, "max_tokens", 1); err != nil {
 			return nil, err
 		}
 	}
-	system, err := decodeSystem(obj.get("system"))
+	system, err := decodeSystem(obj.Get("system"))
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := decodeMessages(obj.get("messages"))
+	msgs, err := decodeMessages(obj.Get("messages"))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func decodeRequest(body []byte, count bool) (*llm.ChatRequest, error) {
 		req.Messages = msgs
 	}
 	for _, m := range obj {
-		known, err := decodeRequestField(req, string(m.key), m.val, count)
+		known, err := decodeRequestField(req, string(m.Key), m.Val, count)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +75,7 @@ func decodeRequest(body []byte, count bool) (*llm.ChatRequest, error) {
 			if req.Extra == nil {
 				req.Extra = make(map[string]json.RawMessage)
 			}
-			req.Extra[string(m.key)] = m.val
+			req.Extra[string(m.Key)] = m.Val
 		}
 	}
 	return req, nil
@@ -93,7 +94,7 @@ func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage, c
 	case "tool_choice":
 		err = decodeToolChoice(req, raw)
 	case "thinking":
-		if !isNull(raw) {
+		if !jsonwire.IsNull(raw) {
 			if err = checkThinking(raw); err == nil {
 				req.Thinking = raw
 			}
@@ -104,14 +105,14 @@ func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage, c
 		req.User, err = decodeMetadata(raw)
 	case "stream":
 		var v *bool
-		v, err = decodeBool(raw, key)
+		v, err = jsonwire.DecodeBool(raw, key)
 		req.Stream = v != nil && *v
 	case "temperature":
-		req.Temperature, err = decodeFloatIn(raw, key, 0, 1)
+		req.Temperature, err = jsonwire.DecodeFloatIn(raw, key, 0, 1)
 	case "top_p":
-		req.TopP, err = decodeFloatIn(raw, key, 0, 1)
+		req.TopP, err = jsonwire.DecodeFloatIn(raw, key, 0, 1)
 	case "top_k":
-		req.TopK, err = decodeInt(raw, key, 0)
+		req.TopK, err = jsonwire.DecodeInt(raw, key, 0)
 	default:
 		return false, nil
 	}
@@ -123,50 +124,50 @@ func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage, c
 // cache_control. An absent or empty prompt gives nil.
 func decodeSystem(raw json.RawMessage) (*llm.Message, error) {
 	const p = "system"
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		s, err := decodeString(raw, p)
+		s, err := jsonwire.DecodeString(raw, p)
 		if err != nil || s == "" {
 			return nil, err
 		}
 		return &llm.Message{Role: llm.RoleSystem, Content: []llm.Part{llm.TextPart(s)}, ExtraProtocol: Protocol}, nil
 	}
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
-		return nil, typeError(p, "a string or an array of text blocks", raw)
+		return nil, jsonwire.TypeError(p, "a string or an array of text blocks", raw)
 	}
 	if len(arr) == 0 {
 		return nil, nil
 	}
 	m := &llm.Message{Role: llm.RoleSystem, Content: make([]llm.Part, len(arr)), ExtraProtocol: Protocol}
 	for i, r := range arr {
-		bp := elem(p, i)
+		bp := jsonwire.Elem(p, i)
 		part := &m.Content[i]
 		if err := decodeBlock(part, r, bp); err != nil {
 			return nil, err
 		}
 		if part.Type != llm.PartText {
-			return nil, invalidValue(bp+".type", "system blocks must be text blocks")
+			return nil, jsonwire.InvalidValue(bp+".type", "system blocks must be text blocks")
 		}
 	}
 	return m, nil
 }
 
 func decodeStrings(raw json.RawMessage, p string) ([]string, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil || len(arr) == 0 {
 		return nil, err
 	}
 	out := make([]string, len(arr))
 	for i, r := range arr {
-		s, ok := unquote(r)
+		s, ok := jsonwire.Unquote(r)
 		if !ok {
-			return nil, typeError(elem(p, i), "a string", r)
+			return nil, jsonwire.TypeError(jsonwire.Elem(p, i), "a string", r)
 		}
 		out[i] = s
 	}
@@ -175,37 +176,37 @@ func decodeStrings(raw json.RawMessage, p string) ([]string, error) {
 
 // decodeMetadata returns metadata.user_id, the only metadata Anthropic has.
 func decodeMetadata(raw json.RawMessage) (string, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return "", nil
 	}
-	obj, err := decodeObject(raw, "metadata")
+	obj, err := jsonwire.DecodeObject(raw, "metadata")
 	if err != nil {
 		return "", err
 	}
 	for _, m := range obj {
-		if string(m.key) != "user_id" {
-			return "", invalidValue("metadata."+string(m.key), "unknown metadata field; only user_id is allowed")
+		if string(m.Key) != "user_id" {
+			return "", jsonwire.InvalidValue("metadata."+string(m.Key), "unknown metadata field; only user_id is allowed")
 		}
 	}
-	return decodeString(obj.get("user_id"), "metadata.user_id")
+	return jsonwire.DecodeString(obj.Get("user_id"), "metadata.user_id")
 }
 
 // checkThinking checks the shape of the thinking setting, which is kept raw.
 func checkThinking(raw json.RawMessage) error {
-	obj, err := decodeObject(raw, "thinking")
+	obj, err := jsonwire.DecodeObject(raw, "thinking")
 	if err != nil {
 		return err
 	}
-	typ, err := requireString(obj, "type", "thinking.type")
+	typ, err := jsonwire.RequireString(obj, "type", "thinking.type")
 	if err != nil {
 		return err
 	}
 	if typ == "enabled" {
-		b := obj.get("budget_tokens")
-		if isNull(b) {
-			return missing("thinking.budget_tokens")
+		b := obj.Get("budget_tokens")
+		if jsonwire.IsNull(b) {
+			return jsonwire.Missing("thinking.budget_tokens")
 		}
-		if _, err := decodeInt(b, "thinking.budget_tokens", 1); err != nil {
+		if _, err := jsonwire.DecodeInt(b, "thinking.budget_tokens", 1); err != nil {
 			return err
 		}
 	}
@@ -213,16 +214,16 @@ func checkThinking(raw json.RawMessage) error {
 }
 
 func decodeTools(raw json.RawMessage) ([]llm.Tool, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	arr, err := decodeArray(raw, "tools")
+	arr, err := jsonwire.DecodeArray(raw, "tools")
 	if err != nil || len(arr) == 0 {
 		return nil, err
 	}
 	tools := make([]llm.Tool, len(arr))
 	for i, r := range arr {
-		if err := decodeTool(&tools[i], r, elem("tools", i)); err != nil {
+		if err := decodeTool(&tools[i], r, jsonwire.Elem("tools", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -234,44 +235,44 @@ func decodeTools(raw json.RawMessage) ([]llm.Tool, error) {
 // in Raw with its type. A client tool with fields the canonical model does
 // not know keeps them in Raw too, for Anthropic upstreams.
 func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return err
 	}
-	typ, err := decodeString(obj.get("type"), p+".type")
+	typ, err := jsonwire.DecodeString(obj.Get("type"), p+".type")
 	if err != nil {
 		return err
 	}
 	if typ != "" && typ != "custom" {
-		if _, err := requireString(obj, "name", p+".name"); err != nil {
+		if _, err := jsonwire.RequireString(obj, "name", p+".name"); err != nil {
 			return err
 		}
 		t.Type, t.Raw = typ, raw
 		return nil
 	}
 	t.Type = "function"
-	if t.Name, err = requireString(obj, "name", p+".name"); err != nil {
+	if t.Name, err = jsonwire.RequireString(obj, "name", p+".name"); err != nil {
 		return err
 	}
-	if t.Description, err = decodeString(obj.get("description"), p+".description"); err != nil {
+	if t.Description, err = jsonwire.DecodeString(obj.Get("description"), p+".description"); err != nil {
 		return err
 	}
-	if t.Strict, err = decodeBool(obj.get("strict"), p+".strict"); err != nil {
+	if t.Strict, err = jsonwire.DecodeBool(obj.Get("strict"), p+".strict"); err != nil {
 		return err
 	}
-	schema := obj.get("input_schema")
-	if isNull(schema) {
-		return missing(p + ".input_schema")
+	schema := obj.Get("input_schema")
+	if jsonwire.IsNull(schema) {
+		return jsonwire.Missing(p + ".input_schema")
 	}
 	if schema[0] != '{' {
-		return typeError(p+".input_schema", "an object", schema)
+		return jsonwire.TypeError(p+".input_schema", "an object", schema)
 	}
 	t.Parameters = schema
-	if cc := obj.get("cache_control"); !isNull(cc) {
+	if cc := obj.Get("cache_control"); !jsonwire.IsNull(cc) {
 		t.CacheControl = cc
 	}
 	for _, m := range obj {
-		switch string(m.key) {
+		switch string(m.Key) {
 		case "type", "name", "description", "strict", "input_schema", "cache_control":
 		default:
 			t.Raw = raw
@@ -285,14 +286,14 @@ func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
 // ParallelToolCalls to false, its OpenAI name.
 func decodeToolChoice(req *llm.ChatRequest, raw json.RawMessage) error {
 	const p = "tool_choice"
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil
 	}
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return err
 	}
-	typ, err := requireString(obj, "type", p+".type")
+	typ, err := jsonwire.RequireString(obj, "type", p+".type")
 	if err != nil {
 		return err
 	}
@@ -306,13 +307,13 @@ func decodeToolChoice(req *llm.ChatRequest, raw json.RawMessage) error {
 		tc.Mode = llm.ToolChoiceNone
 	case "tool":
 		tc.Mode = llm.ToolChoiceFunction
-		if tc.Name, err = requireString(obj, "name", p+".name"); err != nil {
+		if tc.Name, err = jsonwire.RequireString(obj, "name", p+".name"); err != nil {
 			return err
 		}
 	default:
-		return invalidValue(p+".type", "%q is not one of auto, any, tool, none", typ)
+		return jsonwire.InvalidValue(p+".type", "%q is not one of auto, any, tool, none", typ)
 	}
-	dp, err := decodeBool(obj.get("disable_parallel_tool_use"), p+".disable_parallel_tool_use")
+	dp, err := jsonwire.DecodeBool(obj.Get("disable_parallel_tool_use"), p+".disable_parallel_tool_use")
 	if err != nil {
 		return err
 	}

@@ -2,13 +2,18 @@ package anthropic
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/tidwall/gjson"
 )
+
+// errBadFloat reports a NaN or infinite number, which JSON cannot carry.
+var errBadFloat = errors.New("anthropic: NaN or infinite number")
 
 // placeholderUserText is the text of the user turn put in front of a
 // conversation that has none first, since Anthropic wants the first message
@@ -77,7 +82,7 @@ func (e *requestEncoder) body(req *llm.ChatRequest) error {
 func (e *requestEncoder) finish(req *llm.ChatRequest) ([]byte, error) {
 	if req.ExtraProtocol == Protocol {
 		var err error
-		if e.b, err = appendExtra(e.b, req.Extra, e.written); err != nil {
+		if e.b, err = jsonwire.AppendExtra(e.b, req.Extra, e.written); err != nil {
 			return nil, fmt.Errorf("anthropic: encode extra fields: %w", err)
 		}
 	}
@@ -108,20 +113,20 @@ type requestEncoder struct {
 
 func (e *requestEncoder) key(k string) {
 	e.keys = append(e.keys, k)
-	e.b = appendKey(e.b, k)
+	e.b = jsonwire.AppendKey(e.b, k)
 }
 
 func (e *requestEncoder) written(k string) bool { return slices.Contains(e.keys, k) }
 
 func (e *requestEncoder) str(k, v string) {
 	e.key(k)
-	e.b = appendString(e.b, v)
+	e.b = jsonwire.AppendString(e.b, v)
 }
 
 func (e *requestEncoder) raw(k string, v json.RawMessage) error {
 	e.key(k)
 	var err error
-	if e.b, err = appendRaw(e.b, v); err != nil {
+	if e.b, err = jsonwire.AppendRaw(e.b, v); err != nil {
 		return fmt.Errorf("anthropic: encode %s: %w", k, err)
 	}
 	return nil
@@ -132,9 +137,9 @@ func (e *requestEncoder) float(k string, v *float64, lo, hi float64) error {
 		return nil
 	}
 	e.key(k)
-	var err error
-	if e.b, err = appendFloat(e.b, min(max(*v, lo), hi)); err != nil {
-		return fmt.Errorf("anthropic: encode %s: %w", k, err)
+	var ok bool
+	if e.b, ok = jsonwire.AppendFloat(e.b, min(max(*v, lo), hi)); !ok {
+		return fmt.Errorf("anthropic: encode %s: %w", k, errBadFloat)
 	}
 	return nil
 }
@@ -160,7 +165,7 @@ func (e *requestEncoder) system(msgs []llm.Message) error {
 	if n == 1 {
 		for _, p := range msgs[last].Content {
 			if p.Type == llm.PartText && p.Text != "" && len(p.CacheControl) == 0 {
-				e.b = appendString(e.b, p.Text)
+				e.b = jsonwire.AppendString(e.b, p.Text)
 				return nil
 			}
 		}
@@ -176,7 +181,7 @@ func (e *requestEncoder) system(msgs []llm.Message) error {
 				continue
 			}
 			var err error
-			if e.b, err = appendTextBlock(appendCommaIfNeeded(e.b), p); err != nil {
+			if e.b, err = appendTextBlock(jsonwire.AppendComma(e.b), p); err != nil {
 				return fmt.Errorf("anthropic: encode system: %w", err)
 			}
 		}
@@ -195,7 +200,7 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 			if i > 0 {
 				e.b = append(e.b, ',')
 			}
-			e.b = appendString(e.b, s)
+			e.b = jsonwire.AppendString(e.b, s)
 		}
 		e.b = append(e.b, ']')
 	}
@@ -212,7 +217,7 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 	}
 	if req.User != "" {
 		e.key("metadata")
-		e.b = appendStringField(append(e.b, '{'), "user_id", req.User)
+		e.b = jsonwire.AppendStringField(append(e.b, '{'), "user_id", req.User)
 		e.b = append(e.b, '}')
 	}
 	return nil
@@ -232,7 +237,7 @@ func (e *requestEncoder) outputFormat(req *llm.ChatRequest) error {
 	e.key("output_config")
 	e.b = append(e.b, `{"format":{"type":"json_schema","schema":`...)
 	var err error
-	if e.b, err = appendRaw(e.b, rf.JSONSchema.Schema); err != nil {
+	if e.b, err = jsonwire.AppendRaw(e.b, rf.JSONSchema.Schema); err != nil {
 		return fmt.Errorf("anthropic: encode response_format schema: %w", err)
 	}
 	e.b = append(e.b, "}}"...)
@@ -255,7 +260,7 @@ func (e *requestEncoder) tools(req *llm.ChatRequest) error {
 		}
 		n++
 		var err error
-		if e.b, err = appendTool(appendCommaIfNeeded(e.b), t, own); err != nil {
+		if e.b, err = appendTool(jsonwire.AppendComma(e.b), t, own); err != nil {
 			return fmt.Errorf("anthropic: encode tools[%d]: %w", i, err)
 		}
 	}
@@ -282,7 +287,7 @@ func (e *requestEncoder) tools(req *llm.ChatRequest) error {
 		e.b = append(e.b, `{"type":"any"`...)
 	case llm.ToolChoiceFunction:
 		e.b = append(e.b, `{"type":"tool"`...)
-		e.b = appendStringField(e.b, "name", tc.Name)
+		e.b = jsonwire.AppendStringField(e.b, "name", tc.Name)
 	default:
 		e.b = append(e.b, `{"type":"auto"`...)
 	}
@@ -300,26 +305,26 @@ func isFunction(t *llm.Tool) bool { return t.Type == "" || t.Type == "function" 
 // server tool as it was sent.
 func appendTool(b []byte, t *llm.Tool, own bool) ([]byte, error) {
 	if len(t.Raw) > 0 && own {
-		return appendRaw(b, t.Raw)
+		return jsonwire.AppendRaw(b, t.Raw)
 	}
 	b = append(b, '{')
-	b = appendStringField(b, "name", t.Name)
+	b = jsonwire.AppendStringField(b, "name", t.Name)
 	if t.Description != "" {
-		b = appendStringField(b, "description", t.Description)
+		b = jsonwire.AppendStringField(b, "description", t.Description)
 	}
 	var err error
 	if len(t.Parameters) > 0 {
-		if b, err = appendRawField(b, "input_schema", t.Parameters); err != nil {
+		if b, err = jsonwire.AppendRawField(b, "input_schema", t.Parameters); err != nil {
 			return b, err
 		}
 	} else {
 		b = append(b, `,"input_schema":{"type":"object","properties":{}}`...)
 	}
 	if t.Strict != nil {
-		b = appendBoolField(b, "strict", *t.Strict)
+		b = jsonwire.AppendBoolField(b, "strict", *t.Strict)
 	}
 	if len(t.CacheControl) > 0 {
-		if b, err = appendRawField(b, "cache_control", t.CacheControl); err != nil {
+		if b, err = jsonwire.AppendRawField(b, "cache_control", t.CacheControl); err != nil {
 			return b, err
 		}
 	}

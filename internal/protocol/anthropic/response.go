@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // wireUsage is Usage (and MessageDeltaUsage) as it arrives. Pointers tell a
@@ -139,8 +140,8 @@ func addBlock(m *llm.Message, b *wireBlock, raw json.RawMessage) error {
 		m.Content = append(m.Content, llm.Part{Type: llm.PartRedactedThinking, Data: b.Data})
 	case "tool_use":
 		args := "{}"
-		if !isNull(b.Input) {
-			c, err := appendRaw(nil, b.Input)
+		if !jsonwire.IsNull(b.Input) {
+			c, err := jsonwire.AppendRaw(nil, b.Input)
 			if err != nil {
 				return err
 			}
@@ -209,16 +210,16 @@ func EncodeMessagesResponse(c *llm.Chunk) ([]byte, error) {
 	}
 	m := &ch.Message
 	b := make([]byte, 0, 512)
-	b = appendStringField(append(b, '{'), "id", MessageID(c.ID))
+	b = jsonwire.AppendStringField(append(b, '{'), "id", MessageID(c.ID))
 	b = append(b, `,"type":"message","role":"assistant","model":`...)
-	b = appendString(b, c.Model)
+	b = jsonwire.AppendString(b, c.Model)
 	b = append(b, `,"content":[`...)
 	var err error
 	if b, err = appendContentBlocks(b, m); err != nil {
 		return nil, fmt.Errorf("anthropic: encode response: %w", err)
 	}
 	b = append(b, ']')
-	b = appendStringField(b, "stop_reason", StopReason(&ch, len(m.ToolCalls) > 0))
+	b = jsonwire.AppendStringField(b, "stop_reason", StopReason(&ch, len(m.ToolCalls) > 0))
 	b = append(b, `,"stop_sequence":`...)
 	b = appendNullableString(b, ch.StopSequence)
 	var u llm.Usage
@@ -237,10 +238,10 @@ func appendContentBlocks(b []byte, m *llm.Message) ([]byte, error) {
 		p := &m.Content[i]
 		switch p.Type {
 		case llm.PartThinking:
-			b = appendStringField(append(appendCommaIfNeeded(b), `{"type":"thinking"`...), "thinking", p.Text)
-			b = append(appendStringField(b, "signature", p.Signature), '}')
+			b = jsonwire.AppendStringField(append(jsonwire.AppendComma(b), `{"type":"thinking"`...), "thinking", p.Text)
+			b = append(jsonwire.AppendStringField(b, "signature", p.Signature), '}')
 		case llm.PartRedactedThinking:
-			b = append(appendStringField(append(appendCommaIfNeeded(b), `{"type":"redacted_thinking"`...), "data", p.Data), '}')
+			b = append(jsonwire.AppendStringField(append(jsonwire.AppendComma(b), `{"type":"redacted_thinking"`...), "data", p.Data), '}')
 		}
 	}
 	for i := range m.Content {
@@ -248,26 +249,26 @@ func appendContentBlocks(b []byte, m *llm.Message) ([]byte, error) {
 		switch p.Type {
 		case llm.PartText:
 			if p.Text != "" {
-				b = append(appendStringField(append(appendCommaIfNeeded(b), `{"type":"text"`...), "text", p.Text), '}')
+				b = append(jsonwire.AppendStringField(append(jsonwire.AppendComma(b), `{"type":"text"`...), "text", p.Text), '}')
 			}
 		case llm.PartOther:
 			if m.ExtraProtocol == Protocol && len(p.Raw) > 0 {
 				var err error
-				if b, err = appendRaw(appendCommaIfNeeded(b), p.Raw); err != nil {
+				if b, err = jsonwire.AppendRaw(jsonwire.AppendComma(b), p.Raw); err != nil {
 					return b, err
 				}
 			}
 		}
 	}
 	if m.Refusal != "" {
-		b = append(appendStringField(append(appendCommaIfNeeded(b), `{"type":"text"`...), "text", m.Refusal), '}')
+		b = append(jsonwire.AppendStringField(append(jsonwire.AppendComma(b), `{"type":"text"`...), "text", m.Refusal), '}')
 	}
 	for i := range m.ToolCalls {
 		tc := &m.ToolCalls[i]
-		b = append(appendCommaIfNeeded(b), `{"type":"tool_use"`...)
-		b = appendStringField(b, "id", toolUseID(tc.ID, i))
-		b = appendStringField(b, "name", tc.Name)
-		b = appendKey(b, "input")
+		b = append(jsonwire.AppendComma(b), `{"type":"tool_use"`...)
+		b = jsonwire.AppendStringField(b, "id", toolUseID(tc.ID, i))
+		b = jsonwire.AppendStringField(b, "name", tc.Name)
+		b = jsonwire.AppendKey(b, "input")
 		var ok bool
 		if b, ok = appendInput(b, tc.Arguments); !ok {
 			// Broken arguments from a model of another provider: the
@@ -284,12 +285,12 @@ func appendContentBlocks(b []byte, m *llm.Message) ([]byte, error) {
 // includes.
 func appendUsage(b []byte, u llm.Usage) []byte {
 	input := max(u.PromptTokens-u.CachedTokens-u.CacheCreationTokens, 0)
-	b = appendIntField(append(b, '{'), "input_tokens", int64(input))
-	b = appendIntField(b, "cache_creation_input_tokens", int64(u.CacheCreationTokens))
-	b = appendIntField(b, "cache_read_input_tokens", int64(u.CachedTokens))
-	b = appendIntField(b, "output_tokens", int64(u.CompletionTokens))
+	b = jsonwire.AppendIntField(append(b, '{'), "input_tokens", int64(input))
+	b = jsonwire.AppendIntField(b, "cache_creation_input_tokens", int64(u.CacheCreationTokens))
+	b = jsonwire.AppendIntField(b, "cache_read_input_tokens", int64(u.CachedTokens))
+	b = jsonwire.AppendIntField(b, "output_tokens", int64(u.CompletionTokens))
 	if u.ReasoningTokens > 0 {
-		b = appendIntField(append(b, `,"output_tokens_details":{`...), "thinking_tokens", int64(u.ReasoningTokens))
+		b = jsonwire.AppendIntField(append(b, `,"output_tokens_details":{`...), "thinking_tokens", int64(u.ReasoningTokens))
 		b = append(b, '}')
 	}
 	return append(b, '}')
@@ -299,7 +300,7 @@ func appendNullableString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return appendString(b, s)
+	return jsonwire.AppendString(b, s)
 }
 
 // MessageID returns id when it is an Anthropic message id, "msg_" followed

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/tidwall/gjson"
 )
 
@@ -87,9 +88,9 @@ func (e *StreamEncoder) raw(c *llm.Chunk, emit func(string, []byte) error) error
 func (e *StreamEncoder) start(c *llm.Chunk, emit func(string, []byte) error) error {
 	e.started = true
 	b := append(e.buf[:0], `{"type":"message_start","message":{"id":`...)
-	b = appendString(b, MessageID(c.ID))
+	b = jsonwire.AppendString(b, MessageID(c.ID))
 	b = append(b, `,"type":"message","role":"assistant","model":`...)
-	b = appendString(b, c.Model)
+	b = jsonwire.AppendString(b, c.Model)
 	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`...)
 	var u llm.Usage
 	if c.Usage != nil {
@@ -140,11 +141,11 @@ func (e *StreamEncoder) part(m *llm.Message, p *llm.Part, emit func(string, []by
 			return e.delta("signature_delta", "signature", p.Signature, emit)
 		}
 	case llm.PartRedactedThinking:
-		b := appendStringField([]byte(`{"type":"redacted_thinking"`), "data", p.Data)
+		b := jsonwire.AppendStringField([]byte(`{"type":"redacted_thinking"`), "data", p.Data)
 		return e.whole(append(b, '}'), emit)
 	case llm.PartOther:
 		if m.ExtraProtocol == Protocol && len(p.Raw) > 0 {
-			b, err := appendRaw(nil, p.Raw)
+			b, err := jsonwire.AppendRaw(nil, p.Raw)
 			if err != nil {
 				return err
 			}
@@ -182,8 +183,8 @@ func (e *StreamEncoder) toolCall(tc *llm.ToolCall, emit func(string, []byte) err
 		b := append(e.buf[:0], `{"type":"content_block_start","index":`...)
 		b = strconv.AppendInt(b, int64(idx), 10)
 		b = append(b, `,"content_block":{"type":"tool_use"`...)
-		b = appendStringField(b, "id", toolUseID(tc.ID, tc.Index))
-		b = appendStringField(b, "name", tc.Name)
+		b = jsonwire.AppendStringField(b, "id", toolUseID(tc.ID, tc.Index))
+		b = jsonwire.AppendStringField(b, "name", tc.Name)
 		b = append(b, `,"input":{}}}`...)
 		e.buf = b
 		e.open, e.index, e.tool, e.next = blockTool, idx, tc.Index, idx+1
@@ -197,7 +198,7 @@ func (e *StreamEncoder) toolCall(tc *llm.ToolCall, emit func(string, []byte) err
 	b := append(e.buf[:0], `{"type":"content_block_delta","index":`...)
 	b = strconv.AppendInt(b, int64(idx), 10)
 	b = append(b, `,"delta":{"type":"input_json_delta"`...)
-	b = append(appendStringField(b, "partial_json", tc.Arguments), '}', '}')
+	b = append(jsonwire.AppendStringField(b, "partial_json", tc.Arguments), '}', '}')
 	e.buf = b
 	return emit("content_block_delta", b)
 }
@@ -245,7 +246,7 @@ func (e *StreamEncoder) delta(typ, field, s string, emit func(string, []byte) er
 	b = strconv.AppendInt(b, int64(e.index), 10)
 	b = append(b, `,"delta":{"type":"`...)
 	b = append(b, typ...)
-	b = append(appendStringField(append(b, '"'), field, s), '}', '}')
+	b = append(jsonwire.AppendStringField(append(b, '"'), field, s), '}', '}')
 	e.buf = b
 	return emit("content_block_delta", b)
 }
@@ -284,7 +285,7 @@ func (e *StreamEncoder) Finish(emit func(event string, data []byte) error) error
 	e.finished = true
 	ch := llm.Choice{FinishReason: e.finish, StopSequence: e.stopSequence}
 	b := append(e.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...)
-	b = appendString(b, StopReason(&ch, len(e.toolBlocks) > 0))
+	b = jsonwire.AppendString(b, StopReason(&ch, len(e.toolBlocks) > 0))
 	b = append(b, `,"stop_sequence":`...)
 	b = appendNullableString(b, e.stopSequence)
 	b = append(b, `},"usage":`...)

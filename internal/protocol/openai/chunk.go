@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/tidwall/gjson"
 )
 
@@ -46,7 +47,7 @@ func DecodeChunk(data []byte) (*llm.Chunk, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, fmt.Errorf("openai: decode chunk: %w", err)
 	}
-	if !isNull(w.Error) {
+	if !jsonwire.IsNull(w.Error) {
 		return nil, streamError(w.Error)
 	}
 	c := w.chunk()
@@ -59,7 +60,7 @@ func DecodeChunk(data []byte) (*llm.Chunk, error) {
 		ch := &c.Choices[i]
 		ch.Index = wc.Index
 		ch.FinishReason = llm.FinishReason(wc.FinishReason)
-		if !isNull(wc.Logprobs) {
+		if !jsonwire.IsNull(wc.Logprobs) {
 			ch.Logprobs = wc.Logprobs
 		}
 		wc.Delta.fill(&ch.Message)
@@ -112,10 +113,10 @@ func AppendChunk(dst []byte, c *llm.Chunk) ([]byte, error) {
 	}
 	b := appendHeader(dst, c, "chat.completion.chunk")
 	if c.SystemFingerprint != "" {
-		b = appendStringField(b, "system_fingerprint", c.SystemFingerprint)
+		b = jsonwire.AppendStringField(b, "system_fingerprint", c.SystemFingerprint)
 	}
 	if c.ServiceTier != "" {
-		b = appendStringField(b, "service_tier", c.ServiceTier)
+		b = jsonwire.AppendStringField(b, "service_tier", c.ServiceTier)
 	}
 	b = append(b, `,"choices":[`...)
 	var err error
@@ -141,20 +142,20 @@ func appendDeltaChoice(b []byte, ch *llm.Choice) ([]byte, error) {
 	b = append(b, `,"delta":{`...)
 	m := &ch.Message
 	if m.Role != "" {
-		b = appendStringField(b, "role", string(m.Role))
+		b = jsonwire.AppendStringField(b, "role", string(m.Role))
 	}
 	text, hasText, reasoning := splitText(m)
 	if hasText {
-		b = appendStringField(b, "content", text)
+		b = jsonwire.AppendStringField(b, "content", text)
 	}
 	if reasoning != "" {
-		b = appendStringField(b, reasoningKey, reasoning)
+		b = jsonwire.AppendStringField(b, reasoningKey, reasoning)
 	}
 	if m.Refusal != "" {
-		b = appendStringField(b, "refusal", m.Refusal)
+		b = jsonwire.AppendStringField(b, "refusal", m.Refusal)
 	}
 	if len(m.ToolCalls) > 0 {
-		b = appendKey(b, "tool_calls")
+		b = jsonwire.AppendKey(b, "tool_calls")
 		b = append(b, '[')
 		for i := range m.ToolCalls {
 			if i > 0 {
@@ -167,7 +168,7 @@ func appendDeltaChoice(b []byte, ch *llm.Choice) ([]byte, error) {
 	b = append(b, '}')
 	if len(ch.Logprobs) > 0 {
 		var err error
-		if b, err = appendRawField(b, "logprobs", ch.Logprobs); err != nil {
+		if b, err = jsonwire.AppendRawField(b, "logprobs", ch.Logprobs); err != nil {
 			return b, err
 		}
 	}
@@ -175,7 +176,7 @@ func appendDeltaChoice(b []byte, ch *llm.Choice) ([]byte, error) {
 	if ch.FinishReason == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, string(ch.FinishReason))
+		b = jsonwire.AppendString(b, string(ch.FinishReason))
 	}
 	return append(b, '}'), nil
 }
@@ -186,13 +187,13 @@ func appendToolDelta(b []byte, tc *llm.ToolCall) []byte {
 	b = append(b, `{"index":`...)
 	b = strconv.AppendInt(b, int64(tc.Index), 10)
 	if tc.ID != "" {
-		b = appendStringField(b, "id", tc.ID)
+		b = jsonwire.AppendStringField(b, "id", tc.ID)
 		b = append(b, `,"type":"function"`...)
 	}
 	b = append(b, `,"function":{`...)
 	if tc.Name != "" {
-		b = appendStringField(b, "name", tc.Name)
+		b = jsonwire.AppendStringField(b, "name", tc.Name)
 	}
-	b = appendStringField(b, "arguments", tc.Arguments)
+	b = jsonwire.AppendStringField(b, "arguments", tc.Arguments)
 	return append(b, '}', '}')
 }

@@ -6,38 +6,39 @@ import (
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // DecodeEmbedRequest decodes an Embeddings request body. The input is kept
 // as sent but must be a string, an array of strings, an array of token ids
 // or an array of such arrays. Unknown fields go to Extra.
 func DecodeEmbedRequest(body []byte) (*llm.EmbedRequest, error) {
-	body, err := ownBody(body)
+	body, err := jsonwire.OwnBody(body)
 	if err != nil {
 		return nil, err
 	}
-	obj := splitObject(body)
+	obj := jsonwire.SplitObject(body)
 	req := &llm.EmbedRequest{}
-	if req.Model, err = requireString(obj, "model", "model"); err != nil {
+	if req.Model, err = jsonwire.RequireString(obj, "model", "model"); err != nil {
 		return nil, err
 	}
-	if err := checkEmbedInput(obj.get("input")); err != nil {
+	if err := checkEmbedInput(obj.Get("input")); err != nil {
 		return nil, err
 	}
-	req.Input = obj.get("input")
+	req.Input = obj.Get("input")
 	for _, m := range obj {
-		key, raw := string(m.key), m.val
+		key, raw := string(m.Key), m.Val
 		switch key {
 		case "model", "input":
 		case "encoding_format":
-			req.EncodingFormat, err = decodeString(raw, key)
+			req.EncodingFormat, err = jsonwire.DecodeString(raw, key)
 			if err == nil && req.EncodingFormat != "" && req.EncodingFormat != "float" && req.EncodingFormat != "base64" {
-				err = invalidValue(key, "%q is not one of float, base64", req.EncodingFormat)
+				err = jsonwire.InvalidValue(key, "%q is not one of float, base64", req.EncodingFormat)
 			}
 		case "dimensions":
-			req.Dimensions, err = decodeInt(raw, key, 1)
+			req.Dimensions, err = jsonwire.DecodeInt(raw, key, 1)
 		case "user":
-			req.User, err = decodeString(raw, key)
+			req.User, err = jsonwire.DecodeString(raw, key)
 		default:
 			if req.Extra == nil {
 				req.Extra = make(map[string]json.RawMessage)
@@ -55,58 +56,58 @@ func DecodeEmbedRequest(body []byte) (*llm.EmbedRequest, error) {
 func checkEmbedInput(raw json.RawMessage) error {
 	const p = "input"
 	const want = "a string, an array of strings, an array of token ids or an array of token id arrays"
-	if isNull(raw) {
-		return missing(p)
+	if jsonwire.IsNull(raw) {
+		return jsonwire.Missing(p)
 	}
 	if raw[0] == '"' {
 		if string(raw) == `""` {
-			return invalidValue(p, "must not be an empty string")
+			return jsonwire.InvalidValue(p, "must not be an empty string")
 		}
 		return nil
 	}
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
-		return typeError(p, want, raw)
+		return jsonwire.TypeError(p, want, raw)
 	}
 	if len(arr) == 0 {
-		return invalidValue(p, "expected a non-empty array")
+		return jsonwire.InvalidValue(p, "expected a non-empty array")
 	}
-	first := kind(arr[0])
+	first := jsonwire.Kind(arr[0])
 	for i, r := range arr {
-		if kind(r) != first {
-			return typeError(elem(p, i), first+" like the first element", r)
+		if jsonwire.Kind(r) != first {
+			return jsonwire.TypeError(jsonwire.Elem(p, i), first+" like the first element", r)
 		}
 		switch first {
 		case "a string":
 			if string(r) == `""` {
-				return invalidValue(elem(p, i), "must not be an empty string")
+				return jsonwire.InvalidValue(jsonwire.Elem(p, i), "must not be an empty string")
 			}
 		case "a number":
 			if !isTokenID(r) {
-				return typeError(elem(p, i), "an integer token id", r)
+				return jsonwire.TypeError(jsonwire.Elem(p, i), "an integer token id", r)
 			}
 		case "an array":
-			if err := checkTokenArray(r, elem(p, i)); err != nil {
+			if err := checkTokenArray(r, jsonwire.Elem(p, i)); err != nil {
 				return err
 			}
 		default:
-			return typeError(elem(p, i), "a string, a token id or an array of token ids", r)
+			return jsonwire.TypeError(jsonwire.Elem(p, i), "a string, a token id or an array of token ids", r)
 		}
 	}
 	return nil
 }
 
 func checkTokenArray(raw json.RawMessage, p string) error {
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
 		return err
 	}
 	if len(arr) == 0 {
-		return invalidValue(p, "expected a non-empty array of token ids")
+		return jsonwire.InvalidValue(p, "expected a non-empty array of token ids")
 	}
 	for i, r := range arr {
 		if !isTokenID(r) {
-			return typeError(elem(p, i), "an integer token id", r)
+			return jsonwire.TypeError(jsonwire.Elem(p, i), "an integer token id", r)
 		}
 	}
 	return nil
@@ -121,21 +122,21 @@ func isTokenID(raw json.RawMessage) bool {
 func EncodeEmbedRequest(req *llm.EmbedRequest) ([]byte, error) {
 	b := make([]byte, 0, 64+len(req.Input))
 	b = append(b, '{')
-	b = appendStringField(b, "model", req.Model)
+	b = jsonwire.AppendStringField(b, "model", req.Model)
 	var err error
-	if b, err = appendRawField(b, "input", req.Input); err != nil {
+	if b, err = jsonwire.AppendRawField(b, "input", req.Input); err != nil {
 		return nil, fmt.Errorf("openai: encode embeddings input: %w", err)
 	}
 	if req.EncodingFormat != "" {
-		b = appendStringField(b, "encoding_format", req.EncodingFormat)
+		b = jsonwire.AppendStringField(b, "encoding_format", req.EncodingFormat)
 	}
 	if req.Dimensions != nil {
-		b = appendIntField(b, "dimensions", int64(*req.Dimensions))
+		b = jsonwire.AppendIntField(b, "dimensions", int64(*req.Dimensions))
 	}
 	if req.User != "" {
-		b = appendStringField(b, "user", req.User)
+		b = jsonwire.AppendStringField(b, "user", req.User)
 	}
-	b, err = appendExtra(b, req.Extra, func(k string) bool {
+	b, err = jsonwire.AppendExtra(b, req.Extra, func(k string) bool {
 		switch k {
 		case "model", "input", "encoding_format", "dimensions", "user":
 			return true
@@ -200,13 +201,13 @@ func EncodeEmbedResponse(r *llm.EmbedResponse) ([]byte, error) {
 		b = append(b, `,"embedding":`...)
 		if len(d.Embedding) == 0 {
 			b = append(b, "[]"...)
-		} else if b, err = appendRaw(b, d.Embedding); err != nil {
+		} else if b, err = jsonwire.AppendRaw(b, d.Embedding); err != nil {
 			return nil, fmt.Errorf("openai: encode embeddings: %w", err)
 		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"model":`...)
-	b = appendString(b, r.Model)
+	b = jsonwire.AppendString(b, r.Model)
 	b = append(b, `,"usage":{"prompt_tokens":`...)
 	b = strconv.AppendInt(b, int64(r.Usage.PromptTokens), 10)
 	b = append(b, `,"total_tokens":`...)

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/tidwall/gjson"
 )
 
@@ -62,16 +63,16 @@ func stringOf(r gjson.Result) string {
 // field. The hidden cause e.Err is never written.
 func AppendError(dst []byte, e *llm.Error) []byte {
 	b := append(dst, `{"error":{"message":`...)
-	b = appendString(b, e.PublicMessage())
+	b = jsonwire.AppendString(b, e.PublicMessage())
 	b = append(b, `,"type":`...)
-	b = appendString(b, e.Kind.OpenAIType())
+	b = jsonwire.AppendString(b, e.Kind.OpenAIType())
 	b = append(b, `,"code":`...)
-	b = appendString(b, e.Kind.Code())
+	b = jsonwire.AppendString(b, e.Kind.Code())
 	b = append(b, `,"param":`...)
 	if e.Param == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, e.Param)
+		b = jsonwire.AppendString(b, e.Param)
 	}
 	return append(b, '}', '}')
 }

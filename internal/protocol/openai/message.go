@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // reasoningKey is where OpenAI-compatible servers (DeepSeek, vLLM) put the
@@ -13,19 +14,19 @@ import (
 const reasoningKey = "reasoning_content"
 
 func decodeMessages(raw json.RawMessage) ([]llm.Message, error) {
-	if isNull(raw) {
-		return nil, missing("messages")
+	if jsonwire.IsNull(raw) {
+		return nil, jsonwire.Missing("messages")
 	}
-	arr, err := decodeArray(raw, "messages")
+	arr, err := jsonwire.DecodeArray(raw, "messages")
 	if err != nil {
 		return nil, err
 	}
 	if len(arr) == 0 {
-		return nil, invalidValue("messages", "expected a non-empty array")
+		return nil, jsonwire.InvalidValue("messages", "expected a non-empty array")
 	}
 	msgs := make([]llm.Message, len(arr))
 	for i, r := range arr {
-		if err := decodeMessage(&msgs[i], r, elem("messages", i), false); err != nil {
+		if err := decodeMessage(&msgs[i], r, jsonwire.Elem("messages", i), false); err != nil {
 			return nil, err
 		}
 	}
@@ -35,33 +36,33 @@ func decodeMessages(raw json.RawMessage) ([]llm.Message, error) {
 // decodeMessage decodes one request (or, when response is set, response)
 // message at path p.
 func decodeMessage(m *llm.Message, raw json.RawMessage, p string, response bool) error {
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return err
 	}
-	role, err := requireString(obj, "role", p+".role")
+	role, err := jsonwire.RequireString(obj, "role", p+".role")
 	if err != nil {
 		return err
 	}
 	switch llm.Role(role) {
 	case llm.RoleSystem, llm.RoleDeveloper, llm.RoleUser, llm.RoleAssistant, llm.RoleTool:
 	case "function":
-		return invalidValue(p+".role", `the deprecated "function" role is not supported; send a "tool" message with a tool_call_id instead`)
+		return jsonwire.InvalidValue(p+".role", `the deprecated "function" role is not supported; send a "tool" message with a tool_call_id instead`)
 	default:
-		return invalidValue(p+".role", "%q is not one of system, developer, user, assistant, tool", role)
+		return jsonwire.InvalidValue(p+".role", "%q is not one of system, developer, user, assistant, tool", role)
 	}
 	m.Role = llm.Role(role)
 	m.ExtraProtocol = Protocol
 	for _, mem := range obj {
-		if response && string(mem.key) == reasoningKey {
+		if response && string(mem.Key) == reasoningKey {
 			continue
 		}
-		if err := decodeMessageField(m, mem.key, mem.val, p); err != nil {
+		if err := decodeMessageField(m, mem.Key, mem.Val, p); err != nil {
 			return err
 		}
 	}
 	if response {
-		s, err := decodeString(obj.get(reasoningKey), p+"."+reasoningKey)
+		s, err := jsonwire.DecodeString(obj.Get(reasoningKey), p+"."+reasoningKey)
 		if err != nil {
 			return err
 		}
@@ -80,14 +81,14 @@ func decodeMessageField(m *llm.Message, key []byte, v json.RawMessage, p string)
 	case "content":
 		m.Content, err = decodeContent(v, p+".content")
 	case "name":
-		m.Name, err = decodeString(v, p+".name")
+		m.Name, err = jsonwire.DecodeString(v, p+".name")
 	case "tool_call_id":
-		m.ToolCallID, err = decodeString(v, p+".tool_call_id")
+		m.ToolCallID, err = jsonwire.DecodeString(v, p+".tool_call_id")
 	case "refusal":
-		m.Refusal, err = decodeString(v, p+".refusal")
+		m.Refusal, err = jsonwire.DecodeString(v, p+".refusal")
 	case "tool_calls":
 		if m.Role != llm.RoleAssistant {
-			return invalidValue(p+".tool_calls", "only assistant messages may carry tool_calls")
+			return jsonwire.InvalidValue(p+".tool_calls", "only assistant messages may carry tool_calls")
 		}
 		m.ToolCalls, err = decodeToolCalls(v, p+".tool_calls")
 	default:
@@ -100,43 +101,43 @@ func decodeMessageField(m *llm.Message, key []byte, v json.RawMessage, p string)
 }
 
 // checkMessage enforces the per-role required fields.
-func checkMessage(m *llm.Message, obj rawObject, p string) error {
+func checkMessage(m *llm.Message, obj jsonwire.Object, p string) error {
 	switch m.Role {
 	case llm.RoleAssistant:
 		return nil
 	case llm.RoleTool:
 		if m.ToolCallID == "" {
-			return missing(p + ".tool_call_id")
+			return jsonwire.Missing(p + ".tool_call_id")
 		}
 	}
-	if isNull(obj.get("content")) {
-		return missing(p + ".content")
+	if jsonwire.IsNull(obj.Get("content")) {
+		return jsonwire.Missing(p + ".content")
 	}
 	return nil
 }
 
 // decodeContent decodes content given as a string or an array of parts.
 func decodeContent(raw json.RawMessage, p string) ([]llm.Part, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		s, err := decodeString(raw, p)
+		s, err := jsonwire.DecodeString(raw, p)
 		return []llm.Part{llm.TextPart(s)}, err
 	}
 	if raw[0] != '[' {
-		return nil, typeError(p, "a string or an array of content parts", raw)
+		return nil, jsonwire.TypeError(p, "a string or an array of content parts", raw)
 	}
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
 		return nil, err
 	}
 	if len(arr) == 0 {
-		return nil, invalidValue(p, "expected a string or a non-empty array of content parts")
+		return nil, jsonwire.InvalidValue(p, "expected a string or a non-empty array of content parts")
 	}
 	parts := make([]llm.Part, len(arr))
 	for i, r := range arr {
-		if err := decodePart(&parts[i], r, elem(p, i)); err != nil {
+		if err := decodePart(&parts[i], r, jsonwire.Elem(p, i)); err != nil {
 			return nil, err
 		}
 	}
@@ -144,29 +145,29 @@ func decodeContent(raw json.RawMessage, p string) ([]llm.Part, error) {
 }
 
 func decodePart(part *llm.Part, raw json.RawMessage, p string) error {
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return err
 	}
-	typ, err := requireString(obj, "type", p+".type")
+	typ, err := jsonwire.RequireString(obj, "type", p+".type")
 	if err != nil {
 		return err
 	}
-	if cc := obj.get("cache_control"); !isNull(cc) {
+	if cc := obj.Get("cache_control"); !jsonwire.IsNull(cc) {
 		part.CacheControl = cc
 	}
 	switch typ {
 	case "text":
 		part.Type = llm.PartText
-		raw := obj.get("text")
-		if isNull(raw) {
-			return missing(p + ".text")
+		raw := obj.Get("text")
+		if jsonwire.IsNull(raw) {
+			return jsonwire.Missing(p + ".text")
 		}
-		part.Text, err = decodeString(raw, p+".text")
+		part.Text, err = jsonwire.DecodeString(raw, p+".text")
 		return err
 	case "image_url":
 		part.Type = llm.PartImage
-		part.Image, err = decodeImageURL(obj.get("image_url"), p+".image_url")
+		part.Image, err = decodeImageURL(obj.Get("image_url"), p+".image_url")
 		return err
 	}
 	*part = llm.Part{Type: llm.PartOther, Raw: raw}
@@ -174,26 +175,26 @@ func decodePart(part *llm.Part, raw json.RawMessage, p string) error {
 }
 
 func decodeImageURL(raw json.RawMessage, p string) (*llm.Image, error) {
-	if isNull(raw) {
-		return nil, missing(p)
+	if jsonwire.IsNull(raw) {
+		return nil, jsonwire.Missing(p)
 	}
 	var url, detail string
 	var err error
 	if raw[0] == '"' {
 		// A bare URL string, as some OpenAI-compatible clients send it;
 		// like the object form, it must not be empty.
-		if url, err = decodeString(raw, p); err == nil && url == "" {
-			err = invalidValue(p, "must not be empty")
+		if url, err = jsonwire.DecodeString(raw, p); err == nil && url == "" {
+			err = jsonwire.InvalidValue(p, "must not be empty")
 		}
 	} else {
-		var obj rawObject
-		if obj, err = decodeObject(raw, p); err != nil {
+		var obj jsonwire.Object
+		if obj, err = jsonwire.DecodeObject(raw, p); err != nil {
 			return nil, err
 		}
-		if url, err = requireString(obj, "url", p+".url"); err != nil {
+		if url, err = jsonwire.RequireString(obj, "url", p+".url"); err != nil {
 			return nil, err
 		}
-		detail, err = decodeString(obj.get("detail"), p+".detail")
+		detail, err = jsonwire.DecodeString(obj.Get("detail"), p+".detail")
 	}
 	if err != nil {
 		return nil, err
@@ -227,10 +228,10 @@ func imageURL(img *llm.Image) string {
 }
 
 func decodeToolCalls(raw json.RawMessage, p string) ([]llm.ToolCall, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	arr, err := decodeArray(raw, p)
+	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +240,7 @@ func decodeToolCalls(raw json.RawMessage, p string) ([]llm.ToolCall, error) {
 	}
 	calls := make([]llm.ToolCall, len(arr))
 	for i, r := range arr {
-		if err := decodeToolCall(&calls[i], r, elem(p, i)); err != nil {
+		if err := decodeToolCall(&calls[i], r, jsonwire.Elem(p, i)); err != nil {
 			return nil, err
 		}
 		// Whole messages number their calls by position, so that folding
@@ -250,14 +251,14 @@ func decodeToolCalls(raw json.RawMessage, p string) ([]llm.ToolCall, error) {
 }
 
 func decodeToolCall(tc *llm.ToolCall, raw json.RawMessage, p string) error {
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return err
 	}
-	if tc.ID, err = requireString(obj, "id", p+".id"); err != nil {
+	if tc.ID, err = jsonwire.RequireString(obj, "id", p+".id"); err != nil {
 		return err
 	}
-	if tc.Type, err = decodeString(obj.get("type"), p+".type"); err != nil {
+	if tc.Type, err = jsonwire.DecodeString(obj.Get("type"), p+".type"); err != nil {
 		return err
 	}
 	field, argKey := "function", "arguments"
@@ -267,33 +268,33 @@ func decodeToolCall(tc *llm.ToolCall, raw json.RawMessage, p string) error {
 	case "custom":
 		field, argKey = "custom", "input"
 	default:
-		return invalidValue(p+".type", "%q is not one of function, custom", tc.Type)
+		return jsonwire.InvalidValue(p+".type", "%q is not one of function, custom", tc.Type)
 	}
 	fp := p + "." + field
-	fraw := obj.get(field)
-	if isNull(fraw) {
-		return missing(fp)
+	fraw := obj.Get(field)
+	if jsonwire.IsNull(fraw) {
+		return jsonwire.Missing(fp)
 	}
-	fobj, err := decodeObject(fraw, fp)
+	fobj, err := jsonwire.DecodeObject(fraw, fp)
 	if err != nil {
 		return err
 	}
-	if tc.Name, err = requireString(fobj, "name", fp+".name"); err != nil {
+	if tc.Name, err = jsonwire.RequireString(fobj, "name", fp+".name"); err != nil {
 		return err
 	}
-	args := fobj.get(argKey)
-	if isNull(args) {
-		return missing(fp + "." + argKey)
+	args := fobj.Get(argKey)
+	if jsonwire.IsNull(args) {
+		return jsonwire.Missing(fp + "." + argKey)
 	}
-	tc.Arguments, err = decodeString(args, fp+"."+argKey)
+	tc.Arguments, err = jsonwire.DecodeString(args, fp+"."+argKey)
 	return err
 }
 
 func decodeTools(raw json.RawMessage) ([]llm.Tool, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	arr, err := decodeArray(raw, "tools")
+	arr, err := jsonwire.DecodeArray(raw, "tools")
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +303,7 @@ func decodeTools(raw json.RawMessage) ([]llm.Tool, error) {
 	}
 	tools := make([]llm.Tool, len(arr))
 	for i, r := range arr {
-		if err := decodeTool(&tools[i], r, elem("tools", i)); err != nil {
+		if err := decodeTool(&tools[i], r, jsonwire.Elem("tools", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -310,11 +311,11 @@ func decodeTools(raw json.RawMessage) ([]llm.Tool, error) {
 }
 
 func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
 		return err
 	}
-	if t.Type, err = requireString(obj, "type", p+".type"); err != nil {
+	if t.Type, err = jsonwire.RequireString(obj, "type", p+".type"); err != nil {
 		return err
 	}
 	if t.Type != "function" {
@@ -322,30 +323,30 @@ func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
 		return nil
 	}
 	fp := p + ".function"
-	fraw := obj.get("function")
-	if isNull(fraw) {
-		return missing(fp)
+	fraw := obj.Get("function")
+	if jsonwire.IsNull(fraw) {
+		return jsonwire.Missing(fp)
 	}
-	fobj, err := decodeObject(fraw, fp)
+	fobj, err := jsonwire.DecodeObject(fraw, fp)
 	if err != nil {
 		return err
 	}
-	if t.Name, err = requireString(fobj, "name", fp+".name"); err != nil {
+	if t.Name, err = jsonwire.RequireString(fobj, "name", fp+".name"); err != nil {
 		return err
 	}
-	if t.Description, err = decodeString(fobj.get("description"), fp+".description"); err != nil {
+	if t.Description, err = jsonwire.DecodeString(fobj.Get("description"), fp+".description"); err != nil {
 		return err
 	}
-	if t.Strict, err = decodeBool(fobj.get("strict"), fp+".strict"); err != nil {
+	if t.Strict, err = jsonwire.DecodeBool(fobj.Get("strict"), fp+".strict"); err != nil {
 		return err
 	}
-	if params := fobj.get("parameters"); !isNull(params) {
+	if params := fobj.Get("parameters"); !jsonwire.IsNull(params) {
 		if params[0] != '{' {
-			return typeError(fp+".parameters", "an object", params)
+			return jsonwire.TypeError(fp+".parameters", "an object", params)
 		}
 		t.Parameters = params
 	}
-	if cc := obj.get("cache_control"); !isNull(cc) {
+	if cc := obj.Get("cache_control"); !jsonwire.IsNull(cc) {
 		t.CacheControl = cc
 	}
 	return nil
@@ -356,11 +357,11 @@ func decodeTool(t *llm.Tool, raw json.RawMessage, p string) error {
 // custom), which the caller keeps as a pass-through field.
 func decodeToolChoice(raw json.RawMessage) (*llm.ToolChoice, error) {
 	const p = "tool_choice"
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		s, err := decodeString(raw, p)
+		s, err := jsonwire.DecodeString(raw, p)
 		if err != nil {
 			return nil, err
 		}
@@ -368,13 +369,13 @@ func decodeToolChoice(raw json.RawMessage) (*llm.ToolChoice, error) {
 		case llm.ToolChoiceAuto, llm.ToolChoiceNone, llm.ToolChoiceRequired:
 			return &llm.ToolChoice{Mode: mode}, nil
 		}
-		return nil, invalidValue(p, "%q is not one of none, auto, required", s)
+		return nil, jsonwire.InvalidValue(p, "%q is not one of none, auto, required", s)
 	}
-	obj, err := decodeObject(raw, p)
+	obj, err := jsonwire.DecodeObject(raw, p)
 	if err != nil {
-		return nil, typeError(p, "a string or an object", raw)
+		return nil, jsonwire.TypeError(p, "a string or an object", raw)
 	}
-	typ, err := requireString(obj, "type", p+".type")
+	typ, err := jsonwire.RequireString(obj, "type", p+".type")
 	if err != nil {
 		return nil, err
 	}
@@ -383,17 +384,17 @@ func decodeToolChoice(raw json.RawMessage) (*llm.ToolChoice, error) {
 	case "allowed_tools", "custom":
 		return nil, nil
 	default:
-		return nil, invalidValue(p+".type", "%q is not one of function, allowed_tools, custom", typ)
+		return nil, jsonwire.InvalidValue(p+".type", "%q is not one of function, allowed_tools, custom", typ)
 	}
-	fraw := obj.get("function")
-	if isNull(fraw) {
-		return nil, missing(p + ".function")
+	fraw := obj.Get("function")
+	if jsonwire.IsNull(fraw) {
+		return nil, jsonwire.Missing(p + ".function")
 	}
-	fobj, err := decodeObject(fraw, p+".function")
+	fobj, err := jsonwire.DecodeObject(fraw, p+".function")
 	if err != nil {
 		return nil, err
 	}
-	name, err := requireString(fobj, "name", p+".function.name")
+	name, err := jsonwire.RequireString(fobj, "name", p+".function.name")
 	if err != nil {
 		return nil, err
 	}

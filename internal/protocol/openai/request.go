@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // Protocol names the OpenAI wire format in llm.Chunk.RawProtocol and
@@ -15,20 +16,20 @@ const Protocol = "openai"
 // Every failure is an *llm.Error of kind InvalidRequest whose Param is the
 // JSON path of the offending field.
 func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
-	body, err := ownBody(body)
+	body, err := jsonwire.OwnBody(body)
 	if err != nil {
 		return nil, err
 	}
-	obj := splitObject(body)
+	obj := jsonwire.SplitObject(body)
 	req := &llm.ChatRequest{ExtraProtocol: Protocol}
-	if req.Model, err = requireString(obj, "model", "model"); err != nil {
+	if req.Model, err = jsonwire.RequireString(obj, "model", "model"); err != nil {
 		return nil, err
 	}
-	if req.Messages, err = decodeMessages(obj.get("messages")); err != nil {
+	if req.Messages, err = decodeMessages(obj.Get("messages")); err != nil {
 		return nil, err
 	}
 	for _, m := range obj {
-		known, err := decodeRequestField(req, string(m.key), m.val)
+		known, err := decodeRequestField(req, string(m.Key), m.Val)
 		if err != nil {
 			return nil, err
 		}
@@ -36,7 +37,7 @@ func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
 			if req.Extra == nil {
 				req.Extra = make(map[string]json.RawMessage)
 			}
-			req.Extra[string(m.key)] = m.val
+			req.Extra[string(m.Key)] = m.Val
 		}
 	}
 	return req, nil
@@ -51,11 +52,11 @@ func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage) (
 	case "tools":
 		req.Tools, err = decodeTools(raw)
 	case "tool_choice":
-		if req.ToolChoice, err = decodeToolChoice(raw); err == nil && req.ToolChoice == nil && !isNull(raw) {
+		if req.ToolChoice, err = decodeToolChoice(raw); err == nil && req.ToolChoice == nil && !jsonwire.IsNull(raw) {
 			return false, nil // a valid choice the canonical model cannot hold
 		}
 	case "parallel_tool_calls":
-		req.ParallelToolCalls, err = decodeBool(raw, key)
+		req.ParallelToolCalls, err = jsonwire.DecodeBool(raw, key)
 	case "response_format":
 		req.ResponseFormat, err = decodeResponseFormat(raw)
 	case "stop":
@@ -65,12 +66,12 @@ func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage) (
 	case "metadata":
 		req.Metadata, err = decodeMetadata(raw)
 	case "user":
-		req.User, err = decodeString(raw, key)
+		req.User, err = jsonwire.DecodeString(raw, key)
 	case "reasoning_effort":
-		req.ReasoningEffort, err = decodeString(raw, key)
+		req.ReasoningEffort, err = jsonwire.DecodeString(raw, key)
 	case "stream":
 		var v *bool
-		v, err = decodeBool(raw, key)
+		v, err = jsonwire.DecodeBool(raw, key)
 		req.Stream = v != nil && *v
 	case "stream_options":
 		req.IncludeUsage, err = decodeStreamOptions(raw)
@@ -85,28 +86,28 @@ func decodeSamplingField(req *llm.ChatRequest, key string, raw json.RawMessage) 
 	var err error
 	switch key {
 	case "max_tokens":
-		req.MaxTokens, err = decodeInt(raw, key, 1)
+		req.MaxTokens, err = jsonwire.DecodeInt(raw, key, 1)
 	case "max_completion_tokens":
-		req.MaxCompletionTokens, err = decodeInt(raw, key, 1)
+		req.MaxCompletionTokens, err = jsonwire.DecodeInt(raw, key, 1)
 	case "temperature":
-		req.Temperature, err = decodeFloatIn(raw, key, 0, 2)
+		req.Temperature, err = jsonwire.DecodeFloatIn(raw, key, 0, 2)
 	case "top_p":
-		req.TopP, err = decodeFloatIn(raw, key, 0, 1)
+		req.TopP, err = jsonwire.DecodeFloatIn(raw, key, 0, 1)
 	case "top_k":
-		req.TopK, err = decodeInt(raw, key, 0)
+		req.TopK, err = jsonwire.DecodeInt(raw, key, 0)
 	case "presence_penalty":
-		req.PresencePenalty, err = decodeFloatIn(raw, key, -2, 2)
+		req.PresencePenalty, err = jsonwire.DecodeFloatIn(raw, key, -2, 2)
 	case "frequency_penalty":
-		req.FrequencyPenalty, err = decodeFloatIn(raw, key, -2, 2)
+		req.FrequencyPenalty, err = jsonwire.DecodeFloatIn(raw, key, -2, 2)
 	case "seed":
-		req.Seed, err = decodeInt64(raw, key)
+		req.Seed, err = jsonwire.DecodeInt64(raw, key)
 	case "n":
-		req.N, err = decodeInt(raw, key, 1)
+		req.N, err = jsonwire.DecodeInt(raw, key, 1)
 	case "logprobs":
-		req.Logprobs, err = decodeBool(raw, key)
+		req.Logprobs, err = jsonwire.DecodeBool(raw, key)
 	case "top_logprobs":
-		if req.TopLogprobs, err = decodeInt(raw, key, 0); err == nil && req.TopLogprobs != nil && *req.TopLogprobs > 20 {
-			err = invalidValue(key, "%d is greater than the maximum of 20", *req.TopLogprobs)
+		if req.TopLogprobs, err = jsonwire.DecodeInt(raw, key, 0); err == nil && req.TopLogprobs != nil && *req.TopLogprobs > 20 {
+			err = jsonwire.InvalidValue(key, "%d is greater than the maximum of 20", *req.TopLogprobs)
 		}
 	default:
 		return false, nil
@@ -115,25 +116,25 @@ func decodeSamplingField(req *llm.ChatRequest, key string, raw json.RawMessage) 
 }
 
 func decodeStop(raw json.RawMessage) ([]string, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
 	if raw[0] == '"' {
-		s, err := decodeString(raw, "stop")
+		s, err := jsonwire.DecodeString(raw, "stop")
 		return []string{s}, err
 	}
-	arr, err := decodeArray(raw, "stop")
+	arr, err := jsonwire.DecodeArray(raw, "stop")
 	if err != nil {
-		return nil, typeError("stop", "a string or an array of strings", raw)
+		return nil, jsonwire.TypeError("stop", "a string or an array of strings", raw)
 	}
 	if len(arr) == 0 {
 		return nil, nil
 	}
 	stop := make([]string, len(arr))
 	for i, r := range arr {
-		s, ok := unquote(r)
+		s, ok := jsonwire.Unquote(r)
 		if !ok {
-			return nil, typeError(elem("stop", i), "a string", r)
+			return nil, jsonwire.TypeError(jsonwire.Elem("stop", i), "a string", r)
 		}
 		stop[i] = s
 	}
@@ -141,22 +142,22 @@ func decodeStop(raw json.RawMessage) ([]string, error) {
 }
 
 func decodeLogitBias(raw json.RawMessage) (map[string]float64, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	obj, err := decodeObject(raw, "logit_bias")
+	obj, err := jsonwire.DecodeObject(raw, "logit_bias")
 	if err != nil {
 		return nil, err
 	}
 	m := make(map[string]float64, len(obj))
 	for _, mem := range obj {
-		k, v := string(mem.key), mem.val
-		f, err := decodeFloatIn(v, "logit_bias."+k, -100, 100)
+		k, v := string(mem.Key), mem.Val
+		f, err := jsonwire.DecodeFloatIn(v, "logit_bias."+k, -100, 100)
 		if err != nil {
 			return nil, err
 		}
 		if f == nil {
-			return nil, typeError("logit_bias."+k, "a number", v)
+			return nil, jsonwire.TypeError("logit_bias."+k, "a number", v)
 		}
 		m[k] = *f
 	}
@@ -164,19 +165,19 @@ func decodeLogitBias(raw json.RawMessage) (map[string]float64, error) {
 }
 
 func decodeMetadata(raw json.RawMessage) (map[string]string, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	obj, err := decodeObject(raw, "metadata")
+	obj, err := jsonwire.DecodeObject(raw, "metadata")
 	if err != nil {
 		return nil, err
 	}
 	m := make(map[string]string, len(obj))
 	for _, mem := range obj {
-		k, v := string(mem.key), mem.val
-		s, ok := unquote(v)
+		k, v := string(mem.Key), mem.Val
+		s, ok := jsonwire.Unquote(v)
 		if !ok {
-			return nil, typeError("metadata."+k, "a string", v)
+			return nil, jsonwire.TypeError("metadata."+k, "a string", v)
 		}
 		m[k] = s
 	}
@@ -184,26 +185,26 @@ func decodeMetadata(raw json.RawMessage) (map[string]string, error) {
 }
 
 func decodeStreamOptions(raw json.RawMessage) (bool, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return false, nil
 	}
-	obj, err := decodeObject(raw, "stream_options")
+	obj, err := jsonwire.DecodeObject(raw, "stream_options")
 	if err != nil {
 		return false, err
 	}
-	v, err := decodeBool(obj.get("include_usage"), "stream_options.include_usage")
+	v, err := jsonwire.DecodeBool(obj.Get("include_usage"), "stream_options.include_usage")
 	return v != nil && *v, err
 }
 
 func decodeResponseFormat(raw json.RawMessage) (*llm.ResponseFormat, error) {
-	if isNull(raw) {
+	if jsonwire.IsNull(raw) {
 		return nil, nil
 	}
-	obj, err := decodeObject(raw, "response_format")
+	obj, err := jsonwire.DecodeObject(raw, "response_format")
 	if err != nil {
 		return nil, err
 	}
-	typ, err := requireString(obj, "type", "response_format.type")
+	typ, err := jsonwire.RequireString(obj, "type", "response_format.type")
 	if err != nil {
 		return nil, err
 	}
@@ -213,30 +214,30 @@ func decodeResponseFormat(raw json.RawMessage) (*llm.ResponseFormat, error) {
 		return rf, nil
 	case "json_schema":
 	default:
-		return nil, invalidValue("response_format.type", "%q is not one of text, json_object, json_schema", typ)
+		return nil, jsonwire.InvalidValue("response_format.type", "%q is not one of text, json_object, json_schema", typ)
 	}
 	const p = "response_format.json_schema"
-	js := obj.get("json_schema")
-	if isNull(js) {
-		return nil, missing(p)
+	js := obj.Get("json_schema")
+	if jsonwire.IsNull(js) {
+		return nil, jsonwire.Missing(p)
 	}
-	sobj, err := decodeObject(js, p)
+	sobj, err := jsonwire.DecodeObject(js, p)
 	if err != nil {
 		return nil, err
 	}
 	s := &llm.JSONSchema{}
-	if s.Name, err = requireString(sobj, "name", p+".name"); err != nil {
+	if s.Name, err = jsonwire.RequireString(sobj, "name", p+".name"); err != nil {
 		return nil, err
 	}
-	if s.Description, err = decodeString(sobj.get("description"), p+".description"); err != nil {
+	if s.Description, err = jsonwire.DecodeString(sobj.Get("description"), p+".description"); err != nil {
 		return nil, err
 	}
-	if s.Strict, err = decodeBool(sobj.get("strict"), p+".strict"); err != nil {
+	if s.Strict, err = jsonwire.DecodeBool(sobj.Get("strict"), p+".strict"); err != nil {
 		return nil, err
 	}
-	if schema := sobj.get("schema"); !isNull(schema) {
+	if schema := sobj.Get("schema"); !jsonwire.IsNull(schema) {
 		if schema[0] != '{' {
-			return nil, typeError(p+".schema", "an object", schema)
+			return nil, jsonwire.TypeError(p+".schema", "an object", schema)
 		}
 		s.Schema = schema
 	}

@@ -1,12 +1,17 @@
 package openai
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
+
+// errBadFloat reports a NaN or infinite number, which JSON cannot carry.
+var errBadFloat = errors.New("openai: NaN or infinite number")
 
 // EncodeChatRequest encodes req as the body of an upstream Chat Completions
 // call. Only the fields that are set are written; Extra fields follow and
@@ -38,7 +43,7 @@ func EncodeChatRequest(req *llm.ChatRequest) ([]byte, error) {
 		// Another protocol's unknown fields mean nothing to OpenAI.
 		return append(e.b, '}'), nil
 	}
-	b, err := appendExtra(e.b, req.Extra, e.written)
+	b, err := jsonwire.AppendExtra(e.b, req.Extra, e.written)
 	if err != nil {
 		return nil, fmt.Errorf("openai: encode extra fields: %w", err)
 	}
@@ -53,14 +58,14 @@ type requestEncoder struct {
 
 func (e *requestEncoder) key(k string) {
 	e.keys = append(e.keys, k)
-	e.b = appendKey(e.b, k)
+	e.b = jsonwire.AppendKey(e.b, k)
 }
 
 func (e *requestEncoder) written(k string) bool { return slices.Contains(e.keys, k) }
 
 func (e *requestEncoder) str(k, v string) {
 	e.key(k)
-	e.b = appendString(e.b, v)
+	e.b = jsonwire.AppendString(e.b, v)
 }
 
 func (e *requestEncoder) float(k string, v *float64) error {
@@ -68,9 +73,9 @@ func (e *requestEncoder) float(k string, v *float64) error {
 		return nil
 	}
 	e.key(k)
-	var err error
-	if e.b, err = appendFloat(e.b, *v); err != nil {
-		return fmt.Errorf("openai: encode %s: %w", k, err)
+	var ok bool
+	if e.b, ok = jsonwire.AppendFloat(e.b, *v); !ok {
+		return fmt.Errorf("openai: encode %s: %w", k, errBadFloat)
 	}
 	return nil
 }
@@ -107,10 +112,10 @@ func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
 		e.key("tool_choice")
 		if tc.Mode == llm.ToolChoiceFunction {
 			e.b = append(e.b, `{"type":"function","function":{"name":`...)
-			e.b = appendString(e.b, tc.Name)
+			e.b = jsonwire.AppendString(e.b, tc.Name)
 			e.b = append(e.b, "}}"...)
 		} else {
-			e.b = appendString(e.b, string(tc.Mode))
+			e.b = jsonwire.AppendString(e.b, string(tc.Mode))
 		}
 	}
 	switch {
@@ -123,22 +128,22 @@ func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
 	if rf := req.ResponseFormat; rf != nil {
 		e.key("response_format")
 		e.b = append(e.b, '{')
-		e.b = appendStringField(e.b, "type", rf.Type)
+		e.b = jsonwire.AppendStringField(e.b, "type", rf.Type)
 		if s := rf.JSONSchema; s != nil && rf.Type == "json_schema" {
-			e.b = appendKey(e.b, "json_schema")
+			e.b = jsonwire.AppendKey(e.b, "json_schema")
 			e.b = append(e.b, '{')
-			e.b = appendStringField(e.b, "name", s.Name)
+			e.b = jsonwire.AppendStringField(e.b, "name", s.Name)
 			if s.Description != "" {
-				e.b = appendStringField(e.b, "description", s.Description)
+				e.b = jsonwire.AppendStringField(e.b, "description", s.Description)
 			}
 			if len(s.Schema) > 0 {
 				var err error
-				if e.b, err = appendRawField(e.b, "schema", s.Schema); err != nil {
+				if e.b, err = jsonwire.AppendRawField(e.b, "schema", s.Schema); err != nil {
 					return fmt.Errorf("openai: encode response_format schema: %w", err)
 				}
 			}
 			if s.Strict != nil {
-				e.b = appendBoolField(e.b, "strict", *s.Strict)
+				e.b = jsonwire.AppendBoolField(e.b, "strict", *s.Strict)
 			}
 			e.b = append(e.b, '}')
 		}
@@ -163,30 +168,30 @@ func (e *requestEncoder) tool(t *llm.Tool, keepCache bool) error {
 		if len(t.Raw) == 0 {
 			return nil // a tool of another protocol OpenAI has no equivalent for
 		}
-		e.b = appendCommaIfNeeded(e.b)
+		e.b = jsonwire.AppendComma(e.b)
 		var err error
-		e.b, err = appendRaw(e.b, t.Raw)
+		e.b, err = jsonwire.AppendRaw(e.b, t.Raw)
 		return err
 	}
-	e.b = appendCommaIfNeeded(e.b)
+	e.b = jsonwire.AppendComma(e.b)
 	e.b = append(e.b, `{"type":"function","function":{`...)
-	e.b = appendStringField(e.b, "name", t.Name)
+	e.b = jsonwire.AppendStringField(e.b, "name", t.Name)
 	if t.Description != "" {
-		e.b = appendStringField(e.b, "description", t.Description)
+		e.b = jsonwire.AppendStringField(e.b, "description", t.Description)
 	}
 	if len(t.Parameters) > 0 {
 		var err error
-		if e.b, err = appendRawField(e.b, "parameters", t.Parameters); err != nil {
+		if e.b, err = jsonwire.AppendRawField(e.b, "parameters", t.Parameters); err != nil {
 			return err
 		}
 	}
 	if t.Strict != nil {
-		e.b = appendBoolField(e.b, "strict", *t.Strict)
+		e.b = jsonwire.AppendBoolField(e.b, "strict", *t.Strict)
 	}
 	e.b = append(e.b, '}')
 	if len(t.CacheControl) > 0 && keepCache {
 		var err error
-		if e.b, err = appendRawField(e.b, "cache_control", t.CacheControl); err != nil {
+		if e.b, err = jsonwire.AppendRawField(e.b, "cache_control", t.CacheControl); err != nil {
 			return err
 		}
 	}
@@ -220,11 +225,11 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 		e.key("logit_bias")
 		e.b = append(e.b, '{')
 		for _, k := range keys {
-			e.b = appendString(appendCommaIfNeeded(e.b), k)
+			e.b = jsonwire.AppendString(jsonwire.AppendComma(e.b), k)
 			e.b = append(e.b, ':')
-			var err error
-			if e.b, err = appendFloat(e.b, req.LogitBias[k]); err != nil {
-				return fmt.Errorf("openai: encode logit_bias: %w", err)
+			var ok bool
+			if e.b, ok = jsonwire.AppendFloat(e.b, req.LogitBias[k]); !ok {
+				return fmt.Errorf("openai: encode logit_bias: %w", errBadFloat)
 			}
 		}
 		e.b = append(e.b, '}')
@@ -236,7 +241,7 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 			if i > 0 {
 				e.b = append(e.b, ',')
 			}
-			e.b = appendString(e.b, s)
+			e.b = jsonwire.AppendString(e.b, s)
 		}
 		e.b = append(e.b, ']')
 	}
@@ -263,9 +268,9 @@ func (e *requestEncoder) options(req *llm.ChatRequest) {
 		e.key("metadata")
 		e.b = append(e.b, '{')
 		for _, k := range keys {
-			e.b = appendString(appendCommaIfNeeded(e.b), k)
+			e.b = jsonwire.AppendString(jsonwire.AppendComma(e.b), k)
 			e.b = append(e.b, ':')
-			e.b = appendString(e.b, req.Metadata[k])
+			e.b = jsonwire.AppendString(e.b, req.Metadata[k])
 		}
 		e.b = append(e.b, '}')
 	}
@@ -284,16 +289,16 @@ func (e *requestEncoder) options(req *llm.ChatRequest) {
 // way to send reasoning back.
 func (e *requestEncoder) message(m *llm.Message) error {
 	b := append(e.b, '{')
-	b = appendStringField(b, "role", string(m.Role))
+	b = jsonwire.AppendStringField(b, "role", string(m.Role))
 	var err error
 	if b, err = appendContent(b, m); err != nil {
 		return err
 	}
 	if m.Name != "" {
-		b = appendStringField(b, "name", m.Name)
+		b = jsonwire.AppendStringField(b, "name", m.Name)
 	}
 	if len(m.ToolCalls) > 0 {
-		b = appendKey(b, "tool_calls")
+		b = jsonwire.AppendKey(b, "tool_calls")
 		b = append(b, '[')
 		for i := range m.ToolCalls {
 			if i > 0 {
@@ -304,13 +309,13 @@ func (e *requestEncoder) message(m *llm.Message) error {
 		b = append(b, ']')
 	}
 	if m.ToolCallID != "" {
-		b = appendStringField(b, "tool_call_id", m.ToolCallID)
+		b = jsonwire.AppendStringField(b, "tool_call_id", m.ToolCallID)
 	}
 	if m.Refusal != "" {
-		b = appendStringField(b, "refusal", m.Refusal)
+		b = jsonwire.AppendStringField(b, "refusal", m.Refusal)
 	}
 	if m.ExtraProtocol == Protocol {
-		if b, err = appendExtra(b, m.Extra, isMessageKey); err != nil {
+		if b, err = jsonwire.AppendExtra(b, m.Extra, isMessageKey); err != nil {
 			return err
 		}
 	}
@@ -354,11 +359,11 @@ func appendContent(b []byte, m *llm.Message) ([]byte, error) {
 	case n == 0 && m.Role == llm.RoleAssistant:
 		return b, nil
 	case n == 0:
-		return appendStringField(b, "content", ""), nil
+		return jsonwire.AppendStringField(b, "content", ""), nil
 	case n == 1 && text >= 0 && (len(m.Content[text].CacheControl) == 0 || !keepCache):
-		return appendStringField(b, "content", m.Content[text].Text), nil
+		return jsonwire.AppendStringField(b, "content", m.Content[text].Text), nil
 	}
-	b = appendKey(b, "content")
+	b = jsonwire.AppendKey(b, "content")
 	b = append(b, '[')
 	var err error
 	for i := range m.Content {
@@ -376,30 +381,30 @@ func appendPart(b []byte, p *llm.Part, keepCache bool) ([]byte, error) {
 	var err error
 	switch p.Type {
 	case llm.PartText:
-		b = appendCommaIfNeeded(b)
+		b = jsonwire.AppendComma(b)
 		b = append(b, `{"type":"text","text":`...)
-		b = appendString(b, p.Text)
+		b = jsonwire.AppendString(b, p.Text)
 	case llm.PartImage:
 		if p.Image == nil {
 			return b, fmt.Errorf("image part without an image")
 		}
-		b = appendCommaIfNeeded(b)
+		b = jsonwire.AppendComma(b)
 		b = append(b, `{"type":"image_url","image_url":{"url":`...)
-		b = appendString(b, imageURL(p.Image))
+		b = jsonwire.AppendString(b, imageURL(p.Image))
 		if p.Image.Detail != "" {
-			b = appendStringField(b, "detail", p.Image.Detail)
+			b = jsonwire.AppendStringField(b, "detail", p.Image.Detail)
 		}
 		b = append(b, '}')
 	case llm.PartOther:
 		if len(p.Raw) == 0 {
 			return b, nil
 		}
-		return appendRaw(appendCommaIfNeeded(b), p.Raw)
+		return jsonwire.AppendRaw(jsonwire.AppendComma(b), p.Raw)
 	default:
 		return b, nil
 	}
 	if len(p.CacheControl) > 0 && keepCache {
-		if b, err = appendRawField(b, "cache_control", p.CacheControl); err != nil {
+		if b, err = jsonwire.AppendRawField(b, "cache_control", p.CacheControl); err != nil {
 			return b, err
 		}
 	}
@@ -413,11 +418,11 @@ func appendToolCall(b []byte, tc *llm.ToolCall) []byte {
 		field, argKey = "custom", "input"
 	}
 	b = append(b, '{')
-	b = appendStringField(b, "id", tc.ID)
-	b = appendStringField(b, "type", field)
-	b = appendKey(b, field)
+	b = jsonwire.AppendStringField(b, "id", tc.ID)
+	b = jsonwire.AppendStringField(b, "type", field)
+	b = jsonwire.AppendKey(b, field)
 	b = append(b, '{')
-	b = appendStringField(b, "name", tc.Name)
-	b = appendStringField(b, argKey, tc.Arguments)
+	b = jsonwire.AppendStringField(b, "name", tc.Name)
+	b = jsonwire.AppendStringField(b, argKey, tc.Arguments)
 	return append(b, '}', '}')
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // wireResponse is a chat.completion or chat.completion.chunk object. Choices
@@ -39,7 +40,7 @@ func DecodeChatResponse(body []byte) (*llm.Chunk, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("openai: decode response: %w", err)
 	}
-	if !isNull(w.Error) {
+	if !jsonwire.IsNull(w.Error) {
 		return nil, streamError(w.Error)
 	}
 	c := w.chunk()
@@ -49,10 +50,10 @@ func DecodeChatResponse(body []byte) (*llm.Chunk, error) {
 		ch := &c.Choices[i]
 		ch.Index = wc.Index
 		ch.FinishReason = llm.FinishReason(wc.FinishReason)
-		if !isNull(wc.Logprobs) {
+		if !jsonwire.IsNull(wc.Logprobs) {
 			ch.Logprobs = wc.Logprobs
 		}
-		if isNull(wc.Message) {
+		if jsonwire.IsNull(wc.Message) {
 			continue
 		}
 		if err := decodeMessage(&ch.Message, wc.Message, "choices["+strconv.Itoa(i)+"].message", true); err != nil {
@@ -97,14 +98,14 @@ func EncodeChatResponse(c *llm.Chunk) ([]byte, error) {
 	}
 	b = append(b, ']')
 	if c.Usage != nil {
-		b = appendKey(b, "usage")
+		b = jsonwire.AppendKey(b, "usage")
 		b = appendUsage(b, c.Usage)
 	}
 	if c.SystemFingerprint != "" {
-		b = appendStringField(b, "system_fingerprint", c.SystemFingerprint)
+		b = jsonwire.AppendStringField(b, "system_fingerprint", c.SystemFingerprint)
 	}
 	if c.ServiceTier != "" {
-		b = appendStringField(b, "service_tier", c.ServiceTier)
+		b = jsonwire.AppendStringField(b, "service_tier", c.ServiceTier)
 	}
 	return append(b, '}'), nil
 }
@@ -113,13 +114,13 @@ func EncodeChatResponse(c *llm.Chunk) ([]byte, error) {
 // and model.
 func appendHeader(b []byte, c *llm.Chunk, object string) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, c.ID)
+	b = jsonwire.AppendString(b, c.ID)
 	b = append(b, `,"object":"`...)
 	b = append(b, object...)
 	b = append(b, `","created":`...)
 	b = strconv.AppendInt(b, c.Created, 10)
 	b = append(b, `,"model":`...)
-	return appendString(b, c.Model)
+	return jsonwire.AppendString(b, c.Model)
 }
 
 func appendChoice(b []byte, ch *llm.Choice) ([]byte, error) {
@@ -131,16 +132,16 @@ func appendChoice(b []byte, ch *llm.Choice) ([]byte, error) {
 	if !hasText && (len(m.ToolCalls) > 0 || m.Refusal != "") {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, text)
+		b = jsonwire.AppendString(b, text)
 	}
 	b = append(b, `,"refusal":`...)
 	if m.Refusal != "" {
-		b = appendString(b, m.Refusal)
+		b = jsonwire.AppendString(b, m.Refusal)
 	} else {
 		b = append(b, "null"...)
 	}
 	if reasoning != "" {
-		b = appendStringField(b, reasoningKey, reasoning)
+		b = jsonwire.AppendStringField(b, reasoningKey, reasoning)
 	}
 	if len(m.ToolCalls) > 0 {
 		b = append(b, `,"tool_calls":[`...)
@@ -154,19 +155,19 @@ func appendChoice(b []byte, ch *llm.Choice) ([]byte, error) {
 	}
 	var err error
 	if m.ExtraProtocol == Protocol {
-		if b, err = appendExtra(b, m.Extra, isResponseMessageKey); err != nil {
+		if b, err = jsonwire.AppendExtra(b, m.Extra, isResponseMessageKey); err != nil {
 			return b, err
 		}
 	}
 	b = append(b, `},"logprobs":`...)
-	if b, err = appendRaw(b, ch.Logprobs); err != nil {
+	if b, err = jsonwire.AppendRaw(b, ch.Logprobs); err != nil {
 		return b, err
 	}
 	finish := ch.FinishReason
 	if finish == "" {
 		finish = llm.FinishStop
 	}
-	b = appendStringField(b, "finish_reason", string(finish))
+	b = jsonwire.AppendStringField(b, "finish_reason", string(finish))
 	return append(b, '}'), nil
 }
 

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/tidwall/gjson"
 )
 
@@ -42,16 +43,16 @@ func (w *wireUsage) canonical() *llm.Usage {
 // always sends.
 func appendUsage(b []byte, u *llm.Usage) []byte {
 	b = append(b, '{')
-	b = appendIntField(b, "prompt_tokens", int64(u.PromptTokens))
-	b = appendIntField(b, "completion_tokens", int64(u.CompletionTokens))
-	b = appendIntField(b, "total_tokens", int64(u.Total()))
+	b = jsonwire.AppendIntField(b, "prompt_tokens", int64(u.PromptTokens))
+	b = jsonwire.AppendIntField(b, "completion_tokens", int64(u.CompletionTokens))
+	b = jsonwire.AppendIntField(b, "total_tokens", int64(u.Total()))
 	b = append(b, `,"prompt_tokens_details":{`...)
-	b = appendIntField(b, "cached_tokens", int64(u.CachedTokens))
+	b = jsonwire.AppendIntField(b, "cached_tokens", int64(u.CachedTokens))
 	if u.CacheCreationTokens != 0 {
-		b = appendIntField(b, "cache_write_tokens", int64(u.CacheCreationTokens))
+		b = jsonwire.AppendIntField(b, "cache_write_tokens", int64(u.CacheCreationTokens))
 	}
 	b = append(b, `},"completion_tokens_details":{`...)
-	b = appendIntField(b, "reasoning_tokens", int64(u.ReasoningTokens))
+	b = jsonwire.AppendIntField(b, "reasoning_tokens", int64(u.ReasoningTokens))
 	return append(b, '}', '}')
 }
 

@@ -1,24 +1,20 @@
-package anthropic
+package jsonwire
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
 	"unicode/utf8"
 )
 
-// errBadFloat reports a NaN or infinite number, which JSON cannot carry.
-var errBadFloat = errors.New("anthropic: NaN or infinite number")
-
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. It escapes what encoding/json
+// AppendString appends s as a JSON string. It escapes what encoding/json
 // escapes except the HTML characters, which need no escaping in an API body,
 // and replaces invalid UTF-8 with U+FFFD.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -67,10 +63,12 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendFloat appends f formatted the way encoding/json formats a float64.
-func appendFloat(b []byte, f float64) ([]byte, error) {
+// AppendFloat appends f formatted the way encoding/json formats a float64.
+// It reports false, appending nothing, for a NaN or an infinity, which JSON
+// cannot carry.
+func AppendFloat(b []byte, f float64) ([]byte, bool) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return b, errBadFloat
+		return b, false
 	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
@@ -84,12 +82,12 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 			b = b[:n-1]
 		}
 	}
-	return b, nil
+	return b, true
 }
 
-// appendKey appends "key": preceded by a comma unless the object has just
+// AppendKey appends "key": preceded by a comma unless the object has just
 // been opened.
-func appendKey(b []byte, key string) []byte {
+func AppendKey(b []byte, key string) []byte {
 	if n := len(b); n > 0 && b[n-1] != '{' && b[n-1] != '[' {
 		b = append(b, ',')
 	}
@@ -98,30 +96,31 @@ func appendKey(b []byte, key string) []byte {
 	return append(b, '"', ':')
 }
 
-// appendStringField appends "key":"value".
-func appendStringField(b []byte, key, value string) []byte {
-	return appendString(appendKey(b, key), value)
+// AppendStringField appends "key":"value".
+func AppendStringField(b []byte, key, value string) []byte {
+	return AppendString(AppendKey(b, key), value)
 }
 
-// appendIntField appends "key":n.
-func appendIntField(b []byte, key string, n int64) []byte {
-	return strconv.AppendInt(appendKey(b, key), n, 10)
+// AppendIntField appends "key":n.
+func AppendIntField(b []byte, key string, n int64) []byte {
+	return strconv.AppendInt(AppendKey(b, key), n, 10)
 }
 
-// appendBoolField appends "key":true or "key":false.
-func appendBoolField(b []byte, key string, v bool) []byte {
-	return strconv.AppendBool(appendKey(b, key), v)
+// AppendBoolField appends "key":true or "key":false.
+func AppendBoolField(b []byte, key string, v bool) []byte {
+	return strconv.AppendBool(AppendKey(b, key), v)
 }
 
-// appendRawField appends "key":raw, with raw compacted so that a value kept
+// AppendRawField appends "key":raw, with raw compacted so that a value kept
 // as the client sent it (with its whitespace) cannot break one-line framing.
-func appendRawField(b []byte, key string, raw json.RawMessage) ([]byte, error) {
-	b = appendKey(b, key)
-	return appendRaw(b, raw)
+func AppendRawField(b []byte, key string, raw json.RawMessage) ([]byte, error) {
+	b = AppendKey(b, key)
+	return AppendRaw(b, raw)
 }
 
-// appendRaw appends raw compacted; an empty raw appends null.
-func appendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
+// AppendRaw appends raw compacted; an empty raw appends null. It fails only
+// when raw is not valid JSON.
+func AppendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil
 	}
@@ -153,10 +152,10 @@ func isCompact(raw []byte) bool {
 	return true
 }
 
-// appendExtra appends the fields of extra in key order, skipping any key the
+// AppendExtra appends the fields of extra in key order, skipping any key the
 // caller already wrote, so that a pass-through field never overrides a known
 // one.
-func appendExtra(b []byte, extra map[string]json.RawMessage, written func(string) bool) ([]byte, error) {
+func AppendExtra(b []byte, extra map[string]json.RawMessage, written func(string) bool) ([]byte, error) {
 	if len(extra) == 0 {
 		return b, nil
 	}
@@ -169,16 +168,18 @@ func appendExtra(b []byte, extra map[string]json.RawMessage, written func(string
 	slices.Sort(keys)
 	var err error
 	for _, k := range keys {
-		b = appendString(appendCommaIfNeeded(b), k)
+		b = AppendString(AppendComma(b), k)
 		b = append(b, ':')
-		if b, err = appendRaw(b, extra[k]); err != nil {
+		if b, err = AppendRaw(b, extra[k]); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
 }
 
-func appendCommaIfNeeded(b []byte) []byte {
+// AppendComma appends a comma unless b ends by opening an object or an
+// array, to separate the next member or element.
+func AppendComma(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] != '{' && b[n-1] != '[' {
 		b = append(b, ',')
 	}

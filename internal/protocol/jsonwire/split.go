@@ -1,39 +1,34 @@
-package anthropic
+package jsonwire
 
 import (
 	"bytes"
 	"encoding/json"
 )
 
-// The request decoders validate the whole body once with json.Valid, copy
-// it, and then walk the copy with the splitters below instead of running
-// encoding/json again at every level: each nested json.Unmarshal would
-// re-validate its input and copy every raw value. The splitters assume valid
-// JSON; their bounds checks only keep a broken input from panicking.
-
-// member is one member of a JSON object; key is unescaped, val raw.
-type member struct {
-	key []byte
-	val json.RawMessage
+// Member is one member of a JSON object: Key unescaped, Val raw.
+type Member struct {
+	Key []byte
+	Val json.RawMessage
 }
 
-// rawObject is a JSON object split into its members, in order.
-type rawObject []member
+// Object is a JSON object split into its members, in order.
+type Object []Member
 
-// get returns the raw value of key, nil when absent. Like encoding/json, the
+// Get returns the raw value of key, nil when absent. Like encoding/json, the
 // last of duplicate keys wins.
-func (o rawObject) get(key string) json.RawMessage {
+func (o Object) Get(key string) json.RawMessage {
 	for i := len(o) - 1; i >= 0; i-- {
-		if string(o[i].key) == key {
-			return o[i].val
+		if string(o[i].Key) == key {
+			return o[i].Val
 		}
 	}
 	return nil
 }
 
-// ownBody validates body and returns a copy of it, trimmed, for the decoded
-// values to keep: they must not alias a buffer the caller may reuse.
-func ownBody(body []byte) ([]byte, error) {
+// OwnBody validates body and returns a copy of it, trimmed, for the decoded
+// values to keep: they must not alias a buffer the caller may reuse. A body
+// that is not valid JSON, or not an object, gives an InvalidRequest error.
+func OwnBody(body []byte) ([]byte, error) {
 	if !json.Valid(body) {
 		var v any
 		err := json.Unmarshal(body, &v)
@@ -98,21 +93,25 @@ func skipValue(raw []byte, i int) int {
 	return i
 }
 
-// splitObject splits a valid JSON object into its members.
-func splitObject(raw []byte) rawObject {
-	obj := make(rawObject, 0, 8)
+// SplitObject splits a valid JSON object into its members. raw must start
+// with '{'; DecodeObject checks that first.
+func SplitObject(raw []byte) Object {
+	obj := make(Object, 0, 8)
 	i := skipSpace(raw, 1)
 	for i < len(raw) && raw[i] == '"' {
 		end := skipString(raw, i)
 		key := raw[i+1 : max(end-1, i+1)]
 		if bytes.IndexByte(key, '\\') >= 0 {
-			s, _ := unquote(raw[i:end])
+			s, _ := Unquote(raw[i:end])
 			key = []byte(s)
 		}
-		i = skipSpace(raw, end)   // at ':'
-		i = skipSpace(raw, i+1)   // at the value
+		i = skipSpace(raw, end) // at ':'
+		i = skipSpace(raw, i+1) // at the value
+		if i >= len(raw) {
+			break
+		}
 		vend := skipValue(raw, i) // after the value
-		obj = append(obj, member{key: key, val: raw[i:vend]})
+		obj = append(obj, Member{Key: key, Val: raw[i:vend]})
 		i = skipSpace(raw, vend)
 		if i >= len(raw) || raw[i] != ',' {
 			break
@@ -122,8 +121,9 @@ func splitObject(raw []byte) rawObject {
 	return obj
 }
 
-// splitArray splits a valid JSON array into its elements.
-func splitArray(raw []byte) []json.RawMessage {
+// SplitArray splits a valid JSON array into its elements. raw must start
+// with '['; DecodeArray checks that first.
+func SplitArray(raw []byte) []json.RawMessage {
 	arr := make([]json.RawMessage, 0, 8)
 	i := skipSpace(raw, 1)
 	if i < len(raw) && raw[i] == ']' {
