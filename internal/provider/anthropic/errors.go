@@ -6,9 +6,6 @@ import (
 	"net/http"
 
 	"github.com/tidwall/gjson"
-
-	protocol "github.com/llmgw/llmgw/internal/protocol/anthropic"
-	"github.com/llmgw/llmgw/internal/provider"
 )
 
 // statusOfType is the HTTP status each Anthropic error type is documented to
@@ -41,7 +38,7 @@ func (p *Provider) eventError(data []byte) error {
 		Header:     http.Header{},
 		Body:       io.NopCloser(bytes.NewReader(data)),
 	}
-	return provider.ErrorFromResponse(p.name, resp, protocol.DecodeErrorMessage, p.secrets...)
+	return p.up.ResponseError(resp)
 }
 
 // isErrorPayload reports whether a body or event payload is an Anthropic

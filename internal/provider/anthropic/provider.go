@@ -1,14 +1,10 @@
 package anthropic
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -30,7 +26,6 @@ const (
 	maxResponseBody = 32 << 20
 	// maxCountBody caps a count_tokens answer.
 	maxCountBody = 1 << 20
-	userAgent    = "llmgw"
 )
 
 // Config configures a Provider.
@@ -62,14 +57,7 @@ type Provider struct {
 	messageURL string
 	countURL   string
 	header     http.Header
-	// jsonHeader and sseHeader are header plus Accept, built once and
-	// shared read-only by every request: http.Client and its Transport
-	// never modify a request's Header (a redirect or a cookie jar works on
-	// a copy), so cloning it per request would only allocate.
-	jsonHeader, sseHeader http.Header
-	client                *http.Client
-	idle                  time.Duration
-	secrets               []string
+	up         *provider.Upstream
 }
 
 var (
@@ -86,53 +74,30 @@ func New(c Config) (*Provider, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
 	}
-	base, err := parseBaseURL(c.BaseURL)
+	base, err := provider.ParseBaseURL(c.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("anthropic: provider %s: %w", c.Name, err)
 	}
 	if c.Version == "" {
 		c.Version = protocol.Version
 	}
+	header, secrets := provider.StaticHeader(c.Headers)
+	header.Set("anthropic-version", c.Version)
+	if c.APIKey != "" {
+		header.Set("x-api-key", c.APIKey)
+		secrets = append(secrets, c.APIKey)
+	}
 	p := &Provider{
 		name:       c.Name,
 		messageURL: base + "/v1/messages",
 		countURL:   base + "/v1/messages/count_tokens",
-		header:     make(http.Header, len(c.Headers)+4),
-		client:     c.HTTPClient,
-		idle:       c.StreamIdleTimeout,
+		header:     header,
+		up: provider.NewUpstream(provider.UpstreamConfig{
+			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
+			ParseError: protocol.DecodeErrorMessage, StreamIdleTimeout: c.StreamIdleTimeout,
+		}),
 	}
-	if p.client == nil {
-		p.client = provider.NewHTTPClient(provider.ClientOptions{})
-	}
-	for k, v := range c.Headers {
-		p.header.Set(k, v)
-		p.secrets = append(p.secrets, v)
-	}
-	p.header.Set("Content-Type", "application/json")
-	p.header.Set("User-Agent", userAgent)
-	p.header.Set("anthropic-version", c.Version)
-	if c.APIKey != "" {
-		p.header.Set("x-api-key", c.APIKey)
-		p.secrets = append(p.secrets, c.APIKey)
-	}
-	p.jsonHeader, p.sseHeader = p.header.Clone(), p.header.Clone()
-	p.jsonHeader.Set("Accept", "application/json")
-	p.sseHeader.Set("Accept", "text/event-stream")
 	return p, nil
-}
-
-func parseBaseURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("invalid base URL: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("base URL %q is not an absolute http(s) URL", s)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("base URL %q may not have a query, fragment or user info", s)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // Name implements provider.Provider.
@@ -150,7 +115,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if req.Stream {
 		return p.openStream(ctx, body, false)
 	}
-	b, err := p.postRead(ctx, p.messageURL, body, maxResponseBody)
+	b, err := p.up.PostRead(ctx, p.messageURL, body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +126,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if err != nil {
 		return nil, p.decodeError(err, "the upstream sent a malformed response")
 	}
-	return newUnary(c), nil
+	return provider.NewUnary(c), nil
 }
 
 // Forward implements provider.Forwarder.
@@ -173,7 +138,7 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if f.Stream {
 		return p.openStream(ctx, body, true)
 	}
-	b, err := p.postRead(ctx, p.messageURL, body, maxResponseBody)
+	b, err := p.up.PostRead(ctx, p.messageURL, body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +153,7 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if u, ok := protocol.ScanUsage("", b); ok {
 		c.Usage = &u
 	}
-	return newUnary(c), nil
+	return provider.NewUnary(c), nil
 }
 
 // forwardBody returns a copy of f.Body with the model replaced, max_tokens
@@ -225,7 +190,7 @@ func (p *Provider) CountTokens(ctx context.Context, req *llm.ChatRequest) (int, 
 	if err != nil {
 		return 0, err
 	}
-	b, err := p.postRead(ctx, p.countURL, body, maxCountBody)
+	b, err := p.up.PostRead(ctx, p.countURL, body, maxCountBody)
 	if err != nil {
 		return 0, err
 	}
@@ -237,55 +202,7 @@ func (p *Provider) CountTokens(ctx context.Context, req *llm.ChatRequest) (int, 
 	return int(n.Int()), nil
 }
 
-// post sends body to url and returns a 2xx response; any other answer or a
-// transport failure is returned as an *llm.Error.
-func (p *Provider) post(ctx context.Context, url string, body []byte, stream bool) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, llm.Wrap(llm.KindInternal, err, "")
-	}
-	req.Header = p.jsonHeader
-	if stream {
-		req.Header = p.sseHeader
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, provider.TransportError(p.name, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, provider.ErrorFromResponse(p.name, resp, protocol.DecodeErrorMessage, p.secrets...)
-	}
-	provider.ReportHeadroom(ctx, resp.Header)
-	return resp, nil
-}
-
-// postRead posts body and reads a response body of at most limit bytes.
-func (p *Provider) postRead(ctx context.Context, url string, body []byte, limit int64) ([]byte, error) {
-	resp, err := p.post(ctx, url, body, false)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, provider.TransportError(p.name, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: p.name, Message: "the upstream response is too large",
-			Err: fmt.Errorf("response body over %d bytes", limit)}
-	}
-	return b, nil
-}
-
 // decodeError wraps a failure to decode an upstream answer.
 func (p *Provider) decodeError(err error, msg string) error {
-	var e *llm.Error
-	if errors.As(err, &e) && e.Kind != llm.KindInternal {
-		if e.Provider == "" {
-			e.Provider = p.name
-		}
-		e.Message = provider.Sanitize(e.Message, p.secrets...)
-		return e
-	}
-	return &llm.Error{Kind: llm.KindUpstream, Provider: p.name, Message: msg, Err: err}
+	return p.up.DecodeError(err, msg, func(k llm.Kind) bool { return k != llm.KindInternal })
 }

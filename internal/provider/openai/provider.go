@@ -1,14 +1,10 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tidwall/sjson"
@@ -31,7 +27,6 @@ const (
 	// maxEmbedBody caps an embeddings body: a large batch of wide vectors is
 	// far bigger than any chat answer.
 	maxEmbedBody = 128 << 20
-	userAgent    = "llmgw"
 )
 
 // Config configures a Provider.
@@ -61,15 +56,7 @@ type Provider struct {
 	name     string
 	chatURL  string
 	embedURL string
-	header   http.Header
-	// jsonHeader and sseHeader are header plus Accept, built once and
-	// shared read-only by every request: http.Client and its Transport
-	// never modify a request's Header (a redirect or a cookie jar works on
-	// a copy), so cloning it per request would only allocate.
-	jsonHeader, sseHeader http.Header
-	client                *http.Client
-	idle                  time.Duration
-	secrets               []string
+	up       *provider.Upstream
 	// completionTokens: send the output cap as max_completion_tokens, the
 	// only form OpenAI's reasoning models accept; other OpenAI-compatible
 	// servers may know only max_tokens.
@@ -92,51 +79,26 @@ func New(c Config) (*Provider, error) {
 	default:
 		return nil, fmt.Errorf("openai: provider %s: unsupported type %q", c.Name, c.Type)
 	}
-	base, err := parseBaseURL(c.BaseURL)
+	base, err := provider.ParseBaseURL(c.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("openai: provider %s: %w", c.Name, err)
+	}
+	header, secrets := provider.StaticHeader(c.Headers)
+	if c.APIKey != "" {
+		header.Set("Authorization", "Bearer "+c.APIKey)
+		secrets = append(secrets, c.APIKey)
 	}
 	p := &Provider{
 		name:     c.Name,
 		chatURL:  base + "/chat/completions",
 		embedURL: base + "/embeddings",
-		header:   make(http.Header, len(c.Headers)+4),
-		client:   c.HTTPClient,
-		idle:     c.StreamIdleTimeout,
-
+		up: provider.NewUpstream(provider.UpstreamConfig{
+			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
+			ParseError: protocol.DecodeErrorMessage, StreamIdleTimeout: c.StreamIdleTimeout,
+		}),
 		completionTokens: c.Type == TypeOpenAI,
 	}
-	if p.client == nil {
-		p.client = provider.NewHTTPClient(provider.ClientOptions{})
-	}
-	for k, v := range c.Headers {
-		p.header.Set(k, v)
-		p.secrets = append(p.secrets, v)
-	}
-	p.header.Set("Content-Type", "application/json")
-	p.header.Set("User-Agent", userAgent)
-	if c.APIKey != "" {
-		p.header.Set("Authorization", "Bearer "+c.APIKey)
-		p.secrets = append(p.secrets, c.APIKey)
-	}
-	p.jsonHeader, p.sseHeader = p.header.Clone(), p.header.Clone()
-	p.jsonHeader.Set("Accept", "application/json")
-	p.sseHeader.Set("Accept", "text/event-stream")
 	return p, nil
-}
-
-func parseBaseURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("invalid base URL: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("base URL %q is not an absolute http(s) URL", s)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("base URL %q may not have a query, fragment or user info", s)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // Name implements provider.Provider.
@@ -159,7 +121,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if req.Stream {
 		return p.openStream(ctx, body, false)
 	}
-	b, err := p.postRead(ctx, p.chatURL, body, maxResponseBody)
+	b, err := p.up.PostRead(ctx, p.chatURL, body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +129,7 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if err != nil {
 		return nil, p.decodeError(err, "the upstream sent a malformed response")
 	}
-	return newUnary(c), nil
+	return provider.NewUnary(c), nil
 }
 
 // Forward implements provider.Forwarder.
@@ -179,7 +141,7 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if f.Stream {
 		return p.openStream(ctx, body, true)
 	}
-	b, err := p.postRead(ctx, p.chatURL, body, maxResponseBody)
+	b, err := p.up.PostRead(ctx, p.chatURL, body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +153,7 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if u, ok := protocol.ScanUsage(b); ok {
 		c.Usage = &u
 	}
-	return newUnary(c), nil
+	return provider.NewUnary(c), nil
 }
 
 // forwardBody returns a copy of f.Body with the model replaced and, for a
@@ -221,7 +183,7 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	if err != nil {
 		return nil, err
 	}
-	b, err := p.postRead(ctx, p.embedURL, body, maxEmbedBody)
+	b, err := p.up.PostRead(ctx, p.embedURL, body, maxEmbedBody)
 	if err != nil {
 		return nil, err
 	}
@@ -233,80 +195,12 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	return r, nil
 }
 
-// post sends body to url and returns a 2xx response; any other answer or a
-// transport failure is returned as an *llm.Error.
-func (p *Provider) post(ctx context.Context, url string, body []byte, stream bool) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, llm.Wrap(llm.KindInternal, err, "")
-	}
-	req.Header = p.jsonHeader
-	if stream {
-		req.Header = p.sseHeader
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, provider.TransportError(p.name, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, provider.ErrorFromResponse(p.name, resp, protocol.DecodeErrorMessage, p.secrets...)
-	}
-	provider.ReportHeadroom(ctx, resp.Header)
-	return resp, nil
-}
-
-// postRead posts body and reads a response body of at most limit bytes.
-func (p *Provider) postRead(ctx context.Context, url string, body []byte, limit int64) ([]byte, error) {
-	resp, err := p.post(ctx, url, body, false)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := readAll(io.LimitReader(resp.Body, limit+1), resp.ContentLength, limit)
-	if err != nil {
-		return nil, provider.TransportError(p.name, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: p.name, Message: "the upstream response is too large",
-			Err: fmt.Errorf("response body over %d bytes", limit)}
-	}
-	return b, nil
-}
-
-// readAll is io.ReadAll with the buffer sized from the response's
-// Content-Length when it is known and within limit, so that a whole answer
-// costs one allocation instead of a chain of growing ones.
-func readAll(r io.Reader, size, limit int64) ([]byte, error) {
-	if size < 0 || size > limit {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, 0, size+1) // +1: io.EOF is seen without growing
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // longer than announced: grow
-		}
-	}
-}
+// readAll is provider.ReadAll.
+var readAll = provider.ReadAll
 
 // decodeError wraps a failure to decode an upstream answer. An error the
 // upstream reported in a 200 body is returned as such, its message
 // sanitized like that of an error status.
 func (p *Provider) decodeError(err error, msg string) error {
-	var e *llm.Error
-	if errors.As(err, &e) && e.Kind == llm.KindUpstream {
-		if e.Provider == "" {
-			e.Provider = p.name
-		}
-		e.Message = provider.Sanitize(e.Message, p.secrets...)
-		return e
-	}
-	return &llm.Error{Kind: llm.KindUpstream, Provider: p.name, Message: msg, Err: err}
+	return p.up.DecodeError(err, msg, func(k llm.Kind) bool { return k == llm.KindUpstream })
 }

@@ -1,0 +1,205 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/sse"
+)
+
+// Causes with which an EventStream cancels its own upstream request.
+var (
+	errStreamIdle   = errors.New("provider: stream idle timeout")
+	errStreamClosed = errors.New("provider: stream closed")
+)
+
+// EventStream is the transport half of an llm.Stream over an upstream's
+// text/event-stream body: idle timeout, cancellation, a sticky terminal
+// error and the usage seen so far. An adapter embeds it, calls Open, and
+// implements Recv by decoding the events Next returns; Usage and Close come
+// from EventStream. Recv and Next are for one goroutine; Usage and Close may
+// be called from any.
+type EventStream struct {
+	name   string
+	idleIn time.Duration
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	body   io.ReadCloser
+	rd     *sse.Reader
+	idle   *llm.IdleTimer
+	err    error // sticky: io.EOF after the end, or the failure
+
+	mu     sync.Mutex
+	usage  llm.Usage
+	closed bool
+}
+
+// Open posts body to url through u, asking for an event stream, and makes s
+// a stream over the answer. On failure s is unusable and the error is an
+// *llm.Error.
+func (s *EventStream) Open(ctx context.Context, u *Upstream, url string, body []byte) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	resp, err := u.Post(ctx, url, body, true)
+	if err != nil {
+		cancel(err)
+		return err
+	}
+	s.name, s.idleIn = u.name, u.idle
+	s.ctx, s.cancel, s.body, s.rd = ctx, cancel, resp.Body, sse.NewReader(resp.Body, 0)
+	if u.idle > 0 {
+		s.idle = llm.NewIdleTimer(u.idle, func() { cancel(errStreamIdle) })
+	}
+	return nil
+}
+
+// Next returns the next event whose data is not empty, and that data with
+// surrounding white space trimmed. Once the stream has ended or failed it
+// returns that same error again; after Close, llm.ErrStreamClosed. A read
+// failure is returned as an *llm.Error and ends the stream.
+func (s *EventStream) Next() (*sse.Event, []byte, error) {
+	if s.err != nil {
+		return nil, nil, s.err
+	}
+	for {
+		if s.isClosed() {
+			return nil, nil, llm.ErrStreamClosed
+		}
+		ev, err := s.read()
+		if err != nil {
+			return nil, nil, s.Fail(s.readError(err))
+		}
+		if data := bytes.TrimSpace(ev.Data); len(data) > 0 {
+			return ev, data, nil
+		}
+	}
+}
+
+// read reads one event, timing the wait for the idle timeout.
+func (s *EventStream) read() (*sse.Event, error) {
+	if s.idle == nil {
+		return s.rd.Next()
+	}
+	s.idle.Wait()
+	ev, err := s.rd.Next()
+	s.idle.Done()
+	return ev, err
+}
+
+// readError explains why reading the stream stopped before its end.
+func (s *EventStream) readError(err error) error {
+	switch cause := context.Cause(s.ctx); {
+	case s.isClosed() || cause == errStreamClosed:
+		return llm.ErrStreamClosed
+	case cause == errStreamIdle:
+		return &llm.Error{Kind: llm.KindUpstreamTimeout, Provider: s.name,
+			Message: fmt.Sprintf("upstream stream idle for longer than %s", s.idleIn), Err: err}
+	case cause != nil:
+		return TransportError(s.name, cause)
+	}
+	switch {
+	case err == io.EOF, err == io.ErrUnexpectedEOF:
+		return &llm.Error{Kind: llm.KindUpstream, Provider: s.name,
+			Message: "upstream stream ended before completion", Err: err}
+	case errors.Is(err, sse.ErrEventTooLarge):
+		return &llm.Error{Kind: llm.KindUpstream, Provider: s.name,
+			Message: "the upstream sent a stream event that is too large", Err: err}
+	}
+	return TransportError(s.name, err)
+}
+
+// End marks the stream complete and returns io.EOF, which Next returns from
+// then on. The upstream body stays open until Release or Close.
+func (s *EventStream) End() error {
+	s.err = io.EOF
+	return io.EOF
+}
+
+// Fail records err as the stream's terminal error, releases the upstream
+// request and returns err.
+func (s *EventStream) Fail(err error) error {
+	s.err = err
+	s.Release()
+	return err
+}
+
+// Err returns the stream's terminal error: nil while it runs, io.EOF after
+// End.
+func (s *EventStream) Err() error { return s.err }
+
+// Buffered reports whether the stream has not ended and the next event is
+// already read from the upstream. An event whose data is only white space
+// is skipped by Next, which then waits; upstreams do not send those, and the
+// cost would be one delayed flush.
+func (s *EventStream) Buffered() bool {
+	return s.err == nil && s.rd.Buffered()
+}
+
+func (s *EventStream) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// SetUsage records the usage seen so far.
+func (s *EventStream) SetUsage(u llm.Usage) {
+	s.mu.Lock()
+	s.usage = u
+	s.mu.Unlock()
+}
+
+// Usage implements llm.Stream.
+func (s *EventStream) Usage() llm.Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.usage
+}
+
+// Close implements llm.Stream. It may be called while Next is blocked in
+// another goroutine: cancelling the request makes the read return.
+func (s *EventStream) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel(errStreamClosed)
+	s.Release()
+	return nil
+}
+
+// Release stops the idle timer, cancels the upstream request and closes the
+// body; it is safe to repeat.
+func (s *EventStream) Release() {
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	s.cancel(errStreamClosed)
+	_ = s.body.Close()
+}
+
+// Unary is the Stream of a non-streamed answer: one chunk, whose usage is
+// the stream's from the start, since the upstream has counted it already.
+type Unary struct {
+	*llm.SliceStream
+	usage llm.Usage
+}
+
+// NewUnary returns a Stream of the one chunk c.
+func NewUnary(c *llm.Chunk) *Unary {
+	u := &Unary{SliceStream: llm.NewSliceStream(nil, c)}
+	if c.Usage != nil {
+		u.usage = *c.Usage
+	}
+	return u
+}
+
+// Usage implements llm.Stream.
+func (u *Unary) Usage() llm.Usage { return u.usage }
