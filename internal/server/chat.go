@@ -54,32 +54,44 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 	}
 }
 
-// chatCall reads what routing needs from an OpenAI chat body without a full
-// decode (model, stream and stream_options.include_usage) and checks its
-// shape, so that the fast path never forwards a malformed request.
-func chatCall(body []byte) (*pipeline.Call, error) {
+// newCall reads what routing needs from a chat body of protocol without a
+// full decode: that it is a JSON object, its model and its stream flag. The
+// canonical request is decoded with decode only if a stage or the upstream
+// needs it.
+func newCall(body []byte, protocol string, decode pipeline.Decoder) (*pipeline.Call, gjson.Result, error) {
 	if !gjson.ValidBytes(body) {
-		_, err := openai.DecodeChatRequest(body) // for its precise message
+		_, err := decode(body) // for its precise message
 		if err == nil {
 			err = llm.InvalidRequest("", "request body is not valid JSON")
 		}
-		return nil, err
+		return nil, gjson.Result{}, err
 	}
 	root := gjson.ParseBytes(body)
 	if !root.IsObject() {
-		return nil, llm.InvalidRequest("", "request body must be a JSON object")
+		return nil, root, llm.InvalidRequest("", "request body must be a JSON object")
 	}
 	res := root.Get("model")
 	if res.Type != gjson.String || res.Str == "" {
-		return nil, llm.InvalidRequest("model", "model is required and must be a non-empty string")
+		return nil, root, llm.InvalidRequest("model", "model is required and must be a non-empty string")
 	}
-	call := pipeline.NewChatCall(openai.Protocol, body, openai.DecodeChatRequest)
+	call := pipeline.NewChatCall(protocol, body, decode)
 	call.Model = res.Str
 	if st := root.Get("stream"); st.Exists() {
 		if st.Type != gjson.True && st.Type != gjson.False && st.Type != gjson.Null {
-			return nil, llm.InvalidRequest("stream", "stream must be a boolean")
+			return nil, root, llm.InvalidRequest("stream", "stream must be a boolean")
 		}
 		call.Stream = st.Type == gjson.True
+	}
+	return call, root, nil
+}
+
+// chatCall is newCall for an OpenAI chat body, which it also checks the
+// shape of, so that the fast path never forwards a malformed request, and
+// whose stream_options.include_usage it reads.
+func chatCall(body []byte) (*pipeline.Call, error) {
+	call, root, err := newCall(body, openai.Protocol, openai.DecodeChatRequest)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkChatShape(root); err != nil {
 		return nil, err

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
@@ -16,33 +14,10 @@ import (
 	"github.com/llmgw/llmgw/internal/provider"
 )
 
-// messagesCall reads what routing needs from an Anthropic Messages body
-// without a full decode: model and stream.
+// messagesCall is newCall for an Anthropic Messages body.
 func messagesCall(body []byte) (*pipeline.Call, error) {
-	if !gjson.ValidBytes(body) {
-		_, err := anthropic.DecodeMessagesRequest(body) // for its precise message
-		if err == nil {
-			err = llm.InvalidRequest("", "request body is not valid JSON")
-		}
-		return nil, err
-	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
-		return nil, llm.InvalidRequest("", "request body must be a JSON object")
-	}
-	res := root.Get("model")
-	if res.Type != gjson.String || res.Str == "" {
-		return nil, llm.InvalidRequest("model", "model is required and must be a non-empty string")
-	}
-	call := pipeline.NewChatCall(anthropic.Protocol, body, anthropic.DecodeMessagesRequest)
-	call.Model = res.Str
-	if st := root.Get("stream"); st.Exists() {
-		if st.Type != gjson.True && st.Type != gjson.False && st.Type != gjson.Null {
-			return nil, llm.InvalidRequest("stream", "stream must be a boolean")
-		}
-		call.Stream = st.Type == gjson.True
-	}
-	return call, nil
+	call, _, err := newCall(body, anthropic.Protocol, anthropic.DecodeMessagesRequest)
+	return call, err
 }
 
 // handleMessages serves POST /v1/messages: Anthropic Messages to any
