@@ -18,10 +18,12 @@ import (
 	"github.com/llmgw/llmgw/internal/sse"
 )
 
-// A drain lets a stream in flight finish, then Run returns nil.
-func TestGracefulShutdownDrainsStreams(t *testing.T) {
+// runServer runs the gateway configured by yaml (with ${UPSTREAM} a fake
+// OpenAI API) on a loopback listener until cancel; done receives Run's result.
+func runServer(t *testing.T, yaml string) (*Server, net.Listener, *providertest.OpenAI, context.CancelFunc, chan error) {
+	t.Helper()
 	up := providertest.NewOpenAI(t)
-	cfg, err := config.Parse([]byte(baseConfig), func(k string) (string, bool) { return up.URL, k == "UPSTREAM" })
+	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { return up.URL, k == "UPSTREAM" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,8 +37,15 @@ func TestGracefulShutdownDrainsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx, ln) }()
+	return srv, ln, up, cancel, done
+}
+
+// A drain lets a stream in flight finish, then Run returns nil.
+func TestGracefulShutdownDrainsStreams(t *testing.T) {
+	srv, ln, up, cancel, done := runServer(t, baseConfig)
 
 	capture := providertest.Load(t, "openai/stream_text.sse")
 	hold := make(chan struct{})
@@ -101,26 +110,10 @@ func TestGracefulShutdownDrainsStreams(t *testing.T) {
 // A stream that outlives the drain deadline is cut, and Run still returns
 // nil soon after the deadline instead of waiting for it.
 func TestDrainDeadlineCutsLongStreams(t *testing.T) {
-	up := providertest.NewOpenAI(t)
 	// The stream idle timeout is far longer than the test may wait, so only
 	// the drain deadline can end the request.
 	yaml := strings.Replace(baseConfig, `stream_idle_timeout: "2s"`, `stream_idle_timeout: "60s"`+"\n  shutdown_timeout: \"200ms\"", 1)
-	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { return up.URL, k == "UPSTREAM" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := gateway.Compile(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := New(snap, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
+	_, ln, up, cancel, done := runServer(t, yaml)
 
 	capture := providertest.Load(t, "openai/stream_text.sse")
 	hold := make(chan struct{})
