@@ -30,14 +30,21 @@ const (
 )
 
 // NewHTTPClient returns an HTTP client for upstream calls, tuned for a proxy:
-// its own transport with a large idle pool, HTTP/2 where the upstream offers
-// it, no overall timeout (streams are long; deadlines come from request
-// contexts) and redirects never followed, so that upstream credentials never
-// travel to another host.
+// its own transport with a large idle pool, no overall timeout (streams are
+// long; deadlines come from request contexts) and redirects never followed,
+// so that upstream credentials never travel to another host.
 //
-// Compression is left to the transport: it asks for gzip itself and then
-// decompresses transparently, so bodies reach the adapters as plain JSON from
-// which usage can be read.
+// Cleartext (http://) upstreams, typically self-hosted models on the local
+// network where the gateway's own cost matters most, go through
+// h1Transport: HTTP/1.1 keep-alive connections driven by the calling
+// goroutine. TLS upstreams and proxied requests go through net/http's
+// Transport, with HTTP/2 where the upstream offers it.
+//
+// Compression: net/http's Transport asks TLS upstreams for gzip and
+// decompresses transparently, so bodies reach the adapters as plain JSON
+// from which usage can be read; cleartext upstreams are asked for nothing
+// and answer uncompressed, which on a local network costs less than
+// compressing.
 func NewHTTPClient(o ClientOptions) *http.Client {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
@@ -65,7 +72,7 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 		t.TLSClientConfig = o.TLSConfig.Clone()
 	}
 	return &http.Client{
-		Transport: t,
+		Transport: newH1Transport(dialer.DialContext, o, t),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

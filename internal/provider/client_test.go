@@ -26,10 +26,14 @@ func newTestClient(t *testing.T, o ClientOptions) *http.Client {
 
 func TestNewHTTPClientSettings(t *testing.T) {
 	c := NewHTTPClient(ClientOptions{ResponseHeaderTimeout: 3 * time.Second})
-	tr, ok := c.Transport.(*http.Transport)
+	h1, ok := c.Transport.(*h1Transport)
 	if !ok {
-		t.Fatalf("Transport is %T, want *http.Transport", c.Transport)
+		t.Fatalf("Transport is %T, want *h1Transport", c.Transport)
 	}
+	if h1.maxIdle != DefaultMaxIdleConnsPerHost || h1.headerTimeout != 3*time.Second || h1.idleTimeout <= 0 {
+		t.Errorf("unexpected h1 transport settings: %+v", h1)
+	}
+	tr := h1.fallback
 	if tr == http.DefaultTransport {
 		t.Fatal("client uses http.DefaultTransport")
 	}

@@ -38,6 +38,7 @@ type EventStream struct {
 	mu     sync.Mutex
 	usage  llm.Usage
 	closed bool
+	ended  bool // End was called: the upstream's content is complete
 }
 
 // Open posts body to url through u, asking for an event stream, and makes s
@@ -113,10 +114,15 @@ func (s *EventStream) readError(err error) error {
 	return TransportError(s.name, err)
 }
 
-// End marks the stream complete and returns io.EOF, which Next returns from
-// then on. The upstream body stays open until Release or Close.
+// End marks the stream complete, releases the upstream request and returns
+// io.EOF, which Next returns from then on. Released as complete, the body's
+// connection can serve another request.
 func (s *EventStream) End() error {
 	s.err = io.EOF
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	s.Release()
 	return io.EOF
 }
 
@@ -169,20 +175,32 @@ func (s *EventStream) Close() error {
 		return nil
 	}
 	s.closed = true
+	ended := s.ended
 	s.mu.Unlock()
-	s.cancel(errStreamClosed)
+	if !ended {
+		s.cancel(errStreamClosed) // first: a blocked Next must see why
+	}
 	s.Release()
 	return nil
 }
 
-// Release stops the idle timer, cancels the upstream request and closes the
-// body; it is safe to repeat.
+// Release stops the idle timer, closes the body and cancels the upstream
+// request; it is safe to repeat. The body of a stream that has ended is
+// closed first and with CloseEnded, so that its connection can go back to
+// the pool; otherwise the connection is dropped and the upstream stops.
 func (s *EventStream) Release() {
 	if s.idle != nil {
 		s.idle.Stop()
 	}
+	s.mu.Lock()
+	ended := s.ended
+	s.mu.Unlock()
+	if ended {
+		_ = CloseEnded(s.body)
+	} else {
+		_ = s.body.Close()
+	}
 	s.cancel(errStreamClosed)
-	_ = s.body.Close()
 }
 
 // Unary is the Stream of a non-streamed answer: one chunk, whose usage is

@@ -1,0 +1,630 @@
+package provider
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// connCounter counts the connections a test server accepts and closes.
+type connCounter struct{ opened, closed atomic.Int32 }
+
+func newCountingServer(t *testing.T, h http.Handler) (*httptest.Server, *connCounter) {
+	t.Helper()
+	cc := &connCounter{}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			cc.opened.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			cc.closed.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, cc
+}
+
+func newH1Client(t *testing.T, o ClientOptions) (*h1Transport, *http.Client) {
+	t.Helper()
+	c := NewHTTPClient(o)
+	t.Cleanup(c.CloseIdleConnections)
+	return c.Transport.(*h1Transport), c
+}
+
+// eventually fails the test when cond does not hold within 10 s; it bounds
+// a wait for something asynchronous, it does not time anything.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func (t *h1Transport) idleCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, l := range t.idle {
+		n += len(l)
+	}
+	return n
+}
+
+func post(ctx context.Context, c *http.Client, u, body string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// echo answers "echo:" and the request body, with a Content-Length, or
+// chunked when the path is /chunked.
+func echo(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	if r.URL.Path == "/chunked" {
+		_, _ = w.Write([]byte("echo:"))
+		w.(http.Flusher).Flush()
+		_, _ = w.Write(b)
+		return
+	}
+	_, _ = w.Write(append([]byte("echo:"), b...))
+}
+
+func TestH1ReusesOneConnection(t *testing.T) {
+	srv, cc := newCountingServer(t, http.HandlerFunc(echo))
+	tr, c := newH1Client(t, ClientOptions{})
+	for i := range 20 {
+		path := "/"
+		if i%2 == 1 {
+			path = "/chunked"
+		}
+		body := fmt.Sprintf("request %d", i)
+		got, err := post(context.Background(), c, srv.URL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != "echo:"+body {
+			t.Fatalf("answer %q, want %q", got, "echo:"+body)
+		}
+	}
+	if n := cc.opened.Load(); n != 1 {
+		t.Errorf("20 sequential requests opened %d connections, want 1", n)
+	}
+	if n := tr.idleCount(); n != 1 {
+		t.Errorf("%d idle connections, want 1", n)
+	}
+}
+
+func TestH1ConcurrentRequestsGetTheirOwnAnswers(t *testing.T) {
+	srv, _ := newCountingServer(t, http.HandlerFunc(echo))
+	_, c := newH1Client(t, ClientOptions{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*50)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				path := "/"
+				if (g+i)%3 == 0 {
+					path = "/chunked"
+				}
+				body := fmt.Sprintf("g%d-i%d-%s", g, i, strings.Repeat("x", i*37))
+				ctx := context.Background()
+				if i%7 == 3 { // some requests are abandoned at once
+					cctx, cancel := context.WithCancel(ctx)
+					cancel()
+					if _, err := post(cctx, c, srv.URL+path, body); !errors.Is(err, context.Canceled) {
+						errs <- fmt.Errorf("cancelled request: err %v, want context.Canceled", err)
+					}
+					continue
+				}
+				got, err := post(ctx, c, srv.URL+path, body)
+				if err != nil || got != "echo:"+body {
+					errs <- fmt.Errorf("request %s: %q, %v", body, got, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// oneShotServer answers each connection's first request and then closes
+// the connection, as an upstream whose keep-alive timeout fires while the
+// connection sits in the client's pool. failSecond makes the second
+// request's answer stop halfway through its headers.
+func oneShotServer(t *testing.T, failSecond bool) (addr string, requests *atomic.Int32, bodies chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	requests = new(atomic.Int32)
+	bodies = make(chan string, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			req, err := http.ReadRequest(bufio.NewReader(c))
+			if err != nil {
+				c.Close()
+				continue
+			}
+			b, _ := io.ReadAll(req.Body)
+			n := requests.Add(1)
+			bodies <- string(b)
+			if failSecond && n == 2 {
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Le")
+			} else {
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().String(), requests, bodies
+}
+
+func TestH1RetriesAStaleConnectionOnce(t *testing.T) {
+	for _, peek := range []bool{false, true} {
+		t.Run(fmt.Sprintf("peek=%v", peek), func(t *testing.T) {
+			addr, requests, bodies := oneShotServer(t, false)
+			tr, c := newH1Client(t, ClientOptions{})
+			tr.staleCheck = time.Hour // the retry alone catches the stale connection
+			if peek {
+				tr.staleCheck = 0 // the peek catches it before the request is written
+			}
+			for i := range 3 {
+				body := fmt.Sprintf("body %d", i)
+				got, err := post(context.Background(), c, "http://"+addr+"/", body)
+				if err != nil || got != "ok" {
+					t.Fatalf("request %d: %q, %v", i, got, err)
+				}
+				if b := <-bodies; b != body {
+					t.Fatalf("upstream got body %q, want %q", b, body)
+				}
+				// Let the upstream's close reach the pooled connection.
+				eventually(t, "the upstream to close", func() bool {
+					return tr.idleCount() == 1 && !alive(tr.idle[addr][0].conn)
+				})
+			}
+			if n := requests.Load(); n != 3 {
+				t.Errorf("upstream saw %d requests, want 3 (each exactly once)", n)
+			}
+		})
+	}
+}
+
+func TestH1DoesNotRetryOnceTheAnswerStarted(t *testing.T) {
+	addr, requests, _ := oneShotServer(t, true)
+	tr, c := newH1Client(t, ClientOptions{})
+	tr.staleCheck = time.Hour
+	if _, err := post(context.Background(), c, "http://"+addr+"/", "first"); err != nil {
+		t.Fatal(err)
+	}
+	// The second request is made on a fresh connection: the first one's
+	// closing is seen (or not) by the retry; the answer breaks off halfway.
+	eventually(t, "the upstream to close", func() bool { return tr.idleCount() == 1 && !alive(tr.idle[addr][0].conn) })
+	if _, err := post(context.Background(), c, "http://"+addr+"/", "second"); err == nil {
+		t.Fatal("a truncated answer was accepted")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("upstream saw %d requests, want 2: a request whose answer had begun was sent again", n)
+	}
+}
+
+func TestAlive(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer := <-accepted
+	if !alive(c) {
+		t.Fatal("an open idle connection is not alive")
+	}
+	if _, err := peer.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "unexpected data to be seen", func() bool { return !alive(c) })
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		t.Fatal(err)
+	}
+	if !alive(c) {
+		t.Fatal("the connection is not alive after the data was read")
+	}
+	peer.Close()
+	eventually(t, "the close to be seen", func() bool { return !alive(c) })
+}
+
+// sseServer streams events; done is closed when a handler's request
+// context ends before the handler has finished.
+func sseServer(t *testing.T, events int, every time.Duration) (*httptest.Server, *connCounter, chan struct{}) {
+	t.Helper()
+	gone := make(chan struct{}, 16)
+	srv, cc := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := 0; events < 0 || i < events; i++ {
+			if _, err := fmt.Fprintf(w, "data: {\"n\":%d,\"pad\":%q}\n\n", i, strings.Repeat("p", 200)); err != nil {
+				break
+			}
+			w.(http.Flusher).Flush()
+			if every > 0 {
+				select {
+				case <-r.Context().Done():
+					gone <- struct{}{}
+					return
+				case <-time.After(every):
+				}
+			}
+		}
+		if events >= 0 {
+			_, _ = io.WriteString(w, "data: [DONE]\n\n")
+			w.(http.Flusher).Flush()
+			// The chunked terminator follows a little later, as it does
+			// from an upstream that finishes its bookkeeping after the
+			// last event: the client has its [DONE] before the body's end.
+			time.Sleep(20 * time.Millisecond)
+		}
+	}))
+	return srv, cc, gone
+}
+
+// readUntilDone reads an event stream up to and including [DONE], without
+// reading on to the end of the body.
+func readUntilDone(t *testing.T, r io.Reader) {
+	t.Helper()
+	br := bufio.NewReaderSize(r, 64)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended before [DONE]: %v", err)
+		}
+		if line == "data: [DONE]\n" {
+			return
+		}
+	}
+}
+
+func TestH1CloseEndedReusesTheConnection(t *testing.T) {
+	srv, cc, _ := sseServer(t, 5, 0)
+	tr, c := newH1Client(t, ClientOptions{})
+	for range 5 {
+		resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		readUntilDone(t, resp.Body)
+		if err := CloseEnded(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the connection to return to the pool", func() bool { return tr.idleCount() == 1 })
+	}
+	if n := cc.opened.Load(); n != 1 {
+		t.Errorf("5 streams ended with CloseEnded opened %d connections, want 1", n)
+	}
+}
+
+// A body closed before its end, with Close or with CloseEnded (which reads
+// on only as far as a few kilobytes), drops its connection: the upstream
+// learns that nobody reads on.
+func TestH1CloseBeforeTheEndDropsTheConnection(t *testing.T) {
+	for name, closeBody := range map[string]func(io.ReadCloser) error{
+		"Close": io.ReadCloser.Close, "CloseEnded": func(b io.ReadCloser) error { return CloseEnded(b) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, cc, gone := sseServer(t, -1, time.Millisecond)
+			tr, c := newH1Client(t, ClientOptions{})
+			resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b [64]byte
+			if _, err := resp.Body.Read(b[:]); err != nil {
+				t.Fatal(err)
+			}
+			_ = closeBody(resp.Body)
+			<-gone
+			if _, err := resp.Body.Read(b[:]); err == nil {
+				t.Error("Read after Close succeeded")
+			}
+			if n := tr.idleCount(); n != 0 || cc.opened.Load() != 1 {
+				t.Errorf("%d idle connections, %d opened; want 0 and 1", n, cc.opened.Load())
+			}
+		})
+	}
+}
+
+func TestH1CancelEndsTheBodyAndTheConnection(t *testing.T) {
+	srv, _, gone := sseServer(t, -1, 5*time.Millisecond)
+	_, c := newH1Client(t, ClientOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader("{}"))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b [64]byte
+	if _, err := resp.Body.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, resp.Body)
+		readErr <- err
+	}()
+	cancel()
+	if err := <-readErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("read after cancel: %v, want context.Canceled", err)
+	}
+	<-gone
+}
+
+func TestH1CloseUnblocksARead(t *testing.T) {
+	srv, _, gone := sseServer(t, -1, time.Hour)
+	_, c := newH1Client(t, ClientOptions{})
+	resp, err := c.Post(srv.URL, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [4096]byte
+	if _, err := resp.Body.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := resp.Body.Read(b[:]) // blocks: the next event is an hour away
+		readErr <- err
+	}()
+	time.Sleep(10 * time.Millisecond) // let the Read block (it is correct either way)
+	resp.Body.Close()
+	if err := <-readErr; err == nil {
+		t.Error("a Read blocked across Close returned no error")
+	}
+	<-gone
+}
+
+func TestH1ConnectionCloseIsHonoured(t *testing.T) {
+	srv, cc := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		echo(w, r)
+	}))
+	tr, c := newH1Client(t, ClientOptions{})
+	for i := range 3 {
+		if got, err := post(context.Background(), c, srv.URL, "x"); err != nil || got != "echo:x" {
+			t.Fatalf("request %d: %q, %v", i, got, err)
+		}
+	}
+	if n := cc.opened.Load(); n != 3 {
+		t.Errorf("opened %d connections, want 3", n)
+	}
+	if n := tr.idleCount(); n != 0 {
+		t.Errorf("%d idle connections, want 0", n)
+	}
+}
+
+func TestH1SkipsInterimResponses(t *testing.T) {
+	srv, _ := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Link")
+		echo(w, r)
+	}))
+	_, c := newH1Client(t, ClientOptions{})
+	for range 2 {
+		if got, err := post(context.Background(), c, srv.URL, "x"); err != nil || got != "echo:x" {
+			t.Fatalf("got %q, %v", got, err)
+		}
+	}
+}
+
+func TestH1HeaderTimeoutDoesNotLimitTheBody(t *testing.T) {
+	release := make(chan struct{})
+	srv, _ := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first ")
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, "second")
+	}))
+	_, c := newH1Client(t, ClientOptions{ResponseHeaderTimeout: 20 * time.Millisecond})
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	time.AfterFunc(100*time.Millisecond, func() { close(release) })
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || string(b) != "first second" {
+		t.Fatalf("body %q, %v", b, err)
+	}
+}
+
+func TestH1IdleConnectionsExpire(t *testing.T) {
+	srv, cc := newCountingServer(t, http.HandlerFunc(echo))
+	tr, c := newH1Client(t, ClientOptions{})
+	tr.idleTimeout = 20 * time.Millisecond
+	if _, err := post(context.Background(), c, srv.URL, "x"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the idle connection to be closed", func() bool { return cc.closed.Load() == 1 })
+	if n := tr.idleCount(); n != 0 {
+		t.Errorf("%d idle connections, want 0", n)
+	}
+	if _, err := post(context.Background(), c, srv.URL, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.opened.Load(); n != 2 {
+		t.Errorf("opened %d connections, want 2", n)
+	}
+}
+
+func TestH1KeepsAtMostMaxIdle(t *testing.T) {
+	var in sync.WaitGroup
+	in.Add(3)
+	release := make(chan struct{})
+	srv, cc := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in.Done()
+		<-release
+		echo(w, r)
+	}))
+	tr, c := newH1Client(t, ClientOptions{MaxIdleConnsPerHost: 1})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := post(context.Background(), c, srv.URL, "x"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	in.Wait()
+	close(release)
+	wg.Wait()
+	if n := tr.idleCount(); n != 1 {
+		t.Errorf("%d idle connections, want 1", n)
+	}
+	eventually(t, "two connections to be closed", func() bool { return cc.closed.Load() == 2 })
+}
+
+func TestH1ProxiedAndTLSRequestsUseTheStandardTransport(t *testing.T) {
+	var proxied atomic.Value
+	proxy, _ := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Store(r.RequestURI)
+		_, _ = io.WriteString(w, "via proxy")
+	}))
+	pu, _ := url.Parse(proxy.URL)
+	tr, c := newH1Client(t, ClientOptions{})
+	tr.useProxy = true
+	tr.proxy = http.ProxyURL(pu)
+	tr.fallback.Proxy = tr.proxy
+	got, err := post(context.Background(), c, "http://upstream.invalid/v1/chat", "x")
+	if err != nil || got != "via proxy" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if u := proxied.Load(); u != "http://upstream.invalid/v1/chat" {
+		t.Errorf("proxy saw %v, want the absolute URL", u)
+	}
+	if n := tr.idleCount(); n != 0 {
+		t.Errorf("the proxied request used the HTTP/1.1 pool (%d idle)", n)
+	}
+}
+
+type trackedBody struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (b *trackedBody) Close() error { b.closed.Store(true); return nil }
+
+func TestH1ClosesTheRequestBodyOnFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, c := newH1Client(t, ClientOptions{})
+	body := &trackedBody{Reader: bytes.NewReader([]byte("x"))}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", body)
+	if _, err := c.Do(req); err == nil {
+		t.Fatal("request to a closed port succeeded")
+	}
+	if !body.closed.Load() {
+		t.Error("the request body was not closed")
+	}
+}
+
+func TestEventStreamEndReturnsTheConnection(t *testing.T) {
+	srv, cc, _ := sseServer(t, 3, 0)
+	tr, c := newH1Client(t, ClientOptions{})
+	up := NewUpstream(UpstreamConfig{Name: "fake", Client: c})
+	for i := range 3 {
+		var s EventStream
+		if err := s.Open(context.Background(), up, srv.URL, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+		events := 0
+		for {
+			_, data, err := s.Next()
+			if err != nil {
+				t.Fatalf("stream %d: %v", i, err)
+			}
+			if string(data) == "[DONE]" {
+				break
+			}
+			events++
+		}
+		if events != 3 {
+			t.Fatalf("stream %d: %d events, want 3", i, events)
+		}
+		if err := s.End(); err != io.EOF {
+			t.Fatalf("End: %v", err)
+		}
+		_ = s.Close()
+		eventually(t, "the connection to return to the pool", func() bool { return tr.idleCount() == 1 })
+	}
+	if n := cc.opened.Load(); n != 1 {
+		t.Errorf("3 streams opened %d connections, want 1", n)
+	}
+}
+
+func TestEventStreamCloseBeforeEndDropsTheConnection(t *testing.T) {
+	srv, _, gone := sseServer(t, -1, time.Millisecond)
+	tr, c := newH1Client(t, ClientOptions{})
+	up := NewUpstream(UpstreamConfig{Name: "fake", Client: c})
+	var s EventStream
+	if err := s.Open(context.Background(), up, srv.URL, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	<-gone
+	if n := tr.idleCount(); n != 0 {
+		t.Errorf("%d idle connections after a stream closed early, want 0", n)
+	}
+}
