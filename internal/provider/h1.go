@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -268,16 +269,30 @@ func (pc *h1Conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respo
 	if err == nil {
 		err = pc.bw.Flush()
 	}
-	if err != nil {
-		return fail(nothingReadError{err})
-	}
-	if _, err := pc.br.Peek(1); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+	writeErr := err
+	if _, err := pc.br.Peek(1); err != nil || writeErr != nil {
+		// An upstream may answer (413, say) and close before it has read
+		// the whole request: its answer is still the answer.
+		if err == nil && ctx.Err() == nil {
+			return pc.readResponse(ctx, req, stop, fail, false)
+		}
+		switch {
+		case writeErr != nil:
+			err = nothingReadError{writeErr}
+		case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
 			err = nothingReadError{err}
 		}
 		return fail(err)
 	}
+	return pc.readResponse(ctx, req, stop, fail, true)
+}
+
+// readResponse reads the answer to req on pc; keep says whether the
+// connection may serve another request afterwards.
+func (pc *h1Conn) readResponse(ctx context.Context, req *http.Request, stop func() bool,
+	fail func(error) (*http.Response, error), keep bool) (*http.Response, error) {
 	var resp *http.Response
+	var err error
 	for {
 		resp, err = http.ReadResponse(pc.br, req)
 		if err != nil {
@@ -297,7 +312,7 @@ func (pc *h1Conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respo
 	if err := ctx.Err(); err != nil { // the connection is being closed
 		return fail(err)
 	}
-	keep := !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
+	keep = keep && !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
 	if resp.Body == http.NoBody {
 		if stop() && keep {
 			pc.t.put(pc)
@@ -321,6 +336,9 @@ type h1Body struct {
 	keep bool
 	done bool
 	err  error // returned by Read once done
+	// aborted is set by a Close that found a Read in progress and closed
+	// the connection under it.
+	aborted atomic.Bool
 }
 
 var errBodyClosed = errors.New("http: read on closed response body")
@@ -347,7 +365,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 // connection is still the body's. Called with mu held.
 func (b *h1Body) finish(err error, reuse bool) {
 	b.done, b.err = true, err
-	if b.stop() && reuse && b.keep {
+	if b.stop() && reuse && b.keep && !b.aborted.Load() {
 		b.pc.t.put(b.pc)
 		return
 	}
@@ -360,6 +378,7 @@ func (b *h1Body) finish(err error, reuse bool) {
 // goroutine.
 func (b *h1Body) Close() error {
 	if !b.mu.TryLock() {
+		b.aborted.Store(true)
 		b.pc.conn.Close() // the blocked Read returns and finishes
 		return nil
 	}
@@ -377,6 +396,7 @@ func (b *h1Body) Close() error {
 // reused if it arrives. Otherwise it is Close.
 func (b *h1Body) CloseEnded() error {
 	if !b.mu.TryLock() {
+		b.aborted.Store(true)
 		b.pc.conn.Close()
 		return nil
 	}

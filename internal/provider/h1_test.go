@@ -628,3 +628,19 @@ func TestEventStreamCloseBeforeEndDropsTheConnection(t *testing.T) {
 		t.Errorf("%d idle connections after a stream closed early, want 0", n)
 	}
 }
+
+func TestH1ReturnsAnAnswerSentBeforeTheRequestWasRead(t *testing.T) {
+	srv, _ := newCountingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "too large", http.StatusRequestEntityTooLarge) // without reading the body
+	}))
+	_, c := newH1Client(t, ClientOptions{})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(make([]byte, 32<<20)))
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("err %v, want the upstream's 413", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", resp.StatusCode)
+	}
+}
