@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -40,7 +39,11 @@ func runGateway(args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.Server.Level()}))
+	// Buffered as "llmgw serve" buffers it, and written out when the
+	// server has drained.
+	logw := observe.NewLogWriter(os.Stderr, 0, 0)
+	defer logw.Close()
+	log := observe.NewLogger(logw, cfg.Server.Level())
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -130,7 +129,12 @@ func serve(args []string, stderr io.Writer) int {
 	if *listen != "" {
 		cfg.Server.Listen = *listen
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.Server.Level()}))
+	// Log lines are buffered: one write for many access log lines. The
+	// deferred Close writes out the last of them when serve returns, after
+	// the server has drained.
+	logw := observe.NewLogWriter(stderr, 0, 0)
+	defer logw.Close()
+	log := observe.NewLogger(logw, cfg.Server.Level())
 	// The registry outlives configuration snapshots, so metrics survive
 	// reloads.
 	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry()})

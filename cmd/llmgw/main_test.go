@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -227,6 +228,15 @@ models:
 			}
 			if err := cmd.Wait(); err != nil {
 				t.Errorf("exit: %v\n%s", err, logs.String())
+			}
+			// Log lines are buffered: a clean exit writes out every one,
+			// the access log line of the drained stream and the last.
+			var msgs []string
+			for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				msgs = append(msgs, gjson.Get(line, "msg").String())
+			}
+			if !slices.Contains(msgs, "request") || msgs[len(msgs)-1] != "stopped" {
+				t.Errorf("log lines lost at exit: %q\n%s", msgs, logs.String())
 			}
 		})
 	}
