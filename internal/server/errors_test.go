@@ -53,6 +53,8 @@ func TestErrors(t *testing.T) {
 		{"fast path: content a number", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":5}]}`, 400, "invalid_request_error", "messages[0].content"},
 		{"fast path: unknown role", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"robot","content":"x"}]}`, 400, "invalid_request_error", "messages[0].role"},
 		{"fast path: tool message without id", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"tool","content":"x"}]}`, 400, "invalid_request_error", "messages[0].tool_call_id"},
+		{"fast path: second message not an object", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"x"},5]}`, 400, "invalid_request_error", "messages[1]"},
+		{"fast path: second message's role", "POST", "/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"x"},{"role":"robot"}]}`, 400, "invalid_request_error", "messages[1].role"},
 		{"fast path: temperature a string", "POST", "/v1/chat/completions", `{"model":"gpt","temperature":"hot","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "temperature"},
 		{"fast path: fractional max_tokens", "POST", "/v1/chat/completions", `{"model":"gpt","max_tokens":1.5,"messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "max_tokens"},
 		{"unknown model", "POST", "/v1/chat/completions", fmt.Sprintf(userHello, "nope", ""), 404, "model_not_found", ""},

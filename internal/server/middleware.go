@@ -148,10 +148,19 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	if !ri.snap.Config.AccessLogEnabled() {
 		return
 	}
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
 	status := rec.status
 	if status == 0 {
 		status = 499 // nothing written: the client went away
 	}
+	// The record is built here rather than by Logger.LogAttrs, which would
+	// read the clock a second time and walk the stack for a source
+	// location that no handler of the gateway logs (AddSource is off).
+	now := time.Now()
+	line := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	// Sized for every attribute a line can have, so appends never grow it.
 	attrs := make([]slog.Attr, 0, 13)
 	attrs = append(attrs,
@@ -159,7 +168,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
 		slog.Int64("bytes", rec.bytes),
 	)
 	if ri.model != "" {
@@ -174,5 +183,6 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	if ri.errCode != "" {
 		attrs = append(attrs, slog.String("error", ri.errCode))
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	line.AddAttrs(attrs...)
+	_ = s.log.Handler().Handle(ctx, line)
 }

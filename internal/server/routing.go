@@ -15,11 +15,15 @@ import (
 // was made).
 const attemptsHeader = "X-Llmgw-Attempts"
 
+// fallbacksKey is router.FallbacksHeader as the request's Header map holds
+// it, canonicalized once rather than, allocating, per request.
+var fallbacksKey = http.CanonicalHeaderKey(router.FallbacksHeader)
+
 // routingFromRequest copies what the client asks of routing onto call: the
 // fallback override header (x-llmgw-fallbacks), which the router checks
 // against the caller's key.
 func routingFromRequest(r *http.Request, call *pipeline.Call) {
-	if v, ok := r.Header[http.CanonicalHeaderKey(router.FallbacksHeader)]; ok {
+	if v, ok := r.Header[fallbacksKey]; ok {
 		joined := ""
 		for i, s := range v {
 			if i > 0 {

@@ -101,8 +101,8 @@ func checkChatShape(root gjson.Result) error {
 }
 
 func checkMessage(m gjson.Result, i int) error {
-	p := fmt.Sprintf("messages[%d]", i)
 	if !m.IsObject() {
+		p := messagePath(i)
 		return llm.InvalidRequest(p, "invalid type for '%s': expected an object", p)
 	}
 	var role, content, id gjson.Result
@@ -118,18 +118,25 @@ func checkMessage(m gjson.Result, i int) error {
 		return true
 	})
 	if role.Type != gjson.String || !chatRoles[role.Str] {
+		p := messagePath(i)
 		return llm.InvalidRequest(p+".role", "invalid value for '%s.role': expected one of system, developer, user, assistant, tool", p)
 	}
 	if content.Exists() && !kindOf(content, kString|kArray|kNull) {
+		p := messagePath(i)
 		return llm.InvalidRequest(p+".content", "invalid type for '%s.content': expected a string or an array of content parts", p)
 	}
 	if role.Str == "tool" {
 		if id.Type != gjson.String || id.Str == "" {
+			p := messagePath(i)
 			return llm.InvalidRequest(p+".tool_call_id", "'%s.tool_call_id' is required for a tool message", p)
 		}
 	}
 	return nil
 }
+
+// messagePath is the param of message i, built only for an error: a valid
+// message costs no allocation.
+func messagePath(i int) string { return fmt.Sprintf("messages[%d]", i) }
 
 func kindOf(v gjson.Result, kinds jsonKind) bool {
 	switch v.Type {
