@@ -23,26 +23,72 @@ type Headroom struct {
 	ResetRequests, ResetTokens time.Duration
 }
 
+// The rate-limit headers in canonical form, the form net/http stores them
+// in: looked up directly, they cost no canonicalization per lookup, where
+// http.Header.Get of a lower-case name allocates its canonical form every
+// time.
+const (
+	openAIPrefix              = "X-Ratelimit-"
+	openAIRemainingRequests   = "X-Ratelimit-Remaining-Requests"
+	openAILimitRequests       = "X-Ratelimit-Limit-Requests"
+	openAIResetRequests       = "X-Ratelimit-Reset-Requests"
+	openAIRemainingTokens     = "X-Ratelimit-Remaining-Tokens"
+	openAILimitTokens         = "X-Ratelimit-Limit-Tokens"
+	openAIResetTokens         = "X-Ratelimit-Reset-Tokens"
+	anthropicPrefix           = "Anthropic-Ratelimit-"
+	anthropicRemainingRequest = "Anthropic-Ratelimit-Requests-Remaining"
+	anthropicLimitRequests    = "Anthropic-Ratelimit-Requests-Limit"
+	anthropicResetRequests    = "Anthropic-Ratelimit-Requests-Reset"
+	anthropicRemainingTokens  = "Anthropic-Ratelimit-Tokens-Remaining"
+	anthropicLimitTokens      = "Anthropic-Ratelimit-Tokens-Limit"
+	anthropicResetTokens      = "Anthropic-Ratelimit-Tokens-Reset"
+)
+
+// noHeadroom is the Headroom of a response that reports nothing.
+var noHeadroom = Headroom{RemainingRequests: -1, LimitRequests: -1, RemainingTokens: -1, LimitTokens: -1}
+
 // ParseHeadroom reads the rate-limit headers of an upstream response and
 // reports whether any was present. OpenAI's headers are read when present,
 // else Anthropic's.
 func ParseHeadroom(h http.Header) (Headroom, bool) {
-	hr, ok := parseOpenAIHeadroom(h)
-	if ok {
-		return hr, true
+	openAI, anthropic := rateLimitHeaders(h)
+	if openAI {
+		if hr, ok := parseOpenAIHeadroom(h); ok {
+			return hr, true
+		}
+	}
+	if !anthropic {
+		// What parseAnthropicHeadroom would return, without the clock
+		// read and the lookups.
+		return noHeadroom, false
 	}
 	return parseAnthropicHeadroom(h, time.Now())
 }
 
+// rateLimitHeaders reports whether h has a header of OpenAI's and of
+// Anthropic's rate-limit families. Most responses have neither, and one
+// pass over their few headers settles it.
+func rateLimitHeaders(h http.Header) (openAI, anthropic bool) {
+	for k := range h {
+		switch {
+		case strings.HasPrefix(k, openAIPrefix):
+			openAI = true
+		case strings.HasPrefix(k, anthropicPrefix):
+			anthropic = true
+		}
+	}
+	return openAI, anthropic
+}
+
 func parseOpenAIHeadroom(h http.Header) (Headroom, bool) {
 	hr := Headroom{
-		RemainingRequests: headerInt(h, "x-ratelimit-remaining-requests"),
-		LimitRequests:     headerInt(h, "x-ratelimit-limit-requests"),
-		RemainingTokens:   headerInt(h, "x-ratelimit-remaining-tokens"),
-		LimitTokens:       headerInt(h, "x-ratelimit-limit-tokens"),
+		RemainingRequests: headerInt(h, openAIRemainingRequests),
+		LimitRequests:     headerInt(h, openAILimitRequests),
+		RemainingTokens:   headerInt(h, openAIRemainingTokens),
+		LimitTokens:       headerInt(h, openAILimitTokens),
 	}
-	hr.ResetRequests, _ = ParseResetDuration(h.Get("x-ratelimit-reset-requests"))
-	hr.ResetTokens, _ = ParseResetDuration(h.Get("x-ratelimit-reset-tokens"))
+	hr.ResetRequests, _ = ParseResetDuration(header(h, openAIResetRequests))
+	hr.ResetTokens, _ = ParseResetDuration(header(h, openAIResetTokens))
 	return hr, hr.reported()
 }
 
@@ -52,14 +98,22 @@ func parseOpenAIHeadroom(h http.Header) (Headroom, bool) {
 // now.
 func parseAnthropicHeadroom(h http.Header, now time.Time) (Headroom, bool) {
 	hr := Headroom{
-		RemainingRequests: headerInt(h, "anthropic-ratelimit-requests-remaining"),
-		LimitRequests:     headerInt(h, "anthropic-ratelimit-requests-limit"),
-		RemainingTokens:   headerInt(h, "anthropic-ratelimit-tokens-remaining"),
-		LimitTokens:       headerInt(h, "anthropic-ratelimit-tokens-limit"),
-		ResetRequests:     resetAt(h.Get("anthropic-ratelimit-requests-reset"), now),
-		ResetTokens:       resetAt(h.Get("anthropic-ratelimit-tokens-reset"), now),
+		RemainingRequests: headerInt(h, anthropicRemainingRequest),
+		LimitRequests:     headerInt(h, anthropicLimitRequests),
+		RemainingTokens:   headerInt(h, anthropicRemainingTokens),
+		LimitTokens:       headerInt(h, anthropicLimitTokens),
+		ResetRequests:     resetAt(header(h, anthropicResetRequests), now),
+		ResetTokens:       resetAt(header(h, anthropicResetTokens), now),
 	}
 	return hr, hr.reported()
+}
+
+// header is h.Get(name) for a name already in canonical form.
+func header(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func (h Headroom) reported() bool {
@@ -69,7 +123,11 @@ func (h Headroom) reported() bool {
 // resetAt returns the time from now until the RFC 3339 time v, or 0 when v
 // is not one, is past, or is further away than any wait honoured.
 func resetAt(v string, now time.Time) time.Duration {
-	at, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0 // what time.Parse would say, without allocating its error
+	}
+	at, err := time.Parse(time.RFC3339, v)
 	if err != nil {
 		return 0
 	}
@@ -116,8 +174,10 @@ func (h Headroom) Reset() time.Duration {
 	return shortest
 }
 
+// headerInt reads the header name, given in canonical form, as a count: -1
+// when absent, malformed or negative.
 func headerInt(h http.Header, name string) int64 {
-	v := strings.TrimSpace(h.Get(name))
+	v := strings.TrimSpace(header(h, name))
 	if v == "" {
 		return -1
 	}
@@ -136,11 +196,16 @@ func ParseResetDuration(v string) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 || s*float64(time.Second) >= float64(maxRetryAfter) {
-			return 0, false
+	// A duration ends in its unit (ns, us, µs, ms, s, m, h), a letter no
+	// number ParseFloat accepts ends in: skipping it then saves building
+	// its error.
+	if last := v[len(v)-1]; last != 's' && last != 'm' && last != 'h' {
+		if s, err := strconv.ParseFloat(v, 64); err == nil {
+			if s < 0 || s*float64(time.Second) >= float64(maxRetryAfter) {
+				return 0, false
+			}
+			return time.Duration(s * float64(time.Second)), true
 		}
-		return time.Duration(s * float64(time.Second)), true
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 || d > maxRetryAfter {
