@@ -85,10 +85,21 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 	r.metrics.ttft.WithLabelValues(a.t.Provider.Name(), a.m.Name).Observe(elapsed.Seconds())
 	a.t.observeLatency(elapsed, false)
 	rs := &routed{s: s, first: first, firstErr: err, ctx: actx, release: release, idle: tm.StreamIdle, t: a.t, tm: tm, parent: ctx}
-	if rs.idle > 0 {
+	if rs.idle > 0 && !inHand(s) {
 		rs.timer = llm.NewIdleTimer(rs.idle, func() { cancel(errIdle) })
 	}
 	return rs, nil
+}
+
+// inHand reports whether every chunk of s is in memory: a non-streamed
+// answer, whose Recv never waits for the upstream. No wait of it can reach
+// the stream idle timeout, so it needs no idle timer.
+func inHand(s llm.Stream) bool {
+	switch s.(type) {
+	case *provider.Unary, *llm.SliceStream:
+		return true
+	}
+	return false
 }
 
 // open starts the call on the target: the fast path when the provider

@@ -158,19 +158,27 @@ func (latency) pick(c []candidate, rnd func() float64) *target {
 // candidates returns the targets of m that may take an attempt now: never
 // one the request avoids, and none it tried while an untried one is ready.
 func (m *Model) candidates(now time.Time, tried map[*target]mark) []candidate {
-	var all, fresh []candidate
+	var all []candidate
+	fresh := 0
 	for _, t := range m.targets {
 		if tried[t] == avoided || !t.ready(now) {
 			continue
 		}
-		x := candidate{t, t.weight(now)}
-		all = append(all, x)
+		all = append(all, candidate{t, t.weight(now)})
 		if tried[t] == untried {
-			fresh = append(fresh, x)
+			fresh++
 		}
 	}
-	if len(fresh) > 0 {
-		return fresh
+	if fresh == 0 || fresh == len(all) {
+		return all
 	}
-	return all
+	// The untried ones, in order, in the same slice: one allocation.
+	n := 0
+	for _, c := range all {
+		if tried[c.t] == untried {
+			all[n] = c
+			n++
+		}
+	}
+	return all[:n]
 }

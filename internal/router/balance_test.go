@@ -98,6 +98,10 @@ func TestCandidatesPreferUntriedAndReady(t *testing.T) {
 	if got := m.candidates(c.Now(), nil); len(got) != 3 {
 		t.Fatalf("b ready after its Retry-After; got %d candidates", len(got))
 	}
+	got = m.candidates(c.Now(), map[*target]mark{b: triedOnce})
+	if len(got) != 2 || got[0].t != a || got[1].t != cc || got[0].w != a.weight(c.Now()) || got[1].w != cc.weight(c.Now()) {
+		t.Fatalf("want a then c, the untried ones in order, with their weights; got %+v", got)
+	}
 	_ = r
 }
 

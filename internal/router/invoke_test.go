@@ -11,6 +11,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/provider"
 )
 
 // scripted answers each Chat with the next of its errors (nil: a good
@@ -243,6 +244,53 @@ func TestStreamIdleTimeout(t *testing.T) {
 	if u := s.Usage(); u.TotalTokens != 7 {
 		t.Errorf("partial usage %+v lost", u)
 	}
+}
+
+// An answer already in memory cannot wait for the upstream: it gets no idle
+// timer, a stream does.
+func TestIdleTimerOnlyForStreamsThatWait(t *testing.T) {
+	tests := []struct {
+		name   string
+		stream llm.Stream
+		timer  bool
+	}{
+		{"unary", provider.NewUnary(&llm.Chunk{Model: "x"}), false},
+		{"slice", llm.NewSliceStream(nil, &llm.Chunk{Model: "x"}), false},
+		{"stream", &oneThenHang{ctx: context.Background()}, true},
+	}
+	for _, tt := range tests {
+		p := &fixedStream{s: tt.stream}
+		r := New([]Model{{Name: "m", Timeouts: Timeouts{StreamIdle: time.Hour},
+			Targets: []Target{{Provider: p, Model: "x", Weight: 1}}}}, Options{})
+		s, err := r.Invoke(context.Background(), chatCall("m", tt.timer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, ok := s.(*routed)
+		if !ok {
+			t.Fatalf("%s: Invoke returned a %T", tt.name, s)
+		}
+		if got := rs.timer != nil; got != tt.timer {
+			t.Errorf("%s: idle timer %v, want %v", tt.name, got, tt.timer)
+		}
+		if _, err := s.Recv(); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !tt.timer {
+			if _, err := s.Recv(); err != io.EOF {
+				t.Errorf("%s: second Recv = %v, want io.EOF", tt.name, err)
+			}
+		}
+		_ = s.Close()
+	}
+}
+
+// fixedStream answers with the one stream it holds.
+type fixedStream struct{ s llm.Stream }
+
+func (fixedStream) Name() string { return "fixed" }
+func (p *fixedStream) Chat(context.Context, *llm.ChatRequest) (llm.Stream, error) {
+	return p.s, nil
 }
 
 // idleAfterFirst sends one chunk with usage, then nothing.
