@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // h1Transport is the upstream transport for cleartext (http://) upstreams:
@@ -265,7 +270,7 @@ func (pc *h1Conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respo
 			return fail(err)
 		}
 	}
-	err := req.Write(pc.bw)
+	err := writeRequest(pc.bw, req)
 	if err == nil {
 		err = pc.bw.Flush()
 	}
@@ -449,4 +454,105 @@ func closeRequestBody(req *http.Request) {
 	if req.Body != nil {
 		_ = req.Body.Close()
 	}
+}
+
+// writeRequest writes req's head and body to w as Request.Write would,
+// for the requests an Upstream makes (a body of known length, no trailers),
+// without the sorted copy of the header that Request.Write makes. Anything
+// else, and any header Request.Write would have to repair, goes to
+// Request.Write. It closes the body, as Request.Write does.
+func writeRequest(w *bufio.Writer, req *http.Request) error {
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	body := req.Body
+	if body == http.NoBody {
+		body = nil
+	}
+	if req.Trailer != nil || len(req.TransferEncoding) > 0 || (body != nil && req.ContentLength <= 0) ||
+		!httpguts.ValidHostHeader(host) || req.URL.Opaque != "" || !plainHeader(req.Header) {
+		return req.Write(w)
+	}
+	if body != nil {
+		defer body.Close()
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	w.WriteString(method)
+	w.WriteByte(' ')
+	w.WriteString(req.URL.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	if _, ok := req.Header["User-Agent"]; !ok {
+		w.WriteString("\r\nUser-Agent: Go-http-client/1.1")
+	}
+	for k, vs := range req.Header {
+		if reqWriteExcluded(k) {
+			continue
+		}
+		for _, v := range vs {
+			w.WriteString("\r\n")
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(v)
+		}
+	}
+	if ua := req.Header["User-Agent"]; len(ua) > 0 && ua[0] != "" {
+		w.WriteString("\r\nUser-Agent: ")
+		w.WriteString(ua[0])
+	}
+	if body != nil || methodExpectsBody(method) {
+		var n [20]byte
+		w.WriteString("\r\nContent-Length: ")
+		w.Write(strconv.AppendInt(n[:0], max(req.ContentLength, 0), 10))
+	}
+	if req.Close {
+		w.WriteString("\r\nConnection: close")
+	}
+	if _, err := w.WriteString("\r\n\r\n"); err != nil {
+		return err
+	}
+	if body == nil {
+		return nil
+	}
+	n, err := io.Copy(w, body)
+	if err == nil && n != req.ContentLength {
+		err = fmt.Errorf("http: ContentLength=%d with Body length %d", req.ContentLength, n)
+	}
+	return err
+}
+
+// plainHeader reports whether every field of h can be written as it is:
+// valid names, values without line breaks or other control characters.
+func plainHeader(h http.Header) bool {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) || strings.TrimSpace(v) != v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// reqWriteExcluded are the fields writeRequest writes itself, as
+// Request.Write does.
+func reqWriteExcluded(k string) bool {
+	switch k {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+		return true
+	}
+	return false
+}
+
+// methodExpectsBody: Request.Write sends "Content-Length: 0" for these
+// when there is no body.
+func methodExpectsBody(m string) bool {
+	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch
 }

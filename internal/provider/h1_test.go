@@ -644,3 +644,128 @@ func TestH1ReturnsAnAnswerSentBeforeTheRequestWasRead(t *testing.T) {
 		t.Errorf("status %d, want 413", resp.StatusCode)
 	}
 }
+
+// writeRequest must put on the wire what Request.Write does: both outputs
+// are read back with http.ReadRequest and compared.
+func TestWriteRequestMatchesRequestWrite(t *testing.T) {
+	mk := func(method, u string, body []byte, h map[string]string, mod func(*http.Request)) *http.Request {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		r, err := http.NewRequest(method, u, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		if mod != nil {
+			mod(r)
+		}
+		return r
+	}
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+	cases := map[string]func() *http.Request{
+		"post": func() *http.Request {
+			return mk("POST", "http://up.example:8080/v1/chat/completions", body,
+				map[string]string{"Authorization": "Bearer sk-x", "Content-Type": "application/json", "User-Agent": "llmgw", "Accept": "text/event-stream"}, nil)
+		},
+		"query and default agent": func() *http.Request {
+			return mk("POST", "http://up.example/v1/x?api-version=2024-10-21&a=b%20c", body, nil, nil)
+		},
+		"get": func() *http.Request { return mk("GET", "http://up.example/v1/models", nil, nil, nil) },
+		"delete": func() *http.Request { return mk("DELETE", "http://up.example/v1/files/1", nil, nil, nil) },
+		"empty agent": func() *http.Request {
+			return mk("POST", "http://up.example/", body, map[string]string{"User-Agent": ""}, nil)
+		},
+		"multi-valued": func() *http.Request {
+			return mk("POST", "http://up.example/", body, nil, func(r *http.Request) {
+				r.Header.Add("X-A", "1")
+				r.Header.Add("X-A", "2")
+			})
+		},
+		"host and close": func() *http.Request {
+			return mk("POST", "http://127.0.0.1:9/", body, nil, func(r *http.Request) {
+				r.Host = "virtual.example"
+				r.Close = true
+			})
+		},
+		"line break in a value": func() *http.Request {
+			return mk("POST", "http://up.example/", body, nil, func(r *http.Request) {
+				r.Header["X-Evil"] = []string{"a\r\nInjected: yes"}
+			})
+		},
+		"padded value": func() *http.Request {
+			return mk("POST", "http://up.example/", body, nil, func(r *http.Request) { r.Header["X-Pad"] = []string{" v "} })
+		},
+		"unknown length": func() *http.Request {
+			return mk("POST", "http://up.example/", nil, nil, func(r *http.Request) {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				r.ContentLength = -1
+			})
+		},
+	}
+	for name, newReq := range cases {
+		t.Run(name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			if err := newReq().Write(&want); err != nil {
+				t.Fatal(err)
+			}
+			bw := bufio.NewWriter(&got)
+			if err := writeRequest(bw, newReq()); err != nil {
+				t.Fatal(err)
+			}
+			bw.Flush()
+			wantText, gotText := want.String(), got.String()
+			w, err := http.ReadRequest(bufio.NewReader(&want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := http.ReadRequest(bufio.NewReader(&got))
+			if err != nil {
+				t.Fatalf("%v in\n%s", err, gotText)
+			}
+			wb, _ := io.ReadAll(w.Body)
+			gb, _ := io.ReadAll(g.Body)
+			if g.Method != w.Method || g.RequestURI != w.RequestURI || g.Proto != w.Proto || g.Host != w.Host ||
+				g.ContentLength != w.ContentLength || g.Close != w.Close || !bytes.Equal(gb, wb) ||
+				fmt.Sprint(g.Header) != fmt.Sprint(w.Header) || fmt.Sprint(g.TransferEncoding) != fmt.Sprint(w.TransferEncoding) {
+				t.Errorf("writeRequest wrote\n%s\nRequest.Write wrote\n%s", gotText, wantText)
+			}
+		})
+	}
+}
+
+func TestWriteRequestChecksTheBodyLength(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodPost, "http://up.example/", strings.NewReader("short"))
+	req.ContentLength = 10
+	if err := writeRequest(bufio.NewWriter(io.Discard), req); err == nil {
+		t.Fatal("a body shorter than its Content-Length was written without error")
+	}
+}
+
+func BenchmarkWriteRequest(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), 600)
+	h, _ := StaticHeader(map[string]string{"Authorization": "Bearer sk-0123456789"})
+	h.Set("Accept", "application/json")
+	for _, bc := range []struct {
+		name  string
+		write func(*bufio.Writer, *http.Request) error
+	}{
+		{"writeRequest", writeRequest},
+		{"Request.Write", func(w *bufio.Writer, r *http.Request) error { return r.Write(w) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			w := bufio.NewWriterSize(io.Discard, 4<<10)
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, "http://up.example/v1/chat/completions", bytes.NewReader(body))
+				req.Header = h
+				if err := bc.write(w, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
