@@ -198,18 +198,31 @@ func runBurst(ctx context.Context, c *client, n int, body []byte) *result {
 }
 
 // soak drives the gateway alone for h.o.soak at the highest concurrency,
-// in windows of 10 s, each a Point: RSS, threads and goroutines should stay
+// half the connections sending small requests and half streaming ones, in
+// windows of 10 s, each a Point: RSS, threads and goroutines should stay
 // flat from window to window.
 func (h *harness) soakRun(ctx context.Context) {
 	t := h.lab.target("gateway")
 	conc := h.o.concurrency[len(h.o.concurrency)-1]
+	streams := conc / 2
 	c := newClient(t.URL, conc)
 	defer c.close()
-	body := chatBody(t.Model, "", false, 64, h.steer(0))
-	bf := func(int) []byte { return body }
+	small := chatBody(t.Model, "", false, 64, h.steer(0))
+	stream := chatBody(t.Model, "", true, h.o.tokens, h.steer(0))
 	const window = 10 * time.Second
 	for i := 1; time.Duration(i-1)*window < h.o.soak && ctx.Err() == nil; i++ {
-		p := measure(t, window, func() *result { return runClosed(ctx, c, conc, window, bf, false) })
+		p := measure(t, window, func() *result {
+			var sr *result
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				sr = runClosed(ctx, c, streams, window, func(int) []byte { return stream }, true)
+			}()
+			r := runClosed(ctx, c, max(conc-streams, 1), window, func(int) []byte { return small }, false)
+			<-done
+			r.merge(sr)
+			return r
+		})
 		p.Scenario, p.Round, p.Mode, p.Load = "soak", i, "closed", float64(conc)
 		h.record(p)
 	}
