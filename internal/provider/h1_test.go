@@ -674,7 +674,7 @@ func TestWriteRequestMatchesRequestWrite(t *testing.T) {
 		"query and default agent": func() *http.Request {
 			return mk("POST", "http://up.example/v1/x?api-version=2024-10-21&a=b%20c", body, nil, nil)
 		},
-		"get": func() *http.Request { return mk("GET", "http://up.example/v1/models", nil, nil, nil) },
+		"get":    func() *http.Request { return mk("GET", "http://up.example/v1/models", nil, nil, nil) },
 		"delete": func() *http.Request { return mk("DELETE", "http://up.example/v1/files/1", nil, nil, nil) },
 		"empty agent": func() *http.Request {
 			return mk("POST", "http://up.example/", body, map[string]string{"User-Agent": ""}, nil)
