@@ -37,23 +37,22 @@ type attempt struct {
 func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 	tm := a.t.Timeouts.or(a.m.Timeouts)
 	start := time.Now()
+	// The stream is made up front: it holds what releasing the attempt
+	// needs, on failure as on success.
+	rs := &routed{t: a.t, tm: tm, idle: tm.StreamIdle, parent: ctx}
 	actx, cancel := context.WithCancelCause(ctx)
+	rs.ctx, rs.cancel = actx, cancel
 	dl := a.deadline
 	if tm.Total > 0 && (dl.IsZero() || start.Add(tm.Total).Before(dl)) {
 		dl = start.Add(tm.Total)
 	}
-	var total *time.Timer
-	if !dl.IsZero() {
-		total = time.AfterFunc(time.Until(dl), func() { cancel(errTotal) })
-	}
-	release := func() {
-		if total != nil {
-			total.Stop()
-		}
-		cancel(errClosed)
+	// A deadline that is the request's own needs no timer: ctx ends then,
+	// and so the attempt, which explain reports as the request deadline.
+	if pdl, ok := ctx.Deadline(); !dl.IsZero() && (!ok || dl.Before(pdl)) {
+		rs.total = time.AfterFunc(time.Until(dl), func() { cancel(errTotal) })
 	}
 	a.t.inflight.Add(1)
-	actx = provider.WithHeadroomFunc(actx, func(h provider.Headroom) { a.t.observeHeadroom(r.now(), h) })
+	actx = provider.WithHeadroomFunc(actx, a.t.onHeadroom)
 	var ttft *time.Timer
 	if tm.FirstToken > 0 && (a.call.Stream || a.call.Op != pipeline.OpChat) {
 		ttft = time.AfterFunc(tm.FirstToken, func() { cancel(errFirstToken) })
@@ -78,13 +77,13 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 			_ = s.Close()
 		}
 		err = explain(ctx, actx, a.t, tm, err)
-		release()
+		rs.release()
 		a.t.inflight.Add(-1)
 		return nil, err
 	}
 	r.metrics.ttft.WithLabelValues(a.t.Provider.Name(), a.m.Name).Observe(elapsed.Seconds())
 	a.t.observeLatency(elapsed, false)
-	rs := &routed{s: s, first: first, firstErr: err, ctx: actx, release: release, idle: tm.StreamIdle, t: a.t, tm: tm, parent: ctx}
+	rs.s, rs.first, rs.firstErr = s, first, err
 	if rs.idle > 0 && !inHand(s) {
 		rs.timer = llm.NewIdleTimer(rs.idle, func() { cancel(errIdle) })
 	}
@@ -170,7 +169,8 @@ type routed struct {
 	firstErr error // io.EOF when the upstream sent nothing at all
 	ctx      context.Context
 	parent   context.Context
-	release  func()
+	cancel   context.CancelCauseFunc // the attempt's context
+	total    *time.Timer             // the total timeout; nil when ctx's deadline is the request's
 	idle     time.Duration
 	timer    *llm.IdleTimer
 	t        *target
@@ -230,6 +230,14 @@ func (s *routed) Close() error {
 	err := s.s.Close()
 	s.finish()
 	return err
+}
+
+// release stops the total timeout and cancels the attempt's context.
+func (s *routed) release() {
+	if s.total != nil {
+		s.total.Stop()
+	}
+	s.cancel(errClosed)
 }
 
 // finish releases the attempt once: its timers, its context and its place

@@ -41,6 +41,11 @@
 // answers is bounded by the first-token timeout, so a per-model bound on
 // the whole wait still holds.
 //
+// The total timeout needs a timer of the attempt's own only when it ends
+// before the request's deadline: when the request's deadline comes first,
+// the attempt ends with the request's context and is reported as the
+// request deadline passing, never as a total timeout racing it.
+//
 // When every target has failed, the model's fallbacks are tried in order
 // (each with its own policy; fallbacks of fallbacks are not followed), or
 // its context-window or content-policy list for those rejections, or the

@@ -44,12 +44,17 @@ type target struct {
 	headroom      float64 // share of its rate limit left, 0..1
 	headroomUntil time.Time
 	notBefore     time.Time // the target's Retry-After
+
+	// onHeadroom is observeHeadroom on the router's clock, made once so
+	// that an attempt hands it to the provider without allocating.
+	onHeadroom func(provider.Headroom)
 }
 
 func (r *Router) newTarget(m *Model, j int) *target {
 	t := &target{Target: m.Targets[j], model: m.Name, headroom: 1}
 	t.label = t.Model + "#" + strconv.Itoa(j)
 	t.breaker = newBreaker(m.Breaker, r.now, nil)
+	t.onHeadroom = func(h provider.Headroom) { t.observeHeadroom(r.now(), h) }
 	return t
 }
 
