@@ -52,10 +52,31 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
+// Slot holds the principal of a request whose context is made before its
+// caller is authenticated: a context made by WithSlot carries what Set
+// stores, so authenticating needs no second context (nor a second copy of
+// the http.Request).
+type Slot struct{ p *Principal }
+
+// Set stores p in the slot. It must happen before the context is used by
+// another goroutine.
+func (s *Slot) Set(p *Principal) { s.p = p }
+
+// WithSlot returns ctx carrying s: FromContext returns the principal set in
+// s, nil until one is.
+func WithSlot(ctx context.Context, s *Slot) context.Context {
+	return context.WithValue(ctx, principalKey{}, s)
+}
+
 // FromContext returns the request's principal, or nil.
 func FromContext(ctx context.Context) *Principal {
-	p, _ := ctx.Value(principalKey{}).(*Principal)
-	return p
+	switch v := ctx.Value(principalKey{}).(type) {
+	case *Principal:
+		return v
+	case *Slot:
+		return v.p
+	}
+	return nil
 }
 
 // Key is a virtual key to install.

@@ -168,3 +168,27 @@ func TestKeysLookupConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestSlot(t *testing.T) {
+	if p := FromContext(context.Background()); p != nil {
+		t.Fatalf("no principal: got %+v", p)
+	}
+	var s Slot
+	ctx := WithSlot(context.Background(), &s)
+	if p := FromContext(ctx); p != nil {
+		t.Fatalf("empty slot: got %+v", p)
+	}
+	p := &Principal{KeyName: "k"}
+	s.Set(p)
+	if got := FromContext(ctx); got != p {
+		t.Fatalf("slot: got %+v, want %+v", got, p)
+	}
+	// A principal put in the context later wins over the slot.
+	q := &Principal{KeyName: "q"}
+	if got := FromContext(WithPrincipal(ctx, q)); got != q {
+		t.Fatalf("WithPrincipal over a slot: got %+v, want %+v", got, q)
+	}
+	if got := FromContext(WithPrincipal(context.Background(), q)); got != q {
+		t.Fatalf("WithPrincipal: got %+v, want %+v", got, q)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/gateway"
 )
 
@@ -28,6 +29,35 @@ type reqInfo struct {
 	key      string
 	errCode  string
 	stream   bool
+	// principal is the caller, set by authed: the request's context
+	// carries it from the edge on (auth.WithSlot), so that authenticating
+	// does not copy the request again.
+	principal auth.Slot
+	// hdr backs the values of the response headers the gateway sets on
+	// every request (see setHeader).
+	hdr [numHeaders]string
+}
+
+// Response headers with a value slot in reqInfo.hdr.
+const (
+	hdrRequestID = iota
+	hdrAttempts
+	hdrProvider
+	numHeaders
+)
+
+// setHeader is h.Set(key, v) for a canonical key, with the value held in
+// ri's slot rather than in a slice allocated per header. The slice's
+// capacity is 1: an Add to it copies rather than overwrite the next slot.
+func (ri *reqInfo) setHeader(h http.Header, key string, slot int, v string) {
+	ri.hdr[slot] = v
+	h[key] = ri.hdr[slot : slot+1 : slot+1]
+}
+
+// edgeState is what the edge allocates per request, in one allocation.
+type edgeState struct {
+	info reqInfo
+	rec  recorder
 }
 
 type infoKey struct{}
@@ -101,13 +131,13 @@ func newRequestID() string {
 func (s *Server) edge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}
+		st := &edgeState{info: reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}, rec: recorder{ResponseWriter: w}}
+		ri, rec := &st.info, &st.rec
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", ri.id)
-		rec := &recorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		ri.setHeader(w.Header(), "X-Request-Id", hdrRequestID, ri.id)
+		r = r.WithContext(auth.WithSlot(context.WithValue(r.Context(), infoKey{}, ri), &ri.principal))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

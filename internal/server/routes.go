@@ -58,7 +58,8 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 		}
 		ri := infoFrom(r.Context())
 		ri.key, ri.tenant = p.KeyName, p.Tenant
-		h(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		ri.principal.Set(p) // the context's slot, from the edge
+		h(w, r)
 	})
 }
 

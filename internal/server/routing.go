@@ -44,22 +44,23 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	snap := s.current(r)
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
 	stream, err := snap.Invoke(ctx, call)
-	setAttempts(w, call)
+	ri := infoFrom(r.Context())
+	ri.setAttempts(w, call)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
-	infoFrom(r.Context()).provider = call.Provider
-	w.Header().Set("X-Llmgw-Provider", call.Provider)
+	ri.provider = call.Provider
+	ri.setHeader(w.Header(), "X-Llmgw-Provider", hdrProvider, call.Provider)
 	return stream, cancel, nil
 }
 
 // setAttempts reports the call's upstream attempts in the response headers;
 // called after Invoke, whether it succeeded or not, before anything is
 // written.
-func setAttempts(w http.ResponseWriter, call *pipeline.Call) {
+func (ri *reqInfo) setAttempts(w http.ResponseWriter, call *pipeline.Call) {
 	if call.Attempts > 0 {
-		w.Header().Set(attemptsHeader, strconv.Itoa(call.Attempts))
+		ri.setHeader(w.Header(), attemptsHeader, hdrAttempts, strconv.Itoa(call.Attempts))
 	}
 }
 
