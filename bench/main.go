@@ -149,7 +149,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rep.Notes = l.notes
 	rep.Points = h.points
 	rep.Rows = summarize(h.points)
-	rep.Budget = budget(rep.Rows)
+	rep.Budget = append(budget(rep.Rows), soakCheck(h.points)...)
 	for _, n := range rep.Notes {
 		fmt.Fprintln(stdout, "note:", n)
 	}

@@ -173,6 +173,8 @@ type Check struct {
 	Measured string  `json:"measured"`
 	Value    float64 `json:"value"`
 	Pass     bool    `json:"pass"`
+	// Reference marks a figure shown beside the budget, not checked.
+	Reference bool `json:"reference,omitempty"`
 }
 
 // budget checks the gateway's rows against the budget; lines whose
@@ -188,24 +190,71 @@ func budget(rows []Row) []Check {
 		}
 	}
 	if found {
-		cs = append(cs, Check{"CPU per request vs bare reverse proxy (small)", "<= 1.00 (aim 0.60)", strings.Join(ratios, ", "), worst, worst <= 1})
+		cs = append(cs, Check{Name: "CPU per request vs bare reverse proxy (small)", Limit: "<= 1.00 (aim 0.60)", Measured: strings.Join(ratios, ", "), Value: worst, Pass: worst <= 1})
 	}
-	if r := lastRow(rows, "stream", "gateway"); r != nil {
-		cs = append(cs, Check{"CPU per streamed event (stream " + loadLabel(r.Mode, r.Load) + ", events back to back)", "<= 15 us", fmt.Sprintf("%.2f us", r.CPUPerEventUS), r.CPUPerEventUS, r.CPUPerEventUS <= 15})
+	var events []string
+	worst, found = 0, false
+	for _, r := range rows {
+		if r.Target == "gateway" && r.Scenario == "stream" && r.CPUPerEventUS > 0 {
+			events = append(events, fmt.Sprintf("%s %.2f us", loadLabel(r.Mode, r.Load), r.CPUPerEventUS))
+			worst, found = max(worst, r.CPUPerEventUS), true
+		}
 	}
+	if found {
+		cs = append(cs, Check{Name: "CPU per streamed event (stream, 200 tokens)", Limit: "<= 15 us", Measured: strings.Join(events, ", "), Value: worst, Pass: worst <= 15})
+	}
+	// Held open together with events 15 ms apart, every event costs any
+	// proxy a read and a write system call of its own: a reference beside
+	// the bare reverse proxy's, not a budget line (the scenario's line is
+	// its memory).
 	if r := lastRow(rows, "openstreams", "gateway"); r != nil {
-		cs = append(cs, Check{fmt.Sprintf("CPU per streamed event (%g open streams, events 15 ms apart)", r.Load), "<= 15 us", fmt.Sprintf("%.2f us", r.CPUPerEventUS), r.CPUPerEventUS, r.CPUPerEventUS <= 15})
+		ref := "reference"
+		if rp := lastRow(rows, "openstreams", "revproxy"); rp != nil && rp.CPUPerEventUS > 0 {
+			ref = fmt.Sprintf("reference: revproxy %.2f us", rp.CPUPerEventUS)
+		}
+		cs = append(cs, Check{Name: fmt.Sprintf("CPU per streamed event (%g open streams, events 15 ms apart)", r.Load),
+			Limit: ref, Measured: fmt.Sprintf("%.2f us", r.CPUPerEventUS), Value: r.CPUPerEventUS, Reference: true})
 	}
 	if r := findRow(rows, "small", "closed", 1, "gateway"); r != nil {
-		cs = append(cs, Check{"added p50 at one connection (small)", "<= 0.300 ms", fmt.Sprintf("%+.3f ms", r.AddedP50), r.AddedP50, r.AddedP50 <= 0.3})
+		cs = append(cs, Check{Name: "added p50 at one connection (small)", Limit: "<= 0.300 ms", Measured: fmt.Sprintf("%+.3f ms", r.AddedP50), Value: r.AddedP50, Pass: r.AddedP50 <= 0.3})
 	}
 	if r := findRow(rows, "small", "closed", 50, "gateway"); r != nil {
-		cs = append(cs, Check{"peak RSS at 50 connections (small)", "<= 50 MiB", fmt.Sprintf("%.1f MiB", r.RSSMiB), r.RSSMiB, r.RSSMiB <= 50})
+		cs = append(cs, Check{Name: "peak RSS at 50 connections (small)", Limit: "<= 50 MiB", Measured: fmt.Sprintf("%.1f MiB", r.RSSMiB), Value: r.RSSMiB, Pass: r.RSSMiB <= 50})
 	}
 	if r := lastRow(rows, "openstreams", "gateway"); r != nil {
-		cs = append(cs, Check{fmt.Sprintf("peak RSS with %g open streams", r.Load), "<= 150 MiB", fmt.Sprintf("%.1f MiB", r.RSSMiB), r.RSSMiB, r.RSSMiB <= 150})
+		cs = append(cs, Check{Name: fmt.Sprintf("peak RSS with %g open streams", r.Load), Limit: "<= 150 MiB", Measured: fmt.Sprintf("%.1f MiB", r.RSSMiB), Value: r.RSSMiB, Pass: r.RSSMiB <= 150})
 	}
 	return cs
+}
+
+// soakCheck compares the soak's last three windows with its first three:
+// peak RSS may grow by 10 % plus 2 MiB, goroutines (which move with the
+// requests in flight) by half plus 20, threads by 2. It needs six windows.
+func soakCheck(points []Point) []Check {
+	var w []Point
+	for _, p := range points {
+		if p.Scenario == "soak" && p.Target == "gateway" {
+			w = append(w, p)
+		}
+	}
+	if len(w) < 6 {
+		return nil
+	}
+	peak := func(ps []Point) (rss float64, gor, thr int) {
+		for _, p := range ps {
+			rss, gor, thr = max(rss, p.RSSMiB), max(gor, p.Goroutines), max(thr, p.Threads)
+		}
+		return
+	}
+	r0, g0, t0 := peak(w[:3])
+	r1, g1, t1 := peak(w[len(w)-3:])
+	flat := r1 <= r0*1.1+2 && float64(g1) <= float64(g0)*1.5+20 && t1 <= t0+2
+	return []Check{{
+		Name:     fmt.Sprintf("soak: flat over %d windows (first 3 -> last 3)", len(w)),
+		Limit:    "RSS +10%+2 MiB, goroutines +50%+20, threads +2",
+		Measured: fmt.Sprintf("RSS %.1f -> %.1f MiB, goroutines %d -> %d, threads %d -> %d", r0, r1, g0, g1, t0, t1),
+		Value:    r1 - r0, Pass: flat,
+	}}
 }
 
 func lastRow(rows []Row, scenario, target string) *Row {
@@ -223,7 +272,10 @@ func writeBudget(w io.Writer, cs []Check) {
 	fmt.Fprintln(tw, "budget\tlimit\tmeasured\tresult")
 	for _, c := range cs {
 		res := "PASS"
-		if !c.Pass {
+		switch {
+		case c.Reference:
+			res = "-"
+		case !c.Pass:
 			res = "FAIL"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Limit, c.Measured, res)

@@ -63,7 +63,9 @@ func TestBudget(t *testing.T) {
 	rows := []Row{
 		{Scenario: "small", Mode: "closed", Load: 1, Target: "gateway", AddedP50: 0.31, CPUVsRevProxy: 0.8, Measured: true},
 		{Scenario: "small", Mode: "closed", Load: 50, Target: "gateway", RSSMiB: 40, CPUVsRevProxy: 1.1, Measured: true},
+		{Scenario: "stream", Mode: "closed", Load: 1, Target: "gateway", CPUPerEventUS: 15.5, Measured: true},
 		{Scenario: "stream", Mode: "closed", Load: 50, Target: "gateway", CPUPerEventUS: 4, Measured: true},
+		{Scenario: "openstreams", Mode: "burst", Load: 1000, Target: "revproxy", CPUPerEventUS: 14.5, Measured: true},
 		{Scenario: "openstreams", Mode: "burst", Load: 1000, Target: "gateway", RSSMiB: 151, CPUPerEventUS: 16, Measured: true},
 	}
 	checks := budget(rows)
@@ -76,10 +78,34 @@ func TestBudget(t *testing.T) {
 	var buf bytes.Buffer
 	writeBudget(&buf, budget(rows))
 	out := buf.String()
-	for _, s := range []string{`4\.00 us +PASS`, `\+0\.310 ms +FAIL`, `40\.0 MiB +PASS`, `151\.0 MiB +FAIL`, `c=1 0\.80, c=50 1\.10 +FAIL`, `16\.00 us +FAIL`} {
+	if checks[1].Pass || checks[1].Value != 15.5 {
+		t.Errorf("CPU per event check %+v: the worse load point, 15.5 us, decides", checks[1])
+	}
+	for _, s := range []string{`c=1 15\.50 us, c=50 4\.00 us +FAIL`, `\+0\.310 ms +FAIL`, `40\.0 MiB +PASS`, `151\.0 MiB +FAIL`,
+		`c=1 0\.80, c=50 1\.10 +FAIL`, `reference: revproxy 14\.50 us +16\.00 us +-`} {
 		if !regexp.MustCompile(s).MatchString(out) {
 			t.Errorf("budget table lacks %q:\n%s", s, out)
 		}
+	}
+}
+
+func TestSoakCheck(t *testing.T) {
+	window := func(i int, rss float64, gor int) Point {
+		return Point{Scenario: "soak", Target: "gateway", Round: i, RSSMiB: rss, Goroutines: gor, Threads: 11}
+	}
+	var flat, leaking []Point
+	for i := range 30 {
+		flat = append(flat, window(i, 22+float64(i%2), 60+i%3*20))
+		leaking = append(leaking, window(i, 22+float64(i), 60))
+	}
+	if c := soakCheck(flat[:5]); c != nil {
+		t.Errorf("five windows gave %+v, want no check", c)
+	}
+	if c := soakCheck(flat); len(c) != 1 || !c[0].Pass {
+		t.Errorf("flat soak: %+v, want a passing check", c)
+	}
+	if c := soakCheck(leaking); len(c) != 1 || c[0].Pass {
+		t.Errorf("RSS growing 1 MiB a window: %+v, want a failing check", c)
 	}
 }
 
