@@ -28,19 +28,23 @@ import (
 // goroutine wake-up each, often a thread wake-up) cost about as much CPU as
 // the rest of a small request's proxying. Here the caller writes the request
 // and reads the response itself; the wire format is net/http's own
-// (Request.Write, ReadResponse), so only the pooling is this type's.
+// (Request.Write's rules, ReadResponse), so only the pooling is this type's.
 //
 // Everything else goes to the standard transport, unchanged: https://
 // upstreams (TLS with HTTP/2 where offered: one connection multiplexes many
 // streams, and a cancelled stream costs no handshake) and requests that the
 // environment's HTTP proxy settings send through a proxy.
 //
-// A connection taken from the pool may have been closed by the upstream
-// while it sat idle (a keep-alive timeout). One idle for more than
-// staleCheck is checked with a non-blocking peek before use; and a request
-// whose reused connection fails before any byte of the answer arrives is
-// sent once more on a new connection, as net/http does, since the upstream
-// cannot have acted on it.
+// A connection goes back to the pool only when its answer has been read to
+// the end with nothing after it, and is peeked at (one non-blocking
+// recvfrom) each time it is taken out: one the upstream closed while it sat
+// idle (a keep-alive timeout), or one with bytes nobody asked for, is
+// dropped and another taken or dialled. What remains is the upstream
+// closing in the instant between that peek and the request: a request whose
+// write failed there (the upstream got at most part of it) is sent once more
+// on a new connection; one that was written whole is sent again only when
+// it is idempotent (GET, HEAD, OPTIONS, TRACE, or an Idempotency-Key
+// header), as net/http does: the upstream may have acted on it.
 type h1Transport struct {
 	dial          func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxIdle       int           // idle connections kept per host
@@ -48,24 +52,26 @@ type h1Transport struct {
 	headerTimeout time.Duration // bound on the wait for response headers; 0: none
 	fallback      *http.Transport
 	proxy         func(*http.Request) (*url.URL, error)
-	useProxy      bool          // the environment names an HTTP proxy
-	staleCheck    time.Duration // an idle connection older than this is peeked at before use
+	useProxy      bool // the environment names an HTTP proxy
 
 	mu    sync.Mutex
 	idle  map[string][]*h1Conn // per host:port, most recently used last
 	sweep *time.Timer          // armed while any connection is idle
 }
 
-// Pool tuning of h1Transport.
+// Limits of h1Transport.
 const (
-	// defaultStaleCheck: a connection idle for longer is peeked at before
-	// reuse (about one system call).
-	defaultStaleCheck = time.Second
 	// drainTimeout and maxDrain bound reading the rest of a body whose
 	// stream has ended (the chunked terminator that follows the last
 	// event) so that its connection can be reused.
 	drainTimeout = 250 * time.Millisecond
 	maxDrain     = 4 << 10
+	// maxHeaderBytes bounds the response head, interim (1xx) heads
+	// included, as net/http's Transport does by default.
+	maxHeaderBytes = 10 << 20
+	// earlyAnswerWait bounds the wait for an answer after the connection
+	// failed under the request's write.
+	earlyAnswerWait = 100 * time.Millisecond
 )
 
 func newH1Transport(dial func(ctx context.Context, network, addr string) (net.Conn, error),
@@ -78,7 +84,6 @@ func newH1Transport(dial func(ctx context.Context, network, addr string) (net.Co
 		fallback:      fallback,
 		proxy:         fallback.Proxy,
 		useProxy:      fallback.Proxy != nil && (os.Getenv("HTTP_PROXY") != "" || os.Getenv("http_proxy") != ""),
-		staleCheck:    defaultStaleCheck,
 		idle:          make(map[string][]*h1Conn),
 	}
 }
@@ -88,10 +93,49 @@ type h1Conn struct {
 	t      *h1Transport
 	key    string
 	conn   net.Conn
+	r      *limitedConn // under br: bounds the response head
+	w      *errConn     // under bw: tells the connection's write errors apart
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
 	reused bool
+}
+
+// limitedConn reads from the connection, at most n bytes while n >= 0.
+type limitedConn struct {
+	net.Conn
+	n int64
+}
+
+var errHeaderTooLarge = errors.New("net/http: server response headers exceeded 10485760 bytes; aborted")
+
+func (c *limitedConn) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return c.Conn.Read(p)
+	}
+	if c.n == 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.Conn.Read(p)
+	c.n -= int64(n)
+	return n, err
+}
+
+// errConn writes to the connection and keeps its first write error.
+type errConn struct {
+	net.Conn
+	err error
+}
+
+func (c *errConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -100,6 +144,10 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.fallback.RoundTrip(req)
 	}
 	ctx := req.Context()
+	if err := checkRequest(req); err != nil {
+		closeRequestBody(req)
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		closeRequestBody(req)
 		return nil, err
@@ -118,12 +166,12 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			return resp, nil
 		}
-		if retried || !pc.reused || !errors.Is(err, errNothingRead) || ctx.Err() != nil {
+		if retried || !pc.reused || !mayResend(req, err) || ctx.Err() != nil {
 			closeRequestBody(req)
 			return nil, ctxErr(ctx, err)
 		}
-		// The upstream closed a pooled connection without reading the
-		// request: send it again on a fresh one.
+		// The upstream closed a pooled connection as the request went out:
+		// send it again on a fresh one.
 		if req.Body != nil && req.Body != http.NoBody {
 			if req.GetBody == nil {
 				return nil, err
@@ -138,6 +186,46 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req = r2
 		}
 	}
+}
+
+// checkRequest refuses what net/http's Transport refuses before writing.
+func checkRequest(req *http.Request) error {
+	if req.URL.Host == "" {
+		return errors.New("http: no Host in request URL")
+	}
+	if req.Method != "" && !httpguts.ValidHeaderFieldName(req.Method) { // a token
+		return fmt.Errorf("net/http: invalid method %q", req.Method)
+	}
+	for k, vs := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("net/http: invalid header field name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("net/http: invalid header field value for %q", k) // not the value: it may be a secret
+			}
+		}
+	}
+	return nil
+}
+
+// mayResend reports whether req, which failed on a reused connection with
+// err, may be sent again: always when its write failed (the upstream has
+// at most part of it), and after a whole write only when it is idempotent.
+func mayResend(req *http.Request, err error) bool {
+	if errors.Is(err, errWriteFailed) {
+		return true
+	}
+	if !errors.Is(err, errNothingRead) {
+		return false
+	}
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, a := req.Header["Idempotency-Key"]
+	_, b := req.Header["X-Idempotency-Key"]
+	return a || b
 }
 
 func (t *h1Transport) proxied(req *http.Request) bool {
@@ -167,7 +255,9 @@ func (t *h1Transport) CloseIdleConnections() {
 	t.fallback.CloseIdleConnections()
 }
 
-// get returns a pooled connection to key, or dials one.
+// get returns a pooled connection to key, or dials one. A pooled
+// connection is peeked at first: one the upstream closed, or one holding
+// bytes nobody asked for (a 408 sent before closing, say), is dropped.
 func (t *h1Transport) get(ctx context.Context, key string) (*h1Conn, error) {
 	now := time.Now()
 	for {
@@ -182,8 +272,7 @@ func (t *h1Transport) get(ctx context.Context, key string) (*h1Conn, error) {
 		l[n-1] = nil
 		t.idle[key] = l[:n-1]
 		t.mu.Unlock()
-		idle := now.Sub(pc.idleAt)
-		if idle >= t.idleTimeout || (idle >= t.staleCheck && !alive(pc.conn)) {
+		if now.Sub(pc.idleAt) >= t.idleTimeout || pc.br.Buffered() > 0 || !alive(pc.conn) {
 			pc.conn.Close()
 			continue
 		}
@@ -194,12 +283,20 @@ func (t *h1Transport) get(ctx context.Context, key string) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &h1Conn{t: t, key: key, conn: c,
-		br: bufio.NewReaderSize(c, 4<<10), bw: bufio.NewWriterSize(c, 4<<10)}, nil
+	pc := &h1Conn{t: t, key: key, conn: c, r: &limitedConn{Conn: c, n: -1}, w: &errConn{Conn: c}}
+	pc.br = bufio.NewReaderSize(pc.r, 4<<10)
+	pc.bw = bufio.NewWriterSize(pc.w, 4<<10)
+	return pc, nil
 }
 
-// put returns pc to the pool, or closes it when the pool is full.
+// put returns pc to the pool, or closes it when the pool is full or bytes
+// follow the answer just read (they can only be the upstream's mistake, and
+// would be taken for the next answer).
 func (t *h1Transport) put(pc *h1Conn) {
+	if pc.br.Buffered() > 0 {
+		pc.conn.Close()
+		return
+	}
 	pc.idleAt = time.Now()
 	t.mu.Lock()
 	l := t.idle[pc.key]
@@ -245,13 +342,23 @@ func (t *h1Transport) closeExpired() {
 	}
 }
 
-// errNothingRead marks a failure before any byte of the answer arrived.
-var errNothingRead = errors.New("upstream closed the connection before answering")
+// Failures of an exchange, by what the upstream can have seen.
+var (
+	// errNothingRead: the request was written whole, and the connection
+	// ended before any byte of the answer.
+	errNothingRead = errors.New("upstream closed the connection before answering")
+	// errWriteFailed: the connection failed while the request was being
+	// written, so the upstream has at most part of it.
+	errWriteFailed = errors.New("upstream connection failed while the request was sent")
+)
 
-type nothingReadError struct{ err error }
+type exchangeError struct {
+	kind error
+	err  error
+}
 
-func (e nothingReadError) Error() string   { return errNothingRead.Error() + ": " + e.err.Error() }
-func (e nothingReadError) Unwrap() []error { return []error{errNothingRead, e.err} }
+func (e exchangeError) Error() string   { return e.kind.Error() + ": " + e.err.Error() }
+func (e exchangeError) Unwrap() []error { return []error{e.kind, e.err} }
 
 // roundTrip writes req and reads the answer's headers on pc. On failure pc
 // is closed.
@@ -265,27 +372,34 @@ func (pc *h1Conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respo
 		pc.conn.Close()
 		return nil, err
 	}
+	pc.w.err = nil
+	err := writeRequest(pc.bw, req)
+	if err == nil {
+		err = pc.bw.Flush()
+	}
+	if err != nil {
+		if pc.w.err == nil {
+			return fail(err) // the request's own fault (its body): nothing to retry
+		}
+		// The connection failed under the write. An upstream may have
+		// answered (413, say) and closed before reading the whole request:
+		// its answer is still the answer.
+		if pc.conn.SetReadDeadline(time.Now().Add(earlyAnswerWait)) == nil {
+			if _, perr := pc.br.Peek(1); perr == nil && ctx.Err() == nil {
+				return pc.readResponse(ctx, req, stop, fail, false)
+			}
+		}
+		return fail(exchangeError{errWriteFailed, pc.w.err})
+	}
 	if pc.t.headerTimeout > 0 {
 		if err := pc.conn.SetReadDeadline(time.Now().Add(pc.t.headerTimeout)); err != nil {
 			return fail(err)
 		}
 	}
-	err := writeRequest(pc.bw, req)
-	if err == nil {
-		err = pc.bw.Flush()
-	}
-	writeErr := err
-	if _, err := pc.br.Peek(1); err != nil || writeErr != nil {
-		// An upstream may answer (413, say) and close before it has read
-		// the whole request: its answer is still the answer.
-		if err == nil && ctx.Err() == nil {
-			return pc.readResponse(ctx, req, stop, fail, false)
-		}
-		switch {
-		case writeErr != nil:
-			err = nothingReadError{writeErr}
-		case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
-			err = nothingReadError{err}
+	pc.r.n = maxHeaderBytes
+	if _, err := pc.br.Peek(1); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			err = exchangeError{errNothingRead, err}
 		}
 		return fail(err)
 	}
@@ -296,6 +410,7 @@ func (pc *h1Conn) roundTrip(ctx context.Context, req *http.Request) (*http.Respo
 // connection may serve another request afterwards.
 func (pc *h1Conn) readResponse(ctx context.Context, req *http.Request, stop func() bool,
 	fail func(error) (*http.Response, error), keep bool) (*http.Response, error) {
+	pc.r.n = maxHeaderBytes
 	var resp *http.Response
 	var err error
 	for {
@@ -309,15 +424,15 @@ func (pc *h1Conn) readResponse(ctx context.Context, req *http.Request, stop func
 			break
 		}
 	}
-	if pc.t.headerTimeout > 0 {
-		if err := pc.conn.SetReadDeadline(time.Time{}); err != nil {
-			return fail(err)
-		}
+	pc.r.n = -1
+	if err := pc.conn.SetReadDeadline(time.Time{}); err != nil {
+		return fail(err)
 	}
 	if err := ctx.Err(); err != nil { // the connection is being closed
 		return fail(err)
 	}
-	keep = keep && !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
+	keep = keep && !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols &&
+		!httpguts.HeaderValuesContainsToken(req.Header["Connection"], "close")
 	if resp.Body == http.NoBody {
 		if stop() && keep {
 			pc.t.put(pc)
@@ -341,10 +456,19 @@ type h1Body struct {
 	keep bool
 	done bool
 	err  error // returned by Read once done
-	// aborted is set by a Close that found a Read in progress and closed
-	// the connection under it.
-	aborted atomic.Bool
+	// owner says who has the connection: bodyReading until the body ends
+	// (then bodyReleased: pooled, drained or closed by the body) or a
+	// Close finds a Read in progress (then bodyAborted: closed under it).
+	// Whoever moves it away from bodyReading alone decides the
+	// connection's fate.
+	owner atomic.Int32
 }
+
+const (
+	bodyReading = iota
+	bodyReleased
+	bodyAborted
+)
 
 var errBodyClosed = errors.New("http: read on closed response body")
 
@@ -366,15 +490,27 @@ func (b *h1Body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// finish ends the body, reusing the connection when reuse is set and the
-// connection is still the body's. Called with mu held.
+// finish ends the body, reusing the connection when reuse is set, the
+// connection is still the body's and nothing cancelled it. Called with mu
+// held.
 func (b *h1Body) finish(err error, reuse bool) {
 	b.done, b.err = true, err
-	if b.stop() && reuse && b.keep && !b.aborted.Load() {
+	if !b.owner.CompareAndSwap(bodyReading, bodyReleased) {
+		return // a Close closed the connection under the Read
+	}
+	if b.stop() && reuse && b.keep {
 		b.pc.t.put(b.pc)
 		return
 	}
 	b.pc.conn.Close()
+}
+
+// abort closes the connection under a Read in progress, unless the body
+// has already let the connection go.
+func (b *h1Body) abort() {
+	if b.owner.CompareAndSwap(bodyReading, bodyAborted) {
+		b.pc.conn.Close() // the blocked Read returns and finishes
+	}
 }
 
 // Close implements io.Closer. A body not read to its end closes its
@@ -383,8 +519,7 @@ func (b *h1Body) finish(err error, reuse bool) {
 // goroutine.
 func (b *h1Body) Close() error {
 	if !b.mu.TryLock() {
-		b.aborted.Store(true)
-		b.pc.conn.Close() // the blocked Read returns and finishes
+		b.abort()
 		return nil
 	}
 	defer b.mu.Unlock()
@@ -401,8 +536,7 @@ func (b *h1Body) Close() error {
 // reused if it arrives. Otherwise it is Close.
 func (b *h1Body) CloseEnded() error {
 	if !b.mu.TryLock() {
-		b.aborted.Store(true)
-		b.pc.conn.Close()
+		b.abort()
 		return nil
 	}
 	defer b.mu.Unlock()
@@ -410,6 +544,9 @@ func (b *h1Body) CloseEnded() error {
 		return nil
 	}
 	b.done, b.err = true, errBodyClosed
+	if !b.owner.CompareAndSwap(bodyReading, bodyReleased) {
+		return nil
+	}
 	if !b.stop() || !b.keep {
 		b.pc.conn.Close()
 		return nil
@@ -470,8 +607,10 @@ func writeRequest(w *bufio.Writer, req *http.Request) error {
 	if body == http.NoBody {
 		body = nil
 	}
-	if req.Trailer != nil || len(req.TransferEncoding) > 0 || (body != nil && req.ContentLength <= 0) ||
-		!httpguts.ValidHostHeader(host) || req.URL.Opaque != "" || !plainHeader(req.Header) {
+	uri := req.URL.RequestURI()
+	if req.Trailer != nil || len(req.TransferEncoding) > 0 || (body != nil) != (req.ContentLength > 0) ||
+		!httpguts.ValidHostHeader(host) || strings.Contains(host, "%") || req.URL.Opaque != "" ||
+		hasControl(uri) || !plainHeader(req.Header) {
 		return req.Write(w)
 	}
 	if body != nil {
@@ -483,7 +622,7 @@ func writeRequest(w *bufio.Writer, req *http.Request) error {
 	}
 	w.WriteString(method)
 	w.WriteByte(' ')
-	w.WriteString(req.URL.RequestURI())
+	w.WriteString(uri)
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	if _, ok := req.Header["User-Agent"]; !ok {
@@ -518,11 +657,32 @@ func writeRequest(w *bufio.Writer, req *http.Request) error {
 	if body == nil {
 		return nil
 	}
-	n, err := io.Copy(w, body)
+	// Exactly ContentLength bytes go out, then the body must be at its end:
+	// more would be taken by the upstream for another request.
+	n, err := io.Copy(w, io.LimitReader(body, req.ContentLength))
+	if err == nil {
+		var extra [1]byte
+		m, rerr := io.ReadFull(body, extra[:])
+		n += int64(m)
+		if rerr != io.EOF && rerr != io.ErrUnexpectedEOF && rerr != nil {
+			err = rerr
+		}
+	}
 	if err == nil && n != req.ContentLength {
 		err = fmt.Errorf("http: ContentLength=%d with Body length %d", req.ContentLength, n)
 	}
 	return err
+}
+
+// hasControl reports whether s holds an ASCII control character, which
+// may not appear in a request line.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // plainHeader reports whether every field of h can be written as it is:
