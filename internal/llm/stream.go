@@ -10,8 +10,16 @@ import (
 // one Chunk. Recv returns io.EOF after the last chunk. Implementations need
 // not be safe for concurrent Recv calls, but Close may be called from another
 // goroutine to abort a Recv in progress.
+//
+// A chunk is the caller's until the next Recv that returns a chunk: a stream
+// may reuse it, with the Raw bytes and the Usage it points to, for that next
+// one, so that relaying a stream allocates nothing per chunk. A caller that
+// keeps a chunk, its Raw or its Usage longer keeps a copy. A Recv that
+// returns an error, and Close, leave the last chunk intact. The other fields
+// (strings, Choices and what they hold) are never reused.
 type Stream interface {
-	// Recv returns the next chunk, or io.EOF after the last one.
+	// Recv returns the next chunk, or io.EOF after the last one. The chunk
+	// may be reused by the next Recv that returns one (see Stream).
 	Recv() (*Chunk, error)
 	// Usage returns the best-known totals; final after io.EOF or Close.
 	Usage() Usage

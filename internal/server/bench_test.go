@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,3 +103,101 @@ func BenchmarkChatFastPathInMemory(b *testing.B) { benchChat(b, false, true) }
 // BenchmarkChatFullPathInMemory is BenchmarkChatFullPath with the upstream
 // answering from memory.
 func BenchmarkChatFullPathInMemory(b *testing.B) { benchChat(b, true, true) }
+
+// streamBenchEvents is the number of content events of BenchmarkChatStream.
+const streamBenchEvents = 200
+
+// streamBenchBody is the upstream's SSE answer of BenchmarkChatStream, one
+// frame per element: a role event, the content events, a finish event, the
+// usage event and [DONE], shaped like the load harness's upstream.
+func streamBenchBody() [][]byte {
+	const head = `{"id":"chatcmpl-bench0001","object":"chat.completion.chunk","created":1764000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_bench","choices":[{"index":0,"delta":`
+	frame := func(s string) []byte { return []byte("data: " + s + "\n\n") }
+	ev := [][]byte{frame(head + `{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`)}
+	for i := range streamBenchEvents {
+		ev = append(ev, frame(head+`{"content":" tok`+strconv.Itoa(i%100)+`"},"logprobs":null,"finish_reason":null}]}`))
+	}
+	ev = append(ev, frame(head+`{},"logprobs":null,"finish_reason":"stop"}]}`),
+		frame(`{"id":"chatcmpl-bench0001","object":"chat.completion.chunk","created":1764000000,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_bench","choices":[],"usage":{"prompt_tokens":31,"completion_tokens":200,"total_tokens":231}}`),
+		frame("[DONE]"))
+	return ev
+}
+
+// frameReader returns one frame per Read, as an upstream that flushes each
+// event does: the gateway cannot coalesce them, and flushes every one.
+type frameReader struct {
+	frames [][]byte
+	off    int
+}
+
+func (f *frameReader) Read(p []byte) (int, error) {
+	if len(f.frames) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.frames[0][f.off:])
+	if f.off += n; f.off == len(f.frames[0]) {
+		f.frames, f.off = f.frames[1:], 0
+	}
+	return n, nil
+}
+
+// memoryStreamUpstream answers every request with the frames, one per Read.
+type memoryStreamUpstream [][]byte
+
+func (m memoryStreamUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	_ = r.Body.Close()
+	return &http.Response{
+		StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"text/event-stream"}},
+		Body:          io.NopCloser(&frameReader{frames: m}),
+		ContentLength: -1, Request: r,
+	}, nil
+}
+
+// discardWriter is a client connection that can flush and keeps nothing.
+type discardWriter struct {
+	h       http.Header
+	code    int
+	n       int
+	flushes int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) WriteHeader(code int)        { d.code = code }
+func (d *discardWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+func (d *discardWriter) Flush()                      { d.flushes++ }
+
+// BenchmarkChatStream is a streamed chat request of 200 content events
+// through the whole in-process pipeline, forwarded by the same-protocol fast
+// path, from an upstream in memory that delivers one event per read to a
+// client that discards it: the gateway's own cost per stream. Divide by
+// the 204 events for the cost per event.
+func BenchmarkChatStream(b *testing.B) {
+	frames := streamBenchBody()
+	yaml := baseConfig + "keys:\n  - name: bench\n    key: sk-bench\n"
+	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { return "http://upstream.invalid/v1", k == "UPSTREAM" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{UpstreamTransport: memoryStreamUpstream(frames)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(snap, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	body := `{"model":"gpt","messages":[{"role":"user","content":"What is the capital of France?"}],"max_tokens":200,"stream":true,"stream_options":{"include_usage":true}}`
+	want := 0
+	for _, f := range frames {
+		want += len(f)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sk-bench")
+		w := &discardWriter{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.code != 200 || w.n != want || w.flushes != len(frames) {
+			b.Fatalf("status %d, %d bytes (want %d), %d flushes (want %d)", w.code, w.n, want, w.flushes, len(frames))
+		}
+	}
+}

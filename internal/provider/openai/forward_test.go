@@ -305,7 +305,11 @@ func benchmarkStream(b *testing.B, forward bool) {
 		f.Enqueue(providertest.Response{SSE: capture})
 		b.StartTimer()
 		s := openForTest(b, p, forward)
-		if _, err := drain(b, s); err != io.EOF {
+		var err error
+		for err == nil {
+			_, err = s.Recv() // as a relay does: nothing kept, nothing copied
+		}
+		if err != io.EOF {
 			b.Fatal(err)
 		}
 		s.Close()
@@ -314,3 +318,54 @@ func benchmarkStream(b *testing.B, forward bool) {
 
 func BenchmarkChatStream(b *testing.B)    { benchmarkStream(b, false) }
 func BenchmarkForwardStream(b *testing.B) { benchmarkStream(b, true) }
+
+// Forward's stream reuses one chunk, its Raw and its Usage, for every event
+// (llm.Stream allows it until the next chunk), and leaves the last chunk
+// intact when the stream then ends, cleanly or not: a caller may still use
+// it after the Recv that reports the end, or after Close.
+func TestForwardStreamReusesChunk(t *testing.T) {
+	for _, name := range []string{"stream_text.sse", "stream_truncated.sse"} {
+		capture := providertest.Load(t, "openai/"+name)
+		f := providertest.NewOpenAI(t)
+		f.Enqueue(providertest.Response{SSE: capture})
+		p := newProvider(t, f, nil)
+		s := openForTest(t, p, true)
+		var last *llm.Chunk
+		var lastRaw []byte
+		var usage *llm.Usage
+		n := 0
+		var err error
+		for {
+			var c *llm.Chunk
+			if c, err = s.Recv(); err != nil {
+				break
+			}
+			if last != nil && c != last {
+				t.Fatalf("%s: chunk %d is a new one, want the first reused", name, n)
+			}
+			if c.Usage != nil {
+				if usage != nil && c.Usage != usage {
+					t.Errorf("%s: chunk %d has a new Usage", name, n)
+				}
+				usage = c.Usage
+			}
+			last, lastRaw = c, bytes.Clone(c.Raw)
+			n++
+		}
+		s.Close()
+		want := providertest.DataPayloads(capture)
+		if name == "stream_text.sse" {
+			if err != io.EOF || n != len(want)-1 {
+				t.Fatalf("%s: %d chunks then %v", name, n, err)
+			}
+			if !bytes.Equal(last.Raw, want[n-1]) || last.Usage == nil {
+				t.Errorf("%s: last chunk changed after the end: %s", name, last.Raw)
+			}
+		} else if err == nil || err == io.EOF || n == 0 {
+			t.Fatalf("%s: %d chunks then %v, want a failure", name, n, err)
+		}
+		if !bytes.Equal(last.Raw, lastRaw) {
+			t.Errorf("%s: last chunk changed after the end\n got %s\nwant %s", name, last.Raw, lastRaw)
+		}
+	}
+}

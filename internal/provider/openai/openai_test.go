@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,8 @@ func chatRequest(stream bool) *llm.ChatRequest {
 
 // drain receives every chunk until an error, which it returns (io.EOF at a
 // proper end).
+// drain receives the whole stream and keeps copies of its chunks: a stream
+// may reuse a chunk, its Raw and its Usage for the next one (llm.Stream).
 func drain(t testing.TB, s llm.Stream) ([]*llm.Chunk, error) {
 	t.Helper()
 	var chunks []*llm.Chunk
@@ -56,8 +59,19 @@ func drain(t testing.TB, s llm.Stream) ([]*llm.Chunk, error) {
 		if err != nil {
 			return chunks, err
 		}
-		chunks = append(chunks, c)
+		chunks = append(chunks, keep(c))
 	}
+}
+
+// keep returns a copy of c that a later Recv cannot change.
+func keep(c *llm.Chunk) *llm.Chunk {
+	k := *c
+	k.Raw = bytes.Clone(c.Raw)
+	if c.Usage != nil {
+		u := *c.Usage
+		k.Usage = &u
+	}
+	return &k
 }
 
 func text(chunks []*llm.Chunk) string {

@@ -11,10 +11,19 @@ import (
 )
 
 // stream is an llm.Stream over an upstream's text/event-stream body.
+//
+// Forward's chunks are one chunk, reused by every Recv that returns one, as
+// llm.Stream allows: a relay writes each before it asks for the next, and so
+// a stream costs no allocation per event. Its Raw is a copy in the stream's
+// own buffer, not the SSE reader's, so that reading [DONE] or an error after
+// the last chunk leaves that chunk intact.
 type stream struct {
 	provider.EventStream
-	p   *Provider
-	raw bool // Forward: chunks carry the upstream bytes
+	p     *Provider
+	raw   bool      // Forward: chunks carry the upstream bytes
+	chunk llm.Chunk // Forward's chunk
+	buf   []byte    // chunk.Raw's storage
+	usage llm.Usage // *chunk.Usage
 }
 
 // openStream posts body and returns a stream over the answer. raw selects
@@ -54,10 +63,13 @@ func (s *stream) decode(data []byte) (*llm.Chunk, error) {
 		}
 		return c, nil
 	}
-	c := &llm.Chunk{Raw: bytes.Clone(data), RawProtocol: protocol.Protocol}
+	s.buf = append(s.buf[:0], data...)
+	c := &s.chunk
+	*c = llm.Chunk{Raw: s.buf[:len(s.buf):len(s.buf)], RawProtocol: protocol.Protocol}
 	if hasUsageObject(data) {
 		if u, ok := protocol.ScanUsage(c.Raw); ok {
-			c.Usage = &u
+			s.usage = u
+			c.Usage = &s.usage
 		}
 	}
 	return c, nil
@@ -66,37 +78,59 @@ func (s *stream) decode(data []byte) (*llm.Chunk, error) {
 // usageKey is the member name ScanUsage looks for. In JSON text the bytes
 // "usage" with both quotes unescaped can only be a member name or a string
 // value, never a part of a longer string.
-var usageKey = []byte(`"usage"`)
+const usageKey = `"usage"`
 
-// jsonSpace is JSON's insignificant white space.
-const jsonSpace = " \t\r\n"
+// usageKeyG is the offset of the 'g' in usageKey.
+const usageKeyG = 4
 
 // hasUsageObject reports whether data may carry a usage object: some
 // "usage" followed by a colon and an opening brace. It is a cheap filter in
 // front of ScanUsage, which parses the JSON: most stream events carry no
-// usage, or "usage":null.
+// usage, or "usage":null. It looks for the key's 'g', a rare byte in stream
+// events, where bytes.Index would stop at the quote that starts every
+// string of the event.
 func hasUsageObject(data []byte) bool {
-	for {
-		i := bytes.Index(data, usageKey)
-		if i < 0 {
+	for k := usageKeyG; k < len(data); k++ {
+		j := bytes.IndexByte(data[k:], 'g')
+		if j < 0 {
 			return false
 		}
-		data = data[i+len(usageKey):]
-		rest, ok := bytes.CutPrefix(bytes.TrimLeft(data, jsonSpace), []byte(":"))
-		if ok {
-			if rest = bytes.TrimLeft(rest, jsonSpace); len(rest) > 0 && rest[0] == '{' {
+		k += j
+		end := k - usageKeyG + len(usageKey)
+		if end <= len(data) && string(data[k-usageKeyG:end]) == usageKey {
+			if objectValue(data[end:]) {
 				return true
 			}
+			k = end + usageKeyG - 1 // the next key starts after this one
 		}
 	}
+	return false
+}
+
+// objectValue reports whether rest, the text after a member name, begins
+// with a colon and an opening brace, with JSON white space before each.
+func objectValue(rest []byte) bool {
+	rest = trimSpace(rest)
+	if len(rest) == 0 || rest[0] != ':' {
+		return false
+	}
+	rest = trimSpace(rest[1:])
+	return len(rest) > 0 && rest[0] == '{'
+}
+
+// trimSpace returns b without its leading JSON white space.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
 }
 
 // isErrorPayload reports whether an event payload is an error object
 // ({"error": ...}), without scanning the rest of it.
 func isErrorPayload(data []byte) bool {
-	rest, ok := bytes.CutPrefix(data, []byte("{"))
-	if !ok {
+	if len(data) == 0 || data[0] != '{' {
 		return false
 	}
-	return bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte(`"error"`))
+	return bytes.HasPrefix(trimSpace(data[1:]), []byte(`"error"`))
 }
