@@ -45,6 +45,12 @@ import (
 // on a new connection; one that was written whole is sent again only when
 // it is idempotent (GET, HEAD, OPTIONS, TRACE, or an Idempotency-Key
 // header), as net/http does: the upstream may have acted on it.
+//
+// One difference from net/http's transport remains: the request is written
+// before the answer is read, so an upstream that answers early (a 413, say)
+// and then neither reads the rest of a large body nor closes leaves the
+// write waiting until the request's context ends. An upstream that answers
+// early and closes, as HTTP servers do, is answered as with net/http.
 type h1Transport struct {
 	dial          func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxIdle       int           // idle connections kept per host
