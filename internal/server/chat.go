@@ -9,6 +9,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
 )
 
@@ -37,7 +38,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return body, nil
 }
 
-// readAll is io.ReadAll into a buffer sized from Content-Length.
+// readAll is io.ReadAll into a buffer sized from Content-Length. A full
+// buffer doubles, so a large body costs at most about twice its size in
+// allocations (append's own growth, a quarter at a time for large slices,
+// costs several times it).
 func readAll(r io.Reader, b []byte) ([]byte, error) {
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
@@ -49,21 +53,23 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 			return b, err
 		}
 		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			grown := make([]byte, len(b), 2*cap(b))
+			copy(grown, b)
+			b = grown
 		}
 	}
 }
 
 // newCall reads what routing needs from a chat body of protocol without a
-// full decode: that it is a JSON object, its model and its stream flag. The
-// canonical request is decoded with decode only if a stage or the upstream
-// needs it.
+// full decode: that it is a JSON object (grammatical, nested at most
+// jsonwire.MaxDepth deep, without duplicate keys: jsonwire.CheckBody), its
+// model and its stream flag. The canonical request is decoded with decode
+// only if a stage or the upstream needs it.
 func newCall(body []byte, protocol string, decode pipeline.Decoder) (*pipeline.Call, gjson.Result, error) {
-	if !gjson.ValidBytes(body) {
-		_, err := decode(body) // for its precise message
-		if err == nil {
-			err = llm.InvalidRequest("", "request body is not valid JSON")
-		}
+	// Checked before gjson reads it, whose validation and parsing recurse
+	// with the nesting; and a body with duplicate keys is refused, so that
+	// what the gateway reads here is what the upstream reads.
+	if err := jsonwire.CheckBody(body); err != nil {
 		return nil, gjson.Result{}, err
 	}
 	root := gjson.ParseBytes(body)

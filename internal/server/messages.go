@@ -14,10 +14,18 @@ import (
 	"github.com/llmgw/llmgw/internal/provider"
 )
 
-// messagesCall is newCall for an Anthropic Messages body.
+// messagesCall is newCall for an Anthropic Messages body, which it also
+// checks the shape of, as chatCall does, so that the fast path never
+// forwards a malformed request.
 func messagesCall(body []byte) (*pipeline.Call, error) {
-	call, _, err := newCall(body, anthropic.Protocol, anthropic.DecodeMessagesRequest)
-	return call, err
+	call, root, err := newCall(body, anthropic.Protocol, anthropic.DecodeMessagesRequest)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMessagesShape(root); err != nil {
+		return nil, err
+	}
+	return call, nil
 }
 
 // handleMessages serves POST /v1/messages: Anthropic Messages to any

@@ -22,14 +22,38 @@ const (
 	kNull
 )
 
-// chatFieldKinds are the kinds of the Chat Completions fields that the fast
-// path checks before it forwards a body it has not decoded: the shape errors
-// a client makes most, answered by the gateway with the offending field in
-// param, as the full decoder would, instead of reaching the upstream.
-var chatFieldKinds = [...]struct {
+// fieldKind is a top-level request field and the kinds it may take.
+type fieldKind struct {
 	name  string
 	kinds jsonKind
-}{
+}
+
+// shape is what a fast-path check knows of one protocol's request: the
+// kinds of its common top-level fields and how to check one message.
+type shape struct {
+	fields []fieldKind
+	index  map[string]int
+	// required are the fields that must be present and not null.
+	required []string
+	message  func(m gjson.Result, i int) error
+}
+
+func newShape(fields []fieldKind, required []string, message func(gjson.Result, int) error) *shape {
+	sh := &shape{fields: fields, required: required, message: message, index: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		sh.index[f.name] = i
+	}
+	return sh
+}
+
+// maxShapeFields bounds the fields a shape checks, so that check keeps them
+// in an array on its stack.
+const maxShapeFields = 24
+
+// chatShape is the shape of a Chat Completions request: the shape errors a
+// client makes most, answered by the gateway with the offending field in
+// param, as the full decoder would, instead of reaching the upstream.
+var chatShape = newShape([]fieldKind{
 	{"temperature", kNumber | kNull},
 	{"top_p", kNumber | kNull},
 	{"presence_penalty", kNumber | kNull},
@@ -49,37 +73,51 @@ var chatFieldKinds = [...]struct {
 	{"metadata", kObject | kNull},
 	{"logit_bias", kObject | kNull},
 	{"user", kString | kNull},
-}
+}, nil, checkMessage)
 
-// chatFieldIndex maps a field name to its place in chatFieldKinds.
-var chatFieldIndex = func() map[string]int {
-	m := make(map[string]int, len(chatFieldKinds))
-	for i, f := range chatFieldKinds {
-		m[f.name] = i
-	}
-	return m
-}()
+// messagesShape is the shape of an Anthropic Messages request.
+var messagesShape = newShape([]fieldKind{
+	{"max_tokens", kInteger},
+	{"system", kString | kArray | kNull},
+	{"temperature", kNumber | kNull},
+	{"top_p", kNumber | kNull},
+	{"top_k", kInteger | kNull},
+	{"stop_sequences", kArray | kNull},
+	{"tools", kArray | kNull},
+	{"tool_choice", kObject | kNull},
+	{"metadata", kObject | kNull},
+	{"thinking", kObject | kNull},
+}, []string{"max_tokens"}, checkAnthropicMessage)
 
 var chatRoles = map[string]bool{"system": true, "developer": true, "user": true, "assistant": true, "tool": true}
 
 // checkChatShape checks the structure of a chat request the fast path is
 // about to forward: messages present and well formed, and the common fields
 // of the right kind. Anything it lets through the upstream still validates.
-//
-// Like the decoder (and JSON decoders generally), it reads the last of
-// duplicate keys.
-func checkChatShape(root gjson.Result) error {
-	var fields [len(chatFieldKinds)]gjson.Result
+func checkChatShape(root gjson.Result) error { return chatShape.check(root) }
+
+// checkMessagesShape is checkChatShape for an Anthropic Messages request.
+func checkMessagesShape(root gjson.Result) error { return messagesShape.check(root) }
+
+// check checks root against the shape. Bodies reach it through
+// jsonwire.CheckBody, so no key appears twice.
+func (sh *shape) check(root gjson.Result) error {
+	var fields [maxShapeFields]gjson.Result
 	var msgs gjson.Result
 	root.ForEach(func(k, v gjson.Result) bool {
 		if k.Str == "messages" {
 			msgs = v
-		} else if i, ok := chatFieldIndex[k.Str]; ok {
+		} else if i, ok := sh.index[k.Str]; ok {
 			fields[i] = v
 		}
 		return true
 	})
-	for i, f := range chatFieldKinds {
+	for _, name := range sh.required {
+		if v := fields[sh.index[name]]; !v.Exists() || v.Type == gjson.Null {
+			return llm.InvalidRequest(name, "missing required parameter: '%s'", name)
+		}
+	}
+	for i, f := range sh.fields {
 		if v := fields[i]; v.Exists() && !kindOf(v, f.kinds) {
 			return llm.InvalidRequest(f.name, "invalid type for '%s': expected %s", f.name, describe(f.kinds))
 		}
@@ -90,7 +128,7 @@ func checkChatShape(root gjson.Result) error {
 	n := 0
 	var err error
 	msgs.ForEach(func(_, m gjson.Result) bool {
-		err = checkMessage(m, n)
+		err = sh.message(m, n)
 		n++
 		return err == nil
 	})
@@ -98,6 +136,34 @@ func checkChatShape(root gjson.Result) error {
 		err = llm.InvalidRequest("messages", "messages must not be empty")
 	}
 	return err
+}
+
+// checkAnthropicMessage checks one message of a Messages request: an object
+// with role user or assistant and content a string or an array of blocks.
+func checkAnthropicMessage(m gjson.Result, i int) error {
+	if !m.IsObject() {
+		p := messagePath(i)
+		return llm.InvalidRequest(p, "invalid type for '%s': expected an object", p)
+	}
+	var role, content gjson.Result
+	m.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "role":
+			role = v
+		case "content":
+			content = v
+		}
+		return true
+	})
+	if role.Type != gjson.String || (role.Str != "user" && role.Str != "assistant") {
+		p := messagePath(i)
+		return llm.InvalidRequest(p+".role", "invalid value for '%s.role': expected one of user, assistant (the system prompt is the top-level system field)", p)
+	}
+	if !content.Exists() || !kindOf(content, kString|kArray) {
+		p := messagePath(i)
+		return llm.InvalidRequest(p+".content", "invalid type for '%s.content': expected a string or an array of content blocks", p)
+	}
+	return nil
 }
 
 func checkMessage(m gjson.Result, i int) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/llmgw/llmgw/internal/protocol/anthropic"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
 )
 
@@ -26,10 +27,35 @@ func FuzzChatShapeAgreesWithDecoder(f *testing.F) {
 	}
 	f.Add([]byte(`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[]}],"n":2,"stop":null}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, err := openai.DecodeChatRequest(body); err != nil || !gjson.ValidBytes(body) {
+		if _, err := openai.DecodeChatRequest(body); err != nil {
 			return
 		}
 		if err := checkChatShape(gjson.ParseBytes(body)); err != nil {
+			t.Fatalf("the decoder accepts what the shape check refuses (%v):\n%s", err, body)
+		}
+	})
+}
+
+// The Anthropic fast path's shape check never refuses a request the full
+// decoder accepts.
+func FuzzMessagesShapeAgreesWithDecoder(f *testing.F) {
+	files, _ := filepath.Glob("../protocol/anthropic/testdata/*.in.json")
+	if len(files) == 0 {
+		f.Fatal("no seed requests found")
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"model":"m","max_tokens":5,"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"top_k":3,"stop_sequences":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := anthropic.DecodeMessagesRequest(body); err != nil {
+			return
+		}
+		if err := checkMessagesShape(gjson.ParseBytes(body)); err != nil {
 			t.Fatalf("the decoder accepts what the shape check refuses (%v):\n%s", err, body)
 		}
 	})

@@ -27,12 +27,11 @@ func (o Object) Get(key string) json.RawMessage {
 
 // OwnBody validates body and returns a copy of it, trimmed, for the decoded
 // values to keep: they must not alias a buffer the caller may reuse. A body
-// that is not valid JSON, or not an object, gives an InvalidRequest error.
+// that CheckBody refuses, or that is not an object, gives an InvalidRequest
+// error.
 func OwnBody(body []byte) ([]byte, error) {
-	if !json.Valid(body) {
-		var v any
-		err := json.Unmarshal(body, &v)
-		return nil, syntaxError(body, err)
+	if err := CheckBody(body); err != nil {
+		return nil, err
 	}
 	body = bytes.TrimSpace(body)
 	if body[0] != '{' {
@@ -139,4 +138,33 @@ func SplitArray(raw []byte) []json.RawMessage {
 		i = skipSpace(raw, i+1)
 	}
 	return arr
+}
+
+// CountArray returns the number of elements of a valid JSON array, counting
+// no further than limit: it walks the array without splitting it.
+func CountArray(raw []byte, limit int) int {
+	i := skipSpace(raw, 1)
+	if i >= len(raw) || raw[i] == ']' {
+		return 0
+	}
+	n := 0
+	for i < len(raw) && n < limit {
+		n++
+		i = skipSpace(raw, skipValue(raw, i))
+		if i >= len(raw) || raw[i] != ',' {
+			break
+		}
+		i = skipSpace(raw, i+1)
+	}
+	return n
+}
+
+// FirstElem returns the first element of a valid JSON array, nil when it is
+// empty.
+func FirstElem(raw []byte) json.RawMessage {
+	i := skipSpace(raw, 1)
+	if i >= len(raw) || raw[i] == ']' {
+		return nil
+	}
+	return raw[i:skipValue(raw, i)]
 }

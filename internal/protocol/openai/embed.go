@@ -52,7 +52,16 @@ func DecodeEmbedRequest(body []byte) (*llm.EmbedRequest, error) {
 	return req, nil
 }
 
-// checkEmbedInput accepts a string, []string, []int or [][]int.
+// Limits of one embeddings request, OpenAI's own: at most 2,048 inputs, and
+// an input given as token ids at most 8,192 of them (the longest input any
+// of its embedding models takes).
+const (
+	MaxEmbedInputs = 2048
+	MaxEmbedTokens = 8192
+)
+
+// checkEmbedInput accepts a string, []string, []int or [][]int, within
+// MaxEmbedInputs and MaxEmbedTokens.
 func checkEmbedInput(raw json.RawMessage) error {
 	const p = "input"
 	const want = "a string, an array of strings, an array of token ids or an array of token id arrays"
@@ -65,14 +74,27 @@ func checkEmbedInput(raw json.RawMessage) error {
 		}
 		return nil
 	}
+	if raw[0] != '[' {
+		return jsonwire.TypeError(p, want, raw)
+	}
+	// Counted before the array is split: a body of millions of tiny
+	// elements must not cost memory in proportion to them.
+	n := jsonwire.CountArray(raw, MaxEmbedInputs+1)
+	if n == 0 {
+		return jsonwire.InvalidValue(p, "expected a non-empty array")
+	}
+	first := jsonwire.Kind(jsonwire.FirstElem(raw))
+	if first == "a number" {
+		if jsonwire.CountArray(raw, MaxEmbedTokens+1) > MaxEmbedTokens {
+			return jsonwire.InvalidValue(p, "an input may have at most %d token ids", MaxEmbedTokens)
+		}
+	} else if n > MaxEmbedInputs {
+		return jsonwire.InvalidValue(p, "at most %d inputs may be embedded in one request", MaxEmbedInputs)
+	}
 	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
 		return jsonwire.TypeError(p, want, raw)
 	}
-	if len(arr) == 0 {
-		return jsonwire.InvalidValue(p, "expected a non-empty array")
-	}
-	first := jsonwire.Kind(arr[0])
 	for i, r := range arr {
 		if jsonwire.Kind(r) != first {
 			return jsonwire.TypeError(jsonwire.Elem(p, i), first+" like the first element", r)
@@ -98,6 +120,9 @@ func checkEmbedInput(raw json.RawMessage) error {
 }
 
 func checkTokenArray(raw json.RawMessage, p string) error {
+	if len(raw) > 0 && raw[0] == '[' && jsonwire.CountArray(raw, MaxEmbedTokens+1) > MaxEmbedTokens {
+		return jsonwire.InvalidValue(p, "an input may have at most %d token ids", MaxEmbedTokens)
+	}
 	arr, err := jsonwire.DecodeArray(raw, p)
 	if err != nil {
 		return err
