@@ -17,8 +17,8 @@ var spec struct {
 	err  error
 }
 
-// specPath finds OpenAI's published OpenAPI document: ../shared/specs from
-// the repository root, the directory holding go.mod.
+// specPath finds OpenAI's published OpenAPI document in testdata/ at the
+// repository root, the directory holding go.mod.
 func specPath() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -26,7 +26,7 @@ func specPath() (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "specs", "openai-openapi.yaml"), nil
+			return filepath.Join(dir, "testdata", "openai-openapi.yaml"), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
