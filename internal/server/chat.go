@@ -95,7 +95,7 @@ func newCall(body []byte, protocol string, decode pipeline.Decoder) (*pipeline.C
 // shape of, so that the fast path never forwards a malformed request, and
 // whose stream_options.include_usage it reads.
 func chatCall(body []byte) (*pipeline.Call, error) {
-	call, root, err := newCall(body, openai.Protocol, openai.DecodeChatRequest)
+	call, root, err := newCall(body, openai.Protocol, openai.DecodeCheckedChatRequest)
 	if err != nil {
 		return nil, err
 	}

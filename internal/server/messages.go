@@ -18,7 +18,7 @@ import (
 // checks the shape of, as chatCall does, so that the fast path never
 // forwards a malformed request.
 func messagesCall(body []byte) (*pipeline.Call, error) {
-	call, root, err := newCall(body, anthropic.Protocol, anthropic.DecodeMessagesRequest)
+	call, root, err := newCall(body, anthropic.Protocol, anthropic.DecodeCheckedMessagesRequest)
 	if err != nil {
 		return nil, err
 	}

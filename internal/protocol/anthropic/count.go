@@ -4,12 +4,16 @@ import (
 	"strconv"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 )
 
 // DecodeCountTokensRequest decodes a /v1/messages/count_tokens body: the
 // Messages request without max_tokens, and with the same errors as
 // DecodeMessagesRequest.
 func DecodeCountTokensRequest(body []byte) (*llm.ChatRequest, error) {
+	if err := jsonwire.CheckBody(body); err != nil {
+		return nil, err
+	}
 	return decodeRequest(body, true)
 }
 

@@ -28,13 +28,23 @@ const DefaultMaxTokens = 4096
 // *llm.Error of kind InvalidRequest whose Param is the JSON path of the
 // offending field (for example "messages[1].content[0].tool_use_id").
 func DecodeMessagesRequest(body []byte) (*llm.ChatRequest, error) {
+	if err := jsonwire.CheckBody(body); err != nil {
+		return nil, err
+	}
+	return decodeRequest(body, false)
+}
+
+// DecodeCheckedMessagesRequest is DecodeMessagesRequest for a body that has
+// passed jsonwire.CheckBody already, which it does not walk again.
+func DecodeCheckedMessagesRequest(body []byte) (*llm.ChatRequest, error) {
 	return decodeRequest(body, false)
 }
 
 // decodeRequest decodes a Messages or count_tokens body; the latter has no
 // max_tokens.
+// The body must have passed jsonwire.CheckBody.
 func decodeRequest(body []byte, count bool) (*llm.ChatRequest, error) {
-	body, err := jsonwire.OwnBody(body)
+	body, err := jsonwire.OwnCheckedBody(body)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,11 @@ func OwnBody(body []byte) ([]byte, error) {
 	if err := CheckBody(body); err != nil {
 		return nil, err
 	}
+	return OwnCheckedBody(body)
+}
+
+// OwnCheckedBody is OwnBody for a body that has passed CheckBody already.
+func OwnCheckedBody(body []byte) ([]byte, error) {
 	body = bytes.TrimSpace(body)
 	if body[0] != '{' {
 		return nil, notAnObject(body)

@@ -16,7 +16,16 @@ const Protocol = "openai"
 // Every failure is an *llm.Error of kind InvalidRequest whose Param is the
 // JSON path of the offending field.
 func DecodeChatRequest(body []byte) (*llm.ChatRequest, error) {
-	body, err := jsonwire.OwnBody(body)
+	if err := jsonwire.CheckBody(body); err != nil {
+		return nil, err
+	}
+	return DecodeCheckedChatRequest(body)
+}
+
+// DecodeCheckedChatRequest is DecodeChatRequest for a body that has passed
+// jsonwire.CheckBody already, which it does not walk again.
+func DecodeCheckedChatRequest(body []byte) (*llm.ChatRequest, error) {
+	body, err := jsonwire.OwnCheckedBody(body)
 	if err != nil {
 		return nil, err
 	}
