@@ -27,8 +27,9 @@ type CheckError struct {
 	Offset int
 	// Reason says what is wrong, for the client's message.
 	Reason string
-	// Key is the duplicated key (unescaped), when that is the problem.
-	Key string
+	// Key is the duplicated key (unescaped), when that is the problem, and
+	// Path the key's JSON path ("messages[0].role").
+	Key, Path string
 	// depth: the body nests deeper than MaxDepth.
 	depth bool
 }
@@ -40,6 +41,10 @@ func (e *CheckError) Error() string {
 // frame is one open array or object while Check walks a body.
 type frame struct {
 	object bool
+	// key is an object's current member's key; n an array's current
+	// element's index. Both only name where a problem is.
+	key []byte
+	n   int
 	// keys is where this object's keys start in checker.keys; set is built
 	// once the object has more than maxLinearKeys of them.
 	keys int
@@ -101,7 +106,7 @@ func CheckBody(body []byte) error {
 	ce := err.(*CheckError)
 	switch {
 	case ce.Key != "":
-		return llm.InvalidRequest("", "invalid JSON: duplicate key %q at byte %d: each key may appear only once in an object", Clip([]byte(ce.Key)), ce.Offset)
+		return llm.InvalidRequest(ce.Path, "invalid JSON: duplicate key '%s' at byte %d: each key may appear only once in an object", ce.Path, ce.Offset)
 	case ce.depth:
 		return llm.InvalidRequest("", "invalid JSON: %s", ce.Error())
 	}
@@ -155,6 +160,7 @@ func (c *checker) run() error {
 			ch := c.b[c.i]
 			if ch == ',' {
 				c.i++
+				top.n++
 				if top.object {
 					if err := c.key(top); err != nil {
 						return err
@@ -222,6 +228,7 @@ func (c *checker) value() error {
 func (c *checker) pop() {
 	c.depth--
 	f := &c.stack[c.depth]
+	f.key = nil
 	if f.object {
 		clear(c.keys[f.keys:])
 		c.keys = c.keys[:f.keys]
@@ -249,11 +256,12 @@ func (c *checker) key(f *frame) error {
 	if f.set == nil {
 		for _, prev := range c.keys[f.keys:] {
 			if bytes.Equal(prev, k) {
-				return &CheckError{Offset: at, Reason: fmt.Sprintf("duplicate key %q", Clip(k)), Key: string(k)}
+				return c.duplicate(at, k)
 			}
 		}
 		if len(c.keys)-f.keys < maxLinearKeys {
 			c.keys = append(c.keys, k)
+			f.key = k
 			return nil
 		}
 		f.set = make(map[string]struct{}, 2*maxLinearKeys)
@@ -262,10 +270,33 @@ func (c *checker) key(f *frame) error {
 		}
 	}
 	if _, dup := f.set[string(k)]; dup {
-		return &CheckError{Offset: at, Reason: fmt.Sprintf("duplicate key %q", Clip(k)), Key: string(k)}
+		return c.duplicate(at, k)
 	}
 	f.set[string(k)] = struct{}{}
+	f.key = k
 	return nil
+}
+
+// duplicate is the error for key k, found again at offset at in the
+// innermost open object.
+func (c *checker) duplicate(at int, k []byte) error {
+	var path []byte
+	for d := 0; d < c.depth-1; d++ {
+		f := &c.stack[d]
+		if f.object {
+			if len(path) > 0 {
+				path = append(path, '.')
+			}
+			path = append(path, f.key...)
+		} else {
+			path = fmt.Appendf(path, "[%d]", f.n)
+		}
+	}
+	if len(path) > 0 {
+		path = append(path, '.')
+	}
+	path = append(path, k...)
+	return &CheckError{Offset: at, Reason: fmt.Sprintf("duplicate key %q", Clip(k)), Key: string(k), Path: Clip(path)}
 }
 
 // str checks the string at c.i. For a key (key set) it returns its

@@ -89,18 +89,22 @@ func FuzzCheck(f *testing.F) {
 }
 
 func TestCheckRefusesDuplicateKeysAtAnyLevel(t *testing.T) {
-	for name, body := range map[string]string{
-		"top":             `{"model":"cheap","messages":[],"model":"expensive"}`,
-		"escaped":         `{"model":"cheap","mod\u0065l":"expensive"}`,
-		"nested":          `{"messages":[{"role":"user","content":"a","role":"system"}]}`,
-		"deep":            `{"a":{"b":{"c":{"d":1,"d":2}}}}`,
-		"after many keys": `{` + manyKeys(40) + `,"k7":0}`,
+	for name, tt := range map[string]struct{ body, path string }{
+		"top":             {`{"model":"cheap","messages":[],"model":"expensive"}`, "model"},
+		"escaped":         {`{"model":"cheap","mod\u0065l":"expensive"}`, "model"},
+		"nested":          {`{"model":"m","messages":[{"role":"user"},{"role":"user","content":"a","role":"system"}]}`, "messages[1].role"},
+		"deep":            {`{"a":{"b":{"c":{"d":1,"d":2}}}}`, "a.b.c.d"},
+		"after many keys": {`{` + manyKeys(40) + `,"k7":0}`, "k7"},
+		"after a closed":  {`{"x":{"y":1},"z":[1,{"q":1,"q":2}]}`, "z[1].q"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := Check([]byte(body))
+			err := Check([]byte(tt.body))
 			var ce *CheckError
 			if !errors.As(err, &ce) || ce.Key == "" {
-				t.Fatalf("Check(%s) = %v, want a duplicate key error", body, err)
+				t.Fatalf("Check(%s) = %v, want a duplicate key error", tt.body, err)
+			}
+			if ce.Path != tt.path {
+				t.Errorf("path %q, want %q", ce.Path, tt.path)
 			}
 		})
 	}
