@@ -18,7 +18,17 @@ const MinBodySecret = 8
 // redactor replaces an upstream's secrets in what it answers, in each form
 // a JSON encoder may write them in.
 type redactor struct {
-	needles [][]byte
+	needles []needle
+}
+
+// needle is one form of a secret, with the byte of it that a search looks
+// for first: the one least likely in an answer (see rarity), so that most
+// stream events are dismissed by one bytes.IndexByte. bytes.Contains anchors
+// on the first byte instead, "s" for most keys, which a chat chunk holds a
+// dozen times ("choices", "system_fingerprint"): three times the cost.
+type needle struct {
+	b  []byte
+	at int // offset of the anchor in b
 }
 
 // newRedactor returns the redactor of secrets: each one of at least
@@ -30,7 +40,7 @@ func newRedactor(secrets []string) redactor {
 	add := func(s string) {
 		if !seen[s] {
 			seen[s] = true
-			r.needles = append(r.needles, []byte(s))
+			r.needles = append(r.needles, newNeedle(s))
 		}
 	}
 	for _, s := range secrets {
@@ -59,9 +69,56 @@ func jsonEscape(s string, html bool) string {
 
 // has reports whether b holds a secret.
 func (r *redactor) has(b []byte) bool {
-	for _, n := range r.needles {
-		if bytes.Contains(b, n) {
+	for i := range r.needles {
+		if r.needles[i].in(b) {
 			return true
+		}
+	}
+	return false
+}
+
+// rarity ranks bytes by how seldom they appear in JSON answers of LLM APIs,
+// rarest first: anything not listed (upper case letters, bytes of non-ASCII
+// characters, most punctuation), then rare letters, digits (timestamps,
+// ids and counts are in every event), the other letters from the rarest in
+// English text and JSON member names to the commonest, and last the bytes
+// of JSON's own syntax and of ids and member names.
+const rarity = "zqxjkvb0123456789ygfwpmuclhdrnsiaote-_.:,\" {}[]"
+
+// newNeedle returns the needle of s, anchored on its rarest byte.
+func newNeedle(s string) needle {
+	rank := func(c byte) int { return strings.IndexByte(rarity, c) } // -1: rarest
+	at := 0
+	for i := 1; i < len(s); i++ {
+		if rank(s[i]) < rank(s[at]) {
+			at = i
+		}
+	}
+	return needle{b: []byte(s), at: at}
+}
+
+// in reports whether b holds n. It looks for the anchor byte and compares
+// the whole needle around each occurrence; after a few occurrences that do
+// not match (a body that is full of the anchor byte, a long answer), it
+// leaves the rest to bytes.Contains, whose cost does not grow with them.
+func (n *needle) in(b []byte) bool {
+	c := n.b[n.at]
+	misses := 0
+	for i := n.at; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], c)
+		if j < 0 {
+			return false
+		}
+		i += j
+		start := i - n.at
+		if start+len(n.b) > len(b) {
+			return false
+		}
+		if bytes.Equal(b[start:start+len(n.b)], n.b) {
+			return true
+		}
+		if misses++; misses > 8 {
+			return bytes.Contains(b[start+1:], n.b)
 		}
 	}
 	return false
@@ -76,7 +133,7 @@ func (r *redactor) redact(b []byte) []byte {
 	}
 	out := bytes.Clone(b)
 	for _, n := range r.needles {
-		out = bytes.ReplaceAll(out, n, []byte(redacted))
+		out = bytes.ReplaceAll(out, n.b, []byte(redacted))
 	}
 	return out
 }

@@ -260,3 +260,33 @@ func dripServer(t *testing.T, first, filler string) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// An endless line ends the stream with a clear error once it passes the
+// largest event the reader holds, with no idle timeout to help: the memory
+// it takes is bounded by that size.
+func TestStreamEndlessLine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"id\":\"x\",\"choices\":[]}\n\ndata: ")
+		chunk := bytes.Repeat([]byte("a"), 64<<10)
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	p := newProvider(t, providertest.NewOpenAI(t), func(c *Config) { c.BaseURL = srv.URL })
+	s, err := p.Forward(context.Background(), &provider.Forward{Body: []byte(`{"model":"a","messages":[]}`), Model: "m", Stream: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Recv()
+	if e := llm.AsError(err); e.Kind != llm.KindUpstream || !strings.Contains(e.PublicMessage(), "too large") {
+		t.Fatalf("error %v, want an upstream error for an event too large", err)
+	}
+}
