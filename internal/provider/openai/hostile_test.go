@@ -290,3 +290,17 @@ func TestStreamEndlessLine(t *testing.T) {
 		t.Fatalf("error %v, want an upstream error for an event too large", err)
 	}
 }
+
+// BenchmarkAnswerChecks is what the fast path added per non-streamed
+// answer: the secret search and the shape check of the body.
+func BenchmarkAnswerChecks(b *testing.B) {
+	body := providertest.Load(b, "openai/chat_text.json")
+	p := newProvider(b, providertest.NewOpenAI(b), nil)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.checkAnswer(p.up.Redact(body), "choices", malformedChat); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
