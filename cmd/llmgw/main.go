@@ -137,7 +137,7 @@ func serve(args []string, stderr io.Writer) int {
 	log := observe.NewLogger(logw, cfg.Server.Level())
 	// The registry outlives configuration snapshots, so metrics survive
 	// reloads.
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry()})
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

@@ -81,7 +81,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
 	}
-	r := router.New(models, router.Options{Metrics: opts.Metrics})
+	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
 	return &Snapshot{
 		Config:    cfg.Redacted(),
 		Admin:     admin.New(admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r}),

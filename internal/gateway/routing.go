@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/llmgw/llmgw/internal/config"
@@ -17,6 +18,9 @@ type Options struct {
 	// UpstreamTransport, when set, replaces the network transport of every
 	// upstream client: benchmarks and tests serve upstreams from memory.
 	UpstreamTransport http.RoundTripper
+	// Logger is the process's logger, to which the router reports each
+	// failed upstream attempt; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // routerModel converts a configured model's routing settings; its targets

@@ -50,6 +50,8 @@ type Call struct {
 	// retries and fallbacks included, set by the router (1: the first try
 	// succeeded). The server reports it in the x-llmgw-attempts header.
 	Attempts int
+	// RequestID identifies the client's request in logs; set by the server.
+	RequestID string
 	// Fallbacks, when not nil, replaces the requested model's fallback list
 	// for this call (the x-llmgw-fallbacks header); empty means none.
 	Fallbacks []string

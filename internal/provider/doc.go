@@ -7,6 +7,25 @@
 // upstream HTTP failures to llm errors. Each upstream API has its own adapter
 // in a subpackage.
 //
+// An upstream is not trusted with what reaches a client. Every answer body
+// Upstream reads and every stream event EventStream returns has the
+// provider's secrets (its key, its configured header values) redacted, in
+// the forms JSON may write them in: some proxies and self-hosted servers
+// echo their request headers, in an error or anywhere else. The search is
+// bytes.Contains per secret, and a body is copied only when one is found.
+// A stream request answered with JSON or HTML fails at once, and a request
+// for JSON answered with an event stream fails too.
+//
+// Deviation from "never write by hand what a library does": CheckJSON, the
+// check the adapters run on a 200 body before relaying it, is a small JSON
+// scanner of this package. gjson's Valid recurses once per level of nesting,
+// so that a body of ten million '[' overflows the goroutine stack, a fatal
+// error no recover catches; encoding/json's Valid bounds depth without
+// recursion but took 4.3 µs on a 700-byte chat completion where CheckJSON
+// takes 0.76 µs (gjson's 1.2 µs), and CheckJSON also reports the top-level
+// members, which the adapters need, in the same pass
+// (BenchmarkCheckJSON).
+//
 // Deviation from "standard library first": cleartext (http://) upstreams do
 // not go through net/http's Transport but through h1Transport, a keep-alive
 // pool of HTTP/1.1 connections whose exchanges run in the calling goroutine.

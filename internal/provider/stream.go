@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +30,7 @@ var (
 type EventStream struct {
 	name   string
 	idleIn time.Duration
+	red    *redactor
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	body   io.ReadCloser
@@ -51,7 +54,11 @@ func (s *EventStream) Open(ctx context.Context, u *Upstream, url string, body []
 		cancel(err)
 		return err
 	}
-	s.name, s.idleIn = u.name, u.idle
+	if err := u.notStream(resp); err != nil {
+		cancel(err)
+		return err
+	}
+	s.name, s.idleIn, s.red = u.name, u.idle, &u.red
 	s.ctx, s.cancel, s.body, s.rd = ctx, cancel, resp.Body, sse.NewReader(resp.Body, 0)
 	if u.idle > 0 {
 		s.idle = llm.NewIdleTimer(u.idle, func() { cancel(errStreamIdle) })
@@ -60,36 +67,46 @@ func (s *EventStream) Open(ctx context.Context, u *Upstream, url string, body []
 }
 
 // Next returns the next event whose data is not empty, and that data with
-// surrounding white space trimmed. Once the stream has ended or failed it
-// returns that same error again; after Close, llm.ErrStreamClosed. A read
-// failure is returned as an *llm.Error and ends the stream.
+// surrounding white space trimmed and the upstream's secrets redacted (see
+// Upstream.Redact). Once the stream has ended or failed it returns that same
+// error again; after Close, llm.ErrStreamClosed. A read failure is returned
+// as an *llm.Error and ends the stream. The idle timeout counts the whole
+// wait for such an event: events with no data, like comments, are no sign
+// of progress, and an upstream sending nothing else is idle.
 func (s *EventStream) Next() (*sse.Event, []byte, error) {
 	if s.err != nil {
 		return nil, nil, s.err
 	}
+	if s.idle != nil {
+		s.idle.Wait()
+	}
+	ev, data, err := s.next()
+	if s.idle != nil {
+		s.idle.Done()
+	}
+	switch {
+	case err == llm.ErrStreamClosed:
+		return nil, nil, err
+	case err != nil:
+		return nil, nil, s.Fail(err)
+	}
+	return ev, s.red.redact(data), nil
+}
+
+// next reads events until one has data.
+func (s *EventStream) next() (*sse.Event, []byte, error) {
 	for {
 		if s.isClosed() {
 			return nil, nil, llm.ErrStreamClosed
 		}
-		ev, err := s.read()
+		ev, err := s.rd.Next()
 		if err != nil {
-			return nil, nil, s.Fail(s.readError(err))
+			return nil, nil, s.readError(err)
 		}
 		if data := bytes.TrimSpace(ev.Data); len(data) > 0 {
 			return ev, data, nil
 		}
 	}
-}
-
-// read reads one event, timing the wait for the idle timeout.
-func (s *EventStream) read() (*sse.Event, error) {
-	if s.idle == nil {
-		return s.rd.Next()
-	}
-	s.idle.Wait()
-	ev, err := s.rd.Next()
-	s.idle.Done()
-	return ev, err
 }
 
 // readError explains why reading the stream stopped before its end.
@@ -112,6 +129,30 @@ func (s *EventStream) readError(err error) error {
 			Message: "the upstream sent a stream event that is too large", Err: err}
 	}
 	return TransportError(s.name, err)
+}
+
+// notStream returns the error of a 2xx answer to a stream request that says
+// it is JSON or HTML: an error object or a whole answer that was not asked
+// for, or a proxy's page, not an event stream. Its body, read up to 64 KiB,
+// gives the upstream's message, redacted, to the hidden cause. Any other
+// Content-Type, or none, is read as an event stream: a body that is not one
+// ends the stream with an error at its first line or its end.
+func (u *Upstream) notStream(resp *http.Response) error {
+	ct := resp.Header.Get("Content-Type")
+	switch mt := mediaType(ct); {
+	case mt == "application/json", strings.HasSuffix(mt, "+json"), mt == "text/html":
+	default:
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	var msg string
+	if u.parse != nil {
+		msg, _ = u.parse(body)
+	}
+	return &llm.Error{Kind: llm.KindUpstream, Provider: u.name, UpstreamStatus: resp.StatusCode,
+		Message: "the upstream did not answer with an event stream",
+		Err:     fmt.Errorf("content type %q to a stream request: %s", ct, u.Sanitize(msg))}
 }
 
 // End marks the stream complete, releases the upstream request and returns

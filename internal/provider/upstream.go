@@ -31,6 +31,7 @@ type Upstream struct {
 	// works on a copy), so cloning it per request would only allocate.
 	jsonHeader, sseHeader http.Header
 	secrets               []string
+	red                   redactor
 	parse                 func(body []byte) (message, code string)
 	idle                  time.Duration
 }
@@ -45,7 +46,9 @@ type UpstreamConfig struct {
 	// Header is sent with every request (Accept is added per request kind);
 	// it is cloned, not kept.
 	Header http.Header
-	// Secrets are redacted from every upstream message relayed.
+	// Secrets are redacted from every upstream message relayed, and from
+	// every answer body and stream event (those of MinBodySecret bytes or
+	// more).
 	Secrets []string
 	// ParseError extracts the upstream's message and code from an error
 	// body; see ErrorFromResponse.
@@ -63,6 +66,7 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 		jsonHeader: c.Header.Clone(),
 		sseHeader:  c.Header.Clone(),
 		secrets:    c.Secrets,
+		red:        newRedactor(c.Secrets),
 		parse:      c.ParseError,
 		idle:       c.StreamIdleTimeout,
 	}
@@ -144,13 +148,19 @@ func (u *Upstream) Post(ctx context.Context, url string, body []byte, stream boo
 	return resp, nil
 }
 
-// PostRead posts body and reads a response body of at most limit bytes.
+// PostRead posts body and reads a response body of at most limit bytes,
+// with the upstream's secrets redacted (see Redact). An event stream is no
+// answer to a request that asked for none: it is an error, unread.
 func (u *Upstream) PostRead(ctx context.Context, url string, body []byte, limit int64) ([]byte, error) {
 	resp, err := u.Post(ctx, url, body, false)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); mediaType(ct) == "text/event-stream" {
+		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: u.name, UpstreamStatus: resp.StatusCode,
+			Message: "the upstream sent a malformed response", Err: fmt.Errorf("content type %q to a request for JSON", ct)}
+	}
 	b, err := ReadAll(io.LimitReader(resp.Body, limit+1), resp.ContentLength, limit)
 	if err != nil {
 		return nil, TransportError(u.name, err)
@@ -159,7 +169,32 @@ func (u *Upstream) PostRead(ctx context.Context, url string, body []byte, limit 
 		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: u.name, Message: "the upstream response is too large",
 			Err: fmt.Errorf("response body over %d bytes", limit)}
 	}
-	return b, nil
+	return u.Redact(b), nil
+}
+
+// Redact returns b with every occurrence of the upstream's secrets (its
+// credentials and configured header values, of MinBodySecret bytes or more)
+// replaced by "[redacted]", as they are and as JSON escapes them: an
+// upstream that echoes its request headers in an answer must not hand them
+// to a client. It returns b itself when there is none, the common case,
+// which costs a search of b per secret; otherwise a new slice.
+func (u *Upstream) Redact(b []byte) []byte { return u.red.redact(b) }
+
+// Malformed is the error of an answer that came with a success status and
+// is not what the upstream's API promises: an upstream error with the
+// public message msg, which a retry or another target may cure. err says
+// what is wrong, for the logs.
+func (u *Upstream) Malformed(err error, msg string) error {
+	return &llm.Error{Kind: llm.KindUpstream, Provider: u.name, UpstreamStatus: http.StatusOK, Message: msg, Err: err}
+}
+
+// mediaType returns the lower-cased media type of a Content-Type value,
+// without its parameters.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
 }
 
 // ReadAll is io.ReadAll with the buffer sized from a response's

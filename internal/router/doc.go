@@ -52,6 +52,11 @@
 // list named by the x-llmgw-fallbacks header. call.Attempts counts every
 // attempt made.
 //
+// Each failed attempt is logged once, at WARN, with the request ID, the
+// provider, the model and target model, the attempt's number, the
+// upstream's status and a short reason sanitized with the provider's
+// secrets; never the prompt. A client's cancellation is not logged.
+//
 // # Balancing and health
 //
 // Each model spreads requests by its Balancing strategy over the targets

@@ -163,7 +163,8 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		tried[t] = max(tried[t], triedOnce)
 		t.attempts.Add(1)
 		start := time.Now()
-		s, err := r.try(ctx, &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline})
+		a := &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline}
+		s, err := r.try(ctx, a)
 		if err == nil {
 			t.successes.Add(1)
 			t.breaker.record(gen, success, 0)
@@ -173,6 +174,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		}
 		v := classify(err)
 		r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Inc()
+		r.logFailure(ctx, a, err)
 		ra := retryAfter(err)
 		if v.health {
 			t.failures.Add(1)

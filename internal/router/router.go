@@ -1,6 +1,7 @@
 package router
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -91,6 +92,8 @@ type Options struct {
 	// Rand returns a number in [0, 1) for balancing and jitter and must be
 	// safe for concurrent use; nil is math/rand/v2's Float64.
 	Rand func() float64
+	// Logger receives a warning for each failed attempt; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Router resolves model names and dispatches calls. Its configuration is
@@ -103,12 +106,16 @@ type Router struct {
 	now       func() time.Time
 	rand      func() float64
 	metrics   *metrics
+	log       *slog.Logger
 }
 
 // New returns a router over models. Built on a metrics registry, it takes
 // over the llmgw_breaker_state series from any router built before on it.
 func New(models []Model, o Options) *Router {
-	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics)}
+	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
 	if r.now == nil {
 		r.now = time.Now
 	}

@@ -41,6 +41,7 @@ func routingFromRequest(r *http.Request, call *pipeline.Call) {
 // once it is done with the stream.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.Call) (llm.Stream, context.CancelFunc, error) {
 	routingFromRequest(r, call)
+	call.RequestID = RequestID(r.Context())
 	snap := s.current(r)
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
 	stream, err := snap.Invoke(ctx, call)

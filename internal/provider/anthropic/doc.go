@@ -17,4 +17,8 @@
 // The provider is also a Forwarder: an Anthropic client's body is forwarded
 // with only the model swapped (and max_tokens defaulted when absent), and
 // every stream event is handed back as it came, its usage scanned on the way.
+// A forwarded 200 body must be one JSON object of type "message" with a
+// "content" array; an error object is that error, anything else an upstream
+// error (502, retried). Bodies and events have the provider's key and header
+// values redacted (provider.Upstream.Redact).
 package anthropic

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,6 +104,10 @@ func New(c Config) (*Provider, error) {
 // Name implements provider.Provider.
 func (p *Provider) Name() string { return p.name }
 
+// Sanitize returns msg with the provider's credentials and configured
+// header values redacted, as in the errors it returns: for the logs.
+func (p *Provider) Sanitize(msg string) string { return p.up.Sanitize(msg) }
+
 // Protocol implements provider.Forwarder.
 func (p *Provider) Protocol() string { return protocol.Protocol }
 
@@ -119,8 +124,8 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if err != nil {
 		return nil, err
 	}
-	if isErrorPayload(b) {
-		return nil, p.eventError(b)
+	if err := p.checkMessage(b); err != nil {
+		return nil, err
 	}
 	c, err := protocol.DecodeMessagesResponse(b)
 	if err != nil {
@@ -142,12 +147,10 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if err != nil {
 		return nil, err
 	}
-	if isErrorPayload(b) {
-		return nil, p.eventError(b)
-	}
-	if !gjson.ValidBytes(b) {
-		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: p.name,
-			Message: "the upstream sent a malformed response", Err: errors.New("response body is not JSON")}
+	// The body goes to the client as it came: it must be a message, not
+	// an error, an event stream or junk passed off as one.
+	if err := p.checkMessage(b); err != nil {
+		return nil, err
 	}
 	c := &llm.Chunk{Raw: b, RawProtocol: protocol.Protocol}
 	if u, ok := protocol.ScanUsage("", b); ok {
@@ -163,7 +166,8 @@ func forwardBody(f *provider.Forward) ([]byte, error) {
 	// sjson may write into spare capacity of its input: give it its own copy.
 	body := make([]byte, len(f.Body), len(f.Body)+len(f.Model)+64)
 	copy(body, f.Body)
-	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
+	// CheckJSON, not gjson's Valid, which recurses once per level.
+	if provider.CheckJSON(body, nil) != nil || body[skipSpace(body)] != '{' {
 		return nil, errors.New("body is not a JSON object")
 	}
 	body, err := sjson.SetBytes(body, "model", f.Model)
@@ -194,12 +198,56 @@ func (p *Provider) CountTokens(ctx context.Context, req *llm.ChatRequest) (int, 
 	if err != nil {
 		return 0, err
 	}
+	if isErrorPayload(b) {
+		return 0, p.eventError(b)
+	}
 	n := gjson.GetBytes(b, "input_tokens")
 	if n.Type != gjson.Number {
 		return 0, &llm.Error{Kind: llm.KindUpstream, Provider: p.name,
 			Message: "the upstream sent a malformed count_tokens response", Err: errors.New("no input_tokens")}
 	}
 	return int(n.Int()), nil
+}
+
+// malformed is the public message of a body that is not a message.
+const malformed = "the upstream sent a malformed response"
+
+// checkMessage checks that b, the body of a 200 answer, is one JSON object
+// (see provider.CheckJSON) with a "content" array and no "type" but
+// "message". An error object ("type":"error") is the upstream's error,
+// classified by its type as the same error with its status would be. Any
+// other fault is a KindUpstream error. It reads b once and allocates
+// nothing when b is sound.
+func (p *Provider) checkMessage(b []byte) error {
+	var content, isError, otherType bool
+	err := provider.CheckJSON(b, func(name []byte, value int) {
+		switch string(name) {
+		case "content":
+			content = b[value] == '['
+		case "type":
+			isError = bytes.HasPrefix(b[value:], []byte(`"error"`))
+			otherType = !isError && !bytes.HasPrefix(b[value:], []byte(`"message"`))
+		}
+	})
+	switch {
+	case err != nil:
+		return p.up.Malformed(err, malformed)
+	case isError:
+		return p.eventError(b)
+	case otherType || !content:
+		return p.up.Malformed(errors.New(`anthropic: answer is not an object of type "message" with a "content" array`), malformed)
+	}
+	return nil
+}
+
+// skipSpace returns the offset of the first byte of b that is not JSON
+// white space, len(b) when there is none.
+func skipSpace(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
 }
 
 // decodeError wraps a failure to decode an upstream answer.

@@ -14,4 +14,10 @@
 // Forward is the fast path for clients that speak OpenAI already: the body
 // goes upstream with only the model swapped and usage forced on, and the
 // upstream's bytes come back untouched in Chunk.Raw, scanned for usage.
+// Untouched but checked: a 200 body must be one JSON object with a
+// "choices" array (embeddings: "data") and no "error" member, else it is an
+// upstream error (502, retried), so that junk, an event stream or an error
+// object is never passed off as a completion; and every answer, forwarded
+// or decoded, has the provider's key and header values redacted
+// (provider.Upstream.Redact).
 package openai

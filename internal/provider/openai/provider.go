@@ -104,6 +104,10 @@ func New(c Config) (*Provider, error) {
 // Name implements provider.Provider.
 func (p *Provider) Name() string { return p.name }
 
+// Sanitize returns msg with the provider's credentials and configured
+// header values redacted, as in the errors it returns: for the logs.
+func (p *Provider) Sanitize(msg string) string { return p.up.Sanitize(msg) }
+
 // Protocol implements provider.Forwarder.
 func (p *Provider) Protocol() string { return protocol.Protocol }
 
@@ -125,9 +129,12 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkAnswer(b, "choices", malformedChat); err != nil {
+		return nil, err
+	}
 	c, err := protocol.DecodeChatResponse(b)
 	if err != nil {
-		return nil, p.decodeError(err, "the upstream sent a malformed response")
+		return nil, p.decodeError(err, malformedChat)
 	}
 	return provider.NewUnary(c), nil
 }
@@ -145,9 +152,10 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if err != nil {
 		return nil, err
 	}
-	if isErrorPayload(b) {
-		_, err := protocol.DecodeChatResponse(b)
-		return nil, p.decodeError(err, "the upstream sent a malformed response")
+	// The body goes to the client as it came: it must be a chat
+	// completion, not an error, an event stream or junk passed off as one.
+	if err := p.checkAnswer(b, "choices", malformedChat); err != nil {
+		return nil, err
 	}
 	c := &llm.Chunk{Raw: b, RawProtocol: protocol.Protocol}
 	if u, ok := protocol.ScanUsage(b); ok {
@@ -187,12 +195,57 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkAnswer(b, "data", malformedEmbed); err != nil {
+		return nil, err
+	}
 	r, err := protocol.DecodeEmbedResponse(b)
 	if err != nil {
-		return nil, p.decodeError(err, "the upstream sent a malformed embeddings response")
+		return nil, p.decodeError(err, malformedEmbed)
 	}
 	r.Raw, r.RawProtocol = b, protocol.Protocol
 	return r, nil
+}
+
+// Public messages of answers that are not what the API promises.
+const (
+	malformedChat  = "the upstream sent a malformed response"
+	malformedEmbed = "the upstream sent a malformed embeddings response"
+)
+
+// checkAnswer checks that b, the body of a 200 answer, is one JSON object
+// (see provider.CheckJSON) with an array member named list, the answer's
+// "choices" or "data", and no "error" member. An error object is the
+// upstream's error, returned as such with its message sanitized, whatever
+// status it came with: some servers and proxies answer 200 with one. Any
+// other fault is a KindUpstream error with the public message msg. It reads
+// b once and allocates nothing when b is sound.
+func (p *Provider) checkAnswer(b []byte, list, msg string) error {
+	var hasList, hasError bool
+	err := provider.CheckJSON(b, func(name []byte, value int) {
+		switch string(name) {
+		case list:
+			hasList = b[value] == '['
+		case "error":
+			hasError = b[value] == '{' || b[value] == '"'
+		}
+	})
+	switch {
+	case err != nil:
+		return p.up.Malformed(err, msg)
+	case hasError:
+		return p.errorObject(b)
+	case !hasList:
+		return p.up.Malformed(fmt.Errorf("openai: answer is not an object with a %q array", list), msg)
+	}
+	return nil
+}
+
+// errorObject is the error of a 200 body that holds an error object. Its
+// message, sanitized, is relayed as that of an error event in a stream is.
+func (p *Provider) errorObject(b []byte) error {
+	msg, code := protocol.DecodeErrorMessage(b)
+	return &llm.Error{Kind: llm.KindUpstream, Provider: p.name, UpstreamStatus: http.StatusOK,
+		Message: p.up.Sanitize(msg), Err: fmt.Errorf("openai: upstream error object in a 200 answer (code %q)", code)}
 }
 
 // readAll is provider.ReadAll.
