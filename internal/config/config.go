@@ -173,8 +173,10 @@ type Key struct {
 	// Models are the model names the key may use (a wildcard model's
 	// expansions, such as "openai/gpt-4o", included; naming the wildcard
 	// "openai/*" itself allows all of them). Absent means all models; an
-	// empty list means none.
-	Models []string `yaml:"models,omitempty" json:"models,omitempty"`
+	// empty list, models: [], means none (the key authenticates but may
+	// call no model, and GET /v1/models lists nothing). A null is refused
+	// as ambiguous.
+	Models AllowList `yaml:"models,omitempty" json:"models,omitzero"`
 	// Limits caps the key's request and token rates. Absent means no limit.
 	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
 }
