@@ -174,10 +174,16 @@ func (r *Router) Names() []string {
 }
 
 // resolve returns the model serving name and, for a wildcard, the suffix to
-// substitute for "*".
+// substitute for "*". It is the one place a requested name is matched, for
+// every route. A name shaped like a pattern ("openai/*", or
+// "openai/special/*" under "openai/*") is not a model clients can send: it
+// would reach the upstream as the model "*".
 func (r *Router) resolve(name string) (*Model, string, bool) {
 	if m, ok := r.exact[name]; ok {
 		return m, "", true
+	}
+	if strings.HasSuffix(name, "/*") {
+		return nil, "", false
 	}
 	for _, m := range r.wildcards {
 		prefix := m.Name[:len(m.Name)-1]
@@ -192,6 +198,23 @@ func (r *Router) resolve(name string) (*Model, string, bool) {
 func (r *Router) Has(name string) bool {
 	_, _, ok := r.resolve(name)
 	return ok
+}
+
+// Target returns the provider and upstream model id that would serve name
+// first: its model's first target taking traffic. Routes that ask one
+// target something without a routed call (a token count) use it, so that
+// they match names exactly as the router does.
+func (r *Router) Target(name string) (provider.Provider, string, bool) {
+	m, suffix, ok := r.resolve(name)
+	if !ok {
+		return nil, "", false
+	}
+	for i := range m.Targets {
+		if t := &m.Targets[i]; t.Weight > 0 {
+			return t.Provider, upstreamModel(t, suffix), true
+		}
+	}
+	return nil, "", false
 }
 
 func upstreamModel(t *Target, suffix string) string {

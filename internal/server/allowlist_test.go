@@ -72,3 +72,30 @@ func TestEmptyAllowListAllowsNothing(t *testing.T) {
 func isPermissionError(code string) bool {
 	return code == "model_not_allowed" || code == "permission_error"
 }
+
+// A wildcard pattern is not a model name: "oai/*" and "oai/" (and a name
+// shaped like a pattern under it) are model_not_found on every route, in
+// the override header too, while "oai/gpt-4o" is served everywhere.
+func TestWildcardPatternIsNotAModel(t *testing.T) {
+	g := newGateway(t, allowListConfig, nil)
+	key := []string{"Authorization", "Bearer sk-all"}
+	for _, rt := range modelRoutes {
+		for _, model := range []string{"oai/*", "oai/", "oai/x/*"} {
+			resp, body := g.do("POST", rt.path, fmt.Sprintf(rt.body, model), key...)
+			code := gjson.Get(body, rt.code).String()
+			if resp.StatusCode != 404 || (code != "model_not_found" && code != "not_found_error") {
+				t.Errorf("%s %q: %d %s, want 404 model_not_found", rt.path, model, resp.StatusCode, body)
+			}
+		}
+		if resp, body := g.do("POST", rt.path, fmt.Sprintf(rt.body, "oai/gpt-4o"), key...); resp.StatusCode != 200 {
+			t.Errorf("%s oai/gpt-4o: %d %s", rt.path, resp.StatusCode, body)
+		}
+		if rt.path == "/v1/messages/count_tokens" {
+			continue
+		}
+		resp, body := g.do("POST", rt.path, fmt.Sprintf(rt.body, "gpt"), append(key, "X-Llmgw-Fallbacks", "oai/*")...)
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: override naming oai/*: %d %s", rt.path, resp.StatusCode, body)
+		}
+	}
+}
