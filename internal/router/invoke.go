@@ -193,6 +193,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 			call.Provider = t.Provider.Name()
 			return s, nil
 		}
+		err = capRetryAfter(err, m.Retry.MaxRetryAfter)
 		v := classify(err)
 		r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Inc()
 		ra := retryAfter(err)

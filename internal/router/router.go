@@ -54,6 +54,9 @@ type Retry struct {
 	// BaseBackoff and MaxBackoff bound the full-jitter exponential backoff;
 	// defaults 100ms and 5s.
 	BaseBackoff, MaxBackoff time.Duration
+	// MaxRetryAfter caps the wait an upstream's Retry-After imposes on its
+	// target, and passes on to the client; default 60s.
+	MaxRetryAfter time.Duration
 }
 
 // Model is a model name clients may send, the targets that serve it and how
@@ -145,6 +148,8 @@ const (
 	defaultBaseBackoff = 100 * time.Millisecond
 	defaultMaxBackoff  = 5 * time.Second
 	defaultAllOpenWait = 2 * time.Second
+	// defaultMaxRetryAfter is config.DefaultMaxRetryAfter.
+	defaultMaxRetryAfter = time.Minute
 )
 
 func (m *Model) applyDefaults() {
@@ -156,6 +161,9 @@ func (m *Model) applyDefaults() {
 	}
 	if m.Retry.MaxBackoff < m.Retry.BaseBackoff {
 		m.Retry.MaxBackoff = max(defaultMaxBackoff, m.Retry.BaseBackoff)
+	}
+	if m.Retry.MaxRetryAfter <= 0 {
+		m.Retry.MaxRetryAfter = defaultMaxRetryAfter
 	}
 	if m.AllOpenWait <= 0 {
 		m.AllOpenWait = defaultAllOpenWait
