@@ -102,6 +102,9 @@ func TestTargetResetRequest(t *testing.T) {
 		{"invalid JSON", `{"model":`, admin, 400, ""},
 		{"unknown model", `{"model":"nope"}`, admin, 404, ""},
 		{"unknown provider", `{"model":"gpt","provider":"mock"}`, admin, 404, ""},
+		{"invalid UTF-8", "{\"model\":\"\xff\"}", admin, 404, ""},
+		{"deeply nested", `{"model":` + strings.Repeat("[", 20_000) + strings.Repeat("]", 20_000) + `}`, admin, 400, ""},
+		{"nested value", `{"model":{"name":"gpt"}}`, admin, 400, "model"},
 		{"huge body", `{"model":"` + strings.Repeat("x", 100<<10) + `"}`, admin, 413, ""},
 	}
 	for _, tt := range tests {
