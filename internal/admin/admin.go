@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -44,6 +45,7 @@ func New(o Options) *API {
 	}
 	a.mux = http.NewServeMux()
 	a.mux.HandleFunc("GET /admin/v1/targets", a.handleTargets)
+	a.mux.HandleFunc("POST /admin/v1/targets/reset", a.handleReset)
 	return a
 }
 
@@ -63,7 +65,20 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, writeErr ErrorWriter
 		writeErr(w, r, &llm.Error{Kind: llm.KindAuthentication, Message: "missing or invalid admin token"})
 		return
 	}
-	a.mux.ServeHTTP(w, r)
+	// The routes write their errors with writeErr too.
+	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), errorWriterKey{}, writeErr)))
+}
+
+// errorWriterKey is the context key of the ErrorWriter Serve was given.
+type errorWriterKey struct{}
+
+// fail writes err with the error writer Serve was given, else the API's.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if we, ok := r.Context().Value(errorWriterKey{}).(ErrorWriter); ok && we != nil {
+		we(w, r, err)
+		return
+	}
+	a.writeErr(w, r, err)
 }
 
 // authorized compares the bearer token with the admin token in constant
@@ -93,7 +108,7 @@ func (a *API) handleTargets(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := json.Marshal(targets{Models: ms})
 	if err != nil {
-		a.writeErr(w, r, llm.Wrap(llm.KindInternal, err, ""))
+		a.fail(w, r, llm.Wrap(llm.KindInternal, err, ""))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -20,18 +20,20 @@ type Principal struct {
 	KeyName string
 	// Tenant is the tenant the key belongs to.
 	Tenant string
-	// models is the set of allowed model names (nil: all); patterns are the
-	// allowed wildcard prefixes (from names like "openai/*").
+	// models is the set of allowed model names and patterns the allowed
+	// wildcard prefixes (from names like "openai/*"); all is true when the
+	// key names no list, and allows every model.
 	models   map[string]struct{}
 	patterns []string
+	all      bool
 }
 
 // Anonymous is the principal of requests when no key is configured.
-var Anonymous = &Principal{}
+var Anonymous = &Principal{all: true}
 
 // Allows reports whether the principal may use model.
 func (p *Principal) Allows(model string) bool {
-	if p.models == nil && p.patterns == nil {
+	if p.all {
 		return true
 	}
 	if _, ok := p.models[model]; ok {
@@ -84,8 +86,8 @@ type Key struct {
 	Name   string
 	Secret string
 	Tenant string
-	// Models lists the allowed models; empty means all. A name ending in
-	// "/*" allows every model under that prefix.
+	// Models lists the allowed models: nil allows all, an empty list none.
+	// A name ending in "/*" allows every model under that prefix.
 	Models []string
 }
 
@@ -117,16 +119,16 @@ func NewKeys(keys []Key) *Keys {
 	}
 	ks := &Keys{hmacKey: secret, byHash: make(map[[sha256.Size]byte]*entry, len(keys))}
 	for _, k := range keys {
-		p := &Principal{KeyName: k.Name, Tenant: k.Tenant}
-		if len(k.Models) > 0 {
-			p.models = make(map[string]struct{}, len(k.Models))
-			for _, m := range k.Models {
-				if prefix, ok := strings.CutSuffix(m, "*"); ok && strings.HasSuffix(prefix, "/") {
-					p.patterns = append(p.patterns, prefix)
-					continue
-				}
-				p.models[m] = struct{}{}
+		// Only an absent list allows everything: an empty one, written
+		// by an operator as "models: []", allows nothing.
+		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, all: k.Models == nil}
+		p.models = make(map[string]struct{}, len(k.Models))
+		for _, m := range k.Models {
+			if prefix, ok := strings.CutSuffix(m, "*"); ok && strings.HasSuffix(prefix, "/") {
+				p.patterns = append(p.patterns, prefix)
+				continue
 			}
+			p.models[m] = struct{}{}
 		}
 		h := ks.hash(k.Secret)
 		ks.byHash[h] = &entry{hash: h, principal: p}

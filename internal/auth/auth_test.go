@@ -17,6 +17,7 @@ func TestKeysLookupAndModels(t *testing.T) {
 	ks := NewKeys([]Key{
 		{Name: "ci", Secret: "sk-ci-123", Tenant: "acme", Models: []string{"gpt-4o-mini", "openai/*"}},
 		{Name: "all", Secret: "sk-all-456"},
+		{Name: "none", Secret: "sk-none-789", Models: []string{}},
 	})
 	tests := []struct {
 		key, model string
@@ -28,6 +29,9 @@ func TestKeysLookupAndModels(t *testing.T) {
 		{"sk-ci-123", "openai/gpt-4.1", "ci", true},
 		{"sk-ci-123", "openai/", "ci", false},
 		{"sk-all-456", "anything", "all", true},
+		// An empty list is not an absent one: it allows nothing.
+		{"sk-none-789", "gpt-4o-mini", "none", false},
+		{"sk-none-789", "openai/gpt-4.1", "none", false},
 	}
 	for _, tt := range tests {
 		p := ks.Lookup(tt.key)

@@ -173,8 +173,10 @@ type Key struct {
 	// Models are the model names the key may use (a wildcard model's
 	// expansions, such as "openai/gpt-4o", included; naming the wildcard
 	// "openai/*" itself allows all of them). Absent means all models; an
-	// empty list means none.
-	Models []string `yaml:"models,omitempty" json:"models,omitempty"`
+	// empty list, models: [], means none (the key authenticates but may
+	// call no model, and GET /v1/models lists nothing). A null is refused
+	// as ambiguous.
+	Models AllowList `yaml:"models,omitempty" json:"models,omitzero"`
 	// Limits caps the key's request and token rates. Absent means no limit.
 	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
 }
@@ -253,15 +255,16 @@ func (m *Model) Wildcard() (prefix string, ok bool) {
 // Match reports whether a model name sent by a client is served by m. For a
 // wildcard model it returns the upstream model to ask for in place of the
 // targets' "*": "openai/gpt-4o" matched by "openai/*" gives "gpt-4o". For
-// any other model it returns "" and the targets' own models apply. The
-// pattern "openai/*" itself is not a name clients can send.
+// any other model it returns "" and the targets' own models apply. A name
+// shaped like a pattern ("openai/*", "openai/x/*") is not a name clients
+// can send; internal/router matches by the same rule.
 func (m *Model) Match(name string) (rest string, ok bool) {
 	prefix, wild := m.Wildcard()
 	if !wild {
 		return "", name == m.Name
 	}
 	rest, found := strings.CutPrefix(name, prefix)
-	if !found || rest == "" || rest == "*" {
+	if !found || rest == "" || strings.HasSuffix(name, "/*") {
 		return "", false
 	}
 	return rest, true

@@ -34,6 +34,9 @@ func (t *Target) preset() { t.Weight = 1 }
 // unmarshalerType is yaml.Unmarshaler's reflect type.
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
+// allowListType is AllowList's reflect type.
+var allowListType = reflect.TypeFor[AllowList]()
+
 // maxAliasDepth bounds alias chains, which a valid document never nests.
 const maxAliasDepth = 64
 
@@ -48,6 +51,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		if v.Type() == allowListType {
+			// Leaving the field out allows everything and [] nothing; a
+			// null could be read as either, so neither is guessed.
+			d.problems.add(path, "null is ambiguous here: leave the field out to allow all, or write [] to allow none")
+		}
 		return
 	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) {

@@ -33,6 +33,9 @@ const (
 	DefaultBreakerCooldown     = 30 * time.Second
 	DefaultHalfOpenProbes      = 2
 	DefaultAllOpenWait         = 2 * time.Second
+	DefaultMaxRetryAfter       = 60 * time.Second
+	// MaxRetryAfterLimit caps retry.max_retry_after.
+	MaxRetryAfterLimit = 24 * time.Hour
 	// MaxAttemptsLimit caps retry.max_attempts: more attempts than this only
 	// add load to upstreams that are already failing.
 	MaxAttemptsLimit = 10
@@ -58,6 +61,18 @@ type Retry struct {
 	// honoured apart from it: no attempt goes to that target before then,
 	// and a request waits for it only up to all_open_wait.
 	MaxBackoff Duration `yaml:"max_backoff" json:"max_backoff"`
+	// MaxRetryAfter caps the wait an upstream's Retry-After (or
+	// retry-after-ms, or the x-ratelimit-reset-* of a 429) can impose on
+	// its target: no attempt goes to that target for that long at most, a
+	// breaker it trips stays open for at most the longer of this and
+	// breaker.cooldown, and the Retry-After the gateway passes on to
+	// clients is cut to it too. Without a cap, one answer carrying
+	// "Retry-After: 99999999" would take a target out of rotation for a
+	// day. GET /admin/v1/targets shows a target held back this way as
+	// "cooling_down" with its "cooldown_until"; POST
+	// /admin/v1/targets/reset ends the wait at once. Default "60s", at
+	// most "24h".
+	MaxRetryAfter Duration `yaml:"max_retry_after" json:"max_retry_after"`
 }
 
 // Timeouts bound one attempt on a target. A zero field in a target's
@@ -117,6 +132,7 @@ func (m *Model) applyRoutingDefaults(streamIdle Duration) {
 	setDefault(&m.Retry.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&m.Retry.BaseBackoff, Duration(DefaultBaseBackoff))
 	setDefault(&m.Retry.MaxBackoff, Duration(DefaultMaxBackoff))
+	setDefault(&m.Retry.MaxRetryAfter, Duration(DefaultMaxRetryAfter))
 	setDefault(&m.Timeouts.FirstToken, Duration(DefaultFirstTokenTimeout))
 	setDefault(&m.Timeouts.StreamIdle, streamIdle)
 	b := &m.Breaker
@@ -146,6 +162,9 @@ func (m *Model) validateRouting(p *problems, path string) {
 		p.add(fieldPath(rp, "base_backoff"), "must be > 0")
 	case r.MaxBackoff < r.BaseBackoff:
 		p.add(fieldPath(rp, "max_backoff"), "must not be below base_backoff (%s)", r.BaseBackoff)
+	}
+	if r.MaxRetryAfter <= 0 || r.MaxRetryAfter.Std() > MaxRetryAfterLimit {
+		p.add(fieldPath(rp, "max_retry_after"), "must be above 0 and at most %s", MaxRetryAfterLimit)
 	}
 	m.Timeouts.validate(p, fieldPath(path, "timeouts"))
 	for j := range m.Targets {

@@ -18,7 +18,7 @@ models:
     targets: [{provider: m, model: x}]
   - name: b
     balancing: latency
-    retry: {max_attempts: 1}
+    retry: {max_attempts: 1, max_retry_after: "5s"}
     timeouts: {first_token: "2s"}
     breaker: {cooldown: "1s"}
     all_open_wait: "10ms"
@@ -27,7 +27,8 @@ models:
 	require.NoError(t, err)
 	a := cfg.Models[0]
 	assert.Equal(t, "weighted", a.Balancing)
-	assert.Equal(t, Retry{MaxAttempts: 3, BaseBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(5 * time.Second)}, a.Retry)
+	assert.Equal(t, Retry{MaxAttempts: 3, BaseBackoff: Duration(100 * time.Millisecond), MaxBackoff: Duration(5 * time.Second),
+		MaxRetryAfter: Duration(time.Minute)}, a.Retry)
 	assert.Equal(t, Timeouts{FirstToken: Duration(time.Minute), StreamIdle: Duration(7 * time.Second)}, a.Timeouts,
 		"stream idle defaults to the server's")
 	assert.Equal(t, Breaker{ConsecutiveFailures: 5, ErrorRate: 0.5, Window: Duration(30 * time.Second), MinRequests: 20,
@@ -37,6 +38,7 @@ models:
 	b := cfg.Models[1]
 	assert.Equal(t, "latency", b.Balancing)
 	assert.Equal(t, 1, b.Retry.MaxAttempts, "explicit value kept")
+	assert.Equal(t, 5*time.Second, b.Retry.MaxRetryAfter.Std())
 	assert.Equal(t, 2*time.Second, b.Timeouts.FirstToken.Std())
 	assert.Equal(t, time.Second, b.Breaker.Cooldown.Std())
 	assert.Equal(t, 10*time.Millisecond, b.AllOpenWait.Std())
@@ -57,6 +59,11 @@ func TestValidateRouting(t *testing.T) {
 		{"backoff order", func(m *Model) { m.Retry.MaxBackoff = Duration(time.Millisecond) },
 			[]string{"models[0].retry.max_backoff: must not be below base_backoff (100ms)"}},
 		{"base backoff", func(m *Model) { m.Retry.BaseBackoff = -1 }, []string{"models[0].retry.base_backoff: must be > 0"}},
+		{"max retry after negative", func(m *Model) { m.Retry.MaxRetryAfter = -1 },
+			[]string{"models[0].retry.max_retry_after: must be above 0 and at most 24h0m0s"}},
+		{"max retry after too long", func(m *Model) { m.Retry.MaxRetryAfter = Duration(25 * time.Hour) },
+			[]string{"models[0].retry.max_retry_after: must be above 0 and at most 24h0m0s"}},
+		{"max retry after a day", func(m *Model) { m.Retry.MaxRetryAfter = Duration(24 * time.Hour) }, nil},
 		{"timeouts", func(m *Model) {
 			m.Timeouts.FirstToken = -1
 			m.Targets[0].Timeouts.Total = -1

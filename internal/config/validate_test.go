@@ -247,6 +247,7 @@ func TestModelMatch(t *testing.T) {
 		{"openai/*", "openai/org/model", "org/model", true},
 		{"openai/*", "openai/", "", false},
 		{"openai/*", "openai/*", "", false},
+		{"openai/*", "openai/x/*", "", false},
 		{"openai/*", "anthropic/x", "", false},
 		{"a*/*", "a*/x", "", false},
 	}

@@ -104,3 +104,15 @@ func quote(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// AllowList is a list of names that restricts what is allowed, such as the
+// models a key may use. Absent (nil) allows everything; an empty list
+// allows nothing. The difference survives decoding and YAML and JSON
+// encoding, where a plain slice marked omitempty would turn an empty list
+// into an absent one and so "none" into "all". A null written for it is an
+// error rather than a guess at either meaning.
+type AllowList []string
+
+// IsZero reports whether the list is absent; an empty list is not. YAML's
+// omitempty and JSON's omitzero consult it.
+func (l AllowList) IsZero() bool { return l == nil }

@@ -35,9 +35,10 @@ func routerModel(m *config.Model) router.Model {
 		ContentPolicyFallbacks: m.ContentPolicyFallbacks,
 		Balancing:              bal,
 		Retry: router.Retry{
-			MaxAttempts: m.Retry.MaxAttempts,
-			BaseBackoff: m.Retry.BaseBackoff.Std(),
-			MaxBackoff:  m.Retry.MaxBackoff.Std(),
+			MaxAttempts:   m.Retry.MaxAttempts,
+			BaseBackoff:   m.Retry.BaseBackoff.Std(),
+			MaxBackoff:    m.Retry.MaxBackoff.Std(),
+			MaxRetryAfter: m.Retry.MaxRetryAfter.Std(),
 		},
 		Timeouts: routerTimeouts(m.Timeouts),
 		Breaker: router.BreakerPolicy{

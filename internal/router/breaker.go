@@ -224,6 +224,17 @@ func (b *breaker) trip(now time.Time, retryAfter time.Duration) {
 	b.setState(StateOpen)
 }
 
+// reset closes the breaker and forgets what it counted. The new generation
+// keeps attempts admitted before the reset from swaying it after.
+func (b *breaker) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.consecutive, b.admitted, b.succeeded = 0, 0, 0
+	b.window = [buckets]bucket{}
+	b.openUntil = time.Time{}
+	b.setState(StateClosed)
+}
+
 // setState moves to s in a new generation and reports the change.
 func (b *breaker) setState(s State) {
 	b.state = s

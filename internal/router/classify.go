@@ -87,6 +87,20 @@ func retryAfter(err error) time.Duration {
 	return llm.AsError(err).RetryAfter
 }
 
+// capRetryAfter returns err with the wait it asks for cut to limit: an
+// upstream's Retry-After is honoured, and passed on to the client, up to
+// the model's Retry.MaxRetryAfter only, so that one answer cannot take a
+// target out of rotation (and tell clients to stay away) for a day.
+func capRetryAfter(err error, limit time.Duration) error {
+	e := llm.AsError(err)
+	if e.RetryAfter <= limit {
+		return err
+	}
+	out := *e
+	out.RetryAfter = limit
+	return &out
+}
+
 // backoff returns the wait before retry n (1 for the first retry): a
 // uniformly random duration below base*2^(n-1), capped at maxWait (full
 // jitter). rnd is in [0, 1).

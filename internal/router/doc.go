@@ -19,8 +19,12 @@
 // nothing to the client and is retried, on another target where there is
 // one, after a full-jitter exponential backoff, at most Retry.MaxAttempts
 // times per model and never past the request's deadline. A target's
-// Retry-After (retry-after-ms, x-ratelimit-reset-*) is honoured: no attempt
-// goes to it before then. After the first chunk the stream belongs to the
+// Retry-After (retry-after-ms, x-ratelimit-reset-*) is honoured up to the
+// model's Retry.MaxRetryAfter (60s by default): no attempt goes to it
+// before then, Status shows it cooling_down with the time it ends, Reset
+// ends it early, and the Retry-After passed on to the client is cut to the
+// same cap, so that one upstream answer cannot take a target out of
+// rotation, or keep clients away, for a day. After the first chunk the stream belongs to the
 // client and nothing is retried; the stream idle timeout is enforced here,
 // uniformly for every provider, by a timer reset on every chunk.
 //

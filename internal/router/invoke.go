@@ -16,19 +16,41 @@ import (
 // caller's key may use; an empty value turns fallbacks off.
 const FallbacksHeader = "x-llmgw-fallbacks"
 
-// maxOverrideFallbacks caps the models a FallbacksHeader may name.
-const maxOverrideFallbacks = 5
+// The header's bounds: at most maxOverrideFallbacks names (each may cost a
+// model's every attempt) of at most maxFallbackName bytes each. Beyond
+// them the request is refused with a 400 naming the header, rather than
+// the excess being dropped: a client that asked for a sixth fallback is
+// told it will not get one.
+const (
+	maxOverrideFallbacks = 5
+	maxFallbackName      = 256
+)
 
-// ParseFallbacks splits a FallbacksHeader value into model names; the result
-// is never nil, so that an empty header means "no fallbacks".
-func ParseFallbacks(v string) []string {
+// ParseFallbacks reads the FallbacksHeader lines of a request into model
+// names; a header sent on several lines is one list, as if joined by
+// commas. Blank entries are skipped, and the result is never nil, so that
+// an empty header means "no fallbacks". Its work is linear in the bytes of
+// the lines, it keeps no more than the names allowed, and it stops at the
+// first name too many or too long: a 400 naming the header.
+func ParseFallbacks(lines []string) ([]string, error) {
 	out := []string{}
-	for name := range strings.SplitSeq(v, ",") {
-		if name = strings.TrimSpace(name); name != "" {
+	for _, line := range lines {
+		for line != "" {
+			var name string
+			name, line, _ = strings.Cut(line, ",")
+			if name = strings.TrimSpace(name); name == "" {
+				continue
+			}
+			if len(out) == maxOverrideFallbacks {
+				return nil, llm.InvalidRequest(FallbacksHeader, "%s names more than %d models", FallbacksHeader, maxOverrideFallbacks)
+			}
+			if len(name) > maxFallbackName {
+				return nil, llm.InvalidRequest(FallbacksHeader, "%s names a model longer than %d bytes", FallbacksHeader, maxFallbackName)
+			}
 			out = append(out, name)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // pollInterval is how often a request waiting for a target rechecks when no
@@ -172,6 +194,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 			call.Provider = t.Provider.Name()
 			return s, nil
 		}
+		err = capRetryAfter(err, m.Retry.MaxRetryAfter)
 		v := classify(err)
 		r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Inc()
 		r.logFailure(ctx, a, err)

@@ -196,11 +196,65 @@ func TestOverrideChecked(t *testing.T) {
 			t.Errorf("%v: code %q, want %q", tt.fallbacks, code, tt.code)
 		}
 	}
-	if got := ParseFallbacks(" a, ,b ,"); strings.Join(got, "|") != "a|b" {
-		t.Errorf("ParseFallbacks = %q", got)
+}
+
+func TestParseFallbacks(t *testing.T) {
+	long := strings.Repeat("x", maxFallbackName)
+	tests := []struct {
+		name  string
+		lines []string
+		want  string // names joined by |; "!" for a 400
+	}{
+		{"one line", []string{" a, ,b ,"}, "a|b"},
+		{"empty", []string{""}, ""},
+		{"several lines are one list", []string{"a", "", " b,c", ","}, "a|b|c"},
+		{"at the cap", []string{"a,b,c", "d,e"}, "a|b|c|d|e"},
+		{"over the cap", []string{"a,b,c", "d,e", "f"}, "!"},
+		{"longest name", []string{long}, long},
+		{"name too long", []string{long + "x"}, "!"},
+		{"blank lines by the thousand", append(make([]string, 45_000), "a"), "a"},
+		{"commas by the thousand", []string{strings.Repeat(",", 100_000) + "a"}, "a"},
+		{"names by the thousand", []string{strings.Repeat("m,", 100_000)}, "!"},
 	}
-	if got := ParseFallbacks(""); got == nil || len(got) != 0 {
-		t.Errorf("empty header must give an empty, non-nil list; got %#v", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseFallbacks(tt.lines)
+			if tt.want == "!" {
+				if e := llm.AsError(err); err == nil || e.Status() != 400 || e.Param != FallbacksHeader {
+					t.Fatalf("got %q, %v; want a 400 naming %s", got, err, FallbacksHeader)
+				}
+				return
+			}
+			if err != nil || got == nil || strings.Join(got, "|") != tt.want {
+				t.Fatalf("got %#v, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// Parsing keeps no more than the names allowed, however many a client
+// sends: a bounded number of allocations for 45,000 header lines.
+func TestParseFallbacksBounded(t *testing.T) {
+	lines := make([]string, 45_000)
+	for i := range lines {
+		lines[i] = " , "
+	}
+	lines[len(lines)-1] = "a,b"
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := ParseFallbacks(lines); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 4 {
+		t.Errorf("%v allocations for 45,000 lines", allocs)
+	}
+}
+
+func BenchmarkParseFallbacksBlankLines(b *testing.B) {
+	lines := make([]string, 45_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = ParseFallbacks(lines)
 	}
 }
 

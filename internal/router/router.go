@@ -55,6 +55,9 @@ type Retry struct {
 	// BaseBackoff and MaxBackoff bound the full-jitter exponential backoff;
 	// defaults 100ms and 5s.
 	BaseBackoff, MaxBackoff time.Duration
+	// MaxRetryAfter caps the wait an upstream's Retry-After imposes on its
+	// target, and passes on to the client; default 60s.
+	MaxRetryAfter time.Duration
 }
 
 // Model is a model name clients may send, the targets that serve it and how
@@ -152,6 +155,8 @@ const (
 	defaultBaseBackoff = 100 * time.Millisecond
 	defaultMaxBackoff  = 5 * time.Second
 	defaultAllOpenWait = 2 * time.Second
+	// defaultMaxRetryAfter is config.DefaultMaxRetryAfter.
+	defaultMaxRetryAfter = time.Minute
 )
 
 func (m *Model) applyDefaults() {
@@ -163,6 +168,9 @@ func (m *Model) applyDefaults() {
 	}
 	if m.Retry.MaxBackoff < m.Retry.BaseBackoff {
 		m.Retry.MaxBackoff = max(defaultMaxBackoff, m.Retry.BaseBackoff)
+	}
+	if m.Retry.MaxRetryAfter <= 0 {
+		m.Retry.MaxRetryAfter = defaultMaxRetryAfter
 	}
 	if m.AllOpenWait <= 0 {
 		m.AllOpenWait = defaultAllOpenWait
@@ -181,10 +189,16 @@ func (r *Router) Names() []string {
 }
 
 // resolve returns the model serving name and, for a wildcard, the suffix to
-// substitute for "*".
+// substitute for "*". It is the one place a requested name is matched, for
+// every route. A name shaped like a pattern ("openai/*", or
+// "openai/special/*" under "openai/*") is not a model clients can send: it
+// would reach the upstream as the model "*".
 func (r *Router) resolve(name string) (*Model, string, bool) {
 	if m, ok := r.exact[name]; ok {
 		return m, "", true
+	}
+	if strings.HasSuffix(name, "/*") {
+		return nil, "", false
 	}
 	for _, m := range r.wildcards {
 		prefix := m.Name[:len(m.Name)-1]
@@ -199,6 +213,23 @@ func (r *Router) resolve(name string) (*Model, string, bool) {
 func (r *Router) Has(name string) bool {
 	_, _, ok := r.resolve(name)
 	return ok
+}
+
+// Target returns the provider and upstream model id that would serve name
+// first: its model's first target taking traffic. Routes that ask one
+// target something without a routed call (a token count) use it, so that
+// they match names exactly as the router does.
+func (r *Router) Target(name string) (provider.Provider, string, bool) {
+	m, suffix, ok := r.resolve(name)
+	if !ok {
+		return nil, "", false
+	}
+	for i := range m.Targets {
+		if t := &m.Targets[i]; t.Weight > 0 {
+			return t.Provider, upstreamModel(t, suffix), true
+		}
+	}
+	return nil, "", false
 }
 
 func upstreamModel(t *Target, suffix string) string {

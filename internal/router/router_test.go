@@ -65,11 +65,21 @@ func TestResolveExactAndWildcard(t *testing.T) {
 	if got := b.chats; len(got) != 1 || got[0] != "fixed" {
 		t.Errorf("b saw upstream models %v", got)
 	}
-	for _, unknown := range []string{"nope", "openai/", "openai"} {
+	// A pattern is not a name: neither the wildcard itself nor a name
+	// shaped like one under a shorter wildcard.
+	for _, unknown := range []string{"nope", "openai/", "openai", "openai/*", "openai/special/*", "openai/x/*"} {
+		if p, up, ok := r.Target(unknown); ok {
+			t.Errorf("Target(%q) = %s, %q; want none", unknown, p.Name(), up)
+		}
 		call := &pipeline.Call{Model: unknown}
 		_, err := r.Invoke(context.Background(), call)
 		if e := llm.AsError(err); e.Kind != llm.KindNotFound {
 			t.Errorf("%q: err = %v, want model_not_found", unknown, err)
+		}
+	}
+	for _, tt := range tests {
+		if p, up, ok := r.Target(tt.model); !ok || p.Name() != tt.provider || up != tt.upstream {
+			t.Errorf("Target(%q) = %v, %q, %v; want %s, %q", tt.model, p, up, ok, tt.provider, tt.upstream)
 		}
 	}
 	if names := r.Names(); len(names) != 1 || names[0] != "m" {

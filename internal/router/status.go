@@ -1,13 +1,21 @@
 package router
 
+import "time"
+
 // TargetStatus is the health the router keeps of one target.
 type TargetStatus struct {
 	// Provider is the provider's name and Model the upstream model id.
 	Provider string `json:"provider"`
 	Model    string `json:"model"`
 	Weight   int    `json:"weight"`
-	// State is the breaker's: closed, half_open or open.
+	// State is the breaker's, closed, half_open or open, except that a
+	// target whose breaker is closed but which an upstream's Retry-After
+	// keeps from taking requests is cooling_down.
 	State string `json:"state"`
+	// CooldownUntil is when a target that takes no requests for now (its
+	// breaker open, or cooling down) takes them again; absent otherwise.
+	// POST /admin/v1/targets/reset ends it at once.
+	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
 	// Inflight counts attempts and streams in progress.
 	Inflight int64 `json:"inflight"`
 	// Attempts counts the attempts made on the target since the router was
@@ -61,6 +69,7 @@ func (r *Router) Status() []ModelStatus {
 				EWMATTFTSeconds: t.ewma, Headroom: headroom,
 			}
 			t.mu.Unlock()
+			ms.Targets[i].cooldown(t, state, now)
 		}
 		for i := range ms.Targets {
 			if total > 0 {
@@ -71,3 +80,22 @@ func (r *Router) Status() []ModelStatus {
 	}
 	return out
 }
+
+// cooldown fills in State and CooldownUntil for a target held back until a
+// known time: by its open breaker, or by a Retry-After while its breaker is
+// closed (cooling_down).
+func (st *TargetStatus) cooldown(t *target, state State, now time.Time) {
+	at, ok := t.readyAt()
+	if !ok || !at.After(now) {
+		return
+	}
+	at = at.UTC()
+	st.CooldownUntil = &at
+	if state == StateClosed {
+		st.State = stateCoolingDown
+	}
+}
+
+// stateCoolingDown is the State of a target whose breaker is closed but
+// which a Retry-After keeps from taking requests.
+const stateCoolingDown = "cooling_down"

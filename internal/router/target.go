@@ -125,6 +125,14 @@ func (t *target) backOff(now time.Time, d time.Duration) {
 	t.mu.Unlock()
 }
 
+// reset closes the target's breaker and ends its Retry-After.
+func (t *target) reset() {
+	t.breaker.reset()
+	t.mu.Lock()
+	t.notBefore = time.Time{}
+	t.mu.Unlock()
+}
+
 // observeLatency folds a time-to-first-token sample into the moving
 // average. A failure is folded in as at least twice the average, so a
 // failing target looks slow to latency balancing until it recovers.

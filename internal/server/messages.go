@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/llmgw/llmgw/internal/auth"
-	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -125,43 +124,10 @@ func (s *Server) countTokens(ctx context.Context, snap *gateway.Snapshot, prov p
 	return anthropic.EstimateTokens(req), nil
 }
 
-// targetOf returns the provider and upstream model id that would serve name:
-// an exact model before wildcards, the longest wildcard prefix first, and the
-// model's first target with a weight.
+// targetOf returns the provider and upstream model id that would serve
+// name, matched by the router as on every other route.
 func targetOf(snap *gateway.Snapshot, name string) (provider.Provider, string, bool) {
-	var best *config.Model
-	var bestRest string
-	for i := range snap.Config.Models {
-		m := &snap.Config.Models[i]
-		rest, ok := m.Match(name)
-		if !ok {
-			continue
-		}
-		if rest == "" { // exact
-			best, bestRest = m, ""
-			break
-		}
-		if best == nil || len(m.Name) > len(best.Name) {
-			best, bestRest = m, rest
-		}
-	}
-	if best == nil {
-		return nil, "", false
-	}
-	for _, t := range best.Targets {
-		if t.Weight <= 0 && len(best.Targets) > 1 {
-			continue
-		}
-		p, ok := snap.Providers[t.Provider]
-		if !ok {
-			continue
-		}
-		if t.Model == "*" {
-			return p, bestRest, true
-		}
-		return p, t.Model, true
-	}
-	return nil, "", false
+	return snap.Router.Target(name)
 }
 
 // isAnthropicPath reports whether path is one of the Anthropic-protocol

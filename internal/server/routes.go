@@ -29,6 +29,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/readyz", s.handleReadyz, true},
 		{"GET", "/metrics", s.handleMetrics, true},
 		{"GET", "/admin/v1/targets", s.handleAdmin, true},
+		{"POST", "/admin/v1/targets/reset", s.handleAdmin, true},
 	}
 }
 

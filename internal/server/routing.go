@@ -21,18 +21,17 @@ var fallbacksKey = http.CanonicalHeaderKey(router.FallbacksHeader)
 
 // routingFromRequest copies what the client asks of routing onto call: the
 // fallback override header (x-llmgw-fallbacks), which the router checks
-// against the caller's key.
-func routingFromRequest(r *http.Request, call *pipeline.Call) {
+// against the caller's key. Its lines are parsed where they are, never
+// joined: a client may send thousands.
+func routingFromRequest(r *http.Request, call *pipeline.Call) error {
 	if v, ok := r.Header[fallbacksKey]; ok {
-		joined := ""
-		for i, s := range v {
-			if i > 0 {
-				joined += ","
-			}
-			joined += s
+		names, err := router.ParseFallbacks(v)
+		if err != nil {
+			return err
 		}
-		call.Fallbacks = router.ParseFallbacks(joined)
+		call.Fallbacks = names
 	}
+	return nil
 }
 
 // invoke runs call through the current snapshot's pipeline under the
@@ -40,7 +39,9 @@ func routingFromRequest(r *http.Request, call *pipeline.Call) {
 // the serving provider reported after. On success the caller calls cancel
 // once it is done with the stream.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.Call) (llm.Stream, context.CancelFunc, error) {
-	routingFromRequest(r, call)
+	if err := routingFromRequest(r, call); err != nil {
+		return nil, nil, err
+	}
 	call.RequestID = RequestID(r.Context())
 	snap := s.current(r)
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())

@@ -2,10 +2,13 @@ package server
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/pipeline"
 
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
@@ -147,6 +150,48 @@ func TestAttemptsAndFallbackOnEveryRoute(t *testing.T) {
 		resp, body = g.do("POST", tc.path, tc.body, "X-Llmgw-Fallbacks", "no-such-model")
 		if resp.StatusCode != 400 || !strings.Contains(body, "x-llmgw-fallbacks") {
 			t.Errorf("%s: an unknown fallback in the override must be refused: %d %s", tc.path, resp.StatusCode, body)
+		}
+	}
+}
+
+// The override header is read line by line where it is, never joined: the
+// work for 45,000 lines is linear, and its allocations are bounded.
+func TestFallbacksHeaderLinesNotJoined(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	r.Header[fallbacksKey] = make([]string, 45_000)
+	r.Header[fallbacksKey][44_999] = "mock"
+	call := &pipeline.Call{}
+	allocs := testing.AllocsPerRun(5, func() {
+		if err := routingFromRequest(r, call); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 4 || len(call.Fallbacks) != 1 || call.Fallbacks[0] != "mock" {
+		t.Errorf("%v allocations, fallbacks %q", allocs, call.Fallbacks)
+	}
+}
+
+// Too many fallback names, or one too long, is a 400 naming the header on
+// every route that makes an upstream call.
+func TestFallbacksHeaderBounded(t *testing.T) {
+	g := newGateway(t, baseConfig, nil)
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/messages", `{"model":"gpt","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/embeddings", `{"model":"gpt","input":"hi"}`},
+	} {
+		for h, want := range map[string]string{
+			"mock,mock,mock,mock,mock,mock": "more than 5 models",
+			strings.Repeat("m", 257):        "longer than 256 bytes",
+			strings.Repeat("mock,", 20_000): "more than 5 models",
+		} {
+			resp, body := g.do("POST", tc.path, tc.body, "X-Llmgw-Fallbacks", h)
+			if resp.StatusCode != 400 || !strings.Contains(body, "x-llmgw-fallbacks") || !strings.Contains(body, want) {
+				t.Errorf("%s: header of %d bytes: %d %s", tc.path, len(h), resp.StatusCode, body)
+			}
+		}
+		if resp, body := g.do("POST", tc.path, tc.body, "X-Llmgw-Fallbacks", "mock,mock,mock,mock,mock"); resp.StatusCode != 200 {
+			t.Errorf("%s: five fallbacks: %d %s", tc.path, resp.StatusCode, body)
 		}
 	}
 }
