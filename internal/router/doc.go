@@ -53,7 +53,9 @@
 // When every target has failed, the model's fallbacks are tried in order
 // (each with its own policy; fallbacks of fallbacks are not followed), or
 // its context-window or content-policy list for those rejections, or the
-// list named by the x-llmgw-fallbacks header. call.Attempts counts every
+// list named by the x-llmgw-fallbacks header. A fallback the caller's key
+// may not use is skipped (a header naming one is refused): the key's model
+// list bounds every model its requests reach. call.Attempts counts every
 // attempt made.
 //
 // Each failed attempt is logged once, at WARN, with the request ID, the

@@ -94,7 +94,8 @@ func exhausted(err error) error {
 }
 
 // fallback tries the fallback list that the failure err of model m leads
-// to, in order, and returns the first stream or the last error.
+// to, in order, skipping models the caller's key may not use, and returns
+// the first stream or the last error.
 func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, suffix string, override []string, err error) (llm.Stream, error) {
 	v := classify(err)
 	var names []string
@@ -109,12 +110,19 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 	case contentPolicy:
 		names = m.ContentPolicyFallbacks
 	}
+	p := auth.FromContext(ctx)
 	for _, name := range names {
 		if ctx.Err() != nil {
 			break
 		}
 		fm, fsuffix, ok := r.resolve(name)
 		if !ok || fm == m && fsuffix == suffix {
+			continue
+		}
+		// A configured fallback is a route of the operator's, but the
+		// key's model list still bounds where its requests may go (a
+		// tenant kept off a provider stays off it when a model fails).
+		if p != nil && !p.Allows(name) {
 			continue
 		}
 		r.metrics.fallbacks.WithLabelValues(m.Name, fm.Name, v.fallback.String()).Inc()
