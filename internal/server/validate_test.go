@@ -14,17 +14,7 @@ import (
 // The fast path's shape check never refuses a request the full decoder
 // accepts: it only moves errors earlier.
 func FuzzChatShapeAgreesWithDecoder(f *testing.F) {
-	files, _ := filepath.Glob("../protocol/openai/testdata/*.in.json")
-	if len(files) == 0 {
-		f.Fatal("no seed requests found")
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSeedFiles(f, "../protocol/openai/testdata/*.in.json")
 	f.Add([]byte(`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[]}],"n":2,"stop":null}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if _, err := openai.DecodeChatRequest(body); err != nil {
@@ -39,7 +29,21 @@ func FuzzChatShapeAgreesWithDecoder(f *testing.F) {
 // The Anthropic fast path's shape check never refuses a request the full
 // decoder accepts.
 func FuzzMessagesShapeAgreesWithDecoder(f *testing.F) {
-	files, _ := filepath.Glob("../protocol/anthropic/testdata/*.in.json")
+	addSeedFiles(f, "../protocol/anthropic/testdata/*.in.json")
+	f.Add([]byte(`{"model":"m","max_tokens":5,"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"top_k":3,"stop_sequences":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := anthropic.DecodeMessagesRequest(body); err != nil {
+			return
+		}
+		if err := checkMessagesShape(gjson.ParseBytes(body)); err != nil {
+			t.Fatalf("the decoder accepts what the shape check refuses (%v):\n%s", err, body)
+		}
+	})
+}
+
+// addSeedFiles adds the files matching glob to f's seed corpus.
+func addSeedFiles(f *testing.F, glob string) {
+	files, _ := filepath.Glob(glob)
 	if len(files) == 0 {
 		f.Fatal("no seed requests found")
 	}
@@ -50,13 +54,4 @@ func FuzzMessagesShapeAgreesWithDecoder(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte(`{"model":"m","max_tokens":5,"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"top_k":3,"stop_sequences":null}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, err := anthropic.DecodeMessagesRequest(body); err != nil {
-			return
-		}
-		if err := checkMessagesShape(gjson.ParseBytes(body)); err != nil {
-			t.Fatalf("the decoder accepts what the shape check refuses (%v):\n%s", err, body)
-		}
-	})
 }
