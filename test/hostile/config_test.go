@@ -18,12 +18,15 @@ const (
 // "an-<mode>" by the Anthropic one, both asking the upstream for model
 // <mode>; "oa-alt" goes to a second OpenAI provider (model "alt"), and
 // "mock" to the mock provider. server holds extra lines of the server
-// section, indented by two spaces; withKeys adds the canary virtual keys.
+// section, indented by two spaces (server.request_timeout is set unless
+// they set it); withKeys adds the canary virtual keys.
 func gatewayConfig(upURL, server string, withKeys bool) string {
 	var b strings.Builder
+	if !strings.Contains(server, "request_timeout:") {
+		server += fmt.Sprintf("\n  request_timeout: %q", requestTimeout)
+	}
 	fmt.Fprintf(&b, `server:
   admin_token: %q
-  request_timeout: %q
   stream_idle_timeout: %q
   shutdown_timeout: "5s"
 %s
@@ -53,7 +56,7 @@ models:
     targets: [{provider: mock, model: mock}]
   - name: oa-alt
     targets: [{provider: up-openai-alt, model: alt}]
-`, canaryAdminToken, requestTimeout, streamIdle, server,
+`, canaryAdminToken, streamIdle, server,
 		upURL+"/v1", canaryProviderKey, canaryHeader, firstToken,
 		upURL+"/v1", canaryProviderKey, canaryHeader,
 		upURL, canaryAnthropicKey, canaryHeader, firstToken)
