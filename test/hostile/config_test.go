@@ -51,9 +51,14 @@ providers:
   - name: mock
     type: mock
     mock: {tokens_per_second: 20}
+  - name: mock-slow
+    type: mock
+    mock: {tokens_per_second: 1}
 models:
   - name: mock
     targets: [{provider: mock, model: mock}]
+  - name: mock-slow
+    targets: [{provider: mock-slow, model: mock}]
   - name: oa-alt
     targets: [{provider: up-openai-alt, model: alt}]
 `, canaryAdminToken, streamIdle, server,
