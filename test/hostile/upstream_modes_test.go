@@ -108,16 +108,20 @@ func TestUpstreamMisbehaviour(t *testing.T) {
 			results = append(results, &result{r: r, mode: mode})
 		}
 	}
-	var wg sync.WaitGroup
-	for _, res := range results {
-		wg.Go(func() { res.a = g.do("POST", res.r.path, res.r.body(res.mode), auth(canaryVirtualKey)...) })
-	}
-	wg.Wait()
-	for _, res := range results {
-		t.Run(res.mode+"/"+res.r.name, func(t *testing.T) { checkMisbehaviour(t, res.r, res.mode, res.a) })
+	// Two rounds, so that what each request would leave behind adds up
+	// past the slack of the baseline check.
+	for round := range 2 {
+		var wg sync.WaitGroup
+		for _, res := range results {
+			wg.Go(func() { res.a = g.do("POST", res.r.path, res.r.body(res.mode), auth(canaryVirtualKey)...) })
+		}
+		wg.Wait()
+		for _, res := range results {
+			t.Run(fmt.Sprintf("%s/%s/%d", res.mode, res.r.name, round), func(t *testing.T) { checkMisbehaviour(t, res.r, res.mode, res.a) })
+		}
 	}
 	g.alive(t)
-	g.settles(t, base, 12, 30*time.Second)
+	g.settles(t, base, 8, 30*time.Second)
 	g.finish(t)
 }
 
