@@ -67,6 +67,7 @@ var wantStatuses = map[string][]int{
 	modeOK:        {200},
 	modeEcho:      {502, 400},
 	modeEcho400:   {400},
+	modeEchoMid:   {502, 400},
 	modeBinary:    {502},
 	modeSSE:       {502},
 	modeTruncated: {502},

@@ -20,6 +20,7 @@ const (
 	modeOK        = "ok"        // a proper answer in the endpoint's format
 	modeEcho      = "echo"      // 200 whose error body echoes the request headers
 	modeEcho400   = "echo400"   // 400 whose error message echoes the request headers
+	modeEchoMid   = "echomid"   // a stream whose error event, after a first chunk, echoes them
 	modeBinary    = "binary"    // 200 of binary junk
 	modeSSE       = "sse"       // Server-Sent Events whatever the request asked
 	modeTruncated = "truncated" // the body stops in the middle
@@ -31,7 +32,7 @@ const (
 )
 
 // allModes is every mode, for the gateway's config.
-var allModes = []string{modeOK, modeEcho, modeEcho400, modeBinary, modeSSE, modeTruncated,
+var allModes = []string{modeOK, modeEcho, modeEcho400, modeEchoMid, modeBinary, modeSSE, modeTruncated,
 	modeHugeLine, modeEndless, modeDrip, modeHang, mode429}
 
 // received is one request the fake upstream received.
@@ -89,6 +90,22 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request) {
 		u.echo(w, r, anthropic, stream, http.StatusOK)
 	case modeEcho400:
 		u.echo(w, r, anthropic, false, http.StatusBadRequest)
+	case modeEchoMid:
+		if !stream {
+			u.echo(w, r, anthropic, false, http.StatusOK)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		full := streamBody(r.URL.Path, "a first word")
+		_, _ = w.Write(full[:bytes.Index(full, []byte("\n\n"))+2])
+		if anthropic {
+			second := full[bytes.Index(full, []byte("\n\n"))+2:]
+			_, _ = w.Write(second[:bytes.Index(second, []byte("\n\n"))+2])
+			_, _ = io.WriteString(w, "event: error\ndata: "+echoBody(r, anthropic)+"\n\n")
+			return
+		}
+		_, _ = io.WriteString(w, "data: "+echoBody(r, anthropic)+"\n\n")
 	case modeBinary:
 		setType(w, stream)
 		w.WriteHeader(http.StatusOK)
@@ -187,23 +204,7 @@ func (u *upstream) running(r *http.Request) bool {
 // echo answers an error whose message holds every request header, the
 // credentials included, as careless upstreams and debugging proxies do.
 func (u *upstream) echo(w http.ResponseWriter, r *http.Request, anthropic, stream bool, status int) {
-	var names []string
-	for k := range r.Header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var sb strings.Builder
-	sb.WriteString("invalid request; you sent:")
-	for _, k := range names {
-		fmt.Fprintf(&sb, " %s: %s;", k, strings.Join(r.Header[k], ","))
-	}
-	msg, _ := json.Marshal(sb.String())
-	var body string
-	if anthropic {
-		body = `{"type":"error","error":{"type":"invalid_request_error","message":` + string(msg) + `}}`
-	} else {
-		body = `{"error":{"message":` + string(msg) + `,"type":"invalid_request_error","code":null,"param":null}}`
-	}
+	body := echoBody(r, anthropic)
 	if stream {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.WriteHeader(status)
@@ -217,6 +218,26 @@ func (u *upstream) echo(w http.ResponseWriter, r *http.Request, anthropic, strea
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
+}
+
+// echoBody is an error in the protocol's shape whose message holds every
+// header of r.
+func echoBody(r *http.Request, anthropic bool) string {
+	var names []string
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var sb strings.Builder
+	sb.WriteString("invalid request; you sent:")
+	for _, k := range names {
+		fmt.Fprintf(&sb, " %s: %s;", k, strings.Join(r.Header[k], ","))
+	}
+	msg, _ := json.Marshal(sb.String())
+	if anthropic {
+		return `{"type":"error","error":{"type":"invalid_request_error","message":` + string(msg) + `}}`
+	}
+	return `{"error":{"message":` + string(msg) + `,"type":"invalid_request_error","code":null,"param":null}}`
 }
 
 func setType(w http.ResponseWriter, stream bool) {
