@@ -93,7 +93,9 @@ func TestManyStreamsCancelled(t *testing.T) {
 	}
 	base := g.baseline(t)
 
-	ctx, cancel := context.WithCancel(context.Background())
+	// The deadline only bounds a gateway that stalls; the test cancels
+	// long before it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	client := streamClient()
 	defer client.CloseIdleConnections()
@@ -197,6 +199,8 @@ func TestSigtermWithStreamsOpen(t *testing.T) {
 	}
 	client := streamClient()
 	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var opened, done sync.WaitGroup
 	for _, r := range results {
 		opened.Add(1)
@@ -207,7 +211,7 @@ func TestSigtermWithStreamsOpen(t *testing.T) {
 			if r.model == "mock-slow" {
 				words = 100
 			}
-			resp, br, first, err := g.openStream(context.Background(), client, r.path, streamBodyFor(r.path, r.model, words))
+			resp, br, first, err := g.openStream(ctx, client, r.path, streamBodyFor(r.path, r.model, words))
 			opened.Done()
 			if err != nil {
 				r.err = err

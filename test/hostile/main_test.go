@@ -422,11 +422,6 @@ func wantError(t *testing.T, path string, a answer, status int, code string) {
 	}
 }
 
-// logLines splits the gateway's output into lines.
-func (g *gateway) logLines() []string {
-	return strings.Split(g.logs.String(), "\n")
-}
-
 // signal sends sig to the process.
 func (g *gateway) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
