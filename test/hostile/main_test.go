@@ -189,8 +189,12 @@ type answer struct {
 
 // noKeepAlive is a client that closes every connection after its
 // response, so that the gateway's connection count says nothing of the
-// client's pool.
-var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, MaxResponseHeaderBytes: 1 << 20}}
+// client's pool. Its timeout only ends a test whose gateway stalls; the
+// tests' own bounds are shorter.
+var noKeepAlive = &http.Client{
+	Transport: &http.Transport{DisableKeepAlives: true, MaxResponseHeaderBytes: 1 << 20},
+	Timeout:   time.Minute,
+}
 
 // do sends a request to the gateway; headers are name, value pairs. A
 // response body is read up to 32 MiB.
