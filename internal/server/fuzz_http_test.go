@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -142,20 +143,21 @@ func FuzzHandler(f *testing.F) {
 		logs.Reset()
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, req)
+		shown := fmt.Sprintf("%.200q", path) // for messages
 
 		log := logs.String()
 		if strings.Contains(log, "panic recovered") {
-			t.Fatalf("%s %s: a panic was recovered: %s", req.Method, path, log)
+			t.Fatalf("%s %s: a panic was recovered: %s", req.Method, shown, log)
 		}
 		status := w.Code
 		if isCleaningRedirect(w, path) {
 			return
 		}
 		if !slices.Contains(contractStatuses, status) {
-			t.Fatalf("%s %s: status %d, which the contract does not list: %.500s", req.Method, path, status, w.Body.Bytes())
+			t.Fatalf("%s %s: status %d, which the contract does not list: %.500s", req.Method, shown, status, w.Body.Bytes())
 		}
 		if w.Header().Get("X-Request-Id") == "" {
-			t.Errorf("%s %s: no x-request-id", req.Method, path)
+			t.Errorf("%s %s: no x-request-id", req.Method, shown)
 		}
 		out := w.Body.String()
 		var hdr strings.Builder
@@ -163,13 +165,13 @@ func FuzzHandler(f *testing.F) {
 		for _, secret := range []string{fuzzKey, fuzzAdminToken, fuzzProviderKey, fuzzHeader} {
 			for where, s := range map[string]string{"body": out, "headers": hdr.String(), "log": log} {
 				if strings.Contains(s, secret) {
-					t.Fatalf("%s %s: the %s holds the secret %q: %.500s", req.Method, path, where, secret, s)
+					t.Fatalf("%s %s: the %s holds the secret %q: %.500s", req.Method, shown, where, secret, s)
 				}
 			}
 		}
 		for _, line := range strings.Split(log, "\n") {
 			if len(line) > maxFuzzLogLine {
-				t.Fatalf("%s %s: a log line of %d bytes: %.300s", req.Method, path, len(line), line)
+				t.Fatalf("%s %s: a log line of %d bytes: %.300s", req.Method, shown, len(line), line)
 			}
 		}
 		if status >= 400 && req.Method != "HEAD" {
@@ -227,18 +229,18 @@ func checkFuzzedError(t *testing.T, req *http.Request, w *httptest.ResponseRecor
 	t.Helper()
 	b := w.Body.Bytes()
 	if len(b) > maxFuzzErrorBody {
-		t.Fatalf("%s %s: an error of %d bytes: %.300s", req.Method, req.URL.Path, len(b), b)
+		t.Fatalf("%s %.200q: an error of %d bytes: %.300s", req.Method, req.URL.Path, len(b), b)
 	}
 	if !gjson.ValidBytes(b) {
 		t.Fatalf("%s %s: %d with a body that is not JSON: %.300q", req.Method, req.URL.Path, w.Code, b)
 	}
 	if isAnthropicPath(req.URL.Path) {
 		if gjson.GetBytes(b, "type").Str != "error" || gjson.GetBytes(b, "error.type").Type != gjson.String {
-			t.Fatalf("%s %s: %d not in Anthropic's error shape: %.300s", req.Method, req.URL.Path, w.Code, b)
+			t.Fatalf("%s %.200q: %d not in Anthropic's error shape: %.300s", req.Method, req.URL.Path, w.Code, b)
 		}
 		return
 	}
 	if gjson.GetBytes(b, "error.message").Type != gjson.String || gjson.GetBytes(b, "error.type").Type != gjson.String {
-		t.Fatalf("%s %s: %d not in OpenAI's error shape: %.300s", req.Method, req.URL.Path, w.Code, b)
+		t.Fatalf("%s %.200q: %d not in OpenAI's error shape: %.300s", req.Method, req.URL.Path, w.Code, b)
 	}
 }
