@@ -3,6 +3,7 @@ package hostile
 import (
 	"net"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -152,6 +153,49 @@ func TestHostWithKeys(t *testing.T) {
 	chat := modelBodies("oa-ok")[0]
 	if a := g.do("POST", chat.path, []byte(chat.body), append(auth(canaryVirtualKey), "Host", "gw.example.com")...); a.status != 200 {
 		t.Errorf("a valid key under another host name: %d %s", a.status, a.body)
+	}
+	g.finish(t)
+}
+
+// TestFallbacksRespectKey: a fallback, configured or named by the client
+// in x-llmgw-fallbacks, is a model like any other: when the key may not use
+// it, the request never reaches it, whether it is refused or answered with
+// the failure of the model the key may use.
+func TestFallbacksRespectKey(t *testing.T) {
+	up := newUpstream(t)
+	g := startGateway(t, gatewayConfig(up.URL, "", true))
+	var cases []struct{ name, path, body, header string }
+	for _, model := range []string{"oa-429", "oa-fallback"} {
+		for _, c := range modelBodies(model) {
+			if c.path == "/v1/messages/count_tokens" {
+				continue // no routing, no fallbacks
+			}
+			header := ""
+			if model == "oa-429" {
+				header = "oa-alt"
+			}
+			cases = append(cases, struct{ name, path, body, header string }{model + c.path, c.path, c.body, header})
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := len(up.requests())
+			headers := auth(canaryFailingKey)
+			if c.header != "" {
+				headers = append(headers, "X-Llmgw-Fallbacks", c.header)
+			}
+			a := g.do("POST", c.path, []byte(c.body), headers...)
+			if a.status == 200 || a.header.Get("X-Llmgw-Provider") == "up-openai-alt" {
+				t.Errorf("served by %q through a fallback the key may not use: %d %.300s", a.header.Get("X-Llmgw-Provider"), a.status, a.body)
+			}
+			for _, r := range up.requests()[before:] {
+				if strings.Contains(string(r.Body), `"alt"`) {
+					t.Errorf("the upstream was asked for the fallback the key may not use: %s", r.Body)
+				}
+			}
+			checkRetryAfter(t, a)
+			errorShape(t, c.path, a)
+		})
 	}
 	g.finish(t)
 }

@@ -61,6 +61,10 @@ models:
     targets: [{provider: mock-slow, model: mock}]
   - name: oa-alt
     targets: [{provider: up-openai-alt, model: alt}]
+  - name: oa-fallback
+    targets: [{provider: up-openai, model: "429"}]
+    retry: {max_attempts: 1}
+    fallbacks: [oa-alt]
 `, canaryAdminToken, streamIdle, server,
 		upURL+"/v1", canaryProviderKey, canaryHeader, firstToken,
 		upURL+"/v1", canaryProviderKey, canaryHeader,
@@ -86,7 +90,10 @@ models:
   - name: one
     key: %q
     models: ["oa-ok", "an-ok"]
-`, canaryVirtualKey, canaryNoModelsKey, canaryOneModelKey)
+  - name: failing
+    key: %q
+    models: ["oa-429", "oa-fallback"]
+`, canaryVirtualKey, canaryNoModelsKey, canaryOneModelKey, canaryFailingKey)
 	}
 	return b.String()
 }

@@ -50,13 +50,14 @@ const (
 	canaryVirtualKey   = "sk-canary-vk-81c4e2"
 	canaryNoModelsKey  = "sk-canary-vk-none-3f6b7a"
 	canaryOneModelKey  = "sk-canary-vk-one-9a1d5c"
+	canaryFailingKey   = "sk-canary-vk-fail-4e0b77"
 	canaryAdminToken   = "adm-canary-c0ffee42"
 )
 
 // canaries are every secret above; the virtual keys are in the requests the
 // tests send, never in what comes back.
 var canaries = []string{canaryProviderKey, canaryAnthropicKey, canaryHeader, canaryVirtualKey,
-	canaryNoModelsKey, canaryOneModelKey, canaryAdminToken}
+	canaryNoModelsKey, canaryOneModelKey, canaryFailingKey, canaryAdminToken}
 
 // logBuffer collects the gateway's output.
 type logBuffer struct {
