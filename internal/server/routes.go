@@ -48,11 +48,13 @@ func (s *Server) routes() http.Handler {
 	return s.edge(mux)
 }
 
-// authed runs h with the caller's principal in the context, or answers 401.
+// authed runs h with the caller's principal in the context, or answers 401
+// before reading a byte of the body.
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := auth.Authenticate(r, s.current(r).Keys)
 		if err != nil {
+			cutBody(w, r)
 			s.writeError(w, r, err)
 			return
 		}

@@ -48,6 +48,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Std(),
+		ReadTimeout:       cfg.ReadTimeout.Std(), // the request only: see deadline.go
 		IdleTimeout:       cfg.IdleTimeout.Std(),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
