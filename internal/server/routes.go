@@ -45,7 +45,7 @@ func (s *Server) routes() http.Handler {
 		s.allow[rt.path] = rt.method
 	}
 	mux.HandleFunc("/", s.handleNotFound)
-	return s.edge(mux)
+	return s.edge(s.guardOrigin(mux))
 }
 
 // authed runs h with the caller's principal in the context, or answers 401

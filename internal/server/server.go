@@ -51,6 +51,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       cfg.ReadTimeout.Std(), // the request only: see deadline.go
 		IdleTimeout:       cfg.IdleTimeout.Std(),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(ln net.Listener) context.Context { return withListener(context.Background(), ln) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
