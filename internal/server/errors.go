@@ -17,6 +17,9 @@ import (
 // logs.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := llm.AsError(err)
+	if cutByShutdown(r) {
+		e = errShuttingDown
+	}
 	ri := infoFrom(r.Context())
 	ri.errCode = e.Kind.Code()
 	if e.Provider != "" && ri.provider == "" {

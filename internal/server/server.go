@@ -10,7 +10,22 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/llm"
 )
+
+// drainGrace is how long requests cut by the drain deadline have to write
+// their error before their connections are closed.
+const drainGrace = time.Second
+
+// errShuttingDown is the cause of the cancellation of the requests still
+// running when the drain deadline passes.
+var errShuttingDown = &llm.Error{Kind: llm.KindShuttingDown}
+
+// cutByShutdown reports whether r's context ended because the drain
+// deadline passed, rather than because its client went away.
+func cutByShutdown(r *http.Request) bool {
+	return context.Cause(r.Context()) == error(errShuttingDown)
+}
 
 // Server serves the gateway's HTTP surface from the current snapshot.
 type Server struct {
@@ -41,17 +56,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // Run serves on ln until ctx is done, then drains: it stops accepting, lets
 // requests and streams in flight finish within the configured shutdown
-// timeout, and closes what is left after it. A drain is a clean exit: Run
+// timeout, then ends what is left: each such request gets an error in its
+// protocol (a 503 server_shutting_down, or an in-band error event for a
+// stream that has begun, never a fake end of stream), and drainGrace later
+// the remaining connections are closed. A drain is a clean exit: Run
 // returns nil.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	cfg := s.snap.Load().Config.Server
+	// Every request's context derives from base, whose cancellation, with
+	// errShuttingDown as cause, tells handlers that the drain deadline has
+	// passed (see cutByShutdown).
+	base, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Std(),
 		ReadTimeout:       cfg.ReadTimeout.Std(), // the request only: see deadline.go
 		IdleTimeout:       cfg.IdleTimeout.Std(),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(ln net.Listener) context.Context { return withListener(context.Background(), ln) },
+		BaseContext:       func(ln net.Listener) context.Context { return withListener(base, ln) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -68,8 +91,16 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	start := time.Now()
 	if err := srv.Shutdown(sctx); err != nil {
-		s.log.Warn("drain deadline passed; closing remaining connections", "after", time.Since(start).String())
-		_ = srv.Close()
+		s.log.Warn("drain deadline passed; ending the remaining requests", "after", time.Since(start).String())
+		// Requests still running learn that the deadline passed, and get
+		// a moment to end their responses with an error in the client's
+		// protocol, before their connections are closed.
+		stop(errShuttingDown)
+		gctx, gcancel := context.WithTimeout(context.Background(), drainGrace)
+		if srv.Shutdown(gctx) != nil {
+			_ = srv.Close()
+		}
+		gcancel()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
