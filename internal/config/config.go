@@ -31,7 +31,10 @@ type Server struct {
 	// requests get 413. Default 10485760 (10 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
 	// ShutdownTimeout is how long in-flight requests and streams may take to
-	// finish after SIGTERM. Default "30s".
+	// finish after SIGTERM. Those still running then end with an error in
+	// their protocol (503 server_shutting_down, or an in-band error event
+	// for a stream already begun), and their connections are closed a
+	// second later. Default "30s".
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
 	// ReadHeaderTimeout is how long a client may take to send request
 	// headers. Default "10s".

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
 )
@@ -62,28 +63,67 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // the remaining connections are closed. A drain is a clean exit: Run
 // returns nil.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	return s.RunWithMetrics(ctx, ln, nil)
+}
+
+// RunWithMetrics is Run, with /metrics, and only it, also served on
+// metrics (server.metrics_listen) when it is not nil. The metrics listener
+// keeps answering while the main one drains, and stops after it.
+func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) error {
 	cfg := s.snap.Load().Config.Server
 	// Every request's context derives from base, whose cancellation, with
 	// errShuttingDown as cause, tells handlers that the drain deadline has
 	// passed (see cutByShutdown).
 	base, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
-	srv := &http.Server{
-		Handler:           s,
+	srv := s.httpServer(s, &cfg, base)
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String())
+	var msrv *http.Server
+	if metrics != nil {
+		msrv = s.httpServer(s.metricsHandler(), &cfg, base)
+		go func() { errc <- msrv.Serve(metrics) }()
+		s.log.Info("serving metrics", "addr", metrics.Addr().String())
+	}
+	var failed error
+	select {
+	case failed = <-errc:
+	case <-ctx.Done():
+	}
+	s.drain(srv, &cfg, stop)
+	if msrv != nil {
+		_ = msrv.Close()
+	}
+	// Wait for every Serve to return; the first error is Run's.
+	n := 1 + btoi(msrv != nil) - btoi(failed != nil)
+	for range n {
+		if err := <-errc; failed == nil {
+			failed = err
+		}
+	}
+	if failed != nil && !errors.Is(failed, http.ErrServerClosed) {
+		return failed
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// httpServer returns the http.Server of one listener.
+func (s *Server) httpServer(h http.Handler, cfg *config.Server, base context.Context) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Std(),
 		ReadTimeout:       cfg.ReadTimeout.Std(), // the request only: see deadline.go
 		IdleTimeout:       cfg.IdleTimeout.Std(),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(ln net.Listener) context.Context { return withListener(base, ln) },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
+}
+
+// drain shuts srv down within the shutdown timeout, then ends what is left
+// (see Run).
+func (s *Server) drain(srv *http.Server, cfg *config.Server, stop context.CancelCauseFunc) {
 	s.draining.Store(true)
 	timeout := cfg.ShutdownTimeout.Std()
 	s.log.Info("draining", "timeout", timeout.String())
@@ -102,9 +142,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		}
 		gcancel()
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	s.log.Info("stopped")
-	return nil
+	return 0
 }
