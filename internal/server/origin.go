@@ -82,7 +82,7 @@ func (s *Server) guardOrigin(next http.Handler) http.Handler {
 		origin := r.Header.Get("Origin")
 		local := noKeys(s.current(r))
 		if local || len(cfg.CORS.AllowedOrigins) > 0 {
-			w.Header().Add("Vary", "Origin") // the answer depends on it
+			addVaryOrigin(w.Header()) // the answer depends on it
 		}
 		if local {
 			if onLoopback(r) && !hostAllowed(r.Host, cfg.AllowedHosts) {
@@ -114,6 +114,20 @@ func (s *Server) guardOrigin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// varyOrigin is the value of a Vary header naming Origin alone, shared
+// rather than allocated per request; its capacity is its length, so that a
+// later Add copies it rather than write past it.
+var varyOrigin = []string{"Origin"}
+
+// addVaryOrigin adds Origin to h's Vary header.
+func addVaryOrigin(h http.Header) {
+	if _, ok := h["Vary"]; ok {
+		h.Add("Vary", "Origin")
+		return
+	}
+	h["Vary"] = varyOrigin[:1:1]
 }
 
 // preflight answers a CORS preflight: the allowed methods and the requested
