@@ -243,3 +243,52 @@ models: [{name: other, targets: [{provider: mock, model: mock}]}]
 		t.Errorf("%d access log lines, want 1 (the request begun before the swap):\n%s", n, logs.String())
 	}
 }
+
+// A request still waiting for its upstream when the drain deadline passes
+// is answered 503 server_shutting_down, in its route's shape, rather than
+// left with a closed connection.
+func TestDrainDeadlineAnswersWaitingRequests(t *testing.T) {
+	yaml := strings.Replace(baseConfig, `stream_idle_timeout: "2s"`, `stream_idle_timeout: "60s"`+"\n  shutdown_timeout: \"200ms\"", 1)
+	_, ln, up, cancel, done := runServer(t, yaml)
+	hold := make(chan struct{})
+	defer close(hold)
+	// The upstream answers the headers, then nothing.
+	up.Enqueue(providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Hold: hold})
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.Post("http://"+ln.Addr().String()+"/v1/chat/completions", "application/json",
+			strings.NewReader(fmt.Sprintf(userHello, "gpt", "")))
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		res <- result{resp.StatusCode, string(b), err}
+	}()
+	for i := 0; len(up.Requests()) == 0; i++ { // the request is in its handler
+		if i > 2000 {
+			t.Fatal("the request never reached the upstream")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case r := <-res:
+		if r.err != nil || r.status != 503 || gjson.Get(r.body, "error.code").Str != "server_shutting_down" {
+			t.Fatalf("waiting request at the drain deadline: %d %q %v", r.status, r.body, r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no answer after the drain deadline")
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
