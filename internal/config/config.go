@@ -39,12 +39,11 @@ type Server struct {
 	// ReadHeaderTimeout is how long a client may take to send request
 	// headers. Default "10s".
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout" json:"read_header_timeout"`
-	// ReadTimeout bounds reading a whole request, headers and body: a
-	// body not complete within read_timeout of the end of its headers is
-	// cut, and the client gets 408 or a closed connection (the headers
-	// themselves are bounded by read_header_timeout). It covers only the
-	// request: a response, such as a long stream, may last longer.
-	// Default "60s".
+	// ReadTimeout is how long a client may take to send a whole request,
+	// headers and body, counted from its first byte: a request not complete
+	// by then is cut, and the client gets 408 or a closed connection. It
+	// covers only the request: a response, such as a long stream, may last
+	// longer. Default "60s".
 	ReadTimeout Duration `yaml:"read_timeout" json:"read_timeout"`
 	// IdleTimeout is how long an idle keep-alive client connection is kept.
 	// Default "120s".
