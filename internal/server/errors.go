@@ -36,9 +36,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		secs := int64((e.RetryAfter + 999_999_999) / 1_000_000_000)
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
-	if e.Kind == llm.KindRequestTimeout {
-		// The rest of the body may still come: it must not be read as
-		// the next request.
+	if e.Kind == llm.KindRequestTimeout || e.Kind == llm.KindTooLarge {
+		// The rest of the body may still come: it is neither waited for
+		// nor read as the next request.
+		cutBody(w, r)
 		h.Set("Connection", "close")
 	}
 	h.Set("Content-Type", "application/json")

@@ -234,3 +234,30 @@ func TestIdleAndSlowHeaderConnectionsClosed(t *testing.T) {
 	}
 	waitGoroutines(t, base)
 }
+
+// A body over the limit is answered 413 as soon as the limit is passed,
+// without waiting for the rest of it, and the connection is closed.
+func TestTooLargeBodyAnsweredWithoutTheRest(t *testing.T) {
+	_, ln, _, cancel, done := runServer(t, slowConfig("  max_body_bytes: 1024\n  read_timeout: \"60s\"\n"))
+	defer func() { cancel(); <-done }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Chunked, so the size is known only once 1 KiB has arrived; the rest
+	// never comes.
+	fmt.Fprintf(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n%s\r\n", strings.Repeat("x", 0x800))
+	br := bufio.NewReader(c)
+	resp, err := readResponse(c, br, 20*time.Second)
+	if err != nil {
+		t.Fatalf("no answer while the body is pending: %v", err)
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close {
+		t.Fatalf("status %d, close %v; want 413 and close", resp.StatusCode, resp.Close)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := br.ReadByte(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection still open after the 413: %v", err)
+	}
+}
