@@ -152,10 +152,18 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", "addr", cfg.Server.Listen, "err", err.Error())
 		return 1
 	}
+	var metricsLn net.Listener
+	if addr := cfg.Server.MetricsListen; addr != "" {
+		if metricsLn, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			log.Error("cannot listen for metrics", "addr", addr, "err", err.Error())
+			return 1
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys))
-	if err := server.New(snap, log).Run(ctx, ln); err != nil {
+	if err := server.New(snap, log).RunWithMetrics(ctx, ln, metricsLn); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1
 	}

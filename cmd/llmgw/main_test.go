@@ -262,3 +262,63 @@ func TestConfigFromEnvironment(t *testing.T) {
 		t.Errorf("models %s, want the config named by LLMGW_CONFIG", got)
 	}
 }
+
+// server.metrics_listen serves /metrics, and only it, on an address of its
+// own, behind server.metrics_token; the main listener then has no /metrics.
+// Both listeners stop on SIGTERM.
+func TestMetricsListener(t *testing.T) {
+	maddr := freePort(t)
+	cfg := writeFile(t, `
+server:
+  metrics_listen: "`+maddr+`"
+  metrics_token: "${METRICS_TOKEN}"
+providers: [{name: mock, type: mock}]
+models: [{name: mock, targets: [{provider: mock, model: mock}]}]
+`)
+	cmd, addr, logs := startServe(t, "--config", cfg, "METRICS_TOKEN=s3cret-metrics")
+	client := &http.Client{Timeout: 20 * time.Second}
+	get := func(url, token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("http://"+addr+"/metrics", "s3cret-metrics"); code != 404 {
+		t.Errorf("main listener /metrics: %d %s", code, body)
+	}
+	if code, body := get("http://"+maddr+"/metrics", ""); code != 401 || strings.Contains(body, "s3cret") {
+		t.Errorf("metrics without token: %d %s", code, body)
+	}
+	if code, _ := get("http://"+maddr+"/metrics", "wrong"); code != 401 {
+		t.Errorf("metrics with a wrong token: %d", code)
+	}
+	if code, body := get("http://"+maddr+"/metrics", "s3cret-metrics"); code != 200 || !strings.Contains(body, "# TYPE") {
+		t.Errorf("metrics with the token: %d %.200s", code, body)
+	}
+	for _, path := range []string{"/healthz", "/v1/models", "/admin/v1/targets"} {
+		if code, _ := get("http://"+maddr+path, "s3cret-metrics"); code != 404 {
+			t.Errorf("metrics listener %s: %d", path, code)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, logs.String())
+	}
+	if c, err := net.Dial("tcp", maddr); err == nil {
+		c.Close()
+		t.Error("metrics listener still open after exit")
+	}
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Error("the metrics token is in the logs")
+	}
+}

@@ -57,7 +57,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.Serve(w, r, 
 // writer, when the API was built before the server.
 func (a *API) Serve(w http.ResponseWriter, r *http.Request, writeErr ErrorWriter) {
 	if !a.enabled {
-		writeErr(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + r.Method + " " + r.URL.Path})
+		writeErr(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + llm.Clip(r.Method) + " " + llm.Clip(r.URL.Path)})
 		return
 	}
 	if !a.authorized(r) {

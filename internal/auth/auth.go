@@ -184,7 +184,7 @@ func Access() pipeline.Stage {
 				return nil, llm.NewError(llm.KindAuthentication, "missing or invalid API key")
 			}
 			if !p.Allows(call.Model) {
-				return nil, llm.NewError(llm.KindPermission, "this key may not use model %q", call.Model)
+				return nil, llm.NewError(llm.KindPermission, "this key may not use model %q", llm.Clip(call.Model))
 			}
 			return next(ctx, call)
 		}

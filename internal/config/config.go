@@ -31,11 +31,20 @@ type Server struct {
 	// requests get 413. Default 10485760 (10 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
 	// ShutdownTimeout is how long in-flight requests and streams may take to
-	// finish after SIGTERM. Default "30s".
+	// finish after SIGTERM. Those still running then end with an error in
+	// their protocol (503 server_shutting_down, or an in-band error event
+	// for a stream already begun), and their connections are closed a
+	// second later. Default "30s".
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
 	// ReadHeaderTimeout is how long a client may take to send request
 	// headers. Default "10s".
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout" json:"read_header_timeout"`
+	// ReadTimeout is how long a client may take to send a whole request,
+	// headers and body, counted from its first byte: a request not complete
+	// by then is cut, and the client gets 408 or a closed connection. It
+	// covers only the request: a response, such as a long stream, may last
+	// longer. Default "60s".
+	ReadTimeout Duration `yaml:"read_timeout" json:"read_timeout"`
 	// IdleTimeout is how long an idle keep-alive client connection is kept.
 	// Default "120s".
 	IdleTimeout Duration `yaml:"idle_timeout" json:"idle_timeout"`
@@ -51,6 +60,37 @@ type Server struct {
 	// AccessLog turns the one-line-per-request access log on or off.
 	// Default true.
 	AccessLog *bool `yaml:"access_log,omitempty" json:"access_log,omitempty"`
+	// AllowedHosts are the Host names (without port) served besides the
+	// loopback ones while the gateway listens on a loopback address and no
+	// key is configured: then a request for any other Host gets 403
+	// host_not_allowed, so that a web page cannot reach a local gateway
+	// through a name of its own (DNS rebinding). The loopback names are
+	// localhost, *.localhost, 127.0.0.0/8 and [::1]. "*" allows every
+	// Host. A gateway listening on any other address serves every Host.
+	AllowedHosts []string `yaml:"allowed_hosts,omitempty" json:"allowed_hosts,omitempty"`
+	// CORS sets which web pages may call the gateway from a browser.
+	CORS CORS `yaml:"cors,omitempty" json:"cors,omitzero"`
+	// MetricsListen is a host:port on which /metrics is served, and only
+	// it; the main listener then answers /metrics with 404. Empty (the
+	// default) serves /metrics on the main listener.
+	MetricsListen string `yaml:"metrics_listen,omitempty" json:"metrics_listen,omitempty"`
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (Authorization: Bearer <token>), wherever it is served; compared
+	// hashed, in constant time. Empty (the default): /metrics is open to
+	// whoever reaches its address.
+	MetricsToken Secret `yaml:"metrics_token,omitempty" json:"metrics_token,omitempty"`
+}
+
+// CORS is the cross-origin policy for browser clients.
+type CORS struct {
+	// AllowedOrigins are the origins ("https://app.example.com": scheme,
+	// host and port, no path) whose pages may call the gateway: their
+	// preflight requests are answered and their responses carry
+	// Access-Control-Allow-Origin. "*" allows every origin. With no key
+	// configured, a request carrying any other Origin gets 403
+	// origin_not_allowed (SDKs and curl send none; browsers always do).
+	// Default: none.
+	AllowedOrigins []string `yaml:"allowed_origins,omitempty" json:"allowed_origins,omitempty"`
 }
 
 // Provider is one upstream account or deployment.
@@ -275,6 +315,7 @@ func (m *Model) Match(name string) (rest string, ok bool) {
 func (c *Config) Redacted() *Config {
 	out := c.clone()
 	out.Server.AdminToken = out.Server.AdminToken.redacted()
+	out.Server.MetricsToken = out.Server.MetricsToken.redacted()
 	for i := range out.Providers {
 		p := &out.Providers[i]
 		p.APIKey = p.APIKey.redacted()
@@ -291,6 +332,8 @@ func (c *Config) Redacted() *Config {
 // clone returns a deep copy of c.
 func (c *Config) clone() *Config {
 	out := *c
+	out.Server.AllowedHosts = cloneSlice(c.Server.AllowedHosts)
+	out.Server.CORS.AllowedOrigins = cloneSlice(c.Server.CORS.AllowedOrigins)
 	if c.Server.AccessLog != nil {
 		v := *c.Server.AccessLog
 		out.Server.AccessLog = &v

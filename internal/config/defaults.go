@@ -8,6 +8,7 @@ const (
 	DefaultMaxBodyBytes      = 10 << 20
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultStreamIdleTimeout = 60 * time.Second
 	DefaultRequestTimeout    = 10 * time.Minute
@@ -47,6 +48,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&s.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&s.ShutdownTimeout, Duration(DefaultShutdownTimeout))
 	setDefault(&s.ReadHeaderTimeout, Duration(DefaultReadHeaderTimeout))
+	setDefault(&s.ReadTimeout, Duration(DefaultReadTimeout))
 	setDefault(&s.IdleTimeout, Duration(DefaultIdleTimeout))
 	setDefault(&s.StreamIdleTimeout, Duration(DefaultStreamIdleTimeout))
 	setDefault(&s.RequestTimeout, Duration(DefaultRequestTimeout))

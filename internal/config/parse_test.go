@@ -147,6 +147,7 @@ models:
 	assert.Equal(t, int64(1000), s.MaxBodyBytes, "explicit value kept")
 	assert.Equal(t, 30*time.Second, s.ShutdownTimeout.Std())
 	assert.Equal(t, 10*time.Second, s.ReadHeaderTimeout.Std())
+	assert.Equal(t, 60*time.Second, s.ReadTimeout.Std())
 	assert.Equal(t, 120*time.Second, s.IdleTimeout.Std())
 	assert.Equal(t, 60*time.Second, s.StreamIdleTimeout.Std())
 	assert.Equal(t, 10*time.Minute, s.RequestTimeout.Std())

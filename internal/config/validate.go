@@ -82,6 +82,7 @@ func (s *Server) validate(p *problems) {
 	checkDurations(p, "server", map[string]Duration{
 		"shutdown_timeout":    s.ShutdownTimeout,
 		"read_header_timeout": s.ReadHeaderTimeout,
+		"read_timeout":        s.ReadTimeout,
 		"idle_timeout":        s.IdleTimeout,
 		"stream_idle_timeout": s.StreamIdleTimeout,
 		"request_timeout":     s.RequestTimeout,
@@ -91,6 +92,7 @@ func (s *Server) validate(p *problems) {
 	default:
 		p.add("server.log_level", "unknown level %q (want debug, info, warn or error)", s.LogLevel)
 	}
+	s.validateEdge(p)
 }
 
 // checkDurations reports negative durations, in name order.

@@ -54,6 +54,25 @@ func TestValidate(t *testing.T) {
 		}, []string{"server.request_timeout: must not be negative", "server.shutdown_timeout: must not be negative"}},
 		{"log level", func(c *Config) { c.Server.LogLevel = "trace" },
 			[]string{`server.log_level: unknown level "trace" (want debug, info, warn or error)`}},
+		{"read timeout negative", func(c *Config) { c.Server.ReadTimeout = -1 }, []string{"server.read_timeout: must not be negative"}},
+		{"allowed hosts", func(c *Config) {
+			c.Server.AllowedHosts = []string{"gw.internal", "*", "10.0.0.1", "::1", "http://x", "", "h:80"}
+		}, []string{
+			`server.allowed_hosts[4]: want a host name without scheme, port or path, such as "gateway.internal"; got "http://x"`,
+			"server.allowed_hosts[5]: must not be empty",
+			`server.allowed_hosts[6]: want a host name without scheme, port or path, such as "gateway.internal"; got "h:80"`,
+		}},
+		{"cors origins", func(c *Config) {
+			c.Server.CORS.AllowedOrigins = []string{"https://app.example.com", "http://localhost:3000", "*", "app.example.com", "https://a.example/path"}
+		}, []string{
+			`server.cors.allowed_origins[3]: want an origin such as "https://app.example.com" (scheme, host and port only); got "app.example.com"`,
+			`server.cors.allowed_origins[4]: want an origin such as "https://app.example.com" (scheme, host and port only); got "https://a.example/path"`,
+		}},
+		{"metrics listen", func(c *Config) { c.Server.MetricsListen = "127.0.0.1:9090" }, nil},
+		{"metrics listen without port", func(c *Config) { c.Server.MetricsListen = "localhost" },
+			[]string{`server.metrics_listen: want host:port, such as "127.0.0.1:9090" or ":9090"`}},
+		{"metrics listen same as listen", func(c *Config) { c.Server.MetricsListen = c.Server.Listen },
+			[]string{"server.metrics_listen: must differ from server.listen"}},
 
 		// providers
 		{"provider name required", func(c *Config) { c.Providers[1].Name = "" }, []string{

@@ -19,7 +19,7 @@ import (
 func secretConfig(t *testing.T) *Config {
 	t.Helper()
 	cfg, err := Parse([]byte(`
-server: {admin_token: "SECRET-admin"}
+server: {admin_token: "SECRET-admin", metrics_token: "SECRET-metrics"}
 providers:
   - name: o
     type: openai
@@ -43,6 +43,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		outputs["fmt "+verb+" value"] = fmt.Sprintf(verb, *cfg)
 		outputs["fmt "+verb+" pointer fields"] = fmt.Sprintf(verb, cfg.Providers)
 		outputs["fmt "+verb+" secret"] = fmt.Sprintf(verb, cfg.Server.AdminToken)
+		outputs["fmt "+verb+" metrics token"] = fmt.Sprintf(verb, cfg.Server.MetricsToken)
 	}
 	y, err := yaml.Marshal(cfg)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -38,6 +39,9 @@ type Snapshot struct {
 	Metrics *observe.Registry
 	// Admin is the admin API, which holds the admin token hashed.
 	Admin *admin.API
+	// MetricsToken is the SHA-256 of server.metrics_token, nil when none
+	// is set.
+	MetricsToken []byte
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -82,15 +86,21 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		opts.Metrics = observe.NewRegistry()
 	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
+	var metricsToken []byte
+	if t := cfg.Server.MetricsToken.Value(); t != "" {
+		sum := sha256.Sum256([]byte(t))
+		metricsToken = sum[:]
+	}
 	return &Snapshot{
-		Config:    cfg.Redacted(),
-		Admin:     admin.New(admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r}),
-		Router:    r,
-		Keys:      auth.NewKeys(keys),
-		Invoke:    pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
-		Providers: providers,
-		Created:   time.Now().Unix(),
-		Metrics:   opts.Metrics,
+		MetricsToken: metricsToken,
+		Config:       cfg.Redacted(),
+		Admin:        admin.New(admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r}),
+		Router:       r,
+		Keys:         auth.NewKeys(keys),
+		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
+		Providers:    providers,
+		Created:      time.Now().Unix(),
+		Metrics:      opts.Metrics,
 	}, nil
 }
 

@@ -33,6 +33,17 @@ const (
 	KindNoRoute
 	// KindMethodNotAllowed is a known path asked with the wrong method.
 	KindMethodNotAllowed
+	// KindHostNotAllowed is a request for a Host the gateway does not
+	// serve (server.allowed_hosts).
+	KindHostNotAllowed
+	// KindOriginNotAllowed is a request from a web page whose Origin is
+	// not allowed (server.cors.allowed_origins).
+	KindOriginNotAllowed
+	// KindRequestTimeout is a request body that did not arrive within
+	// server.read_timeout.
+	KindRequestTimeout
+	// KindShuttingDown is a request or stream cut by the end of a drain.
+	KindShuttingDown
 )
 
 type kindInfo struct {
@@ -60,6 +71,10 @@ var kinds = [...]kindInfo{
 	KindCanceled:            {499, "canceled", "canceled", "canceled", "the client closed the request"},
 	KindNoRoute:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "no such route"},
 	KindMethodNotAllowed:    {http.StatusMethodNotAllowed, "method_not_allowed", "invalid_request_error", "invalid_request_error", "method not allowed"},
+	KindHostNotAllowed:      {http.StatusForbidden, "host_not_allowed", "invalid_request_error", "permission_error", "this Host is not served; list it in server.allowed_hosts"},
+	KindOriginNotAllowed:    {http.StatusForbidden, "origin_not_allowed", "invalid_request_error", "permission_error", "requests from this Origin are not allowed; list it in server.cors.allowed_origins"},
+	KindRequestTimeout:      {http.StatusRequestTimeout, "request_timeout", "invalid_request_error", "invalid_request_error", "the request body did not arrive in time"},
+	KindShuttingDown:        {http.StatusServiceUnavailable, "server_shutting_down", "server_error", "overloaded_error", "the gateway is shutting down; retry the request"},
 }
 
 // Status returns the HTTP status of the kind.

@@ -109,7 +109,7 @@ func (r *Router) open(ctx context.Context, a *attempt) (llm.Stream, error) {
 	if call.Op == pipeline.OpEmbed {
 		e, ok := p.(provider.Embedder)
 		if !ok {
-			return nil, llm.InvalidRequest("model", "model %q does not support embeddings", call.Model)
+			return nil, llm.InvalidRequest("model", "model %q does not support embeddings", llm.Clip(call.Model))
 		}
 		req := *call.Embed
 		req.Model = a.model

@@ -64,7 +64,7 @@ const pollInterval = 20 * time.Millisecond
 func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, error) {
 	m, suffix, ok := r.resolve(call.Model)
 	if !ok {
-		return nil, llm.NewError(llm.KindNotFound, "model %q not found", call.Model)
+		return nil, llm.NewError(llm.KindNotFound, "model %q not found", llm.Clip(call.Model))
 	}
 	override, err := r.checkOverride(ctx, call)
 	if err != nil {
@@ -150,10 +150,10 @@ func (r *Router) checkOverride(ctx context.Context, call *pipeline.Call) ([]stri
 	p := auth.FromContext(ctx)
 	for _, name := range call.Fallbacks {
 		if !r.Has(name) {
-			return nil, llm.InvalidRequest(FallbacksHeader, "%s: model %q not found", FallbacksHeader, name)
+			return nil, llm.InvalidRequest(FallbacksHeader, "%s: model %q not found", FallbacksHeader, llm.Clip(name))
 		}
 		if p != nil && !p.Allows(name) {
-			return nil, llm.NewError(llm.KindPermission, "%s: this key may not use model %q", FallbacksHeader, name)
+			return nil, llm.NewError(llm.KindPermission, "%s: this key may not use model %q", FallbacksHeader, llm.Clip(name))
 		}
 	}
 	return call.Fallbacks, nil

@@ -33,6 +33,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		if errors.As(err, &mbe) {
 			return nil, tooLarge()
 		}
+		if isReadTimeout(err) {
+			return nil, llm.Wrap(llm.KindRequestTimeout, err, "the request body did not arrive within the read timeout")
+		}
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "could not read the request body")
 	}
 	return body, nil

@@ -17,6 +17,9 @@ import (
 // logs.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := llm.AsError(err)
+	if cutByShutdown(r) {
+		e = errShuttingDown
+	}
 	ri := infoFrom(r.Context())
 	ri.errCode = e.Kind.Code()
 	if e.Provider != "" && ri.provider == "" {
@@ -32,6 +35,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		secs := int64((e.RetryAfter + 999_999_999) / 1_000_000_000)
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	if e.Kind == llm.KindRequestTimeout || e.Kind == llm.KindTooLarge {
+		// The rest of the body may still come: it is neither waited for
+		// nor read as the next request.
+		cutBody(w, r)
+		h.Set("Connection", "close")
 	}
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")

@@ -81,13 +81,13 @@ func (s *Server) handleCountTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	ri.model = req.Model
 	if p := auth.FromContext(r.Context()); p == nil || !p.Allows(req.Model) {
-		s.writeError(w, r, llm.NewError(llm.KindPermission, "this key may not use model %q", req.Model))
+		s.writeError(w, r, llm.NewError(llm.KindPermission, "this key may not use model %q", llm.Clip(req.Model)))
 		return
 	}
 	snap := s.current(r)
 	prov, model, ok := targetOf(snap, req.Model)
 	if !ok {
-		s.writeError(w, r, llm.NewError(llm.KindNotFound, "model %q not found", req.Model))
+		s.writeError(w, r, llm.NewError(llm.KindNotFound, "model %q not found", llm.Clip(req.Model)))
 		return
 	}
 	ri.provider = prov.Name()

@@ -71,10 +71,8 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, st
 // anthropicStreamFailed ends a stream that has begun: an `error` event when
 // the client is still there, and no message_stop.
 func (s *Server) anthropicStreamFailed(r *http.Request, sw *sse.Writer, err error) {
-	e := llm.AsError(err)
-	ri := infoFrom(r.Context())
-	ri.errCode = e.Kind.Code()
-	if e.Kind == llm.KindCanceled || r.Context().Err() != nil {
+	e, ok := s.failure(r, err)
+	if !ok {
 		return
 	}
 	if sw.WriteEvent("error", anthropic.AppendStreamError(nil, e)) == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/llm"
 )
 
 // reqInfo is what a handler learns about its request, for the access log.
@@ -195,20 +196,20 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	attrs := make([]slog.Attr, 0, 13)
 	attrs = append(attrs,
 		slog.String("request_id", ri.id),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("method", llm.Clip(r.Method)),
+		slog.String("path", llm.Clip(r.URL.Path)),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
 		slog.Int64("bytes", rec.bytes),
 	)
 	if ri.model != "" {
-		attrs = append(attrs, slog.String("model", ri.model), slog.Bool("stream", ri.stream))
+		attrs = append(attrs, slog.String("model", llm.Clip(ri.model)), slog.Bool("stream", ri.stream))
 	}
 	if ri.provider != "" {
-		attrs = append(attrs, slog.String("provider", ri.provider))
+		attrs = append(attrs, slog.String("provider", llm.Clip(ri.provider)))
 	}
 	if ri.key != "" {
-		attrs = append(attrs, slog.String("key", ri.key), slog.String("tenant", ri.tenant))
+		attrs = append(attrs, slog.String("key", llm.Clip(ri.key)), slog.String("tenant", llm.Clip(ri.tenant)))
 	}
 	if ri.errCode != "" {
 		attrs = append(attrs, slog.String("error", ri.errCode))

@@ -46,14 +46,16 @@ func (s *Server) routes() http.Handler {
 		s.allow[rt.path] = rt.method
 	}
 	mux.HandleFunc("/", s.handleNotFound)
-	return s.edge(mux)
+	return s.edge(s.guardOrigin(mux))
 }
 
-// authed runs h with the caller's principal in the context, or answers 401.
+// authed runs h with the caller's principal in the context, or answers 401
+// before reading a byte of the body.
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := auth.Authenticate(r, s.current(r).Keys)
 		if err != nil {
+			cutBody(w, r)
 			s.writeError(w, r, err)
 			return
 		}
@@ -66,13 +68,17 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 
 // handleNotFound answers every request no route matched: 405 with Allow for a
 // known path asked with another method, 404 otherwise, in the error shape.
+// The path is looked up as sent, escapes kept, as the mux matched it:
+// "/v1/chat%2Fcompletions" is no route of the gateway, whatever it decodes
+// to.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	if allow, ok := s.allow[r.URL.Path]; ok {
+	path := r.URL.EscapedPath()
+	if allow, ok := s.allow[path]; ok {
 		w.Header().Set("Allow", allow)
-		s.writeError(w, r, &llm.Error{Kind: llm.KindMethodNotAllowed, Message: r.URL.Path + " accepts " + allow})
+		s.writeError(w, r, &llm.Error{Kind: llm.KindMethodNotAllowed, Message: path + " accepts " + allow})
 		return
 	}
-	s.writeError(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + r.Method + " " + r.URL.Path})
+	s.writeError(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + llm.Clip(r.Method) + " " + llm.Clip(path)})
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {

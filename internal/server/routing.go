@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -66,11 +69,44 @@ func (ri *reqInfo) setAttempts(w http.ResponseWriter, call *pipeline.Call) {
 	}
 }
 
-// handleMetrics serves GET /metrics in the Prometheus text format. It needs
-// no key: metrics carry no secrets and no prompt or key, only counts
-// labelled by configured provider and model names.
+// handleMetrics serves GET /metrics on the main listener, unless
+// server.metrics_listen moves it to a listener of its own.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	s.current(r).Metrics.Handler().ServeHTTP(w, r)
+	if s.current(r).Config.Server.MetricsListen != "" {
+		s.writeError(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for GET /metrics"})
+		return
+	}
+	s.serveMetrics(w, r)
+}
+
+// serveMetrics serves the metrics in the Prometheus text format. It needs
+// no virtual key: metrics carry no secrets and no prompt or key, only
+// counts labelled by configured provider and model names. It needs
+// server.metrics_token when one is set, compared hashed in constant time,
+// which also makes the comparison independent of the token's length.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	snap := s.current(r)
+	if want := snap.MetricsToken; want != nil {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="llmgw metrics"`)
+			s.writeError(w, r, &llm.Error{Kind: llm.KindAuthentication, Message: "missing or invalid metrics token"})
+			return
+		}
+	}
+	snap.Metrics.Handler().ServeHTTP(w, r)
+}
+
+// metricsHandler is the handler of the metrics listener: GET /metrics, and
+// 404 for everything else, behind the same edge as the main listener.
+func (s *Server) metricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + llm.Clip(r.Method) + " " + llm.Clip(r.URL.EscapedPath())})
+	})
+	return s.edge(s.guardOrigin(mux))
 }
 
 // handleAdmin serves /admin/v1/* for the current snapshot: the admin API

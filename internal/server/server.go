@@ -9,8 +9,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/llm"
 )
+
+// drainGrace is how long requests cut by the drain deadline have to write
+// their error before their connections are closed.
+const drainGrace = time.Second
+
+// errShuttingDown is the cause of the cancellation of the requests still
+// running when the drain deadline passes.
+var errShuttingDown = &llm.Error{Kind: llm.KindShuttingDown}
+
+// cutByShutdown reports whether r's context ended because the drain
+// deadline passed, rather than because its client went away.
+func cutByShutdown(r *http.Request) bool {
+	return context.Cause(r.Context()) == error(errShuttingDown)
+}
 
 // Server serves the gateway's HTTP surface from the current snapshot.
 type Server struct {
@@ -41,24 +57,73 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // Run serves on ln until ctx is done, then drains: it stops accepting, lets
 // requests and streams in flight finish within the configured shutdown
-// timeout, and closes what is left after it. A drain is a clean exit: Run
+// timeout, then ends what is left: each such request gets an error in its
+// protocol (a 503 server_shutting_down, or an in-band error event for a
+// stream that has begun, never a fake end of stream), and drainGrace later
+// the remaining connections are closed. A drain is a clean exit: Run
 // returns nil.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	return s.RunWithMetrics(ctx, ln, nil)
+}
+
+// RunWithMetrics is Run, with /metrics, and only it, also served on
+// metrics (server.metrics_listen) when it is not nil. The metrics listener
+// keeps answering while the main one drains, and stops after it.
+func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) error {
 	cfg := s.snap.Load().Config.Server
-	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Std(),
-		IdleTimeout:       cfg.IdleTimeout.Std(),
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
+	// Every request's context derives from base, whose cancellation, with
+	// errShuttingDown as cause, tells handlers that the drain deadline has
+	// passed (see cutByShutdown).
+	base, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	srv := s.httpServer(s, &cfg, base)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String())
+	var msrv *http.Server
+	if metrics != nil {
+		msrv = s.httpServer(s.metricsHandler(), &cfg, base)
+		go func() { errc <- msrv.Serve(metrics) }()
+		s.log.Info("serving metrics", "addr", metrics.Addr().String())
+	}
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc:
 	case <-ctx.Done():
 	}
+	s.drain(srv, &cfg, stop)
+	if msrv != nil {
+		_ = msrv.Close()
+	}
+	// Wait for every Serve to return; the first error is Run's.
+	n := 1 + btoi(msrv != nil) - btoi(failed != nil)
+	for range n {
+		if err := <-errc; failed == nil {
+			failed = err
+		}
+	}
+	if failed != nil && !errors.Is(failed, http.ErrServerClosed) {
+		return failed
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// httpServer returns the http.Server of one listener.
+func (s *Server) httpServer(h http.Handler, cfg *config.Server, base context.Context) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Std(),
+		ReadTimeout:       cfg.ReadTimeout.Std(), // the request only: see deadline.go
+		IdleTimeout:       cfg.IdleTimeout.Std(),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(ln net.Listener) context.Context { return withListener(base, ln) },
+	}
+}
+
+// drain shuts srv down within the shutdown timeout, then ends what is left
+// (see Run).
+func (s *Server) drain(srv *http.Server, cfg *config.Server, stop context.CancelCauseFunc) {
 	s.draining.Store(true)
 	timeout := cfg.ShutdownTimeout.Std()
 	s.log.Info("draining", "timeout", timeout.String())
@@ -66,12 +131,22 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	start := time.Now()
 	if err := srv.Shutdown(sctx); err != nil {
-		s.log.Warn("drain deadline passed; closing remaining connections", "after", time.Since(start).String())
-		_ = srv.Close()
+		s.log.Warn("drain deadline passed; ending the remaining requests", "after", time.Since(start).String())
+		// Requests still running learn that the deadline passed, and get
+		// a moment to end their responses with an error in the client's
+		// protocol, before their connections are closed.
+		stop(errShuttingDown)
+		gctx, gcancel := context.WithTimeout(context.Background(), drainGrace)
+		if srv.Shutdown(gctx) != nil {
+			_ = srv.Close()
+		}
+		gcancel()
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	s.log.Info("stopped")
-	return nil
+	return 0
 }

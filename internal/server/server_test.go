@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
@@ -107,45 +109,74 @@ func TestGracefulShutdownDrainsStreams(t *testing.T) {
 	}
 }
 
-// A stream that outlives the drain deadline is cut, and Run still returns
-// nil soon after the deadline instead of waiting for it.
+// A stream that outlives the drain deadline is cut, with the in-band error
+// event of its protocol first (never a fake end of stream), and Run still
+// returns nil soon after the deadline instead of waiting for it.
 func TestDrainDeadlineCutsLongStreams(t *testing.T) {
-	// The stream idle timeout is far longer than the test may wait, so only
-	// the drain deadline can end the request.
-	yaml := strings.Replace(baseConfig, `stream_idle_timeout: "2s"`, `stream_idle_timeout: "60s"`+"\n  shutdown_timeout: \"200ms\"", 1)
-	_, ln, up, cancel, done := runServer(t, yaml)
+	cases := []struct {
+		name, path, body string
+		// errorEvent reports whether ev is the protocol's error event for a
+		// shutdown; done whether it ends the stream as complete.
+		errorEvent, done func(ev *sse.Event) bool
+	}{
+		{"openai", "/v1/chat/completions", `{"model":"gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			func(ev *sse.Event) bool {
+				return gjson.GetBytes(ev.Data, "error.code").Str == "server_shutting_down"
+			},
+			func(ev *sse.Event) bool { return string(ev.Data) == "[DONE]" }},
+		{"anthropic", "/v1/messages", `{"model":"gpt","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			func(ev *sse.Event) bool {
+				return ev.Type == "error" && gjson.GetBytes(ev.Data, "error.type").Str == "overloaded_error" &&
+					strings.Contains(gjson.GetBytes(ev.Data, "error.message").Str, "shutting down")
+			},
+			func(ev *sse.Event) bool { return ev.Type == "message_stop" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// The stream idle timeout is far longer than the test may wait, so only
+			// the drain deadline can end the request.
+			yaml := strings.Replace(baseConfig, `stream_idle_timeout: "2s"`, `stream_idle_timeout: "60s"`+"\n  shutdown_timeout: \"200ms\"", 1)
+			_, ln, up, cancel, done := runServer(t, yaml)
 
-	capture := providertest.Load(t, "openai/stream_text.sse")
-	hold := make(chan struct{})
-	defer close(hold)
-	up.Enqueue(providertest.Response{SSE: capture, Hold: hold, HoldAfter: strings.Index(string(capture), "\n\n") + 2})
-	resp, err := http.Post("http://"+ln.Addr().String()+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gpt","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := sse.NewReader(resp.Body, 0)
-	if _, err := r.Next(); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run waited past the drain deadline for a stream that never ends")
-	}
-	for {
-		ev, err := r.Next()
-		if err != nil {
-			break // cut: the connection was closed
-		}
-		if string(ev.Data) == "[DONE]" {
-			t.Fatal("a stream cut by the drain deadline ended with [DONE]")
-		}
+			capture := providertest.Load(t, "openai/stream_text.sse")
+			hold := make(chan struct{})
+			defer close(hold)
+			up.Enqueue(providertest.Response{SSE: capture, Hold: hold, HoldAfter: strings.Index(string(capture), "\n\n") + 2})
+			resp, err := http.Post("http://"+ln.Addr().String()+tc.path, "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			r := sse.NewReader(resp.Body, 0)
+			if _, err := r.Next(); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run = %v, want nil", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run waited past the drain deadline for a stream that never ends")
+			}
+			var last *sse.Event
+			for {
+				ev, err := r.Next()
+				if err != nil {
+					break // cut: the connection was closed
+				}
+				if tc.done(ev) {
+					t.Fatalf("a stream cut by the drain deadline ended as complete: %q %s", ev.Type, ev.Data)
+				}
+				cp := *ev
+				cp.Data = append([]byte(nil), ev.Data...)
+				last = &cp
+			}
+			if last == nil || !tc.errorEvent(last) {
+				t.Fatalf("the stream did not end with the shutdown error event; last event %+v", last)
+			}
+		})
 	}
 }
 
@@ -211,4 +242,53 @@ models: [{name: other, targets: [{provider: mock, model: mock}]}]
 	if n := strings.Count(logs.String(), `"msg":"request"`); n != 1 {
 		t.Errorf("%d access log lines, want 1 (the request begun before the swap):\n%s", n, logs.String())
 	}
+}
+
+// A request still waiting for its upstream when the drain deadline passes
+// is answered 503 server_shutting_down, in its route's shape, rather than
+// left with a closed connection.
+func TestDrainDeadlineAnswersWaitingRequests(t *testing.T) {
+	yaml := strings.Replace(baseConfig, `stream_idle_timeout: "2s"`, `stream_idle_timeout: "60s"`+"\n  shutdown_timeout: \"200ms\"", 1)
+	_, ln, up, cancel, done := runServer(t, yaml)
+	hold := make(chan struct{})
+	defer close(hold)
+	// The upstream answers the headers, then nothing.
+	up.Enqueue(providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Hold: hold})
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.Post("http://"+ln.Addr().String()+"/v1/chat/completions", "application/json",
+			strings.NewReader(fmt.Sprintf(userHello, "gpt", "")))
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		res <- result{resp.StatusCode, string(b), err}
+	}()
+	for i := 0; len(up.Requests()) == 0; i++ { // the request is in its handler
+		if i > 2000 {
+			t.Fatal("the request never reached the upstream")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case r := <-res:
+		if r.err != nil || r.status != 503 || gjson.Get(r.body, "error.code").Str != "server_shutting_down" {
+			t.Fatalf("waiting request at the drain deadline: %d %q %v", r.status, r.body, r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no answer after the drain deadline")
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
 }

@@ -141,13 +141,27 @@ func (o *openaiStream) finish(u llm.Usage) error {
 	return o.sw.Flush()
 }
 
+// failure returns the error a stream that has begun ends with, and false
+// when nothing can be written: the client went away. A stream cut by the
+// drain deadline ends with the shutdown error, whatever its upstream said.
+func (s *Server) failure(r *http.Request, err error) (*llm.Error, bool) {
+	e := llm.AsError(err)
+	if cutByShutdown(r) {
+		e = errShuttingDown
+	}
+	ri := infoFrom(r.Context())
+	ri.errCode = e.Kind.Code()
+	if e != errShuttingDown && (e.Kind == llm.KindCanceled || r.Context().Err() != nil) {
+		return nil, false
+	}
+	return e, true
+}
+
 // streamFailed ends a stream that has begun: an error event in the client's
 // protocol when the client is still there, and no [DONE].
 func (s *Server) streamFailed(r *http.Request, sw *sse.Writer, err error) {
-	e := llm.AsError(err)
-	ri := infoFrom(r.Context())
-	ri.errCode = e.Kind.Code()
-	if e.Kind == llm.KindCanceled || r.Context().Err() != nil {
+	e, ok := s.failure(r, err)
+	if !ok {
 		return
 	}
 	if sw.WriteData(openai.AppendError(nil, e)) == nil {
