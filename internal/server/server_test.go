@@ -252,8 +252,9 @@ func TestDrainDeadlineAnswersWaitingRequests(t *testing.T) {
 	_, ln, up, cancel, done := runServer(t, yaml)
 	hold := make(chan struct{})
 	defer close(hold)
-	// The upstream answers the headers, then nothing.
-	up.Enqueue(providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Hold: hold})
+	// The upstream answers the headers of a JSON answer, then nothing.
+	up.Enqueue(providertest.Response{Header: http.Header{"Content-Type": {"application/json"}},
+		SSE: []byte(`{"id":"chatcmpl-1","object":"chat.completion","choices":[]}`), Hold: hold, HoldAfter: 1})
 
 	type result struct {
 		status int
