@@ -286,3 +286,21 @@ func TestMessagesShapeIsCheckedBeforeForwarding(t *testing.T) {
 		})
 	}
 }
+
+// A client value quoted in a decoder's message is clipped: a megabyte of it
+// does not come back whole.
+func TestDecoderMessagesClipClientValues(t *testing.T) {
+	huge := strings.Repeat("x", 1<<20)
+	for _, tt := range []struct {
+		rt    jsonRoute
+		extra string
+	}{
+		{jsonRoutes[3], `,"encoding_format":"` + huge + `"`},
+		{jsonRoutes[2], `,"temperature":1` + strings.Repeat("0", 1<<20)},
+		{jsonRoutes[2], `,"tool_choice":{"type":"` + huge + `"}`},
+	} {
+		g := newJSONGateway(t)
+		resp, out := g.do("POST", tt.rt.path, fmt.Sprintf(tt.rt.body, tt.extra), "Authorization", "Bearer sk-cheap-key", "anthropic-version", "2023-06-01")
+		g.checkRefused(tt.rt, resp, out, "truncated")
+	}
+}

@@ -296,7 +296,7 @@ func (c *checker) duplicate(at int, k []byte) error {
 		path = append(path, '.')
 	}
 	path = append(path, k...)
-	return &CheckError{Offset: at, Reason: fmt.Sprintf("duplicate key %q", Clip(k)), Key: string(k), Path: Clip(path)}
+	return &CheckError{Offset: at, Reason: fmt.Sprintf("duplicate key %q", llm.Clip(string(k))), Key: string(k), Path: llm.Clip(string(path))}
 }
 
 // str checks the string at c.i. For a key (key set) it returns its
@@ -421,19 +421,4 @@ func digits(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// maxClip is how much of a client-supplied value an error message quotes.
-const maxClip = 256
-
-// Clip returns b as a string of at most 256 bytes, marked when it was cut.
-func Clip(b []byte) string {
-	if len(b) <= maxClip {
-		return string(b)
-	}
-	cut := maxClip
-	for cut > 0 && b[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return string(b[:cut]) + "…(truncated)"
 }

@@ -48,7 +48,21 @@ func Missing(param string) error {
 
 // InvalidValue is the error for a value at param of the right type but not
 // allowed; format and args say why.
+//
+// The values in args come from the client: strings and raw JSON among them
+// are clipped (llm.Clip) before they are quoted, so that a huge value
+// cannot inflate the answer or the logs.
 func InvalidValue(param, format string, args ...any) error {
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = llm.Clip(v)
+		case json.RawMessage:
+			args[i] = llm.Clip(string(v))
+		case []byte:
+			args[i] = llm.Clip(string(v))
+		}
+	}
 	return llm.InvalidRequest(param, "invalid value for '%s': %s", param, fmt.Sprintf(format, args...))
 }
 
