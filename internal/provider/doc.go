@@ -16,15 +16,16 @@
 // A stream request answered with JSON or HTML fails at once, and a request
 // for JSON answered with an event stream fails too.
 //
-// Deviation from "never write by hand what a library does": CheckJSON, the
-// check the adapters run on a 200 body before relaying it, is a small JSON
-// scanner of this package. gjson's Valid recurses once per level of nesting,
-// so that a body of ten million '[' overflows the goroutine stack, a fatal
-// error no recover catches; encoding/json's Valid bounds depth without
-// recursion but took 4.3 µs on a 700-byte chat completion where CheckJSON
-// takes 0.76 µs (gjson's 1.2 µs), and CheckJSON also reports the top-level
+// Deviation from "never write by hand what a library does": the check the
+// adapters run on a 200 body before relaying it, jsonwire.CheckAnswer, is a
+// small JSON scanner of the protocol layer (the same walk that checks
+// request bodies). gjson's Valid recurses once per level of nesting, so that
+// a body of ten million '[' overflows the goroutine stack, a fatal error no
+// recover catches; encoding/json's Valid bounds depth without recursion but
+// took 4.3 µs on a 700-byte chat completion where CheckAnswer takes about
+// 0.8 µs (gjson's 1.2 µs), and CheckAnswer also reports the top-level
 // members, which the adapters need, in the same pass
-// (BenchmarkCheckJSON).
+// (jsonwire's BenchmarkCheckAnswer).
 //
 // Deviation from "standard library first": cleartext (http://) upstreams do
 // not go through net/http's Transport but through h1Transport, a keep-alive

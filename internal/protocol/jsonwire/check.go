@@ -16,6 +16,13 @@ import (
 // or memory in proportion to its nesting.
 const MaxDepth = 128
 
+// MaxAnswerDepth is how deeply CheckAnswer lets an upstream's answer nest.
+// No answer of an LLM API comes near it (a chat completion with log
+// probabilities nests six deep); it is low enough that a recursive reader
+// run after the check (gjson's Valid, a client's decoder) cannot exhaust
+// its stack.
+const MaxAnswerDepth = 512
+
 // maxLinearKeys is how many keys of one object are compared pairwise before
 // a set is built for the rest: small objects cost no allocation, and a huge
 // one costs linear time, not quadratic.
@@ -30,7 +37,7 @@ type CheckError struct {
 	// Key is the duplicated key (unescaped), when that is the problem, and
 	// Path the key's JSON path ("messages[0].role").
 	Key, Path string
-	// depth: the body nests deeper than MaxDepth.
+	// depth: the body nests deeper than its limit.
 	depth bool
 }
 
@@ -51,14 +58,21 @@ type frame struct {
 	set  map[string]struct{}
 }
 
-// checker holds what Check needs while it walks one body. Its stack is an
-// array: the depth is bounded, so the walk allocates nothing for it.
+// checker holds what Check and CheckAnswer need while they walk one body.
+// Its stack is an array: the depth is bounded, so the walk allocates
+// nothing for it.
 type checker struct {
 	b     []byte
 	i     int
 	depth int
-	stack [MaxDepth]frame
-	keys  [][]byte
+	// What the walk refuses and reports: see Check and CheckAnswer.
+	maxDepth   int
+	duplicates bool // refuse duplicate keys
+	validUTF8  bool // refuse strings that are not valid UTF-8
+	// keyEnd is where the last string read ended, after its quote.
+	keyEnd int
+	stack  [MaxAnswerDepth]frame
+	keys   [][]byte
 	// keyArr backs keys for the common case, so small bodies allocate
 	// nothing.
 	keyArr [64][]byte
@@ -75,13 +89,38 @@ type checker struct {
 // It walks the body once, without recursion, in memory bounded by the
 // nesting limit plus the keys of the objects open at once.
 func Check(b []byte) error {
+	return check(b, MaxDepth, true, false, nil)
+}
+
+// CheckAnswer reports whether b, an upstream's answer, holds exactly one
+// JSON value whose strings are valid UTF-8 and whose arrays and objects
+// nest at most MaxAnswerDepth deep; duplicate keys are the upstream's
+// business. It walks b as Check does, once, without recursion or
+// allocation: an untrusted answer of any size or depth costs time in
+// proportion to its length and nothing else, where gjson's Valid recurses
+// once per level and ten million opening brackets exhaust a goroutine's
+// stack, which no recover can catch.
+//
+// When the value is an object and member is not nil, member is called with
+// each of its own members (not those of nested objects) as they are read:
+// the name as written between its quotes, escapes left as they are, and the
+// offset in b of the value's first byte.
+func CheckAnswer(b []byte, member func(name []byte, value int)) error {
+	return check(b, MaxAnswerDepth, false, true, member)
+}
+
+func check(b []byte, maxDepth int, duplicates, validUTF8 bool, member func([]byte, int)) error {
 	c, _ := checkers.Get().(*checker)
 	if c == nil {
 		c = new(checker)
 		c.keys = c.keyArr[:0]
 	}
 	c.b, c.i, c.depth = b, 0, 0
-	err := c.run()
+	c.maxDepth, c.duplicates, c.validUTF8 = maxDepth, duplicates, validUTF8
+	// member is handed down rather than kept in the checker, which lives
+	// on the heap: kept there, the caller's closure would escape and cost
+	// an allocation per call.
+	err := c.run(member)
 	// Whatever is left open after an error holds no reference into b once
 	// the checker goes back to the pool.
 	for c.depth > 0 {
@@ -135,13 +174,13 @@ func (c *checker) skipSpace() {
 
 // run walks the body: a loop over values, with the containers open around
 // the current one on the stack.
-func (c *checker) run() error {
+func (c *checker) run(member func([]byte, int)) error {
 	c.skipSpace()
 	if c.i >= len(c.b) {
 		return c.fail("the body is empty")
 	}
 	for {
-		if err := c.value(); err != nil {
+		if err := c.value(member); err != nil {
 			return err
 		}
 		// After a value: close containers, or go on to the next member.
@@ -162,7 +201,7 @@ func (c *checker) run() error {
 				c.i++
 				top.n++
 				if top.object {
-					if err := c.key(top); err != nil {
+					if err := c.key(top, member); err != nil {
 						return err
 					}
 				}
@@ -183,7 +222,7 @@ func (c *checker) run() error {
 
 // value checks the value at c.i. A container is opened (and its first key
 // read), not walked: run goes on inside it.
-func (c *checker) value() error {
+func (c *checker) value(member func([]byte, int)) error {
 	for {
 		c.skipSpace()
 		if c.i >= len(c.b) {
@@ -191,8 +230,8 @@ func (c *checker) value() error {
 		}
 		switch ch := c.b[c.i]; ch {
 		case '{', '[':
-			if c.depth == MaxDepth {
-				return &CheckError{Offset: c.i, Reason: fmt.Sprintf("the JSON nests deeper than %d levels", MaxDepth), depth: true}
+			if c.depth == c.maxDepth {
+				return &CheckError{Offset: c.i, Reason: fmt.Sprintf("the JSON nests deeper than %d levels", c.maxDepth), depth: true}
 			}
 			c.i++
 			f := &c.stack[c.depth]
@@ -205,7 +244,7 @@ func (c *checker) value() error {
 				return nil
 			}
 			if f.object {
-				if err := c.key(f); err != nil {
+				if err := c.key(f, member); err != nil {
 					return err
 				}
 			}
@@ -238,13 +277,13 @@ func (c *checker) pop() {
 
 // key reads an object member's key and the colon after it, and refuses a
 // key the object already has.
-func (c *checker) key(f *frame) error {
+func (c *checker) key(f *frame, member func([]byte, int)) error {
 	c.skipSpace()
 	if c.i >= len(c.b) || c.b[c.i] != '"' {
 		return c.fail("expected a string key in an object")
 	}
 	at := c.i
-	k, err := c.str(true)
+	k, err := c.str(c.duplicates)
 	if err != nil {
 		return err
 	}
@@ -253,6 +292,15 @@ func (c *checker) key(f *frame) error {
 		return c.fail("expected ':' after an object key")
 	}
 	c.i++
+	if member != nil && c.depth == 1 {
+		c.skipSpace()
+		if c.i < len(c.b) {
+			member(c.b[at+1:c.keyEnd-1], c.i)
+		}
+	}
+	if !c.duplicates {
+		return nil
+	}
 	if f.set == nil {
 		for _, prev := range c.keys[f.keys:] {
 			if bytes.Equal(prev, k) {
@@ -316,6 +364,11 @@ func (c *checker) str(key bool) ([]byte, error) {
 		switch ch {
 		case '"':
 			c.i = j + 1
+			c.keyEnd = j + 1
+			if c.validUTF8 && hi >= utf8.RuneSelf && !utf8.Valid(b[start:j]) {
+				c.i = start
+				return nil, c.fail("invalid UTF-8 in a string")
+			}
 			if !key {
 				return nil, nil
 			}

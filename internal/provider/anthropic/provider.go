@@ -13,6 +13,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/llm"
 	protocol "github.com/llmgw/llmgw/internal/protocol/anthropic"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	"github.com/llmgw/llmgw/internal/provider"
 )
 
@@ -166,8 +167,9 @@ func forwardBody(f *provider.Forward) ([]byte, error) {
 	// sjson may write into spare capacity of its input: give it its own copy.
 	body := make([]byte, len(f.Body), len(f.Body)+len(f.Model)+64)
 	copy(body, f.Body)
-	// CheckJSON, not gjson's Valid, which recurses once per level.
-	if provider.CheckJSON(body, nil) != nil || body[skipSpace(body)] != '{' {
+	// The client's body passed jsonwire.CheckBody when it arrived: only its
+	// kind is left to see.
+	if i := skipSpace(body); i >= len(body) || body[i] != '{' {
 		return nil, errors.New("body is not a JSON object")
 	}
 	body, err := sjson.SetBytes(body, "model", f.Model)
@@ -213,14 +215,14 @@ func (p *Provider) CountTokens(ctx context.Context, req *llm.ChatRequest) (int, 
 const malformed = "the upstream sent a malformed response"
 
 // checkMessage checks that b, the body of a 200 answer, is one JSON object
-// (see provider.CheckJSON) with a "content" array and no "type" but
+// (see jsonwire.CheckAnswer) with a "content" array and no "type" but
 // "message". An error object ("type":"error") is the upstream's error,
 // classified by its type as the same error with its status would be. Any
 // other fault is a KindUpstream error. It reads b once and allocates
 // nothing when b is sound.
 func (p *Provider) checkMessage(b []byte) error {
 	var content, isError, otherType bool
-	err := provider.CheckJSON(b, func(name []byte, value int) {
+	err := jsonwire.CheckAnswer(b, func(name []byte, value int) {
 		switch string(name) {
 		case "content":
 			content = b[value] == '['

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	protocol "github.com/llmgw/llmgw/internal/protocol/openai"
 	"github.com/llmgw/llmgw/internal/provider"
 )
@@ -213,7 +214,7 @@ const (
 )
 
 // checkAnswer checks that b, the body of a 200 answer, is one JSON object
-// (see provider.CheckJSON) with an array member named list, the answer's
+// (see jsonwire.CheckAnswer) with an array member named list, the answer's
 // "choices" or "data", and no "error" member. An error object is the
 // upstream's error, returned as such with its message sanitized, whatever
 // status it came with: some servers and proxies answer 200 with one. Any
@@ -221,7 +222,7 @@ const (
 // b once and allocates nothing when b is sound.
 func (p *Provider) checkAnswer(b []byte, list, msg string) error {
 	var hasList, hasError bool
-	err := provider.CheckJSON(b, func(name []byte, value int) {
+	err := jsonwire.CheckAnswer(b, func(name []byte, value int) {
 		switch string(name) {
 		case list:
 			hasList = b[value] == '['

@@ -1,4 +1,4 @@
-package provider
+package jsonwire
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-func TestCheckJSON(t *testing.T) {
+func TestCheckAnswerGrammar(t *testing.T) {
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	for _, tc := range []struct {
 		name, in string
@@ -23,8 +23,8 @@ func TestCheckJSON(t *testing.T) {
 		{"numbers", `[0,-0,1.5,-1e10,2E+3,3e-2,123456789]`, true},
 		{"escapes", `"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00"`, true},
 		{"utf8", `"héllo wörld 😀"`, true},
-		{"max depth", deep(MaxJSONDepth), true},
-		{"too deep", deep(MaxJSONDepth + 1), false},
+		{"max depth", deep(MaxAnswerDepth), true},
+		{"too deep", deep(MaxAnswerDepth + 1), false},
 		{"empty", ``, false},
 		{"space only", `  `, false},
 		{"truncated object", `{"a":1,"b":`, false},
@@ -52,9 +52,9 @@ func TestCheckJSON(t *testing.T) {
 		{"single quote", `'a'`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CheckJSON([]byte(tc.in), nil)
+			err := CheckAnswer([]byte(tc.in), nil)
 			if (err == nil) != tc.ok {
-				t.Fatalf("CheckJSON(%.40q) = %v, want ok %v", tc.in, err, tc.ok)
+				t.Fatalf("CheckAnswer(%.40q) = %v, want ok %v", tc.in, err, tc.ok)
 			}
 		})
 	}
@@ -62,10 +62,10 @@ func TestCheckJSON(t *testing.T) {
 
 // The members of the top-level object are reported, with their values'
 // offsets; nested members are not.
-func TestCheckJSONMembers(t *testing.T) {
+func TestCheckAnswerMembers(t *testing.T) {
 	b := []byte(` { "id" : "x", "choices":[{"id":"nested"}], "e\"sc":{"usage":1},"n":null}`)
 	var got []string
-	if err := CheckJSON(b, func(name []byte, value int) {
+	if err := CheckAnswer(b, func(name []byte, value int) {
 		got = append(got, string(name)+"="+string(b[value]))
 	}); err != nil {
 		t.Fatal(err)
@@ -79,16 +79,16 @@ func TestCheckJSONMembers(t *testing.T) {
 // Ten million opening brackets, which make gjson's Valid overflow the
 // goroutine stack (a fatal error that kills the process), are refused at
 // the depth limit, and a text as long without nesting costs no stack either.
-func TestCheckJSONHostileSizes(t *testing.T) {
+func TestCheckAnswerHostileSizes(t *testing.T) {
 	deep := bytes.Repeat([]byte("["), 10_000_000)
-	if err := CheckJSON(deep, nil); err == nil || !strings.Contains(err.Error(), "nested deeper") {
+	if err := CheckAnswer(deep, nil); err == nil || !strings.Contains(err.Error(), "nests deeper") {
 		t.Fatalf("10M brackets: %v", err)
 	}
 	long := append(append([]byte(`"`), bytes.Repeat([]byte("a"), 10<<20)...), '"')
-	if err := CheckJSON(long, nil); err != nil {
+	if err := CheckAnswer(long, nil); err != nil {
 		t.Fatalf("10 MiB string: %v", err)
 	}
-	if err := CheckJSON(long[:len(long)-1], nil); err == nil {
+	if err := CheckAnswer(long[:len(long)-1], nil); err == nil {
 		t.Fatal("an unterminated 10 MiB line passed")
 	}
 }
@@ -115,38 +115,38 @@ func TestGjsonReadsDoNotRecurse(t *testing.T) {
 	}
 }
 
-func FuzzCheckJSON(f *testing.F) {
+func FuzzCheckAnswer(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2,{"b":null}]}`, `"\u00e9"`, `[1e5,-0.5]`, `{"a":"b"`, "data: x\n\n", `[[[]]]`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		err := CheckJSON(b, func(name []byte, value int) {
+		err := CheckAnswer(b, func(name []byte, value int) {
 			if value >= len(b) {
 				t.Fatalf("member value offset %d past the end", value)
 			}
 		})
 		// encoding/json is the reference where it applies: it accepts
 		// invalid UTF-8 and nests deeper.
-		if !utf8.Valid(b) || bytes.Count(b, []byte("["))+bytes.Count(b, []byte("{")) >= MaxJSONDepth {
+		if !utf8.Valid(b) || bytes.Count(b, []byte("["))+bytes.Count(b, []byte("{")) >= MaxAnswerDepth {
 			return
 		}
 		if want := json.Valid(b); (err == nil) != want {
-			t.Fatalf("CheckJSON(%q) = %v, json.Valid %v", b, err, want)
+			t.Fatalf("CheckAnswer(%q) = %v, json.Valid %v", b, err, want)
 		}
 	})
 }
 
-// BenchmarkCheckJSON compares CheckJSON with encoding/json's Valid (which
+// BenchmarkCheckAnswer compares CheckJSON with encoding/json's Valid (which
 // also bounds depth without recursion) and gjson's (which recurses) on a
 // chat completion.
-func BenchmarkCheckJSON(b *testing.B) {
+func BenchmarkCheckAnswer(b *testing.B) {
 	body := []byte(`{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I assist you today? I can answer questions, write text, summarise documents and much more.","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_fc9f1d7035"}`)
-	b.Run("CheckJSON", func(b *testing.B) {
+	b.Run("CheckAnswer", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
 			var choices bool
-			if CheckJSON(body, func(name []byte, value int) {
+			if CheckAnswer(body, func(name []byte, value int) {
 				if string(name) == "choices" {
 					choices = body[value] == '['
 				}
