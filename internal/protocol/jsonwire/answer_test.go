@@ -93,7 +93,7 @@ func TestCheckAnswerHostileSizes(t *testing.T) {
 	}
 }
 
-// After CheckJSON, the gjson reads the adapters make of an answer are safe
+// After CheckAnswer, the gjson reads the adapters make of an answer are safe
 // on untrusted bytes of any depth: Get and ForEach skip nested values
 // without recursion. This pins that property of the library.
 func TestGjsonReadsDoNotRecurse(t *testing.T) {
@@ -136,7 +136,7 @@ func FuzzCheckAnswer(f *testing.F) {
 	})
 }
 
-// BenchmarkCheckAnswer compares CheckJSON with encoding/json's Valid (which
+// BenchmarkCheckAnswer compares CheckAnswer with encoding/json's Valid (which
 // also bounds depth without recursion) and gjson's (which recurses) on a
 // chat completion.
 func BenchmarkCheckAnswer(b *testing.B) {
