@@ -32,7 +32,7 @@ type Upstream struct {
 	jsonHeader, sseHeader http.Header
 	secrets               []string
 	red                   redactor
-	parse                 func(body []byte) (message, code string)
+	parse                 ErrorParser
 	idle                  time.Duration
 }
 
@@ -53,6 +53,14 @@ type UpstreamConfig struct {
 	// ParseError extracts the upstream's message and code from an error
 	// body; see ErrorFromResponse.
 	ParseError func(body []byte) (message, code string)
+	// ParseErrorFields extracts the error type, code and param of an error
+	// body, relayed to a client when the upstream refused its request;
+	// nil: none are.
+	ParseErrorFields func(body []byte) (typ, code, param string)
+	// Protocol is the wire protocol of the upstream's error bodies
+	// ("openai", "anthropic"): a client speaking it gets the relayed type
+	// and code as they came.
+	Protocol string
 	// StreamIdleTimeout is the longest wait between two stream events
 	// before a stream is aborted; 0 means no limit.
 	StreamIdleTimeout time.Duration
@@ -67,7 +75,7 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 		sseHeader:  c.Header.Clone(),
 		secrets:    c.Secrets,
 		red:        newRedactor(c.Secrets),
-		parse:      c.ParseError,
+		parse:      ErrorParser{Protocol: c.Protocol, Message: c.ParseError, Fields: c.ParseErrorFields},
 		idle:       c.StreamIdleTimeout,
 	}
 	if u.client == nil {
@@ -122,7 +130,7 @@ func (u *Upstream) Sanitize(msg string) string { return Sanitize(msg, u.secrets.
 // ResponseError is ErrorFromResponse with the upstream's name, error parser
 // and secrets.
 func (u *Upstream) ResponseError(resp *http.Response) error {
-	return ErrorFromResponse(u.name, resp, u.parse, u.secrets...)
+	return errorFromResponse(u.name, resp, u.parse, u.secrets)
 }
 
 // Post sends body to url, asking for an event stream when stream is set,
