@@ -72,6 +72,8 @@ var statusMappings = []StatusMapping{
 	{Status: http.StatusBadGateway, Kind: llm.KindUpstream, Note: "retried"},
 	{Status: http.StatusServiceUnavailable, Kind: llm.KindUpstreamUnavailable, Note: "retried"},
 	{Status: http.StatusGatewayTimeout, Kind: llm.KindUpstreamTimeout, Note: "retried"},
+	{Status: http.StatusLoopDetected, Kind: llm.KindLoopDetected,
+		Note: "another gateway (or this one) found the request came back to it: a provider's base URL leads to a gateway; not retried"},
 	{Status: 529, Kind: llm.KindUpstreamUnavailable, Note: "Anthropic `overloaded_error`; retried"},
 	{Status: 0, Kind: llm.KindUpstream, Note: "any other status; 5xx retried, 4xx not"},
 }

@@ -34,6 +34,7 @@ type Upstream struct {
 	red                   redactor
 	parse                 ErrorParser
 	idle                  time.Duration
+	extra                 func(context.Context) http.Header
 }
 
 // UpstreamConfig configures an Upstream.
@@ -64,6 +65,10 @@ type UpstreamConfig struct {
 	// StreamIdleTimeout is the longest wait between two stream events
 	// before a stream is aborted; 0 means no limit.
 	StreamIdleTimeout time.Duration
+	// RequestHeader, when set, returns headers to set on one request
+	// (from what the client sent, see InboundFrom), over the static ones;
+	// nil or empty: none.
+	RequestHeader func(ctx context.Context) http.Header
 }
 
 // NewUpstream returns an Upstream for c.
@@ -77,6 +82,7 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 		red:        newRedactor(c.Secrets),
 		parse:      ErrorParser{Protocol: c.Protocol, Message: c.ParseError, Fields: c.ParseErrorFields},
 		idle:       c.StreamIdleTimeout,
+		extra:      c.RequestHeader,
 	}
 	if u.client == nil {
 		u.client = NewHTTPClient(ClientOptions{})
@@ -91,8 +97,9 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 
 // StaticHeader returns the headers every upstream request carries before
 // the adapter adds its own (credentials, a version): extra, then a JSON
-// Content-Type and the gateway's User-Agent. It also returns the values of
-// extra, which may hold credentials and so are to be redacted.
+// Content-Type, the gateway's User-Agent and its hop id (HopHeader). It
+// also returns the values of extra, which may hold credentials and so are
+// to be redacted.
 func StaticHeader(extra map[string]string) (http.Header, []string) {
 	h := make(http.Header, len(extra)+4)
 	var secrets []string
@@ -102,6 +109,7 @@ func StaticHeader(extra map[string]string) (http.Header, []string) {
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
+	h.Set(HopHeader, instanceID)
 	return h, secrets
 }
 
@@ -145,6 +153,7 @@ func (u *Upstream) Post(ctx context.Context, url string, body []byte, stream boo
 	if stream {
 		req.Header = u.sseHeader
 	}
+	req.Header = requestHeader(ctx, req.Header, u.extra)
 	resp, err := u.client.Do(req)
 	if err != nil {
 		return nil, TransportError(u.name, err)

@@ -33,6 +33,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		secs := int64((e.RetryAfter + 999_999_999) / 1_000_000_000)
 		h.Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
+	noRetry(h, e)
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	w.WriteHeader(e.Status())

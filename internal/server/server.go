@@ -54,6 +54,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String())
+	s.warnSelfTargets(ln.Addr())
 	select {
 	case err := <-errc:
 		return err
