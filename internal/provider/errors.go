@@ -39,6 +39,9 @@ type StatusMapping struct {
 	// Kind is the gateway's error kind, which fixes the status the client
 	// gets and the type and code of the client's protocol.
 	Kind llm.Kind
+	// Final, when set, is the kind the client gets instead when this was
+	// the last of the request's attempts (the router's rule).
+	Final llm.Kind
 	// Relay: the request itself was refused, so the upstream's message,
 	// error type, code and param (sanitized) are passed on to the client.
 	// Otherwise the public message is fixed and the upstream's words stay
@@ -66,8 +69,8 @@ var statusMappings = []StatusMapping{
 	{Status: http.StatusConflict, Kind: llm.KindUpstream, Note: "retried"},
 	{Status: http.StatusRequestEntityTooLarge, Kind: llm.KindTooLarge, Relay: true},
 	{Status: http.StatusUnprocessableEntity, Kind: llm.KindUnprocessable, Relay: true},
-	{Status: http.StatusTooManyRequests, Kind: llm.KindRateLimited,
-		Note: "retried; when every attempt was rate limited the client gets 503 `upstream_unavailable` with the upstream's Retry-After, since a 429 from the gateway means the caller's own limit"},
+	{Status: http.StatusTooManyRequests, Kind: llm.KindRateLimited, Final: llm.KindUpstreamUnavailable,
+		Note: "retried; every attempt rate limited is every target failing, with the upstream's Retry-After: a 429 from the gateway means the caller's own limit"},
 	{Status: http.StatusInternalServerError, Kind: llm.KindUpstream, Note: "retried"},
 	{Status: http.StatusBadGateway, Kind: llm.KindUpstream, Note: "retried"},
 	{Status: http.StatusServiceUnavailable, Kind: llm.KindUpstreamUnavailable, Note: "retried"},

@@ -22,7 +22,7 @@ import (
 // one extra request, not a cascade. A malformed Anthropic header is a 400.
 func (s *Server) inbound(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in := &provider.Inbound{}
+		var in provider.Inbound
 		var loop bool
 		if v := r.Header.Values(provider.HopHeader); len(v) > 0 {
 			if in.Hops, loop = provider.ParseHops(v); loop {
@@ -31,13 +31,14 @@ func (s *Server) inbound(h http.Handler) http.Handler {
 			}
 		}
 		if isAnthropicPath(r.URL.Path) {
-			if err := anthropicHeaders(r.Header, in); err != nil {
+			if err := anthropicHeaders(r.Header, &in); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
 		}
 		if len(in.Hops) > 0 || in.AnthropicBeta != "" || in.AnthropicVersion != "" {
-			r = r.WithContext(provider.WithInbound(r.Context(), in))
+			carried := in // only then on the heap
+			r = r.WithContext(provider.WithInbound(r.Context(), &carried))
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -37,8 +37,12 @@ func errorsMarkdown() string {
 		if m.Relay {
 			relay = "yes"
 		}
-		fmt.Fprintf(&b, "| %s | %d | `%s` / `%s` | `%s` | %s | %s |\n", up, m.Kind.Status(),
-			m.Kind.OpenAIType(), m.Kind.Code(), m.Kind.AnthropicType(), relay, m.Note)
+		k := m.Kind
+		if m.Final != 0 {
+			k = m.Final
+		}
+		fmt.Fprintf(&b, "| %s | %d | `%s` / `%s` | `%s` | %s | %s |\n", up, k.Status(),
+			k.OpenAIType(), k.Code(), k.AnthropicType(), relay, m.Note)
 	}
 	loop := llm.KindLoopDetected
 	fmt.Fprintf(&b, "\nA request that comes back to the gateway that forwarded it (a provider whose base URL\n"+
@@ -54,6 +58,7 @@ func errorsMarkdown() string {
 	b.WriteString("(letters, digits, `-`, `_`, `.`; at most 64 betas of 128 bytes) is a 400.\n")
 	b.WriteString("An OpenAI client reaching an Anthropic upstream has no betas: the upstream gets the\n")
 	b.WriteString("configured ones only. No beta is honoured when the upstream is not Anthropic: the header\n")
-	b.WriteString("goes nowhere, and a feature that needs one is translated only as far as the table above says.\n")
+	b.WriteString("goes nowhere, and a feature that needs one is translated only as far as the scenario table\n")
+	b.WriteString("at the top of this page says.\n")
 	return b.String()
 }
