@@ -87,3 +87,32 @@ func TestRequestHeaderHops(t *testing.T) {
 		t.Errorf("static header written to: %v", base)
 	}
 }
+
+// Whatever a client sends, what the gateway sends on is plain names only,
+// never its own id, and bounded.
+func FuzzInboundHeaders(f *testing.F) {
+	f.Add("a-1, b.2,,c_3")
+	f.Add("x\r\nInjected: 1")
+	f.Add(InstanceID())
+	f.Add(strings.Repeat("g,", 70))
+	f.Fuzz(func(t *testing.T, v string) {
+		hops, loop := ParseHops([]string{v})
+		if loop && hops != nil || len(hops) > MaxHops {
+			t.Fatalf("hops %q loop %v", hops, loop)
+		}
+		for _, h := range hops {
+			if !plainName(h, maxHopID, false) || h == InstanceID() {
+				t.Fatalf("hop %q sent on", h)
+			}
+		}
+		betas, ok := ParseAnthropicBeta([]string{v})
+		if !ok {
+			return
+		}
+		for _, b := range strings.Split(betas, ",") {
+			if betas != "" && !plainName(b, maxBetaName, true) {
+				t.Fatalf("beta %q sent on", b)
+			}
+		}
+	})
+}
