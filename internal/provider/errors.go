@@ -170,7 +170,7 @@ const maxRelayedName = 256
 // "" otherwise: anything longer, holding other characters or one of the
 // secrets is not relayed.
 func relayName(s string, secrets []string) string {
-	if s == "" || len(s) > maxRelayedName || redact(s, secrets) != s {
+	if s == "" || len(s) > maxRelayedName || Sanitize(s, secrets...) != s {
 		return ""
 	}
 	for i := 0; i < len(s); i++ {
