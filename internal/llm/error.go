@@ -44,6 +44,12 @@ const (
 	KindRequestTimeout
 	// KindShuttingDown is a request or stream cut by the end of a drain.
 	KindShuttingDown
+	// KindUnprocessable is a request the upstream understood and refused
+	// as semantically invalid (its 422).
+	KindUnprocessable
+	// KindLoopDetected is a request that came back to the gateway that
+	// forwarded it: a provider whose base URL leads to the gateway itself.
+	KindLoopDetected
 )
 
 type kindInfo struct {
@@ -75,6 +81,8 @@ var kinds = [...]kindInfo{
 	KindOriginNotAllowed:    {http.StatusForbidden, "origin_not_allowed", "invalid_request_error", "permission_error", "requests from this Origin are not allowed; list it in server.cors.allowed_origins"},
 	KindRequestTimeout:      {http.StatusRequestTimeout, "request_timeout", "invalid_request_error", "invalid_request_error", "the request body did not arrive in time"},
 	KindShuttingDown:        {http.StatusServiceUnavailable, "server_shutting_down", "server_error", "overloaded_error", "the gateway is shutting down; retry the request"},
+	KindUnprocessable:       {http.StatusUnprocessableEntity, "unprocessable_entity", "invalid_request_error", "invalid_request_error", "the upstream could not process the request"},
+	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
 }
 
 // Status returns the HTTP status of the kind.
@@ -101,6 +109,14 @@ type Error struct {
 	Provider string
 	// UpstreamStatus is the HTTP status the upstream answered, if any.
 	UpstreamStatus int
+	// UpstreamType and UpstreamCode are the error type and code an
+	// upstream speaking UpstreamProtocol ("openai", "anthropic") gave
+	// when it refused the client's request (a 400, 404, 413 or 422),
+	// already sanitized. A client speaking that same protocol gets them
+	// as they came (see OpenAIType, OpenAICode, AnthropicType); any
+	// other gets its own protocol's equivalent of the kind.
+	UpstreamType, UpstreamCode string
+	UpstreamProtocol           string
 	// RetryAfter is how long the client should wait, when known.
 	RetryAfter time.Duration
 	// Err is the cause.
@@ -127,6 +143,34 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Status returns the HTTP status to answer with.
 func (e *Error) Status() int { return e.Kind.Status() }
+
+// OpenAIType returns the error type an OpenAI client is shown: the
+// upstream's own when the upstream speaks OpenAI too, else the kind's.
+func (e *Error) OpenAIType() string {
+	if e.UpstreamProtocol == "openai" && e.UpstreamType != "" {
+		return e.UpstreamType
+	}
+	return e.Kind.OpenAIType()
+}
+
+// OpenAICode returns the error code an OpenAI client is shown: the
+// upstream's own when the upstream speaks OpenAI too and gave one, else the
+// kind's.
+func (e *Error) OpenAICode() string {
+	if e.UpstreamProtocol == "openai" && e.UpstreamCode != "" {
+		return e.UpstreamCode
+	}
+	return e.Kind.Code()
+}
+
+// AnthropicType returns the error type an Anthropic client is shown: the
+// upstream's own when the upstream speaks Anthropic too, else the kind's.
+func (e *Error) AnthropicType() string {
+	if e.UpstreamProtocol == "anthropic" && e.UpstreamType != "" {
+		return e.UpstreamType
+	}
+	return e.Kind.AnthropicType()
+}
 
 // PublicMessage returns the message to show a client.
 func (e *Error) PublicMessage() string {

@@ -31,26 +31,109 @@ const (
 // contextLengthRE matches the wording upstreams use when a prompt does not fit.
 var contextLengthRE = regexp.MustCompile(`(?i)context[ _-]?(length|window)|prompt is too long|too many tokens|maximum number of tokens`)
 
+// StatusMapping is how one upstream error status reaches the client.
+type StatusMapping struct {
+	// Status is the upstream's HTTP status; 0 stands for any status not
+	// listed.
+	Status int
+	// Kind is the gateway's error kind, which fixes the status the client
+	// gets and the type and code of the client's protocol.
+	Kind llm.Kind
+	// Final, when set, is the kind the client gets instead when this was
+	// the last of the request's attempts (the router's rule).
+	Final llm.Kind
+	// Relay: the request itself was refused, so the upstream's message,
+	// error type, code and param (sanitized) are passed on to the client.
+	// Otherwise the public message is fixed and the upstream's words stay
+	// in the hidden cause, for the logs.
+	Relay bool
+	// Note says why, for the documentation.
+	Note string
+}
+
+// statusMappings is the one table of upstream error statuses: the status
+// class of a refused request survives to the client, as the SDKs tell a
+// NotFoundError from a BadRequestError by status alone; a failure of the
+// upstream or of the gateway's own credentials is the gateway's upstream
+// error. docs/compatibility.md is generated from it.
+var statusMappings = []StatusMapping{
+	{Status: http.StatusBadRequest, Kind: llm.KindInvalidRequest, Relay: true,
+		Note: "a context-window or content-policy refusal becomes `context_length_exceeded` / `content_policy_violation`"},
+	{Status: http.StatusUnauthorized, Kind: llm.KindUpstream,
+		Note: "the gateway's credentials for the provider are wrong: the client's own request is not at fault; another target is tried"},
+	{Status: http.StatusPaymentRequired, Kind: llm.KindUpstream, Note: "the gateway's account with the provider (Anthropic `billing_error`)"},
+	{Status: http.StatusForbidden, Kind: llm.KindUpstream,
+		Note: "as 401: the gateway's credentials may not do this; another target is tried"},
+	{Status: http.StatusNotFound, Kind: llm.KindNotFound, Relay: true, Note: "typically the upstream model id"},
+	{Status: http.StatusRequestTimeout, Kind: llm.KindUpstreamTimeout, Note: "retried"},
+	{Status: http.StatusConflict, Kind: llm.KindUpstream, Note: "retried"},
+	{Status: http.StatusRequestEntityTooLarge, Kind: llm.KindTooLarge, Relay: true},
+	{Status: http.StatusUnprocessableEntity, Kind: llm.KindUnprocessable, Relay: true},
+	{Status: http.StatusTooManyRequests, Kind: llm.KindRateLimited, Final: llm.KindUpstreamUnavailable,
+		Note: "retried; every attempt rate limited is every target failing, with the upstream's Retry-After: a 429 from the gateway means the caller's own limit"},
+	{Status: http.StatusInternalServerError, Kind: llm.KindUpstream, Note: "retried"},
+	{Status: http.StatusBadGateway, Kind: llm.KindUpstream, Note: "retried"},
+	{Status: http.StatusServiceUnavailable, Kind: llm.KindUpstreamUnavailable, Note: "retried"},
+	{Status: http.StatusGatewayTimeout, Kind: llm.KindUpstreamTimeout, Note: "retried"},
+	{Status: http.StatusLoopDetected, Kind: llm.KindLoopDetected,
+		Note: "another gateway (or this one) found the request came back to it: a provider's base URL leads to a gateway; not retried"},
+	{Status: 529, Kind: llm.KindUpstreamUnavailable, Note: "Anthropic `overloaded_error`; retried"},
+	{Status: 0, Kind: llm.KindUpstream, Note: "any other status; 5xx retried, 4xx not"},
+}
+
+// StatusMappings returns the table of upstream error statuses, in order,
+// the catch-all row (Status 0) last.
+func StatusMappings() []StatusMapping { return append([]StatusMapping(nil), statusMappings...) }
+
+// mappingFor returns the row of an upstream status.
+func mappingFor(status int) StatusMapping {
+	for _, m := range statusMappings {
+		if m.Status == status {
+			return m
+		}
+	}
+	return statusMappings[len(statusMappings)-1]
+}
+
+// ErrorParser reads an upstream's error bodies.
+type ErrorParser struct {
+	// Protocol is the wire protocol of the bodies ("openai", "anthropic"),
+	// so that a client speaking it gets the upstream's type and code as
+	// they came.
+	Protocol string
+	// Message extracts the message and code (or type) of a body.
+	Message func(body []byte) (message, code string)
+	// Fields extracts the error type, code and param of a body, as the
+	// protocol names them; nil: none are relayed.
+	Fields func(body []byte) (typ, code, param string)
+}
+
 // ErrorFromResponse turns a non-2xx upstream response into an *llm.Error. It
 // reads at most 64 KiB of the body and closes it. The wait the upstream asks
 // for comes from retry-after-ms, else Retry-After, else, for a 429, the
 // x-ratelimit-reset-* header of the exhausted limit. The rate-limit headers
 // are passed to ReportHeadroom with the request's context. parse extracts the
-// upstream's message and code from the body (nil: none). Only for statuses
-// that mean the client's request is at fault is the upstream message relayed,
-// with every occurrence of each of secrets replaced, control characters
-// removed and the length capped; otherwise the public message is fixed and the
-// upstream message, redacted, is kept in the hidden cause for logs.
+// upstream's message and code from the body (nil: none). The kind comes
+// from the status (see StatusMappings). Only for statuses that mean the
+// client's request is at fault is the upstream message relayed, with every
+// occurrence of each of secrets replaced, control characters removed and the
+// length capped; otherwise the public message is fixed and the upstream
+// message, redacted, is kept in the hidden cause for logs.
 func ErrorFromResponse(provider string, resp *http.Response, parse func(body []byte) (message, code string), secrets ...string) error {
+	return errorFromResponse(provider, resp, ErrorParser{Message: parse}, secrets)
+}
+
+func errorFromResponse(provider string, resp *http.Response, parse ErrorParser, secrets []string) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	var msg, code string
-	if parse != nil {
-		msg, code = parse(body)
+	if parse.Message != nil {
+		msg, code = parse.Message(body)
 	}
 	msg = Sanitize(msg, secrets...)
+	m := mappingFor(resp.StatusCode)
 	e := &llm.Error{
-		Kind:           kindForStatus(resp.StatusCode, msg, code),
+		Kind:           refineKind(m.Kind, msg, code),
 		Provider:       provider,
 		UpstreamStatus: resp.StatusCode,
 		RetryAfter:     retryAfter(resp.Header, time.Now()),
@@ -63,13 +146,43 @@ func ErrorFromResponse(provider string, resp *http.Response, parse func(body []b
 	if resp.Request != nil {
 		ReportHeadroom(resp.Request.Context(), resp.Header)
 	}
-	switch resp.StatusCode {
-	case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
+	switch {
+	case m.Relay:
 		e.Message = msg
-	case http.StatusUnauthorized, http.StatusForbidden:
+		if parse.Fields != nil {
+			typ, code, param := parse.Fields(body)
+			e.UpstreamProtocol = parse.Protocol
+			e.UpstreamType = relayName(typ, secrets)
+			e.UpstreamCode = relayName(code, secrets)
+			e.Param = relayName(param, secrets)
+		}
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		e.Message = fmt.Sprintf("the upstream rejected the gateway's credentials for provider %s", provider)
 	}
 	return e
+}
+
+// maxRelayedName caps an error type, code or param relayed to a client.
+const maxRelayedName = 256
+
+// relayName returns an upstream's error type, code or param when it is a
+// short name, as they all are ("invalid_value", "messages[0].content"), and
+// "" otherwise: anything longer, holding other characters or one of the
+// secrets is not relayed.
+func relayName(s string, secrets []string) string {
+	if s == "" || len(s) > maxRelayedName || Sanitize(s, secrets...) != s {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("_-.:[]/", c) >= 0:
+		default:
+			return ""
+		}
+	}
+	return s
 }
 
 func upstreamCause(status int, code, msg string) error {
@@ -79,28 +192,20 @@ func upstreamCause(status int, code, msg string) error {
 	return fmt.Errorf("upstream status %d: %s", status, msg)
 }
 
-// kindForStatus classifies an upstream status, refined by the upstream's
-// error code and message for client errors.
-func kindForStatus(status int, msg, code string) llm.Kind {
-	switch status {
-	case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
-		switch {
-		case code == "context_length_exceeded" || contextLengthRE.MatchString(msg):
-			return llm.KindContextLength
-		case code == "content_policy_violation" || code == "content_filter":
-			return llm.KindContentPolicy
-		}
-		return llm.KindInvalidRequest
-	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
-		return llm.KindUpstreamTimeout
-	case http.StatusServiceUnavailable, 529:
-		return llm.KindUpstreamUnavailable
-	case http.StatusRequestEntityTooLarge:
-		return llm.KindTooLarge
-	case http.StatusTooManyRequests:
-		return llm.KindRateLimited
+// refineKind refines the kind of a refused request by the upstream's error
+// code and message: a prompt over the context window and a content-policy
+// refusal lead to their own fallback lists.
+func refineKind(k llm.Kind, msg, code string) llm.Kind {
+	if k != llm.KindInvalidRequest && k != llm.KindUnprocessable {
+		return k
 	}
-	return llm.KindUpstream
+	switch {
+	case code == "context_length_exceeded" || contextLengthRE.MatchString(msg):
+		return llm.KindContextLength
+	case code == "content_policy_violation" || code == "content_filter":
+		return llm.KindContentPolicy
+	}
+	return k
 }
 
 // Sanitize makes an upstream message safe to relay: every occurrence of each

@@ -41,8 +41,8 @@ func TestErrorFromResponseKinds(t *testing.T) {
 		message string // "" = the kind's default public message
 	}{
 		{"bad request relayed", 400, "|Invalid value for 'temperature'.", llm.KindInvalidRequest, "Invalid value for 'temperature'."},
-		{"not found relayed", 404, "model_not_found|The model `gpt-9` does not exist", llm.KindInvalidRequest, "The model `gpt-9` does not exist"},
-		{"unprocessable relayed", 422, "|bad schema", llm.KindInvalidRequest, "bad schema"},
+		{"not found relayed", 404, "model_not_found|The model `gpt-9` does not exist", llm.KindNotFound, "The model `gpt-9` does not exist"},
+		{"unprocessable relayed", 422, "|bad schema", llm.KindUnprocessable, "bad schema"},
 		{"context length code", 400, "context_length_exceeded|too long", llm.KindContextLength, "too long"},
 		{"context length wording", 400, "|This model's maximum context length is 8192 tokens.", llm.KindContextLength, "This model's maximum context length is 8192 tokens."},
 		{"context window wording", 400, "|input exceeds the context window", llm.KindContextLength, "input exceeds the context window"},
@@ -58,7 +58,7 @@ func TestErrorFromResponseKinds(t *testing.T) {
 		{"other 5xx", 507, "|boom", llm.KindUpstream, ""},
 		{"unavailable", 503, "|overloaded", llm.KindUpstreamUnavailable, ""},
 		{"overloaded 529", 529, "|Overloaded", llm.KindUpstreamUnavailable, ""},
-		{"too large", 413, "|too big", llm.KindTooLarge, ""},
+		{"too large relayed", 413, "|too big", llm.KindTooLarge, "too big"},
 		{"rate limited", 429, "rate_limit_exceeded|Rate limit reached in organization org-123", llm.KindRateLimited, ""},
 		{"teapot", 418, "|teapot", llm.KindUpstream, ""},
 	}
@@ -234,5 +234,86 @@ func TestTransportError(t *testing.T) {
 	orig := llm.NewError(llm.KindUpstreamTimeout, "idle")
 	if got := TransportError("up", fmt.Errorf("wrapped: %w", orig)); llm.AsError(got) != orig {
 		t.Errorf("an *llm.Error was not kept: %v", got)
+	}
+}
+
+// fieldsTest reads "type,code,param" from the body's first line.
+func fieldsTest(body []byte) (typ, code, param string) {
+	line, _, _ := strings.Cut(string(body), "\n")
+	f := strings.SplitN(line, ",", 3)
+	for len(f) < 3 {
+		f = append(f, "")
+	}
+	return f[0], f[1], f[2]
+}
+
+// The upstream's type, code and param of a refused request survive, named
+// as the upstream's protocol names them, unless they are not plain names or
+// hold a secret; those of a failure of the upstream or of the gateway's
+// credentials never do.
+func TestErrorFromResponseRelaysFields(t *testing.T) {
+	parse := ErrorParser{Protocol: "openai", Fields: fieldsTest}
+	for _, tt := range []struct {
+		name                  string
+		status                int
+		body                  string
+		kind                  llm.Kind
+		typ, code, param      string
+		openaiType, openaiCod string
+	}{
+		{"400 param", 400, "invalid_request_error,invalid_value,temperature", llm.KindInvalidRequest,
+			"invalid_request_error", "invalid_value", "temperature", "invalid_request_error", "invalid_value"},
+		{"404", 404, "invalid_request_error,model_not_found,", llm.KindNotFound,
+			"invalid_request_error", "model_not_found", "", "invalid_request_error", "model_not_found"},
+		{"422 indexed param", 422, "invalid_request_error,,messages[0].content", llm.KindUnprocessable,
+			"invalid_request_error", "", "messages[0].content", "invalid_request_error", "unprocessable_entity"},
+		{"413", 413, "invalid_request_error,,", llm.KindTooLarge, "invalid_request_error", "", "", "invalid_request_error", "request_too_large"},
+		{"not a name", 400, "bad type!,x y,<script>", llm.KindInvalidRequest, "", "", "", "invalid_request_error", "invalid_request_error"},
+		{"secret", 400, "invalid_request_error," + plantedKey + ",p" + plantedKey, llm.KindInvalidRequest,
+			"invalid_request_error", "", "", "invalid_request_error", "invalid_request_error"},
+		{"too long", 400, strings.Repeat("a", 300) + ",c,p", llm.KindInvalidRequest, "", "c", "p", "invalid_request_error", "c"},
+		{"401 not relayed", 401, "invalid_request_error,invalid_api_key,", llm.KindUpstream, "", "", "", "upstream_error", "upstream_error"},
+		{"500 not relayed", 500, "server_error,,", llm.KindUpstream, "", "", "", "upstream_error", "upstream_error"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := llm.AsError(errorFromResponse("up", response(tt.status, tt.body, nil), parse, []string{plantedKey}))
+			if e.Kind != tt.kind || e.UpstreamType != tt.typ || e.UpstreamCode != tt.code || e.Param != tt.param {
+				t.Errorf("kind %v type %q code %q param %q, want %v %q %q %q", e.Kind, e.UpstreamType, e.UpstreamCode, e.Param,
+					tt.kind, tt.typ, tt.code, tt.param)
+			}
+			if e.OpenAIType() != tt.openaiType || e.OpenAICode() != tt.openaiCod {
+				t.Errorf("OpenAI type %q code %q, want %q %q", e.OpenAIType(), e.OpenAICode(), tt.openaiType, tt.openaiCod)
+			}
+			if e.AnthropicType() != tt.kind.AnthropicType() {
+				t.Errorf("an OpenAI upstream's type reached an Anthropic client: %q", e.AnthropicType())
+			}
+		})
+	}
+}
+
+// Every row of the status table gives a kind of the status class the
+// upstream answered with, except a failure of the gateway's credentials or
+// account, a conflict and an upstream's own timeout (408), which are the
+// upstream's failures, not the client's.
+func TestStatusMappings(t *testing.T) {
+	rows := StatusMappings()
+	if rows[len(rows)-1].Status != 0 {
+		t.Fatal("the catch-all row is not last")
+	}
+	for _, m := range rows[:len(rows)-1] {
+		got, up := m.Kind.Status()/100, m.Status/100
+		switch m.Status {
+		case 401, 402, 403, 408, 409:
+			if got != 5 {
+				t.Errorf("%d -> %d, want a 5xx", m.Status, m.Kind.Status())
+			}
+		default:
+			if got != up {
+				t.Errorf("%d -> %d: status class lost", m.Status, m.Kind.Status())
+			}
+		}
+		if e := llm.AsError(ErrorFromResponse("up", response(m.Status, "", nil), nil)); e.Kind != m.Kind {
+			t.Errorf("%d: kind %v, table says %v", m.Status, e.Kind, m.Kind)
+		}
 	}
 }

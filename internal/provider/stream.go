@@ -147,8 +147,8 @@ func (u *Upstream) notStream(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	var msg string
-	if u.parse != nil {
-		msg, _ = u.parse(body)
+	if u.parse.Message != nil {
+		msg, _ = u.parse.Message(body)
 	}
 	return &llm.Error{Kind: llm.KindUpstream, Provider: u.name, UpstreamStatus: resp.StatusCode,
 		Message: "the upstream did not answer with an event stream",

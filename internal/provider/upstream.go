@@ -32,8 +32,9 @@ type Upstream struct {
 	jsonHeader, sseHeader http.Header
 	secrets               []string
 	red                   redactor
-	parse                 func(body []byte) (message, code string)
+	parse                 ErrorParser
 	idle                  time.Duration
+	extra                 func(context.Context) http.Header
 }
 
 // UpstreamConfig configures an Upstream.
@@ -53,9 +54,21 @@ type UpstreamConfig struct {
 	// ParseError extracts the upstream's message and code from an error
 	// body; see ErrorFromResponse.
 	ParseError func(body []byte) (message, code string)
+	// ParseErrorFields extracts the error type, code and param of an error
+	// body, relayed to a client when the upstream refused its request;
+	// nil: none are.
+	ParseErrorFields func(body []byte) (typ, code, param string)
+	// Protocol is the wire protocol of the upstream's error bodies
+	// ("openai", "anthropic"): a client speaking it gets the relayed type
+	// and code as they came.
+	Protocol string
 	// StreamIdleTimeout is the longest wait between two stream events
 	// before a stream is aborted; 0 means no limit.
 	StreamIdleTimeout time.Duration
+	// RequestHeader, when set, returns headers to set on one request
+	// (from what the client sent, see InboundFrom), over the static ones;
+	// nil or empty: none.
+	RequestHeader func(ctx context.Context) http.Header
 }
 
 // NewUpstream returns an Upstream for c.
@@ -67,8 +80,9 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 		sseHeader:  c.Header.Clone(),
 		secrets:    c.Secrets,
 		red:        newRedactor(c.Secrets),
-		parse:      c.ParseError,
+		parse:      ErrorParser{Protocol: c.Protocol, Message: c.ParseError, Fields: c.ParseErrorFields},
 		idle:       c.StreamIdleTimeout,
+		extra:      c.RequestHeader,
 	}
 	if u.client == nil {
 		u.client = NewHTTPClient(ClientOptions{})
@@ -83,8 +97,9 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 
 // StaticHeader returns the headers every upstream request carries before
 // the adapter adds its own (credentials, a version): extra, then a JSON
-// Content-Type and the gateway's User-Agent. It also returns the values of
-// extra, which may hold credentials and so are to be redacted.
+// Content-Type, the gateway's User-Agent and its hop id (HopHeader). It
+// also returns the values of extra, which may hold credentials and so are
+// to be redacted.
 func StaticHeader(extra map[string]string) (http.Header, []string) {
 	h := make(http.Header, len(extra)+4)
 	var secrets []string
@@ -94,6 +109,7 @@ func StaticHeader(extra map[string]string) (http.Header, []string) {
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
+	h.Set(HopHeader, instanceID)
 	return h, secrets
 }
 
@@ -122,7 +138,7 @@ func (u *Upstream) Sanitize(msg string) string { return Sanitize(msg, u.secrets.
 // ResponseError is ErrorFromResponse with the upstream's name, error parser
 // and secrets.
 func (u *Upstream) ResponseError(resp *http.Response) error {
-	return ErrorFromResponse(u.name, resp, u.parse, u.secrets...)
+	return errorFromResponse(u.name, resp, u.parse, u.secrets)
 }
 
 // Post sends body to url, asking for an event stream when stream is set,
@@ -137,6 +153,7 @@ func (u *Upstream) Post(ctx context.Context, url string, body []byte, stream boo
 	if stream {
 		req.Header = u.sseHeader
 	}
+	req.Header = requestHeader(ctx, req.Header, u.extra)
 	resp, err := u.client.Do(req)
 	if err != nil {
 		return nil, TransportError(u.name, err)

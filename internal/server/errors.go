@@ -42,6 +42,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		cutBody(w, r)
 		h.Set("Connection", "close")
 	}
+	noRetry(h, e)
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	w.WriteHeader(e.Status())

@@ -40,7 +40,7 @@ func (s *Server) routes() http.Handler {
 	for _, rt := range s.routeTable() {
 		var h http.Handler = rt.handler
 		if !rt.open {
-			h = s.authed(rt.handler)
+			h = s.inbound(s.authed(rt.handler))
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 		s.allow[rt.path] = rt.method

@@ -86,6 +86,7 @@ func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) e
 		go func() { errc <- msrv.Serve(metrics) }()
 		s.log.Info("serving metrics", "addr", metrics.Addr().String())
 	}
+	s.warnSelfTargets(ln.Addr())
 	var failed error
 	select {
 	case failed = <-errc:

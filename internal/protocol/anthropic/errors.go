@@ -14,10 +14,23 @@ import (
 // e.Err is never written.
 func AppendError(dst []byte, e *llm.Error) []byte {
 	b := append(dst, `{"type":"error","error":{"type":`...)
-	b = jsonwire.AppendString(b, e.Kind.AnthropicType())
+	b = jsonwire.AppendString(b, e.AnthropicType())
 	b = append(b, `,"message":`...)
 	b = jsonwire.AppendString(b, e.PublicMessage())
 	return append(b, '}', '}')
+}
+
+// DecodeErrorFields reads the error type of an upstream error body,
+// {"type":"error","error":{"type"}}; Anthropic's errors have no code or
+// param, so those are always "".
+func DecodeErrorFields(body []byte) (typ, code, param string) {
+	if !gjson.ValidBytes(body) {
+		return "", "", ""
+	}
+	if t := gjson.GetBytes(body, "error.type"); t.Type == gjson.String {
+		return t.Str, "", ""
+	}
+	return "", "", ""
 }
 
 // AppendStreamError appends the data of an in-stream "error" event for e to

@@ -58,6 +58,20 @@ func stringOf(r gjson.Result) string {
 	return ""
 }
 
+// DecodeErrorFields reads the type, code and param of an upstream error
+// body {"error":{"type","code","param"}}; each is "" when absent or not a
+// string (a numeric code is taken as its text).
+func DecodeErrorFields(body []byte) (typ, code, param string) {
+	if !gjson.ValidBytes(body) {
+		return "", "", ""
+	}
+	e := gjson.GetBytes(body, "error")
+	if !e.IsObject() {
+		return "", "", ""
+	}
+	return stringOf(e.Get("type")), stringOf(e.Get("code")), stringOf(e.Get("param"))
+}
+
 // AppendError appends the OpenAI error body for e to dst:
 // {"error":{"message","type","code","param"}}, param null when e names no
 // field. The hidden cause e.Err is never written.
@@ -65,9 +79,9 @@ func AppendError(dst []byte, e *llm.Error) []byte {
 	b := append(dst, `{"error":{"message":`...)
 	b = jsonwire.AppendString(b, e.PublicMessage())
 	b = append(b, `,"type":`...)
-	b = jsonwire.AppendString(b, e.Kind.OpenAIType())
+	b = jsonwire.AppendString(b, e.OpenAIType())
 	b = append(b, `,"code":`...)
-	b = jsonwire.AppendString(b, e.Kind.Code())
+	b = jsonwire.AppendString(b, e.OpenAICode())
 	b = append(b, `,"param":`...)
 	if e.Param == "" {
 		b = append(b, "null"...)

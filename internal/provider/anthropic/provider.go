@@ -39,10 +39,14 @@ type Config struct {
 	BaseURL string
 	// APIKey is sent in the x-api-key header; none when empty.
 	APIKey string
-	// Version is the anthropic-version header; default protocol.Version.
+	// Version is the anthropic-version header; default protocol.Version,
+	// or else the client's own (see Inbound). Set, here or in Headers, it
+	// wins over the client's.
 	Version string
 	// Headers are extra static headers sent with every request (an
-	// anthropic-beta flag, say).
+	// anthropic-beta flag, say). A configured anthropic-beta list is
+	// joined by the betas an Anthropic client asks for (see
+	// provider.Inbound).
 	Headers map[string]string
 	// HTTPClient is the upstream client; nil means provider.NewHTTPClient
 	// with default options.
@@ -60,6 +64,10 @@ type Provider struct {
 	countURL   string
 	header     http.Header
 	up         *provider.Upstream
+	// betas is the configured anthropic-beta list; version is set when
+	// anthropic-version is configured, which then wins over a client's.
+	betas   string
+	version bool
 }
 
 var (
@@ -80,11 +88,15 @@ func New(c Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("anthropic: provider %s: %w", c.Name, err)
 	}
-	if c.Version == "" {
+	explicitVersion := c.Version != ""
+	if !explicitVersion {
 		c.Version = protocol.Version
 	}
 	header, secrets := provider.StaticHeader(c.Headers)
-	header.Set("anthropic-version", c.Version)
+	versionSet := header.Get("anthropic-version") != ""
+	if !versionSet {
+		header.Set("anthropic-version", c.Version)
+	}
 	if c.APIKey != "" {
 		header.Set("x-api-key", c.APIKey)
 		secrets = append(secrets, c.APIKey)
@@ -94,12 +106,37 @@ func New(c Config) (*Provider, error) {
 		messageURL: base + "/v1/messages",
 		countURL:   base + "/v1/messages/count_tokens",
 		header:     header,
-		up: provider.NewUpstream(provider.UpstreamConfig{
-			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
-			ParseError: protocol.DecodeErrorMessage, StreamIdleTimeout: c.StreamIdleTimeout,
-		}),
+		betas:      header.Get("anthropic-beta"),
+		version:    versionSet || explicitVersion,
 	}
+	p.up = provider.NewUpstream(provider.UpstreamConfig{
+		Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
+		ParseError: protocol.DecodeErrorMessage, ParseErrorFields: protocol.DecodeErrorFields, Protocol: protocol.Protocol,
+		StreamIdleTimeout: c.StreamIdleTimeout, RequestHeader: p.clientHeader,
+	})
 	return p, nil
+}
+
+// clientHeader returns the anthropic-beta and anthropic-version headers of
+// one request from what an Anthropic client sent (provider.InboundFrom):
+// its betas joined to the configured ones, and its version unless one is
+// configured. nil when the client sent neither, or nothing changes.
+func (p *Provider) clientHeader(ctx context.Context) http.Header {
+	in := provider.InboundFrom(ctx)
+	if in == nil || (in.AnthropicBeta == "" && in.AnthropicVersion == "") {
+		return nil
+	}
+	var h http.Header
+	if betas := provider.MergeBetas(p.betas, in.AnthropicBeta); betas != p.betas {
+		h = http.Header{"Anthropic-Beta": {betas}}
+	}
+	if in.AnthropicVersion != "" && !p.version {
+		if h == nil {
+			h = http.Header{}
+		}
+		h["Anthropic-Version"] = []string{in.AnthropicVersion}
+	}
+	return h
 }
 
 // Name implements provider.Provider.

@@ -294,7 +294,7 @@ func TestErrorStatuses(t *testing.T) {
 			llm.KindInvalidRequest, 0},
 		{"404 model", providertest.Response{Status: 404,
 			Body: []byte(`{"error":{"message":"The model 'gpt-9' does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}}`)},
-			llm.KindInvalidRequest, 0},
+			llm.KindNotFound, 0},
 		{"redirect not followed", providertest.Response{Status: 307, Header: http.Header{"Location": {"http://127.0.0.1:1/steal"}}}, llm.KindUpstream, 0},
 	}
 	for _, tt := range tests {

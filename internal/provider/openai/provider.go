@@ -95,7 +95,8 @@ func New(c Config) (*Provider, error) {
 		embedURL: base + "/embeddings",
 		up: provider.NewUpstream(provider.UpstreamConfig{
 			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
-			ParseError: protocol.DecodeErrorMessage, StreamIdleTimeout: c.StreamIdleTimeout,
+			ParseError:       protocol.DecodeErrorMessage,
+			ParseErrorFields: protocol.DecodeErrorFields, Protocol: protocol.Protocol, StreamIdleTimeout: c.StreamIdleTimeout,
 		}),
 		completionTokens: c.Type == TypeOpenAI,
 	}

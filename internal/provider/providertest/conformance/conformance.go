@@ -184,6 +184,7 @@ func (tb *Table) Markdown() []byte {
 			fmt.Fprintf(&b, "%d. %s\n", i+1, r)
 		}
 	}
+	b.WriteString(errorsMarkdown())
 	return []byte(b.String())
 }
 

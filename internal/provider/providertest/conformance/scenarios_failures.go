@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
@@ -23,7 +25,19 @@ var errorTypes = map[string]map[string]string{
 	"unavailable":  {OpenAI: "upstream_unavailable", Anthropic: "overloaded_error"},
 	"invalid":      {OpenAI: "invalid_request_error", Anthropic: "invalid_request_error"},
 	"upstream":     {OpenAI: "upstream_error", Anthropic: "api_error"},
+	"not_found":    {OpenAI: "model_not_found", Anthropic: "not_found_error"},
 }
+
+// sameProtocolTypes is what a client is told when the upstream speaks its
+// protocol and gave its own code: that code, as it came.
+var sameProtocolTypes = map[string]map[string]string{
+	"invalid": {OpenAI: "invalid_value", Anthropic: "invalid_request_error"},
+}
+
+// wantParam is the param an OpenAI client is told of an upstream's 400, by
+// upstream protocol: OpenAI's own, and none from Anthropic, whose errors
+// name no field.
+var wantParam = map[string]string{OpenAI: "temperature", Anthropic: ""}
 
 func failureScenarios() []Scenario {
 	upErr := func(name, kind string, status int, answer func(t testing.TB, upstream string) providertest.Response) Scenario {
@@ -39,7 +53,14 @@ func failureScenarios() []Scenario {
 				for _, v := range r.Violations {
 					t.Errorf("protocol violation: %s", v)
 				}
-				expectEqual(t, "error type", r.ErrType, errorTypes[kind][c.Pair.Client])
+				want := errorTypes[kind][c.Pair.Client]
+				if same, ok := sameProtocolTypes[kind]; ok && c.Pair.Client == c.Pair.Upstream {
+					want = same[c.Pair.Client]
+				}
+				expectEqual(t, "error type", r.ErrType, want)
+				if kind == "invalid" && c.Pair.Client == OpenAI {
+					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), wantParam[c.Pair.Upstream])
+				}
 				if name == upstream429 {
 					if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
 						t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
@@ -69,7 +90,12 @@ func failureScenarios() []Scenario {
 			if up == Anthropic {
 				return providertest.Response{Status: 400, Body: providertest.Load(t, "anthropic/error_400.json")}
 			}
-			return providertest.Response{Status: 400, Body: []byte(`{"error":{"message":"Invalid value for 'temperature': must be at most 2.","type":"invalid_request_error","param":"temperature","code":null}}`)}
+			return providertest.Response{Status: 400, Body: providertest.Load(t, "openai/error_400_param.json")}
+		}),
+		// The SDKs raise NotFoundError by status: an upstream's 404 stays
+		// a 404, in the client's protocol's words.
+		upErr("upstream 404 model not found", "not_found", 404, func(t testing.TB, up string) providertest.Response {
+			return providertest.Response{Status: 404, Body: providertest.Load(t, up+"/error_404.json")}
 		}),
 		streamFailure("error event inside a 200 stream", func(t testing.TB, up string) providertest.Response {
 			if up == Anthropic {
