@@ -7,6 +7,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -38,6 +39,10 @@ type Snapshot struct {
 	Metrics *observe.Registry
 	// Admin is the admin API, which holds the admin token hashed.
 	Admin *admin.API
+	// Models lists the models a caller may use, wildcard models expanded
+	// from their upstreams' lists; the same cache for every snapshot of a
+	// process.
+	Models *catalog.Cache
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -81,6 +86,9 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
 	}
+	if opts.ModelLists == nil {
+		opts.ModelLists = catalog.New(catalog.Options{Logger: opts.Logger})
+	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
 	return &Snapshot{
 		Config:    cfg.Redacted(),
@@ -91,6 +99,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Providers: providers,
 		Created:   time.Now().Unix(),
 		Metrics:   opts.Metrics,
+		Models:    opts.ModelLists,
 	}, nil
 }
 
