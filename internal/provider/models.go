@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -147,4 +148,23 @@ func (u *Upstream) Fingerprint() string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// CheckModelList checks that b, a models endpoint's answer, is one JSON
+// object (CheckJSON: bounded depth, valid UTF-8) with a "data" array, so
+// that reading it after costs no more than its length.
+func CheckModelList(b []byte) error {
+	hasData := false
+	err := CheckJSON(b, func(name []byte, value int) {
+		if string(name) == "data" {
+			hasData = b[value] == '['
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if !hasData {
+		return errors.New(`model list is not an object with a "data" array`)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package anthropic
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -49,13 +48,10 @@ func (p *Provider) ListModels(ctx context.Context) ([]provider.ModelInfo, error)
 		if err != nil {
 			return nil, err
 		}
-		if !gjson.ValidBytes(b) {
-			return nil, p.up.Malformed(errors.New("anthropic: model list is not JSON"), malformedModels)
+		if err := provider.CheckModelList(b); err != nil {
+			return nil, p.up.Malformed(fmt.Errorf("anthropic: %w", err), malformedModels)
 		}
 		data := gjson.GetBytes(b, "data")
-		if !data.IsArray() {
-			return nil, p.up.Malformed(errors.New(`anthropic: model list has no "data" array`), malformedModels)
-		}
 		n := 0
 		data.ForEach(func(_, m gjson.Result) bool {
 			n++

@@ -2,7 +2,7 @@ package openai
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -30,13 +30,10 @@ func (p *Provider) ListModels(ctx context.Context) ([]provider.ModelInfo, error)
 	if err != nil {
 		return nil, err
 	}
-	if !gjson.ValidBytes(b) {
-		return nil, p.up.Malformed(errors.New("openai: model list is not JSON"), malformedModels)
+	if err := provider.CheckModelList(b); err != nil {
+		return nil, p.up.Malformed(fmt.Errorf("openai: %w", err), malformedModels)
 	}
 	data := gjson.GetBytes(b, "data")
-	if !data.IsArray() {
-		return nil, p.up.Malformed(errors.New(`openai: model list has no "data" array`), malformedModels)
-	}
 	var list []provider.ModelInfo
 	data.ForEach(func(_, m gjson.Result) bool {
 		id := m.Get("id")
