@@ -10,6 +10,7 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/anthropic"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
+	"github.com/llmgw/llmgw/internal/provider"
 )
 
 // Anthropic's List Models page sizes: 20 unless asked, 1 to 1000.
@@ -88,6 +89,12 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	e, ok := s.current(r).Models.Find(r.Context(), s.listing(r), id)
 	if !ok {
+		if len(id) > provider.MaxModelIDLen {
+			// Not echoed: an id no model has is no reason to send
+			// the client back a megabyte of its own path.
+			s.writeError(w, r, llm.NewError(llm.KindNotFound, "model not found"))
+			return
+		}
 		s.writeError(w, r, llm.NewError(llm.KindNotFound, "model %q not found", id))
 		return
 	}

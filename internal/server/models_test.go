@@ -237,6 +237,15 @@ func TestModelRetrieve(t *testing.T) {
 			t.Errorf("%s (Anthropic): %d %s, want 404 not_found_error", id, resp.StatusCode, body)
 		}
 	}
+	// Hostile ids: long, invalid UTF-8, control bytes; a 404 that does not
+	// echo a long one.
+	long := strings.Repeat("x", 64<<10)
+	for _, id := range []string{"openai/" + long, "%ff%fe", "openai/%00%0a", "anthropic/claude-sonnet-4-20250514%00"} {
+		resp, body := g.do("GET", "/v1/models/"+id, "", auth...)
+		if resp.StatusCode != 404 || gjson.Get(body, "error.code").String() != "model_not_found" || len(body) > 1024 || !gjson.Valid(body) {
+			t.Errorf("%.40s: %d %.200s", id, resp.StatusCode, body)
+		}
+	}
 	// An Anthropic client's 401 is in its shape too.
 	resp, body = g.do("GET", "/v1/models/gpt", "", "x-api-key", "sk-wrong", "anthropic-version", "2023-06-01")
 	if resp.StatusCode != 401 || gjson.Get(body, "error.type").String() != "authentication_error" {
