@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/observe"
@@ -135,9 +136,12 @@ func serve(args []string, stderr io.Writer) int {
 	logw := observe.NewLogWriter(stderr, 0, 0)
 	defer logw.Close()
 	log := observe.NewLogger(logw, cfg.Server.Level())
-	// The registry outlives configuration snapshots, so metrics survive
-	// reloads.
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log})
+	// The registry and the cache of upstream model lists outlive
+	// configuration snapshots, so metrics and lists survive reloads. The
+	// deferred Close stops model list fetches under way after the drain.
+	lists := catalog.New(catalog.Options{Logger: log})
+	defer lists.Close()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

@@ -175,7 +175,9 @@ func (ks *Keys) Lookup(key string) *Principal {
 }
 
 // Access returns the pipeline stage that rejects calls for models the
-// caller's principal does not allow.
+// caller's principal does not allow, and hands the principal on as the
+// call's Caller, so later stages bound what they do by it without reading
+// the context.
 func Access() pipeline.Stage {
 	return func(next pipeline.Invoke) pipeline.Invoke {
 		return func(ctx context.Context, call *pipeline.Call) (llm.Stream, error) {
@@ -186,6 +188,7 @@ func Access() pipeline.Stage {
 			if !p.Allows(call.Model) {
 				return nil, llm.NewError(llm.KindPermission, "this key may not use model %q", llm.Clip(call.Model))
 			}
+			call.Caller = p
 			return next(ctx, call)
 		}
 	}

@@ -111,13 +111,19 @@ func TestAuthenticate(t *testing.T) {
 func TestAccessStage(t *testing.T) {
 	ks := NewKeys([]Key{{Name: "k", Secret: "s", Models: []string{"a"}}})
 	reached := 0
-	h := Access()(func(context.Context, *pipeline.Call) (llm.Stream, error) {
+	var caller pipeline.Caller
+	h := Access()(func(_ context.Context, call *pipeline.Call) (llm.Stream, error) {
 		reached++
+		caller = call.Caller
 		return llm.NewSliceStream(nil), nil
 	})
 	ctx := WithPrincipal(context.Background(), ks.Lookup("s"))
 	if _, err := h(ctx, &pipeline.Call{Model: "a"}); err != nil {
 		t.Fatalf("allowed model: %v", err)
+	}
+	// The next stages see the caller on the call, not in the context.
+	if caller == nil || !caller.Allows("a") || caller.Allows("b") {
+		t.Errorf("call.Caller = %v, want the key's principal", caller)
 	}
 	_, err := h(ctx, &pipeline.Call{Model: "b"})
 	var e *llm.Error

@@ -8,6 +8,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -42,6 +43,10 @@ type Snapshot struct {
 	// MetricsToken is the SHA-256 of server.metrics_token, nil when none
 	// is set.
 	MetricsToken []byte
+	// Models lists the models a caller may use, wildcard models expanded
+	// from their upstreams' lists; the same cache for every snapshot of a
+	// process.
+	Models *catalog.Cache
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -85,6 +90,9 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
 	}
+	if opts.ModelLists == nil {
+		opts.ModelLists = catalog.New(catalog.Options{Logger: opts.Logger})
+	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {
@@ -101,6 +109,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Providers:    providers,
 		Created:      time.Now().Unix(),
 		Metrics:      opts.Metrics,
+		Models:       opts.ModelLists,
 	}, nil
 }
 

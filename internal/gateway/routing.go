@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
@@ -21,6 +22,10 @@ type Options struct {
 	// Logger is the process's logger, to which the router reports each
 	// failed upstream attempt; nil logs nothing.
 	Logger *slog.Logger
+	// ModelLists is the process's cache of upstream model lists, created
+	// once and closed on shutdown; nil gives the snapshot a cache of its
+	// own (tests, validation).
+	ModelLists *catalog.Cache
 }
 
 // routerModel converts a configured model's routing settings; its targets

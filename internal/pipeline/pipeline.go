@@ -21,6 +21,17 @@ const (
 	OpEmbed
 )
 
+// Caller is the part of an authenticated caller the stages after access
+// see.
+type Caller interface {
+	// Allows reports whether the caller may use model.
+	Allows(model string) bool
+}
+
+// Allows reports whether the call's caller may use model: true when no
+// caller is set.
+func (c *Call) Allows(model string) bool { return c.Caller == nil || c.Caller.Allows(model) }
+
 // Decoder turns a request body of the call's protocol into the canonical
 // request.
 type Decoder func(body []byte) (*llm.ChatRequest, error)
@@ -55,6 +66,12 @@ type Call struct {
 	// Fallbacks, when not nil, replaces the requested model's fallback list
 	// for this call (the x-llmgw-fallbacks header); empty means none.
 	Fallbacks []string
+	// Caller is what the stages after access may know of the caller: the
+	// models it may use. The access stage sets it; nil means no caller was
+	// checked (a chain built without access) and puts no bound on models.
+	// Routing reads it to keep fallbacks within the caller's models, and so
+	// needs to know nothing of how callers are authenticated.
+	Caller Caller
 
 	request *llm.ChatRequest
 	decode  Decoder

@@ -55,7 +55,10 @@
 // its context-window or content-policy list for those rejections, or the
 // list named by the x-llmgw-fallbacks header. A fallback the caller's key
 // may not use is skipped (a header naming one is refused): the key's model
-// list bounds every model its requests reach. call.Attempts counts every
+// list bounds every model its requests reach. The router learns what the
+// caller may use from call.Caller, which the access stage sets; it knows
+// nothing of keys or how callers are authenticated (a test in internal
+// keeps it from importing internal/auth). call.Attempts counts every
 // attempt made.
 //
 // Each failed attempt is logged once, at WARN, with the request ID, the

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 )
@@ -66,7 +65,7 @@ func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, e
 	if !ok {
 		return nil, llm.NewError(llm.KindNotFound, "model %q not found", llm.Clip(call.Model))
 	}
-	override, err := r.checkOverride(ctx, call)
+	override, err := r.checkOverride(call)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +109,6 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 	case contentPolicy:
 		names = m.ContentPolicyFallbacks
 	}
-	p := auth.FromContext(ctx)
 	for _, name := range names {
 		if ctx.Err() != nil {
 			break
@@ -122,7 +120,7 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 		// A configured fallback is a route of the operator's, but the
 		// key's model list still bounds where its requests may go (a
 		// tenant kept off a provider stays off it when a model fails).
-		if p != nil && !p.Allows(name) {
+		if !call.Allows(name) {
 			continue
 		}
 		r.metrics.fallbacks.WithLabelValues(m.Name, fm.Name, v.fallback.String()).Inc()
@@ -140,19 +138,18 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 
 // checkOverride validates the call's fallback override: every model known
 // and allowed to the caller.
-func (r *Router) checkOverride(ctx context.Context, call *pipeline.Call) ([]string, error) {
+func (r *Router) checkOverride(call *pipeline.Call) ([]string, error) {
 	if call.Fallbacks == nil {
 		return nil, nil
 	}
 	if len(call.Fallbacks) > maxOverrideFallbacks {
 		return nil, llm.InvalidRequest(FallbacksHeader, "%s names more than %d models", FallbacksHeader, maxOverrideFallbacks)
 	}
-	p := auth.FromContext(ctx)
 	for _, name := range call.Fallbacks {
 		if !r.Has(name) {
 			return nil, llm.InvalidRequest(FallbacksHeader, "%s: model %q not found", FallbacksHeader, llm.Clip(name))
 		}
-		if p != nil && !p.Allows(name) {
+		if !call.Allows(name) {
 			return nil, llm.NewError(llm.KindPermission, "%s: this key may not use model %q", FallbacksHeader, llm.Clip(name))
 		}
 	}

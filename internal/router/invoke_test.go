@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider"
@@ -166,9 +165,19 @@ func TestRetriesAndFallbacks(t *testing.T) {
 	}
 }
 
+// allowOnly is a caller that may use the listed models only.
+type allowOnly []string
+
+func (a allowOnly) Allows(model string) bool {
+	for _, m := range a {
+		if m == model {
+			return true
+		}
+	}
+	return false
+}
+
 func TestOverrideChecked(t *testing.T) {
-	keys := auth.NewKeys([]auth.Key{{Name: "k", Secret: "s", Models: []string{"m"}}})
-	p := keys.Lookup("s")
 	r := New([]Model{
 		{Name: "m", Targets: []Target{{Provider: &scripted{name: "a"}, Model: "x", Weight: 1}}},
 		{Name: "other", Targets: []Target{{Provider: &scripted{name: "b"}, Model: "y", Weight: 1}}},
@@ -185,7 +194,8 @@ func TestOverrideChecked(t *testing.T) {
 	for _, tt := range tests {
 		call := chatCall("m", false)
 		call.Fallbacks = tt.fallbacks
-		s, err := r.Invoke(auth.WithPrincipal(context.Background(), p), call)
+		call.Caller = allowOnly{"m"}
+		s, err := r.Invoke(context.Background(), call)
 		code := ""
 		if err != nil {
 			code = llm.AsError(err).Kind.Code()
@@ -195,6 +205,47 @@ func TestOverrideChecked(t *testing.T) {
 		if code != tt.code {
 			t.Errorf("%v: code %q, want %q", tt.fallbacks, code, tt.code)
 		}
+	}
+}
+
+// A configured fallback is skipped when the call's caller may not use it:
+// the next one the caller may use serves.
+func TestConfiguredFallbackSkipsDisallowed(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		caller pipeline.Caller
+		want   string
+	}{
+		{"no caller: first fallback", nil, "x@hidden"},
+		{"caller without the first fallback", allowOnly{"m", "open"}, "y@open"},
+		{"caller with no fallback", allowOnly{"m"}, "upstream_unavailable"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			hidden := &scripted{name: "hidden"}
+			r := New([]Model{
+				fast(Model{Name: "m", Fallbacks: []string{"hidden", "open"},
+					Targets: []Target{{Provider: &scripted{name: "a", errs: []error{e503, e503, e503}}, Model: "x", Weight: 1}}}),
+				{Name: "hidden", Targets: []Target{{Provider: hidden, Model: "x", Weight: 1}}},
+				{Name: "open", Targets: []Target{{Provider: &scripted{name: "open"}, Model: "y", Weight: 1}}},
+			}, Options{})
+			call := chatCall("m", false)
+			call.Caller = tt.caller
+			s, err := r.Invoke(context.Background(), call)
+			got := ""
+			if err != nil {
+				got = llm.AsError(err).Kind.Code()
+			} else {
+				got = served(t, s)
+			}
+			if got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+			hidden.mu.Lock()
+			defer hidden.mu.Unlock()
+			if tt.caller != nil && len(hidden.calls) != 0 {
+				t.Errorf("a fallback the caller may not use was called %d times", len(hidden.calls))
+			}
+		})
 	}
 }
 

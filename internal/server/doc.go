@@ -15,4 +15,12 @@
 // than its headers (deadline.go). A drain that reaches its deadline ends
 // the requests left with an error in their protocol before closing their
 // connections (server.go).
+//
+// The model routes (models.go) answer from the snapshot's routes and the
+// process's cache of upstream model lists (package catalog), in OpenAI's
+// shapes or, when the request carries anthropic-version, Anthropic's: the
+// Models API's ModelInfo and its pages, with limit, after_id and before_id
+// as Anthropic's reference defines them. A model the caller's key may not
+// use is absent from the list and a 404 on its own, exactly as one that
+// does not exist, and no cursor reveals it.
 package server

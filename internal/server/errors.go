@@ -11,7 +11,8 @@ import (
 
 // writeError is the one place an error becomes a response: the status and
 // body shape of the request's protocol (Anthropic's on /v1/messages, known
-// from the path before any handler runs; OpenAI's elsewhere), a Retry-After
+// from the path before any handler runs, and on the model routes when the
+// request carries anthropic-version; OpenAI's elsewhere), a Retry-After
 // when known, and nothing at all for a client that went away. Only the
 // error's public message is written; its cause stays out of responses and
 // logs.
@@ -46,7 +47,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	w.WriteHeader(e.Status())
-	if ri.protocol == anthropic.Protocol || isAnthropicPath(r.URL.Path) {
+	if ri.protocol == anthropic.Protocol || isAnthropicPath(r.URL.Path) || isAnthropicModels(r) {
 		_, _ = w.Write(anthropic.AppendError(nil, e))
 		return
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/llm"
-	"github.com/llmgw/llmgw/internal/protocol/openai"
 )
 
 // route is one path the gateway serves and the method it accepts.
@@ -25,6 +24,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
 		{"POST", "/v1/embeddings", s.handleEmbeddings, false},
 		{"GET", "/v1/models", s.handleModels, false},
+		{"GET", "/v1/models/{id...}", s.handleModel, false},
 		{"GET", "/healthz", s.handleHealthz, true},
 		{"GET", "/readyz", s.handleReadyz, true},
 		{"GET", "/metrics", s.handleMetrics, true},
@@ -93,25 +93,6 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
-}
-
-// handleModels lists the exact model names the caller's key may use.
-func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
-	snap := s.current(r)
-	p := auth.FromContext(r.Context())
-	names := snap.Router.Names()
-	models := make([]openai.Model, 0, len(names))
-	for _, n := range names {
-		if p.Allows(n) {
-			models = append(models, openai.Model{ID: n, OwnedBy: "llmgw", Created: snap.Created})
-		}
-	}
-	body, err := openai.EncodeModelList(models)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {

@@ -8,7 +8,7 @@ import (
 	anthropic "github.com/anthropics/anthropic-sdk-go"
 	aoption "github.com/anthropics/anthropic-sdk-go/option"
 
-	"github.com/llmgw/llmgw/internal/provider/providertest/conformance"
+	"github.com/llmgw/llmgw/internal/conformance"
 )
 
 // The betas an Anthropic SDK asks for reach an Anthropic upstream through

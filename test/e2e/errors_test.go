@@ -11,8 +11,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	ooption "github.com/openai/openai-go/v3/option"
 
+	"github.com/llmgw/llmgw/internal/conformance"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
-	"github.com/llmgw/llmgw/internal/provider/providertest/conformance"
 )
 
 // upstreamError queues status with the capture name of upstream's protocol,

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/llmgw/llmgw/internal/provider/providertest/conformance"
+	"github.com/llmgw/llmgw/internal/conformance"
 )
 
 // checkToolRoundTrip checks the second request the upstream received, in

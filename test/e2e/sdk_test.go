@@ -14,8 +14,8 @@ import (
 	"github.com/tidwall/gjson"
 	"go.uber.org/goleak"
 
+	"github.com/llmgw/llmgw/internal/conformance"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
-	"github.com/llmgw/llmgw/internal/provider/providertest/conformance"
 )
 
 func TestMain(m *testing.M) {

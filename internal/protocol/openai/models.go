@@ -28,3 +28,9 @@ func EncodeModelList(models []Model) ([]byte, error) {
 	}
 	return json.Marshal(list)
 }
+
+// EncodeModel encodes m as the body of GET /v1/models/{model} (Retrieve
+// model): the same object as a list entry.
+func EncodeModel(m Model) ([]byte, error) {
+	return json.Marshal(wireModel{ID: m.ID, Object: "model", Created: m.Created, OwnedBy: m.OwnedBy})
+}

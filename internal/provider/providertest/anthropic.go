@@ -13,22 +13,31 @@ import (
 )
 
 // Anthropic is a fake Anthropic Messages API. Its URL is the API root as
-// Anthropic's SDKs take it: requests go to URL + "/v1/messages" and URL +
-// "/v1/messages/count_tokens". With nothing enqueued it answers from the
-// request itself: a message (or stream of events) repeating the last user
-// text, or a token count; like the real API it rejects a message request
-// without max_tokens.
+// Anthropic's SDKs take it: requests go to URL + "/v1/messages", URL +
+// "/v1/messages/count_tokens" and URL + "/v1/models". With nothing enqueued
+// it answers from the request itself: a message (or stream of events)
+// repeating the last user text, a token count, or its model list; like the
+// real API it rejects a message request without max_tokens.
 type Anthropic struct {
 	// URL is the API root, without /v1.
 	URL string
 	// Server is the underlying test server.
 	Server *httptest.Server
 	*fake
+	// models answers GET /v1/models and /v1/models/{model_id}; SetModels
+	// changes the list.
+	*models
 }
 
 // NewAnthropic starts a fake Anthropic API, closed when the test ends.
 func NewAnthropic(t testing.TB) *Anthropic {
-	f := &Anthropic{fake: newFake(defaultAnthropic)}
+	f := &Anthropic{models: newModels(anthropicModelsCapture)}
+	f.fake = newFake(func(r *http.Request, body []byte) Response {
+		if resp, ok := f.anthropicModels(r); ok {
+			return resp
+		}
+		return defaultAnthropic(r, body)
+	})
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
 	f.URL = f.Server.URL
 	t.Cleanup(f.Server.Close)

@@ -2,7 +2,6 @@ package providertest
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"net/http"
 	"strings"
@@ -10,11 +9,6 @@ import (
 
 	"github.com/tidwall/gjson"
 )
-
-// The conformance suite below this package is regenerated with
-// "go test ./internal/provider/providertest/... -update"; this package
-// accepts the flag so that the command does not fail here.
-var _ = flag.Bool("update", false, "regenerate outputs (used by the conformance suite)")
 
 func TestAnthropicCapturesAreValid(t *testing.T) {
 	for _, name := range []string{"message_text.json", "message_tool_use.json", "error_529.json", "error_429.json", "error_400.json", "count_tokens.json"} {

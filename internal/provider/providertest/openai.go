@@ -12,8 +12,8 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// OpenAI is a fake OpenAI API. Requests go to URL + "/chat/completions" or
-// URL + "/embeddings", as to https://api.openai.com/v1. With nothing
+// OpenAI is a fake OpenAI API. Requests go to URL + "/chat/completions",
+// URL + "/embeddings" or URL + "/models", as to https://api.openai.com/v1. With nothing
 // enqueued it answers from the request itself: a chat completion (or stream)
 // repeating the last message's text, or embeddings.
 type OpenAI struct {
@@ -22,11 +22,20 @@ type OpenAI struct {
 	// Server is the underlying test server.
 	Server *httptest.Server
 	*fake
+	// models answers GET /models and /models/{model}; SetModels changes
+	// the list.
+	*models
 }
 
 // NewOpenAI starts a fake OpenAI API, closed when the test ends.
 func NewOpenAI(t testing.TB) *OpenAI {
-	f := &OpenAI{fake: newFake(defaultOpenAI)}
+	f := &OpenAI{models: newModels(openAIModelsCapture)}
+	f.fake = newFake(func(r *http.Request, body []byte) Response {
+		if resp, ok := f.openAIModels(r); ok {
+			return resp
+		}
+		return defaultOpenAI(r, body)
+	})
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
 	f.URL = f.Server.URL + "/v1"
 	t.Cleanup(f.Server.Close)

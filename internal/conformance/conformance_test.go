@@ -95,7 +95,7 @@ func checkDoc(t *testing.T, got []byte) {
 	}
 	if !bytes.Equal(want, got) {
 		t.Errorf("docs/compatibility.md is not what the suite produced; regenerate it with\n"+
-			"  go test ./internal/provider/providertest/... -run Conformance -update\ngenerated:\n%s", got)
+			"  go test ./internal/conformance -run Conformance -update\ngenerated:\n%s", got)
 	}
 }
 

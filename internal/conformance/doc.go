@@ -10,7 +10,7 @@
 //
 // Each scenario records, per pair and mode (unary or streamed), pass, fail or
 // n/a with the reason a protocol cannot express it. docs/compatibility.md is
-// generated from those results (go test ./internal/provider/providertest/...
+// generated from those results (go test ./internal/conformance
 // -run Conformance -update) and the suite fails when the committed file
 // differs from what it produced, so the page never drifts from the code.
 //
