@@ -121,8 +121,11 @@
 //     tool call index opens a new tool_use block. Finish, reason and usage
 //     being known only at the end of an OpenAI stream, writes the
 //     message_delta (with the input counts too, as Anthropic now does) and
-//     message_stop. On a failure the caller writes an error event instead and
-//     never calls Finish.
+//     message_stop. message_start states the input tokens even when the
+//     upstream tells them only at the end (SetInputTokens: the caller's exact
+//     count, else EstimateTokens), since some clients read them only there;
+//     message_delta then carries the upstream's final count. On a failure
+//     the caller writes an error event instead and never calls Finish.
 //
 // Token counting: EstimateTokens is a documented offline estimate for
 // upstreams that cannot count (about four bytes of text per token plus

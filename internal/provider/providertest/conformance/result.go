@@ -27,6 +27,9 @@ type Result struct {
 	Stop         string
 	StopSequence string
 	Usage        Usage
+	// StartInput is the input_tokens of an Anthropic stream's
+	// message_start, which some clients read instead of message_delta's.
+	StartInput int
 
 	// ErrType is the error's OpenAI code or Anthropic type, for an error
 	// status.
