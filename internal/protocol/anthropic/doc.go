@@ -76,9 +76,19 @@
 //     up to 2); top_k, stop_sequences (Stop), stream and metadata.user_id
 //     (User) map directly. thinking is kept raw in Thinking; a
 //     reasoning_effort alone never turns thinking on. OpenAI-only settings
-//     (penalties, logit_bias, seed, n, logprobs, metadata) are not sent; a
-//     json_schema response_format becomes output_config.format, Anthropic's
-//     structured output, unless the request has its own output_config.
+//     (penalties, logit_bias, seed, n, logprobs, metadata) are not sent.
+//   - Structured output: output_config.format (or the beta output_format),
+//     {"type":"json_schema","schema":...}, decodes to a json_schema
+//     ResponseFormat with Strict true (Anthropic's is always constrained),
+//     named openai.DefaultSchemaName by the openai encoder, which sends strict true
+//     only when the schema is inside OpenAI's strict subset (see
+//     openai.StrictSchema); output_config stays in Extra for an Anthropic
+//     upstream, effort and all. Back, a json_schema response_format becomes
+//     output_config.format, its schema rewritten by OutputSchema into
+//     Anthropic's subset as the official SDKs do (unsupported keywords such
+//     as minimum or pattern move into the description, every object gets
+//     additionalProperties false), unless the request has its own
+//     output_config. json_object has no Anthropic equivalent.
 //
 // Responses and usage:
 //

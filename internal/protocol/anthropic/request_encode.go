@@ -223,21 +223,27 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 	return nil
 }
 
-// outputFormat writes an OpenAI json_schema response format as Anthropic's
-// structured output, output_config.format, unless the request carries its
-// own output_config.
+// outputFormat writes a json_schema response format of another protocol as
+// Anthropic's structured output, output_config.format, its schema rewritten
+// into Anthropic's subset (OutputSchema). A request that came in this
+// protocol writes its own output_config (or beta output_format) from Extra.
 func (e *requestEncoder) outputFormat(req *llm.ChatRequest) error {
 	rf := req.ResponseFormat
 	if rf == nil || rf.Type != "json_schema" || rf.JSONSchema == nil || len(rf.JSONSchema.Schema) == 0 {
 		return nil
 	}
-	if _, ok := req.Extra["output_config"]; ok && req.ExtraProtocol == Protocol {
-		return nil
+	if req.ExtraProtocol == Protocol {
+		if _, ok := req.Extra["output_config"]; ok {
+			return nil
+		}
+		if _, ok := req.Extra["output_format"]; ok {
+			return nil
+		}
 	}
 	e.key("output_config")
 	e.b = append(e.b, `{"format":{"type":"json_schema","schema":`...)
 	var err error
-	if e.b, err = jsonwire.AppendRaw(e.b, rf.JSONSchema.Schema); err != nil {
+	if e.b, err = appendOutputSchema(e.b, rf.JSONSchema.Schema, 0); err != nil {
 		return fmt.Errorf("anthropic: encode response_format schema: %w", err)
 	}
 	e.b = append(e.b, "}}"...)

@@ -282,3 +282,47 @@ func TestEstimateTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestOutputSchemaEdges(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`{"type":"object"}`, `{"type":"object","properties":{},"additionalProperties":false}`},
+		{`{"type":"object","properties":{"a":true},"additionalProperties":{"type":"string"}}`,
+			`{"type":"object","properties":{"a":true},"additionalProperties":false}`},
+		{`{"$ref":"#/$defs/a","description":"x"}`, `{"$ref":"#/$defs/a"}`},
+		{`{"type":"string","format":"binary","description":7}`, `{"type":"string","description":"{format: \"binary\", description: 7}"}`},
+	} {
+		got, err := OutputSchema([]byte(tt.in))
+		if err != nil || string(got) != tt.want {
+			t.Errorf("OutputSchema(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	deep := `{"type":"string"}`
+	for range maxSchemaDepth + 2 {
+		deep = `{"type":"array","items":` + deep + `}`
+	}
+	if _, err := OutputSchema([]byte(deep)); err == nil {
+		t.Error("no error for a schema nested too deeply")
+	}
+}
+
+// output_config.format and output_format must be a json_schema format with
+// an object schema.
+func TestDecodeOutputFormatErrors(t *testing.T) {
+	for _, tt := range []struct{ field, param string }{
+		{`"output_config":{"format":{"type":"json_object"}}`, "output_config.format.type"},
+		{`"output_config":{"format":{"type":"json_schema"}}`, "output_config.format.schema"},
+		{`"output_config":{"format":{"type":"json_schema","schema":[]}}`, "output_config.format.schema"},
+		{`"output_format":{"type":"json_schema","schema":"x"}`, "output_format.schema"},
+		{`"output_config":[]`, "output_config"},
+	} {
+		_, err := DecodeMessagesRequest([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],` + tt.field + `}`))
+		var e *llm.Error
+		if !errors.As(err, &e) || e.Param != tt.param {
+			t.Errorf("%s: error %v, want one about %s", tt.field, err, tt.param)
+		}
+	}
+	req, err := DecodeMessagesRequest([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"output_config":{"effort":"low"}}`))
+	if err != nil || req.ResponseFormat != nil || req.Extra["output_config"] == nil {
+		t.Errorf("output_config without format: %v %+v", err, req)
+	}
+}

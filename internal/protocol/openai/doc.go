@@ -46,6 +46,15 @@
 //     decodes to a thinking part; in requests it is an ordinary unknown field.
 //   - ChatRequest.Thinking is Anthropic's and is not encoded; top_k is
 //     encoded when set, for the OpenAI-compatible servers that accept it.
+//   - A json_schema response format of another protocol (Anthropic's
+//     output_config.format, always strict there) is sent with the name
+//     DefaultSchemaName when it has none, and with strict true only when
+//     StrictSchema finds it inside OpenAI's strict subset (every object
+//     closed with additionalProperties false and all its properties
+//     required, no allOf, oneOf, not or if, at most 10 levels): OpenAI
+//     refuses other strict schemas with a 400, and without strict it still
+//     follows the schema, unconstrained. An OpenAI client's own strict flag
+//     is sent as it is.
 //   - Tool calls of whole messages get Index set to their position, so that
 //     llm.Accumulator keeps them apart.
 //   - A chunk or response whose Raw holds an OpenAI payload is written as it
