@@ -74,9 +74,12 @@
 //   - temperature and top_p are checked against Anthropic's range 0..1 on
 //     decoding and clamped into it on encoding (OpenAI allows temperatures
 //     up to 2); top_k, stop_sequences (Stop), stream and metadata.user_id
-//     (User) map directly. thinking is kept raw in Thinking; a
-//     reasoning_effort alone never turns thinking on. OpenAI-only settings
-//     (penalties, logit_bias, seed, n, logprobs, metadata) are not sent.
+//     (User) map directly. thinking is kept raw in Thinking. OpenAI-only
+//     settings (penalties, logit_bias, seed, n, logprobs, metadata) are not
+//     sent.
+//   - Reasoning: a request without its own thinking whose reasoning_effort
+//     is set (an OpenAI client's) is sent thinking {"type":"enabled",
+//     "budget_tokens":N}, N from the reasoning table below.
 //   - Structured output: output_config.format (or the beta output_format),
 //     {"type":"json_schema","schema":...}, decodes to a json_schema
 //     ResponseFormat with Strict true (Anthropic's is always constrained),
@@ -89,6 +92,30 @@
 //     as minimum or pattern move into the description, every object gets
 //     additionalProperties false), unless the request has its own
 //     output_config. json_object has no Anthropic equivalent.
+//
+// Reasoning table (EffortBudgets, ThinkingBudget), reasoning_effort to
+// budget_tokens:
+//
+//	none             thinking off
+//	minimal          1024 (Anthropic's minimum)
+//	low              2048
+//	medium           8192
+//	high             16384
+//	xhigh            32768
+//	anything else    thinking off
+//
+// Anthropic wants budget_tokens below max_tokens and counts thinking against
+// max_tokens. With no client limit, max_tokens is raised to
+// budget+DefaultMaxTokens; under a client's limit the budget shrinks to half
+// of it, and when that is below 1024 thinking stays off. Thinking also stays
+// off when the request forces a tool (tool_choice required or a function),
+// which Anthropic refuses with thinking; with thinking on, temperature, top_p
+// and top_k are not sent, since Anthropic refuses them with thinking too. The
+// way back, thinking to reasoning_effort for OpenAI reasoning models only, is
+// openai.ReasoningEffortFor (budget under 4096 low, under 16384 medium, else
+// high). Models that take only adaptive thinking ({"type":"adaptive"}) are
+// not told apart: a client that wants adaptive thinking asks for it in the
+// Messages API.
 //
 // Responses and usage:
 //

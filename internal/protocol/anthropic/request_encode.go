@@ -9,7 +9,6 @@ import (
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
-	"github.com/tidwall/gjson"
 )
 
 // errBadFloat reports a NaN or infinite number, which JSON cannot carry.
@@ -32,12 +31,13 @@ func EncodeMessagesRequest(req *llm.ChatRequest) ([]byte, error) {
 	e := requestEncoder{b: make([]byte, 0, 1024)}
 	e.b = append(e.b, '{')
 	e.str("model", req.Model)
+	th := thinkingFor(req)
 	e.key("max_tokens")
-	e.b = strconv.AppendInt(e.b, int64(maxTokens(req)), 10)
-	if err := e.body(req); err != nil {
+	e.b = strconv.AppendInt(e.b, int64(maxTokens(req, th.budget)), 10)
+	if err := e.body(req, th); err != nil {
 		return nil, err
 	}
-	if err := e.sampling(req); err != nil {
+	if err := e.sampling(req, th.derived); err != nil {
 		return nil, err
 	}
 	if req.Stream {
@@ -54,14 +54,14 @@ func EncodeCountTokensRequest(req *llm.ChatRequest) ([]byte, error) {
 	e := requestEncoder{b: make([]byte, 0, 1024)}
 	e.b = append(e.b, '{')
 	e.str("model", req.Model)
-	if err := e.body(req); err != nil {
+	if err := e.body(req, thinkingFor(req)); err != nil {
 		return nil, err
 	}
 	return e.finish(req)
 }
 
 // body writes system, messages, tools, tool_choice and thinking.
-func (e *requestEncoder) body(req *llm.ChatRequest) error {
+func (e *requestEncoder) body(req *llm.ChatRequest, th thinking) error {
 	if err := e.system(req.Messages); err != nil {
 		return err
 	}
@@ -71,8 +71,8 @@ func (e *requestEncoder) body(req *llm.ChatRequest) error {
 	if err := e.tools(req); err != nil {
 		return err
 	}
-	if len(req.Thinking) > 0 {
-		if err := e.raw("thinking", req.Thinking); err != nil {
+	if len(th.raw) > 0 {
+		if err := e.raw("thinking", th.raw); err != nil {
 			return err
 		}
 	}
@@ -92,15 +92,13 @@ func (e *requestEncoder) finish(req *llm.ChatRequest) ([]byte, error) {
 // maxTokens returns the max_tokens to send: the client's limit, or
 // DefaultMaxTokens, raised above an enabled thinking budget when the client
 // set no limit.
-func maxTokens(req *llm.ChatRequest) int {
+func maxTokens(req *llm.ChatRequest, budget int) int {
 	if n := req.MaxOutputTokens(); n > 0 {
 		return n
 	}
 	n := DefaultMaxTokens
-	if len(req.Thinking) > 0 {
-		if budget := int(gjson.GetBytes(req.Thinking, "budget_tokens").Int()); budget >= n {
-			n = budget + DefaultMaxTokens
-		}
+	if budget >= n {
+		n = budget + DefaultMaxTokens
 	}
 	return n
 }
@@ -192,7 +190,11 @@ func (e *requestEncoder) system(msgs []llm.Message) error {
 
 func isSystem(r llm.Role) bool { return r == llm.RoleSystem || r == llm.RoleDeveloper }
 
-func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
+// sampling writes stop sequences, sampling parameters and metadata. With
+// thinking turned on from reasoning_effort, temperature, top_p and top_k are
+// left out: Anthropic refuses them with thinking (but for top_p from 0.95),
+// and OpenAI's reasoning models do not take them either.
+func (e *requestEncoder) sampling(req *llm.ChatRequest, thinking bool) error {
 	if len(req.Stop) > 0 {
 		e.key("stop_sequences")
 		e.b = append(e.b, '[')
@@ -203,6 +205,9 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 			e.b = jsonwire.AppendString(e.b, s)
 		}
 		e.b = append(e.b, ']')
+	}
+	if thinking {
+		return e.metadata(req)
 	}
 	// OpenAI allows temperatures up to 2; Anthropic's range is 0 to 1.
 	if err := e.float("temperature", req.Temperature, 0, 1); err != nil {
@@ -215,6 +220,10 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 		e.key("top_k")
 		e.b = strconv.AppendInt(e.b, int64(*req.TopK), 10)
 	}
+	return e.metadata(req)
+}
+
+func (e *requestEncoder) metadata(req *llm.ChatRequest) error {
 	if req.User != "" {
 		e.key("metadata")
 		e.b = jsonwire.AppendStringField(append(e.b, '{'), "user_id", req.User)

@@ -45,6 +45,7 @@ func Scenarios() []Scenario {
 	out = append(out, stopScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
+	out = append(out, reasoningScenarios()...)
 	out = append(out, failureScenarios()...)
 	return out
 }
