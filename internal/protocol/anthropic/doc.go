@@ -61,7 +61,9 @@
 //     unknown fields (defer_loading, input_examples, ...) keep the tool in
 //     Raw for Anthropic upstreams. Server tools (web_search_20250305, ...)
 //     keep their type and Raw. A function tool without parameters is sent
-//     with an empty object schema, which Anthropic requires.
+//     with an empty object schema, which Anthropic requires. A strict
+//     function tool of another protocol has its schema rewritten by
+//     OutputSchema, as strict tools must stay inside Anthropic's subset.
 //   - tool_choice auto, any, tool{name}, none are auto, required,
 //     function{name}, none; disable_parallel_tool_use is DisableParallel and
 //     ParallelToolCalls false, and parallel_tool_calls false encodes as

@@ -328,11 +328,19 @@ func appendTool(b []byte, t *llm.Tool, own bool) ([]byte, error) {
 		b = jsonwire.AppendStringField(b, "description", t.Description)
 	}
 	var err error
-	if len(t.Parameters) > 0 {
+	switch {
+	case len(t.Parameters) > 0 && t.Strict != nil && *t.Strict && !own:
+		// Another protocol's strict tool: its schema must be inside
+		// Anthropic's subset, as a structured output's.
+		b = jsonwire.AppendKey(b, "input_schema")
+		if b, err = appendOutputSchema(b, t.Parameters, 0); err != nil {
+			return b, err
+		}
+	case len(t.Parameters) > 0:
 		if b, err = jsonwire.AppendRawField(b, "input_schema", t.Parameters); err != nil {
 			return b, err
 		}
-	} else {
+	default:
 		b = append(b, `,"input_schema":{"type":"object","properties":{}}`...)
 	}
 	if t.Strict != nil {

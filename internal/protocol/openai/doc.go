@@ -61,8 +61,9 @@
 //     closed with additionalProperties false and all its properties
 //     required, no allOf, oneOf, not or if, at most 10 levels): OpenAI
 //     refuses other strict schemas with a 400, and without strict it still
-//     follows the schema, unconstrained. An OpenAI client's own strict flag
-//     is sent as it is.
+//     follows the schema, unconstrained. A strict function tool of another
+//     protocol is treated the same way. An OpenAI client's own strict flags
+//     are sent as they are.
 //   - Tool calls of whole messages get Index set to their position, so that
 //     llm.Accumulator keeps them apart.
 //   - A chunk or response whose Raw holds an OpenAI payload is written as it

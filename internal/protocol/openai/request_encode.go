@@ -193,7 +193,10 @@ func (e *requestEncoder) tool(t *llm.Tool, keepCache bool) error {
 		}
 	}
 	if t.Strict != nil {
-		e.b = jsonwire.AppendBoolField(e.b, "strict", *t.Strict)
+		// As for response_format: another protocol's strict tool may lie
+		// outside OpenAI's strict subset (keepCache: the tool is ours).
+		strict := *t.Strict && (keepCache || StrictSchema(t.Parameters))
+		e.b = jsonwire.AppendBoolField(e.b, "strict", strict)
 	}
 	e.b = append(e.b, '}')
 	if len(t.CacheControl) > 0 && keepCache {
