@@ -111,7 +111,9 @@
 // budget+DefaultMaxTokens; under a client's limit the budget shrinks to half
 // of it, and when that is below 1024 thinking stays off. Thinking also stays
 // off when the request forces a tool (tool_choice required or a function),
-// which Anthropic refuses with thinking; with thinking on, temperature, top_p
+// or answers tool calls of an assistant turn that has no signed thinking
+// block (an OpenAI client cannot send one back): Anthropic refuses both with
+// thinking; with thinking on, temperature, top_p
 // and top_k are not sent, since Anthropic refuses them with thinking too. The
 // way back, thinking to reasoning_effort for OpenAI reasoning models only, is
 // openai.ReasoningEffortFor (budget under 4096 low, under 16384 medium, else

@@ -59,7 +59,7 @@ func thinkingFor(req *llm.ChatRequest) thinking {
 	if len(req.Thinking) > 0 {
 		return thinking{raw: req.Thinking, budget: int(gjson.GetBytes(req.Thinking, "budget_tokens").Int())}
 	}
-	if req.ReasoningEffort == "" || forcesTool(req) {
+	if req.ReasoningEffort == "" || forcesTool(req) || unsignedToolTurn(req.Messages) {
 		return thinking{}
 	}
 	b := ThinkingBudget(req.ReasoningEffort, req.MaxOutputTokens())
@@ -68,6 +68,30 @@ func thinkingFor(req *llm.ChatRequest) thinking {
 	}
 	raw := strconv.AppendInt([]byte(`{"type":"enabled","budget_tokens":`), int64(b), 10)
 	return thinking{raw: append(raw, '}'), budget: b, derived: true}
+}
+
+// unsignedToolTurn reports whether the last assistant message calls tools
+// without a signed thinking block before them: Anthropic refuses thinking
+// on a request that continues such a turn (with thinking on, the assistant
+// turn that called the tools must start with its thinking block), and an
+// OpenAI client has no way to send one back.
+func unsignedToolTurn(msgs []llm.Message) bool {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := &msgs[i]
+		if m.Role != llm.RoleAssistant {
+			continue
+		}
+		if len(m.ToolCalls) == 0 {
+			return false
+		}
+		for _, p := range m.Content {
+			if (p.Type == llm.PartThinking && p.Signature != "") || p.Type == llm.PartRedactedThinking {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func forcesTool(req *llm.ChatRequest) bool {

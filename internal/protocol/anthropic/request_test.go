@@ -147,6 +147,20 @@ func TestEncodeMessagesRequest(t *testing.T) {
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "low",
 				Tools: []llm.Tool{{Type: "function", Name: "f"}}, ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceRequired}},
 			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}}],"tool_choice":{"type":"any"}}`},
+		{"reasoning effort while answering a tool call made without thinking: no thinking",
+			&llm.ChatRequest{Model: "m", ReasoningEffort: "low", Messages: []llm.Message{user("q"),
+				{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}},
+				{Role: llm.RoleTool, ToolCallID: "c", Content: []llm.Part{llm.TextPart("r")}}}},
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"tool_use","id":"c","name":"f","input":{}}]},` +
+				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"c","content":"r"}]}]}`},
+		{"reasoning effort after a finished tool turn: thinking",
+			&llm.ChatRequest{Model: "m", ReasoningEffort: "low", Messages: []llm.Message{user("q"),
+				{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}},
+				{Role: llm.RoleTool, ToolCallID: "c", Content: []llm.Part{llm.TextPart("r")}},
+				{Role: llm.RoleAssistant, Content: []llm.Part{llm.TextPart("done")}}, user("next")}},
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"tool_use","id":"c","name":"f","input":{}}]},` +
+				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"c","content":"r"}]},{"role":"assistant","content":"done"},{"role":"user","content":"next"}],` +
+				`"thinking":{"type":"enabled","budget_tokens":2048}}`},
 		{"the client's own thinking wins over reasoning effort",
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "high",
 				Thinking: json.RawMessage(`{"type":"enabled","budget_tokens":1024}`), Temperature: ptr(1.0)},
