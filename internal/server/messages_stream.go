@@ -32,7 +32,7 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, ca
 	sw := sse.NewWriter(w)
 	sw.Hold(true)
 	enc := anthropic.NewStreamEncoder()
-	if first != nil && first.RawProtocol != anthropic.Protocol {
+	if first == nil || first.RawProtocol != anthropic.Protocol {
 		enc.SetInputTokens(streamInputTokens(call, stream))
 	}
 	emit := sw.WriteEvent
