@@ -62,6 +62,7 @@ func (s *anthropicStream) event(typ string, d gjson.Result) {
 			r.violate("bad or repeated message_start: %s", d.Raw)
 		}
 		s.started = true
+		r.StartInput = int(m.Get("usage.input_tokens").Int())
 		r.Usage = anthropicUsage(m.Get("usage"), r.Usage)
 	case "ping":
 	case "content_block_start":

@@ -79,6 +79,9 @@ type Case struct {
 	Pair Pair
 	Mode Mode
 	H    *Harness
+	// Model, when set, is the gateway model the request names instead of
+	// ModelFor(Pair.Upstream).
+	Model string
 }
 
 // Streamed reports whether the case streams.
@@ -106,6 +109,9 @@ type Scenario struct {
 	Run func(t *testing.T, c *Case)
 	// StreamIdleTimeout, when set, replaces the harness's default.
 	StreamIdleTimeout time.Duration
+	// Model, when set, returns the gateway model to ask for the pair
+	// instead of ModelFor(p.Upstream).
+	Model func(p Pair) string
 }
 
 // Outcome is what one cell of the compatibility table says.

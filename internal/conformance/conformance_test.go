@@ -39,7 +39,11 @@ func TestConformance(t *testing.T) {
 				ok := t.Run(row+"/"+p.String(), func(t *testing.T) {
 					ran = true
 					h := NewHarnessWith(t, Options{Translate: p.Translated, StreamIdleTimeout: sc.StreamIdleTimeout})
-					runCase(t, sc, &Case{Pair: p, Mode: m, H: h})
+					c := &Case{Pair: p, Mode: m, H: h}
+					if sc.Model != nil {
+						c.Model = sc.Model(p)
+					}
+					runCase(t, sc, c)
 				})
 				if !ran {
 					complete = false // filtered out by -run
@@ -58,7 +62,7 @@ func TestConformance(t *testing.T) {
 		t.Log("some cases were filtered out: docs/compatibility.md not checked")
 		return
 	}
-	checkDoc(t, table.Markdown())
+	checkDoc(t, Document(table))
 }
 
 func runCase(t *testing.T, sc Scenario, c *Case) {

@@ -31,6 +31,11 @@ type Fake interface {
 const (
 	OpenAIUpstreamModel    = "gpt-4o-mini"
 	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
+	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
+	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
+	// reaches it by the model name ReasoningModel.
+	OpenAIReasoningUpstreamModel = "o4-mini"
+	ReasoningModel               = "oa-reasoning"
 )
 
 // ModelFor returns the gateway model name routed to upstream protocol p.
@@ -82,6 +87,8 @@ models:
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
   - name: an-model
     targets: [{provider: fake-anthropic, model: "` + AnthropicUpstreamModel + `"}]
+  - name: ` + ReasoningModel + `
+    targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
 
 // NewHarness starts the fakes and the gateway, all stopped when the test
@@ -142,7 +149,11 @@ func (c *Case) Request(ctx context.Context, t testing.TB, body string) *http.Req
 	t.Helper()
 	b := []byte(body)
 	var err error
-	if b, err = sjson.SetBytes(b, "model", ModelFor(c.Pair.Upstream)); err != nil {
+	model := c.Model
+	if model == "" {
+		model = ModelFor(c.Pair.Upstream)
+	}
+	if b, err = sjson.SetBytes(b, "model", model); err != nil {
 		t.Fatal(err)
 	}
 	if c.Streamed() {

@@ -27,6 +27,9 @@ type Result struct {
 	Stop         string
 	StopSequence string
 	Usage        Usage
+	// StartInput is the input_tokens of an Anthropic stream's
+	// message_start, which some clients read instead of message_delta's.
+	StartInput int
 
 	// ErrType is the error's OpenAI code or Anthropic type, for an error
 	// status.
@@ -98,12 +101,25 @@ func parseOpenAIMessage(r *Result, body []byte) {
 		r.violate("message role is %q", ch.Get("message.role").String())
 	}
 	r.Text = ch.Get("message.content").String()
+	r.Thinking = openAIReasoning(ch.Get("message"))
 	for _, tc := range ch.Get("message.tool_calls").Array() {
 		r.ToolCalls = append(r.ToolCalls, ToolCall{ID: tc.Get("id").String(), Name: tc.Get("function.name").String(),
 			Args: parseArgs(r, tc.Get("function.arguments").String())})
 	}
 	r.Stop = ch.Get("finish_reason").String()
 	r.Usage = openAIUsage(root.Get("usage"))
+}
+
+// openAIReasoning is the reasoning text of a message or delta, under
+// either name OpenAI-compatible servers use.
+func openAIReasoning(m gjson.Result) string {
+	if s := m.Get("reasoning_content").String(); s != "" {
+		return s
+	}
+	if r := m.Get("reasoning"); r.Type == gjson.String {
+		return r.Str
+	}
+	return ""
 }
 
 func openAIUsage(u gjson.Result) Usage {
@@ -155,6 +171,7 @@ func parseOpenAIStream(r *Result, body []byte) {
 				sawRole = true
 			}
 			r.Text += delta.Get("content").String()
+			r.Thinking += openAIReasoning(delta)
 			for _, tc := range delta.Get("tool_calls").Array() {
 				if !tc.Get("index").Exists() {
 					r.violate("tool call delta without index")

@@ -16,6 +16,7 @@ const (
 	naMaxTokens      = "Only an Anthropic upstream requires max_tokens, and an Anthropic client must send it."
 	naCountTokens    = "Token counting is an Anthropic endpoint (/v1/messages/count_tokens); OpenAI has none."
 	naUnaryStream    = "A non-streamed answer has no stream to break."
+	naStartUsage     = "Only an Anthropic stream has a message_start whose usage clients read before the end."
 )
 
 const weatherToolOpenAI = `{"type":"function","function":{"name":"get_weather","description":"Current weather in a city","parameters":{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}}}`
@@ -43,6 +44,8 @@ func Scenarios() []Scenario {
 	out = append(out, toolScenarios()...)
 	out = append(out, stopScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
+	out = append(out, translationScenarios()...)
+	out = append(out, reasoningScenarios()...)
 	out = append(out, failureScenarios()...)
 	return out
 }

@@ -119,7 +119,7 @@ func TestStreamCoalescesBufferedEvents(t *testing.T) {
 			if tc.protocol == "openai" {
 				g.srv.writeOpenAIStream(rw, r, &pipeline.Call{Stream: true}, stream)
 			} else {
-				g.srv.writeAnthropicStream(rw, r, stream)
+				g.srv.writeAnthropicStream(rw, r, &pipeline.Call{Stream: true}, stream)
 			}
 			if got := strings.Count(rw.Body.String(), "data: "); got < len(chunks) {
 				t.Fatalf("%d events written, want at least %d:\n%s", got, len(chunks), rw.Body)

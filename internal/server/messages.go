@@ -53,7 +53,7 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	defer stream.Close()
 	if call.Stream {
-		s.writeAnthropicStream(w, r, stream)
+		s.writeAnthropicStream(w, r, call, stream)
 		return
 	}
 	s.writeResponse(w, r, stream, anthropic.Protocol, anthropic.EncodeMessagesResponse)

@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/protocol/anthropic"
 	"github.com/llmgw/llmgw/internal/sse"
 )
@@ -20,7 +21,7 @@ import (
 // whose final message_delta carries the usage the gateway always asks for. A
 // failure after the first byte becomes an in-band `error` event and the
 // stream ends without message_stop.
-func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, stream llm.Stream) {
+func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, call *pipeline.Call, stream llm.Stream) {
 	first, err := stream.Recv()
 	if err != nil && err != io.EOF {
 		s.writeError(w, r, err)
@@ -31,6 +32,9 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, st
 	sw := sse.NewWriter(w)
 	sw.Hold(true)
 	enc := anthropic.NewStreamEncoder()
+	if first == nil || first.RawProtocol != anthropic.Protocol {
+		enc.SetInputTokens(streamInputTokens(call, stream))
+	}
 	emit := sw.WriteEvent
 	raw := false
 	for c := first; c != nil; {

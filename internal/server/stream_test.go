@@ -93,7 +93,7 @@ func TestStreamWritersFinishChunkBeforeNextRecv(t *testing.T) {
 			if tc.protocol == openai.Protocol {
 				g.srv.writeOpenAIStream(rw, r, &pipeline.Call{Stream: true, IncludeUsage: tc.includeUsage}, s)
 			} else {
-				g.srv.writeAnthropicStream(rw, r, s)
+				g.srv.writeAnthropicStream(rw, r, &pipeline.Call{Stream: true}, s)
 			}
 			got := events(t, rw.Body.String())
 			if !slices.Equal(got, tc.want) {

@@ -61,7 +61,9 @@
 //     unknown fields (defer_loading, input_examples, ...) keep the tool in
 //     Raw for Anthropic upstreams. Server tools (web_search_20250305, ...)
 //     keep their type and Raw. A function tool without parameters is sent
-//     with an empty object schema, which Anthropic requires.
+//     with an empty object schema, which Anthropic requires. A strict
+//     function tool of another protocol has its schema rewritten by
+//     OutputSchema, as strict tools must stay inside Anthropic's subset.
 //   - tool_choice auto, any, tool{name}, none are auto, required,
 //     function{name}, none; disable_parallel_tool_use is DisableParallel and
 //     ParallelToolCalls false, and parallel_tool_calls false encodes as
@@ -74,11 +76,50 @@
 //   - temperature and top_p are checked against Anthropic's range 0..1 on
 //     decoding and clamped into it on encoding (OpenAI allows temperatures
 //     up to 2); top_k, stop_sequences (Stop), stream and metadata.user_id
-//     (User) map directly. thinking is kept raw in Thinking; a
-//     reasoning_effort alone never turns thinking on. OpenAI-only settings
-//     (penalties, logit_bias, seed, n, logprobs, metadata) are not sent; a
-//     json_schema response_format becomes output_config.format, Anthropic's
-//     structured output, unless the request has its own output_config.
+//     (User) map directly. thinking is kept raw in Thinking. OpenAI-only
+//     settings (penalties, logit_bias, seed, n, logprobs, metadata) are not
+//     sent.
+//   - Reasoning: a request without its own thinking whose reasoning_effort
+//     is set (an OpenAI client's) is sent thinking {"type":"enabled",
+//     "budget_tokens":N}, N from the reasoning table below.
+//   - Structured output: output_config.format (or the beta output_format),
+//     {"type":"json_schema","schema":...}, decodes to a json_schema
+//     ResponseFormat with Strict true (Anthropic's is always constrained),
+//     named openai.DefaultSchemaName by the openai encoder, which sends strict true
+//     only when the schema is inside OpenAI's strict subset (see
+//     openai.StrictSchema); output_config stays in Extra for an Anthropic
+//     upstream, effort and all. Back, a json_schema response_format becomes
+//     output_config.format, its schema rewritten by OutputSchema into
+//     Anthropic's subset as the official SDKs do (unsupported keywords such
+//     as minimum or pattern move into the description, every object gets
+//     additionalProperties false), unless the request has its own
+//     output_config. json_object has no Anthropic equivalent.
+//
+// Reasoning table (EffortBudgets, ThinkingBudget), reasoning_effort to
+// budget_tokens:
+//
+//	none             thinking off
+//	minimal          1024 (Anthropic's minimum)
+//	low              2048
+//	medium           8192
+//	high             16384
+//	xhigh            32768
+//	anything else    thinking off
+//
+// Anthropic wants budget_tokens below max_tokens and counts thinking against
+// max_tokens. With no client limit, max_tokens is raised to
+// budget+DefaultMaxTokens; under a client's limit the budget shrinks to half
+// of it, and when that is below 1024 thinking stays off. Thinking also stays
+// off when the request forces a tool (tool_choice required or a function),
+// or answers tool calls of an assistant turn that has no signed thinking
+// block (an OpenAI client cannot send one back): Anthropic refuses both with
+// thinking; with thinking on, temperature, top_p
+// and top_k are not sent, since Anthropic refuses them with thinking too. The
+// way back, thinking to reasoning_effort for OpenAI reasoning models only, is
+// openai.ReasoningEffortFor (budget under 4096 low, under 16384 medium, else
+// high). Models that take only adaptive thinking ({"type":"adaptive"}) are
+// not told apart: a client that wants adaptive thinking asks for it in the
+// Messages API.
 //
 // Responses and usage:
 //
@@ -121,8 +162,11 @@
 //     tool call index opens a new tool_use block. Finish, reason and usage
 //     being known only at the end of an OpenAI stream, writes the
 //     message_delta (with the input counts too, as Anthropic now does) and
-//     message_stop. On a failure the caller writes an error event instead and
-//     never calls Finish.
+//     message_stop. message_start states the input tokens even when the
+//     upstream tells them only at the end (SetInputTokens: the caller's exact
+//     count, else EstimateTokens), since some clients read them only there;
+//     message_delta then carries the upstream's final count. On a failure
+//     the caller writes an error event instead and never calls Finish.
 //
 // Token counting: EstimateTokens is a documented offline estimate for
 // upstreams that cannot count (about four bytes of text per token plus

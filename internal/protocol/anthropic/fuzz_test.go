@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,5 +55,30 @@ func FuzzStreamDecoder(f *testing.F) {
 		_, _ = d.Decode(typ, data)
 		_, _ = d.Decode("content_block_stop", []byte(`{"type":"content_block_stop","index":0}`))
 		_ = d.Usage()
+	})
+}
+
+// FuzzOutputSchema checks that any JSON schema is rewritten into valid JSON
+// (or refused for its depth), and that openai.StrictSchema judges it without
+// failing.
+func FuzzOutputSchema(f *testing.F) {
+	f.Add([]byte(`{"type":"object","properties":{"a":{"type":"string","pattern":"x","format":"uri"}},"required":["a"],"$defs":{"b":{"$ref":"#"}}}`))
+	f.Add([]byte(`{"anyOf":[{"type":["string","null"],"minLength":1},true],"oneOf":"x","properties":5,"description":{"a":1}}`))
+	f.Add([]byte(`{"type":"array","items":[{"type":"object"}],"minItems":1,"prefixItems":[]}`))
+	f.Fuzz(func(t *testing.T, schema []byte) {
+		if !json.Valid(schema) {
+			return
+		}
+		openai.StrictSchema(schema)
+		out, err := OutputSchema(schema)
+		if err != nil {
+			if err != errSchemaDepth {
+				t.Fatalf("OutputSchema(%s): %v", schema, err)
+			}
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("OutputSchema(%s) = %s: not JSON", schema, out)
+		}
 	})
 }

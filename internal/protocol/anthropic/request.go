@@ -123,6 +123,9 @@ func decodeRequestField(req *llm.ChatRequest, key string, raw json.RawMessage, c
 		req.TopP, err = jsonwire.DecodeFloatIn(raw, key, 0, 1)
 	case "top_k":
 		req.TopK, err = jsonwire.DecodeInt(raw, key, 0)
+	case "output_config", "output_format":
+		// Kept raw in Extra for an Anthropic upstream as well.
+		return false, decodeOutputFormat(req, key, raw)
 	default:
 		return false, nil
 	}
@@ -199,6 +202,49 @@ func decodeMetadata(raw json.RawMessage) (string, error) {
 		}
 	}
 	return jsonwire.DecodeString(obj.Get("user_id"), "metadata.user_id")
+}
+
+// decodeOutputFormat reads the structured output format of output_config
+// (or of output_format, its beta name), {"type":"json_schema","schema":{...}},
+// into ResponseFormat, strict as Anthropic's always is, for upstreams of
+// other protocols. output_config's other members (effort, ...) are not
+// read.
+func decodeOutputFormat(req *llm.ChatRequest, key string, raw json.RawMessage) error {
+	if jsonwire.IsNull(raw) {
+		return nil
+	}
+	obj, err := jsonwire.DecodeObject(raw, key)
+	if err != nil {
+		return err
+	}
+	p := key
+	if key == "output_config" {
+		p += ".format"
+		if raw = obj.Get("format"); jsonwire.IsNull(raw) {
+			return nil
+		}
+		if obj, err = jsonwire.DecodeObject(raw, p); err != nil {
+			return err
+		}
+	}
+	typ, err := jsonwire.RequireString(obj, "type", p+".type")
+	if err != nil {
+		return err
+	}
+	if typ != "json_schema" {
+		return jsonwire.InvalidValue(p+".type", `%q is not "json_schema"`, typ)
+	}
+	schema := obj.Get("schema")
+	if jsonwire.IsNull(schema) {
+		return jsonwire.Missing(p + ".schema")
+	}
+	if _, err := jsonwire.DecodeObject(schema, p+".schema"); err != nil {
+		return err
+	}
+	strict := true
+	req.ResponseFormat = &llm.ResponseFormat{Type: "json_schema",
+		JSONSchema: &llm.JSONSchema{Schema: schema, Strict: &strict}}
+	return nil
 }
 
 // checkThinking checks the shape of the thinking setting, which is kept raw.

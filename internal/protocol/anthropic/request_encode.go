@@ -9,7 +9,6 @@ import (
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
-	"github.com/tidwall/gjson"
 )
 
 // errBadFloat reports a NaN or infinite number, which JSON cannot carry.
@@ -32,12 +31,13 @@ func EncodeMessagesRequest(req *llm.ChatRequest) ([]byte, error) {
 	e := requestEncoder{b: make([]byte, 0, 1024)}
 	e.b = append(e.b, '{')
 	e.str("model", req.Model)
+	th := thinkingFor(req)
 	e.key("max_tokens")
-	e.b = strconv.AppendInt(e.b, int64(maxTokens(req)), 10)
-	if err := e.body(req); err != nil {
+	e.b = strconv.AppendInt(e.b, int64(maxTokens(req, th.budget)), 10)
+	if err := e.body(req, th); err != nil {
 		return nil, err
 	}
-	if err := e.sampling(req); err != nil {
+	if err := e.sampling(req, th.derived); err != nil {
 		return nil, err
 	}
 	if req.Stream {
@@ -54,14 +54,14 @@ func EncodeCountTokensRequest(req *llm.ChatRequest) ([]byte, error) {
 	e := requestEncoder{b: make([]byte, 0, 1024)}
 	e.b = append(e.b, '{')
 	e.str("model", req.Model)
-	if err := e.body(req); err != nil {
+	if err := e.body(req, thinkingFor(req)); err != nil {
 		return nil, err
 	}
 	return e.finish(req)
 }
 
 // body writes system, messages, tools, tool_choice and thinking.
-func (e *requestEncoder) body(req *llm.ChatRequest) error {
+func (e *requestEncoder) body(req *llm.ChatRequest, th thinking) error {
 	if err := e.system(req.Messages); err != nil {
 		return err
 	}
@@ -71,8 +71,8 @@ func (e *requestEncoder) body(req *llm.ChatRequest) error {
 	if err := e.tools(req); err != nil {
 		return err
 	}
-	if len(req.Thinking) > 0 {
-		if err := e.raw("thinking", req.Thinking); err != nil {
+	if len(th.raw) > 0 {
+		if err := e.raw("thinking", th.raw); err != nil {
 			return err
 		}
 	}
@@ -92,15 +92,13 @@ func (e *requestEncoder) finish(req *llm.ChatRequest) ([]byte, error) {
 // maxTokens returns the max_tokens to send: the client's limit, or
 // DefaultMaxTokens, raised above an enabled thinking budget when the client
 // set no limit.
-func maxTokens(req *llm.ChatRequest) int {
+func maxTokens(req *llm.ChatRequest, budget int) int {
 	if n := req.MaxOutputTokens(); n > 0 {
 		return n
 	}
 	n := DefaultMaxTokens
-	if len(req.Thinking) > 0 {
-		if budget := int(gjson.GetBytes(req.Thinking, "budget_tokens").Int()); budget >= n {
-			n = budget + DefaultMaxTokens
-		}
+	if budget >= n {
+		n = budget + DefaultMaxTokens
 	}
 	return n
 }
@@ -192,7 +190,11 @@ func (e *requestEncoder) system(msgs []llm.Message) error {
 
 func isSystem(r llm.Role) bool { return r == llm.RoleSystem || r == llm.RoleDeveloper }
 
-func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
+// sampling writes stop sequences, sampling parameters and metadata. With
+// thinking turned on from reasoning_effort, temperature, top_p and top_k are
+// left out: Anthropic refuses them with thinking (but for top_p from 0.95),
+// and OpenAI's reasoning models do not take them either.
+func (e *requestEncoder) sampling(req *llm.ChatRequest, thinking bool) error {
 	if len(req.Stop) > 0 {
 		e.key("stop_sequences")
 		e.b = append(e.b, '[')
@@ -203,6 +205,9 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 			e.b = jsonwire.AppendString(e.b, s)
 		}
 		e.b = append(e.b, ']')
+	}
+	if thinking {
+		return e.metadata(req)
 	}
 	// OpenAI allows temperatures up to 2; Anthropic's range is 0 to 1.
 	if err := e.float("temperature", req.Temperature, 0, 1); err != nil {
@@ -215,6 +220,10 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 		e.key("top_k")
 		e.b = strconv.AppendInt(e.b, int64(*req.TopK), 10)
 	}
+	return e.metadata(req)
+}
+
+func (e *requestEncoder) metadata(req *llm.ChatRequest) error {
 	if req.User != "" {
 		e.key("metadata")
 		e.b = jsonwire.AppendStringField(append(e.b, '{'), "user_id", req.User)
@@ -223,21 +232,27 @@ func (e *requestEncoder) sampling(req *llm.ChatRequest) error {
 	return nil
 }
 
-// outputFormat writes an OpenAI json_schema response format as Anthropic's
-// structured output, output_config.format, unless the request carries its
-// own output_config.
+// outputFormat writes a json_schema response format of another protocol as
+// Anthropic's structured output, output_config.format, its schema rewritten
+// into Anthropic's subset (OutputSchema). A request that came in this
+// protocol writes its own output_config (or beta output_format) from Extra.
 func (e *requestEncoder) outputFormat(req *llm.ChatRequest) error {
 	rf := req.ResponseFormat
 	if rf == nil || rf.Type != "json_schema" || rf.JSONSchema == nil || len(rf.JSONSchema.Schema) == 0 {
 		return nil
 	}
-	if _, ok := req.Extra["output_config"]; ok && req.ExtraProtocol == Protocol {
-		return nil
+	if req.ExtraProtocol == Protocol {
+		if _, ok := req.Extra["output_config"]; ok {
+			return nil
+		}
+		if _, ok := req.Extra["output_format"]; ok {
+			return nil
+		}
 	}
 	e.key("output_config")
 	e.b = append(e.b, `{"format":{"type":"json_schema","schema":`...)
 	var err error
-	if e.b, err = jsonwire.AppendRaw(e.b, rf.JSONSchema.Schema); err != nil {
+	if e.b, err = appendOutputSchema(e.b, rf.JSONSchema.Schema, 0); err != nil {
 		return fmt.Errorf("anthropic: encode response_format schema: %w", err)
 	}
 	e.b = append(e.b, "}}"...)
@@ -313,11 +328,19 @@ func appendTool(b []byte, t *llm.Tool, own bool) ([]byte, error) {
 		b = jsonwire.AppendStringField(b, "description", t.Description)
 	}
 	var err error
-	if len(t.Parameters) > 0 {
+	switch {
+	case len(t.Parameters) > 0 && t.Strict != nil && *t.Strict && !own:
+		// Another protocol's strict tool: its schema must be inside
+		// Anthropic's subset, as a structured output's.
+		b = jsonwire.AppendKey(b, "input_schema")
+		if b, err = appendOutputSchema(b, t.Parameters, 0); err != nil {
+			return b, err
+		}
+	case len(t.Parameters) > 0:
 		if b, err = jsonwire.AppendRawField(b, "input_schema", t.Parameters); err != nil {
 			return b, err
 		}
-	} else {
+	default:
 		b = append(b, `,"input_schema":{"type":"object","properties":{}}`...)
 	}
 	if t.Strict != nil {

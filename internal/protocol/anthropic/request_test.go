@@ -129,9 +129,42 @@ func TestEncodeMessagesRequest(t *testing.T) {
 		{"max_completion_tokens wins",
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, MaxCompletionTokens: &ten},
 			`{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},
-		{"reasoning effort does not invent thinking",
+		{"reasoning effort turns thinking on, max_tokens raised above the budget",
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "high"},
+			`{"model":"m","max_tokens":20480,"messages":[{"role":"user","content":"hi"}],"thinking":{"type":"enabled","budget_tokens":16384}}`},
+		{"reasoning effort budget shrunk to half the client's limit, sampling left out",
+			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "medium", MaxTokens: ptr(5000),
+				Temperature: ptr(0.2), TopP: ptr(0.5), TopK: ptr(5), Stop: []string{"END"}, User: "u"},
+			`{"model":"m","max_tokens":5000,"messages":[{"role":"user","content":"hi"}],"thinking":{"type":"enabled","budget_tokens":2500},` +
+				`"stop_sequences":["END"],"metadata":{"user_id":"u"}}`},
+		{"reasoning effort with too small a limit: no thinking",
+			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "high", MaxTokens: ptr(2000), Temperature: ptr(0.2)},
+			`{"model":"m","max_tokens":2000,"messages":[{"role":"user","content":"hi"}],"temperature":0.2}`},
+		{"reasoning effort none or unknown: no thinking",
+			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "none"},
 			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"hi"}]}`},
+		{"reasoning effort with a forced tool: no thinking",
+			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "low",
+				Tools: []llm.Tool{{Type: "function", Name: "f"}}, ToolChoice: &llm.ToolChoice{Mode: llm.ToolChoiceRequired}},
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}}],"tool_choice":{"type":"any"}}`},
+		{"reasoning effort while answering a tool call made without thinking: no thinking",
+			&llm.ChatRequest{Model: "m", ReasoningEffort: "low", Messages: []llm.Message{user("q"),
+				{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}},
+				{Role: llm.RoleTool, ToolCallID: "c", Content: []llm.Part{llm.TextPart("r")}}}},
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"tool_use","id":"c","name":"f","input":{}}]},` +
+				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"c","content":"r"}]}]}`},
+		{"reasoning effort after a finished tool turn: thinking",
+			&llm.ChatRequest{Model: "m", ReasoningEffort: "low", Messages: []llm.Message{user("q"),
+				{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c", Name: "f", Arguments: "{}"}}},
+				{Role: llm.RoleTool, ToolCallID: "c", Content: []llm.Part{llm.TextPart("r")}},
+				{Role: llm.RoleAssistant, Content: []llm.Part{llm.TextPart("done")}}, user("next")}},
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"tool_use","id":"c","name":"f","input":{}}]},` +
+				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"c","content":"r"}]},{"role":"assistant","content":"done"},{"role":"user","content":"next"}],` +
+				`"thinking":{"type":"enabled","budget_tokens":2048}}`},
+		{"the client's own thinking wins over reasoning effort",
+			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("hi")}, ReasoningEffort: "high",
+				Thinking: json.RawMessage(`{"type":"enabled","budget_tokens":1024}`), Temperature: ptr(1.0)},
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],"thinking":{"type":"enabled","budget_tokens":1024},"temperature":1}`},
 		{"consecutive users merged, empty assistant dropped",
 			&llm.ChatRequest{Model: "m", Messages: []llm.Message{user("a"), {Role: llm.RoleAssistant, Content: []llm.Part{llm.TextPart("")}}, user("b")}},
 			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}`},
@@ -280,5 +313,49 @@ func TestEstimateTokens(t *testing.T) {
 		if got := EstimateTokens(tc.req); got != tc.want {
 			t.Errorf("%s: EstimateTokens = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestOutputSchemaEdges(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`{"type":"object"}`, `{"type":"object","properties":{},"additionalProperties":false}`},
+		{`{"type":"object","properties":{"a":true},"additionalProperties":{"type":"string"}}`,
+			`{"type":"object","properties":{"a":true},"additionalProperties":false}`},
+		{`{"$ref":"#/$defs/a","description":"x"}`, `{"$ref":"#/$defs/a"}`},
+		{`{"type":"string","format":"binary","description":7}`, `{"type":"string","description":"{format: \"binary\", description: 7}"}`},
+	} {
+		got, err := OutputSchema([]byte(tt.in))
+		if err != nil || string(got) != tt.want {
+			t.Errorf("OutputSchema(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	deep := `{"type":"string"}`
+	for range maxSchemaDepth + 2 {
+		deep = `{"type":"array","items":` + deep + `}`
+	}
+	if _, err := OutputSchema([]byte(deep)); err == nil {
+		t.Error("no error for a schema nested too deeply")
+	}
+}
+
+// output_config.format and output_format must be a json_schema format with
+// an object schema.
+func TestDecodeOutputFormatErrors(t *testing.T) {
+	for _, tt := range []struct{ field, param string }{
+		{`"output_config":{"format":{"type":"json_object"}}`, "output_config.format.type"},
+		{`"output_config":{"format":{"type":"json_schema"}}`, "output_config.format.schema"},
+		{`"output_config":{"format":{"type":"json_schema","schema":[]}}`, "output_config.format.schema"},
+		{`"output_format":{"type":"json_schema","schema":"x"}`, "output_format.schema"},
+		{`"output_config":[]`, "output_config"},
+	} {
+		_, err := DecodeMessagesRequest([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],` + tt.field + `}`))
+		var e *llm.Error
+		if !errors.As(err, &e) || e.Param != tt.param {
+			t.Errorf("%s: error %v, want one about %s", tt.field, err, tt.param)
+		}
+	}
+	req, err := DecodeMessagesRequest([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"output_config":{"effort":"low"}}`))
+	if err != nil || req.ResponseFormat != nil || req.Extra["output_config"] == nil {
+		t.Errorf("output_config without format: %v %+v", err, req)
 	}
 }

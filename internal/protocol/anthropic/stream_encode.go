@@ -24,11 +24,22 @@ type StreamEncoder struct {
 	finish            llm.FinishReason
 	stopSequence      string
 	usage             llm.Usage
+	input             int // SetInputTokens: the input count until the upstream states one
 	buf               []byte
 }
 
 // NewStreamEncoder returns an encoder for one stream.
 func NewStreamEncoder() *StreamEncoder { return &StreamEncoder{} }
+
+// SetInputTokens sets the input token count message_start reports when the
+// upstream has stated none by then (an OpenAI stream states usage only at
+// its end): the exact count when the caller knows it, else an estimate such
+// as EstimateTokens. Anthropic clients (LangChain's ChatAnthropic among
+// them) read input tokens from message_start, so it must not be 0. The
+// message_delta that Finish writes carries the upstream's final count,
+// which corrects an estimate, and falls back to n when the upstream never
+// stated one. Call it before the first Encode.
+func (e *StreamEncoder) SetInputTokens(n int) { e.input = n }
 
 // Started reports whether message_start has been emitted: from then on a
 // failure can only be reported in-band, with an error event.
@@ -95,6 +106,9 @@ func (e *StreamEncoder) start(c *llm.Chunk, emit func(string, []byte) error) err
 	var u llm.Usage
 	if c.Usage != nil {
 		u = *c.Usage
+	}
+	if u.PromptTokens == 0 {
+		u.PromptTokens = e.input
 	}
 	b = appendUsage(b, u)
 	b = append(b, '}', '}')
@@ -283,6 +297,9 @@ func (e *StreamEncoder) Finish(emit func(event string, data []byte) error) error
 		return err
 	}
 	e.finished = true
+	if e.usage.PromptTokens == 0 {
+		e.usage.PromptTokens = e.input
+	}
 	ch := llm.Choice{FinishReason: e.finish, StopSequence: e.stopSequence}
 	b := append(e.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...)
 	b = jsonwire.AppendString(b, StopReason(&ch, len(e.toolBlocks) > 0))

@@ -156,3 +156,55 @@ func TestStreamEncoderEdgeCases(t *testing.T) {
 		}
 	})
 }
+
+// SetInputTokens fills message_start's input_tokens when the first chunk has
+// no count (OpenAI streams state usage at the end); the upstream's final
+// count replaces it in message_delta, and stands there when none came.
+func TestStreamEncoderInputTokens(t *testing.T) {
+	usageOf := func(events []string, typ string) string {
+		for _, ev := range events {
+			if data, ok := strings.CutPrefix(ev, typ+" "); ok {
+				i := strings.Index(data, `"usage":`)
+				return data[i+len(`"usage":`) : i+len(`"usage":`)+strings.Index(data[i+len(`"usage":`):], "}")+1]
+			}
+		}
+		t.Fatalf("no %s in %v", typ, events)
+		return ""
+	}
+	tests := []struct {
+		name              string
+		final             *llm.Usage
+		wantStart, wantMD string
+	}{
+		{"corrected at the end", &llm.Usage{PromptTokens: 12, CompletionTokens: 9},
+			`{"input_tokens":14,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}`,
+			`{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":9}`},
+		{"no final usage", nil,
+			`{"input_tokens":14,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}`,
+			`{"input_tokens":14,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			e := NewStreamEncoder()
+			e.SetInputTokens(14)
+			for _, c := range []*llm.Chunk{
+				delta(llm.Message{Role: llm.RoleAssistant, Content: []llm.Part{llm.TextPart("Hi")}}),
+				{Choices: []llm.Choice{{FinishReason: llm.FinishStop}}, Usage: tt.final},
+			} {
+				if err := e.Encode(c, record(&got)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.Finish(record(&got)); err != nil {
+				t.Fatal(err)
+			}
+			if s := usageOf(got, "message_start"); s != tt.wantStart {
+				t.Errorf("message_start usage %s, want %s", s, tt.wantStart)
+			}
+			if s := usageOf(got, "message_delta"); s != tt.wantMD {
+				t.Errorf("message_delta usage %s, want %s", s, tt.wantMD)
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ type wireDelta struct {
 	Role             string          `json:"role"`
 	Content          *string         `json:"content"`
 	ReasoningContent *string         `json:"reasoning_content"`
+	Reasoning        json.RawMessage `json:"reasoning"`
 	Refusal          *string         `json:"refusal"`
 	ToolCalls        []wireToolDelta `json:"tool_calls"`
 }
@@ -72,6 +73,8 @@ func (d *wireDelta) fill(m *llm.Message) {
 	m.Role = llm.Role(d.Role)
 	if d.ReasoningContent != nil && *d.ReasoningContent != "" {
 		m.Content = append(m.Content, llm.Part{Type: llm.PartThinking, Text: *d.ReasoningContent})
+	} else if s, ok := jsonwire.Unquote(d.Reasoning); ok && s != "" {
+		m.Content = append(m.Content, llm.Part{Type: llm.PartThinking, Text: s})
 	}
 	if d.Content != nil {
 		m.Content = append(m.Content, llm.TextPart(*d.Content))

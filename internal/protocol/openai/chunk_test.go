@@ -237,3 +237,40 @@ func TestIsUsageOnlyChunk(t *testing.T) {
 		})
 	}
 }
+
+// Servers that name the reasoning text "reasoning" (vLLM since its rename,
+// Groq, Ollama, OpenRouter) get it read like "reasoning_content", in chunks
+// and whole messages; reasoning_content wins when both come, and a
+// "reasoning" that is no string is not reasoning text.
+func TestDecodeReasoningField(t *testing.T) {
+	thinking := func(m *llm.Message) string {
+		var s string
+		for _, p := range m.Content {
+			if p.Type == llm.PartThinking {
+				s += p.Text
+			}
+		}
+		return s
+	}
+	for _, tt := range []struct{ fields, want string }{
+		{`"reasoning":"step one"`, "step one"},
+		{`"reasoning_content":"rc","reasoning":"rc"`, "rc"},
+		{`"reasoning":{"effort":"low"}`, ""},
+		{`"reasoning":null`, ""},
+	} {
+		c, err := DecodeChunk([]byte(`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"a",` + tt.fields + `},"finish_reason":null}]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.fields, err)
+		}
+		if got := thinking(&c.Choices[0].Message); got != tt.want {
+			t.Errorf("chunk %s: thinking %q, want %q", tt.fields, got, tt.want)
+		}
+		r, err := DecodeChatResponse([]byte(`{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"a",` + tt.fields + `},"finish_reason":"stop"}]}`))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.fields, err)
+		}
+		if got := thinking(&r.Choices[0].Message); got != tt.want {
+			t.Errorf("message %s: thinking %q, want %q", tt.fields, got, tt.want)
+		}
+	}
+}

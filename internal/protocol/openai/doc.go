@@ -46,6 +46,24 @@
 //     decodes to a thinking part; in requests it is an ordinary unknown field.
 //   - ChatRequest.Thinking is Anthropic's and is not encoded; top_k is
 //     encoded when set, for the OpenAI-compatible servers that accept it.
+//     The provider of type openai turns an enabled thinking budget into
+//     reasoning_effort for OpenAI reasoning models only (ReasoningModel:
+//     o1, o3, o4, gpt-5 and its versions but not -chat, codex-mini), since
+//     gpt-4o and other models answer 400 to the field: budget_tokens under
+//     4096 is low, under 16384 medium, else high (ReasoningEffortFor);
+//     adaptive or disabled thinking sends none. "reasoning", the name newer
+//     servers (vLLM, Groq, Ollama) give the reasoning text, decodes like
+//     reasoning_content when it is a string and reasoning_content is absent.
+//   - A json_schema response format of another protocol (Anthropic's
+//     output_config.format, always strict there) is sent with the name
+//     DefaultSchemaName when it has none, and with strict true only when
+//     StrictSchema finds it inside OpenAI's strict subset (every object
+//     closed with additionalProperties false and all its properties
+//     required, no allOf, oneOf, not or if, at most 10 levels): OpenAI
+//     refuses other strict schemas with a 400, and without strict it still
+//     follows the schema, unconstrained. A strict function tool of another
+//     protocol is treated the same way. An OpenAI client's own strict flags
+//     are sent as they are.
 //   - Tool calls of whole messages get Index set to their position, so that
 //     llm.Accumulator keeps them apart.
 //   - A chunk or response whose Raw holds an OpenAI payload is written as it

@@ -13,6 +13,11 @@ import (
 // in front of the answer; in requests it is an ordinary pass-through field.
 const reasoningKey = "reasoning_content"
 
+// reasoningAltKey is the newer name some servers use instead (vLLM since it
+// renamed the field, Groq, Ollama, OpenRouter): read as a string when
+// reasoningKey is absent, and kept in Extra when it is anything else.
+const reasoningAltKey = "reasoning"
+
 func decodeMessages(raw json.RawMessage) ([]llm.Message, error) {
 	if jsonwire.IsNull(raw) {
 		return nil, jsonwire.Missing("messages")
@@ -54,7 +59,7 @@ func decodeMessage(m *llm.Message, raw json.RawMessage, p string, response bool)
 	m.Role = llm.Role(role)
 	m.ExtraProtocol = Protocol
 	for _, mem := range obj {
-		if response && string(mem.Key) == reasoningKey {
+		if response && (string(mem.Key) == reasoningKey || string(mem.Key) == reasoningAltKey && len(mem.Val) > 0 && mem.Val[0] == '"') {
 			continue
 		}
 		if err := decodeMessageField(m, mem.Key, mem.Val, p); err != nil {
@@ -65,6 +70,9 @@ func decodeMessage(m *llm.Message, raw json.RawMessage, p string, response bool)
 		s, err := jsonwire.DecodeString(obj.Get(reasoningKey), p+"."+reasoningKey)
 		if err != nil {
 			return err
+		}
+		if s == "" {
+			s, _ = jsonwire.Unquote(obj.Get(reasoningAltKey))
 		}
 		if s != "" {
 			m.Content = append([]llm.Part{{Type: llm.PartThinking, Text: s}}, m.Content...)

@@ -132,7 +132,11 @@ func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
 		if s := rf.JSONSchema; s != nil && rf.Type == "json_schema" {
 			e.b = jsonwire.AppendKey(e.b, "json_schema")
 			e.b = append(e.b, '{')
-			e.b = jsonwire.AppendStringField(e.b, "name", s.Name)
+			name := s.Name
+			if name == "" {
+				name = DefaultSchemaName
+			}
+			e.b = jsonwire.AppendStringField(e.b, "name", name)
 			if s.Description != "" {
 				e.b = jsonwire.AppendStringField(e.b, "description", s.Description)
 			}
@@ -143,7 +147,10 @@ func (e *requestEncoder) toolsAndFormat(req *llm.ChatRequest) error {
 				}
 			}
 			if s.Strict != nil {
-				e.b = jsonwire.AppendBoolField(e.b, "strict", *s.Strict)
+				// Another protocol's strict schema may lie outside
+				// OpenAI's strict subset, which OpenAI would refuse.
+				strict := *s.Strict && (req.ExtraProtocol == Protocol || StrictSchema(s.Schema))
+				e.b = jsonwire.AppendBoolField(e.b, "strict", strict)
 			}
 			e.b = append(e.b, '}')
 		}
@@ -186,7 +193,10 @@ func (e *requestEncoder) tool(t *llm.Tool, keepCache bool) error {
 		}
 	}
 	if t.Strict != nil {
-		e.b = jsonwire.AppendBoolField(e.b, "strict", *t.Strict)
+		// As for response_format: another protocol's strict tool may lie
+		// outside OpenAI's strict subset (keepCache: the tool is ours).
+		strict := *t.Strict && (keepCache || StrictSchema(t.Parameters))
+		e.b = jsonwire.AppendBoolField(e.b, "strict", strict)
 	}
 	e.b = append(e.b, '}')
 	if len(t.CacheControl) > 0 && keepCache {

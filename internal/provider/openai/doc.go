@@ -11,6 +11,15 @@
 // error, never a short success, and a stream idle for longer than the
 // configured limit is aborted.
 //
+// For provider type openai only, a translated request is adjusted to what
+// OpenAI's own models take: the output cap is sent as max_completion_tokens,
+// and an extended thinking setting (from an Anthropic client) becomes
+// reasoning_effort when the model is a reasoning model
+// (protocol.ReasoningModel, protocol.ReasoningEffortFor); gpt-4o and other
+// models answer 400 to reasoning_effort, so they get none and the thinking
+// setting is dropped. An OpenAI client's own reasoning_effort is sent as it
+// is to any model.
+//
 // Forward is the fast path for clients that speak OpenAI already: the body
 // goes upstream with only the model swapped and usage forced on, and the
 // upstream's bytes come back untouched in Chunk.Raw, scanned for usage.

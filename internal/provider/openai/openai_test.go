@@ -444,3 +444,40 @@ func TestOutputCapField(t *testing.T) {
 		}
 	}
 }
+
+// Extended thinking becomes reasoning_effort only for OpenAI's reasoning
+// models: gpt-4o would refuse the field, and other OpenAI-compatible
+// servers differ in what they take. A client's own effort is kept.
+func TestThinkingToReasoningEffort(t *testing.T) {
+	for _, tc := range []struct {
+		typ, model, effort, want string
+	}{
+		{TypeOpenAI, "o4-mini", "", "medium"},
+		{TypeOpenAI, "gpt-5.1", "", "medium"},
+		{TypeOpenAI, "gpt-4o", "", ""},
+		{TypeOpenAI, "gpt-5-chat-latest", "", ""},
+		{TypeOpenAICompatible, "o4-mini", "", ""},
+		{TypeVLLM, "gpt-5", "", ""},
+		{TypeOpenAI, "o3", "high", "high"},
+		{TypeOpenAI, "gpt-4o", "low", "low"},
+	} {
+		f := providertest.NewOpenAI(t)
+		p := newProvider(t, f, func(c *Config) { c.Type = tc.typ })
+		req := chatRequest(false)
+		req.Model = tc.model
+		req.ReasoningEffort = tc.effort
+		req.Thinking = []byte(`{"type":"enabled","budget_tokens":10000}`)
+		s, err := p.Chat(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		body := f.Requests()[0].Body
+		if got := gjson.GetBytes(body, "reasoning_effort").String(); got != tc.want || gjson.GetBytes(body, "thinking").Exists() {
+			t.Errorf("%s %s: upstream body %s, want reasoning_effort %q and no thinking", tc.typ, tc.model, body, tc.want)
+		}
+		if req.ReasoningEffort != tc.effort {
+			t.Errorf("%s %s: the caller's request was modified", tc.typ, tc.model)
+		}
+	}
+}

@@ -120,6 +120,16 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 		r.MaxCompletionTokens, r.MaxTokens = req.MaxTokens, nil
 		req = &r
 	}
+	// Extended thinking asked of an OpenAI reasoning model becomes its
+	// reasoning_effort; any other model would refuse the field, and other
+	// OpenAI-compatible servers differ in what they take.
+	if p.completionTokens && req.ReasoningEffort == "" && protocol.ReasoningModel(req.Model) {
+		if effort := protocol.ReasoningEffortFor(req.Thinking); effort != "" {
+			r := *req
+			r.ReasoningEffort = effort
+			req = &r
+		}
+	}
 	body, err := protocol.EncodeChatRequest(req)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,178 @@
+package conformance
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+)
+
+// Reasons a pair cannot express a reasoning scenario.
+const (
+	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
+	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
+	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
+	naNonReasoning   = "Only an OpenAI upstream has models that refuse a reasoning setting."
+)
+
+// reasoningText and reasoningAnswer are what the OpenAI-compatible
+// reasoning captures below say.
+const (
+	reasoningText   = "Nine is 4 * 2 + 1, so it is odd."
+	reasoningAnswer = "Nine is odd."
+)
+
+// reasoningMessage is a DeepSeek-style chat.completion with reasoning_content.
+const reasoningMessage = `{"id":"3f1c0c8e-5b1e-4a4e-9f0a-2d7c1f4f7b11","object":"chat.completion","created":1741570283,"model":"deepseek-reasoner",` +
+	`"choices":[{"index":0,"message":{"role":"assistant","content":"` + reasoningAnswer + `","reasoning_content":"` + reasoningText + `"},` +
+	`"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":14,"completion_tokens":30,"total_tokens":44,` +
+	`"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":18}}}`
+
+// reasoningStream is the same answer streamed: reasoning deltas first, with
+// content null, then the content deltas with reasoning_content null.
+const reasoningStream = `data: {"id":"3f1c0c8e","object":"chat.completion.chunk","created":1741570283,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":""},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"3f1c0c8e","object":"chat.completion.chunk","created":1741570283,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Nine is 4 * 2 + 1,"},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"3f1c0c8e","object":"chat.completion.chunk","created":1741570283,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"content":null,"reasoning_content":" so it is odd."},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"3f1c0c8e","object":"chat.completion.chunk","created":1741570283,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"content":"Nine is odd.","reasoning_content":null},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"3f1c0c8e","object":"chat.completion.chunk","created":1741570283,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"stop"}]}
+
+data: {"id":"3f1c0c8e","object":"chat.completion.chunk","created":1741570283,"model":"deepseek-reasoner","choices":[],"usage":{"prompt_tokens":14,"completion_tokens":30,"total_tokens":44,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":18}}}
+
+data: [DONE]
+
+`
+
+// reasoningCapture returns the reasoning answer for the mode, its reasoning
+// under field (reasoning_content, or reasoning as vLLM now names it).
+func reasoningCapture(c *Case, field string) providertest.Response {
+	if c.Streamed() {
+		return providertest.Response{SSE: []byte(strings.ReplaceAll(reasoningStream, `"reasoning_content"`, `"`+field+`"`)), Split: 7}
+	}
+	return providertest.Response{Body: []byte(strings.ReplaceAll(reasoningMessage, `"reasoning_content"`, `"`+field+`"`))}
+}
+
+func reasoningScenarios() []Scenario {
+	return []Scenario{
+		{
+			Name: "reasoning_effort to extended thinking", Modes: both,
+			NA: func(p Pair, _ Mode) string {
+				if p.Client == Anthropic {
+					return naEffortClient
+				}
+				return ""
+			},
+			Request: map[string]string{
+				OpenAI: `{"reasoning_effort":"medium","temperature":0.3,"messages":[{"role":"user","content":"What is 27 * 453?"}]}`,
+			},
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				if c.Pair.Upstream == OpenAI {
+					return nil
+				}
+				if c.Streamed() {
+					return []providertest.Response{{SSE: providertest.Load(t, "anthropic/stream_thinking.sse"), Split: 5}}
+				}
+				return []providertest.Response{{Body: []byte(thinkingMessage)}}
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == OpenAI {
+					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").String(), "medium")
+					return
+				}
+				// medium is a budget of 8192; with no client limit,
+				// max_tokens is raised above it; temperature is refused
+				// with thinking and left out.
+				expectEqual(t, "upstream thinking", up.Get("thinking").Raw, `{"type":"enabled","budget_tokens":8192}`)
+				expectEqual(t, "upstream max_tokens", up.Get("max_tokens").Int(), int64(8192+4096))
+				expectEqual(t, "upstream temperature", up.Get("temperature").Exists(), false)
+				expectEqual(t, "reasoning_content", r.Thinking, "Let me solve this step by step:\n\n1. First break down 27 * 453\n2. 453 = 400 + 50 + 3")
+				expectEqual(t, "text", r.Text, "27 * 453 = 12,231")
+			},
+		},
+		{
+			Name: "extended thinking to reasoning_effort (reasoning model)", Modes: []Mode{Unary},
+			NA: func(p Pair, _ Mode) string {
+				if p.Client == OpenAI {
+					return naThinkingClient
+				}
+				return ""
+			},
+			Model: func(p Pair) string {
+				if p.Upstream == OpenAI {
+					return ReasoningModel
+				}
+				return ModelFor(p.Upstream)
+			},
+			Request: map[string]string{
+				Anthropic: `{"max_tokens":16000,"thinking":{"type":"enabled","budget_tokens":10000},"messages":[{"role":"user","content":"think about it"}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == Anthropic {
+					expectEqual(t, "upstream thinking", up.Get("thinking").Raw, `{"type":"enabled","budget_tokens":10000}`)
+					return
+				}
+				expectEqual(t, "upstream model", up.Get("model").String(), OpenAIReasoningUpstreamModel)
+				expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").String(), "medium")
+				expectEqual(t, "upstream max_completion_tokens", up.Get("max_completion_tokens").Int(), int64(16000))
+			},
+		},
+		{
+			Name: "extended thinking toward a non-reasoning model", Modes: both,
+			NA: func(p Pair, _ Mode) string {
+				if p.Client != Anthropic || p.Upstream != OpenAI {
+					return naNonReasoning
+				}
+				return ""
+			},
+			Request: map[string]string{
+				Anthropic: `{"max_tokens":16000,"thinking":{"type":"enabled","budget_tokens":10000},"messages":[{"role":"user","content":"hello thinker"}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				expectEqual(t, "text", r.Text, "hello thinker")
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				if up.Get("reasoning_effort").Exists() || up.Get("thinking").Exists() {
+					t.Errorf("gpt-4o-mini was sent a reasoning setting it refuses: %s", up.Raw)
+				}
+			},
+		},
+		reasoningFieldScenario("reasoning_content"),
+		reasoningFieldScenario("reasoning"),
+	}
+}
+
+// reasoningFieldScenario checks that an OpenAI-compatible upstream's
+// reasoning, under field, reaches the client: as a thinking block for an
+// Anthropic client, as reasoning text for an OpenAI one.
+func reasoningFieldScenario(field string) Scenario {
+	return Scenario{
+		Name: "upstream reasoning as " + field, Modes: both,
+		NA: func(p Pair, _ Mode) string {
+			if p.Upstream == Anthropic {
+				return naReasoningField
+			}
+			return ""
+		},
+		Request: map[string]string{
+			OpenAI:    `{"messages":[{"role":"user","content":"Is nine odd?"}]}`,
+			Anthropic: `{"max_tokens":1024,"messages":[{"role":"user","content":"Is nine odd?"}]}`,
+		},
+		Script: func(_ testing.TB, c *Case) []providertest.Response {
+			return []providertest.Response{reasoningCapture(c, field)}
+		},
+		Check: func(t *testing.T, c *Case, r *Result) {
+			expectOK(t, c, r)
+			expectEqual(t, "thinking", r.Thinking, reasoningText)
+			expectEqual(t, "text", r.Text, reasoningAnswer)
+		},
+	}
+}
