@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -115,22 +114,10 @@ func (u *Upstream) GetRead(ctx context.Context, url string, limit int64) ([]byte
 	if err != nil {
 		return nil, TransportError(u.name, err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, u.ResponseError(resp)
 	}
-	if ct := mediaType(resp.Header.Get("Content-Type")); ct == "text/event-stream" {
-		return nil, u.Malformed(fmt.Errorf("content type %q to a request for JSON", ct), "the upstream sent a malformed response")
-	}
-	b, err := ReadAll(io.LimitReader(resp.Body, limit+1), resp.ContentLength, limit)
-	if err != nil {
-		return nil, TransportError(u.name, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: u.name, Message: "the upstream response is too large",
-			Err: fmt.Errorf("response body over %d bytes", limit)}
-	}
-	return u.Redact(b), nil
+	return u.readAnswer(resp, limit)
 }
 
 // Fingerprint is a hash of the upstream's static headers (credentials

@@ -173,6 +173,13 @@ func (u *Upstream) PostRead(ctx context.Context, url string, body []byte, limit 
 	if err != nil {
 		return nil, err
 	}
+	return u.readAnswer(resp, limit)
+}
+
+// readAnswer reads and closes the body of a 2xx answer to a request for
+// JSON: at most limit bytes, with the upstream's secrets redacted. An event
+// stream is no such answer: it is an error, unread.
+func (u *Upstream) readAnswer(resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); mediaType(ct) == "text/event-stream" {
 		return nil, &llm.Error{Kind: llm.KindUpstream, Provider: u.name, UpstreamStatus: resp.StatusCode,
