@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -43,19 +42,7 @@ models:
 func betaGateway(t *testing.T, translate bool) (string, *providertest.Anthropic) {
 	t.Helper()
 	up := providertest.NewAnthropic(t)
-	cfg, err := config.Parse([]byte(betaConfig), func(k string) (string, bool) {
-		if k == "UP" {
-			return up.URL, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := gateway.Compile(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := compileConfig(t, betaConfig, map[string]string{"UP": up.URL}, gateway.Options{})
 	if translate {
 		fast := snap.Invoke
 		snap.Invoke = func(ctx context.Context, c *pipeline.Call) (llm.Stream, error) {

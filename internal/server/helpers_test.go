@@ -132,3 +132,18 @@ func events(t *testing.T, body string) []string {
 }
 
 const userHello = `{"model":"%s","messages":[{"role":"user","content":"Hello there, gateway"}]%s}`
+
+// compileConfig parses yaml, with ${NAME} taken from vars, and compiles its
+// snapshot with opts.
+func compileConfig(t *testing.T, yaml string, vars map[string]string, opts gateway.Options) *gateway.Snapshot {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	snap, err := gateway.Compile(cfg, opts)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	return snap
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
@@ -43,22 +42,7 @@ func newJSONGateway(t *testing.T) *jsonGateway {
 	t.Helper()
 	up := providertest.NewOpenAI(t)
 	ant := providertest.NewAnthropic(t)
-	cfg, err := config.Parse([]byte(jsonConfig), func(k string) (string, bool) {
-		switch k {
-		case "UPSTREAM":
-			return up.URL, true
-		case "ANTHROPIC":
-			return ant.URL, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := gateway.Compile(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := compileConfig(t, jsonConfig, map[string]string{"UPSTREAM": up.URL, "ANTHROPIC": ant.URL}, gateway.Options{})
 	logs := &syncBuffer{}
 	srv := New(snap, slog.New(slog.NewJSONHandler(logs, nil)))
 	ts := httptest.NewServer(srv)

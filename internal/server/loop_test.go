@@ -56,19 +56,7 @@ func selfGateway(t *testing.T) (url string, served *atomic.Int64) {
 		h.Load().ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
-	cfg, err := config.Parse([]byte(selfConfig), func(k string) (string, bool) {
-		if k == "SELF" {
-			return ts.URL, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := gateway.Compile(cfg, gateway.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := compileConfig(t, selfConfig, map[string]string{"SELF": ts.URL}, gateway.Options{})
 	h.Store(New(snap, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return ts.URL, served
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgw/llmgw/internal/catalog"
-	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
@@ -64,17 +63,9 @@ type modelsGateway struct {
 func newModelsGateway(t *testing.T, o catalog.Options) *modelsGateway {
 	t.Helper()
 	oai, ant := providertest.NewOpenAI(t), providertest.NewAnthropic(t)
-	env := map[string]string{"OPENAI_URL": oai.URL, "ANTHROPIC_URL": ant.URL}
-	cfg, err := config.Parse([]byte(modelsConfig), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
 	lists := catalog.New(o)
 	t.Cleanup(lists.Close)
-	snap, err := gateway.Compile(cfg, gateway.Options{ModelLists: lists})
-	if err != nil {
-		t.Fatalf("compile: %v", err)
-	}
+	snap := compileConfig(t, modelsConfig, map[string]string{"OPENAI_URL": oai.URL, "ANTHROPIC_URL": ant.URL}, gateway.Options{ModelLists: lists})
 	logs := &syncBuffer{}
 	srv := New(snap, slog.New(slog.NewJSONHandler(logs, nil)))
 	ts := httptest.NewServer(srv)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 )
 
@@ -129,16 +128,9 @@ models:
     targets: [{provider: ant, model: claude-x}]
     retry: {max_attempts: 2, base_backoff: "1ms", max_backoff: "1ms"}
 `
-	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { return up.URL, k == "UP" })
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	snap, err := gateway.Compile(cfg, gateway.Options{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := compileConfig(t, yaml, map[string]string{"UP": up.URL}, gateway.Options{Logger: log})
 	ts := httptest.NewServer(New(snap, log))
 	t.Cleanup(ts.Close)
 	return &testGateway{t: t, http: ts, logs: logs}, up
