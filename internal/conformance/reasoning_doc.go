@@ -9,10 +9,11 @@ import (
 )
 
 // Document is the whole compatibility page: the table, then the reasoning
-// mapping, generated from the tables the translation uses so that the page
-// cannot drift from them.
+// mapping and the fields without equivalent, generated from the tables the
+// translation uses so that the page cannot drift from them.
 func Document(tb *Table) []byte {
-	return append(tb.Markdown(), ReasoningMarkdown()...)
+	b := append(tb.Markdown(), ReasoningMarkdown()...)
+	return append(b, ParamsMarkdown()...)
 }
 
 // ReasoningMarkdown renders how reasoning settings cross protocols.
