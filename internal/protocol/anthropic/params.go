@@ -92,7 +92,13 @@ func CheckParams(req *llm.ChatRequest, refuse bool) ([]string, error) {
 	for _, k := range slices.Sorted(maps.Keys(req.Extra)) {
 		v := req.Extra[k]
 		switch k {
-		case "audio", "functions", "function_call", "web_search_options":
+		case "web_search_options":
+			// {} asks for a web search with the default options.
+			if gjson.ParseBytes(v).Type != gjson.Null {
+				return nil, refused(k)
+			}
+			continue
+		case "audio", "functions", "function_call":
 			if !isNullish(v) {
 				return nil, refused(k)
 			}
