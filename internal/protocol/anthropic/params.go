@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -40,6 +41,7 @@ var OpenAIParams = []llm.ParamRule{
 	{Name: "prompt_cache_key", Policy: llm.ParamDropped, Why: "a routing hint of OpenAI's prompt cache"},
 	{Name: "prompt_cache_retention", Policy: llm.ParamDropped, Why: "OpenAI's prompt cache lifetime"},
 	{Name: "safety_identifier", Policy: llm.ParamDropped, Why: "an end-user id for OpenAI's abuse detection"},
+	{Name: "messages[].content", Policy: llm.ParamRefused, Why: "parts with no equivalent (input_audio, file, ...) in the client's own messages: the model would answer without having seen them"},
 	{Name: "response_format", Policy: llm.ParamDropped, Why: "type json_object only (json_schema is translated): OpenAI already requires the prompt to ask for JSON"},
 }
 
@@ -62,6 +64,9 @@ func CheckParams(req *llm.ChatRequest, refuse bool) ([]string, error) {
 	}
 	refused := func(name string) error {
 		return llm.InvalidRequest(name, "%s: the upstream of this model has no equivalent for this field, and the answer would mean something else without it", name)
+	}
+	if err := checkParts(req.Messages); err != nil {
+		return nil, err
 	}
 	switch {
 	case req.N != nil && *req.N > 1:
@@ -116,6 +121,26 @@ func CheckParams(req *llm.ChatRequest, refuse bool) ([]string, error) {
 		}
 	}
 	return dropped, nil
+}
+
+// checkParts refuses content parts of another protocol in the client's own
+// messages (files, input audio, ...): the model would answer without having
+// seen them. The assistant's earlier turns are left as they are.
+func checkParts(msgs []llm.Message) error {
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Role == llm.RoleAssistant || m.ExtraProtocol == Protocol {
+			continue
+		}
+		for j := range m.Content {
+			if p := &m.Content[j]; p.Type == llm.PartOther {
+				return llm.InvalidRequest(fmt.Sprintf("messages[%d].content[%d]", i, j),
+					"messages[%d].content[%d]: content part type %q has no equivalent at the upstream of this model",
+					i, j, llm.Clip(gjson.GetBytes(p.Raw, "type").Str))
+			}
+		}
+	}
+	return nil
 }
 
 // isNullish reports whether a field's value asks for nothing: null, false,

@@ -65,10 +65,65 @@ func TestCheckParams(t *testing.T) {
 	}
 }
 
+// A content part the Messages API cannot carry, in the client's own turn,
+// is refused with its path; in an assistant turn it is history, left out.
+func TestCheckParamsParts(t *testing.T) {
+	body := `{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"listen"},` +
+		`{"type":"input_audio","input_audio":{"data":"AAAA","format":"wav"}}]}]}`
+	req, err := openai.DecodeChatRequest([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = CheckParams(req, false)
+	if e := llm.AsError(err); err == nil || e.Param != "messages[1].content[1]" || !strings.Contains(e.Message, `"input_audio"`) {
+		t.Fatalf("err %v, want a 400 naming messages[1].content[1]", err)
+	}
+	req.Messages[1].Role = llm.RoleAssistant
+	if _, err := CheckParams(req, false); err != nil {
+		t.Errorf("assistant history: %v", err)
+	}
+}
+
 // Requests of Anthropic's own protocol lose nothing.
 func TestCheckParamsOwnProtocol(t *testing.T) {
 	req := &llm.ChatRequest{ExtraProtocol: Protocol, Extra: map[string]json.RawMessage{"service_tier": json.RawMessage(`"auto"`)}}
 	if dropped, err := CheckParams(req, true); err != nil || dropped != nil {
 		t.Errorf("dropped %v, err %v", dropped, err)
+	}
+}
+
+// Every row of OpenAIParams is what CheckParams does: the table is the
+// documentation, and must not drift from the code.
+func TestOpenAIParamsTableMatchesCheck(t *testing.T) {
+	asks := map[string]string{
+		"n": `2`, "logprobs": `true`, "top_logprobs": `2`, "logit_bias": `{"1":1}`, "audio": `{"voice":"alloy","format":"wav"}`,
+		"modalities": `["audio"]`, "functions": `[{"name":"f"}]`, "function_call": `"auto"`, "web_search_options": `{}`,
+		"presence_penalty": `1`, "frequency_penalty": `1`, "seed": `1`, "metadata": `{"a":"b"}`, "store": `true`,
+		"service_tier": `"flex"`, "prediction": `{"type":"content","content":"x"}`, "verbosity": `"low"`,
+		"prompt_cache_key": `"k"`, "prompt_cache_retention": `"24h"`, "safety_identifier": `"u"`,
+		"response_format": `{"type":"json_object"}`,
+	}
+	for _, r := range OpenAIParams {
+		t.Run(r.Name, func(t *testing.T) {
+			body := `{"model":"m","messages":[{"role":"user","content":"hi"}],"` + r.Name + `":` + asks[r.Name] + `}`
+			if r.Name == "messages[].content" {
+				body = `{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{"file_id":"f"}}]}]}`
+			}
+			req, err := openai.DecodeChatRequest([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dropped, err := CheckParams(req, false)
+			switch r.Policy {
+			case llm.ParamRefused:
+				if err == nil {
+					t.Errorf("not refused; dropped %v", dropped)
+				}
+			case llm.ParamDropped:
+				if err != nil || len(dropped) != 1 || dropped[0] != r.Name {
+					t.Errorf("dropped %v, err %v", dropped, err)
+				}
+			}
+		})
 	}
 }

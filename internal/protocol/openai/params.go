@@ -21,6 +21,7 @@ var AnthropicParams = []llm.ParamRule{
 	{Name: "thread", Policy: llm.ParamRefused, Why: "type continue: the conversation is held by Anthropic's server, and the request carries only the new turn. Refused with 404 not_found_error, the answer Anthropic gives to a thread it cannot continue, on which the Anthropic SDKs send the whole conversation again with type create. Type create carries the whole conversation: dropped"},
 	{Name: "thinking", Policy: llm.ParamDropped, Why: "toward a model that is not an OpenAI reasoning model: it answers without extended thinking (reasoning models get reasoning_effort)"},
 	{Name: "tools", Policy: llm.ParamRefused, Why: "server tools and Anthropic-defined tools (web search, code execution, bash, text editor, computer use, ...): the model would answer without them"},
+	{Name: "messages[].content", Policy: llm.ParamRefused, Why: "blocks with no equivalent (document, search_result, ...) in the client's own turns: the model would answer without having seen them. Those of earlier assistant turns (server tool calls and results) are history, left out"},
 	{Name: "mcp_servers", Policy: llm.ParamRefused, Why: "the tools of MCP servers the model would call"},
 	{Name: "container", Policy: llm.ParamDropped, Why: "only used by code execution tools, refused themselves"},
 	{Name: "context_management", Policy: llm.ParamDropped, Why: "server-side clearing of old tool results and thinking; the upstream sees the whole context"},
@@ -54,6 +55,9 @@ func CheckParams(req *llm.ChatRequest, thinkingSent, refuse bool) ([]string, err
 			return nil, llm.InvalidRequest("tools", "tools[%d]: tool type %q has no equivalent at the upstream of this model", i, llm.Clip(t.Type))
 		}
 	}
+	if err := checkBlocks(req.Messages); err != nil {
+		return nil, err
+	}
 	if thinkingOn(req.Thinking) && !thinkingSent {
 		if err := drop("thinking"); err != nil {
 			return nil, err
@@ -75,6 +79,27 @@ func CheckParams(req *llm.ChatRequest, thinkingSent, refuse bool) ([]string, err
 		}
 	}
 	return dropped, nil
+}
+
+// checkBlocks refuses content blocks of another protocol that a client's
+// own turns carry (documents, search results, ...): the model would answer
+// without having seen them. Blocks of the assistant's own earlier turns
+// (server tool calls and results) are history the next answer does not
+// depend on, and are left out as before.
+func checkBlocks(msgs []llm.Message) error {
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Role == llm.RoleAssistant || m.ExtraProtocol == Protocol {
+			continue
+		}
+		for j := range m.Content {
+			if p := &m.Content[j]; p.Type == llm.PartOther {
+				return llm.InvalidRequest("messages", "messages: content block type %q has no equivalent at the upstream of this model",
+					llm.Clip(gjson.GetBytes(p.Raw, "type").Str))
+			}
+		}
+	}
+	return nil
 }
 
 // anthropicProtocol is the ExtraProtocol of requests decoded from

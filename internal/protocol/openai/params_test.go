@@ -66,10 +66,63 @@ func TestCheckParams(t *testing.T) {
 	}
 }
 
+// A content block Chat Completions cannot carry, in the client's own turn,
+// is refused; in an assistant turn (server tool history) it is left out.
+func TestCheckParamsBlocks(t *testing.T) {
+	doc := llm.Part{Type: llm.PartOther, Raw: json.RawMessage(`{"type":"document","source":{"type":"text","media_type":"text/plain","data":"x"}}`)}
+	req := &llm.ChatRequest{ExtraProtocol: anthropicProtocol, Messages: []llm.Message{
+		{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("read this"), doc}, ExtraProtocol: anthropicProtocol},
+	}}
+	_, err := CheckParams(req, false, false)
+	if e := llm.AsError(err); err == nil || e.Kind != llm.KindInvalidRequest || !strings.Contains(e.Message, `"document"`) {
+		t.Fatalf("err %v, want a 400 naming the document block", err)
+	}
+	req.Messages[0].Role = llm.RoleAssistant
+	if _, err := CheckParams(req, false, false); err != nil {
+		t.Errorf("assistant history: %v", err)
+	}
+}
+
 // Requests of OpenAI's own protocol lose nothing.
 func TestCheckParamsOwnProtocol(t *testing.T) {
 	req := &llm.ChatRequest{ExtraProtocol: Protocol, Thinking: []byte(`{"type":"enabled","budget_tokens":2048}`)}
 	if dropped, err := CheckParams(req, false, true); err != nil || dropped != nil {
 		t.Errorf("dropped %v, err %v", dropped, err)
+	}
+}
+
+// Every row of AnthropicParams is what CheckParams does: the table is the
+// documentation, and must not drift from the code.
+func TestAnthropicParamsTableMatchesCheck(t *testing.T) {
+	asks := map[string]string{
+		"thread": `{"type":"continue","previous_message_id":"msg_1"}`, "mcp_servers": `[{"type":"url","url":"https://x","name":"x"}]`,
+		"container": `"c"`, "context_management": `{"edits":[]}`, "service_tier": `"auto"`, "inference_geo": `"us"`,
+		"cache_control": `{"type":"ephemeral"}`, "fallbacks": `"default"`,
+	}
+	for _, r := range AnthropicParams {
+		t.Run(r.Name, func(t *testing.T) {
+			req := &llm.ChatRequest{ExtraProtocol: anthropicProtocol}
+			switch r.Name {
+			case "thinking":
+				req.Thinking = json.RawMessage(`{"type":"enabled","budget_tokens":2048}`)
+			case "tools":
+				req.Tools = []llm.Tool{{Type: "code_execution_20250825", Name: "code_execution"}}
+			case "messages[].content":
+				req.Messages = []llm.Message{{Role: llm.RoleUser, Content: []llm.Part{{Type: llm.PartOther, Raw: json.RawMessage(`{"type":"search_result"}`)}}}}
+			default:
+				req.Extra = map[string]json.RawMessage{r.Name: json.RawMessage(asks[r.Name])}
+			}
+			dropped, err := CheckParams(req, false, false)
+			switch r.Policy {
+			case llm.ParamRefused:
+				if err == nil {
+					t.Errorf("not refused; dropped %v", dropped)
+				}
+			case llm.ParamDropped:
+				if err != nil || len(dropped) != 1 || dropped[0] != r.Name {
+					t.Errorf("dropped %v, err %v", dropped, err)
+				}
+			}
+		})
 	}
 }
