@@ -19,7 +19,7 @@ import (
 // Anthropic answers for a thread it cannot continue, a 404 not_found_error,
 // as the Anthropic SDK sees it; the replay that follows, the whole
 // conversation with a new thread, is served, and thread is named as
-// dropped. (The SDK version here has no thread helper of its own: the test
+// dropped. (The SDK version here has no thread support of its own: the test
 // sends the field the way the helpers do.)
 func TestAnthropicSDKThreadTowardOpenAI(t *testing.T) {
 	h := conformance.NewHarness(t)
