@@ -57,6 +57,16 @@ type Server struct {
 	// LogLevel is the minimum level logged: debug, info, warn or error.
 	// Default info.
 	LogLevel string `yaml:"log_level" json:"log_level"`
+	// UnsupportedParams is what happens to a request field that the
+	// upstream's protocol has no equivalent for and that the gateway can
+	// leave out without changing what the answer means (penalties, seed,
+	// service_tier, store, thinking toward a model without reasoning, ...;
+	// docs/compatibility.md lists them): "drop" (the default) leaves it out
+	// and names it in the x-llmgw-dropped-params response header; "refuse"
+	// answers 400 naming it. Fields without which the answer would mean
+	// something else (n above 1, logprobs, audio, server tools, a message
+	// thread to continue, ...) are refused either way.
+	UnsupportedParams string `yaml:"unsupported_params" json:"unsupported_params"`
 	// AccessLog turns the one-line-per-request access log on or off.
 	// Default true.
 	AccessLog *bool `yaml:"access_log,omitempty" json:"access_log,omitempty"`

@@ -13,6 +13,14 @@ const (
 	DefaultStreamIdleTimeout = 60 * time.Second
 	DefaultRequestTimeout    = 10 * time.Minute
 	DefaultLogLevel          = "info"
+	// DefaultUnsupportedParams is server.unsupported_params by default.
+	DefaultUnsupportedParams = UnsupportedDrop
+)
+
+// Values of server.unsupported_params.
+const (
+	UnsupportedDrop   = "drop"
+	UnsupportedRefuse = "refuse"
 )
 
 // Provider defaults.
@@ -53,6 +61,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&s.StreamIdleTimeout, Duration(DefaultStreamIdleTimeout))
 	setDefault(&s.RequestTimeout, Duration(DefaultRequestTimeout))
 	setDefault(&s.LogLevel, DefaultLogLevel)
+	setDefault(&s.UnsupportedParams, DefaultUnsupportedParams)
 	if s.AccessLog == nil {
 		on := true
 		s.AccessLog = &on

@@ -92,6 +92,11 @@ func (s *Server) validate(p *problems) {
 	default:
 		p.add("server.log_level", "unknown level %q (want debug, info, warn or error)", s.LogLevel)
 	}
+	switch s.UnsupportedParams {
+	case UnsupportedDrop, UnsupportedRefuse:
+	default:
+		p.add("server.unsupported_params", "unknown value %q (want drop or refuse)", s.UnsupportedParams)
+	}
 	s.validateEdge(p)
 }
 

@@ -54,6 +54,9 @@ func TestValidate(t *testing.T) {
 		}, []string{"server.request_timeout: must not be negative", "server.shutdown_timeout: must not be negative"}},
 		{"log level", func(c *Config) { c.Server.LogLevel = "trace" },
 			[]string{`server.log_level: unknown level "trace" (want debug, info, warn or error)`}},
+		{"unsupported params", func(c *Config) { c.Server.UnsupportedParams = "ignore" },
+			[]string{`server.unsupported_params: unknown value "ignore" (want drop or refuse)`}},
+		{"unsupported params refuse", func(c *Config) { c.Server.UnsupportedParams = "refuse" }, nil},
 		{"read timeout negative", func(c *Config) { c.Server.ReadTimeout = -1 }, []string{"server.read_timeout: must not be negative"}},
 		{"allowed hosts", func(c *Config) {
 			c.Server.AllowedHosts = []string{"gw.internal", "*", "10.0.0.1", "::1", "http://x", "", "h:80"}

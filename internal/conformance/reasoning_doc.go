@@ -9,10 +9,11 @@ import (
 )
 
 // Document is the whole compatibility page: the table, then the reasoning
-// mapping, generated from the tables the translation uses so that the page
-// cannot drift from them.
+// mapping and the fields without equivalent, generated from the tables the
+// translation uses so that the page cannot drift from them.
 func Document(tb *Table) []byte {
-	return append(tb.Markdown(), ReasoningMarkdown()...)
+	b := append(tb.Markdown(), ReasoningMarkdown()...)
+	return append(b, ParamsMarkdown()...)
 }
 
 // ReasoningMarkdown renders how reasoning settings cross protocols.
@@ -34,7 +35,8 @@ func ReasoningMarkdown() []byte {
 	b.WriteString("on, temperature, top_p and top_k are not sent. Anthropic refuses each of these combinations.\n\n")
 	b.WriteString("An Anthropic client's thinking toward an OpenAI model becomes `reasoning_effort` only for OpenAI's\n")
 	b.WriteString("reasoning models (provider type `openai`, model ids of the o1, o3, o4, gpt-5 families but not\n")
-	b.WriteString("`-chat`, codex-mini); gpt-4o, gpt-4.1 and other models refuse the field with a 400 and get none:\n\n")
+	b.WriteString("`-chat`, codex-mini); gpt-4o, gpt-4.1 and other models refuse the field with a 400 and get none,\n")
+	b.WriteString("and `thinking` is then named in `x-llmgw-dropped-params`:\n\n")
 	b.WriteString("| budget_tokens | reasoning_effort |\n| --- | --- |\n")
 	for _, budget := range []int{1024, 4096, 16384} {
 		e := openai.ReasoningEffortFor(fmt.Appendf(nil, `{"type":"enabled","budget_tokens":%d}`, budget))

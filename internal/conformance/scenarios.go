@@ -46,6 +46,7 @@ func Scenarios() []Scenario {
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
+	out = append(out, fieldScenarios()...)
 	out = append(out, failureScenarios()...)
 	return out
 }

@@ -115,6 +115,7 @@ func reasoningScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
+				expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "")
 				up := gjson.ParseBytes(c.LastUpstream(t))
 				if c.Pair.Upstream == Anthropic {
 					expectEqual(t, "upstream thinking", up.Get("thinking").Raw, `{"type":"enabled","budget_tokens":10000}`)
@@ -143,6 +144,7 @@ func reasoningScenarios() []Scenario {
 				if up.Get("reasoning_effort").Exists() || up.Get("thinking").Exists() {
 					t.Errorf("gpt-4o-mini was sent a reasoning setting it refuses: %s", up.Raw)
 				}
+				expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "thinking")
 			},
 		},
 		reasoningFieldScenario("reasoning_content"),

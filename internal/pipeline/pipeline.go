@@ -61,6 +61,14 @@ type Call struct {
 	// retries and fallbacks included, set by the router (1: the first try
 	// succeeded). The server reports it in the x-llmgw-attempts header.
 	Attempts int
+	// RefuseUnsupported: refuse, rather than drop, the request fields the
+	// upstream's protocol has no equivalent for even where dropping them is
+	// harmless (server.unsupported_params: refuse). Set by the server.
+	RefuseUnsupported bool
+	// Dropped names the request fields the serving upstream did not
+	// receive because its protocol has no equivalent, set by the router;
+	// the server reports them in the x-llmgw-dropped-params header.
+	Dropped []string
 	// RequestID identifies the client's request in logs; set by the server.
 	RequestID string
 	// Fallbacks, when not nil, replaces the requested model's fallback list

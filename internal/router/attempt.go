@@ -121,6 +121,8 @@ func (r *Router) open(ctx context.Context, a *attempt) (llm.Stream, error) {
 		u := resp.Usage
 		return llm.NewSliceStream(nil, &llm.Chunk{Model: resp.Model, Usage: &u}), nil
 	}
+	// What an earlier attempt left out says nothing of this one.
+	call.Dropped = nil
 	if fw, ok := p.(provider.Forwarder); ok && call.FastPath() && fw.Protocol() == call.Protocol {
 		return fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: a.model, Stream: call.Stream})
 	}
@@ -130,7 +132,10 @@ func (r *Router) open(ctx context.Context, a *attempt) (llm.Stream, error) {
 	}
 	up := *req
 	up.Model = a.model
-	return p.Chat(ctx, &up)
+	rep := llm.NewParamReport(call.RefuseUnsupported)
+	s, err := p.Chat(llm.WithParamReport(ctx, rep), &up)
+	call.Dropped = rep.Dropped()
+	return s, err
 }
 
 // explain turns the failure of an attempt into the error to report: the

@@ -44,6 +44,7 @@ const (
 	hdrRequestID = iota
 	hdrAttempts
 	hdrProvider
+	hdrDropped
 	numHeaders
 )
 

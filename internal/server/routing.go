@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/router"
@@ -17,6 +18,11 @@ import (
 // retries and fallbacks included (1: the first try succeeded; absent: none
 // was made).
 const attemptsHeader = "X-Llmgw-Attempts"
+
+// droppedHeader names, comma-separated, the request fields the serving
+// upstream did not receive because its protocol has no equivalent and
+// leaving them out does not change what the answer means (absent: none).
+const droppedHeader = "X-Llmgw-Dropped-Params"
 
 // fallbacksKey is router.FallbacksHeader as the request's Header map holds
 // it, canonicalized once rather than, allocating, per request.
@@ -47,6 +53,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	}
 	call.RequestID = RequestID(r.Context())
 	snap := s.current(r)
+	call.RefuseUnsupported = snap.Config.Server.UnsupportedParams == config.UnsupportedRefuse
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
 	stream, err := snap.Invoke(ctx, call)
 	ri := infoFrom(r.Context())
@@ -57,6 +64,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	}
 	ri.provider = call.Provider
 	ri.setHeader(w.Header(), "X-Llmgw-Provider", hdrProvider, call.Provider)
+	if len(call.Dropped) > 0 {
+		ri.setHeader(w.Header(), droppedHeader, hdrDropped, strings.Join(call.Dropped, ", "))
+	}
 	return stream, cancel, nil
 }
 

@@ -172,4 +172,10 @@
 // upstreams that cannot count (about four bytes of text per token plus
 // fixed overheads); DecodeCountTokensRequest, EncodeCountTokensRequest and
 // EncodeCountTokensResponse carry the count_tokens call itself.
+//
+// Fields of an OpenAI request that the Messages API has no equivalent for
+// are never lost silently: CheckParams, called by the upstream adapter
+// before encoding, applies OpenAIParams (dropped and named in
+// x-llmgw-dropped-params, or refused with a 400 naming the field), the
+// table the compatibility page is generated from.
 package anthropic

@@ -22,6 +22,12 @@
 // OpenAI upstream. Object tool choices the canonical model cannot
 // express (allowed_tools, custom) are kept in Extra the same way.
 //
+// What an OpenAI upstream does not receive of an Anthropic request is never
+// lost silently: CheckParams, called by the upstream adapter before
+// encoding, applies AnthropicParams, one policy per field (dropped and
+// named in x-llmgw-dropped-params, or refused with the error naming it), and
+// the compatibility page is generated from that table.
+//
 // Choices made where the wire format and the canonical model differ:
 //
 //   - Request decoding is two passes: encoding/json validates the whole body

@@ -151,6 +151,14 @@ func (p *Provider) Protocol() string { return protocol.Protocol }
 
 // Chat implements provider.Provider.
 func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
+	// Fields of another protocol with no equivalent here are refused or
+	// left out, and the ones left out reported to the attempt.
+	rep := llm.ParamReportFrom(ctx)
+	dropped, err := protocol.CheckParams(req, rep.Refuse())
+	if err != nil {
+		return nil, err
+	}
+	rep.Drop(dropped...)
 	body, err := protocol.EncodeMessagesRequest(req)
 	if err != nil {
 		return nil, err

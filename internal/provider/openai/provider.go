@@ -123,13 +123,23 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	// Extended thinking asked of an OpenAI reasoning model becomes its
 	// reasoning_effort; any other model would refuse the field, and other
 	// OpenAI-compatible servers differ in what they take.
-	if p.completionTokens && req.ReasoningEffort == "" && protocol.ReasoningModel(req.Model) {
+	reasoning := p.completionTokens && protocol.ReasoningModel(req.Model)
+	if reasoning && req.ReasoningEffort == "" {
 		if effort := protocol.ReasoningEffortFor(req.Thinking); effort != "" {
 			r := *req
 			r.ReasoningEffort = effort
 			req = &r
 		}
 	}
+	// Fields of another protocol with no equivalent here (thinking toward
+	// a model without reasoning, among them) are refused or left out, and
+	// the ones left out reported to the attempt.
+	rep := llm.ParamReportFrom(ctx)
+	dropped, err := protocol.CheckParams(req, reasoning, rep.Refuse())
+	if err != nil {
+		return nil, err
+	}
+	rep.Drop(dropped...)
 	body, err := protocol.EncodeChatRequest(req)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,127 @@
+package conformance
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
+)
+
+// DroppedHeader is the response header naming the request fields the
+// upstream did not receive.
+const DroppedHeader = "X-Llmgw-Dropped-Params"
+
+// naThreadClient: only Anthropic's Messages API has message threads.
+const naThreadClient = "Message threads are a field of Anthropic's Messages API; an OpenAI client has none to send."
+
+// fieldScenarios check the policy for fields with no equivalent in the
+// upstream's protocol (OpenAIParams and AnthropicParams): dropped ones are
+// named in a header, refused ones answered with an error naming them, and
+// a message thread to continue gets the error on which Anthropic's SDKs send
+// the whole conversation again. A same-protocol pair passes every field on.
+func fieldScenarios() []Scenario {
+	text := func(t testing.TB, c *Case) []providertest.Response {
+		return []providertest.Response{textCapture(t, c, 7)}
+	}
+	return []Scenario{
+		{
+			Name: "fields without equivalent dropped and named", Modes: both, NA: always, Script: text,
+			Request: map[string]string{
+				OpenAI:    `{"messages":[{"role":"user","content":"Say hello"}],"seed":7,"presence_penalty":0.5,"frequency_penalty":0,"store":true}`,
+				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Say hello"}],"service_tier":"auto","context_management":{"edits":[]}}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Client == c.Pair.Upstream {
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+					return
+				}
+				want := map[string]string{OpenAI: "presence_penalty, seed, store", Anthropic: "context_management, service_tier"}[c.Pair.Client]
+				expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
+				for name := range strings.SplitSeq(want, ", ") {
+					if up.Get(name).Exists() {
+						t.Errorf("upstream received dropped field %s: %s", name, up.Raw)
+					}
+				}
+			},
+		},
+		{
+			Name: "fields whose absence changes the answer refused", Modes: []Mode{Unary}, NA: always, Script: text,
+			Request: map[string]string{
+				OpenAI:    `{"messages":[{"role":"user","content":"Say hello"}],"n":2}`,
+				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Say hello"}],"mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"example"}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				if c.Pair.Client == c.Pair.Upstream {
+					expectOK(t, c, r)
+					return
+				}
+				if r.Status != 400 {
+					t.Fatalf("status %d, want 400: %s", r.Status, r.Body)
+				}
+				expectEqual(t, "error type", r.ErrType, "invalid_request_error")
+				field := map[string]string{OpenAI: "n", Anthropic: "mcp_servers"}[c.Pair.Client]
+				if c.Pair.Client == OpenAI {
+					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), field)
+				} else if msg := gjson.GetBytes(r.Body, "error.message").String(); !strings.HasPrefix(msg, field+":") {
+					t.Errorf("error message %q does not name %s", msg, field)
+				}
+				if n := len(c.Fake().Requests()); n != 0 {
+					t.Errorf("a refused request reached the upstream %d times", n)
+				}
+			},
+		},
+		{
+			Name: "message thread to continue", Modes: both, Script: text,
+			NA: func(p Pair, _ Mode) string {
+				if p.Client != Anthropic {
+					return naThreadClient
+				}
+				return ""
+			},
+			Request: map[string]string{
+				Anthropic: `{"max_tokens":256,"thread":{"type":"continue","previous_message_id":"msg_013Zva2CMHLNnXjNJJKqJ2EF"},` +
+					`"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01A09q90qw90lq917835lq9","content":"15 degrees"}]}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				if c.Pair.Upstream == Anthropic {
+					expectOK(t, c, r)
+					expectEqual(t, "upstream thread", gjson.GetBytes(c.LastUpstream(t), "thread.type").String(), "continue")
+					return
+				}
+				// Anthropic's answer to a thread it cannot continue, on
+				// which its SDKs replay the whole conversation.
+				if r.Status != 404 {
+					t.Fatalf("status %d, want 404: %s", r.Status, r.Body)
+				}
+				expectEqual(t, "error type", r.ErrType, "not_found_error")
+				if msg := gjson.GetBytes(r.Body, "error.message").String(); !strings.HasPrefix(msg, "thread:") {
+					t.Errorf("error message %q does not name thread", msg)
+				}
+			},
+		},
+		{
+			Name: "message thread created", Modes: both, Script: text,
+			NA: func(p Pair, _ Mode) string {
+				if p.Client != Anthropic {
+					return naThreadClient
+				}
+				return ""
+			},
+			Request: map[string]string{
+				Anthropic: `{"max_tokens":256,"thread":{"type":"create"},"messages":[{"role":"user","content":"Say hello"}]}`,
+			},
+			Check: func(t *testing.T, c *Case, r *Result) {
+				expectOK(t, c, r)
+				if c.Pair.Upstream == Anthropic {
+					expectEqual(t, "upstream thread", gjson.GetBytes(c.LastUpstream(t), "thread.type").String(), "create")
+					return
+				}
+				expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "thread")
+			},
+		},
+	}
+}
