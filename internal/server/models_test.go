@@ -333,19 +333,27 @@ func TestModelsUpstreamFailure(t *testing.T) {
 		mu <- struct{}{}
 		g.oai.Enqueue(providertest.Response{Status: 503, Body: []byte(`{"error":{"message":"down","type":"server_error"}}`)})
 		_, stale := g.do("GET", "/v1/models", "", "Authorization", "Bearer sk-all")
-		g.lists.Close() // waits for the background refresh
+		fetches := func() int {
+			n := 0
+			for _, r := range g.oai.Requests() {
+				if r.Path == "/v1/models" {
+					n++
+				}
+			}
+			return n
+		}
+		// The stale answer started one background refresh, which fails;
+		// Close would cancel it if it had not reached the upstream yet.
+		for deadline := time.Now().Add(10 * time.Second); fetches() < 2 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		g.lists.Close() // waits for the refresh to end
 		_, after := g.do("GET", "/v1/models", "", "Authorization", "Bearer sk-all")
 		if !strings.Contains(before, `"openai/gpt-4o"`) || stale != before || after != before {
 			t.Errorf("before %s\nstale %s\nafter %s", before, stale, after)
 		}
-		fetches := 0
-		for _, r := range g.oai.Requests() {
-			if r.Path == "/v1/models" {
-				fetches++
-			}
-		}
-		if fetches != 2 {
-			t.Errorf("%d fetches of the OpenAI list, want 2 (first, refresh)", fetches)
+		if n := fetches(); n != 2 {
+			t.Errorf("%d fetches of the OpenAI list, want 2 (first, refresh)", n)
 		}
 	})
 }
