@@ -169,7 +169,7 @@ func (k *keySet) keyfunc() (keyfunc.Keyfunc, error) {
 	kf, err := k.build()
 	if err != nil {
 		k.lastErr = err
-		k.v.opts.Logger.Warn("jwt: issuer keys unavailable", "issuer", llm.Clip(k.issuer), "error", err)
+		k.v.opts.Logger.Warn("jwt: issuer keys unavailable", "issuer", llm.Clip(k.issuer), "error", llm.Clip(err.Error()))
 		return nil, err
 	}
 	k.kf = kf
@@ -207,7 +207,7 @@ func (k *keySet) build() (keyfunc.Keyfunc, error) {
 		RefreshUnknownKID:         rate.NewLimiter(rate.Every(o.UnknownKIDEvery), 1),
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(_ context.Context, err error) {
-				o.Logger.Warn("jwt: key set fetch failed", "issuer", llm.Clip(k.issuer), "url", llm.Clip(u), "error", err)
+				o.Logger.Warn("jwt: key set fetch failed", "issuer", llm.Clip(k.issuer), "url", llm.Clip(u), "error", llm.Clip(err.Error()))
 			}
 		},
 	})
