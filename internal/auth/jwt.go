@@ -96,6 +96,16 @@ func NewVerifiers(opts VerifierOptions) *Verifiers {
 		c := *opts.Client
 		client = &c
 	}
+	if client.CheckRedirect == nil {
+		// Keys fetched over plain http from a network host could be
+		// anyone's: a redirect may not lead there either.
+		client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+			if len(via) >= 5 || !fetchableURL(r.URL.String()) {
+				return errors.New("redirect refused")
+			}
+			return nil
+		}
+	}
 	base := client.Transport
 	if base == nil {
 		base = http.DefaultTransport

@@ -2,6 +2,9 @@ package auth_test
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -223,4 +226,107 @@ func TestLooksLikeJWT(t *testing.T) {
 			t.Errorf("LooksLikeJWT(%.20q) = %v", s, got)
 		}
 	}
+}
+
+// A hostile issuer (a huge or broken key set, a discovery document naming
+// another issuer or a plain-http key set elsewhere) gets its tokens refused,
+// and nothing worse.
+func TestJWTHostileIssuer(t *testing.T) {
+	for _, tt := range []struct {
+		name, path string
+		h          func(is *authtest.Issuer) func(w http.ResponseWriter, r *http.Request)
+	}{
+		// A valid key set behind 4 MiB of padding: refused, since no more
+		// than MaxFetchBytes of it is read.
+		{"huge key set", "/jwks", func(is *authtest.Issuer) func(w http.ResponseWriter, r *http.Request) {
+			set := is.JWKS()
+			return func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, `{"pad":"`)
+				chunk := strings.Repeat("A", 64<<10)
+				for range (auth.MaxFetchBytes / len(chunk)) * 4 {
+					if _, err := io.WriteString(w, chunk); err != nil {
+						return
+					}
+				}
+				_, _ = io.WriteString(w, `",`)
+				_, _ = w.Write(set[1:])
+			}
+		}},
+		{"key set not JSON", "/jwks", func(*authtest.Issuer) func(w http.ResponseWriter, r *http.Request) {
+			return func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "<html>") }
+		}},
+		{"discovery names another issuer", "/.well-known/openid-configuration", func(*authtest.Issuer) func(w http.ResponseWriter, r *http.Request) {
+			return func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, `{"issuer":"https://evil.example","jwks_uri":"https://evil.example/jwks"}`)
+			}
+		}},
+		{"discovery names a plain-http key set", "/.well-known/openid-configuration", func(is *authtest.Issuer) func(w http.ResponseWriter, r *http.Request) {
+			return func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, `{"issuer":"`+is.URL+`","jwks_uri":"http://evil.example/jwks"}`)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			is := authtest.New(t)
+			is.Override(tt.path, tt.h(is))
+			j := verifiers(t, auth.VerifierOptions{FetchTimeout: 5 * time.Second}).JWT([]auth.Issuer{issuerConf(is)})
+			p, err := j.Verify(context.Background(), is.Sign("rsa-1", is.Claims("llmgw", "a")))
+			wantInvalid(t, p, err, tt.name)
+		})
+	}
+}
+
+// A bearer credential of any shape gets a principal or a 401, never a panic.
+func FuzzJWTVerify(f *testing.F) {
+	is := authtest.New(f)
+	v := auth.NewVerifiers(auth.VerifierOptions{FetchTimeout: time.Second})
+	f.Cleanup(v.Close)
+	j := v.JWT([]auth.Issuer{issuerConf(is)})
+	f.Add(is.Sign("rsa-1", is.Claims("llmgw", "a")))
+	f.Add(is.SignNone("rsa-1", is.Claims("llmgw", "a")))
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOnt9fQ.AAAA")
+	f.Add("e30.e30.e30")
+	f.Fuzz(func(t *testing.T, tok string) {
+		p, err := j.Verify(context.Background(), tok)
+		if err != nil && llm.AsError(err).Kind != llm.KindAuthentication {
+			t.Fatalf("err = %v", err)
+		}
+		if err == nil && p == nil {
+			t.Fatal("no principal and no error")
+		}
+	})
+}
+
+// A key set is not fetched over plain http from a network host, even when
+// the issuer's own URL redirects there.
+func TestJWTRedirectToPlainHTTPRefused(t *testing.T) {
+	var ip net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			ip = n.IP
+			break
+		}
+	}
+	if ip == nil {
+		t.Skip("no network interface besides loopback")
+	}
+	is := authtest.New(t)
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		t.Skip(err)
+	}
+	far := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(is.JWKS())
+	}))
+	far.Listener.Close()
+	far.Listener = ln
+	far.Start()
+	t.Cleanup(far.Close)
+	is.Override("/jwks", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, far.URL+"/jwks", http.StatusFound)
+	})
+	j := verifiers(t, auth.VerifierOptions{}).JWT([]auth.Issuer{issuerConf(is)})
+	p, err := j.Verify(context.Background(), is.Sign("rsa-1", is.Claims("llmgw", "a")))
+	wantInvalid(t, p, err, "key set redirected to plain http on a network host")
 }

@@ -31,19 +31,20 @@ type Issuer struct {
 	// JWKSFetches counts the requests for the key set.
 	JWKSFetches atomic.Int64
 
-	t         *testing.T
+	t         testing.TB
 	srv       *httptest.Server
 	mu        sync.Mutex
 	keys      map[string]crypto.Signer
 	published []string
 	down      bool
 	hanging   bool
+	override  map[string]http.HandlerFunc
 	hang      chan struct{}
 }
 
 // New starts an issuer with an RSA key "rsa-1" and a P-256 key "ec-1",
 // both published.
-func New(t *testing.T) *Issuer {
+func New(t testing.TB) *Issuer {
 	t.Helper()
 	is := &Issuer{t: t, keys: make(map[string]crypto.Signer), hang: make(chan struct{})}
 	is.AddRSA("rsa-1")
@@ -94,6 +95,17 @@ func (is *Issuer) SetDown(down bool) {
 	is.mu.Unlock()
 }
 
+// Override serves path with h from now on ("/jwks",
+// "/.well-known/openid-configuration").
+func (is *Issuer) Override(path string, h http.HandlerFunc) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	if is.override == nil {
+		is.override = make(map[string]http.HandlerFunc)
+	}
+	is.override[path] = h
+}
+
 // Hang makes every later request wait until the test ends.
 func (is *Issuer) Hang() {
 	is.mu.Lock()
@@ -103,8 +115,12 @@ func (is *Issuer) Hang() {
 
 func (is *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 	is.mu.Lock()
-	down, hanging := is.down, is.hanging
+	down, hanging, h := is.down, is.hanging, is.override[r.URL.Path]
 	is.mu.Unlock()
+	if h != nil {
+		h(w, r)
+		return
+	}
 	if hanging {
 		select {
 		case <-is.hang:
@@ -132,6 +148,15 @@ func (is *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// JWKS returns the key set as served now.
+func (is *Issuer) JWKS() []byte {
+	b, err := json.Marshal(map[string]any{"keys": is.jwks()})
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	return b
 }
 
 func (is *Issuer) jwks() []map[string]string {
