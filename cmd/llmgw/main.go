@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
@@ -141,7 +142,11 @@ func serve(args []string, stderr io.Writer) int {
 	// deferred Close stops model list fetches under way after the drain.
 	lists := catalog.New(catalog.Options{Logger: log})
 	defer lists.Close()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists})
+	// JWT key sets, like the lists, are the process's: fetched once and
+	// refreshed in the background whatever the snapshot.
+	jwts := auth.NewVerifiers(auth.VerifierOptions{Logger: log})
+	defer jwts.Close()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

@@ -20,6 +20,8 @@ type Principal struct {
 	KeyName string
 	// Tenant is the tenant the key belongs to.
 	Tenant string
+	// Team is the caller's team, from a JWT's team claim; empty for keys.
+	Team string
 	// models is the set of allowed model names and patterns the allowed
 	// wildcard prefixes (from names like "openai/*"); all is true when the
 	// key names no list, and allows every model.
@@ -122,18 +124,25 @@ func NewKeys(keys []Key) *Keys {
 		// Only an absent list allows everything: an empty one, written
 		// by an operator as "models: []", allows nothing.
 		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, all: k.Models == nil}
-		p.models = make(map[string]struct{}, len(k.Models))
-		for _, m := range k.Models {
-			if prefix, ok := strings.CutSuffix(m, "*"); ok && strings.HasSuffix(prefix, "/") {
-				p.patterns = append(p.patterns, prefix)
-				continue
-			}
-			p.models[m] = struct{}{}
-		}
+		p.setModels(k.Models)
 		h := ks.hash(k.Secret)
 		ks.byHash[h] = &entry{hash: h, principal: p}
 	}
 	return ks
+}
+
+// setModels restricts p to models, names or "prefix/*" patterns, unless
+// models is nil.
+func (p *Principal) setModels(models []string) {
+	p.all = models == nil
+	p.models = make(map[string]struct{}, len(models))
+	for _, m := range models {
+		if prefix, ok := strings.CutSuffix(m, "*"); ok && strings.HasSuffix(prefix, "/") {
+			p.patterns = append(p.patterns, prefix)
+			continue
+		}
+		p.models[m] = struct{}{}
+	}
 }
 
 func (ks *Keys) hash(key string) [sha256.Size]byte {
@@ -163,7 +172,7 @@ func (ks *Keys) Len() int { return len(ks.byHash) }
 
 // Lookup returns the principal of key, or nil when it is not a known key.
 func (ks *Keys) Lookup(key string) *Principal {
-	if key == "" {
+	if ks == nil || key == "" {
 		return nil
 	}
 	h := ks.hash(key)

@@ -4,8 +4,14 @@
 // Keys are never held in plaintext: each is stored as an HMAC-SHA256 of the
 // key under a secret (a keyed hash), looked up by that hash and confirmed with
 // a constant-time comparison. The caller's Principal travels in the request
-// context; later sources of principals (keys created through the admin API,
-// JWTs) produce the same type.
+// context; other sources of principals (JWTs, keys created through the admin
+// API) produce the same type.
+//
+// JWTs (jwt.go) are verified with golang-jwt against the key sets of their
+// issuers, found by OIDC discovery (go-oidc) and fetched, cached and
+// refreshed by keyfunc. Those key sets are process state (Verifiers), shared
+// by every configuration snapshot; a snapshot holds only a JWT, its issuers'
+// settings over them.
 //
 // Deviation from the pipeline-only layout: authentication runs as HTTP
 // middleware, before the request body is read, so an unauthenticated caller

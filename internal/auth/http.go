@@ -19,16 +19,26 @@ func KeyFromRequest(r *http.Request) string {
 	return strings.TrimSpace(r.Header.Get("x-api-key"))
 }
 
-// Authenticate resolves the request's principal: Anonymous when keys is nil
-// or empty (no auth configured, local use), the key's principal otherwise, or
-// a 401 error.
-func Authenticate(r *http.Request, keys *Keys) (*Principal, error) {
-	if keys == nil || keys.Len() == 0 {
+// Required reports whether callers must authenticate: once a static key or
+// a JWT issuer is configured.
+func Required(keys *Keys, tokens *JWT) bool {
+	return (keys != nil && keys.Len() > 0) || tokens.Len() > 0
+}
+
+// Authenticate resolves the request's principal: Anonymous when neither keys
+// nor JWT issuers are configured (local use); else the static key's
+// principal, or, for a credential shaped like a JWT, the verified token's;
+// or a 401 error.
+func Authenticate(r *http.Request, keys *Keys, tokens *JWT) (*Principal, error) {
+	if !Required(keys, tokens) {
 		return Anonymous, nil
 	}
-	p := keys.Lookup(KeyFromRequest(r))
-	if p == nil {
-		return nil, llm.NewError(llm.KindAuthentication, "missing or invalid API key")
+	key := KeyFromRequest(r)
+	if p := keys.Lookup(key); p != nil {
+		return p, nil
 	}
-	return p, nil
+	if tokens.Len() > 0 && LooksLikeJWT(key) {
+		return tokens.Verify(r.Context(), key)
+	}
+	return nil, llm.NewError(llm.KindAuthentication, "missing or invalid API key")
 }

@@ -18,6 +18,8 @@ type Config struct {
 	// admin API. With no key at all, the gateway requires none (local use);
 	// once any key exists, every request to /v1/* must carry a valid one.
 	Keys []Key `yaml:"keys,omitempty" json:"keys,omitempty"`
+	// Auth holds the other ways callers authenticate: JWTs (auth.jwt).
+	Auth Auth `yaml:"auth,omitempty" json:"auth,omitzero"`
 }
 
 // Server holds the settings of the gateway's own HTTP server.
@@ -371,6 +373,7 @@ func (c *Config) clone() *Config {
 		m.ContextWindowFallbacks = cloneSlice(m.ContextWindowFallbacks)
 		m.ContentPolicyFallbacks = cloneSlice(m.ContentPolicyFallbacks)
 	}
+	out.Auth = c.Auth.clone()
 	out.Keys = cloneSlice(c.Keys)
 	for i := range out.Keys {
 		k := &out.Keys[i]

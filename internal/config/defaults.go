@@ -76,6 +76,7 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Models {
 		c.Models[i].applyRoutingDefaults(s.StreamIdleTimeout)
 	}
+	c.Auth.applyDefaults()
 }
 
 // setDefault sets *v to def if *v is the zero value.

@@ -48,6 +48,7 @@ func (c *Config) validate(p *problems) {
 		c.validateModel(p, i, providers)
 	}
 	c.validateKeys(p)
+	c.Auth.validate(p)
 }
 
 // checkName checks a required, unique name and records it in seen.

@@ -29,6 +29,9 @@ type Snapshot struct {
 	Router *router.Router
 	// Keys are the static virtual keys.
 	Keys *auth.Keys
+	// JWT verifies bearer JWTs of the configured issuers; nil when none
+	// is configured. Its key sets belong to the process (Options.JWT).
+	JWT *auth.JWT
 	// Invoke is the pipeline chain, built once.
 	Invoke pipeline.Invoke
 	// Providers are the providers by name.
@@ -93,6 +96,9 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.ModelLists == nil {
 		opts.ModelLists = catalog.New(catalog.Options{Logger: opts.Logger})
 	}
+	if opts.JWT == nil && len(cfg.Auth.JWT.Issuers) > 0 {
+		opts.JWT = auth.NewVerifiers(auth.VerifierOptions{Logger: opts.Logger})
+	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {
@@ -105,6 +111,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Admin:        admin.New(admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r}),
 		Router:       r,
 		Keys:         auth.NewKeys(keys),
+		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
 		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
 		Providers:    providers,
 		Created:      time.Now().Unix(),
@@ -159,4 +166,16 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 		return nil, fmt.Errorf(": %w", err)
 	}
 	return p, nil
+}
+
+// jwtIssuers converts the configured JWT issuers.
+func jwtIssuers(in []config.JWTIssuer) []auth.Issuer {
+	out := make([]auth.Issuer, 0, len(in))
+	for _, is := range in {
+		out = append(out, auth.Issuer{
+			Issuer: is.Issuer, JWKSURL: is.JWKSURL, Audiences: is.Audiences, Algorithms: is.Algorithms,
+			ClockSkew: is.ClockSkew.Std(), TenantClaim: is.TenantClaim, TeamClaim: is.TeamClaim, ModelsClaim: is.ModelsClaim,
+		})
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
@@ -26,6 +27,10 @@ type Options struct {
 	// once and closed on shutdown; nil gives the snapshot a cache of its
 	// own (tests, validation).
 	ModelLists *catalog.Cache
+	// JWT is the process's JWT key sets, created once and closed on
+	// shutdown; nil gives the snapshot a set of its own (tests,
+	// validation), which fetches nothing until a token arrives.
+	JWT *auth.Verifiers
 }
 
 // routerModel converts a configured model's routing settings; its targets

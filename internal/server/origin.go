@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
 )
@@ -69,9 +70,9 @@ func isLoopbackAddr(a net.Addr) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// noKeys reports whether snap requires no key (local use).
+// noKeys reports whether snap requires no key nor token (local use).
 func noKeys(snap *gateway.Snapshot) bool {
-	return snap.Keys == nil || snap.Keys.Len() == 0
+	return !auth.Required(snap.Keys, snap.JWT)
 }
 
 // guardOrigin enforces the Host and Origin rules above and answers CORS

@@ -53,7 +53,8 @@ func (s *Server) routes() http.Handler {
 // before reading a byte of the body.
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := auth.Authenticate(r, s.current(r).Keys)
+		snap := s.current(r)
+		p, err := auth.Authenticate(r, snap.Keys, snap.JWT)
 		if err != nil {
 			cutBody(w, r)
 			s.writeError(w, r, err)
