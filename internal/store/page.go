@@ -53,7 +53,7 @@ func After(cursor string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(b) == 0 || len(b) > 64 {
+	if err != nil || len(b) == 0 || len(b) > maxCursorBytes || !Text(string(b)) {
 		return "", fmt.Errorf("%w: malformed cursor", ErrInvalid)
 	}
 	return string(b), nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -9,10 +10,59 @@ import (
 // MaxNameLen bounds names, in bytes.
 const MaxNameLen = 200
 
+// Bounds on labels, models and prefixes, so that one record stays small.
+const (
+	MaxLabels      = 64
+	MaxLabelLen    = 256 // a label's key or value, in bytes
+	MaxModels      = 1000
+	MaxModelLen    = 256
+	MaxPrefixLen   = 64
+	maxIDLen       = 128
+	maxCursorBytes = 128
+)
+
+// Text reports whether s can be stored as text by every driver: valid
+// UTF-8 without NUL (PostgreSQL refuses both).
+func Text(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// Lookup reports whether s could be an ID or name at all; drivers answer
+// ErrNotFound for one that cannot without asking the database, which
+// would refuse it with an error of its own.
+func Lookup(s string) bool {
+	return s != "" && len(s) <= maxIDLen+MaxNameLen && Text(s)
+}
+
+// CheckLookup returns ErrNotFound, naming what, when one of ids cannot
+// be an ID or name (see Lookup).
+func CheckLookup(what string, ids ...string) error {
+	for _, id := range ids {
+		if !Lookup(id) {
+			return fmt.Errorf("%s: %w", what, ErrNotFound)
+		}
+	}
+	return nil
+}
+
 // CheckName refuses the names no record may have.
 func CheckName(what, name string) error {
-	if name == "" || len(name) > MaxNameLen || !utf8.ValidString(name) {
-		return fmt.Errorf("%w: %s name must be 1 to %d bytes of UTF-8", ErrInvalid, what, MaxNameLen)
+	if name == "" || len(name) > MaxNameLen || !Text(name) {
+		return fmt.Errorf("%w: %s name must be 1 to %d bytes of UTF-8 without NUL", ErrInvalid, what, MaxNameLen)
+	}
+	return nil
+}
+
+// CheckLabels refuses labels that cannot be stored as they are.
+func CheckLabels(m map[string]string) error {
+	if len(m) > MaxLabels {
+		return fmt.Errorf("%w: more than %d labels", ErrInvalid, MaxLabels)
+	}
+	for k, v := range m {
+		if k == "" || len(k) > MaxLabelLen || len(v) > MaxLabelLen || !Text(k) || !Text(v) {
+			return fmt.Errorf("%w: label keys and values must be UTF-8 without NUL, keys 1 to %d bytes, values at most %d",
+				ErrInvalid, MaxLabelLen, MaxLabelLen)
+		}
 	}
 	return nil
 }
@@ -31,7 +81,21 @@ func CheckKey(k *Key) error {
 	if !k.Role.Valid() {
 		return fmt.Errorf("%w: unknown role %q", ErrInvalid, k.Role)
 	}
-	return nil
+	if k.TeamID != "" && !Lookup(k.TeamID) || !Lookup(k.TenantID) {
+		return fmt.Errorf("tenant or team: %w", ErrNotFound)
+	}
+	if len(k.Prefix) > MaxPrefixLen || !Text(k.Prefix) {
+		return fmt.Errorf("%w: prefix must be at most %d bytes of UTF-8 without NUL", ErrInvalid, MaxPrefixLen)
+	}
+	if len(k.Models) > MaxModels {
+		return fmt.Errorf("%w: more than %d models", ErrInvalid, MaxModels)
+	}
+	for _, m := range k.Models {
+		if m == "" || len(m) > MaxModelLen || !Text(m) {
+			return fmt.Errorf("%w: model names must be 1 to %d bytes of UTF-8 without NUL", ErrInvalid, MaxModelLen)
+		}
+	}
+	return CheckLabels(k.Labels)
 }
 
 // Apply changes t as p says.
@@ -43,6 +107,9 @@ func (p TenantPatch) Apply(t *Tenant) error {
 		t.Name = *p.Name
 	}
 	if p.Labels != nil {
+		if err := CheckLabels(*p.Labels); err != nil {
+			return err
+		}
 		t.Labels = *p.Labels
 	}
 	return nil

@@ -86,6 +86,9 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 }
 
 func (ks keys) Get(ctx context.Context, id string) (store.Key, error) {
+	if err := store.CheckLookup("get key", id); err != nil {
+		return store.Key{}, err
+	}
 	return ks.get(ctx, ks.s.pool, id, "")
 }
 
@@ -117,6 +120,9 @@ func (ks keys) List(ctx context.Context, f store.KeyFilter, opts store.ListOptio
 	if err != nil {
 		return store.Page[store.Key]{}, err
 	}
+	if f.TenantID != "" && !store.Lookup(f.TenantID) || f.TeamID != "" && !store.Lookup(f.TeamID) {
+		return store.Page[store.Key]{}, nil // no such tenant or team, so no keys
+	}
 	n := store.Limit(opts.Limit)
 	rows, err := ks.s.pool.Query(ctx, `SELECT `+keyCols+` FROM keys
 		WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR team_id = $2) AND id > $3
@@ -134,6 +140,9 @@ func (ks keys) List(ctx context.Context, f store.KeyFilter, opts store.ListOptio
 // write reads the key locked, lets change modify it and stores every
 // column back, recording a change with the hashes before and after.
 func (ks keys) write(ctx context.Context, what, id string, change func(k *store.Key) error) (store.Key, error) {
+	if err := store.CheckLookup(what, id); err != nil {
+		return store.Key{}, err
+	}
 	var k store.Key
 	err := ks.s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -175,6 +184,9 @@ func (ks keys) Revoke(ctx context.Context, id string) (store.Key, error) {
 }
 
 func (ks keys) Delete(ctx context.Context, id string) error {
+	if err := store.CheckLookup("delete key", id); err != nil {
+		return err
+	}
 	return ks.s.inTx(ctx, func(tx pgx.Tx) error {
 		var hash []byte
 		if err := tx.QueryRow(ctx, `DELETE FROM keys WHERE id = $1 RETURNING hash`, id).Scan(&hash); err != nil {
@@ -189,10 +201,17 @@ func (ks keys) Touch(ctx context.Context, used []store.Use) error {
 	if len(used) == 0 {
 		return nil
 	}
-	ids := make([]string, len(used))
-	at := make([]time.Time, len(used))
-	for i, u := range used {
-		ids[i], at[i] = u.KeyID, u.At
+	ids := make([]string, 0, len(used))
+	at := make([]time.Time, 0, len(used))
+	for _, u := range used {
+		// An ID that cannot be stored names no key, and PostgreSQL would
+		// refuse the whole batch for it.
+		if store.Lookup(u.KeyID) && !u.At.IsZero() {
+			ids, at = append(ids, u.KeyID), append(at, u.At)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
 	}
 	_, err := ks.s.pool.Exec(ctx, `UPDATE keys k SET last_used_at = u.at
 		FROM (SELECT id, max(at) AS at FROM unnest($1::text[], $2::timestamptz[]) AS t (id, at) GROUP BY id) u

@@ -24,6 +24,9 @@ func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 	if err := store.CheckName("team", t.Name); err != nil {
 		return t, err
 	}
+	if err := store.CheckLookup("create team: tenant", t.TenantID); err != nil {
+		return t, err
+	}
 	now := store.Micro(ts.s.now())
 	t.ID, t.CreatedAt = store.NewID(store.TeamPrefix, now), now
 	err := ts.s.inTx(ctx, func(tx pgx.Tx) error {
@@ -37,6 +40,9 @@ func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 }
 
 func (ts teams) Get(ctx context.Context, tenantID, id string) (store.Team, error) {
+	if err := store.CheckLookup("get team", tenantID, id); err != nil {
+		return store.Team{}, err
+	}
 	t, err := scanTeam(ts.s.pool.QueryRow(ctx, `SELECT `+teamCols+` FROM teams WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 	if err != nil {
 		return t, classify(err, "get team", err)
@@ -48,6 +54,9 @@ func (ts teams) List(ctx context.Context, tenantID string, opts store.ListOption
 	after, err := store.After(opts.Cursor)
 	if err != nil {
 		return store.Page[store.Team]{}, err
+	}
+	if !store.Lookup(tenantID) {
+		return store.Page[store.Team]{}, nil // no such tenant, so no teams
 	}
 	n := store.Limit(opts.Limit)
 	rows, err := ts.s.pool.Query(ctx, `SELECT `+teamCols+` FROM teams WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
@@ -63,6 +72,9 @@ func (ts teams) List(ctx context.Context, tenantID string, opts store.ListOption
 }
 
 func (ts teams) Update(ctx context.Context, tenantID, id string, p store.TeamPatch) (store.Team, error) {
+	if err := store.CheckLookup("update team", tenantID, id); err != nil {
+		return store.Team{}, err
+	}
 	var t store.Team
 	err := ts.s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -82,6 +94,9 @@ func (ts teams) Update(ctx context.Context, tenantID, id string, p store.TeamPat
 }
 
 func (ts teams) Delete(ctx context.Context, tenantID, id string) error {
+	if err := store.CheckLookup("delete team", tenantID, id); err != nil {
+		return err
+	}
 	return ts.s.inTx(ctx, func(tx pgx.Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM teams WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 		if err != nil {

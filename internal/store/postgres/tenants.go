@@ -29,6 +29,9 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	if err := store.CheckName("tenant", t.Name); err != nil {
 		return t, err
 	}
+	if err := store.CheckLabels(t.Labels); err != nil {
+		return t, err
+	}
 	now := store.Micro(ts.s.now())
 	t.ID, t.CreatedAt = store.NewID(store.TenantPrefix, now), now
 	labels, err := labelsArg(t.Labels)
@@ -48,6 +51,9 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 
 // Get prefers the tenant whose ID is idOrName to one so named.
 func (ts tenants) Get(ctx context.Context, idOrName string) (store.Tenant, error) {
+	if err := store.CheckLookup("get tenant", idOrName); err != nil {
+		return store.Tenant{}, err
+	}
 	t, err := scanTenant(ts.s.pool.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants
 		WHERE id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1`, idOrName))
 	if err != nil {
@@ -74,6 +80,9 @@ func (ts tenants) List(ctx context.Context, opts store.ListOptions) (store.Page[
 }
 
 func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (store.Tenant, error) {
+	if err := store.CheckLookup("update tenant", id); err != nil {
+		return store.Tenant{}, err
+	}
 	var t store.Tenant
 	err := ts.s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -98,6 +107,9 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 }
 
 func (ts tenants) Delete(ctx context.Context, id string) error {
+	if err := store.CheckLookup("delete tenant", id); err != nil {
+		return err
+	}
 	return ts.s.inTx(ctx, func(tx pgx.Tx) error {
 		res, err := tx.Exec(ctx, `DELETE FROM tenants WHERE id = $1`, id)
 		if err != nil {

@@ -82,6 +82,9 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 }
 
 func (ks keys) Get(ctx context.Context, id string) (store.Key, error) {
+	if err := store.CheckLookup("get key", id); err != nil {
+		return store.Key{}, err
+	}
 	return ks.get(ctx, ks.s.db, id)
 }
 
@@ -112,6 +115,9 @@ func (ks keys) List(ctx context.Context, f store.KeyFilter, opts store.ListOptio
 	if err != nil {
 		return store.Page[store.Key]{}, err
 	}
+	if f.TenantID != "" && !store.Lookup(f.TenantID) || f.TeamID != "" && !store.Lookup(f.TeamID) {
+		return store.Page[store.Key]{}, nil // no such tenant or team, so no keys
+	}
 	n := store.Limit(opts.Limit)
 	rows, err := ks.s.db.QueryContext(ctx, `SELECT `+keyCols+` FROM keys
 		WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR team_id = ?2) AND id > ?3
@@ -130,6 +136,9 @@ func (ks keys) List(ctx context.Context, f store.KeyFilter, opts store.ListOptio
 // stores every column back, recording a change with the hashes before and
 // after.
 func (ks keys) write(ctx context.Context, what, id string, change func(k *store.Key) error) (store.Key, error) {
+	if err := store.CheckLookup(what, id); err != nil {
+		return store.Key{}, err
+	}
 	var k store.Key
 	err := ks.s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -171,6 +180,9 @@ func (ks keys) Revoke(ctx context.Context, id string) (store.Key, error) {
 }
 
 func (ks keys) Delete(ctx context.Context, id string) error {
+	if err := store.CheckLookup("delete key", id); err != nil {
+		return err
+	}
 	return ks.s.inTx(ctx, func(tx *sql.Tx) error {
 		k, err := ks.get(ctx, tx, id)
 		if err != nil {
@@ -195,6 +207,9 @@ func (ks keys) Touch(ctx context.Context, used []store.Use) error {
 		}
 		defer st.Close()
 		for _, u := range used {
+			if !store.Lookup(u.KeyID) || u.At.IsZero() {
+				continue // no such key; no time
+			}
 			if _, err := st.ExecContext(ctx, u.At.UnixMicro(), u.KeyID); err != nil {
 				return fmt.Errorf("sqlite: touch keys: %w", err)
 			}

@@ -29,6 +29,9 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	if err := store.CheckName("tenant", t.Name); err != nil {
 		return t, err
 	}
+	if err := store.CheckLabels(t.Labels); err != nil {
+		return t, err
+	}
 	now := store.Micro(ts.s.now())
 	t.ID, t.CreatedAt = store.NewID(store.TenantPrefix, now), now
 	labels, err := labelsArg(t.Labels)
@@ -47,6 +50,9 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 }
 
 func (ts tenants) Get(ctx context.Context, idOrName string) (store.Tenant, error) {
+	if err := store.CheckLookup("get tenant", idOrName); err != nil {
+		return store.Tenant{}, err
+	}
 	return ts.get(ctx, ts.s.db, idOrName)
 }
 
@@ -78,6 +84,9 @@ func (ts tenants) List(ctx context.Context, opts store.ListOptions) (store.Page[
 }
 
 func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (store.Tenant, error) {
+	if err := store.CheckLookup("update tenant", id); err != nil {
+		return store.Tenant{}, err
+	}
 	var t store.Tenant
 	err := ts.s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -102,6 +111,9 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 }
 
 func (ts tenants) Delete(ctx context.Context, id string) error {
+	if err := store.CheckLookup("delete tenant", id); err != nil {
+		return err
+	}
 	return ts.s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
 		if err != nil {

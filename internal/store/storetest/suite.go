@@ -46,6 +46,7 @@ func RunSuite(t *testing.T, open Open) {
 		{"PaginationTenantsAndTeams", testPaginationTenantsAndTeams},
 		{"KeyFilters", testKeyFilters},
 		{"BadCursor", testBadCursor},
+		{"HostileInput", testHostileInput},
 		{"ChangesSince", testChangesSince},
 		{"ChangesConcurrent", testChangesConcurrent},
 		{"ConcurrentUpdates", testConcurrentUpdates},
@@ -712,4 +713,78 @@ func ids[T any](items []T, id func(T) string) []string {
 		out = append(out, id(it))
 	}
 	return out
+}
+
+// hostile are strings no driver can store as text.
+var hostile = []string{"\xff\xfe", "a\x00b", string(make([]byte, 5000))}
+
+func testHostileInput(t *testing.T, s store.Store) {
+	tn := mustTenant(t, s, "acme")
+	tm := mustTeam(t, s, tn.ID, "ops")
+	k := mustKey(t, s, store.Key{TenantID: tn.ID, Name: "k"})
+	for _, h := range hostile {
+		q := fmt.Sprintf("%.20q", h)
+		_, err := s.Tenants().Create(ctx(t), store.Tenant{Name: h})
+		wantErr(t, "tenant named "+q, err, store.ErrInvalid)
+		_, err = s.Tenants().Create(ctx(t), store.Tenant{Name: "x", Labels: map[string]string{"k": h}})
+		wantErr(t, "tenant label "+q, err, store.ErrInvalid)
+		_, err = s.Tenants().Create(ctx(t), store.Tenant{Name: "x", Labels: map[string]string{h: "v"}})
+		wantErr(t, "tenant label key "+q, err, store.ErrInvalid)
+		_, err = s.Teams().Create(ctx(t), store.Team{TenantID: tn.ID, Name: h})
+		wantErr(t, "team named "+q, err, store.ErrInvalid)
+		_, err = s.Keys().Create(ctx(t), store.Key{TenantID: tn.ID, Name: h, Hash: hashOf(h)})
+		wantErr(t, "key named "+q, err, store.ErrInvalid)
+		_, err = s.Keys().Create(ctx(t), store.Key{TenantID: tn.ID, Name: "m", Hash: hashOf(h), Models: []string{h}})
+		wantErr(t, "key model "+q, err, store.ErrInvalid)
+		_, err = s.Keys().Create(ctx(t), store.Key{TenantID: tn.ID, Name: "p", Hash: hashOf(h), Prefix: h})
+		wantErr(t, "key prefix "+q, err, store.ErrInvalid)
+		labels := map[string]string{"k": h}
+		_, err = s.Keys().Update(ctx(t), k.ID, store.KeyPatch{Labels: &labels})
+		wantErr(t, "key label "+q, err, store.ErrInvalid)
+		_, err = s.Tenants().Update(ctx(t), tn.ID, store.TenantPatch{Labels: &labels})
+		wantErr(t, "tenant label update "+q, err, store.ErrInvalid)
+
+		// As an ID or name looked up, it is simply not there.
+		_, err = s.Tenants().Get(ctx(t), h)
+		wantErr(t, "get tenant "+q, err, store.ErrNotFound)
+		_, err = s.Tenants().Update(ctx(t), h, store.TenantPatch{})
+		wantErr(t, "update tenant "+q, err, store.ErrNotFound)
+		wantErr(t, "delete tenant "+q, s.Tenants().Delete(ctx(t), h), store.ErrNotFound)
+		_, err = s.Teams().Create(ctx(t), store.Team{TenantID: h, Name: "x"})
+		wantErr(t, "team in tenant "+q, err, store.ErrNotFound)
+		_, err = s.Teams().Get(ctx(t), tn.ID, h)
+		wantErr(t, "get team "+q, err, store.ErrNotFound)
+		_, err = s.Teams().Update(ctx(t), h, tm.ID, store.TeamPatch{})
+		wantErr(t, "update team "+q, err, store.ErrNotFound)
+		wantErr(t, "delete team "+q, s.Teams().Delete(ctx(t), tn.ID, h), store.ErrNotFound)
+		_, err = s.Keys().Get(ctx(t), h)
+		wantErr(t, "get key "+q, err, store.ErrNotFound)
+		_, err = s.Keys().Create(ctx(t), store.Key{TenantID: h, Name: "x", Hash: hashOf(h)})
+		wantErr(t, "key in tenant "+q, err, store.ErrNotFound)
+		_, err = s.Keys().Create(ctx(t), store.Key{TenantID: tn.ID, TeamID: h, Name: "x", Hash: hashOf(h)})
+		wantErr(t, "key in team "+q, err, store.ErrNotFound)
+		_, err = s.Keys().Revoke(ctx(t), h)
+		wantErr(t, "revoke key "+q, err, store.ErrNotFound)
+		wantErr(t, "delete key "+q, s.Keys().Delete(ctx(t), h), store.ErrNotFound)
+		if p, err := s.Keys().List(ctx(t), store.KeyFilter{TenantID: h}, store.ListOptions{}); err != nil || len(p.Items) != 0 {
+			t.Fatalf("keys of tenant %s: %d, %v", q, len(p.Items), err)
+		}
+		if p, err := s.Teams().List(ctx(t), h, store.ListOptions{}); err != nil || len(p.Items) != 0 {
+			t.Fatalf("teams of tenant %s: %d, %v", q, len(p.Items), err)
+		}
+		_, err = s.Keys().List(ctx(t), store.KeyFilter{}, store.ListOptions{Cursor: store.Cursor(h)})
+		wantErr(t, "cursor of "+q, err, store.ErrInvalid)
+		if err := s.Keys().Touch(ctx(t), []store.Use{{KeyID: h, At: time.Now()}, {KeyID: k.ID, At: time.Now()}}); err != nil {
+			t.Fatalf("touch with key %s: %v", q, err)
+		}
+	}
+	if got, _ := s.Keys().Get(ctx(t), k.ID); got.LastUsedAt.IsZero() {
+		t.Fatal("a batch holding a bad ID did not touch the good one")
+	}
+	many := map[string]string{}
+	for i := range store.MaxLabels + 1 {
+		many[fmt.Sprint(i)] = "v"
+	}
+	_, err := s.Tenants().Create(ctx(t), store.Tenant{Name: "many", Labels: many})
+	wantErr(t, "too many labels", err, store.ErrInvalid)
 }
