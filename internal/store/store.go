@@ -63,7 +63,9 @@ type Keys interface {
 	List(ctx context.Context, f KeyFilter, opts ListOptions) (Page[Key], error)
 	Update(ctx context.Context, id string, p KeyPatch) (Key, error)
 	// Rotate replaces the key's hash and prefix; the old hash stays valid
-	// until r.PrevValidUntil. Rotating a revoked key is ErrConflict.
+	// until r.PrevValidUntil. One previous hash is kept: a hash rotated out
+	// earlier and still in its grace stops working. Rotating a revoked key
+	// is ErrConflict.
 	Rotate(ctx context.Context, id string, r Rotation) (Key, error)
 	// Revoke ends the key at once, previous hash included. Revoking a
 	// revoked key keeps its first revocation time.

@@ -123,14 +123,37 @@ const (
 	KindKey    Kind = "key"
 )
 
-// Change is one write to a tenant, team or key. For a key, Hash and
-// PrevHash are the hashes it had after the write and, when it changed
-// them (rotation, revocation, deletion), before: a cache keyed by hash
-// drops both.
+// Change is one write to a tenant, team or key. For a key, Hashes are
+// every hash it had before the write or has after it (current and
+// previous, without repeats): a cache keyed by hash drops them all,
+// including a hash that a second rotation or a revocation ended early.
 type Change struct {
-	Seq      int64
-	Kind     Kind
-	ID       string
-	Hash     []byte
-	PrevHash []byte
+	Seq    int64
+	Kind   Kind
+	ID     string
+	Hashes [][]byte
+}
+
+// Hashes lists, without repeats, the non-empty hashes of the keys given
+// (nil ones skipped), in order: what a Change carries.
+func Hashes(keys ...*Key) [][]byte {
+	var out [][]byte
+	add := func(h []byte) {
+		if len(h) == 0 {
+			return
+		}
+		for _, o := range out {
+			if string(o) == string(h) {
+				return
+			}
+		}
+		out = append(out, h)
+	}
+	for _, k := range keys {
+		if k != nil {
+			add(k.Hash)
+			add(k.PrevHash)
+		}
+	}
+	return out
 }

@@ -18,12 +18,12 @@ type changes struct{ s *Store }
 // from the change_counter row, locked until the transaction ends, so
 // numbers become visible in order (see the migration). The NOTIFY is sent
 // by PostgreSQL at commit, and not at all on rollback.
-func (s *Store) record(ctx context.Context, tx pgx.Tx, kind store.Kind, id string, hash, prev []byte) error {
+func (s *Store) record(ctx context.Context, tx pgx.Tx, kind store.Kind, id string, hashes [][]byte) error {
 	var seq int64
 	err := tx.QueryRow(ctx, `WITH c AS (UPDATE change_counter SET n = n + 1 RETURNING n)
-		INSERT INTO changes (seq, kind, entity_id, hash, prev_hash, at)
-		SELECT n, $1, $2, $3, $4, $5 FROM c RETURNING seq`,
-		string(kind), id, hash, prev, s.now()).Scan(&seq)
+		INSERT INTO changes (seq, kind, entity_id, hashes, at)
+		SELECT n, $1, $2, $3, $4 FROM c RETURNING seq`,
+		string(kind), id, hashes, s.now()).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("postgres: record change: %w", err)
 	}
@@ -34,7 +34,7 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, kind store.Kind, id strin
 }
 
 func (c changes) Since(ctx context.Context, after int64, limit int) ([]store.Change, int64, error) {
-	rows, err := c.s.pool.Query(ctx, `SELECT seq, kind, entity_id, hash, prev_hash FROM changes
+	rows, err := c.s.pool.Query(ctx, `SELECT seq, kind, entity_id, hashes FROM changes
 		WHERE seq > $1 ORDER BY seq LIMIT $2`, after, store.Limit(limit))
 	if err != nil {
 		return nil, after, fmt.Errorf("postgres: changes: %w", err)
@@ -42,7 +42,7 @@ func (c changes) Since(ctx context.Context, after int64, limit int) ([]store.Cha
 	out, err := collect(rows, func(r pgx.Row) (store.Change, error) {
 		var ch store.Change
 		var kind string
-		err := r.Scan(&ch.Seq, &kind, &ch.ID, &ch.Hash, &ch.PrevHash)
+		err := r.Scan(&ch.Seq, &kind, &ch.ID, &ch.Hashes)
 		ch.Kind = store.Kind(kind)
 		return ch, err
 	})

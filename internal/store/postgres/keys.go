@@ -80,7 +80,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
-		return ks.s.record(ctx, tx, store.KindKey, k.ID, k.Hash, nil)
+		return ks.s.record(ctx, tx, store.KindKey, k.ID, store.Hashes(&k))
 	})
 	return k, err
 }
@@ -149,7 +149,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 		if k, err = ks.get(ctx, tx, id, " FOR UPDATE"); err != nil {
 			return err
 		}
-		before := k.Hash
+		before := k
 		if err := change(&k); err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) WHERE id = $16`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}
-		return ks.s.record(ctx, tx, store.KindKey, id, k.Hash, before)
+		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&before, &k))
 	})
 	return k, err
 }
@@ -188,11 +188,11 @@ func (ks keys) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	return ks.s.inTx(ctx, func(tx pgx.Tx) error {
-		var hash []byte
-		if err := tx.QueryRow(ctx, `DELETE FROM keys WHERE id = $1 RETURNING hash`, id).Scan(&hash); err != nil {
+		var k store.Key
+		if err := tx.QueryRow(ctx, `DELETE FROM keys WHERE id = $1 RETURNING hash, prev_hash`, id).Scan(&k.Hash, &k.PrevHash); err != nil {
 			return classify(err, "delete key", err)
 		}
-		return ks.s.record(ctx, tx, store.KindKey, id, nil, hash)
+		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&k))
 	})
 }
 

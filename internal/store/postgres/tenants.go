@@ -44,7 +44,7 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 			t.ID, t.Name, labels, now); err != nil {
 			return classify(err, "create tenant", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
 	})
 	return t, err
 }
@@ -101,7 +101,7 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, labels = $2 WHERE id = $3`, t.Name, labels, id); err != nil {
 			return classify(err, "update tenant", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTenant, id, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTenant, id, nil)
 	})
 	return t, err
 }
@@ -118,6 +118,6 @@ func (ts tenants) Delete(ctx context.Context, id string) error {
 		if res.RowsAffected() == 0 {
 			return fmt.Errorf("postgres: delete tenant: %w", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTenant, id, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTenant, id, nil)
 	})
 }

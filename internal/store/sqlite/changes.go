@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/llmgw/llmgw/internal/store"
@@ -13,9 +14,17 @@ type changes struct{ s *Store }
 // record appends a change in the writing transaction, so that the change
 // is visible exactly when the write is. SQLite has one writer at a time:
 // sequence numbers become visible in order.
-func (s *Store) record(ctx context.Context, tx *sql.Tx, kind store.Kind, id string, hash, prev []byte) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO changes (kind, entity_id, hash, prev_hash, at) VALUES (?, ?, ?, ?, ?)`,
-		string(kind), id, hash, prev, s.now().UnixMicro())
+func (s *Store) record(ctx context.Context, tx *sql.Tx, kind store.Kind, id string, hashes [][]byte) error {
+	var enc sql.NullString
+	if len(hashes) > 0 {
+		b, err := json.Marshal(hashes)
+		if err != nil {
+			return fmt.Errorf("sqlite: record change: %w", err)
+		}
+		enc = sql.NullString{String: string(b), Valid: true}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (kind, entity_id, hashes, at) VALUES (?, ?, ?, ?)`,
+		string(kind), id, enc, s.now().UnixMicro())
 	if err != nil {
 		return fmt.Errorf("sqlite: record change: %w", err)
 	}
@@ -23,7 +32,7 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, kind store.Kind, id stri
 }
 
 func (c changes) Since(ctx context.Context, after int64, limit int) ([]store.Change, int64, error) {
-	rows, err := c.s.db.QueryContext(ctx, `SELECT seq, kind, entity_id, hash, prev_hash FROM changes
+	rows, err := c.s.db.QueryContext(ctx, `SELECT seq, kind, entity_id, hashes FROM changes
 		WHERE seq > ? ORDER BY seq LIMIT ?`, after, store.Limit(limit))
 	if err != nil {
 		return nil, after, fmt.Errorf("sqlite: changes: %w", err)
@@ -34,8 +43,14 @@ func (c changes) Since(ctx context.Context, after int64, limit int) ([]store.Cha
 	for rows.Next() {
 		var ch store.Change
 		var kind string
-		if err := rows.Scan(&ch.Seq, &kind, &ch.ID, &ch.Hash, &ch.PrevHash); err != nil {
+		var hashes sql.NullString
+		if err := rows.Scan(&ch.Seq, &kind, &ch.ID, &hashes); err != nil {
 			return nil, after, fmt.Errorf("sqlite: changes: %w", err)
+		}
+		if hashes.Valid {
+			if err := json.Unmarshal([]byte(hashes.String), &ch.Hashes); err != nil {
+				return nil, after, fmt.Errorf("sqlite: changes: %w", err)
+			}
 		}
 		ch.Kind = store.Kind(kind)
 		out = append(out, ch)

@@ -76,7 +76,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 			args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
-		return ks.s.record(ctx, tx, store.KindKey, k.ID, k.Hash, nil)
+		return ks.s.record(ctx, tx, store.KindKey, k.ID, store.Hashes(&k))
 	})
 	return k, err
 }
@@ -145,7 +145,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 		if k, err = ks.get(ctx, tx, id); err != nil {
 			return err
 		}
-		before := k.Hash
+		before := k
 		if err := change(&k); err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 			WHERE id = ?`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}
-		return ks.s.record(ctx, tx, store.KindKey, id, k.Hash, before)
+		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&before, &k))
 	})
 	return k, err
 }
@@ -191,7 +191,7 @@ func (ks keys) Delete(ctx context.Context, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM keys WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("sqlite: delete key: %w", err)
 		}
-		return ks.s.record(ctx, tx, store.KindKey, id, nil, k.Hash)
+		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&k))
 	})
 }
 

@@ -34,7 +34,7 @@ func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 			t.ID, t.TenantID, t.Name, now.UnixMicro()); err != nil {
 			return classify(err, "create team", fmt.Errorf("tenant %w", store.ErrNotFound))
 		}
-		return ts.s.record(ctx, tx, store.KindTeam, t.ID, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTeam, t.ID, nil)
 	})
 	return t, err
 }
@@ -88,7 +88,7 @@ func (ts teams) Update(ctx context.Context, tenantID, id string, p store.TeamPat
 		if _, err := tx.ExecContext(ctx, `UPDATE teams SET name = ? WHERE id = ?`, t.Name, id); err != nil {
 			return classify(err, "update team", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTeam, id, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTeam, id, nil)
 	})
 	return t, err
 }
@@ -105,6 +105,6 @@ func (ts teams) Delete(ctx context.Context, tenantID, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("sqlite: delete team: %w", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTeam, id, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTeam, id, nil)
 	})
 }

@@ -44,7 +44,7 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 			t.ID, t.Name, labels, now.UnixMicro()); err != nil {
 			return classify(err, "create tenant", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
 	})
 	return t, err
 }
@@ -105,7 +105,7 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, labels = ? WHERE id = ?`, t.Name, labels, id); err != nil {
 			return classify(err, "update tenant", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTenant, id, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTenant, id, nil)
 	})
 	return t, err
 }
@@ -122,6 +122,6 @@ func (ts tenants) Delete(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("sqlite: delete tenant: %w", store.ErrNotFound)
 		}
-		return ts.s.record(ctx, tx, store.KindTenant, id, nil, nil)
+		return ts.s.record(ctx, tx, store.KindTenant, id, nil)
 	})
 }

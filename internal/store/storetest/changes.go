@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -41,12 +42,25 @@ func testChangesSince(t *testing.T, s store.Store) {
 			t.Fatalf("sequence numbers not increasing: %+v", all)
 		}
 	}
-	if !bytes.Equal(all[2].Hash, hashOf("h1")) {
-		t.Fatalf("key change carries hash %x", all[2].Hash)
+	checkHashes := func(what string, ch store.Change, want ...string) {
+		t.Helper()
+		var w [][]byte
+		for _, h := range want {
+			w = append(w, hashOf(h))
+		}
+		sortHashes(w)
+		got := append([][]byte(nil), ch.Hashes...)
+		sortHashes(got)
+		if ch.Kind != store.KindKey || ch.ID != k.ID || !equalHashes(got, w) {
+			t.Fatalf("%s: change %+v, want key %s with the hashes of %q", what, ch, k.ID, want)
+		}
 	}
+	checkHashes("create", all[2], "h1")
 
-	if _, err := s.Keys().Rotate(ctx(t), k.ID, store.Rotation{Hash: hashOf("h2"), PrevValidUntil: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
+	for _, h := range []string{"h2", "h3"} {
+		if _, err := s.Keys().Rotate(ctx(t), k.ID, store.Rotation{Hash: hashOf(h), PrevValidUntil: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := s.Keys().Revoke(ctx(t), k.ID); err != nil {
 		t.Fatal(err)
@@ -58,25 +72,18 @@ func testChangesSince(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || next != got[2].Seq || got[0].Seq <= mark {
-		t.Fatalf("after rotate, revoke, delete: %+v, next %d", got, next)
+	if len(got) != 4 || next != got[3].Seq || got[0].Seq <= mark {
+		t.Fatalf("after two rotations, revoke, delete: %+v, next %d", got, next)
 	}
-	checkHashes := func(i int, hash, prev string) {
-		t.Helper()
-		var wh, wp []byte
-		if hash != "" {
-			wh = hashOf(hash)
-		}
-		if prev != "" {
-			wp = hashOf(prev)
-		}
-		if got[i].Kind != store.KindKey || got[i].ID != k.ID || !bytes.Equal(got[i].Hash, wh) || !bytes.Equal(got[i].PrevHash, wp) {
-			t.Fatalf("change %d: %+v, want key %s hash %q prev %q", i, got[i], k.ID, hash, prev)
-		}
+	checkHashes("rotation", got[0], "h1", "h2")
+	// The second rotation ends h1's grace early: a cache must drop it too.
+	checkHashes("second rotation", got[1], "h1", "h2", "h3")
+	checkHashes("revocation", got[2], "h2", "h3")
+	checkHashes("deletion", got[3], "h3")
+	// A tenant's change carries no hashes.
+	if all[0].Hashes != nil {
+		t.Fatalf("tenant change with hashes: %+v", all[0])
 	}
-	checkHashes(0, "h2", "h1") // rotation: both hashes, a cache drops the old
-	checkHashes(1, "h2", "h2") // revocation
-	checkHashes(2, "", "h2")   // deletion: the hash it had
 	// Nothing new: the same cursor back.
 	none, again, err := c.Since(ctx(t), next, 0)
 	if err != nil || len(none) != 0 || again != next {
@@ -206,4 +213,20 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 	if got.Name != fmt.Sprintf("k-%d", each-1) || got.Labels["i"] != fmt.Sprint(each-1) {
 		t.Fatalf("after concurrent updates: name %q labels %v", got.Name, got.Labels)
 	}
+}
+
+func sortHashes(h [][]byte) {
+	sort.Slice(h, func(i, j int) bool { return bytes.Compare(h[i], h[j]) < 0 })
+}
+
+func equalHashes(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }

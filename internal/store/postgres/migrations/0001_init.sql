@@ -61,7 +61,6 @@ CREATE TABLE changes (
 	seq       bigint PRIMARY KEY,
 	kind      text NOT NULL,
 	entity_id text NOT NULL,
-	hash      bytea,
-	prev_hash bytea,
+	hashes    bytea[], -- a key's hashes before and after
 	at        timestamptz NOT NULL
 );

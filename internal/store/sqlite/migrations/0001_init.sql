@@ -50,7 +50,6 @@ CREATE TABLE changes (
 	seq       INTEGER PRIMARY KEY AUTOINCREMENT,
 	kind      TEXT NOT NULL,
 	entity_id TEXT NOT NULL,
-	hash      BLOB,
-	prev_hash BLOB,
+	hashes    TEXT, -- a key's hashes before and after, JSON array of base64
 	at        INTEGER NOT NULL
 );
