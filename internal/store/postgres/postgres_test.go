@@ -236,3 +236,38 @@ func TestOpenBadDSNHidesIt(t *testing.T) {
 		t.Fatalf("error quotes the password: %v", err)
 	}
 }
+
+// The per-request lookup is served by the hash indexes, whatever the
+// table's size: with sequential scans priced out, the plan must still
+// find an index path for both the current and the previous hash.
+func TestGetByHashUsesIndexes(t *testing.T) {
+	dsn := freshSchema(t)
+	openDSN(t, dsn)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(t.Context(), `EXPLAIN `+postgres.GetByHashSQL, []byte("h"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	if strings.Contains(all, "Seq Scan") || !strings.Contains(all, "keys_hash_key") || !strings.Contains(all, "keys_prev_hash") {
+		t.Fatalf("lookup by hash is not served by the two indexes:\n%s", all)
+	}
+}
