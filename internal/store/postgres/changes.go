@@ -67,9 +67,11 @@ func (c changes) Head(ctx context.Context) (int64, error) {
 // Listen calls fn with the number of each change committed to this
 // store's schema, from any process, as PostgreSQL announces it, until ctx
 // ends (it then returns ctx's error) or the connection fails. It holds
-// one connection of the pool while it runs. Notifications are a hint:
-// one sent while no listener was connected is lost, so a caller still
-// polls Changes().Since, and after fn only needs to poll sooner.
+// one connection of the pool while it runs and calls fn on its own
+// goroutine, so fn should hand the number on rather than block.
+// Notifications are a hint: one sent while no listener was connected is
+// lost, so a caller still polls Changes().Since, and after fn only needs
+// to poll sooner.
 func (s *Store) Listen(ctx context.Context, fn func(seq int64)) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
