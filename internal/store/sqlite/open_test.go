@@ -109,7 +109,7 @@ func TestGetByHashUsesIndexes(t *testing.T) {
 }
 
 func TestOpenRefusesAmbiguousPath(t *testing.T) {
-	for _, p := range []string{"", "x.db?_pragma=foreign_keys(0)", "a#b"} {
+	for _, p := range []string{"", ":memory:", "x.db?_pragma=foreign_keys(0)", "a#b"} {
 		if _, err := Open(t.Context(), p); err == nil {
 			t.Errorf("Open(%q) succeeded", p)
 		}

@@ -36,8 +36,10 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating it when missing) the database at path and brings
 // its schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlite: %w: path %q", store.ErrInvalid, path)
+	// A query string would override the settings below; ":memory:" would
+	// give every pooled connection a database of its own.
+	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: %w: path %q (a file path, without '?' or '#')", store.ErrInvalid, path)
 	}
 	q := url.Values{}
 	// busy_timeout first, so that switching to WAL waits for a concurrent
