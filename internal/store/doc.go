@@ -1,0 +1,36 @@
+// Package store defines the gateway's persistent state — tenants, teams
+// and virtual keys, with room for budgets, the usage ledger and the audit
+// log — as small interfaces by concern, and the types and errors every
+// driver shares. The drivers are store/sqlite (embedded, the default) and
+// store/postgres (shared by many replicas); storetest is the conformance
+// suite both run.
+//
+// # Lifetime
+//
+// A Store is process state: main opens it once, every configuration
+// snapshot refers to it, and it is closed on shutdown, after the usage
+// ledger has been flushed. A reload never reopens it.
+//
+// # Semantics every driver keeps
+//
+//   - The store never sees a key's plaintext: Key.Hash is a keyed hash the
+//     caller computes, and the hot path is Keys.GetByHash, one indexed
+//     query. It also matches a previous hash during its rotation grace, and
+//     returns revoked and expired keys so that the caller can tell them
+//     from unknown ones (Key.Usable).
+//   - Key.Models nil means every model, empty means none, and the
+//     difference survives storage.
+//   - Names are unique: a tenant's globally, a team's and a key's within
+//     their tenant (ErrConflict). A tenant or team that still owns
+//     something is not deleted (ErrConflict): nothing disappears as a side
+//     effect.
+//   - Lists are ordered by ID, which begins with the creation time in
+//     nanoseconds, and paged with an opaque cursor (the last ID seen), so
+//     that rows created while a client pages never make it see one twice.
+//   - Every write to a tenant, team or key appends a numbered change in the
+//     same transaction; replicas that cache keys poll Changes.Since with
+//     the last number they saw, and numbers become visible in order, so a
+//     poller misses none. Keys.Touch (last-used times) is deliberately not
+//     a change: it is frequent, batched and of no interest to a cache.
+//   - Times are kept to the microsecond, in UTC.
+package store

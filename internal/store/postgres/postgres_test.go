@@ -1,0 +1,273 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/llmgw/llmgw/internal/store"
+	"github.com/llmgw/llmgw/internal/store/postgres"
+	"github.com/llmgw/llmgw/internal/store/storetest"
+)
+
+// baseDSN is the test database, from LLMGW_TEST_POSTGRES_DSN. Without it
+// the test is skipped, except in CI, where a missing service is a failure.
+func baseDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("LLMGW_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("LLMGW_TEST_POSTGRES_DSN is not set; CI must provide PostgreSQL")
+		}
+		t.Skip("LLMGW_TEST_POSTGRES_DSN is not set: set it to a PostgreSQL database to run these tests " +
+			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	return dsn
+}
+
+// freshSchema creates an empty schema, dropped when the test ends, and
+// returns the DSN whose connections use it.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := baseDSN(t)
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	name := "llmgw_test_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to the test database: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	return withParam(base, "search_path", name)
+}
+
+func withParam(dsn, k, v string) string {
+	if strings.Contains(dsn, "://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + k + "=" + v
+	}
+	return dsn + " " + k + "=" + v
+}
+
+func openDSN(t *testing.T, dsn string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.RunSuite(t, func(t *testing.T) store.Store {
+		return openDSN(t, freshSchema(t))
+	})
+}
+
+// Replicas starting together on a fresh database all open it, and each
+// migration is applied once.
+func TestMigrateConcurrently(t *testing.T) {
+	dsn := freshSchema(t)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	stores := make([]*postgres.Store, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			stores[i], errs[i] = postgres.Open(t.Context(), withParam(dsn, "pool_max_conns", "2"))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("open %d: %v", i, err)
+			continue
+		}
+		stores[i].Close()
+	}
+	files, err := fs.Glob(os.DirFS("migrations"), "*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migration files: %v, %v", files, err)
+	}
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	var rows, counters int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(files) {
+		t.Fatalf("schema_migrations has %d rows, want %d", rows, len(files))
+	}
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM change_counter`).Scan(&counters); err != nil {
+		t.Fatal(err)
+	}
+	if counters != 1 {
+		t.Fatalf("change_counter has %d rows: the first migration ran %d times", counters, counters)
+	}
+}
+
+// A write through one pool is announced to a listener on another: two
+// processes sharing the database.
+func TestListen(t *testing.T) {
+	dsn := freshSchema(t)
+	writer, listener := openDSN(t, dsn), openDSN(t, dsn)
+	// A store on another schema of the same database: its writes must not
+	// reach this schema's listener.
+	other := openDSN(t, freshSchema(t))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan int64, 100)
+	done := make(chan error, 1)
+	go func() { done <- listener.Listen(ctx, func(seq int64) { got <- seq }) }()
+
+	// LISTEN takes effect at some point after the goroutine starts: write
+	// until a notification arrives, each from another schema first.
+	deadline := time.After(60 * time.Second)
+	var seq int64
+	for i := 0; seq == 0; i++ {
+		if _, err := other.Tenants().Create(t.Context(), store.Tenant{Name: fmt.Sprintf("o%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := writer.Tenants().Create(t.Context(), store.Tenant{Name: fmt.Sprintf("t%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case seq = <-got:
+		case <-time.After(200 * time.Millisecond):
+		case err := <-done:
+			t.Fatalf("Listen returned early: %v", err)
+		case <-deadline:
+			t.Fatal("no notification within 60s")
+		}
+	}
+	head, err := writer.Changes().Head(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, _, err := listener.Changes().Since(t.Context(), seq-1, 1)
+	if err != nil || len(changes) != 1 || changes[0].Seq != seq || seq > head {
+		t.Fatalf("notified of %d (head %d): Since gives %+v, %v", seq, head, changes, err)
+	}
+	// Every number announced belongs to this schema, and they come in
+	// order. The other store numbers its changes from 1 as well: ten more
+	// writes there, then twelve here, would show as a number going back.
+	for i := range 10 {
+		if _, err := other.Tenants().Create(t.Context(), store.Tenant{Name: fmt.Sprintf("more%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 12 {
+		if _, err := writer.Tenants().Create(t.Context(), store.Tenant{Name: fmt.Sprintf("last%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, _ = writer.Changes().Head(t.Context())
+	for last := seq; last != head; {
+		select {
+		case n := <-got:
+			if n <= last || n > head {
+				t.Fatalf("notified of %d after %d (head %d): not this schema's next change", n, last, head)
+			}
+			last = n
+		case <-deadline:
+			t.Fatalf("no notification of the last write (%d)", head)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Listen after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Listen did not return after its context was cancelled")
+	}
+}
+
+// A DSN that does not parse is refused without quoting it: it may hold a
+// password.
+func TestOpenBadDSNHidesIt(t *testing.T) {
+	_, err := postgres.Open(t.Context(), "postgres://u:hunter2-secret@host:notaport/db")
+	if err == nil || !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("bad DSN: %v", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error quotes the password: %v", err)
+	}
+}
+
+// The per-request lookup is served by the hash indexes, whatever the
+// table's size: with sequential scans priced out, the plan must still
+// find an index path for both the current and the previous hash.
+func TestGetByHashUsesIndexes(t *testing.T) {
+	dsn := freshSchema(t)
+	openDSN(t, dsn)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(t.Context(), `EXPLAIN `+postgres.GetByHashSQL, []byte("h"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	if strings.Contains(all, "Seq Scan") || !strings.Contains(all, "keys_hash_key") || !strings.Contains(all, "keys_prev_hash") {
+		t.Fatalf("lookup by hash is not served by the two indexes:\n%s", all)
+	}
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/llmgw/llmgw/internal/store"
+)
+
+type tenants struct{ s *Store }
+
+const tenantCols = `id, name, labels, created_at`
+
+func scanTenant(r interface{ Scan(...any) error }) (store.Tenant, error) {
+	var t store.Tenant
+	var labels string
+	var created sql.NullInt64
+	if err := r.Scan(&t.ID, &t.Name, &labels, &created); err != nil {
+		return t, err
+	}
+	t.CreatedAt = timeOf(created)
+	var err error
+	t.Labels, err = labelsOf(labels)
+	return t, err
+}
+
+func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, error) {
+	if err := store.CheckName("tenant", t.Name); err != nil {
+		return t, err
+	}
+	if err := store.CheckLabels(t.Labels); err != nil {
+		return t, err
+	}
+	now := store.Micro(ts.s.now())
+	t.ID, t.CreatedAt = store.NewID(store.TenantPrefix, now), now
+	labels, err := labelsArg(t.Labels)
+	if err != nil {
+		return t, fmt.Errorf("sqlite: create tenant: %w", err)
+	}
+	t.Labels, _ = labelsOf(labels)
+	err = ts.s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?)`,
+			t.ID, t.Name, labels, now.UnixMicro()); err != nil {
+			return classify(err, "create tenant", store.ErrNotFound)
+		}
+		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
+	})
+	return t, err
+}
+
+func (ts tenants) Get(ctx context.Context, idOrName string) (store.Tenant, error) {
+	if err := store.CheckLookup("get tenant", idOrName); err != nil {
+		return store.Tenant{}, err
+	}
+	return ts.get(ctx, ts.s.db, idOrName)
+}
+
+// get prefers the tenant whose ID is idOrName to one so named.
+func (ts tenants) get(ctx context.Context, q querier, idOrName string) (store.Tenant, error) {
+	t, err := scanTenant(q.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants
+		WHERE id = ?1 OR name = ?1 ORDER BY id = ?1 DESC LIMIT 1`, idOrName))
+	if err != nil {
+		return t, classify(err, "get tenant", err)
+	}
+	return t, nil
+}
+
+func (ts tenants) List(ctx context.Context, opts store.ListOptions) (store.Page[store.Tenant], error) {
+	after, err := store.After(opts.Cursor)
+	if err != nil {
+		return store.Page[store.Tenant]{}, err
+	}
+	n := store.Limit(opts.Limit)
+	rows, err := ts.s.db.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id > ? ORDER BY id LIMIT ?`, after, n+1)
+	if err != nil {
+		return store.Page[store.Tenant]{}, fmt.Errorf("sqlite: list tenants: %w", err)
+	}
+	items, err := collect(rows, scanTenant)
+	if err != nil {
+		return store.Page[store.Tenant]{}, fmt.Errorf("sqlite: list tenants: %w", err)
+	}
+	return store.Paginate(items, n, func(t store.Tenant) string { return t.ID }), nil
+}
+
+func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (store.Tenant, error) {
+	if err := store.CheckLookup("update tenant", id); err != nil {
+		return store.Tenant{}, err
+	}
+	var t store.Tenant
+	err := ts.s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+		if err != nil {
+			return classify(err, "update tenant", err)
+		}
+		if err := p.Apply(&t); err != nil {
+			return err
+		}
+		labels, err := labelsArg(t.Labels)
+		if err != nil {
+			return fmt.Errorf("sqlite: update tenant: %w", err)
+		}
+		t.Labels, _ = labelsOf(labels)
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, labels = ? WHERE id = ?`, t.Name, labels, id); err != nil {
+			return classify(err, "update tenant", store.ErrNotFound)
+		}
+		return ts.s.record(ctx, tx, store.KindTenant, id, nil)
+	})
+	return t, err
+}
+
+func (ts tenants) Delete(ctx context.Context, id string) error {
+	if err := store.CheckLookup("delete tenant", id); err != nil {
+		return err
+	}
+	return ts.s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+		if err != nil {
+			return classify(err, "delete tenant", fmt.Errorf("%w: the tenant still has teams or keys", store.ErrConflict))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("sqlite: delete tenant: %w", store.ErrNotFound)
+		}
+		return ts.s.record(ctx, tx, store.KindTenant, id, nil)
+	})
+}

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxNameLen bounds names, in bytes.
+const MaxNameLen = 200
+
+// Bounds on labels, models and prefixes, so that one record stays small.
+const (
+	MaxLabels      = 64
+	MaxLabelLen    = 256 // a label's key or value, in bytes
+	MaxModels      = 1000
+	MaxModelLen    = 256
+	MaxPrefixLen   = 64
+	maxIDLen       = 128
+	maxCursorBytes = 128
+)
+
+// Text reports whether s can be stored as text by every driver: valid
+// UTF-8 without NUL (PostgreSQL refuses both).
+func Text(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// Lookup reports whether s could be an ID or name at all; drivers answer
+// ErrNotFound for one that cannot without asking the database, which
+// would refuse it with an error of its own.
+func Lookup(s string) bool {
+	return s != "" && len(s) <= maxIDLen+MaxNameLen && Text(s)
+}
+
+// CheckLookup returns ErrNotFound, naming what, when one of ids cannot
+// be an ID or name (see Lookup).
+func CheckLookup(what string, ids ...string) error {
+	for _, id := range ids {
+		if !Lookup(id) {
+			return fmt.Errorf("%s: %w", what, ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// CheckName refuses the names no record may have.
+func CheckName(what, name string) error {
+	if name == "" || len(name) > MaxNameLen || !Text(name) {
+		return fmt.Errorf("%w: %s name must be 1 to %d bytes of UTF-8 without NUL", ErrInvalid, what, MaxNameLen)
+	}
+	return nil
+}
+
+// CheckLabels refuses labels that cannot be stored as they are.
+func CheckLabels(m map[string]string) error {
+	if len(m) > MaxLabels {
+		return fmt.Errorf("%w: more than %d labels", ErrInvalid, MaxLabels)
+	}
+	for k, v := range m {
+		if k == "" || len(k) > MaxLabelLen || len(v) > MaxLabelLen || !Text(k) || !Text(v) {
+			return fmt.Errorf("%w: label keys and values must be UTF-8 without NUL, keys 1 to %d bytes, values at most %d",
+				ErrInvalid, MaxLabelLen, MaxLabelLen)
+		}
+	}
+	return nil
+}
+
+// CheckKey refuses a key that cannot be stored.
+func CheckKey(k *Key) error {
+	if err := CheckName("key", k.Name); err != nil {
+		return err
+	}
+	if k.TenantID == "" {
+		return fmt.Errorf("%w: key without a tenant", ErrInvalid)
+	}
+	if len(k.Hash) == 0 {
+		return fmt.Errorf("%w: key without a hash", ErrInvalid)
+	}
+	if !k.Role.Valid() {
+		return fmt.Errorf("%w: unknown role %q", ErrInvalid, k.Role)
+	}
+	if k.TeamID != "" && !Lookup(k.TeamID) || !Lookup(k.TenantID) {
+		return fmt.Errorf("tenant or team: %w", ErrNotFound)
+	}
+	if len(k.Prefix) > MaxPrefixLen || !Text(k.Prefix) {
+		return fmt.Errorf("%w: prefix must be at most %d bytes of UTF-8 without NUL", ErrInvalid, MaxPrefixLen)
+	}
+	if len(k.Models) > MaxModels {
+		return fmt.Errorf("%w: more than %d models", ErrInvalid, MaxModels)
+	}
+	for _, m := range k.Models {
+		if m == "" || len(m) > MaxModelLen || !Text(m) {
+			return fmt.Errorf("%w: model names must be 1 to %d bytes of UTF-8 without NUL", ErrInvalid, MaxModelLen)
+		}
+	}
+	return CheckLabels(k.Labels)
+}
+
+// Apply changes t as p says.
+func (p TenantPatch) Apply(t *Tenant) error {
+	if p.Name != nil {
+		if err := CheckName("tenant", *p.Name); err != nil {
+			return err
+		}
+		t.Name = *p.Name
+	}
+	if p.Labels != nil {
+		if err := CheckLabels(*p.Labels); err != nil {
+			return err
+		}
+		t.Labels = *p.Labels
+	}
+	return nil
+}
+
+// Apply changes t as p says.
+func (p TeamPatch) Apply(t *Team) error {
+	if p.Name != nil {
+		if err := CheckName("team", *p.Name); err != nil {
+			return err
+		}
+		t.Name = *p.Name
+	}
+	return nil
+}
+
+// Apply changes k as p says.
+func (p KeyPatch) Apply(k *Key) error {
+	if p.Name != nil {
+		k.Name = *p.Name
+	}
+	if p.TeamID != nil {
+		k.TeamID = *p.TeamID
+	}
+	if p.Models != nil {
+		k.Models = *p.Models
+	}
+	if p.ExpiresAt != nil {
+		k.ExpiresAt = *p.ExpiresAt
+	}
+	if p.Labels != nil {
+		k.Labels = *p.Labels
+	}
+	if p.Role != nil {
+		k.Role = *p.Role
+	}
+	return CheckKey(k)
+}
+
+// Micro truncates t to the microsecond, the precision both drivers keep,
+// in UTC, so that what is read back equals what was written.
+func Micro(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// Rotate gives k the rotation's hash, keeping its current one as the
+// previous until r.PrevValidUntil. A revoked key cannot be rotated.
+func Rotate(k *Key, r Rotation) error {
+	if !k.RevokedAt.IsZero() {
+		return fmt.Errorf("%w: key %s is revoked", ErrConflict, k.ID)
+	}
+	k.PrevHash, k.PrevValidUntil = k.Hash, r.PrevValidUntil
+	k.Hash, k.Prefix = r.Hash, r.Prefix
+	return nil
+}
+
+// Revoke marks k revoked at now (unless it already was) and drops the
+// previous hash with it.
+func Revoke(k *Key, now time.Time) {
+	if k.RevokedAt.IsZero() {
+		k.RevokedAt = now
+	}
+	k.PrevHash, k.PrevValidUntil = nil, time.Time{}
+}
