@@ -5,8 +5,31 @@
 //
 // A Snapshot is never changed after Compile; a configuration reload compiles
 // a new one and swaps it in atomically, while requests in flight keep the
-// snapshot they started with. What outlives snapshots comes in through
-// Options, created once by the process: the metrics registry and the cache
-// of upstream model lists (package catalog), which every snapshot refers to
-// and none recreates.
+// snapshot they started with.
+//
+// # What lives how long
+//
+// Process state is created once in main, handed to every snapshot through
+// Options, and closed on shutdown after the drain; a snapshot refers to it
+// and never recreates it:
+//
+//   - the metrics registry (Options.Metrics), so counters carry across
+//     snapshots;
+//   - the cache of upstream model lists (Options.ModelLists, package
+//     catalog) and its background fetches;
+//   - the JWT issuers' key sets (Options.JWT), with their refresh timers;
+//   - the logger.
+//
+// The store (package store) is process state too once it is wired: its
+// connections and caches belong to main, like the above. Limit counters,
+// budget reservations, response caches and the ledger queue will follow the
+// same rule.
+//
+// Snapshot state is what the configuration file says and nothing else: the
+// providers and their connection pools, the compiled models and targets,
+// the static keys' hashes, the admin token's hash and the stage chain.
+// The router's breakers, latency averages and headroom are still built
+// with the router and so restart with a snapshot (only their counters,
+// in the registry, carry over); keeping a kept target's breaker across a
+// reload is part of hot reload, which does not exist yet.
 package gateway
