@@ -2,13 +2,10 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"hash"
 	"strings"
-	"sync"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -20,8 +17,15 @@ type Principal struct {
 	KeyName string
 	// Tenant is the tenant the key belongs to.
 	Tenant string
-	// Team is the caller's team, from a JWT's team claim; empty for keys.
+	// Team is the caller's team: a JWT's team claim, or the name of the
+	// team of a key created through the admin API; empty otherwise.
 	Team string
+	// KeyID is the store ID of a key created through the admin API; empty
+	// for static keys and JWTs.
+	KeyID string
+	// TenantID is the store ID of the tenant of a key created through the
+	// admin API; empty for static keys and JWTs.
+	TenantID string
 	// models is the set of allowed model names and patterns the allowed
 	// wildcard prefixes (from names like "openai/*"); all is true when the
 	// key names no list, and allows every model.
@@ -29,6 +33,18 @@ type Principal struct {
 	patterns []string
 	all      bool
 }
+
+// NewPrincipal returns the principal of a key named keyName of tenant,
+// allowed models (nil: every model, empty: none; "prefix/*" allows every
+// model under prefix).
+func NewPrincipal(keyName, tenant string, models []string) *Principal {
+	p := &Principal{KeyName: keyName, Tenant: tenant}
+	p.setModels(models)
+	return p
+}
+
+// AllModels reports whether the principal may use every model.
+func (p *Principal) AllModels() bool { return p.all }
 
 // Anonymous is the principal of requests when no key is configured.
 var Anonymous = &Principal{all: true}
@@ -100,16 +116,8 @@ type entry struct {
 
 // Keys is an immutable set of virtual keys held as keyed hashes.
 type Keys struct {
-	hmacKey []byte
-	byHash  map[[sha256.Size]byte]*entry
-	macs    sync.Pool // of *mac: hashing a key on every request then allocates nothing
-}
-
-// mac is a reusable keyed hash with a buffer for the key's bytes.
-type mac struct {
-	h   hash.Hash
-	buf []byte
-	sum []byte
+	hasher *Hasher
+	byHash map[[sha256.Size]byte]*entry
 }
 
 // NewKeys hashes keys under a fresh random secret. The plaintexts are not
@@ -119,7 +127,7 @@ func NewKeys(keys []Key) *Keys {
 	if _, err := rand.Read(secret); err != nil {
 		panic("auth: crypto/rand failed: " + err.Error())
 	}
-	ks := &Keys{hmacKey: secret, byHash: make(map[[sha256.Size]byte]*entry, len(keys))}
+	ks := &Keys{hasher: NewHasher(secret), byHash: make(map[[sha256.Size]byte]*entry, len(keys))}
 	for _, k := range keys {
 		// Only an absent list allows everything: an empty one, written
 		// by an operator as "models: []", allows nothing.
@@ -145,27 +153,7 @@ func (p *Principal) setModels(models []string) {
 	}
 }
 
-func (ks *Keys) hash(key string) [sha256.Size]byte {
-	m, _ := ks.macs.Get().(*mac)
-	if m == nil {
-		m = &mac{h: hmac.New(sha256.New, ks.hmacKey)}
-	}
-	m.h.Reset()
-	m.buf = append(m.buf[:0], key...)
-	m.h.Write(m.buf)
-	m.sum = m.h.Sum(m.sum[:0])
-	var out [sha256.Size]byte
-	copy(out[:], m.sum)
-	if cap(m.buf) <= maxPooledKey {
-		clear(m.buf) // the pool keeps no key material
-		ks.macs.Put(m)
-	}
-	return out
-}
-
-// maxPooledKey bounds the key buffer a pooled hash keeps: a client sending
-// a huge bogus key should not pin its size.
-const maxPooledKey = 512
+func (ks *Keys) hash(key string) [sha256.Size]byte { return ks.hasher.Sum(key) }
 
 // Len returns the number of keys.
 func (ks *Keys) Len() int { return len(ks.byHash) }

@@ -20,7 +20,28 @@ type Config struct {
 	Keys []Key `yaml:"keys,omitempty" json:"keys,omitempty"`
 	// Auth holds the other ways callers authenticate: JWTs (auth.jwt).
 	Auth Auth `yaml:"auth,omitempty" json:"auth,omitzero"`
+	// Storage is where tenants, teams, keys created through the admin API
+	// and the audit log are kept.
+	Storage Storage `yaml:"storage,omitempty" json:"storage,omitzero"`
 }
+
+// Storage selects the gateway's persistent store.
+type Storage struct {
+	// Driver is "sqlite" (the default: one embedded file, for one replica)
+	// or "postgres" (shared by many replicas).
+	Driver string `yaml:"driver" json:"driver"`
+	// DSN is the SQLite file path, or the PostgreSQL connection string
+	// (postgres://user:pass@host/db?search_path=...). It is treated as a
+	// secret, since it may hold a password. Default for sqlite:
+	// "<server.data_dir>/llmgw.db"; required for postgres.
+	DSN Secret `yaml:"dsn,omitempty" json:"dsn,omitempty"`
+}
+
+// The storage drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // Server holds the settings of the gateway's own HTTP server.
 type Server struct {
@@ -91,6 +112,34 @@ type Server struct {
 	// hashed, in constant time. Empty (the default): /metrics is open to
 	// whoever reaches its address.
 	MetricsToken Secret `yaml:"metrics_token,omitempty" json:"metrics_token,omitempty"`
+	// AdminTokens are more global admin tokens, each with a name that the
+	// audit log records as the actor; admin_token is the one named
+	// "admin_token". A read_only token may only read.
+	AdminTokens []AdminToken `yaml:"admin_tokens,omitempty" json:"admin_tokens,omitempty"`
+	// Secret is the server secret, from which the keys of the key hashes
+	// and of the audit log's chain are derived (HKDF, one key per
+	// purpose). Every replica sharing a store must have the same one.
+	// Empty: the LLMGW_SECRET environment variable, else a secret
+	// generated once and kept in <data_dir>/secret (mode 0600), which is
+	// refused with storage.driver postgres, since replicas would not
+	// agree. At least 32 characters.
+	Secret Secret `yaml:"secret,omitempty" json:"secret,omitempty"`
+	// DataDir is the directory of the gateway's local state: the SQLite
+	// store and the generated secret. Default "llmgw-data", relative to
+	// the working directory; LLMGW_DATA_DIR sets it for the built-in
+	// defaults.
+	DataDir string `yaml:"data_dir" json:"data_dir"`
+}
+
+// AdminToken is a named global admin token.
+type AdminToken struct {
+	// Name identifies the token in the audit log. Required, unique, and
+	// not "admin_token".
+	Name string `yaml:"name" json:"name"`
+	// Token is the bearer token. Required, at least 16 characters.
+	Token Secret `yaml:"token" json:"token"`
+	// ReadOnly limits the token to reading.
+	ReadOnly bool `yaml:"read_only,omitempty" json:"read_only,omitempty"`
 }
 
 // CORS is the cross-origin policy for browser clients.
@@ -328,6 +377,11 @@ func (c *Config) Redacted() *Config {
 	out := c.clone()
 	out.Server.AdminToken = out.Server.AdminToken.redacted()
 	out.Server.MetricsToken = out.Server.MetricsToken.redacted()
+	out.Server.Secret = out.Server.Secret.redacted()
+	for i := range out.Server.AdminTokens {
+		out.Server.AdminTokens[i].Token = out.Server.AdminTokens[i].Token.redacted()
+	}
+	out.Storage.DSN = out.Storage.DSN.redacted()
 	for i := range out.Providers {
 		p := &out.Providers[i]
 		p.APIKey = p.APIKey.redacted()
@@ -346,6 +400,7 @@ func (c *Config) clone() *Config {
 	out := *c
 	out.Server.AllowedHosts = cloneSlice(c.Server.AllowedHosts)
 	out.Server.CORS.AllowedOrigins = cloneSlice(c.Server.CORS.AllowedOrigins)
+	out.Server.AdminTokens = cloneSlice(c.Server.AdminTokens)
 	if c.Server.AccessLog != nil {
 		v := *c.Server.AccessLog
 		out.Server.AccessLog = &v

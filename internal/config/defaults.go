@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Server defaults.
 const (
@@ -13,6 +16,10 @@ const (
 	DefaultStreamIdleTimeout = 60 * time.Second
 	DefaultRequestTimeout    = 10 * time.Minute
 	DefaultLogLevel          = "info"
+	DefaultDataDir           = "llmgw-data"
+	DefaultStorageDriver     = DriverSQLite
+	// SQLiteFile is the SQLite store's file name in the data directory.
+	SQLiteFile = "llmgw.db"
 	// DefaultUnsupportedParams is server.unsupported_params by default.
 	DefaultUnsupportedParams = UnsupportedDrop
 )
@@ -62,6 +69,11 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&s.RequestTimeout, Duration(DefaultRequestTimeout))
 	setDefault(&s.LogLevel, DefaultLogLevel)
 	setDefault(&s.UnsupportedParams, DefaultUnsupportedParams)
+	setDefault(&s.DataDir, DefaultDataDir)
+	setDefault(&c.Storage.Driver, DefaultStorageDriver)
+	if c.Storage.Driver == DriverSQLite && c.Storage.DSN == "" {
+		c.Storage.DSN = Secret(filepath.Join(s.DataDir, SQLiteFile))
+	}
 	if s.AccessLog == nil {
 		on := true
 		s.AccessLog = &on
@@ -110,7 +122,8 @@ var envProviders = []envProvider{
 // defaults, the built-in provider "mock" with the model "mock", and for each
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
-// "openai/gpt-4o" reaches OpenAI's "gpt-4o". A nil env is an empty
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; LLMGW_ADMIN_TOKEN turns the
+// admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
 // environment. The result has defaults applied; callers still Validate it,
 // since an environment value such as a base URL may be invalid.
 func Default(env func(string) (string, bool)) *Config {
@@ -140,6 +153,12 @@ func Default(env func(string) (string, bool)) *Config {
 			Name:    ep.name + "/*",
 			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
 		})
+	}
+	if v, ok := env("LLMGW_ADMIN_TOKEN"); ok {
+		c.Server.AdminToken = Secret(v)
+	}
+	if v, ok := env("LLMGW_DATA_DIR"); ok {
+		c.Server.DataDir = v
 	}
 	c.ApplyDefaults()
 	return c

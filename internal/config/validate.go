@@ -49,6 +49,7 @@ func (c *Config) validate(p *problems) {
 	}
 	c.validateKeys(p)
 	c.Auth.validate(p)
+	c.validateIdentity(p)
 }
 
 // checkName checks a required, unique name and records it in seen.

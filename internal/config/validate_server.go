@@ -57,3 +57,42 @@ func checkOrigin(o string) string {
 	}
 	return ""
 }
+
+// MinSecretLen is the shortest server.secret accepted.
+const MinSecretLen = 32
+
+// validateIdentity checks the server secret, the named admin tokens and
+// the storage settings.
+func (c *Config) validateIdentity(p *problems) {
+	s := &c.Server
+	if v := s.Secret.Value(); v != "" && len(v) < MinSecretLen {
+		p.add("server.secret", "must be at least %d characters (it is %d); generate one with: openssl rand -base64 48", MinSecretLen, len(v))
+	}
+	if s.DataDir == "" {
+		p.add("server.data_dir", "required")
+	}
+	names := make(map[string]int, len(s.AdminTokens))
+	for i, t := range s.AdminTokens {
+		path := fmt.Sprintf("server.admin_tokens[%d]", i)
+		if t.Name == "admin_token" {
+			p.add(path+".name", "\"admin_token\" names server.admin_token; choose another name")
+		} else {
+			checkName(p, path, t.Name, "admin token", names, i)
+		}
+		if n := len(t.Token.Value()); n < 16 {
+			p.add(path+".token", "must be at least 16 characters")
+		}
+	}
+	switch c.Storage.Driver {
+	case DriverSQLite:
+		if c.Storage.DSN == "" {
+			p.add("storage.dsn", "required")
+		}
+	case DriverPostgres:
+		if c.Storage.DSN == "" {
+			p.add("storage.dsn", "required with driver postgres, such as \"postgres://llmgw@db.internal/llmgw\"")
+		}
+	default:
+		p.add("storage.driver", "want sqlite or postgres; got %q", c.Storage.Driver)
+	}
+}
