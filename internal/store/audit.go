@@ -60,6 +60,11 @@ type Audit interface {
 	// List pages through the records that match f, oldest first; the
 	// cursor is opaque.
 	List(ctx context.Context, f AuditFilter, opts ListOptions) (Page[AuditRecord], error)
+	// Head returns the last record's Seq and Hash as the store last
+	// appended them (0 and nil for an empty log). They are kept apart
+	// from the records, so that a verifier can tell a log cut at its end
+	// from a whole one.
+	Head(ctx context.Context) (int64, []byte, error)
 	// Scan returns up to limit records with Seq above after, in order:
 	// the whole log, for verification. A limit <= 0 means DefaultLimit.
 	Scan(ctx context.Context, after int64, limit int) ([]AuditRecord, error)

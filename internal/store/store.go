@@ -14,6 +14,7 @@ type Store interface {
 	Teams() Teams
 	Keys() Keys
 	Changes() Changes
+	Audit() Audit
 	// Close releases the connections. The Store must not be used after.
 	Close() error
 }

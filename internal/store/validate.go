@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -176,4 +178,40 @@ func Revoke(k *Key, now time.Time) {
 		k.RevokedAt = now
 	}
 	k.PrevHash, k.PrevValidUntil = nil, time.Time{}
+}
+
+// MaxAuditText bounds an audit record's text fields, MaxAuditJSON its
+// before and after documents, in bytes.
+const (
+	MaxAuditText = 1024
+	MaxAuditJSON = 256 << 10
+)
+
+// CheckAudit checks a record before it is appended: an actor and an
+// action, bounded UTF-8 text without NUL, before and after valid JSON of
+// bounded size, a positive count (0 is taken as 1).
+func CheckAudit(r *AuditRecord) error {
+	if r.Actor == "" || r.Action == "" {
+		return fmt.Errorf("%w: an audit record needs an actor and an action", ErrInvalid)
+	}
+	for _, s := range []string{r.Actor, r.Action, r.TenantID, r.Target, r.Source, r.RequestID} {
+		if len(s) > MaxAuditText || (s != "" && !Text(s)) {
+			return fmt.Errorf("%w: audit text fields must be at most %d bytes of UTF-8 without NUL", ErrInvalid, MaxAuditText)
+		}
+	}
+	for _, b := range [][]byte{r.Before, r.After} {
+		if b != nil && (len(b) > MaxAuditJSON || !json.Valid(b) || bytes.IndexByte(b, 0) >= 0) {
+			return fmt.Errorf("%w: audit before and after must be JSON of at most %d bytes", ErrInvalid, MaxAuditJSON)
+		}
+	}
+	if r.Count == 0 {
+		r.Count = 1
+	}
+	if r.Count < 0 {
+		return fmt.Errorf("%w: audit count must be positive", ErrInvalid)
+	}
+	if r.At.IsZero() {
+		return fmt.Errorf("%w: an audit record needs a time", ErrInvalid)
+	}
+	return nil
 }

@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,69 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/llmgw/llmgw/internal/store"
+	"github.com/llmgw/llmgw/internal/store/pgtest"
 	"github.com/llmgw/llmgw/internal/store/postgres"
 	"github.com/llmgw/llmgw/internal/store/storetest"
 )
-
-// baseDSN is the test database, from LLMGW_TEST_POSTGRES_DSN. Without it
-// the test is skipped, except in CI, where a missing service is a failure.
-func baseDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("LLMGW_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("LLMGW_TEST_POSTGRES_DSN is not set; CI must provide PostgreSQL")
-		}
-		t.Skip("LLMGW_TEST_POSTGRES_DSN is not set: set it to a PostgreSQL database to run these tests " +
-			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return dsn
-}
-
-// freshSchema creates an empty schema, dropped when the test ends, and
-// returns the DSN whose connections use it.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := baseDSN(t)
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	name := "llmgw_test_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to the test database: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return withParam(base, "search_path", name)
-}
-
-func withParam(dsn, k, v string) string {
-	if strings.Contains(dsn, "://") {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		return dsn + sep + k + "=" + v
-	}
-	return dsn + " " + k + "=" + v
-}
 
 func openDSN(t *testing.T, dsn string) *postgres.Store {
 	t.Helper()
@@ -92,14 +31,14 @@ func openDSN(t *testing.T, dsn string) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.RunSuite(t, func(t *testing.T) store.Store {
-		return openDSN(t, freshSchema(t))
+		return openDSN(t, pgtest.Schema(t))
 	})
 }
 
 // Replicas starting together on a fresh database all open it, and each
 // migration is applied once.
 func TestMigrateConcurrently(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -110,7 +49,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			stores[i], errs[i] = postgres.Open(t.Context(), withParam(dsn, "pool_max_conns", "2"))
+			stores[i], errs[i] = postgres.Open(t.Context(), pgtest.WithParam(dsn, "pool_max_conns", "2"))
 		}()
 	}
 	close(start)
@@ -149,11 +88,11 @@ func TestMigrateConcurrently(t *testing.T) {
 // A write through one pool is announced to a listener on another: two
 // processes sharing the database.
 func TestListen(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	writer, listener := openDSN(t, dsn), openDSN(t, dsn)
 	// A store on another schema of the same database: its writes must not
 	// reach this schema's listener.
-	other := openDSN(t, freshSchema(t))
+	other := openDSN(t, pgtest.Schema(t))
 
 	ctx, cancel := context.WithCancel(t.Context())
 	got := make(chan int64, 100)
@@ -241,7 +180,7 @@ func TestOpenBadDSNHidesIt(t *testing.T) {
 // table's size: with sequential scans priced out, the plan must still
 // find an index path for both the current and the previous hash.
 func TestGetByHashUsesIndexes(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	openDSN(t, dsn)
 	conn, err := pgx.Connect(t.Context(), dsn)
 	if err != nil {

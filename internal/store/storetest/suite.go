@@ -50,6 +50,10 @@ func RunSuite(t *testing.T, open Open) {
 		{"ChangesSince", testChangesSince},
 		{"ChangesConcurrent", testChangesConcurrent},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"AuditAppend", testAuditAppend},
+		{"AuditList", testAuditList},
+		{"AuditConcurrent", testAuditConcurrent},
+		{"AuditInvalid", testAuditInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
