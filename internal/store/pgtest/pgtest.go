@@ -76,4 +76,3 @@ func WithParam(dsn, k, v string) string {
 	}
 	return dsn + " " + k + "=" + v
 }
-
