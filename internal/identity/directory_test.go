@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -129,6 +130,18 @@ func TestMalformedKeys(t *testing.T) {
 		"other prefix": "sk-other-" + valid[len(auth.KeyPrefix):],
 		"jwt":          "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
 	}
+	// Each is even in the store, as if written there by mistake: the
+	// shape alone refuses it.
+	i := 0
+	for _, key := range cases {
+		h := testHasher.Sum(key)
+		i++
+		if _, err := f.s.Keys().Create(t.Context(), store.Key{TenantID: f.tenant.ID, Name: fmt.Sprint("odd-", i),
+			Hash: h[:], Prefix: "sk-llmgw-AAAA"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.sync()
 	for name, key := range cases {
 		f.wantUnknown(key, name)
 	}
