@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/store"
 )
 
@@ -453,4 +454,36 @@ func (d *Directory) Close() error {
 		err = d.flush(ctx)
 	})
 	return err
+}
+
+var _ auth.Directory = (*Directory)(nil)
+
+// Ping reports whether the store answers, for readiness. A nil Directory
+// (no store) always does.
+func (d *Directory) Ping(ctx context.Context) error {
+	if d == nil {
+		return nil
+	}
+	return d.opts.Store.Ping(ctx)
+}
+
+// Principal implements auth.Directory for the data plane: the principal
+// of a usable data-plane key; nil and no error for a key it does not
+// know (another source may); a 403 for an admin key (one with a role);
+// a 503 when the store could not be asked.
+func (d *Directory) Principal(ctx context.Context, key string) (*auth.Principal, error) {
+	id, err := d.Lookup(ctx, key)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUnknown):
+		return nil, nil
+	case errors.Is(err, ErrUnavailable):
+		return nil, llm.Wrap(llm.KindUnavailable, err, "the gateway cannot check this key now: its store is unavailable; retry shortly")
+	default:
+		return nil, llm.AsError(err) // the client went away
+	}
+	if id.Key.Role != store.RoleNone {
+		return nil, llm.NewError(llm.KindForbidden, "this is an admin key: it may use the admin API only")
+	}
+	return id.Principal, nil
 }

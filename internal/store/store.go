@@ -14,6 +14,8 @@ type Store interface {
 	Teams() Teams
 	Keys() Keys
 	Changes() Changes
+	// Ping reports whether the database answers, for readiness checks.
+	Ping(ctx context.Context) error
 	// Close releases the connections. The Store must not be used after.
 	Close() error
 }
