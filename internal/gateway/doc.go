@@ -18,10 +18,13 @@
 //   - the cache of upstream model lists (Options.ModelLists, package
 //     catalog) and its background fetches;
 //   - the JWT issuers' key sets (Options.JWT), with their refresh timers;
+//   - the store (package store) and its connections, and the key
+//     directory over it (Options.Directory, package identity) with its
+//     caches and its place in the store's change log: a new snapshot
+//     neither reopens nor forgets them;
 //   - the logger.
 //
-// The store (package store) is process state too once it is wired: its
-// connections and caches belong to main, like the above. Limit counters,
+// Limit counters,
 // budget reservations, response caches and the ledger queue will follow the
 // same rule.
 //

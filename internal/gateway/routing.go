@@ -7,6 +7,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
 )
@@ -31,6 +32,10 @@ type Options struct {
 	// shutdown; nil gives the snapshot a set of its own (tests,
 	// validation), which fetches nothing until a token arrives.
 	JWT *auth.Verifiers
+	// Directory resolves the keys kept in the store, created once after
+	// the store and closed on shutdown before it; nil: no store (tests,
+	// validation), only the configuration's keys exist.
+	Directory *identity.Directory
 }
 
 // routerModel converts a configured model's routing settings; its targets

@@ -50,6 +50,13 @@ const (
 	// KindLoopDetected is a request that came back to the gateway that
 	// forwarded it: a provider whose base URL leads to the gateway itself.
 	KindLoopDetected
+	// KindUnavailable is a request the gateway cannot serve because a
+	// store it depends on does not answer (a key not cached while the
+	// database is down).
+	KindUnavailable
+	// KindForbidden is a caller whose credential is valid but grants no
+	// access to the route (an admin key on the data plane).
+	KindForbidden
 )
 
 type kindInfo struct {
@@ -82,6 +89,8 @@ var kinds = [...]kindInfo{
 	KindRequestTimeout:      {http.StatusRequestTimeout, "request_timeout", "invalid_request_error", "invalid_request_error", "the request body did not arrive in time"},
 	KindShuttingDown:        {http.StatusServiceUnavailable, "server_shutting_down", "server_error", "overloaded_error", "the gateway is shutting down; retry the request"},
 	KindUnprocessable:       {http.StatusUnprocessableEntity, "unprocessable_entity", "invalid_request_error", "invalid_request_error", "the upstream could not process the request"},
+	KindUnavailable:         {http.StatusServiceUnavailable, "service_unavailable", "server_error", "api_error", "the gateway's store is unavailable; retry shortly"},
+	KindForbidden:           {http.StatusForbidden, "permission_denied", "permission_error", "permission_error", "this credential may not use this route"},
 	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
 }
 
