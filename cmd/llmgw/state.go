@@ -38,7 +38,10 @@ func openState(cfg *config.Config, log *slog.Logger) (store.Store, *identity.Dir
 		if err != nil {
 			return nil, nil, err
 		}
-		st, notify = pg, pg.Listen
+		st = pg
+		if cfg.Storage.NotifyOn() {
+			notify = pg.Listen
+		}
 	default:
 		// The file's directory is private: it is the data directory, or
 		// one the operator chose for the database.

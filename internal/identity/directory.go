@@ -173,6 +173,7 @@ func Open(ctx context.Context, o Options) (*Directory, error) {
 		d.wg.Add(1)
 		go d.listen()
 	}
+	log.Info("following key changes", "notify", o.Notify != nil, "poll_interval", o.PollInterval.String())
 	return d, nil
 }
 
