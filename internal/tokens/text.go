@@ -1,0 +1,147 @@
+package tokens
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on what is given to the tokenizer. Past them the estimate is used
+// and the count is not exact. Both were measured (see doc.go): the
+// tokenizer's split expression backtracks over a run of whitespace that
+// holds a line break, so its cost grows with the square of the run, and its
+// worst linear rate is about 0.5 MB/s.
+const (
+	// MaxExactBytes is the most text, summed over a whole request, that is
+	// tokenized.
+	MaxExactBytes = 256 << 10
+	// maxSpaceRun is the longest run of whitespace a text may hold and
+	// still be tokenized.
+	maxSpaceRun = 256
+)
+
+// counter adds up the tokens of one request.
+type counter struct {
+	enc   *encoding // nil: estimate everything
+	n     int
+	exact bool
+}
+
+// text adds the tokens of s.
+func (c *counter) text(s string) {
+	c.n += c.count(s)
+}
+
+// count returns the tokens of s, with the tokenizer when the counter has
+// one and s is safe to give it, else the estimate.
+func (c *counter) count(s string) int {
+	if s == "" {
+		return 0
+	}
+	if c.enc == nil {
+		return EstimateText(s)
+	}
+	ok, exact := scan(s)
+	if !ok {
+		c.exact = false
+		return EstimateText(s)
+	}
+	if !exact {
+		c.exact = false
+	}
+	if !utf8.ValidString(s) {
+		s = validUTF8(s)
+	}
+	n, err := c.enc.get().Count(s)
+	if err != nil {
+		c.exact = false
+		return EstimateText(s)
+	}
+	return n
+}
+
+// scan reports whether s is safe to tokenize: it holds no whitespace run
+// longer than maxSpaceRun bytes, the input on which the tokenizer's time is
+// not linear. exact is false when s holds a whitespace run in which a line
+// break follows other whitespace that follows a line break ("\n \n"): the
+// library splits such a run in two where tiktoken keeps it whole, and so
+// counts one token more than the upstream.
+func scan(s string) (ok, exact bool) {
+	exact = true
+	run := 0
+	// state within a run: 0 nothing yet, 1 after a line break, 2 after
+	// other whitespace that followed a line break
+	state := 0
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
+		if !unicode.IsSpace(r) {
+			run, state = 0, 0
+			continue
+		}
+		run += size
+		if run > maxSpaceRun {
+			return false, false
+		}
+		switch {
+		case r == '\n' || r == '\r':
+			if state == 2 {
+				exact = false
+			}
+			state = 1
+		case state == 1:
+			state = 2
+		}
+	}
+	return true, exact
+}
+
+// validUTF8 replaces each byte of an invalid sequence with U+FFFD, as
+// encoding/json does when the request is encoded for the upstream, so
+// that the text counted is the text sent.
+func validUTF8(s string) string {
+	b := make([]byte, 0, len(s)+len(s)/2)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
+}
+
+// EstimateText returns an estimate of the tokens of s that errs high, for
+// any tokenizer: an ASCII byte counts a third of a token, a two-byte
+// character one token, a three-byte character (most of CJK) one and a half,
+// a four-byte character (emoji, rare ideographs) three, and a byte that is
+// not UTF-8 one; the sum is rounded up. See doc.go for how it compares to
+// real counts.
+func EstimateText(s string) int {
+	// sixths of a token
+	var sixths int
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			sixths += 2
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			sixths += 6
+		case size == 2:
+			sixths += 6
+		case size == 3:
+			sixths += 9
+		default:
+			sixths += 18
+		}
+		i += size
+	}
+	return (sixths + 5) / 6
+}
