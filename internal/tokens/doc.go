@@ -60,24 +60,27 @@
 // # Other models: the estimate
 //
 // Anthropic, Gemini, Mistral, Cohere, Bedrock and any model without an
-// OpenAI tokenizer get EstimateText for every text: an ASCII byte is a third
-// of a token, a two-byte character one token, a three-byte character (most
-// of CJK) one and a half, a four-byte character (emoji) three, an invalid
-// byte one. Overheads: 5 per message, 5 per tool call, 10 per tool, 3 per
-// request. Images: the largest of Anthropic's (w*h/750, at most 1600),
-// Gemini's (258 per 768-pixel tile) and OpenAI's high-detail cost; 1600 when
-// the size is unknown. The result is never exact.
+// OpenAI tokenizer get EstimateText for every text: an ASCII letter, digit
+// or whitespace byte is a third of a token, ASCII punctuation 0.6, a
+// two-byte character one token, a three-byte character (most of CJK) one
+// and a half, a four-byte character (emoji) three, an invalid byte one.
+// Overheads: 5 per message, 5 per tool call, 10 per tool, 3 per request.
+// Images: the largest of Anthropic's (w*h/750, at most 1600), Gemini's (258
+// per 768-pixel tile, at most 16 tiles) and OpenAI's high-detail cost; 1600
+// when the size is unknown. The result is never exact.
 //
-// The estimate is meant to err high, because it is reserved against limits
-// and reconciled with the real usage afterwards. On English prose it is
-// about 1.4 times o200k_base and cl100k_base (OpenAI's rule of thumb is 4
-// characters per token; Anthropic's tokenizer counts somewhat more than
-// OpenAI's, which the margin covers); on code and JSON about 1.1 to 1.3; on
-// Japanese about 1.5; on text of emoji about 1 to 3. The test
-// TestEstimateErrsHigh checks it against both OpenAI tokenizers on samples
-// of each. Text it can undercount: long runs of random base64 or hex
-// (about 2.5 to 3 characters per token in every tokenizer), since ASCII
-// counts a third of a token per byte.
+// The estimate errs high on purpose, because it is reserved against limits
+// and reconciled with the real usage afterwards. Against o200k_base and
+// cl100k_base (TestEstimateErrsHigh, which fails if it ever counts fewer):
+// English prose 1.8 times, JSON 1.7, Go code 1.1, Japanese 1.35 to 1.7,
+// Russian 1.6 to 2.9, emoji 1.0 to 2.0, digits 1.0, long runs of spaces
+// far more. Other vendors' tokenizers count more than OpenAI's on the same
+// text (Anthropic's by roughly 10 to 30 percent on English), which the
+// margin on prose covers; on dense code it is thinnest. Text it
+// undercounts: random base64 (measured: 1.4 characters per token in both
+// OpenAI encodings, so the estimate is about half the real count) and
+// similar random strings pasted as text. Inline images are not text: they
+// are counted by their size.
 //
 // # Hostile input
 //
