@@ -92,9 +92,9 @@
 // 256 bytes, and a request whose texts add up to more than MaxExactBytes
 // (256 KiB), get the estimate and are not exact: the worst a request costs
 // is then about 0.5 s of one core, and the estimate is linear and
-// allocation-free. Invalid UTF-8 is replaced byte by byte with U+FFFD
-// before counting, as encoding/json does when the request is encoded for
-// the upstream. Count never panics and never fails (FuzzCount).
+// allocation-free. Invalid UTF-8 needs no care: the library reads text
+// as runes, so each invalid byte counts as U+FFFD, which is what
+// encoding/json sends upstream in its place (tested). Count never panics and never fails (FuzzCount).
 //
 // The library also differs from tiktoken on one whitespace shape: a run in
 // which a line break follows other whitespace that follows a line break

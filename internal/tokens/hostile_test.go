@@ -33,9 +33,12 @@ func TestHostileInputIsBounded(t *testing.T) {
 		manyMessages.Messages[i] = llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("hi")}}
 	}
 	cases := map[string]*llm.ChatRequest{
-		"10 MB of one character":      chatOf(strings.Repeat("a", 10<<20)),
-		"10 MB of space and newline":  chatOf(strings.Repeat(" \n", 5<<20)),
-		"10 MB of invalid UTF-8":      chatOf(strings.Repeat("\xff", 10<<20)),
+		"10 MB of one character":     chatOf(strings.Repeat("a", 10<<20)),
+		"10 MB of space and newline": chatOf(strings.Repeat(" \n", 5<<20)),
+		"10 MB of invalid UTF-8":     chatOf(strings.Repeat("\xff", 10<<20)),
+		// Under MaxExactBytes: only the whitespace-run limit keeps it from
+		// the tokenizer, which would take minutes on it.
+		"200 KB of space and newline": chatOf(strings.Repeat(" \n", 100<<10)),
 		"200000 messages":             manyMessages,
 		"deeply nested tool schema":   {Messages: cookbookMessages(), Tools: []llm.Tool{{Type: "function", Name: "f", Parameters: []byte(deepSchema)}}},
 		"schema that is not JSON":     {Tools: []llm.Tool{{Type: "function", Name: "f", Parameters: []byte(`{"properties":{"x":[`)}}},
@@ -83,7 +86,8 @@ func TestLargeRequestIsEstimated(t *testing.T) {
 }
 
 // Invalid UTF-8 is counted as the upstream receives it: encoding/json
-// replaces each invalid byte with U+FFFD.
+// replaces each invalid byte with U+FFFD. The library does the same by
+// reading the text as runes; this holds it to that.
 func TestInvalidUTF8CountsAsReplaced(t *testing.T) {
 	got, exact := CountText("ok\xff\xfe\xfdok", "openai", "gpt-4o")
 	want, _ := CountText("ok\uFFFD\uFFFD\uFFFDok", "openai", "gpt-4o")

@@ -48,9 +48,6 @@ func (c *counter) count(s string) int {
 	if !exact {
 		c.exact = false
 	}
-	if !utf8.ValidString(s) {
-		s = validUTF8(s)
-	}
 	n, err := c.enc.get().Count(s)
 	if err != nil {
 		c.exact = false
@@ -96,23 +93,6 @@ func scan(s string) (ok, exact bool) {
 		}
 	}
 	return true, exact
-}
-
-// validUTF8 replaces each byte of an invalid sequence with U+FFFD, as
-// encoding/json does when the request is encoded for the upstream, so
-// that the text counted is the text sent.
-func validUTF8(s string) string {
-	b := make([]byte, 0, len(s)+len(s)/2)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = utf8.AppendRune(b, utf8.RuneError)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return string(b)
 }
 
 // Weights of EstimateText, in sixtieths of a token.
