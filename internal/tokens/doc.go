@@ -28,6 +28,11 @@
 // cl100k_base 0.3 s and 3.3 MiB; the token strings themselves live in the
 // binary's read-only data.
 //
+// Counting costs what the library costs (BenchmarkCount, same machine): a
+// 1 KB prompt about 120 µs, 65 KB and 1,400 allocations (the split
+// expression allocates per match); a 100 KB prompt 30 to 45 ms and 7 MB.
+// The estimate runs at about 800 MB/s and does not allocate.
+//
 // Messages are counted the way OpenAI's cookbook ("How to count tokens with
 // tiktoken") does, which matches the API's prompt_tokens there: 3 tokens per
 // message, plus its role, content and name (one more for a name), plus 3
