@@ -81,9 +81,9 @@ func (c *counter) part(p *llm.Part, m model) {
 	case llm.PartText, llm.PartThinking:
 		c.text(p.Text)
 	case llm.PartImage:
-		n, known := imageTokens(p.Image, m.imageBase, m.imageTile)
+		n, exact := imageTokens(p.Image, m.imageBase, m.imageTile)
 		c.n += n
-		if !known {
+		if !exact {
 			c.exact = false
 		}
 	default:

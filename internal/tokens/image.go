@@ -21,21 +21,22 @@ const highTilesMax = 2 * 4
 // in low detail, base; otherwise the image is scaled to fit in 2048x2048,
 // then down so that its shortest side is at most 768, and costs base plus
 // tile per 512-pixel tile. auto and an absent detail count as high, the
-// upper bound. known is false when the size could not be read (an image by
-// URL, or data that is not PNG, JPEG, GIF or WebP), which counts the most
-// a high-detail image can cost.
-func imageTokens(img *llm.Image, base, tile int) (n int, known bool) {
+// upper bound, and are not exact: the model may choose low. When the size
+// could not be read (an image by URL, or data that is not PNG, JPEG, GIF or
+// WebP), the image counts the most high detail can cost, not exact either.
+func imageTokens(img *llm.Image, base, tile int) (n int, exact bool) {
 	if img == nil {
 		return 0, false
 	}
 	if strings.EqualFold(img.Detail, "low") {
 		return base, true
 	}
+	exact = strings.EqualFold(img.Detail, "high")
 	w, h, ok := imageSize(img)
 	if !ok {
 		return base + highTilesMax*tile, false
 	}
-	return base + highTiles(w, h)*tile, true
+	return base + highTiles(w, h)*tile, exact
 }
 
 // highTiles returns the 512-pixel tiles of a w x h image in high detail.

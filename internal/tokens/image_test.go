@@ -63,8 +63,8 @@ func TestImageTokensOpenAIExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, exact := Count(imageRequest(&llm.Image{MediaType: "image/jpeg", Data: base64.StdEncoding.EncodeToString(buf.Bytes())}), "openai", "gpt-4o")
-	if got-frame != 765 || !exact {
-		t.Errorf("1024x1024 JPEG, detail absent: image counted %d, exact %v; want 765", got-frame, exact)
+	if got-frame != 765 || exact {
+		t.Errorf("1024x1024 JPEG, detail absent: image counted %d, exact %v; want high detail's 765, not exact (the model may choose low)", got-frame, exact)
 	}
 }
 
