@@ -35,6 +35,12 @@ func Count(req *llm.ChatRequest, providerType, upstreamModel string) (tokens int
 	}
 	c.n += replyPriming
 	c.tools(req.Tools)
+	if tc := req.ToolChoice; tc != nil && tc.Mode == llm.ToolChoiceFunction {
+		// A forced function costs a few tokens the cookbook does not
+		// describe: its name is counted.
+		c.exact = false
+		c.text(tc.Name)
+	}
 	c.responseFormat(req.ResponseFormat)
 	return c.n, c.exact
 }
@@ -78,7 +84,12 @@ func (c *counter) message(msg *llm.Message, m model) {
 
 func (c *counter) part(p *llm.Part, m model) {
 	switch p.Type {
-	case llm.PartText, llm.PartThinking:
+	case llm.PartText:
+		c.text(p.Text)
+	case llm.PartThinking:
+		// Whether an upstream is sent a thinking block, and how, depends
+		// on the adapter: counted as text, which errs high.
+		c.exact = false
 		c.text(p.Text)
 	case llm.PartImage:
 		n, exact := imageTokens(p.Image, m.imageBase, m.imageTile)
@@ -121,10 +132,13 @@ func requestTextBytes(req *llm.ChatRequest) int {
 	}
 	for i := range req.Tools {
 		t := &req.Tools[i]
-		n += len(t.Name) + len(t.Description) + len(t.Parameters)
+		n += len(t.Name) + len(t.Description) + len(t.Parameters) + len(t.Raw)
+	}
+	if tc := req.ToolChoice; tc != nil {
+		n += len(tc.Name)
 	}
 	if rf := req.ResponseFormat; rf != nil && rf.JSONSchema != nil {
-		n += len(rf.JSONSchema.Schema)
+		n += len(rf.JSONSchema.Name) + len(rf.JSONSchema.Description) + len(rf.JSONSchema.Schema)
 	}
 	return n
 }

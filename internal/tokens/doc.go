@@ -49,9 +49,9 @@
 // anyOf, a type list, additionalProperties, ...) are counted as the tokens
 // of their JSON text, which is longer than the rendering's, so the count
 // errs high; such a request is not exact. Assistant tool calls (name and
-// arguments plus 3), structured-output schemas (their JSON text), redacted
-// thinking and unknown parts are counted the same way and are not exact
-// either.
+// arguments plus 3), structured-output schemas (their JSON text), thinking
+// blocks (their text), a forced tool_choice (its name), redacted thinking
+// and unknown parts are counted the same way and are not exact either.
 //
 // Images follow OpenAI's vision guide: detail low costs 85 tokens; high
 // scales the image to fit 2048x2048, then down so that its shortest side is

@@ -83,6 +83,13 @@ func TestLargeRequestIsEstimated(t *testing.T) {
 	if _, exact := Count(chatOf(half), "openai", "gpt-4o"); !exact {
 		t.Error("a request under MaxExactBytes was not counted exactly")
 	}
+	// Every text the counter tokenizes counts toward the limit: here a
+	// tool of a type the canonical model keeps only as sent.
+	req = chatOf("hello")
+	req.Tools = []llm.Tool{{Type: "web_search", Raw: []byte(`{"type":"web_search","x":"` + half + half + `"}`)}}
+	if n, exact := Count(req, "openai", "gpt-4o"); exact || n != estimateChat(req) {
+		t.Errorf("request with a large raw tool: Count = %d, exact %v; want the estimate %d", n, exact, estimateChat(req))
+	}
 }
 
 // Invalid UTF-8 is counted as the upstream receives it: encoding/json
