@@ -89,7 +89,7 @@ func (h *harness) runPoint(ctx context.Context, t *target, lp loadPoint, body bo
 	if lp.mode == "open" {
 		conns = 256
 	}
-	c := newClient(t.URL, conns)
+	c := newClient(t.URL, t.Key, conns)
 	defer c.close()
 	warm := min(conns, 64)
 	runClosed(ctx, c, warm, 200*time.Millisecond, body, stream)
@@ -163,7 +163,7 @@ func (h *harness) openStreams(ctx context.Context) {
 				return
 			}
 			body := chatBody(t.Model, "", true, h.o.tokens, h.steer(interval))
-			c := newClient(t.URL, h.o.streams)
+			c := newClient(t.URL, t.Key, h.o.streams)
 			p := measure(t, hold, func() *result {
 				return runBurst(ctx, c, h.o.streams, body)
 			})
@@ -205,7 +205,7 @@ func (h *harness) soakRun(ctx context.Context) {
 	t := h.lab.target("gateway")
 	conc := h.o.concurrency[len(h.o.concurrency)-1]
 	streams := conc / 2
-	c := newClient(t.URL, conc)
+	c := newClient(t.URL, t.Key, conc)
 	defer c.close()
 	small := chatBody(t.Model, "", false, 64, h.steer(0))
 	stream := chatBody(t.Model, "", true, h.o.tokens, h.steer(0))
