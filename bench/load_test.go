@@ -167,3 +167,22 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// Each target runs first in turn, round after round.
+func TestOrderRotates(t *testing.T) {
+	h := &harness{lab: &lab{targets: []*target{{Name: "a"}, {Name: "b"}, {Name: "c"}}}}
+	var firsts []string
+	for round := 1; round <= 4; round++ {
+		ts := h.ordered(round)
+		if len(ts) != 3 {
+			t.Fatalf("round %d: %d targets", round, len(ts))
+		}
+		firsts = append(firsts, ts[0].Name)
+	}
+	if strings.Join(firsts, "") != "abca" {
+		t.Errorf("first targets %v, want a b c a", firsts)
+	}
+	if h.lab.targets[0].Name != "a" {
+		t.Error("ordering changed the lab's list")
+	}
+}

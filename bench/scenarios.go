@@ -57,6 +57,18 @@ func (h *harness) active() []*target {
 	return ts
 }
 
+// ordered returns the active targets in the order of a round: rotated by
+// one each round, so that no target always runs first (on a busy machine
+// the first of two equal targets tends to measure worse).
+func (h *harness) ordered(round int) []*target {
+	ts := h.active()
+	if len(ts) == 0 {
+		return ts
+	}
+	k := (round - 1) % len(ts)
+	return append(ts[k:len(ts):len(ts)], ts[:k]...)
+}
+
 // steer is the request metadata that sets the upstream's fixed latency.
 func (h *harness) steer(interval time.Duration) string {
 	if h.o.latency == 0 && interval == 0 {
@@ -72,7 +84,7 @@ func (h *harness) steer(interval time.Duration) string {
 func (h *harness) sweep(ctx context.Context, scenario string, points []loadPoint, body func(t *target) bodyFunc, stream bool) {
 	for round := 1; round <= h.o.rounds; round++ {
 		for _, lp := range points {
-			for _, t := range h.active() {
+			for _, t := range h.ordered(round) {
 				if ctx.Err() != nil {
 					return
 				}
@@ -158,7 +170,7 @@ func (h *harness) openStreams(ctx context.Context) {
 	const interval = 15 * time.Millisecond
 	hold := time.Duration(h.o.tokens) * interval
 	for round := 1; round <= h.o.rounds; round++ {
-		for _, t := range h.active() {
+		for _, t := range h.ordered(round) {
 			if ctx.Err() != nil {
 				return
 			}
