@@ -11,6 +11,15 @@
 // target cannot hide its queueing), and the fake upstream directly as the
 // reference.
 //
+// The gateway is called with a virtual key kept in its store (SQLite, in
+// the run's temporary data directory, created before the gateway starts):
+// the "gateway" target. The same process called with a static key from its
+// configuration is the "gateway-static" target, so that the cost of store
+// keys is read beside it (--targets gateway,gateway-static). The order of
+// the targets rotates from round to round: on a busy machine the first of
+// two otherwise equal targets tends to come out worse, and with rounds a
+// multiple of the number of targets each runs first equally often.
+//
 // Usage:
 //
 //	go run ./bench [--scenario small,stream,openstreams,mix,soak|all]

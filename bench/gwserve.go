@@ -35,7 +35,13 @@ func runGateway(args []string) error {
 	if *listen != "" {
 		cfg.Server.Listen = *listen
 	}
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry()})
+	st, dir, err := openStoreKeys(context.Background(), cfg.Server.DataDir, cfg.Server.Secret.Value())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer dir.Close()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ type target struct {
 	URL string
 	// Model is the model name to send.
 	Model string
-	proc  *child // nil for direct: no process of its own
+	// Key is the key it is called with.
+	Key  string
+	proc *child // nil for direct: no process of its own
 	// metrics is the gateway's /metrics URL, read for go_goroutines.
 	metrics string
 }
@@ -56,12 +58,12 @@ func startLab(ctx context.Context, o labOptions) (l *lab, err error) {
 	if l.upstream, l.upURL, err = l.startGo(ctx, "upstream", self, "upstream"); err != nil {
 		return nil, err
 	}
-	l.targets = append(l.targets, &target{Name: "direct", URL: l.upURL + "/v1/chat/completions", Model: "gpt-4o-mini"})
+	l.targets = append(l.targets, &target{Name: "direct", URL: l.upURL + "/v1/chat/completions", Model: "gpt-4o-mini", Key: benchStaticKey})
 	rp, rpURL, err := l.startGo(ctx, "revproxy", self, "revproxy", "--target", l.upURL)
 	if err != nil {
 		return nil, err
 	}
-	l.targets = append(l.targets, &target{Name: "revproxy", URL: rpURL + "/v1/chat/completions", Model: "gpt-4o-mini", proc: rp})
+	l.targets = append(l.targets, &target{Name: "revproxy", URL: rpURL + "/v1/chat/completions", Model: "gpt-4o-mini", Key: benchStaticKey, proc: rp})
 	if err := l.startNginx(ctx, o.noNginx); err != nil {
 		return nil, err
 	}
@@ -123,7 +125,11 @@ func (l *lab) startGateway(ctx context.Context, self, pprofFile string) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	conf := filepath.Join(l.dir, "llmgw.yaml")
-	if err := os.WriteFile(conf, []byte(gatewayConfig(addr, l.upURL)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(gatewayConfig(addr, l.upURL, l.dir)), 0o600); err != nil {
+		return err
+	}
+	storeKey, err := seedStore(ctx, l.dir)
+	if err != nil {
 		return err
 	}
 	var argv []string
@@ -152,7 +158,12 @@ func (l *lab) startGateway(ctx context.Context, self, pprofFile string) error {
 		c.stop()
 		return err
 	}
-	l.targets = append(l.targets, &target{Name: "gateway", URL: url + "/v1/chat/completions", Model: benchModel, proc: c, metrics: url + "/metrics"})
+	// One process, called with either key: the store's (gateway, which
+	// the budget is about) and the configuration's (gateway-static).
+	l.targets = append(l.targets,
+		&target{Name: "gateway", URL: url + "/v1/chat/completions", Model: benchModel, Key: storeKey, proc: c, metrics: url + "/metrics"},
+		&target{Name: "gateway-static", URL: url + "/v1/chat/completions", Model: benchModel, Key: benchStaticKey, proc: c, metrics: url + "/metrics"})
+	l.notes = append(l.notes, "gateway: called with a key kept in the store (SQLite); gateway-static: the same process called with a static key from its configuration")
 	return nil
 }
 

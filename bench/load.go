@@ -18,9 +18,11 @@ import (
 type client struct {
 	hc  *http.Client
 	url string
+	key string
 }
 
-func newClient(url string, conns int) *client {
+// newClient returns a client of url that authenticates with key.
+func newClient(url, key string, conns int) *client {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        0,
@@ -28,7 +30,7 @@ func newClient(url string, conns int) *client {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	return &client{hc: &http.Client{Transport: tr}, url: url}
+	return &client{hc: &http.Client{Transport: tr}, url: url, key: key}
 }
 
 func (c *client) close() { c.hc.CloseIdleConnections() }
@@ -48,7 +50,7 @@ func (c *client) do(ctx context.Context, body []byte, stream bool) (outcome, err
 		return o, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+benchKey)
+	req.Header.Set("Authorization", "Bearer "+c.key)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return o, err

@@ -77,7 +77,7 @@ func TestUpstreamThroughClient(t *testing.T) {
 		{"stream of 5", chatBody("m", "x", true, 5, `,"metadata":{"bench_interval_ms":"0"}`), true, 8},
 	}
 	for _, base := range []string{up.URL, rp.URL} {
-		c := newClient(base+"/v1/chat/completions", 1)
+		c := newClient(base+"/v1/chat/completions", benchStaticKey, 1)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				o, err := c.do(context.Background(), tt.body, tt.stream)
@@ -96,7 +96,7 @@ func TestUpstreamThroughClient(t *testing.T) {
 func TestClosedAndOpenRunsCount(t *testing.T) {
 	up := httptest.NewServer(upstreamHandler(upstreamOptions{tokens: 3}))
 	defer up.Close()
-	c := newClient(up.URL, 4)
+	c := newClient(up.URL, benchStaticKey, 4)
 	defer c.close()
 	body := chatBody("m", "", false, 64, "")
 	bf := func(int) []byte { return body }
@@ -125,14 +125,37 @@ func TestUpstreamSteering(t *testing.T) {
 func TestGatewayConfigIsValid(t *testing.T) {
 	// The harness's config must load in the gateway; a schema change that
 	// breaks it should fail here, not in a long run.
-	yaml := gatewayConfig("127.0.0.1:1", "http://127.0.0.1:2")
-	for _, want := range []string{"access_log: true", "keys:", benchKey, "base_url: \"http://127.0.0.1:2/v1\""} {
+	yaml := gatewayConfig("127.0.0.1:1", "http://127.0.0.1:2", t.TempDir())
+	for _, want := range []string{"access_log: true", "keys:", benchStaticKey, benchSecret, "base_url: \"http://127.0.0.1:2/v1\""} {
 		if !strings.Contains(yaml, want) {
 			t.Errorf("config lacks %q", want)
 		}
 	}
 	if _, err := parseGatewayConfig(yaml); err != nil {
 		t.Fatalf("gateway rejects the harness config: %v", err)
+	}
+}
+
+// The key seeded in the store is one the gateway, with the harness's
+// secret, resolves to the bench model's key.
+func TestSeedStoreKeyIsAccepted(t *testing.T) {
+	dir := t.TempDir()
+	key, err := seedStore(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, dirc, err := openStoreKeys(t.Context(), dir, benchSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	defer dirc.Close()
+	id, err := dirc.Lookup(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Key.Name != "bench" || !id.Principal.Allows(benchModel) || id.Principal.Allows("other-model") {
+		t.Errorf("seeded key %+v", id.Key)
 	}
 }
 
@@ -143,4 +166,23 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// Each target runs first in turn, round after round.
+func TestOrderRotates(t *testing.T) {
+	h := &harness{lab: &lab{targets: []*target{{Name: "a"}, {Name: "b"}, {Name: "c"}}}}
+	var firsts []string
+	for round := 1; round <= 4; round++ {
+		ts := h.ordered(round)
+		if len(ts) != 3 {
+			t.Fatalf("round %d: %d targets", round, len(ts))
+		}
+		firsts = append(firsts, ts[0].Name)
+	}
+	if strings.Join(firsts, "") != "abca" {
+		t.Errorf("first targets %v, want a b c a", firsts)
+	}
+	if h.lab.targets[0].Name != "a" {
+		t.Error("ordering changed the lab's list")
+	}
 }

@@ -50,7 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (*cli, error) {
 	scen := fs.String("scenario", "small,stream,openstreams", "comma-separated scenarios: "+strings.Join(allScenarios, ",")+" or all")
 	conc := fs.String("concurrency", "1,50", "closed-model connections, comma-separated")
 	rate := fs.String("rate", "1000,3000", "open-model arrival rates in requests/s, comma-separated (empty: none)")
-	targets := fs.String("targets", "", "comma-separated subset of direct,revproxy,nginx,gateway (default all)")
+	targets := fs.String("targets", "", "comma-separated subset of direct,revproxy,nginx,gateway,gateway-static (default all)")
 	fs.DurationVar(&c.o.duration, "duration", time.Second, "length of each measured run")
 	fs.IntVar(&c.o.rounds, "rounds", 3, "rounds; targets are interleaved within each")
 	fs.IntVar(&c.o.streams, "streams", 1000, "streams held open at once in openstreams")

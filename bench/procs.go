@@ -112,11 +112,13 @@ func waitHTTP(ctx context.Context, c *child, url string) error {
 // access log are on; the key's limits are far above what the harness sends,
 // so that they are checked on every request without ever refusing one.
 // Sections for further features belong here as they land.
-func gatewayConfig(listen, upstream string) string {
+func gatewayConfig(listen, upstream, dataDir string) string {
 	return fmt.Sprintf(`server:
   listen: %q
   access_log: true
   log_level: info
+  data_dir: %q
+  secret: %q
 providers:
   - name: upstream
     type: openai
@@ -128,21 +130,22 @@ models:
   - name: other-model
     targets: [{provider: upstream, model: gpt-4o}]
 keys:
-  - name: bench
+  - name: bench-static
     key: %q
     tenant: bench
     models: [%s]
     limits: {rpm: 1000000000, tpm: 1000000000000}
   - name: other
-    key: "sk-llmgw-other-0123456789abcdef"
+    key: "sk-static-other-0123456789abcdef"
     tenant: other
-`, listen, upstream, benchModel, benchKey, benchModel)
+`, listen, dataDir, benchSecret, upstream, benchModel, benchStaticKey, benchModel)
 }
 
-// Names the load generator sends.
+// Names the load generator sends, and the gateway's server secret.
 const (
-	benchModel = "bench-model"
-	benchKey   = "sk-llmgw-bench-0123456789abcdef"
+	benchModel     = "bench-model"
+	benchStaticKey = "sk-static-bench-0123456789abcdef"
+	benchSecret    = "bench-server-secret-0123456789abcdef"
 )
 
 // nginxConfig is a minimal nginx in front of the upstream: one worker,

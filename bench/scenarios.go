@@ -57,6 +57,18 @@ func (h *harness) active() []*target {
 	return ts
 }
 
+// ordered returns the active targets in the order of a round: rotated by
+// one each round, so that no target always runs first (on a busy machine
+// the first of two equal targets tends to measure worse).
+func (h *harness) ordered(round int) []*target {
+	ts := h.active()
+	if len(ts) == 0 {
+		return ts
+	}
+	k := (round - 1) % len(ts)
+	return append(ts[k:len(ts):len(ts)], ts[:k]...)
+}
+
 // steer is the request metadata that sets the upstream's fixed latency.
 func (h *harness) steer(interval time.Duration) string {
 	if h.o.latency == 0 && interval == 0 {
@@ -72,7 +84,7 @@ func (h *harness) steer(interval time.Duration) string {
 func (h *harness) sweep(ctx context.Context, scenario string, points []loadPoint, body func(t *target) bodyFunc, stream bool) {
 	for round := 1; round <= h.o.rounds; round++ {
 		for _, lp := range points {
-			for _, t := range h.active() {
+			for _, t := range h.ordered(round) {
 				if ctx.Err() != nil {
 					return
 				}
@@ -89,7 +101,7 @@ func (h *harness) runPoint(ctx context.Context, t *target, lp loadPoint, body bo
 	if lp.mode == "open" {
 		conns = 256
 	}
-	c := newClient(t.URL, conns)
+	c := newClient(t.URL, t.Key, conns)
 	defer c.close()
 	warm := min(conns, 64)
 	runClosed(ctx, c, warm, 200*time.Millisecond, body, stream)
@@ -158,12 +170,12 @@ func (h *harness) openStreams(ctx context.Context) {
 	const interval = 15 * time.Millisecond
 	hold := time.Duration(h.o.tokens) * interval
 	for round := 1; round <= h.o.rounds; round++ {
-		for _, t := range h.active() {
+		for _, t := range h.ordered(round) {
 			if ctx.Err() != nil {
 				return
 			}
 			body := chatBody(t.Model, "", true, h.o.tokens, h.steer(interval))
-			c := newClient(t.URL, h.o.streams)
+			c := newClient(t.URL, t.Key, h.o.streams)
 			p := measure(t, hold, func() *result {
 				return runBurst(ctx, c, h.o.streams, body)
 			})
@@ -205,7 +217,7 @@ func (h *harness) soakRun(ctx context.Context) {
 	t := h.lab.target("gateway")
 	conc := h.o.concurrency[len(h.o.concurrency)-1]
 	streams := conc / 2
-	c := newClient(t.URL, conc)
+	c := newClient(t.URL, t.Key, conc)
 	defer c.close()
 	small := chatBody(t.Model, "", false, 64, h.steer(0))
 	stream := chatBody(t.Model, "", true, h.o.tokens, h.steer(0))

@@ -90,16 +90,16 @@ func TestServeKeepsStateInTheDataDirectory(t *testing.T) {
 	db.Close()
 
 	cmd, addr, logs := startServe(t, "LLMGW_DATA_DIR="+data)
-	if strings.Contains(logs.String(), "generated a server secret") {
-		t.Error("a second secret was generated")
-	}
 	if code := get(t, "http://"+addr+"/v1/models", ""); code != 401 {
 		t.Errorf("no key with a key in the store: %d, want 401", code)
 	}
 	if code := get(t, "http://"+addr+"/v1/models", key); code != 200 {
 		t.Errorf("the stored key: %d, want 200", code)
 	}
-	stop(t, cmd, logs)
+	stop(t, cmd, logs) // the logs are read once the process has exited
+	if strings.Contains(logs.String(), "generated a server secret") {
+		t.Error("a second secret was generated")
+	}
 	if db, err = sqlite.Open(ctx, filepath.Join(data, "llmgw.db")); err != nil {
 		t.Fatal(err)
 	}

@@ -499,3 +499,28 @@ func TestNotify(t *testing.T) {
 	})
 	t.Logf("revoked: refused after %v", took)
 }
+
+// A key read from the store before a change to it was applied is not
+// cached: the request that read it is served, the next one sees the
+// change.
+func TestNoStaleCacheAfterChange(t *testing.T) {
+	f := newFixture(t, openSQLite(t), identity.Options{})
+	secret, k := f.key(store.Key{})
+	f.sync()
+	f.c.gateAfter = make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.d.Lookup(t.Context(), secret)
+		done <- err
+	}()
+	waitFor(t, 5*time.Second, "the lookup to read the key", func() bool { return f.c.lookups.Load() == 1 })
+	if _, err := f.s.Keys().Revoke(t.Context(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.sync()
+	close(f.c.gateAfter)
+	if err := <-done; err != nil {
+		t.Fatalf("the lookup in flight: %v", err)
+	}
+	f.wantUnknown(secret, "revoked while a lookup was in flight")
+}

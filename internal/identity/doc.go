@@ -29,7 +29,9 @@
 //     held (loaded at Open, extended by every change followed). A hash
 //     outside it cannot be in the store, and is unknown without a store
 //     lookup: a flood of random keys, each different, never reaches the
-//     database. Its size is that of the key table.
+//     database (only a 64-bit prefix collision would). It holds one
+//     entry per current and previous hash of every key, and one per
+//     hash rotated out while the process ran.
 //
 // Only then is the store asked (Keys.GetByHash), once for any number of
 // concurrent requests presenting the same key (singleflight), within

@@ -25,12 +25,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // counting wraps a real store, counting the key lookups and touches that
 // reach it; down makes every key lookup fail as an unreachable database
-// would, and gate, when set, holds each lookup until it is closed.
+// would; gate, when set, holds each lookup until it is closed, and
+// gateAfter holds its answer, read already, until it is closed.
 type counting struct {
 	store.Store
 	lookups, touches atomic.Int64
 	down             atomic.Bool
-	gate             chan struct{}
+	gate, gateAfter  chan struct{}
 }
 
 func (c *counting) Keys() store.Keys { return countingKeys{c.Store.Keys(), c} }
@@ -50,7 +51,11 @@ func (k countingKeys) GetByHash(ctx context.Context, h []byte) (store.Key, error
 	if k.c.down.Load() {
 		return store.Key{}, errDown
 	}
-	return k.Keys.GetByHash(ctx, h)
+	key, err := k.Keys.GetByHash(ctx, h)
+	if k.c.gateAfter != nil {
+		<-k.c.gateAfter
+	}
+	return key, err
 }
 
 func (k countingKeys) Touch(ctx context.Context, used []store.Use) error {

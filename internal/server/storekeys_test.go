@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/auth/authtest"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/store"
@@ -249,5 +251,33 @@ func TestStoreKeysStoreDown(t *testing.T) {
 	}
 	if resp, _ := g.do("GET", "/readyz", ""); resp.StatusCode != 200 {
 		t.Errorf("/readyz after recovery: %d", resp.StatusCode)
+	}
+}
+
+// Store keys, static keys and JWTs work side by side: a JWT is not taken
+// for an unknown store key, nor a store key for a bad JWT.
+func TestStoreKeysBesideJWT(t *testing.T) {
+	is, is2 := authtest.New(t), authtest.New(t)
+	g := newStoreKeys(t, baseConfig)
+	v := auth.NewVerifiers(auth.VerifierOptions{FetchTimeout: 2 * time.Second})
+	t.Cleanup(v.Close)
+	vars := map[string]string{"UPSTREAM": g.up.URL, "ISSUER": is.URL, "ISSUER2": is2.URL}
+	g.srv.Swap(compileConfig(t, jwtConfig, vars, gateway.Options{Directory: g.dir, JWT: v}))
+	key := g.key(store.Key{Name: "svc"})
+	c := is.Claims("llmgw", "alice")
+	c["org_id"] = "acme"
+	c["llm"] = map[string]any{"models": []any{"mock"}}
+	token := is.Sign("rsa-1", c)
+	chat := fmt.Sprintf(userHello, "mock", "")
+	for name, cred := range map[string]string{"store key": key, "static key": "sk-static-key", "JWT": token} {
+		if resp, body := g.do("POST", "/v1/chat/completions", chat, bearer(cred)...); resp.StatusCode != 200 {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	c["aud"] = "someone-else"
+	for name, cred := range map[string]string{"bad JWT": is.Sign("rsa-1", c), "unknown store key": auth.KeyPrefix + strings.Repeat("x", 43)} {
+		if resp, body := g.do("POST", "/v1/chat/completions", chat, bearer(cred)...); resp.StatusCode != 401 {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, body)
+		}
 	}
 }

@@ -1,6 +1,3 @@
-// Package pgtest gives tests outside store/postgres a PostgreSQL database
-// of their own: a fresh schema of the server named by
-// LLMGW_TEST_POSTGRES_DSN, dropped when the test ends.
 package pgtest
 
 import (
