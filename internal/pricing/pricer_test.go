@@ -114,3 +114,32 @@ func TestNewRejects(t *testing.T) {
 		require.Contains(t, err.Error(), want)
 	}
 }
+
+// The configuration's pricing section, as written in a file, reaches the
+// Pricer: the contract's sample prices gpt-4o-mini on openai-main.
+func TestPricerFromParsedConfig(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+providers:
+  - {name: openai-main, type: openai, api_key: k}
+  - {name: claude, type: anthropic, api_key: k}
+models:
+  - {name: m, targets: [{provider: openai-main, model: gpt-4o-mini}]}
+pricing:
+  - { provider: openai-main, model: "gpt-4o-mini", input_per_mtok: 0.15, output_per_mtok: 0.6,
+      cached_input_per_mtok: 0.075 }
+  - { provider: claude, model: "claude-3-haiku", input_per_mtok: 0.2, output_per_mtok: 1 }
+`), nil)
+	require.NoError(t, err)
+	p, err := New(Builtin(), cfg)
+	require.NoError(t, err)
+	c, ok := p.Cost("openai-main", "gpt-4o-mini", llm.Usage{PromptTokens: 1_000, CachedTokens: 1_000, CompletionTokens: 1_000})
+	require.True(t, ok)
+	require.Equal(t, "0.000675", c.Total.String())
+	c, ok = p.Cost("claude", "claude-3-haiku-20240307", usage(1_000_000, 0))
+	require.True(t, ok)
+	require.Equal(t, "0.2", c.Total.String(), "the configured price overrides the built-in one")
+
+	var nilTable *Table
+	_, ok = nilTable.Lookup("anthropic", "claude-3-haiku")
+	require.False(t, ok)
+}

@@ -153,7 +153,11 @@ func (x *modelIndex) find(model string) (*Entry, bool) {
 }
 
 // Lookup returns the entry pricing model on the provider of type provider.
+// A nil Table prices nothing.
 func (t *Table) Lookup(provider, model string) (*Entry, bool) {
+	if t == nil {
+		return nil, false
+	}
 	return t.index[provider].find(model)
 }
 
