@@ -22,6 +22,14 @@ func TestBuiltinRoundTrip(t *testing.T) {
 	require.Equal(t, Price(6_000_000), e.Long.Input)
 	require.Equal(t, Price(22_500_000), e.Long.Output)
 
+	// OpenAI's long-context tier starts above 272K prompt tokens.
+	e, ok = tb.Lookup("openai", "gpt-6.2-sol")
+	require.True(t, ok)
+	require.Equal(t, "0.544", e.Cost(usage(272_000, 0)).Total.String())
+	long := e.Cost(usage(272_001, 1_000_000))
+	require.True(t, long.LongContext)
+	require.Equal(t, "16.088004", long.Total.String())
+
 	e, ok = tb.Lookup("openai", "gpt-5-mini-2025-08-07")
 	require.True(t, ok)
 	require.Equal(t, Rates{Input: 250_000, Output: 2_000_000, CachedInput: 25_000, CacheWrite: 250_000,
