@@ -23,6 +23,11 @@ type Config struct {
 	// Storage is where tenants, teams, keys created through the admin API
 	// and the audit log are kept.
 	Storage Storage `yaml:"storage,omitempty" json:"storage,omitzero"`
+	// Pricing overrides and extends the built-in price table
+	// (docs/pricing.md): each entry prices one upstream model on one
+	// configured provider, in USD per million tokens. An entry replaces the
+	// built-in price of that model for that provider as a whole.
+	Pricing []Price `yaml:"pricing,omitempty" json:"pricing,omitempty"`
 }
 
 // Storage selects the gateway's persistent store.
@@ -440,6 +445,10 @@ func (c *Config) clone() *Config {
 		m.ContentPolicyFallbacks = cloneSlice(m.ContentPolicyFallbacks)
 	}
 	out.Auth = c.Auth.clone()
+	out.Pricing = cloneSlice(c.Pricing)
+	for i := range out.Pricing {
+		out.Pricing[i] = out.Pricing[i].clone()
+	}
 	out.Keys = cloneSlice(c.Keys)
 	for i := range out.Keys {
 		k := &out.Keys[i]

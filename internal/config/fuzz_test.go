@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 		"a: &a {x: 1}\nb: {<<: [*a, *a]}\n",
 		"providers: [{name: p, type: mock, mock: {latency: 5}}]\n",
 		"keys: [{name: k, key: \"${K}\", limits: {rpm: ${R}}}]\n",
+		"providers: [{name: p, type: mock}]\npricing: [{provider: p, model: m, input_per_mtok: .nan, output_per_mtok: 1e400, " +
+			"long_context: {threshold_tokens: -1, input_per_mtok: 0.0000001, output_per_mtok: ${R}}}]\n",
 		"server: [\n",
 		"- x\n",
 	} {

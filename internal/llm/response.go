@@ -57,6 +57,11 @@ type Usage struct {
 	CachedTokens int
 	// CacheCreationTokens are prompt tokens written to the prompt cache.
 	CacheCreationTokens int
+	// CacheCreation1hTokens are the part of CacheCreationTokens written
+	// with a one-hour lifetime (Anthropic's ephemeral_1h_input_tokens),
+	// which is priced above the default five-minute one; zero when the
+	// upstream does not tell them apart.
+	CacheCreation1hTokens int
 	// ReasoningTokens are completion tokens spent on reasoning.
 	ReasoningTokens int
 }

@@ -1,0 +1,108 @@
+package pricing
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestVersionSuffix(t *testing.T) {
+	yes := []string{
+		"2024-08-06", "20241022", "0613", "2411", "002", "v1:0", "v2", "latest",
+		"20240307-v1:0", "2024-08-06-v1", "001-latest",
+	}
+	no := []string{
+		"", "mini", "5", "45", "1-20250805", "5-20251101", "mini-2024-07-18", "2024-08", "2024-8-06",
+		"12345", "1234567", "v", "v:1", "v1:", "preview", "preview-05-20", "20241022-", "-20241022",
+		"2024-08-06x", "latestx", "v1:0x", "0613-mini",
+	}
+	for _, s := range yes {
+		require.True(t, versionSuffix(s), "%q", s)
+	}
+	for _, s := range no {
+		require.False(t, versionSuffix(s), "%q", s)
+	}
+}
+
+// table is a synthetic table exercising the matching rule.
+const table = `
+read: "2026-12-02"
+sources: [{id: s, title: t, url: "https://example.com/p", read: "2026-12-02"}]
+models:
+  - {provider: openai, model: gpt-4o, input: "2.5", output: "10", source: s}
+  - {provider: openai, model: gpt-4o-mini, input: "0.15", output: "0.6", source: s}
+  - {provider: openai, model: gpt-4, aliases: [gpt-4-0613], exact: true, input: "30", output: "60", source: s}
+  - {provider: anthropic, model: claude-opus-4, aliases: [claude-opus-4-0], input: "15", output: "75", source: s}
+  - {provider: anthropic, model: claude-opus-4-1, input: "15", output: "75", source: s}
+  - {provider: anthropic, model: claude-3-5-haiku, aliases: [claude-haiku-3-5], input: "0.8", output: "4", source: s}
+  - {provider: bedrock, model: anthropic.claude-3-haiku, input: "0.25", output: "1.25", source: s}
+`
+
+func TestLookupMatching(t *testing.T) {
+	tb := mustParse(table)
+	tests := []struct {
+		provider, model, want string // want "" means no match
+	}{
+		{"openai", "gpt-4o", "gpt-4o"},
+		{"openai", "gpt-4o-2024-08-06", "gpt-4o"},
+		{"openai", "gpt-4o-mini", "gpt-4o-mini"},
+		{"openai", "gpt-4o-mini-2024-07-18", "gpt-4o-mini"},
+		{"openai", "gpt-4o-latest", "gpt-4o"},
+		{"openai", "gpt-4o-audio-preview", ""},
+		{"openai", "gpt-4o-mini-tts", ""},
+		{"openai", "gpt-4o-", ""},
+		{"openai", "gpt-4", "gpt-4"},
+		{"openai", "gpt-4-0613", "gpt-4"},
+		{"openai", "gpt-4-0314", ""}, // exact: other snapshots are not priced by it
+		{"openai", "GPT-4O", ""},
+		{"openai", "gpt-4.1", ""},
+		{"anthropic", "gpt-4o", ""},
+		{"anthropic", "claude-opus-4-20250514", "claude-opus-4"},
+		{"anthropic", "claude-opus-4-0", "claude-opus-4"},
+		{"anthropic", "claude-opus-4-1-20250805", "claude-opus-4-1"},
+		{"anthropic", "claude-opus-4-5", ""},
+		{"anthropic", "claude-opus-4-5-20251101", ""},
+		{"anthropic", "claude-3-5-haiku-20241022", "claude-3-5-haiku"},
+		{"anthropic", "claude-haiku-3-5-latest", "claude-3-5-haiku"},
+		{"bedrock", "anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku"},
+		{"bedrock", "anthropic.claude-3-haiku-v1:0", "anthropic.claude-3-haiku"},
+		{"unknown", "gpt-4o", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		e, ok := tb.Lookup(tt.provider, tt.model)
+		if tt.want == "" {
+			require.False(t, ok, "%s %s matched %v", tt.provider, tt.model, e)
+			continue
+		}
+		require.True(t, ok, "%s %s", tt.provider, tt.model)
+		require.Equal(t, tt.want, e.Model, "%s %s", tt.provider, tt.model)
+	}
+}
+
+// The longest listed id wins whatever the order of the entries.
+func TestLookupLongestPrefixWins(t *testing.T) {
+	tb := mustParse(`
+read: "2026-12-02"
+sources: [{id: s, url: "https://example.com/p", read: "2026-12-02"}]
+models:
+  - {provider: p, model: m-2024, input: "2", output: "2", source: s}
+  - {provider: p, model: m, input: "1", output: "1", source: s}
+`)
+	e, ok := tb.Lookup("p", "m-2024-0101")
+	require.True(t, ok)
+	require.Equal(t, "m-2024", e.Model)
+	e, ok = tb.Lookup("p", "m-2025")
+	require.True(t, ok)
+	require.Equal(t, "m", e.Model)
+}
+
+func TestLookupAllocatesNothing(t *testing.T) {
+	tb := mustParse(table)
+	n := testing.AllocsPerRun(100, func() {
+		if _, ok := tb.Lookup("anthropic", "claude-3-5-haiku-20241022"); !ok {
+			t.Fatal("no match")
+		}
+	})
+	require.Zero(t, n)
+}
