@@ -87,6 +87,12 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		}
 		models = append(models, rm)
 	}
+	// The pricing section is checked (config.Validate) and the price
+	// table exists, but no request is costed yet: accepting prices that
+	// change nothing would mislead, so they are refused until they do.
+	if len(cfg.Pricing) > 0 {
+		errs = append(errs, errors.New("pricing: this version does not compute costs yet; remove the pricing section"))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
