@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
@@ -31,6 +32,10 @@ type Options struct {
 	// shutdown; nil gives the snapshot a set of its own (tests,
 	// validation), which fetches nothing until a token arrives.
 	JWT *auth.Verifiers
+	// Admin is the process state of the admin API: the store, the key
+	// directory, the hasher and the audit log. Its zero value serves only
+	// the routing routes, to the configured tokens.
+	Admin admin.Backend
 }
 
 // routerModel converts a configured model's routing settings; its targets

@@ -50,6 +50,17 @@ const (
 	// KindLoopDetected is a request that came back to the gateway that
 	// forwarded it: a provider whose base URL leads to the gateway itself.
 	KindLoopDetected
+	// KindMissing is a tenant, team, key or other stored object that does
+	// not exist, or that the caller may not see.
+	KindMissing
+	// KindConflict is a write the stored state forbids: a name already
+	// taken, a tenant that still owns keys, a revoked key rotated.
+	KindConflict
+	// KindForbidden is an authenticated caller lacking the right to act:
+	// a read-only admin writing, a tenant admin on a global route.
+	KindForbidden
+	// KindStoreUnavailable is the gateway's own database not answering.
+	KindStoreUnavailable
 )
 
 type kindInfo struct {
@@ -83,6 +94,10 @@ var kinds = [...]kindInfo{
 	KindShuttingDown:        {http.StatusServiceUnavailable, "server_shutting_down", "server_error", "overloaded_error", "the gateway is shutting down; retry the request"},
 	KindUnprocessable:       {http.StatusUnprocessableEntity, "unprocessable_entity", "invalid_request_error", "invalid_request_error", "the upstream could not process the request"},
 	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
+	KindMissing:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "not found"},
+	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
+	KindForbidden:           {http.StatusForbidden, "permission_denied", "invalid_request_error", "permission_error", "this credential may not do this"},
+	KindStoreUnavailable:    {http.StatusServiceUnavailable, "store_unavailable", "server_error", "overloaded_error", "the store is unavailable; retry later"},
 }
 
 // Status returns the HTTP status of the kind.

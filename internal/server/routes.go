@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/llm"
 )
@@ -18,7 +19,7 @@ type route struct {
 // routeTable lists every route with the middleware it runs behind: /v1/*
 // requires a key whenever keys exist.
 func (s *Server) routeTable() []route {
-	return []route{
+	rs := []route{
 		{"POST", "/v1/chat/completions", s.handleChat, false},
 		{"POST", "/v1/messages", s.handleMessages, false},
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
@@ -28,9 +29,12 @@ func (s *Server) routeTable() []route {
 		{"GET", "/healthz", s.handleHealthz, true},
 		{"GET", "/readyz", s.handleReadyz, true},
 		{"GET", "/metrics", s.handleMetrics, true},
-		{"GET", "/admin/v1/targets", s.handleAdmin, true},
-		{"POST", "/admin/v1/targets/reset", s.handleAdmin, true},
 	}
+	// The admin API authenticates its callers itself.
+	for _, rt := range admin.Routes() {
+		rs = append(rs, route{rt.Method, rt.Pattern, s.handleAdmin, true})
+	}
+	return rs
 }
 
 // routes returns the gateway's handler.
@@ -43,7 +47,11 @@ func (s *Server) routes() http.Handler {
 			h = s.inbound(s.authed(rt.handler))
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
-		s.allow[rt.path] = rt.method
+		if allow := s.allow[rt.path]; allow != "" {
+			s.allow[rt.path] = allow + ", " + rt.method
+		} else {
+			s.allow[rt.path] = rt.method
+		}
 	}
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.edge(s.guardOrigin(mux))
