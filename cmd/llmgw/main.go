@@ -34,6 +34,8 @@ const usage = `usage:
   llmgw serve [--config FILE] [--listen ADDR]   run the gateway
   llmgw validate --config FILE                  check a configuration
   llmgw version                                 print the version
+  llmgw tenants create|list ...                 manage tenants in the store
+  llmgw keys create|list|revoke ...             manage virtual keys in the store
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -46,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
+	case "tenants", "keys":
+		return manage(args[0], args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "llmgw", versionString())
 		return 0

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/llmgw/llmgw/internal/audit"
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/store"
+)
+
+// cliRun runs the command line with the config at path and returns its
+// exit code, stdout and stderr.
+func cliRun(t *testing.T, path string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append(args, "--config", path), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var keyShape = regexp.MustCompile(`sk-llmgw-[A-Za-z0-9_-]{43}`)
+
+func TestCLITenantsAndKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, "server:\n  data_dir: "+dir+"\n")
+	code, out, errOut := cliRun(t, path, "tenants", "create", "acme", "--label", "env=prod")
+	if code != 0 || !strings.Contains(out, "created tenant acme") {
+		t.Fatalf("tenants create: %d %q %q", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "generated a server secret") {
+		t.Errorf("first use does not say a secret was generated: %q", errOut)
+	}
+	st, err := os.Stat(filepath.Join(dir, "secret"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v, %v", st, err)
+	}
+	if code, _, errOut := cliRun(t, path, "tenants", "create", "acme"); code != 1 || !strings.Contains(errOut, "conflict") {
+		t.Errorf("duplicate tenant: %d %q", code, errOut)
+	}
+	code, out, errOut = cliRun(t, path, "keys", "create", "--tenant", "acme", "--name", "ci", "--models", "mock,gpt-4o", "--expires", "30d")
+	if code != 0 {
+		t.Fatalf("keys create: %d %q %q", code, out, errOut)
+	}
+	key := keyShape.FindString(out)
+	if key == "" || strings.Contains(errOut, "generated a server secret") {
+		t.Fatalf("keys create printed %q (stderr %q)", out, errOut)
+	}
+	// The key is stored by its keyed hash under the secret kept in the
+	// data directory: a later process finds it.
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := gateway.OpenState(context.Background(), cfg, func(string) string { return "" }, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer state.Close()
+	sum := state.Hasher.Sum(key)
+	k, err := state.Store.Keys().GetByHash(t.Context(), sum[:])
+	if err != nil || k.Name != "ci" || len(k.Models) != 2 || k.ExpiresAt.IsZero() || k.Prefix != key[:13] {
+		t.Fatalf("stored key = %+v, %v", k, err)
+	}
+	code, out, _ = cliRun(t, path, "keys", "list", "--tenant", "acme", "--json")
+	if code != 0 || strings.Contains(out, key[13:]) || strings.Contains(out, `"hash"`) {
+		t.Fatalf("keys list: %d %s", code, out)
+	}
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) != 1 || listed[0]["id"] != k.ID {
+		t.Fatalf("keys list --json = %s (%v)", out, err)
+	}
+	if code, out, _ := cliRun(t, path, "keys", "revoke", k.ID); code != 0 || !strings.Contains(out, "revoked key ci") {
+		t.Fatalf("keys revoke: %d %q", code, out)
+	}
+	if k, err := state.Store.Keys().Get(t.Context(), k.ID); err != nil || k.RevokedAt.IsZero() {
+		t.Fatalf("revoked key = %+v, %v", k, err)
+	}
+	if code, out, _ := cliRun(t, path, "keys", "list"); code != 0 || !strings.Contains(out, "revoked") || strings.Contains(out, key[13:]) {
+		t.Fatalf("keys list: %d %q", code, out)
+	}
+	if code, out, _ := cliRun(t, path, "tenants", "list"); code != 0 || !strings.Contains(out, "acme") {
+		t.Fatalf("tenants list: %d %q", code, out)
+	}
+	// Every change is in the audit log, chained, with no secret.
+	page, err := state.Audit.List(t.Context(), store.AuditFilter{}, store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range page.Items {
+		actions = append(actions, r.Action)
+		if !strings.HasPrefix(r.Actor, "cli") || strings.Contains(string(r.After), key[13:]) {
+			t.Errorf("audit record %+v", r)
+		}
+	}
+	if strings.Join(actions, ",") != "tenant.create,key.create,key.revoke" {
+		t.Errorf("audit actions = %v", actions)
+	}
+	if res, err := state.Audit.Verify(t.Context()); err != nil || !res.OK || res.Records != 3 {
+		t.Errorf("verify = %+v, %v", res, err)
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	path := writeFile(t, "server:\n  data_dir: "+t.TempDir()+"\n")
+	for _, args := range [][]string{
+		{"keys", "create", "--name", "x"},
+		{"keys", "create", "--tenant", "acme", "--name", "x", "--role", "root"},
+		{"keys", "create", "--tenant", "acme", "--name", "x", "--expires", "yesterday"},
+		{"keys", "revoke"},
+		{"tenants", "create"},
+		{"tenants", "frobnicate"},
+		{"keys"},
+	} {
+		if code, _, _ := cliRun(t, path, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	for _, args := range [][]string{
+		{"keys", "create", "--tenant", "nobody", "--name", "x"},
+		{"keys", "revoke", "key_nothing"},
+		{"tenants", "create", "bad\x00name"},
+	} {
+		if code, _, errOut := cliRun(t, path, args...); code != 1 || errOut == "" {
+			t.Errorf("%v: exit %d (%q), want 1 with a message", args, code, errOut)
+		}
+	}
+}
+
+// With PostgreSQL, a generated secret would differ per replica: refused.
+func TestCLIPostgresNeedsSecret(t *testing.T) {
+	path := writeFile(t, "server:\n  data_dir: "+t.TempDir()+"\nstorage:\n  driver: postgres\n  dsn: postgres://nobody@127.0.0.1:1/x\n")
+	t.Setenv("LLMGW_SECRET", "")
+	code, _, errOut := cliRun(t, path, "tenants", "list")
+	if code != 1 || !strings.Contains(errOut, "server.secret") || strings.Contains(errOut, "nobody") {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
+}
