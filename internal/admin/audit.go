@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/audit"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/store"
 )
@@ -14,28 +15,16 @@ import (
 // Auditor is the audit log the API appends to and reads.
 type Auditor interface {
 	// Record appends one action.
-	Record(ctx context.Context, e Event) error
+	Record(ctx context.Context, e audit.Event) error
 	List(ctx context.Context, f store.AuditFilter, opts store.ListOptions) (store.Page[store.AuditRecord], error)
 	// Verify walks the chain and reports the first broken link.
-	Verify(ctx context.Context) (VerifyResult, error)
+	Verify(ctx context.Context) (audit.Result, error)
 	// AuthFailure counts a failed authentication, recorded aggregated.
 	AuthFailure(source, keyPrefix string)
 }
 
-// Event is one admin action as the audit log takes it: Before and After
-// are the objects as the API shows them, without secrets.
-type Event struct {
-	Actor, Action, TenantID, Target, Source, RequestID string
-	Before, After                                      any
-}
-
-// VerifyResult is the outcome of a verification of the chain.
-type VerifyResult struct {
-	OK       bool
-	Records  int64
-	BrokenAt int64
-	Reason   string
-}
+// Auditor is implemented by *audit.Log.
+var _ Auditor = (*audit.Log)(nil)
 
 // record appends the action of c on r to the audit log. The change is
 // made already; a failure to record it is logged and answered as the
@@ -44,7 +33,7 @@ func (a *API) record(r *http.Request, c *caller, action, tenantID, target string
 	if a.b.Audit == nil {
 		return nil
 	}
-	e := Event{
+	e := audit.Event{
 		Actor: c.actor, Action: action, TenantID: tenantID, Target: target,
 		Source: source(r), RequestID: requestID(r), Before: before, After: after,
 	}
