@@ -150,7 +150,17 @@ func serve(args []string, stderr io.Writer) int {
 	// refreshed in the background whatever the snapshot.
 	jwts := auth.NewVerifiers(auth.VerifierOptions{Logger: log})
 	defer jwts.Close()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts})
+	// The store and the key directory over it are the process's too.
+	// Deferred in this order, they close after the drain: the directory
+	// first (writing the last-used times), then the store.
+	st, dir, err := openState(cfg, log)
+	if err != nil {
+		log.Error("cannot open the store", "err", err.Error())
+		return 1
+	}
+	defer st.Close()
+	defer dir.Close()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
@@ -175,7 +185,7 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys))
+	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
 	if err := server.New(snap, log).RunWithMetrics(ctx, ln, metricsLn); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1

@@ -134,6 +134,9 @@ func startServe(t *testing.T, args ...string) (*exec.Cmd, string, *bytes.Buffer)
 	}
 	cmd := exec.Command(binary, flags...)
 	cmd.Env = env
+	// The data directory (SQLite store, generated secret) is relative to
+	// the working directory: a temporary one, not the repository.
+	cmd.Dir = t.TempDir()
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {

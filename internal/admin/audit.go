@@ -26,8 +26,8 @@ type Auditor interface {
 // Auditor is implemented by *audit.Log.
 var _ Auditor = (*audit.Log)(nil)
 
-// record appends the action of c on r to the audit log. The change is
-// made already; a failure to record it is logged and answered as the
+// record appends the action of c on r to the audit log, after bringing
+// the key resolver up to date with it. The change is made already; a failure to record it is logged and answered as the
 // store being unavailable, so that the caller knows to check.
 func (a *API) record(r *http.Request, c *caller, action, tenantID, target string, before, after any) error {
 	if a.b.Audit == nil {
@@ -43,7 +43,7 @@ func (a *API) record(r *http.Request, c *caller, action, tenantID, target string
 	defer cancel()
 	if err := a.b.Audit.Record(ctx, e); err != nil {
 		a.b.Logger.Error("admin: the audit log could not record an action", "action", action, "target", target, "err", err)
-		return llm.Wrap(llm.KindStoreUnavailable, err, "the change was made but the audit log could not record it: the store is unavailable")
+		return llm.Wrap(llm.KindUnavailable, err, "the change was made but the audit log could not record it: the store is unavailable")
 	}
 	return nil
 }

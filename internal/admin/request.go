@@ -343,7 +343,7 @@ func (a *API) storeError(err error, what string, conflict ...string) error {
 		return llm.Wrap(llm.KindCanceled, err, "")
 	}
 	a.b.Logger.Error("admin: store failed", "what", what, "err", err)
-	return llm.Wrap(llm.KindStoreUnavailable, err, "the store is unavailable; retry later")
+	return llm.Wrap(llm.KindUnavailable, err, "the store is unavailable; retry later")
 }
 
 // publicStoreText is the store's own message for a refusal, which names

@@ -131,7 +131,7 @@ func TestStoreDownIs503WithoutTheDriversText(t *testing.T) {
 		t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
 			path, body := routeSample(rt, tenant, team, key)
 			r := e.do(rt.Method, path, rootToken, body)
-			if r.status != 503 || r.errField(t, "code") != "store_unavailable" || !strings.Contains(r.errField(t, "message"), "the store is unavailable") {
+			if r.status != 503 || r.errField(t, "code") != "service_unavailable" || !strings.Contains(r.errField(t, "message"), "the store is unavailable") {
 				t.Fatalf("status %d: %s", r.status, r.body)
 			}
 			for _, leak := range []string{"pgx", "postgres", "dial", "connect", "EOF", "127.0.0.1", "sqlstate", "failed to"} {

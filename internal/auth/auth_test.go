@@ -94,7 +94,7 @@ func TestAuthenticate(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			p, err := Authenticate(r, tt.keys, nil)
+			p, err := Authenticate(r, tt.keys, nil, nil)
 			if tt.wantErr {
 				if llm.AsError(err).Kind != llm.KindAuthentication {
 					t.Fatalf("err = %v, want authentication error", err)

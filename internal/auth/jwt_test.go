@@ -202,7 +202,7 @@ func TestAuthenticateWithJWT(t *testing.T) {
 			if tt.header != "" {
 				r.Header.Set(tt.header, tt.value)
 			}
-			p, err := auth.Authenticate(r, tt.keys, j)
+			p, err := auth.Authenticate(r, tt.keys, j, nil)
 			if tt.want == "" {
 				wantInvalid(t, p, err, tt.name)
 				return
@@ -212,7 +212,7 @@ func TestAuthenticateWithJWT(t *testing.T) {
 			}
 		})
 	}
-	if !auth.Required(nil, j) || auth.Required(nil, nil) {
+	if !auth.Required(nil, j, nil) || auth.Required(nil, nil, nil) {
 		t.Error("Required does not count JWT issuers")
 	}
 }

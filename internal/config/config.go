@@ -35,6 +35,17 @@ type Storage struct {
 	// secret, since it may hold a password. Default for sqlite:
 	// "<server.data_dir>/llmgw.db"; required for postgres.
 	DSN Secret `yaml:"dsn,omitempty" json:"dsn,omitempty"`
+	// Notify, for postgres only, says whether replicas learn of each
+	// other's key changes at once by PostgreSQL's LISTEN/NOTIFY (default
+	// true) or by polling alone, every 250ms: set it to false behind a
+	// pooler that does not pass LISTEN through (PgBouncer in transaction
+	// mode). Revocation reaches every replica within a second either way.
+	Notify *bool `yaml:"notify,omitempty" json:"notify,omitempty"`
+}
+
+// NotifyOn reports whether replicas listen for change notifications.
+func (s *Storage) NotifyOn() bool {
+	return s.Driver == DriverPostgres && (s.Notify == nil || *s.Notify)
 }
 
 // The storage drivers.

@@ -95,4 +95,7 @@ func (c *Config) validateIdentity(p *problems) {
 	default:
 		p.add("storage.driver", "want sqlite or postgres; got %q", c.Storage.Driver)
 	}
+	if c.Storage.Notify != nil && c.Storage.Driver != DriverPostgres {
+		p.add("storage.notify", "applies to driver postgres only")
+	}
 }

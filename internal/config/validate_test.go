@@ -72,6 +72,12 @@ func TestValidate(t *testing.T) {
 			`server.cors.allowed_origins[4]: want an origin such as "https://app.example.com" (scheme, host and port only); got "https://a.example/path"`,
 		}},
 		{"metrics listen", func(c *Config) { c.Server.MetricsListen = "127.0.0.1:9090" }, nil},
+		{"storage notify with sqlite", func(c *Config) { off := false; c.Storage.Notify = &off },
+			[]string{"storage.notify: applies to driver postgres only"}},
+		{"storage notify with postgres", func(c *Config) {
+			off := false
+			c.Storage = Storage{Driver: DriverPostgres, DSN: "postgres://db/llmgw", Notify: &off}
+		}, nil},
 		{"metrics listen without port", func(c *Config) { c.Server.MetricsListen = "localhost" },
 			[]string{`server.metrics_listen: want host:port, such as "127.0.0.1:9090" or ":9090"`}},
 		{"metrics listen same as listen", func(c *Config) { c.Server.MetricsListen = c.Server.Listen },

@@ -18,12 +18,17 @@
 //   - the cache of upstream model lists (Options.ModelLists, package
 //     catalog) and its background fetches;
 //   - the JWT issuers' key sets (Options.JWT), with their refresh timers;
+//   - the identity state (State, opened by OpenState): the store (package
+//     store) and its connections, the hasher keyed from the server
+//     secret, and the audit log (package audit) with its counts of
+//     authentication failures not yet written;
+//   - the key directory over the store (Options.Directory, package
+//     identity) with its caches and its place in the store's change log:
+//     a new snapshot neither reopens nor forgets them;
 //   - the logger.
 //
-// The store (package store) is process state too once it is wired: its
-// connections and caches belong to main, like the above. Limit counters,
-// budget reservations, response caches and the ledger queue will follow the
-// same rule.
+// Limit counters (package limits), budget reservations, response caches
+// and the ledger queue follow the same rule as they are wired in.
 //
 // Snapshot state is what the configuration file says and nothing else: the
 // providers and their connection pools, the compiled models and targets,

@@ -10,6 +10,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider"
@@ -32,6 +33,9 @@ type Snapshot struct {
 	// JWT verifies bearer JWTs of the configured issuers; nil when none
 	// is configured. Its key sets belong to the process (Options.JWT).
 	JWT *auth.JWT
+	// Directory resolves the keys of the store; it belongs to the process
+	// (Options.Directory), nil when there is no store.
+	Directory *identity.Directory
 	// Invoke is the pipeline chain, built once.
 	Invoke pipeline.Invoke
 	// Providers are the providers by name.
@@ -112,6 +116,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Router:       r,
 		Keys:         auth.NewKeys(keys),
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
+		Directory:    opts.Directory,
 		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
 		Providers:    providers,
 		Created:      time.Now().Unix(),

@@ -8,6 +8,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
 )
@@ -32,6 +33,10 @@ type Options struct {
 	// shutdown; nil gives the snapshot a set of its own (tests,
 	// validation), which fetches nothing until a token arrives.
 	JWT *auth.Verifiers
+	// Directory resolves the keys kept in the store, created once after
+	// the store and closed on shutdown before it; nil: no store (tests,
+	// validation), only the configuration's keys exist.
+	Directory *identity.Directory
 	// Admin is the process state of the admin API: the store, the key
 	// directory, the hasher and the audit log. Its zero value serves only
 	// the routing routes, to the configured tokens.

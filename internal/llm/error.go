@@ -56,11 +56,13 @@ const (
 	// KindConflict is a write the stored state forbids: a name already
 	// taken, a tenant that still owns keys, a revoked key rotated.
 	KindConflict
-	// KindForbidden is an authenticated caller lacking the right to act:
-	// a read-only admin writing, a tenant admin on a global route.
+	// KindUnavailable is a request the gateway cannot serve because a
+	// store it depends on does not answer (a key not cached while the
+	// database is down).
+	KindUnavailable
+	// KindForbidden is a caller whose credential is valid but grants no
+	// access to the route (an admin key on the data plane).
 	KindForbidden
-	// KindStoreUnavailable is the gateway's own database not answering.
-	KindStoreUnavailable
 )
 
 type kindInfo struct {
@@ -93,11 +95,11 @@ var kinds = [...]kindInfo{
 	KindRequestTimeout:      {http.StatusRequestTimeout, "request_timeout", "invalid_request_error", "invalid_request_error", "the request body did not arrive in time"},
 	KindShuttingDown:        {http.StatusServiceUnavailable, "server_shutting_down", "server_error", "overloaded_error", "the gateway is shutting down; retry the request"},
 	KindUnprocessable:       {http.StatusUnprocessableEntity, "unprocessable_entity", "invalid_request_error", "invalid_request_error", "the upstream could not process the request"},
+	KindUnavailable:         {http.StatusServiceUnavailable, "service_unavailable", "server_error", "api_error", "the gateway's store is unavailable; retry shortly"},
+	KindForbidden:           {http.StatusForbidden, "permission_denied", "permission_error", "permission_error", "this credential may not use this route"},
 	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
 	KindMissing:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "not found"},
 	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
-	KindForbidden:           {http.StatusForbidden, "permission_denied", "invalid_request_error", "permission_error", "this credential may not do this"},
-	KindStoreUnavailable:    {http.StatusServiceUnavailable, "store_unavailable", "server_error", "overloaded_error", "the store is unavailable; retry later"},
 }
 
 // Status returns the HTTP status of the kind.

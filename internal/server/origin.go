@@ -72,7 +72,7 @@ func isLoopbackAddr(a net.Addr) bool {
 
 // noKeys reports whether snap requires no key nor token (local use).
 func noKeys(snap *gateway.Snapshot) bool {
-	return !auth.Required(snap.Keys, snap.JWT)
+	return !auth.Required(snap.Keys, snap.JWT, snap.Directory)
 }
 
 // guardOrigin enforces the Host and Origin rules above and answers CORS

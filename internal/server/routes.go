@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
@@ -62,7 +64,7 @@ func (s *Server) routes() http.Handler {
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		snap := s.current(r)
-		p, err := auth.Authenticate(r, snap.Keys, snap.JWT)
+		p, err := auth.Authenticate(r, snap.Keys, snap.JWT, snap.Directory)
 		if err != nil {
 			cutBody(w, r)
 			s.writeError(w, r, err)
@@ -94,11 +96,24 @@ func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
-// handleReadyz answers 200 once a configuration is loaded and while the
-// server is not draining, so load balancers stop sending during a drain.
-func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
-	if s.snap.Load() == nil || s.draining.Load() {
+// readyTimeout bounds the store's answer to a readiness check.
+const readyTimeout = time.Second
+
+// handleReadyz answers 200 once a configuration is loaded, while the
+// server is not draining and while the store answers a ping, so load
+// balancers stop sending during a drain or to a replica cut from its
+// database.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	snap := s.snap.Load()
+	if snap == nil || s.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable"}`))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := snap.Directory.Ping(ctx); err != nil {
+		s.log.Warn("not ready: the store does not answer", "err", llm.Clip(err.Error()))
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable","reason":"store"}`))
 		return
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))

@@ -15,6 +15,8 @@ type Store interface {
 	Keys() Keys
 	Changes() Changes
 	Audit() Audit
+	// Ping reports whether the database answers, for readiness checks.
+	Ping(ctx context.Context) error
 	// Close releases the connections. The Store must not be used after.
 	Close() error
 }

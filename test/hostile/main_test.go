@@ -112,6 +112,7 @@ func startGateway(t *testing.T, yaml string) *gateway {
 	g := &gateway{t: t, addr: freePort(t), logs: &logBuffer{}, exited: make(chan struct{})}
 	g.cmd = exec.Command(binary, "serve", "--config", cfg, "--listen", g.addr)
 	g.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	g.cmd.Dir = t.TempDir() // where the default data directory goes
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ func RunSuite(t *testing.T, open Open) {
 		name string
 		run  func(t *testing.T, s store.Store)
 	}{
+		{"Ping", testPing},
 		{"TenantCRUD", testTenantCRUD},
 		{"TenantGetByName", testTenantGetByName},
 		{"TenantConflict", testTenantConflict},
@@ -791,4 +792,17 @@ func testHostileInput(t *testing.T, s store.Store) {
 	}
 	_, err := s.Tenants().Create(ctx(t), store.Tenant{Name: "many", Labels: many})
 	wantErr(t, "too many labels", err, store.ErrInvalid)
+}
+
+// Ping answers while the store is open, and fails once it is closed.
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping on an open store: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx(t)); err == nil {
+		t.Error("Ping on a closed store answered nil")
+	}
 }

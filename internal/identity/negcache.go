@@ -1,0 +1,49 @@
+package identity
+
+import "time"
+
+// negCache holds refused hashes with why, each for ttl at most, never
+// more than max of them: a new one evicts the oldest.
+type negCache struct {
+	ttl  time.Duration
+	m    map[hash]negEntry
+	ring []hash // insertion order; a slot is live when m's entry names it
+	next int
+}
+
+type negEntry struct {
+	reason  string
+	expires time.Time
+	slot    int
+}
+
+func newNegCache(max int, ttl time.Duration) negCache {
+	return negCache{ttl: ttl, m: make(map[hash]negEntry, max), ring: make([]hash, max)}
+}
+
+func (c *negCache) get(h hash, now time.Time) (string, bool) {
+	e, ok := c.m[h]
+	if !ok || !now.Before(e.expires) {
+		return "", false
+	}
+	return e.reason, true
+}
+
+func (c *negCache) add(h hash, reason string, now time.Time) {
+	if e, ok := c.m[h]; ok {
+		e.reason, e.expires = reason, now.Add(c.ttl)
+		c.m[h] = e
+		return
+	}
+	slot := c.next
+	if old, ok := c.m[c.ring[slot]]; ok && old.slot == slot {
+		delete(c.m, c.ring[slot])
+	}
+	c.ring[slot] = h
+	c.m[h] = negEntry{reason: reason, expires: now.Add(c.ttl), slot: slot}
+	c.next = (slot + 1) % len(c.ring)
+}
+
+func (c *negCache) drop(h hash) { delete(c.m, h) }
+
+func (c *negCache) len() int { return len(c.m) }
