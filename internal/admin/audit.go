@@ -30,6 +30,7 @@ var _ Auditor = (*audit.Log)(nil)
 // the key resolver up to date with it. The change is made already; a failure to record it is logged and answered as the
 // store being unavailable, so that the caller knows to check.
 func (a *API) record(r *http.Request, c *caller, action, tenantID, target string, before, after any) error {
+	a.synced(r.Context())
 	if a.b.Audit == nil {
 		return nil
 	}
