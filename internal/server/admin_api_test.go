@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/admin/admintest"
 	"github.com/llmgw/llmgw/internal/audit"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 	"github.com/llmgw/llmgw/internal/store"
 )
@@ -41,8 +43,8 @@ models:
     targets: [{provider: mock, model: mock}]
 `
 
-// adminGateway is a gateway whose admin API has a real SQLite store and
-// audit log.
+// adminGateway is a gateway whose admin API and data plane have a real
+// SQLite store, key directory and audit log.
 type adminGateway struct {
 	*testGateway
 	st    store.Store
@@ -63,7 +65,13 @@ func newAdminGateway(t *testing.T) *adminGateway {
 	}
 	st := admintest.SQLite(t)
 	b, log := admintest.Backend(t, st)
-	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b})
+	dir, err := identity.Open(t.Context(), identity.Options{Store: st, Hasher: b.Hasher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.Close() })
+	b.Keys = admin.DirectoryKeys(dir)
+	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b, Directory: dir})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
