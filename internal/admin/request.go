@@ -126,6 +126,21 @@ func checkName(param, s string) error {
 	return nil
 }
 
+// setNameOf is setName for the name of an object also found by name
+// where it is found by ID: a name shaped like such an ID is refused, or it
+// would be ambiguous.
+func setNameOf(name, idPrefix string, dst **string) field {
+	return func(raw json.RawMessage) error {
+		if err := setName(name, dst)(raw); err != nil {
+			return err
+		}
+		if strings.HasPrefix(**dst, idPrefix) {
+			return llm.InvalidRequest(name, "%s must not begin with %q, which begins IDs", name, idPrefix)
+		}
+		return nil
+	}
+}
+
 // setLabels decodes an object of strings, bounded as the store bounds
 // labels; null clears them.
 func setLabels(name string, dst **map[string]string) field {

@@ -71,7 +71,7 @@ func (a *API) createTeam(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	var name *string
-	err = decodeBody(w, r, false, map[string]field{"name": setName("name", &name)})
+	err = decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TeamPrefix, &name)})
 	if err == nil && name == nil {
 		err = missing("name")
 	}
@@ -131,7 +131,7 @@ func (a *API) patchTeam(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	var p store.TeamPatch
-	err = decodeBody(w, r, false, map[string]field{"name": setName("name", &p.Name)})
+	err = decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TeamPrefix, &p.Name)})
 	if err != nil {
 		a.fail(w, r, err)
 		return

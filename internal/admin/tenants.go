@@ -43,7 +43,7 @@ func (a *API) tenantOf(r *http.Request, c *caller, idOrName string) (store.Tenan
 func (a *API) createTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 	var name *string
 	var labels *map[string]string
-	err := decodeBody(w, r, false, map[string]field{"name": setName("name", &name), "labels": setLabels("labels", &labels)})
+	err := decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TenantPrefix, &name), "labels": setLabels("labels", &labels)})
 	if err == nil && name == nil {
 		err = missing("name")
 	}
@@ -102,7 +102,7 @@ func (a *API) patchTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	var p store.TenantPatch
-	if err := decodeBody(w, r, false, map[string]field{"name": setName("name", &p.Name), "labels": setLabels("labels", &p.Labels)}); err != nil {
+	if err := decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TenantPrefix, &p.Name), "labels": setLabels("labels", &p.Labels)}); err != nil {
 		a.fail(w, r, err)
 		return
 	}
