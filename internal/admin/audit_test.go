@@ -9,10 +9,13 @@ import (
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
-func TestEveryChangeIsAudited(t *testing.T) {
-	e := newEnv(t, nil)
+func TestEveryChangeIsAudited(t *testing.T) { eachDriver(t, testEveryChangeIsAudited) }
+
+func testEveryChangeIsAudited(t *testing.T, st store.Store) {
+	e := newEnv(t, st)
 	tenant := e.tenant("acme")
 	team := e.must(201, "POST", "/admin/v1/tenants/acme/teams", rootToken, `{"name":"t"}`).str(t, "id")
 	key, secret := e.key(rootToken, `{"tenant":"acme","name":"k"}`)

@@ -16,6 +16,8 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
 	"github.com/llmgw/llmgw/internal/store"
+	"github.com/llmgw/llmgw/internal/store/pgtest"
+	"github.com/llmgw/llmgw/internal/store/postgres"
 )
 
 // The global tokens of the test API.
@@ -63,6 +65,29 @@ func newEnvWith(t *testing.T, st store.Store, b admin.Backend, log *audit.Log) *
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	return e
+}
+
+// drivers opens a store of each driver, for tests run against both.
+var drivers = []struct {
+	name string
+	open func(t *testing.T) store.Store
+}{
+	{"sqlite", func(t *testing.T) store.Store { return admintest.SQLite(t) }},
+	{"postgres", func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), pgtest.Schema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+// eachDriver runs test against a store of each driver.
+func eachDriver(t *testing.T, test func(t *testing.T, st store.Store)) {
+	for _, d := range drivers {
+		t.Run(d.name, func(t *testing.T) { test(t, d.open(t)) })
+	}
 }
 
 // writeError writes err as the server does on admin routes.

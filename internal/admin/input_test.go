@@ -5,10 +5,13 @@ import (
 	"testing"
 
 	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
-func TestBadInputIsAClear4xx(t *testing.T) {
-	e := newEnv(t, nil)
+func TestBadInputIsAClear4xx(t *testing.T) { eachDriver(t, testBadInputIsAClear4xx) }
+
+func testBadInputIsAClear4xx(t *testing.T, st store.Store) {
+	e := newEnv(t, st)
 	acme := e.tenant("acme")
 	keyID, _ := e.key(rootToken, `{"tenant":"acme","name":"k"}`)
 	deep := strings.Repeat("[", 200) + strings.Repeat("]", 200)

@@ -3,10 +3,14 @@ package admin_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/llmgw/llmgw/internal/store"
 )
 
-func TestRoles(t *testing.T) {
-	e := newEnv(t, nil)
+func TestRoles(t *testing.T) { eachDriver(t, testRoles) }
+
+func testRoles(t *testing.T, st store.Store) {
+	e := newEnv(t, st)
 	e.tenant("a")
 	e.tenant("b")
 	e.must(201, "POST", "/admin/v1/tenants/a/teams", rootToken, `{"name":"t"}`)

@@ -9,10 +9,13 @@ import (
 
 	"github.com/llmgw/llmgw/internal/admin/admintest"
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
-func TestTenantsTeamsAndKeysLifecycle(t *testing.T) {
-	e := newEnv(t, nil)
+func TestTenantsTeamsAndKeysLifecycle(t *testing.T) { eachDriver(t, testTenantsTeamsAndKeysLifecycle) }
+
+func testTenantsTeamsAndKeysLifecycle(t *testing.T, st store.Store) {
+	e := newEnv(t, st)
 	// Tenants: created, found by ID and by name, unique by name.
 	tr := e.must(201, "POST", "/admin/v1/tenants", rootToken, `{"name":"acme","labels":{"env":"prod"}}`)
 	acme := tr.str(t, "id")
