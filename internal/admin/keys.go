@@ -299,7 +299,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	f := store.KeyFilter{TenantID: c.tenant()}
-	if name, ok := q["tenant"]; ok {
+	if name := q["tenant"]; name != "" {
 		tn, err := a.tenantOf(r, c, name)
 		if err != nil {
 			a.fail(w, r, err)
@@ -307,7 +307,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *caller) {
 		}
 		f.TenantID = tn.ID
 	}
-	if name, ok := q["team"]; ok {
+	if name := q["team"]; name != "" {
 		if f.TenantID == "" {
 			a.fail(w, r, llm.InvalidRequest("team", "filtering by team needs the tenant too: ?tenant=...&team=..."))
 			return
