@@ -1,13 +1,17 @@
 package admin_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/admin/admintest"
+	"github.com/llmgw/llmgw/internal/audit"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/store"
 )
@@ -172,5 +176,30 @@ func TestFailedAuthenticationsAreAuditedAggregated(t *testing.T) {
 	}
 	if len(recs) != 2 || got["sk-llmgw-ABCD"] != 5 || got["other"] != 1 {
 		t.Errorf("failures recorded %v in %d records", got, len(recs))
+	}
+}
+
+// failingAudit is an audit log that cannot write.
+type failingAudit struct{ admin.Auditor }
+
+func (failingAudit) Record(context.Context, audit.Event) error { return errors.New("disk full") }
+
+// A change the audit log could not record is answered 503, and a key
+// created so is revoked: nobody holds its secret, and nothing says it
+// exists.
+func TestUnrecordedChangeIs503AndItsKeyIsRevoked(t *testing.T) {
+	st := admintest.SQLite(t)
+	b, log := admintest.Backend(t, st)
+	e := newEnv(t, st)
+	e.tenant("acme")
+	b.Audit = failingAudit{log}
+	failing := newEnvWith(t, st, b, log)
+	r := failing.must(503, "POST", "/admin/v1/keys", rootToken, `{"tenant":"acme","name":"lost"}`)
+	if strings.Contains(r.body, "sk-llmgw-") || !strings.Contains(r.errField(t, "message"), "could not record") {
+		t.Errorf("answer %s", r.body)
+	}
+	page, err := st.Keys().List(context.Background(), store.KeyFilter{}, store.ListOptions{})
+	if err != nil || len(page.Items) != 1 || page.Items[0].RevokedAt.IsZero() {
+		t.Fatalf("keys after the failed record: %+v (%v)", page.Items, err)
 	}
 }
