@@ -45,7 +45,8 @@ type Backend struct {
 	// Required with Store.
 	Hasher *auth.Hasher
 	// Audit records every change and answers the audit routes. Required
-	// with Store.
+	// with Store. Audit failures of the changes it records are answered
+	// 503.
 	Audit Auditor
 	// Logger reports failures the caller cannot be told of; nil logs
 	// nothing.
@@ -79,10 +80,14 @@ type API struct {
 	b        Backend
 }
 
-// New returns the admin API for o. It exists when a global token is
+// New returns the admin API for o; a Backend with a Store and without
+// Hasher or Audit is a wiring mistake, and panics. The API exists when a global token is
 // configured or a store is there to hold admin keys; without either, every
 // admin route answers 404.
 func New(o Options) *API {
+	if o.Backend.Store != nil && (o.Backend.Hasher == nil || o.Backend.Audit == nil) {
+		panic("admin: a Backend with a Store needs its Hasher and Audit")
+	}
 	a := &API{router: o.Router, writeErr: o.WriteError, b: o.Backend}
 	if o.Token != "" {
 		a.tokens = append(a.tokens, newToken(Token{Name: "admin_token", Token: o.Token}))
