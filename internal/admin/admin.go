@@ -45,8 +45,7 @@ type Backend struct {
 	// Required with Store.
 	Hasher *auth.Hasher
 	// Audit records every change and answers the audit routes. Required
-	// with Store. Audit failures of the changes it records are answered
-	// 503.
+	// with Store. A change it cannot record is answered 503.
 	Audit Auditor
 	// Logger reports failures the caller cannot be told of; nil logs
 	// nothing.
