@@ -1,0 +1,228 @@
+package limits
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis counts limits in Redis, shared by every replica using it. It is
+// safe for concurrent use.
+type Redis struct {
+	c      redis.UniversalClient
+	prefix string
+	ttl    time.Duration
+	keys   sync.Map // subject -> *[3]string, the subject's Redis keys
+}
+
+var _ Limiter = (*Redis)(nil)
+
+// RedisOptions tune NewRedis.
+type RedisOptions struct {
+	// Prefix begins every key; default "{llmgw}:lim:". A hash tag in it
+	// keeps a Redis Cluster's keys on one shard.
+	Prefix string
+	// LeaseTTL is how long a concurrency slot is held at most, should its
+	// replica die before releasing it; default 15 minutes (longer than
+	// the default request timeout).
+	LeaseTTL time.Duration
+}
+
+// NewRedis returns a limiter counting in c.
+func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
+	if o.Prefix == "" {
+		o.Prefix = "{llmgw}:lim:"
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 15 * time.Minute
+	}
+	return &Redis{c: c, prefix: o.Prefix, ttl: o.LeaseTTL}
+}
+
+// acquireScript checks every limit, then applies them all, on Redis's
+// clock in microseconds. KEYS are three per check (requests, tokens,
+// leases); ARGV are the tokens to reserve, the lease ID, the lease TTL
+// (µs), then three limits per check (rpm, tpm, concurrent). It answers
+// {allowed, check index, dimension, retry µs, never, req limit, req
+// remaining, req reset µs, tok limit, tok remaining, tok reset µs}.
+var acquireScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local W = 60000000
+local tokens = tonumber(ARGV[1])
+local lease = ARGV[2]
+local ttl = tonumber(ARGV[3])
+local n = #KEYS / 3
+local rq, tk = {}, {}
+local rl, rr, rs = 0, 0, 0
+local tl, tr, ts = 0, 0, 0
+local function cost(units, limit)
+  return math.floor(units * W / limit)
+end
+local function remaining(limit, tat)
+  local used = tat - now
+  if used < 0 then used = 0 end
+  local rem = math.floor((W - used) * limit / W)
+  if rem < 0 then rem = 0 end
+  if rem > limit then rem = limit end
+  return rem, used
+end
+for i = 1, n do
+  local rpm = tonumber(ARGV[3 + (i - 1) * 3 + 1])
+  local tpm = tonumber(ARGV[3 + (i - 1) * 3 + 2])
+  local conc = tonumber(ARGV[3 + (i - 1) * 3 + 3])
+  if rpm > 0 then
+    local tat = tonumber(redis.call('GET', KEYS[(i - 1) * 3 + 1]) or '0')
+    if tat < now then tat = now end
+    local new = tat + cost(1, rpm)
+    if new - now > W then
+      local rem, used = remaining(rpm, tat)
+      return {0, i, 1, new - now - W, 0, rpm, 0, used, tl, tr, ts}
+    end
+    rq[i] = new
+    local rem, used = remaining(rpm, new)
+    if rl == 0 or rem < rr then rl, rr, rs = rpm, rem, used end
+  end
+  if tpm > 0 and tokens > 0 then
+    local tat = tonumber(redis.call('GET', KEYS[(i - 1) * 3 + 2]) or '0')
+    if tat < now then tat = now end
+    if tokens > tpm then
+      local rem, used = remaining(tpm, tat)
+      return {0, i, 2, 0, 1, rl, rr, rs, tpm, 0, used}
+    end
+    local new = tat + cost(tokens, tpm)
+    if new - now > W then
+      local rem, used = remaining(tpm, tat)
+      return {0, i, 2, new - now - W, 0, rl, rr, rs, tpm, 0, used}
+    end
+    tk[i] = new
+    local rem, used = remaining(tpm, new)
+    if tl == 0 or rem < tr then tl, tr, ts = tpm, rem, used end
+  end
+  if conc > 0 then
+    local k = KEYS[(i - 1) * 3 + 3]
+    redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+    if redis.call('ZCARD', k) >= conc then
+      return {0, i, 3, 1000000, 0, rl, rr, rs, tl, tr, ts}
+    end
+  end
+end
+for i = 1, n do
+  if rq[i] then
+    redis.call('SET', KEYS[(i - 1) * 3 + 1], string.format('%.0f', rq[i]), 'PX', math.floor((rq[i] - now) / 1000) + 1000)
+  end
+  if tk[i] then
+    redis.call('SET', KEYS[(i - 1) * 3 + 2], string.format('%.0f', tk[i]), 'PX', math.floor((tk[i] - now) / 1000) + 1000)
+  end
+  if tonumber(ARGV[3 + (i - 1) * 3 + 3]) > 0 then
+    local k = KEYS[(i - 1) * 3 + 3]
+    redis.call('ZADD', k, now + ttl, lease)
+    redis.call('PEXPIRE', k, math.floor(ttl / 1000) + 1000)
+  end
+end
+return {1, 0, 0, 0, 0, rl, rr, rs, tl, tr, ts}
+`)
+
+// releaseScript frees a lease's slots and moves each token bucket by the
+// difference between the tokens used and those reserved. ARGV: reserved,
+// used, lease ID, then three limits per check.
+var releaseScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local W = 60000000
+local reserved = tonumber(ARGV[1])
+local used = tonumber(ARGV[2])
+local lease = ARGV[3]
+local n = #KEYS / 3
+for i = 1, n do
+  local tpm = tonumber(ARGV[3 + (i - 1) * 3 + 2])
+  local conc = tonumber(ARGV[3 + (i - 1) * 3 + 3])
+  if conc > 0 then
+    redis.call('ZREM', KEYS[(i - 1) * 3 + 3], lease)
+  end
+  if tpm > 0 and used ~= reserved then
+    local k = KEYS[(i - 1) * 3 + 2]
+    local tat = tonumber(redis.call('GET', k) or '0')
+    if tat < now then tat = now end
+    if used > reserved then
+      tat = tat + math.floor((used - reserved) * W / tpm)
+    else
+      tat = tat - math.floor((reserved - used) * W / tpm)
+      if tat < now then tat = now end
+    end
+    if tat > now then
+      redis.call('SET', k, string.format('%.0f', tat), 'PX', math.floor((tat - now) / 1000) + 1000)
+    else
+      redis.call('DEL', k)
+    end
+  end
+end
+return 1
+`)
+
+func (rl *Redis) keysOf(subject string) *[3]string {
+	if k, ok := rl.keys.Load(subject); ok {
+		return k.(*[3]string)
+	}
+	k := &[3]string{rl.prefix + "r:" + subject, rl.prefix + "t:" + subject, rl.prefix + "c:" + subject}
+	rl.keys.Store(subject, k)
+	return k
+}
+
+func (rl *Redis) args(r *Request, head ...any) ([]string, []any) {
+	keys := make([]string, 0, 3*len(r.Checks))
+	args := append(make([]any, 0, len(head)+3*len(r.Checks)), head...)
+	for i := range r.Checks {
+		c := &r.Checks[i]
+		k := rl.keysOf(c.Subject)
+		keys = append(keys, k[0], k[1], k[2])
+		args = append(args, max(c.Limit.RPM, 0), max(c.Limit.TPM, 0), max(c.Limit.Concurrent, 0))
+	}
+	return keys, args
+}
+
+// Acquire decides on r in one round trip.
+func (rl *Redis) Acquire(ctx context.Context, r Request) (Decision, Lease, error) {
+	if !active(&r) {
+		return Decision{Allowed: true}, Lease{}, nil
+	}
+	var id [12]byte
+	_, _ = rand.Read(id[:])
+	lease := hex.EncodeToString(id[:])
+	keys, args := rl.args(&r, max(r.Tokens, 0), lease, rl.ttl.Microseconds())
+	res, err := acquireScript.Run(ctx, rl.c, keys, args...).Int64Slice()
+	if err != nil {
+		return Decision{}, Lease{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if len(res) != 11 {
+		return Decision{}, Lease{}, fmt.Errorf("%w: the script answered %d values", ErrUnavailable, len(res))
+	}
+	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+	d := Decision{
+		Allowed:  res[0] == 1,
+		Requests: State{Limit: res[5], Remaining: res[6], Reset: us(res[7])},
+		Tokens:   State{Limit: res[8], Remaining: res[9], Reset: us(res[10])},
+	}
+	if !d.Allowed {
+		i := int(res[1]) - 1
+		if i >= 0 && i < len(r.Checks) {
+			d.Subject = r.Checks[i].Subject
+		}
+		d.Dimension, d.RetryAfter, d.Never = Dimension(res[2]), us(res[3]), res[4] == 1
+		return d, Lease{}, nil
+	}
+	return d, Lease{l: rl, req: r, id: lease, active: true}, nil
+}
+
+func (rl *Redis) release(ctx context.Context, r Request, id string, used int64) error {
+	keys, args := rl.args(&r, max(r.Tokens, 0), used, id)
+	if err := releaseScript.Run(ctx, rl.c, keys, args...).Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
