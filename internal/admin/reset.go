@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -85,7 +84,7 @@ type resetResponse struct {
 // handleReset serves POST /admin/v1/targets/reset: the chosen targets'
 // breakers close and their Retry-After cool-downs end, so they take
 // requests again at once. Choosing no target at all is a 404.
-func (a *API) handleReset(w http.ResponseWriter, r *http.Request) {
+func (a *API) handleReset(w http.ResponseWriter, r *http.Request, c *caller) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxResetBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -116,12 +115,10 @@ func (a *API) handleReset(w http.ResponseWriter, r *http.Request) {
 	if ids == nil {
 		ids = []router.TargetID{}
 	}
-	out, err := json.Marshal(resetResponse{Reset: len(ids), Data: ids})
-	if err != nil {
-		a.fail(w, r, llm.Wrap(llm.KindInternal, err, ""))
+	res := resetResponse{Reset: len(ids), Data: ids}
+	if err := a.record(r, c, "targets.reset", "", "", nil, res); err != nil {
+		a.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(out)
+	a.writeJSON(w, r, http.StatusOK, res)
 }

@@ -118,7 +118,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	return &Snapshot{
 		MetricsToken: metricsToken,
 		Config:       cfg.Redacted(),
-		Admin:        admin.New(admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r}),
+		Admin:        admin.New(adminOptions(cfg, r, opts.Admin)),
 		Router:       r,
 		Keys:         auth.NewKeys(keys),
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
@@ -189,4 +189,14 @@ func jwtIssuers(in []config.JWTIssuer) []auth.Issuer {
 		})
 	}
 	return out
+}
+
+// adminOptions are the admin API's options: the configured tokens with the
+// process's store, key directory and audit log.
+func adminOptions(cfg *config.Config, r *router.Router, b admin.Backend) admin.Options {
+	o := admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r, Backend: b}
+	for _, t := range cfg.Server.AdminTokens {
+		o.Tokens = append(o.Tokens, admin.Token{Name: t.Name, Token: t.Token.Value(), ReadOnly: t.ReadOnly})
+	}
+	return o
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
@@ -36,6 +37,10 @@ type Options struct {
 	// the store and closed on shutdown before it; nil: no store (tests,
 	// validation), only the configuration's keys exist.
 	Directory *identity.Directory
+	// Admin is the process state of the admin API: the store, the key
+	// directory, the hasher and the audit log. Its zero value serves only
+	// the routing routes, to the configured tokens.
+	Admin admin.Backend
 }
 
 // routerModel converts a configured model's routing settings; its targets

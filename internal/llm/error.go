@@ -50,6 +50,12 @@ const (
 	// KindLoopDetected is a request that came back to the gateway that
 	// forwarded it: a provider whose base URL leads to the gateway itself.
 	KindLoopDetected
+	// KindMissing is a tenant, team, key or other stored object that does
+	// not exist, or that the caller may not see.
+	KindMissing
+	// KindConflict is a write the stored state forbids: a name already
+	// taken, a tenant that still owns keys, a revoked key rotated.
+	KindConflict
 	// KindUnavailable is a request the gateway cannot serve because a
 	// store it depends on does not answer (a key not cached while the
 	// database is down).
@@ -92,6 +98,8 @@ var kinds = [...]kindInfo{
 	KindUnavailable:         {http.StatusServiceUnavailable, "service_unavailable", "server_error", "api_error", "the gateway's store is unavailable; retry shortly"},
 	KindForbidden:           {http.StatusForbidden, "permission_denied", "permission_error", "permission_error", "this credential may not use this route"},
 	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
+	KindMissing:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "not found"},
+	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
 }
 
 // Status returns the HTTP status of the kind.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/llm"
 )
@@ -20,7 +21,7 @@ type route struct {
 // routeTable lists every route with the middleware it runs behind: /v1/*
 // requires a key whenever keys exist.
 func (s *Server) routeTable() []route {
-	return []route{
+	rs := []route{
 		{"POST", "/v1/chat/completions", s.handleChat, false},
 		{"POST", "/v1/messages", s.handleMessages, false},
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
@@ -30,9 +31,12 @@ func (s *Server) routeTable() []route {
 		{"GET", "/healthz", s.handleHealthz, true},
 		{"GET", "/readyz", s.handleReadyz, true},
 		{"GET", "/metrics", s.handleMetrics, true},
-		{"GET", "/admin/v1/targets", s.handleAdmin, true},
-		{"POST", "/admin/v1/targets/reset", s.handleAdmin, true},
 	}
+	// The admin API authenticates its callers itself.
+	for _, rt := range admin.Routes() {
+		rs = append(rs, route{rt.Method, rt.Pattern, s.handleAdmin, true})
+	}
+	return rs
 }
 
 // routes returns the gateway's handler.
@@ -45,7 +49,11 @@ func (s *Server) routes() http.Handler {
 			h = s.inbound(s.authed(rt.handler))
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
-		s.allow[rt.path] = rt.method
+		if allow := s.allow[rt.path]; allow != "" {
+			s.allow[rt.path] = allow + ", " + rt.method
+		} else {
+			s.allow[rt.path] = rt.method
+		}
 	}
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.edge(s.guardOrigin(mux))

@@ -1,0 +1,142 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/store"
+)
+
+// tenantView is a tenant as the API shows it.
+type tenantView struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Labels    map[string]string `json:"labels"`
+	CreatedAt time.Time         `json:"created_at"`
+}
+
+func viewTenant(t store.Tenant) tenantView {
+	labels := t.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return tenantView{ID: t.ID, Name: t.Name, Labels: labels, CreatedAt: t.CreatedAt}
+}
+
+// tenantOf finds the tenant {tenant} of r names (ID or name) among those
+// c may see: another tenant's is not found, as a missing one is.
+func (a *API) tenantOf(r *http.Request, c *caller, idOrName string) (store.Tenant, error) {
+	if !store.Lookup(idOrName) {
+		return store.Tenant{}, notFound("tenant", idOrName)
+	}
+	t, err := a.b.Store.Tenants().Get(r.Context(), idOrName)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !c.sees(t.ID) {
+		return store.Tenant{}, notFound("tenant", idOrName)
+	}
+	if err != nil {
+		return store.Tenant{}, a.storeError(err, "tenant")
+	}
+	return t, nil
+}
+
+func (a *API) createTenant(w http.ResponseWriter, r *http.Request, c *caller) {
+	var name *string
+	var labels *map[string]string
+	err := decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TenantPrefix, &name), "labels": setLabels("labels", &labels)})
+	if err == nil && name == nil {
+		err = missing("name")
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	t := store.Tenant{Name: *name}
+	if labels != nil {
+		t.Labels = *labels
+	}
+	t, err = a.b.Store.Tenants().Create(r.Context(), t)
+	if err != nil {
+		a.fail(w, r, a.storeError(err, "tenant", "a tenant named "+quote(*name)+" exists already"))
+		return
+	}
+	v := viewTenant(t)
+	if err := a.record(r, c, "tenant.create", t.ID, t.ID, nil, v); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusCreated, v)
+}
+
+func (a *API) listTenants(w http.ResponseWriter, r *http.Request, _ *caller) {
+	if _, err := query(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	opts, err := listOptions(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.b.Store.Tenants().List(r.Context(), opts)
+	if err != nil {
+		a.fail(w, r, a.storeError(err, "tenant"))
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, listOf(page, viewTenant))
+}
+
+func (a *API) getTenant(w http.ResponseWriter, r *http.Request, c *caller) {
+	t, err := a.tenantOf(r, c, r.PathValue("tenant"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, viewTenant(t))
+}
+
+func (a *API) patchTenant(w http.ResponseWriter, r *http.Request, c *caller) {
+	t, err := a.tenantOf(r, c, r.PathValue("tenant"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var p store.TenantPatch
+	if err := decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TenantPrefix, &p.Name), "labels": setLabels("labels", &p.Labels)}); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	before := viewTenant(t)
+	conflict := "tenant conflicts with the stored state"
+	if p.Name != nil {
+		conflict = "a tenant named " + quote(*p.Name) + " exists already"
+	}
+	t, err = a.b.Store.Tenants().Update(r.Context(), t.ID, p)
+	if err != nil {
+		a.fail(w, r, a.storeError(err, "tenant", conflict))
+		return
+	}
+	v := viewTenant(t)
+	if err := a.record(r, c, "tenant.update", t.ID, t.ID, before, v); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, v)
+}
+
+func (a *API) deleteTenant(w http.ResponseWriter, r *http.Request, c *caller) {
+	t, err := a.tenantOf(r, c, r.PathValue("tenant"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.b.Store.Tenants().Delete(r.Context(), t.ID); err != nil {
+		a.fail(w, r, a.storeError(err, "tenant", "the tenant still has teams or keys: delete or move them first"))
+		return
+	}
+	if err := a.record(r, c, "tenant.delete", t.ID, t.ID, viewTenant(t), nil); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
