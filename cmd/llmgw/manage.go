@@ -39,6 +39,14 @@ func manage(what string, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	verb, args := args[0], args[1:]
+	// The command is checked before anything is opened: a mistyped one
+	// must not create a data directory.
+	switch what + " " + verb {
+	case "tenants create", "tenants list", "keys create", "keys list", "keys revoke":
+	default:
+		fmt.Fprintf(stderr, "llmgw: unknown command %q\n%s", what+" "+verb, manageUsage)
+		return 2
+	}
 	fs := flag.NewFlagSet(what+" "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, manageUsage) }

@@ -109,7 +109,20 @@ func TestCLITenantsAndKeys(t *testing.T) {
 }
 
 func TestCLIBadInput(t *testing.T) {
+	// Run from an empty directory: no bad command may create anything in
+	// the working directory (the default data directory is there).
+	wd, _ := os.Getwd()
+	cwd := t.TempDir()
+	if err := os.Chdir(cwd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chdir(wd) })
 	path := writeFile(t, "server:\n  data_dir: "+t.TempDir()+"\n")
+	defer func() {
+		if entries, _ := os.ReadDir(cwd); len(entries) > 0 {
+			t.Errorf("a bad command created %s in the working directory", entries[0].Name())
+		}
+	}()
 	for _, args := range [][]string{
 		{"keys", "create", "--name", "x"},
 		{"keys", "create", "--tenant", "acme", "--name", "x", "--role", "root"},
@@ -118,6 +131,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"tenants", "create"},
 		{"tenants", "frobnicate"},
 		{"keys"},
+		{"tenants", "--json"},
 	} {
 		if code, _, _ := cliRun(t, path, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
