@@ -47,6 +47,10 @@ type Snapshot struct {
 	Metrics *observe.Registry
 	// Admin is the admin API, which holds the admin token hashed.
 	Admin *admin.API
+	// AuthFailures counts failed authentications on the data plane into
+	// the audit log, aggregated (audit.Log.AuthFailure); nil when there is
+	// no audit log.
+	AuthFailures func(source, keyPrefix string)
 	// MetricsToken is the SHA-256 of server.metrics_token, nil when none
 	// is set.
 	MetricsToken []byte
@@ -123,6 +127,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Keys:         auth.NewKeys(keys),
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
 		Directory:    opts.Directory,
+		AuthFailures: authFailures(opts.Admin.Audit),
 		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
 		Providers:    providers,
 		Created:      time.Now().Unix(),
@@ -199,4 +204,12 @@ func adminOptions(cfg *config.Config, r *router.Router, b admin.Backend) admin.O
 		o.Tokens = append(o.Tokens, admin.Token{Name: t.Name, Token: t.Token.Value(), ReadOnly: t.ReadOnly})
 	}
 	return o
+}
+
+// authFailures returns the audit log's failure counter, nil without one.
+func authFailures(a admin.Auditor) func(source, keyPrefix string) {
+	if a == nil {
+		return nil
+	}
+	return a.AuthFailure
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"time"
 
@@ -66,6 +67,9 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 		snap := s.current(r)
 		p, err := auth.Authenticate(r, snap.Keys, snap.JWT, snap.Directory)
 		if err != nil {
+			if snap.AuthFailures != nil && llm.AsError(err).Kind == llm.KindAuthentication {
+				snap.AuthFailures(remoteHost(r), auth.DisplayPrefix(auth.KeyFromRequest(r)))
+			}
 			cutBody(w, r)
 			s.writeError(w, r, err)
 			return
@@ -123,4 +127,13 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// remoteHost is the client's address without its port.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
