@@ -74,7 +74,7 @@ var drivers = []struct {
 }{
 	{"sqlite", func(t *testing.T) store.Store { return admintest.SQLite(t) }},
 	{"postgres", func(t *testing.T) store.Store {
-		s, err := postgres.Open(context.Background(), pgtest.Schema(t))
+		s, err := postgres.Open(context.Background(), pgtest.FreshSchema(t))
 		if err != nil {
 			t.Fatal(err)
 		}

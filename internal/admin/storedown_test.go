@@ -102,7 +102,7 @@ func routeSample(rt admin.Route, tenant, team, key string) (path, body string) {
 }
 
 func TestStoreDownIs503WithoutTheDriversText(t *testing.T) {
-	dsn := pgtest.Schema(t)
+	dsn := pgtest.FreshSchema(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

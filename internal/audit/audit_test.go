@@ -47,7 +47,7 @@ func backends(t *testing.T) []backend {
 				t.Fatal(err)
 			}
 		}}}
-	dsn := pgtest.Schema(t)
+	dsn := pgtest.FreshSchema(t)
 	pg, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)

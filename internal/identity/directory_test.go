@@ -13,7 +13,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/store"
-	"github.com/llmgw/llmgw/internal/store/postgres/pgtest"
+	"github.com/llmgw/llmgw/internal/store/pgtest"
 )
 
 // A known key is read from the store once, then served from memory, with

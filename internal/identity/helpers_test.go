@@ -17,7 +17,7 @@ import (
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/postgres"
-	"github.com/llmgw/llmgw/internal/store/postgres/pgtest"
+	"github.com/llmgw/llmgw/internal/store/pgtest"
 	"github.com/llmgw/llmgw/internal/store/sqlite"
 )
 

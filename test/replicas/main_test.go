@@ -20,7 +20,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/postgres"
-	"github.com/llmgw/llmgw/internal/store/postgres/pgtest"
+	"github.com/llmgw/llmgw/internal/store/pgtest"
 )
 
 // binary is the llmgw binary built once for the package.

@@ -16,9 +16,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// BaseDSN is the test database, from LLMGW_TEST_POSTGRES_DSN. Without it
-// the test is skipped, except in CI, where a missing service is a failure.
-func BaseDSN(t *testing.T) string {
+// BaseDSN returns LLMGW_TEST_POSTGRES_DSN. Without it the test is
+// skipped, except in CI (CI=true), where a missing service is a failure.
+func BaseDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("LLMGW_TEST_POSTGRES_DSN")
 	if dsn == "" {
@@ -31,11 +31,18 @@ func BaseDSN(t *testing.T) string {
 	return dsn
 }
 
-// Schema creates an empty schema, dropped when the test ends, and
-// returns the DSN whose connections use it.
-func Schema(t *testing.T) string {
+// FreshSchema creates an empty schema, dropped when the test ends, and
+// returns the DSN whose connections use it (search_path).
+func FreshSchema(t testing.TB) string {
 	t.Helper()
 	base := BaseDSN(t)
+	return InSchema(base, NewSchema(t, base))
+}
+
+// NewSchema creates an empty schema on the server of base, dropped when
+// the test ends, and returns its name.
+func NewSchema(t testing.TB, base string) string {
+	t.Helper()
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	name := "llmgw_test_" + hex.EncodeToString(b[:])
@@ -62,10 +69,14 @@ func Schema(t *testing.T) string {
 			t.Errorf("drop schema %s: %v", name, err)
 		}
 	})
-	return WithParam(base, "search_path", name)
+	return name
 }
 
-// WithParam adds the connection parameter k=v to dsn.
+// InSchema returns dsn with its search_path set to schema.
+func InSchema(dsn, schema string) string { return WithParam(dsn, "search_path", schema) }
+
+// WithParam returns dsn with the parameter k=v added, in the DSN's own
+// syntax (URL or key=value).
 func WithParam(dsn, k, v string) string {
 	if strings.Contains(dsn, "://") {
 		sep := "?"

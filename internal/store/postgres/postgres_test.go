@@ -31,14 +31,14 @@ func openDSN(t *testing.T, dsn string) *postgres.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.RunSuite(t, func(t *testing.T) store.Store {
-		return openDSN(t, pgtest.Schema(t))
+		return openDSN(t, pgtest.FreshSchema(t))
 	})
 }
 
 // Replicas starting together on a fresh database all open it, and each
 // migration is applied once.
 func TestMigrateConcurrently(t *testing.T) {
-	dsn := pgtest.Schema(t)
+	dsn := pgtest.FreshSchema(t)
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -88,11 +88,11 @@ func TestMigrateConcurrently(t *testing.T) {
 // A write through one pool is announced to a listener on another: two
 // processes sharing the database.
 func TestListen(t *testing.T) {
-	dsn := pgtest.Schema(t)
+	dsn := pgtest.FreshSchema(t)
 	writer, listener := openDSN(t, dsn), openDSN(t, dsn)
 	// A store on another schema of the same database: its writes must not
 	// reach this schema's listener.
-	other := openDSN(t, pgtest.Schema(t))
+	other := openDSN(t, pgtest.FreshSchema(t))
 
 	ctx, cancel := context.WithCancel(t.Context())
 	got := make(chan int64, 100)
@@ -180,7 +180,7 @@ func TestOpenBadDSNHidesIt(t *testing.T) {
 // table's size: with sequential scans priced out, the plan must still
 // find an index path for both the current and the previous hash.
 func TestGetByHashUsesIndexes(t *testing.T) {
-	dsn := pgtest.Schema(t)
+	dsn := pgtest.FreshSchema(t)
 	openDSN(t, dsn)
 	conn, err := pgx.Connect(t.Context(), dsn)
 	if err != nil {
