@@ -3,6 +3,7 @@ package replicas
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -19,8 +20,8 @@ import (
 
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/store"
-	"github.com/llmgw/llmgw/internal/store/postgres"
 	"github.com/llmgw/llmgw/internal/store/pgtest"
+	"github.com/llmgw/llmgw/internal/store/postgres"
 )
 
 // binary is the llmgw binary built once for the package.
@@ -42,6 +43,9 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// adminToken is every replica's global admin token.
+const adminToken = "replicas-test-admin-token-0123456789"
 
 // secret is the server secret every replica of a test shares.
 const secret = "replicas-test-secret-0123456789abcdef"
@@ -111,6 +115,7 @@ func config(t *testing.T, dsn string, notify bool) string {
 	return fmt.Sprintf(`
 server:
   secret: %q
+  admin_token: %q
   data_dir: %q
 storage:
   driver: postgres
@@ -118,7 +123,7 @@ storage:
   notify: %t
 providers: [{name: mock, type: mock}]
 models: [{name: mock, targets: [{provider: mock, model: mock}]}]
-`, secret, t.TempDir(), dsn, notify)
+`, secret, adminToken, t.TempDir(), dsn, notify)
 }
 
 // logBuffer collects a process's output.
@@ -198,6 +203,29 @@ var client = &http.Client{Timeout: 10 * time.Second}
 // and body.
 func (g *gateway) get(path, key string) (int, string) {
 	return g.do("GET", path, "", key)
+}
+
+// createKey creates a key of the database's tenant through g's admin API
+// and returns its secret and ID.
+func (g *gateway) createKey(t *testing.T, name string) (string, string) {
+	t.Helper()
+	status, body := g.do("POST", "/admin/v1/keys", `{"tenant":"acme","name":"`+name+`"}`, adminToken)
+	if status != 201 {
+		t.Fatalf("create key through the admin API: %d %s", status, body)
+	}
+	var out struct{ ID, Key string }
+	if err := json.Unmarshal([]byte(body), &out); err != nil || out.Key == "" || out.ID == "" {
+		t.Fatalf("create key answer %s: %v", body, err)
+	}
+	return out.Key, out.ID
+}
+
+// revokeKey revokes a key through g's admin API.
+func (g *gateway) revokeKey(t *testing.T, id string) {
+	t.Helper()
+	if status, body := g.do("POST", "/admin/v1/keys/"+id+"/revoke", "", adminToken); status != 200 {
+		t.Fatalf("revoke key through the admin API: %d %s", status, body)
+	}
 }
 
 func (g *gateway) do(method, path, body, key string) (int, string) {

@@ -53,6 +53,23 @@ func TestKeyChangesReachEveryReplica(t *testing.T) {
 			}
 			t.Logf("%s: created key works on replica B after %s; revoked key refused by B after %s",
 				mode.name, summary(created), summary(revoked))
+			// Through replica A's admin API: A answers only once the change
+			// is committed, and A itself applies it before answering.
+			created, revoked = nil, nil
+			for i := range rounds {
+				key, id := a.createKey(t, "admin-k"+string(rune('a'+i)))
+				if status, _ := a.get("/v1/models", key); status != 200 {
+					t.Fatalf("replica A does not know the key it created: %d", status)
+				}
+				created = append(created, b.until(t, key, 200, time.Second))
+				a.revokeKey(t, id)
+				if status, _ := a.get("/v1/models", key); status != 401 {
+					t.Fatalf("replica A still accepts the key it revoked: %d", status)
+				}
+				revoked = append(revoked, b.until(t, key, 401, time.Second))
+			}
+			t.Logf("%s: through A's admin API: created key works on B after %s; revoked key refused by B after %s",
+				mode.name, summary(created), summary(revoked))
 		})
 	}
 }
