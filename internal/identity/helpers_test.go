@@ -16,8 +16,8 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/store"
-	"github.com/llmgw/llmgw/internal/store/postgres"
 	"github.com/llmgw/llmgw/internal/store/pgtest"
+	"github.com/llmgw/llmgw/internal/store/postgres"
 	"github.com/llmgw/llmgw/internal/store/sqlite"
 )
 
