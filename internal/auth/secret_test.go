@@ -101,8 +101,8 @@ func TestNewKeySecret(t *testing.T) {
 }
 
 func TestHasherKeyed(t *testing.T) {
-	a, b := NewHasher([]byte("k1")), NewHasher([]byte("k2"))
-	if a.Sum("x") != a.Sum("x") || a.Sum("x") == b.Sum("x") || a.Sum("x") == a.Sum("y") {
+	a, a2, b := NewHasher([]byte("k1")), NewHasher([]byte("k1")), NewHasher([]byte("k2"))
+	if a.Sum("x") != a2.Sum("x") || a.Sum("x") == b.Sum("x") || a.Sum("x") == a.Sum("y") {
 		t.Fatal("hashes are not keyed and deterministic")
 	}
 }

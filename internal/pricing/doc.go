@@ -6,8 +6,8 @@
 //
 // # The table
 //
-// The built-in table is prices.yaml, compiled into the binary with
-// go:embed and read once at start. Its header lists the pages the prices
+// The built-in table is prices.yaml, embedded in the binary and read
+// once at start. Its header lists the pages the prices
 // were read from and the date; docs/pricing.md is generated from it by
 // TestDocPricing (-update) and fails the build when it drifts. A model
 // whose price could not be read from its provider's own pages is left out,
