@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"strings"
 
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 )
@@ -26,6 +27,10 @@ type Principal struct {
 	// TenantID is the store ID of the tenant of a key created through the
 	// admin API; empty for static keys and JWTs.
 	TenantID string
+	// Limits are the key's own rate limits, TenantLimits its tenant's; a
+	// zero field does not limit.
+	Limits       limits.Limit
+	TenantLimits limits.Limit
 	// models is the set of allowed model names and patterns the allowed
 	// wildcard prefixes (from names like "openai/*"); all is true when the
 	// key names no list, and allows every model.
