@@ -13,6 +13,7 @@ import (
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
 	"github.com/llmgw/llmgw/internal/provider/mock"
@@ -47,6 +48,9 @@ type Snapshot struct {
 	Metrics *observe.Registry
 	// Admin is the admin API, which holds the admin token hashed.
 	Admin *admin.API
+	// Pricer prices a request's usage: the built-in table with the
+	// configuration's pricing section over it.
+	Pricer *pricing.Pricer
 	// AuthFailures counts failed authentications on the data plane into
 	// the audit log, aggregated (audit.Log.AuthFailure); nil when there is
 	// no audit log.
@@ -91,11 +95,9 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		}
 		models = append(models, rm)
 	}
-	// The pricing section is checked (config.Validate) and the price
-	// table exists, but no request is costed yet: accepting prices that
-	// change nothing would mislead, so they are refused until they do.
-	if len(cfg.Pricing) > 0 {
-		errs = append(errs, errors.New("pricing: this version does not compute costs yet; remove the pricing section"))
+	pricer, err := pricing.New(pricing.Builtin(), cfg)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -127,6 +129,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Keys:         auth.NewKeys(keys),
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
 		Directory:    opts.Directory,
+		Pricer:       pricer,
 		AuthFailures: authFailures(opts.Admin.Audit),
 		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
 		Providers:    providers,

@@ -183,20 +183,3 @@ models:
 		t.Errorf("stream took %v, want at least 250ms from latency and tokens_per_second", took)
 	}
 }
-
-// Prices are refused while nothing is costed with them: a configuration
-// field is enforced or refused, never accepted and ignored.
-func TestPricingRefusedUntilCostsAreComputed(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
-providers: [{name: m, type: mock}]
-models: [{name: mock, targets: [{provider: m, model: mock}]}]
-pricing: [{provider: m, model: mock, input_per_mtok: 1, output_per_mtok: 2}]
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Compile(cfg, Options{})
-	if err == nil || !strings.Contains(err.Error(), "pricing: this version does not compute costs yet") {
-		t.Fatalf("Compile = %v", err)
-	}
-}

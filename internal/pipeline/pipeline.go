@@ -54,9 +54,11 @@ type Call struct {
 	Embed     *llm.EmbedRequest
 	Embedding *llm.EmbedResponse
 
-	// Provider is the name of the provider that served the call, set by the
-	// router once a target has answered.
-	Provider string
+	// Provider is the name of the provider that served the call, and
+	// UpstreamModel the upstream's own id of the model that served it, set
+	// by the router once a target has answered.
+	Provider      string
+	UpstreamModel string
 	// Attempts is the number of upstream attempts made for the call,
 	// retries and fallbacks included, set by the router (1: the first try
 	// succeeded). The server reports it in the x-llmgw-attempts header.

@@ -196,7 +196,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 			t.successes.Add(1)
 			t.breaker.record(gen, success, 0)
 			r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, "success").Inc()
-			call.Provider = t.Provider.Name()
+			call.Provider, call.UpstreamModel = t.Provider.Name(), a.model
 			return s, nil
 		}
 		err = capRetryAfter(err, m.Retry.MaxRetryAfter)

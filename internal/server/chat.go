@@ -134,5 +134,5 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.writeOpenAIStream(w, r, call, stream)
 		return
 	}
-	s.writeResponse(w, r, stream, openai.Protocol, openai.EncodeChatResponse)
+	s.writeResponse(w, r, call, stream, openai.Protocol, openai.EncodeChatResponse)
 }

@@ -56,7 +56,7 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		s.writeAnthropicStream(w, r, call, stream)
 		return
 	}
-	s.writeResponse(w, r, stream, anthropic.Protocol, anthropic.EncodeMessagesResponse)
+	s.writeResponse(w, r, call, stream, anthropic.Protocol, anthropic.EncodeMessagesResponse)
 }
 
 // handleCountTokens serves POST /v1/messages/count_tokens: the upstream's own
