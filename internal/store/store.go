@@ -15,6 +15,7 @@ type Store interface {
 	Keys() Keys
 	Changes() Changes
 	Audit() Audit
+	Ledger() Ledger
 	// Ping reports whether the database answers, for readiness checks.
 	Ping(ctx context.Context) error
 	// Close releases the connections. The Store must not be used after.

@@ -215,3 +215,27 @@ func CheckAudit(r *AuditRecord) error {
 	}
 	return nil
 }
+
+// MaxUsageText bounds a usage record's text fields, in bytes.
+const MaxUsageText = 512
+
+// CheckUsage checks a usage record before it is stored.
+func CheckUsage(r *UsageRecord) error {
+	if r.RequestID == "" {
+		return fmt.Errorf("%w: a usage record needs a request ID", ErrInvalid)
+	}
+	if r.At.IsZero() {
+		return fmt.Errorf("%w: a usage record needs a time", ErrInvalid)
+	}
+	for _, s := range []string{r.RequestID, r.TenantID, r.Tenant, r.TeamID, r.KeyID, r.KeyName, r.Model, r.Provider, r.UpstreamModel, r.Cache} {
+		if len(s) > MaxUsageText || (s != "" && !Text(s)) {
+			return fmt.Errorf("%w: usage text fields must be at most %d bytes of UTF-8 without NUL", ErrInvalid, MaxUsageText)
+		}
+	}
+	for _, n := range []int64{r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens, r.ReasoningTokens, r.CostPico, r.LatencyMicros, r.TTFTMicros} {
+		if n < 0 {
+			return fmt.Errorf("%w: usage counts must not be negative", ErrInvalid)
+		}
+	}
+	return nil
+}

@@ -55,6 +55,9 @@ func RunSuite(t *testing.T, open Open) {
 		{"AuditList", testAuditList},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditInvalid", testAuditInvalid},
+		{"LedgerIdempotent", testLedgerIdempotent},
+		{"LedgerScan", testLedgerScan},
+		{"LedgerInvalid", testLedgerInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

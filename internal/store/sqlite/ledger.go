@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/store"
+)
+
+type ledger struct{ s *Store }
+
+// Ledger returns the usage ledger.
+func (s *Store) Ledger() store.Ledger { return ledger{s} }
+
+const usageCols = `request_id, at, tenant_id, tenant, team_id, key_id, key_name, model, provider, upstream_model,
+	input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pico, cost_known,
+	latency_us, ttft_us, status, stream, cache`
+
+func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, error) {
+	for i := range recs {
+		if err := store.CheckUsage(&recs[i]); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	err := l.s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO usage (`+usageCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (request_id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("sqlite: insert usage: %w", err)
+		}
+		defer stmt.Close()
+		for i := range recs {
+			r := &recs[i]
+			res, err := stmt.ExecContext(ctx, r.RequestID, r.At.UnixMicro(), r.TenantID, r.Tenant, r.TeamID, r.KeyID, r.KeyName,
+				r.Model, r.Provider, r.UpstreamModel, r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens,
+				r.ReasoningTokens, r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache)
+			if err != nil {
+				return fmt.Errorf("sqlite: insert usage: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k > 0 {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func scanUsage(r interface{ Scan(...any) error }) (store.UsageRecord, error) {
+	var u store.UsageRecord
+	var at int64
+	err := r.Scan(&u.RequestID, &at, &u.TenantID, &u.Tenant, &u.TeamID, &u.KeyID, &u.KeyName, &u.Model, &u.Provider,
+		&u.UpstreamModel, &u.InputTokens, &u.OutputTokens, &u.CachedTokens, &u.CacheWriteTokens, &u.ReasoningTokens,
+		&u.CostPico, &u.CostKnown, &u.LatencyMicros, &u.TTFTMicros, &u.Status, &u.Stream, &u.Cache)
+	u.At = time.UnixMicro(at).UTC()
+	return u, err
+}
+
+// Scan pages by (at, request_id): the cursor is the last record's request
+// ID, whose time is read back.
+func (l ledger) Scan(ctx context.Context, from, to time.Time, opts store.ListOptions) (store.Page[store.UsageRecord], error) {
+	after, err := store.After(opts.Cursor)
+	if err != nil {
+		return store.Page[store.UsageRecord]{}, err
+	}
+	n := store.Limit(opts.Limit)
+	q := `SELECT ` + usageCols + ` FROM usage WHERE at >= ? AND at < ?`
+	args := []any{from.UnixMicro(), to.UnixMicro()}
+	if after != "" {
+		var at int64
+		if err := l.s.db.QueryRowContext(ctx, `SELECT at FROM usage WHERE request_id = ?`, after).Scan(&at); err != nil {
+			return store.Page[store.UsageRecord]{}, fmt.Errorf("%w: malformed cursor", store.ErrInvalid)
+		}
+		q += ` AND (at > ? OR (at = ? AND request_id > ?))`
+		args = append(args, at, at, after)
+	}
+	q += ` ORDER BY at, request_id LIMIT ?`
+	args = append(args, n+1)
+	rows, err := l.s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return store.Page[store.UsageRecord]{}, fmt.Errorf("sqlite: scan usage: %w", err)
+	}
+	recs, err := collect(rows, scanUsage)
+	if err != nil {
+		return store.Page[store.UsageRecord]{}, fmt.Errorf("sqlite: scan usage: %w", err)
+	}
+	return store.Paginate(recs, n, func(u store.UsageRecord) string { return u.RequestID }), nil
+}
