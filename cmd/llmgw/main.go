@@ -12,17 +12,23 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/server"
 )
+
+// ledgerSpool is the usage ledger's spool file in the data directory.
+const ledgerSpool = "ledger.spool"
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
@@ -161,7 +167,22 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	defer st.Close()
 	defer dir.Close()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir,
+	// The usage ledger's writer closes first of the three, after the
+	// drain: what is queued goes to the store (or the spool) while the
+	// store is still open.
+	led, err := ledger.Open(ledger.Options{Store: st.Store.Ledger(), SpoolPath: filepath.Join(cfg.Server.DataDir, ledgerSpool), Logger: log})
+	if err != nil {
+		log.Error("cannot open the usage ledger", "err", err.Error())
+		return 1
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := led.Close(ctx); err != nil {
+			log.Error("the usage ledger did not close cleanly", "err", err.Error())
+		}
+	}()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led,
 		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Logger: log}})
 	if err != nil {
 		printProblems(stderr, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/llmgw/llmgw/internal/provider/mock"
 	"github.com/llmgw/llmgw/internal/provider/openai"
 	"github.com/llmgw/llmgw/internal/router"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // Snapshot is the compiled, immutable runtime form of one configuration.
@@ -48,6 +49,9 @@ type Snapshot struct {
 	Metrics *observe.Registry
 	// Admin is the admin API, which holds the admin token hashed.
 	Admin *admin.API
+	// Ledger receives one usage record per request (ledger.Writer); nil
+	// records nothing. It belongs to the process (Options.Ledger).
+	Ledger interface{ Add(store.UsageRecord) }
 	// Pricer prices a request's usage: the built-in table with the
 	// configuration's pricing section over it.
 	Pricer *pricing.Pricer
@@ -130,6 +134,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
 		Directory:    opts.Directory,
 		Pricer:       pricer,
+		Ledger:       opts.Ledger,
 		AuthFailures: authFailures(opts.Admin.Audit),
 		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
 		Providers:    providers,

@@ -11,6 +11,7 @@ import (
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // Options are what a snapshot takes from the process rather than from the
@@ -41,6 +42,9 @@ type Options struct {
 	// directory, the hasher and the audit log. Its zero value serves only
 	// the routing routes, to the configured tokens.
 	Admin admin.Backend
+	// Ledger is the process's usage ledger writer, opened once and closed
+	// after the drain; nil records no usage (tests, validation).
+	Ledger interface{ Add(store.UsageRecord) }
 }
 
 // routerModel converts a configured model's routing settings; its targets

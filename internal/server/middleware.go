@@ -30,6 +30,15 @@ type reqInfo struct {
 	key      string
 	errCode  string
 	stream   bool
+	// clientID is true when id came from the client's x-request-id.
+	clientID bool
+	// What the usage ledger records: the caller's IDs, the answer's stream
+	// (its usage is read when the request ends), the upstream model, and
+	// the time to the first chunk of a stream.
+	keyID, tenantID, team string
+	result                llm.Stream
+	upstreamModel         string
+	ttft                  time.Duration
 	// principal is the caller, set by authed: the request's context
 	// carries it from the edge on (auth.WithSlot), so that authenticating
 	// does not copy the request again.
@@ -137,6 +146,8 @@ func (s *Server) edge(next http.Handler) http.Handler {
 		ri, rec := &st.info, &st.rec
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
+		} else {
+			ri.clientID = true
 		}
 		ri.setHeader(w.Header(), "X-Request-Id", hdrRequestID, ri.id)
 		r = r.WithContext(auth.WithSlot(context.WithValue(r.Context(), infoKey{}, ri), &ri.principal))
@@ -152,6 +163,7 @@ func (s *Server) edge(next http.Handler) http.Handler {
 				}
 			}
 			s.accessLog(r, rec, ri, start)
+			s.recordUsage(rec, ri, start)
 		}()
 		next.ServeHTTP(rec, r)
 	})

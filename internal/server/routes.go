@@ -76,6 +76,7 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 		}
 		ri := infoFrom(r.Context())
 		ri.key, ri.tenant = p.KeyName, p.Tenant
+		ri.keyID, ri.tenantID, ri.team = p.KeyID, p.TenantID, p.Team
 		ri.principal.Set(p) // the context's slot, from the edge
 		h(w, r)
 	})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/llm"
@@ -55,6 +56,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	snap := s.current(r)
 	call.RefuseUnsupported = snap.Config.Server.UnsupportedParams == config.UnsupportedRefuse
 	ctx, cancel := context.WithTimeout(r.Context(), snap.Config.Server.RequestTimeout.Std())
+	start := time.Now()
 	stream, err := snap.Invoke(ctx, call)
 	ri := infoFrom(r.Context())
 	ri.setAttempts(w, call)
@@ -63,6 +65,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		return nil, nil, err
 	}
 	ri.provider = call.Provider
+	// The router answers once the upstream's first chunk has arrived.
+	ri.result, ri.upstreamModel = stream, call.UpstreamModel
+	if call.Stream {
+		ri.ttft = time.Since(start)
+	}
 	ri.setHeader(w.Header(), "X-Llmgw-Provider", hdrProvider, call.Provider)
 	if len(call.Dropped) > 0 {
 		ri.setHeader(w.Header(), droppedHeader, hdrDropped, strings.Join(call.Dropped, ", "))

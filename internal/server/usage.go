@@ -1,0 +1,46 @@
+package server
+
+import (
+	"time"
+
+	"github.com/llmgw/llmgw/internal/store"
+)
+
+// recordUsage adds the request's record to the usage ledger: every request
+// that named a model, whatever its outcome, once it has ended. Its usage
+// is what the answer's stream counted, up to where it stopped (a stream
+// the client cut short counts what the upstream reported by then).
+func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
+	l := ri.snap.Ledger
+	if l == nil || ri.model == "" {
+		return
+	}
+	status := rec.status
+	if status == 0 {
+		status = 499
+	}
+	// The ledger keeps one record per ID: a client's x-request-id, which
+	// it may reuse, gets a suffix of the gateway's so that no request
+	// hides behind another's record.
+	id := ri.id
+	if ri.clientID {
+		id += "." + newRequestID()[:16]
+	}
+	u := store.UsageRecord{RequestID: id, At: start, TenantID: ri.tenantID, Tenant: ri.tenant, TeamID: ri.team,
+		KeyID: ri.keyID, KeyName: ri.key, Model: ri.model, Provider: ri.provider, UpstreamModel: ri.upstreamModel,
+		LatencyMicros: time.Since(start).Microseconds(), TTFTMicros: ri.ttft.Microseconds(), Status: status, Stream: ri.stream}
+	if u.TenantID == "" {
+		u.TenantID = ri.tenant // a static key's tenant is its name
+	}
+	if ri.result != nil {
+		usage := ri.result.Usage()
+		u.InputTokens, u.OutputTokens = int64(usage.PromptTokens), int64(usage.CompletionTokens)
+		u.CachedTokens, u.CacheWriteTokens, u.ReasoningTokens = int64(usage.CachedTokens), int64(usage.CacheCreationTokens), int64(usage.ReasoningTokens)
+		if p := ri.snap.Pricer; p != nil && ri.provider != "" && !usage.IsZero() {
+			if c, ok := p.Cost(ri.provider, ri.upstreamModel, usage); ok {
+				u.CostPico, u.CostKnown = int64(c.Total), true
+			}
+		}
+	}
+	l.Add(u)
+}
