@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -50,4 +51,81 @@ type Ledger interface {
 	// Scan returns up to limit records with At in [from, to), oldest
 	// first, after the record with the cursor's request ID.
 	Scan(ctx context.Context, from, to time.Time, opts ListOptions) (Page[UsageRecord], error)
+	Aggregator
+}
+
+// The dimensions usage can be grouped by.
+const (
+	GroupTenant   = "tenant"
+	GroupTeam     = "team"
+	GroupKey      = "key"
+	GroupModel    = "model"
+	GroupProvider = "provider"
+	GroupDay      = "day"
+	GroupHour     = "hour"
+)
+
+// UsageQuery asks for usage summed by group.
+type UsageQuery struct {
+	// GroupBy names the dimensions, each once (Group* constants); day
+	// and hour are UTC buckets and exclude each other.
+	GroupBy []string
+	// From (inclusive) and To (exclusive) bound the records' times.
+	From, To time.Time
+	// TenantID, KeyID and Model filter when not empty.
+	TenantID, KeyID, Model string
+	// Limit bounds the groups returned; <= 0 means DefaultLimit, at most
+	// MaxUsageGroups.
+	Limit int
+}
+
+// MaxUsageGroups bounds an aggregation's answer.
+const MaxUsageGroups = 10000
+
+// UsageGroup is the usage of one group. Only the fields of the grouped
+// dimensions are set.
+type UsageGroup struct {
+	TenantID, Tenant string
+	TeamID           string
+	KeyID, KeyName   string
+	Model, Provider  string
+	// Bucket is the start of the group's day or hour, UTC.
+	Bucket time.Time
+
+	Requests, InputTokens, OutputTokens, CachedTokens, CacheWriteTokens, ReasoningTokens int64
+	// CostPico sums the known costs; UnpricedRequests counts the requests
+	// whose cost is unknown.
+	CostPico         int64
+	UnpricedRequests int64
+}
+
+// Aggregator sums the ledger by group.
+type Aggregator interface {
+	// Aggregate answers q ordered by its groups; truncated is true when
+	// more groups than the limit matched.
+	Aggregate(ctx context.Context, q UsageQuery) (groups []UsageGroup, truncated bool, err error)
+}
+
+// CheckUsageQuery checks q's dimensions: known, each once, not both day
+// and hour.
+func CheckUsageQuery(q *UsageQuery) error {
+	seen := map[string]bool{}
+	for _, g := range q.GroupBy {
+		switch g {
+		case GroupTenant, GroupTeam, GroupKey, GroupModel, GroupProvider, GroupDay, GroupHour:
+		default:
+			return fmt.Errorf("%w: unknown group %q (want tenant, team, key, model, provider, day or hour)", ErrInvalid, g)
+		}
+		if seen[g] {
+			return fmt.Errorf("%w: group %q given twice", ErrInvalid, g)
+		}
+		seen[g] = true
+	}
+	if seen[GroupDay] && seen[GroupHour] {
+		return fmt.Errorf("%w: group by day or by hour, not both", ErrInvalid)
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return fmt.Errorf("%w: from must be before to", ErrInvalid)
+	}
+	return nil
 }

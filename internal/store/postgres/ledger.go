@@ -92,3 +92,36 @@ func (l ledger) Scan(ctx context.Context, from, to time.Time, opts store.ListOpt
 	}
 	return store.Paginate(recs, n, func(u store.UsageRecord) string { return u.RequestID }), nil
 }
+
+var usageDialect = store.Dialect{
+	Placeholder: store.PlaceholderDollar,
+	Bucket: func(seconds int) string {
+		return fmt.Sprintf("(floor(extract(epoch FROM at) / %d)::bigint * %d)", seconds, seconds)
+	},
+	Time: func(t time.Time) any { return t.UTC() },
+}
+
+func (l ledger) Aggregate(ctx context.Context, q store.UsageQuery) ([]store.UsageGroup, bool, error) {
+	if err := store.CheckUsageQuery(&q); err != nil {
+		return nil, false, err
+	}
+	s := store.BuildUsageSQL(q, usageDialect)
+	rows, err := l.s.pool.Query(ctx, s.Query, s.Args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: aggregate usage: %w", err)
+	}
+	groups, err := collect(rows, func(r pgx.Row) (store.UsageGroup, error) {
+		var g store.UsageGroup
+		var bucket int64
+		err := r.Scan(s.ScanTargets(&g, &bucket)...)
+		s.SetBucket(&g, bucket)
+		return g, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: aggregate usage: %w", err)
+	}
+	if len(groups) > s.Limit {
+		return groups[:s.Limit], true, nil
+	}
+	return groups, false, nil
+}

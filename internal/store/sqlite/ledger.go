@@ -93,3 +93,36 @@ func (l ledger) Scan(ctx context.Context, from, to time.Time, opts store.ListOpt
 	}
 	return store.Paginate(recs, n, func(u store.UsageRecord) string { return u.RequestID }), nil
 }
+
+var usageDialect = store.Dialect{
+	Placeholder: func(int) string { return "?" },
+	Bucket: func(seconds int) string {
+		return fmt.Sprintf("(at / %d) * %d", int64(seconds)*1_000_000, seconds)
+	},
+	Time: func(t time.Time) any { return t.UnixMicro() },
+}
+
+func (l ledger) Aggregate(ctx context.Context, q store.UsageQuery) ([]store.UsageGroup, bool, error) {
+	if err := store.CheckUsageQuery(&q); err != nil {
+		return nil, false, err
+	}
+	s := store.BuildUsageSQL(q, usageDialect)
+	rows, err := l.s.db.QueryContext(ctx, s.Query, s.Args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: aggregate usage: %w", err)
+	}
+	groups, err := collect(rows, func(r interface{ Scan(...any) error }) (store.UsageGroup, error) {
+		var g store.UsageGroup
+		var bucket int64
+		err := r.Scan(s.ScanTargets(&g, &bucket)...)
+		s.SetBucket(&g, bucket)
+		return g, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: aggregate usage: %w", err)
+	}
+	if len(groups) > s.Limit {
+		return groups[:s.Limit], true, nil
+	}
+	return groups, false, nil
+}

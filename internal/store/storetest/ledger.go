@@ -86,3 +86,84 @@ func testLedgerInvalid(t *testing.T, s store.Store) {
 		t.Fatalf("after refused batches: %d records, %v", len(page.Items), err)
 	}
 }
+
+// Sums by group match the records, on both drivers, for every grouping.
+func testLedgerAggregate(t *testing.T, s store.Store) {
+	base := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
+	var recs []store.UsageRecord
+	for i := range 60 {
+		r := usage(fmt.Sprintf("agg-%02d", i), base.Add(time.Duration(i)*7*time.Minute)) // spans 3 days
+		r.TenantID, r.Tenant = []string{"tnt_a", "tnt_b"}[i%2], []string{"acme", "beta"}[i%2]
+		r.Model = []string{"gpt", "claude", "mock"}[i%3]
+		r.KeyID, r.KeyName = fmt.Sprintf("key_%d", i%4), fmt.Sprintf("k%d", i%4)
+		r.InputTokens, r.OutputTokens, r.CostPico = int64(i), int64(2*i), int64(1000*i)
+		r.CostKnown = i%5 != 0
+		if !r.CostKnown {
+			r.CostPico = 0
+		}
+		recs = append(recs, r)
+	}
+	if _, err := s.Ledger().Insert(ctx(t), recs); err != nil {
+		t.Fatal(err)
+	}
+	type sums struct{ N, In, Out, Cost, Unpriced int64 }
+	want := func(key func(r store.UsageRecord) string, keep func(r store.UsageRecord) bool) map[string]sums {
+		m := map[string]sums{}
+		for _, r := range recs {
+			if keep != nil && !keep(r) {
+				continue
+			}
+			s := m[key(r)]
+			s.N++
+			s.In += r.InputTokens
+			s.Out += r.OutputTokens
+			s.Cost += r.CostPico
+			if !r.CostKnown {
+				s.Unpriced++
+			}
+			m[key(r)] = s
+		}
+		return m
+	}
+	got := func(q store.UsageQuery, key func(g store.UsageGroup) string) map[string]sums {
+		gs, truncated, err := s.Ledger().Aggregate(ctx(t), q)
+		if err != nil || truncated {
+			t.Fatalf("aggregate %+v: %v (truncated %v)", q, err, truncated)
+		}
+		m := map[string]sums{}
+		for _, g := range gs {
+			m[key(g)] = sums{g.Requests, g.InputTokens, g.OutputTokens, g.CostPico, g.UnpricedRequests}
+		}
+		return m
+	}
+	day := func(t time.Time) string { return t.UTC().Truncate(24 * time.Hour).Format("2006-01-02") }
+	diff(t, "by tenant and model",
+		want(func(r store.UsageRecord) string { return r.TenantID + "/" + r.Tenant + "/" + r.Model }, nil),
+		got(store.UsageQuery{GroupBy: []string{"tenant", "model"}}, func(g store.UsageGroup) string { return g.TenantID + "/" + g.Tenant + "/" + g.Model }))
+	diff(t, "by key and day",
+		want(func(r store.UsageRecord) string { return r.KeyID + "/" + r.KeyName + "/" + day(r.At) }, nil),
+		got(store.UsageQuery{GroupBy: []string{"key", "day"}}, func(g store.UsageGroup) string { return g.KeyID + "/" + g.KeyName + "/" + g.Bucket.Format("2006-01-02") }))
+	hour := func(t time.Time) string { return t.UTC().Truncate(time.Hour).Format(time.RFC3339) }
+	from, to := base.Add(2*time.Hour), base.Add(5*time.Hour)
+	diff(t, "tenant b by hour in a range",
+		want(func(r store.UsageRecord) string { return hour(r.At) }, func(r store.UsageRecord) bool {
+			return r.TenantID == "tnt_b" && !r.At.Before(from) && r.At.Before(to)
+		}),
+		got(store.UsageQuery{GroupBy: []string{"hour"}, TenantID: "tnt_b", From: from, To: to}, func(g store.UsageGroup) string { return g.Bucket.Format(time.RFC3339) }))
+	diff(t, "everything",
+		want(func(store.UsageRecord) string { return "" }, nil),
+		got(store.UsageQuery{}, func(store.UsageGroup) string { return "" }))
+	gs, truncated, err := s.Ledger().Aggregate(ctx(t), store.UsageQuery{GroupBy: []string{"key", "model"}, Limit: 5})
+	if err != nil || !truncated || len(gs) != 5 {
+		t.Fatalf("limited aggregate: %d groups, truncated %v, %v", len(gs), truncated, err)
+	}
+	for _, bad := range []store.UsageQuery{
+		{GroupBy: []string{"tenant; DROP TABLE usage"}},
+		{GroupBy: []string{"model", "model"}},
+		{GroupBy: []string{"day", "hour"}},
+		{From: base, To: base},
+	} {
+		_, _, err := s.Ledger().Aggregate(ctx(t), bad)
+		wantErr(t, fmt.Sprint(bad.GroupBy), err, store.ErrInvalid)
+	}
+}

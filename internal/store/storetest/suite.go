@@ -58,6 +58,7 @@ func RunSuite(t *testing.T, open Open) {
 		{"LedgerIdempotent", testLedgerIdempotent},
 		{"LedgerScan", testLedgerScan},
 		{"LedgerInvalid", testLedgerInvalid},
+		{"LedgerAggregate", testLedgerAggregate},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
