@@ -142,7 +142,9 @@ func testLedgerAggregate(t *testing.T, s store.Store) {
 		got(store.UsageQuery{GroupBy: []string{"tenant", "model"}}, func(g store.UsageGroup) string { return g.TenantID + "/" + g.Tenant + "/" + g.Model }))
 	diff(t, "by key and day",
 		want(func(r store.UsageRecord) string { return r.KeyID + "/" + r.KeyName + "/" + day(r.At) }, nil),
-		got(store.UsageQuery{GroupBy: []string{"key", "day"}}, func(g store.UsageGroup) string { return g.KeyID + "/" + g.KeyName + "/" + g.Bucket.Format("2006-01-02") }))
+		got(store.UsageQuery{GroupBy: []string{"key", "day"}}, func(g store.UsageGroup) string {
+			return g.KeyID + "/" + g.KeyName + "/" + g.Bucket.Format("2006-01-02")
+		}))
 	hour := func(t time.Time) string { return t.UTC().Truncate(time.Hour).Format(time.RFC3339) }
 	from, to := base.Add(2*time.Hour), base.Add(5*time.Hour)
 	diff(t, "tenant b by hour in a range",
