@@ -52,6 +52,7 @@ func (a *API) routes() []route {
 		{Route{"POST", Prefix + "/keys/{key}/revoke", t}, a.revokeKey},
 		{Route{"GET", Prefix + "/audit", t}, a.listAudit},
 		{Route{"GET", Prefix + "/audit/verify", g}, a.verifyAudit},
+		{Route{"GET", Prefix + "/usage", t}, a.getUsage},
 	}
 }
 

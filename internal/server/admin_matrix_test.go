@@ -49,6 +49,7 @@ var isolationMatrix = map[string]matrixRow{
 	"POST /admin/v1/keys/{key}/revoke":               {statuses{200, 403, 200, 404, 403, 403, 401}, statuses{200, 403, 404, 200, 403, 403, 401}},
 	"GET /admin/v1/audit":                            {statuses{200, 200, 200, 404, 200, 403, 401}, statuses{200, 200, 404, 200, 404, 403, 401}},
 	"GET /admin/v1/audit/verify":                     {statuses{200, 200, 403, 403, 403, 403, 401}, statuses{200, 200, 403, 403, 403, 403, 401}},
+	"GET /admin/v1/usage":                            {statuses{200, 200, 200, 404, 200, 403, 401}, statuses{200, 200, 404, 200, 404, 403, 401}},
 	// The data plane: admin credentials are no data-plane keys; the
 	// tenant's key works; open routes are open.
 	"POST /v1/chat/completions":      {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
@@ -134,7 +135,7 @@ func (f *matrixFixture) request(t *testing.T, method, pattern, tenant string) (p
 		body = `{"model":"mock","input":"hi"}`
 	}
 	switch {
-	case pattern == "/admin/v1/keys" && method == "GET", pattern == "/admin/v1/audit":
+	case pattern == "/admin/v1/keys" && method == "GET", pattern == "/admin/v1/audit", pattern == "/admin/v1/usage":
 		path += "?tenant=" + tenant
 	}
 	return path, body

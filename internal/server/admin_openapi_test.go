@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -15,6 +16,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // adminSpec loads docs/admin-openapi.yaml and its router.
@@ -146,6 +148,19 @@ func TestAdminAnswersMatchOpenAPI(t *testing.T) {
 	must(200, "GET", "/admin/v1/audit?tenant=acme&action=key.create", root, "")
 	must(200, "GET", "/admin/v1/audit?limit=2", root, "")
 	must(200, "GET", "/admin/v1/audit/verify", root, "")
+	if _, err := g.st.Ledger().Insert(context.Background(), []store.UsageRecord{
+		{RequestID: "u1", At: time.Now(), TenantID: tenant, Tenant: "acme", TeamID: team, KeyID: key, KeyName: "ci", Model: "gpt",
+			Provider: "p", UpstreamModel: "gpt-4o-mini", InputTokens: 10, OutputTokens: 5, CostPico: 42, CostKnown: true, Status: 200},
+		{RequestID: "u2", At: time.Now(), TenantID: tenant, Tenant: "acme", Model: "gpt", Provider: "p", Status: 502},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if b := must(200, "GET", "/admin/v1/usage?group_by=tenant,key,model,day", root, ""); !strings.Contains(b, `"cost_usd":0.000000000042`) {
+		t.Fatalf("usage: %s", b)
+	}
+	must(200, "GET", "/admin/v1/usage?group_by=team,provider,hour&tenant=acme&limit=1", root, "")
+	must(200, "GET", "/admin/v1/usage?group_by=&from=2020-01-01", root, "")
+	must(400, "GET", "/admin/v1/usage?group_by=colour", root, "")
 	must(200, "GET", "/admin/v1/targets", root, "")
 	must(200, "POST", "/admin/v1/targets/reset", root, `{"all":true}`)
 

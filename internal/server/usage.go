@@ -1,8 +1,10 @@
 package server
 
 import (
+	"strings"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/store"
 )
 
@@ -27,7 +29,7 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 		id += "." + newRequestID()[:16]
 	}
 	u := store.UsageRecord{RequestID: id, At: start, TenantID: ri.tenantID, Tenant: ri.tenant, TeamID: ri.team,
-		KeyID: ri.keyID, KeyName: ri.key, Model: ri.model, Provider: ri.provider, UpstreamModel: ri.upstreamModel,
+		KeyID: ri.keyID, KeyName: ri.key, Model: ledgerText(ri.model), Provider: ri.provider, UpstreamModel: ri.upstreamModel,
 		LatencyMicros: time.Since(start).Microseconds(), TTFTMicros: ri.ttft.Microseconds(), Status: status, Stream: ri.stream}
 	if u.TenantID == "" {
 		u.TenantID = ri.tenant // a static key's tenant is its name
@@ -43,4 +45,12 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 		}
 	}
 	l.Add(u)
+}
+
+// ledgerText makes the client's text (the model name it sent) fit the
+// ledger: clipped, valid UTF-8, no NUL. A record the store refused would
+// make its whole batch be retried one by one.
+func ledgerText(s string) string {
+	s = strings.ToValidUTF8(llm.Clip(s), "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "")
 }

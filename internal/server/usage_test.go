@@ -83,3 +83,24 @@ keys:
 		t.Fatalf("translated record %+v", a)
 	}
 }
+
+// A model name the store could not keep (invalid UTF-8, NUL, huge) is
+// made to fit, so its record is kept like any other.
+func TestUsageRecordOfHostileModelName(t *testing.T) {
+	led := &sink{}
+	g := newGateway(t, baseConfig, nil)
+	g.srv.Swap(compileConfig(t, baseConfig, map[string]string{"UPSTREAM": g.up.URL}, gateway.Options{Ledger: led}))
+	name := "m\xff\\u0000" + strings.Repeat("x", 5000)
+	g.do("POST", "/v1/chat/completions", `{"model":"`+name+`","messages":[{"role":"user","content":"hi"}]}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(led.all()) < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	recs := led.all()
+	if len(recs) != 1 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if err := store.CheckUsage(&recs[0]); err != nil {
+		t.Fatalf("the record would be refused: %v (%q)", err, recs[0].Model[:20])
+	}
+}
