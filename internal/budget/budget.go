@@ -1,0 +1,123 @@
+package budget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Period is how often a budget starts over.
+type Period string
+
+// The periods.
+const (
+	Daily   Period = "daily"
+	Weekly  Period = "weekly"
+	Monthly Period = "monthly"
+	Total   Period = "total"
+)
+
+// Valid reports whether p is one of the periods.
+func (p Period) Valid() bool { return p == Daily || p == Weekly || p == Monthly || p == Total }
+
+// Window returns the name of the period that holds t, and when it ends
+// (zero for Total), in UTC.
+func (p Period) Window(t time.Time) (string, time.Time) {
+	t = t.UTC()
+	switch p {
+	case Daily:
+		start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		return start.Format("2006-01-02"), start.AddDate(0, 0, 1)
+	case Weekly:
+		y, w := t.ISOWeek()
+		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
+		start := time.Date(t.Year(), t.Month(), t.Day()-wd, 0, 0, 0, 0, time.UTC)
+		return fmt.Sprintf("%04d-W%02d", y, w), start.AddDate(0, 0, 7)
+	case Monthly:
+		start := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		return start.Format("2006-01"), start.AddDate(0, 1, 0)
+	}
+	return "total", time.Time{}
+}
+
+// Budget is one limit on spending.
+type Budget struct {
+	// Subject names what is limited: "key:<id>", "team:<id>",
+	// "tenant:<id>".
+	Subject string
+	// Limit is in picodollars (as package pricing counts), > 0.
+	Limit  int64
+	Period Period
+}
+
+// Request is what a call asks of its budgets.
+type Request struct {
+	Budgets []Budget
+	// Estimate is the call's upper-bound cost in picodollars.
+	Estimate int64
+}
+
+// Decision is the outcome of Reserve.
+type Decision struct {
+	Allowed bool
+	// On a refusal: the budget that refused, what its period has spent
+	// and holds reserved, and when the period ends (zero for total).
+	Budget   Budget
+	Spent    int64
+	Reserved int64
+	ResetAt  time.Time
+}
+
+// Reservation is an admitted call's hold on its budgets; Settle must be
+// called once when the call ends.
+type Reservation struct {
+	b       settler
+	req     Request
+	id      string
+	windows []string
+	active  bool
+}
+
+type settler interface {
+	settle(ctx context.Context, r *Reservation, actual int64) error
+}
+
+// Valid reports whether the reservation holds anything.
+func (r *Reservation) Valid() bool { return r != nil && r.active }
+
+// Settle adds actual (picodollars, >= 0) to every budget's spending and
+// releases the reservation. A second call does nothing.
+func (r *Reservation) Settle(ctx context.Context, actual int64) error {
+	if r == nil || !r.active {
+		return nil
+	}
+	r.active = false
+	return r.b.settle(ctx, r, max(actual, 0))
+}
+
+// Budgeter reserves and settles spending.
+type Budgeter interface {
+	// Reserve decides on r at now's periods. An error means the counts
+	// could not be reached: the caller applies its failure policy.
+	Reserve(ctx context.Context, r Request) (Decision, Reservation, error)
+	// Spent returns a budget's spending and reservations in the current
+	// period.
+	Spent(ctx context.Context, b Budget) (spent, reserved int64, err error)
+}
+
+// ErrUnavailable wraps failures to reach shared counts.
+var ErrUnavailable = errors.New("budget: counts unavailable")
+
+// check validates r.
+func check(r *Request) error {
+	for _, b := range r.Budgets {
+		if b.Subject == "" || b.Limit <= 0 || !b.Period.Valid() {
+			return fmt.Errorf("budget: invalid budget %+v", b)
+		}
+	}
+	if r.Estimate < 0 {
+		return errors.New("budget: negative estimate")
+	}
+	return nil
+}
