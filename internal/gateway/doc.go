@@ -27,8 +27,11 @@
 //     a new snapshot neither reopens nor forgets them;
 //   - the logger.
 //
-// Limit counters (package limits), budget reservations, response caches
-// and the ledger queue follow the same rule as they are wired in.
+//   - the usage ledger's writer (Options.Ledger, package ledger) with its
+//     queue and its spool file.
+//
+// Limit counters (package limits), budget reservations (package budget)
+// and response caches follow the same rule as they are wired in.
 //
 // Snapshot state is what the configuration file says and nothing else: the
 // providers and their connection pools, the compiled models and targets,
