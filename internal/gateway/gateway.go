@@ -11,12 +11,14 @@ import (
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/identity"
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
 	"github.com/llmgw/llmgw/internal/provider/mock"
 	"github.com/llmgw/llmgw/internal/provider/openai"
+	"github.com/llmgw/llmgw/internal/ratelimit"
 	"github.com/llmgw/llmgw/internal/router"
 )
 
@@ -102,7 +104,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	}
 	keys := make([]auth.Key, 0, len(cfg.Keys))
 	for _, k := range cfg.Keys {
-		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models})
+		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models, Limits: limitOf(k.Limits)})
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
@@ -113,7 +115,31 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.JWT == nil && len(cfg.Auth.JWT.Issuers) > 0 {
 		opts.JWT = auth.NewVerifiers(auth.VerifierOptions{Logger: opts.Logger})
 	}
+	if opts.Limiter == nil {
+		opts.Limiter = limits.NewMemory(nil)
+	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
+	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
+	for i := range cfg.Models {
+		if l := limitOf(cfg.Models[i].Limits); !l.IsZero() {
+			modelLimits[cfg.Models[i].Name] = l
+		}
+	}
+	providerTypes := make(map[string]string, len(cfg.Providers))
+	for i := range cfg.Providers {
+		providerTypes[cfg.Providers[i].Name] = cfg.Providers[i].Type
+	}
+	limitStage := ratelimit.New(ratelimit.Options{
+		Limiter: opts.Limiter,
+		Models:  modelLimits,
+		Target: func(model string) (string, string, bool) {
+			p, upstream, ok := r.Target(model)
+			if !ok {
+				return "", "", false
+			}
+			return providerTypes[p.Name()], upstream, true
+		},
+	})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {
 		sum := sha256.Sum256([]byte(t))
@@ -128,7 +154,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
 		Directory:    opts.Directory,
 		AuthFailures: authFailures(opts.Admin.Audit),
-		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
+		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access(), Limits: limitStage}),
 		Providers:    providers,
 		Created:      time.Now().Unix(),
 		Metrics:      opts.Metrics,

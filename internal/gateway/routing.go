@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/identity"
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
 )
@@ -41,6 +42,18 @@ type Options struct {
 	// directory, the hasher and the audit log. Its zero value serves only
 	// the routing routes, to the configured tokens.
 	Admin admin.Backend
+	// Limiter holds the rate limit counts, created once (OpenLimiter) and
+	// closed on shutdown, so that counts survive a new snapshot; nil gives
+	// the snapshot an in-memory limiter of its own (tests, validation).
+	Limiter limits.Limiter
+}
+
+// limitOf converts configured limits; nil limits nothing.
+func limitOf(l *config.Limits) limits.Limit {
+	if l == nil {
+		return limits.Limit{}
+	}
+	return limits.Limit{RPM: l.RPM, TPM: l.TPM, Concurrent: l.Concurrent}
 }
 
 // routerModel converts a configured model's routing settings; its targets

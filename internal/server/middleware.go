@@ -45,6 +45,12 @@ const (
 	hdrAttempts
 	hdrProvider
 	hdrDropped
+	hdrLimitRequests
+	hdrRemainingRequests
+	hdrResetRequests
+	hdrLimitTokens
+	hdrRemainingTokens
+	hdrResetTokens
 	numHeaders
 )
 
