@@ -81,6 +81,10 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	for i, m := range cfg.Models {
 		rm := routerModel(&cfg.Models[i])
 		for j, t := range m.Targets {
+			if t.Limits != nil {
+				// Accepting limits that change nothing would mislead.
+				errs = append(errs, fmt.Errorf("models[%d].targets[%d].limits: per-target limits are not enforced by this version; remove them (models[].limits limits the model)", i, j))
+			}
 			p, ok := providers[t.Provider]
 			if !ok {
 				if failed[t.Provider] {
