@@ -303,7 +303,9 @@ type Target struct {
 	// keeps the model's.
 	Timeouts Timeouts `yaml:"timeouts,omitempty" json:"timeouts,omitzero"`
 	// Limits caps the requests sent to this target (the provider account's
-	// own quota): a target at its limit is skipped like one cooling down.
+	// own quota): a target at its limit is skipped like one cooling down,
+	// and when every target is, the model's fallbacks are tried, else the
+	// client gets 429 rate_limit_exceeded.
 	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
 }
 

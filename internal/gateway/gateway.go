@@ -81,10 +81,6 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	for i, m := range cfg.Models {
 		rm := routerModel(&cfg.Models[i])
 		for j, t := range m.Targets {
-			if t.Limits != nil {
-				// Accepting limits that change nothing would mislead.
-				errs = append(errs, fmt.Errorf("models[%d].targets[%d].limits: per-target limits are not enforced by this version; remove them (models[].limits limits the model)", i, j))
-			}
 			p, ok := providers[t.Provider]
 			if !ok {
 				if failed[t.Provider] {
@@ -93,7 +89,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 				errs = append(errs, fmt.Errorf("models[%d].targets[%d].provider: provider %q is not available", i, j, t.Provider))
 				continue
 			}
-			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts)})
+			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits)})
 		}
 		models = append(models, rm)
 	}
@@ -122,11 +118,18 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Limiter == nil {
 		opts.Limiter = limits.NewMemory(nil)
 	}
-	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
+	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter})
 	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
+	targetTokens := make(map[string]bool)
 	for i := range cfg.Models {
-		if l := limitOf(cfg.Models[i].Limits); !l.IsZero() {
-			modelLimits[cfg.Models[i].Name] = l
+		m := &cfg.Models[i]
+		if l := limitOf(m.Limits); !l.IsZero() {
+			modelLimits[m.Name] = l
+		}
+		for _, t := range m.Targets {
+			if t.Limits != nil && t.Limits.TPM > 0 {
+				targetTokens[m.Name] = true
+			}
 		}
 	}
 	providerTypes := make(map[string]string, len(cfg.Providers))
@@ -134,8 +137,9 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		providerTypes[cfg.Providers[i].Name] = cfg.Providers[i].Type
 	}
 	limitStage := ratelimit.New(ratelimit.Options{
-		Limiter: opts.Limiter,
-		Models:  modelLimits,
+		Limiter:      opts.Limiter,
+		Models:       modelLimits,
+		TargetTokens: targetTokens,
 		Target: func(model string) (string, string, bool) {
 			p, upstream, ok := r.Target(model)
 			if !ok {

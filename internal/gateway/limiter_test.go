@@ -173,12 +173,81 @@ func TestOpenLimiterBadURLHidesPassword(t *testing.T) {
 	}
 }
 
-func TestTargetLimitsRefused(t *testing.T) {
-	_, err := compile(t, `
-providers: [{name: mock, type: mock}]
-models: [{name: mock, targets: [{provider: mock, model: mock, limits: {rpm: 5}}]}]
+// callModel makes one chat call for model with no key, and returns the
+// provider that served it.
+func callModel(snap *Snapshot, model string, maxTokens int) (string, error) {
+	c := pipeline.NewChatCall("openai", nil, func([]byte) (*llm.ChatRequest, error) {
+		return &llm.ChatRequest{MaxTokens: &maxTokens, Messages: []llm.Message{{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("hi")}}}}, nil
+	})
+	c.Model = model
+	s, err := snap.Invoke(auth.WithPrincipal(context.Background(), auth.Anonymous), c)
+	if err != nil {
+		return "", err
+	}
+	s.Close()
+	return c.Provider, nil
+}
+
+// A target at its own limit is skipped for the next; with every target at
+// its limit the model falls back, and without a fallback the call gets 429
+// with the shortest wait.
+func TestTargetLimits(t *testing.T) {
+	snap, err := compile(t, `
+providers: [{name: a, type: mock}, {name: b, type: mock}, {name: c, type: mock}]
+models:
+  - name: m
+    balancing: round_robin
+    targets:
+      - {provider: a, model: mock, limits: {rpm: 1}}
+      - {provider: b, model: mock, limits: {rpm: 2}}
+  - name: f
+    targets: [{provider: a, model: other, limits: {rpm: 1}}, {provider: b, model: other, limits: {rpm: 1}}]
+    fallbacks: [g]
+  - name: g
+    targets: [{provider: c, model: mock, limits: {rpm: 1}}]
+  - name: tok
+    targets: [{provider: a, model: tok, limits: {tpm: 1000}}]
 `)
-	if err == nil || !strings.Contains(err.Error(), "models[0].targets[0].limits: per-target limits are not enforced") {
-		t.Fatalf("err = %v", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]int{}
+	for i := range 3 {
+		p, err := callModel(snap, "m", 10)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		served[p]++
+	}
+	if served["a"] != 1 || served["b"] != 2 {
+		t.Errorf("served %v, want a once (its rpm) and b twice", served)
+	}
+	_, err = callModel(snap, "m", 10)
+	e := llm.AsError(err)
+	if e.Kind != llm.KindRateLimited || e.Status() != 429 || e.RetryAfter <= 0 || e.RetryAfter > 30*time.Second ||
+		!strings.Contains(e.PublicMessage(), "every upstream target of model m is at its requests per minute limit") {
+		t.Fatalf("all targets at their limits: %v (retry after %v), want 429 with b's 30s wait", err, e.RetryAfter)
+	}
+	// f's two targets, then its fallback g, then nothing.
+	for i, want := range []string{"a", "b", "c"} {
+		p, err := callModel(snap, "f", 10)
+		if err != nil || p == "" {
+			t.Fatalf("f call %d: %q %v", i, p, err)
+		}
+		if i == 2 && p != want {
+			t.Errorf("f call %d served by %s, want the fallback's %s", i, p, want)
+		}
+	}
+	if _, err := callModel(snap, "f", 10); llm.AsError(err).Kind != llm.KindRateLimited {
+		t.Errorf("f with every target and fallback limited: %v", err)
+	}
+	// A target's tokens per minute: the call reserves prompt plus
+	// max_tokens; more than the limit ever holds is refused for good.
+	if _, err := callModel(snap, "tok", 500); err != nil {
+		t.Fatalf("tok: %v", err)
+	}
+	_, err = callModel(snap, "tok", 5000)
+	if e := llm.AsError(err); e.Kind != llm.KindRateLimited || e.RetryAfter != 0 || !strings.Contains(e.PublicMessage(), "allows at once") {
+		t.Errorf("tok over its limit: %v", err)
 	}
 }

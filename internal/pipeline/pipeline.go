@@ -85,6 +85,10 @@ type Call struct {
 	// call, set by the limits stage whether it admitted the call or not;
 	// the server reports them in OpenAI's x-ratelimit-* headers.
 	RateLimits RateLimits
+	// ReservedTokens is what the call reserves against tokens-per-minute
+	// limits (its prompt and largest answer), set by the limits stage when
+	// a tokens-per-minute limit applies to the call or its model's targets.
+	ReservedTokens int64
 
 	request *llm.ChatRequest
 	decode  Decoder

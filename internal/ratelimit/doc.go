@@ -31,6 +31,18 @@
 // without Retry-After, and a message saying so — 429 rather than 400
 // because the request itself is valid and passes under a larger limit.
 //
+// # Upstream targets
+//
+// A target's own limits (models[].targets[].limits) are taken by the
+// router for each attempt, under "target:<provider>/<upstream model>",
+// with the tokens this stage reserved (pipeline.Call.ReservedTokens,
+// counted when the requested model has a target with a tokens-per-minute
+// limit; a fallback model's targets reserve what the requested model's
+// call counted, zero when it counted nothing, and are charged the real
+// usage when the call ends). A target at its limit is skipped like one
+// cooling down; with every target at its limit the model's fallbacks are
+// tried, and without one the call gets 429 with the shortest wait.
+//
 // While a shared limit store (Redis) does not answer and the limiter fails
 // closed, limited calls get 503 service_unavailable; calls under no limit
 // pass.

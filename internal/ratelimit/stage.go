@@ -28,6 +28,10 @@ type Options struct {
 	// Models are the configured models' own limits, by model name (a
 	// wildcard model under its "prefix/*" name).
 	Models map[string]limits.Limit
+	// TargetTokens names the models (as Models does) with a target under a
+	// tokens-per-minute limit: their calls' tokens are counted for the
+	// router to reserve (pipeline.Call.ReservedTokens).
+	TargetTokens map[string]bool
 	// Target returns the provider type and upstream model id of the first
 	// target serving model, for counting its prompt; nil or not found:
 	// the prompt is estimated.
@@ -39,6 +43,8 @@ type Options struct {
 type model struct {
 	subject string
 	limit   limits.Limit
+	// tokens: a target of the model has a tokens-per-minute limit.
+	tokens bool
 }
 
 type stage struct {
@@ -60,13 +66,23 @@ func New(o Options) pipeline.Stage {
 		o.DefaultMaxTokens = DefaultMaxTokens
 	}
 	s := &stage{o: o, models: make(map[string]model, len(o.Models))}
-	for name, l := range o.Models {
-		if l.IsZero() {
-			continue
+	add := func(name string) {
+		if _, ok := s.models[name]; ok {
+			return
 		}
-		s.models[name] = model{subject: "model:" + name, limit: l}
+		s.models[name] = model{subject: "model:" + name, limit: o.Models[name], tokens: o.TargetTokens[name]}
 		if prefix, ok := strings.CutSuffix(name, "*"); ok {
 			s.wildcards = append(s.wildcards, prefix)
+		}
+	}
+	for name, l := range o.Models {
+		if !l.IsZero() {
+			add(name)
+		}
+	}
+	for name, on := range o.TargetTokens {
+		if on {
+			add(name)
 		}
 	}
 	return s.wrap
@@ -123,23 +139,26 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 				n++
 			}
 		}
-		if m, ok := s.model(call.Model); ok {
+		m, _ := s.model(call.Model)
+		if !m.limit.IsZero() {
 			checks[n] = limits.Check{Subject: m.subject, Limit: m.limit}
 			n++
 		}
+		req := limits.Request{Checks: checks[:n:n]}
+		count := m.tokens
+		for i := range req.Checks {
+			count = count || req.Checks[i].Limit.TPM > 0
+		}
+		if count {
+			t, err := s.reserve(call)
+			if err != nil {
+				return nil, err
+			}
+			req.Tokens = t
+			call.ReservedTokens = t
+		}
 		if n == 0 {
 			return next(ctx, call)
-		}
-		req := limits.Request{Checks: checks[:n:n]}
-		for i := range req.Checks {
-			if req.Checks[i].Limit.TPM > 0 {
-				t, err := s.reserve(call)
-				if err != nil {
-					return nil, err
-				}
-				req.Tokens = t
-				break
-			}
 		}
 		d, lease, err := s.o.Limiter.Acquire(ctx, req)
 		if err != nil {
