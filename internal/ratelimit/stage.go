@@ -176,7 +176,7 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 		}
 		stream, err := next(ctx, call)
 		if err != nil {
-			_ = lease.Release(ctx, 0)
+			_ = lease.Release(context.WithoutCancel(ctx), 0)
 			return nil, err
 		}
 		if stream == nil { // embeddings: the response is in the call
@@ -184,7 +184,7 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 			if call.Embedding != nil {
 				used = usedTokens(call.Embedding.Usage)
 			}
-			_ = lease.Release(ctx, used)
+			_ = lease.Release(context.WithoutCancel(ctx), used)
 			return nil, nil
 		}
 		return &leased{Stream: stream, ctx: ctx, call: call, lease: lease}, nil

@@ -272,3 +272,22 @@ func TestClosedLimiterIs503(t *testing.T) {
 		t.Fatalf("err = %v, want 503 naming the limit store", err)
 	}
 }
+
+// BenchmarkStage is the stage's cost per call under a key's rpm and
+// concurrency limits (no token count), its lease released.
+func BenchmarkStage(b *testing.B) {
+	stream := llm.NewSliceStream(nil)
+	inv := pipeline.Chain(func(context.Context, *pipeline.Call) (llm.Stream, error) { return stream, nil },
+		New(Options{Limiter: limits.NewMemory(nil)}))
+	p := principal(limits.Limit{RPM: 1 << 40, Concurrent: 1 << 20})
+	call := &pipeline.Call{Model: "m", Caller: p}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := inv(ctx, call)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}

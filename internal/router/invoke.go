@@ -217,7 +217,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		a := &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline}
 		s, err := r.try(ctx, a)
 		if err != nil {
-			_ = lease.Release(ctx, 0)
+			_ = lease.Release(context.WithoutCancel(ctx), 0)
 		} else if lease.Valid() {
 			s = &leased{Stream: s, ctx: ctx, lease: lease}
 		}
