@@ -41,7 +41,12 @@ func runGateway(args []string) error {
 	}
 	defer st.Close()
 	defer dir.Close()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir})
+	limiter, closeLimiter, err := gateway.OpenLimiter(cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir, Limiter: limiter})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ type lab struct {
 	upURL    string
 	targets  []*target
 	notes    []string
+	redisURL string // where the gateway counts its limits; "": memory
 }
 
 // labOptions say which processes to start.
@@ -45,7 +46,12 @@ func startLab(ctx context.Context, o labOptions) (l *lab, err error) {
 	if err != nil {
 		return nil, err
 	}
-	l = &lab{dir: dir}
+	l = &lab{dir: dir, redisURL: benchRedisURL()}
+	if l.redisURL != "" {
+		l.notes = append(l.notes, "gateway: rate limits counted in Redis at "+l.redisURL)
+	} else {
+		l.notes = append(l.notes, "gateway: rate limits counted in memory (no Redis answered)")
+	}
 	defer func() {
 		if err != nil {
 			l.close()
@@ -125,7 +131,7 @@ func (l *lab) startGateway(ctx context.Context, self, pprofFile string) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	conf := filepath.Join(l.dir, "llmgw.yaml")
-	if err := os.WriteFile(conf, []byte(gatewayConfig(addr, l.upURL, l.dir)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(gatewayConfig(addr, l.upURL, l.dir, l.redisURL)), 0o600); err != nil {
 		return err
 	}
 	storeKey, err := seedStore(ctx, l.dir)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // child is a process the harness started.
@@ -109,10 +111,17 @@ func waitHTTP(ctx context.Context, c *child, url string) error {
 
 // gatewayConfig is the configuration the gateway runs with: every feature
 // the gateway has switched on. Virtual keys (with a model allow-list) and the
-// access log are on; the key's limits are far above what the harness sends,
-// so that they are checked on every request without ever refusing one.
-// Sections for further features belong here as they land.
-func gatewayConfig(listen, upstream, dataDir string) string {
+// access log are on; the static key's limits and the bench model's are far
+// above what the harness sends, so that they are checked on every request
+// (the prompt counted for tokens per minute) without ever refusing one.
+// With redisURL (Redis answered when the run began) the limits are counted
+// in Redis, else in the gateway's memory. Sections for further features
+// belong here as they land.
+func gatewayConfig(listen, upstream, dataDir, redisURL string) string {
+	redis := ""
+	if redisURL != "" {
+		redis = fmt.Sprintf("redis:\n  url: %q\n", redisURL)
+	}
 	return fmt.Sprintf(`server:
   listen: %q
   access_log: true
@@ -127,6 +136,7 @@ providers:
 models:
   - name: %s
     targets: [{provider: upstream, model: gpt-4o-mini}]
+    limits: {rpm: 1000000000, tpm: 1000000000000, concurrent: 1000000}
   - name: other-model
     targets: [{provider: upstream, model: gpt-4o}]
 keys:
@@ -134,11 +144,32 @@ keys:
     key: %q
     tenant: bench
     models: [%s]
-    limits: {rpm: 1000000000, tpm: 1000000000000}
+    limits: {rpm: 1000000000, tpm: 1000000000000, concurrent: 1000000}
   - name: other
     key: "sk-static-other-0123456789abcdef"
     tenant: other
-`, listen, dataDir, benchSecret, upstream, benchModel, benchStaticKey, benchModel)
+`, listen, dataDir, benchSecret, upstream, benchModel, benchStaticKey, benchModel) + redis
+}
+
+// benchRedisURL returns LLMGW_BENCH_REDIS_URL (default
+// redis://127.0.0.1:6379/0) when a Redis answers there, else "".
+func benchRedisURL() string {
+	u := os.Getenv("LLMGW_BENCH_REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379/0"
+	}
+	o, err := redis.ParseURL(u)
+	if err != nil {
+		return ""
+	}
+	c := redis.NewClient(o)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if c.Ping(ctx).Err() != nil {
+		return ""
+	}
+	return u
 }
 
 // Names the load generator sends, and the gateway's server secret.

@@ -182,16 +182,19 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("the usage ledger did not close cleanly", "err", err.Error())
 		}
 	}()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led,
+	// The rate limit counts are the process's: deferred, the Redis
+	// connections close after the drain.
+	limiter, closeLimiter, err := gateway.OpenLimiter(cfg, log)
+	if err != nil {
+		log.Error("cannot set up rate limits", "err", err.Error())
+		return 1
+	}
+	defer closeLimiter()
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter,
 		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Logger: log}})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
-	}
-	for _, k := range cfg.Keys {
-		if k.Limits != nil {
-			log.Warn("key limits are accepted but not enforced by this version", "key", k.Name)
-		}
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

@@ -112,6 +112,8 @@ type Key struct {
 	// Models lists the allowed models: nil allows all, an empty list none.
 	// A name ending in "/*" allows every model under that prefix.
 	Models []string
+	// Limits are the key's own rate limits; zero fields do not limit.
+	Limits limits.Limit
 }
 
 type entry struct {
@@ -136,7 +138,7 @@ func NewKeys(keys []Key) *Keys {
 	for _, k := range keys {
 		// Only an absent list allows everything: an empty one, written
 		// by an operator as "models: []", allows nothing.
-		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, all: k.Models == nil}
+		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, Limits: k.Limits, all: k.Models == nil}
 		p.setModels(k.Models)
 		h := ks.hash(k.Secret)
 		ks.byHash[h] = &entry{hash: h, principal: p}

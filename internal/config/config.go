@@ -28,7 +28,32 @@ type Config struct {
 	// configured provider, in USD per million tokens. An entry replaces the
 	// built-in price of that model for that provider as a whole.
 	Pricing []Price `yaml:"pricing,omitempty" json:"pricing,omitempty"`
+	// Redis, when its url is set, holds the rate limit counts shared by
+	// every replica using it; without it each replica counts in its own
+	// memory, and N replicas allow N times each limit.
+	Redis Redis `yaml:"redis,omitempty" json:"redis,omitzero"`
 }
+
+// Redis is the shared store of rate limit counts.
+type Redis struct {
+	// URL is redis://[user:password@]host:port/db (rediss:// for TLS). It
+	// is treated as a secret, since it may hold a password. Empty: limits
+	// are counted in each replica's memory.
+	URL Secret `yaml:"url,omitempty" json:"url,omitempty"`
+	// OnFailure is what happens while Redis does not answer: "open" (the
+	// default) counts in this replica's memory meanwhile, so limits hold
+	// per replica; "closed" refuses limited requests with 503.
+	OnFailure string `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
+	// Timeout bounds each call to Redis; default "50ms". After three
+	// failures in a row Redis is not tried for two seconds.
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// Values of redis.on_failure.
+const (
+	RedisFailOpen   = "open"
+	RedisFailClosed = "closed"
+)
 
 // Storage selects the gateway's persistent store.
 type Storage struct {
@@ -260,6 +285,8 @@ type Model struct {
 	// recover when every target's breaker is open, before answering 503
 	// upstream_unavailable. Default "2s".
 	AllOpenWait Duration `yaml:"all_open_wait" json:"all_open_wait"`
+	// Limits caps the requests to this model, whoever sends them.
+	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
 }
 
 // Target is one upstream deployment serving a model.
@@ -275,6 +302,11 @@ type Target struct {
 	// Timeouts override the model's timeouts for this target; a zero field
 	// keeps the model's.
 	Timeouts Timeouts `yaml:"timeouts,omitempty" json:"timeouts,omitzero"`
+	// Limits caps the requests sent to this target (the provider account's
+	// own quota): a target at its limit is skipped like one cooling down,
+	// and when every target is, the model's fallbacks are tried, else the
+	// client gets 429 rate_limit_exceeded.
+	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
 }
 
 // Key is a static virtual key.
@@ -303,8 +335,11 @@ type Limits struct {
 	// RPM is the maximum number of requests per minute.
 	RPM int64 `yaml:"rpm,omitempty" json:"rpm,omitempty"`
 	// TPM is the maximum number of tokens (prompt plus completion) per
-	// minute.
+	// minute. A request reserves its prompt plus its max_tokens (4096 when
+	// absent) before it is sent, reconciled with its real usage after.
 	TPM int64 `yaml:"tpm,omitempty" json:"tpm,omitempty"`
+	// Concurrent is the maximum number of requests in flight at once.
+	Concurrent int64 `yaml:"concurrent,omitempty" json:"concurrent,omitempty"`
 }
 
 // Provider types: the values Provider.Type may take.
@@ -398,6 +433,7 @@ func (c *Config) Redacted() *Config {
 		out.Server.AdminTokens[i].Token = out.Server.AdminTokens[i].Token.redacted()
 	}
 	out.Storage.DSN = out.Storage.DSN.redacted()
+	out.Redis.URL = out.Redis.URL.redacted()
 	for i := range out.Providers {
 		p := &out.Providers[i]
 		p.APIKey = p.APIKey.redacted()
@@ -443,6 +479,10 @@ func (c *Config) clone() *Config {
 		m.Fallbacks = cloneSlice(m.Fallbacks)
 		m.ContextWindowFallbacks = cloneSlice(m.ContextWindowFallbacks)
 		m.ContentPolicyFallbacks = cloneSlice(m.ContentPolicyFallbacks)
+		m.Limits = cloneLimits(m.Limits)
+		for j := range m.Targets {
+			m.Targets[j].Limits = cloneLimits(m.Targets[j].Limits)
+		}
 	}
 	out.Auth = c.Auth.clone()
 	out.Pricing = cloneSlice(c.Pricing)
@@ -453,10 +493,7 @@ func (c *Config) clone() *Config {
 	for i := range out.Keys {
 		k := &out.Keys[i]
 		k.Models = cloneSlice(k.Models)
-		if k.Limits != nil {
-			l := *k.Limits
-			k.Limits = &l
-		}
+		k.Limits = cloneLimits(k.Limits)
 	}
 	return &out
 }
@@ -467,4 +504,12 @@ func cloneSlice[T any](s []T) []T {
 		return nil
 	}
 	return append(make([]T, 0, len(s)), s...)
+}
+
+func cloneLimits(l *Limits) *Limits {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	return &c
 }

@@ -30,6 +30,9 @@ const (
 	UnsupportedRefuse = "refuse"
 )
 
+// DefaultRedisTimeout bounds each call to Redis by default.
+const DefaultRedisTimeout = 50 * time.Millisecond
+
 // Provider defaults.
 const (
 	DefaultConnectTimeout        = 10 * time.Second
@@ -89,6 +92,10 @@ func (c *Config) ApplyDefaults() {
 		c.Models[i].applyRoutingDefaults(s.StreamIdleTimeout)
 	}
 	c.Auth.applyDefaults()
+	if c.Redis.URL != "" {
+		setDefault(&c.Redis.OnFailure, RedisFailOpen)
+		setDefault(&c.Redis.Timeout, Duration(DefaultRedisTimeout))
+	}
 }
 
 // setDefault sets *v to def if *v is the zero value.

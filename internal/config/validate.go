@@ -51,6 +51,36 @@ func (c *Config) validate(p *problems) {
 	c.validatePricing(p, providers)
 	c.Auth.validate(p)
 	c.validateIdentity(p)
+	c.Redis.validate(p)
+}
+
+// validate checks the redis section. The URL is never quoted in a
+// message: it may hold a password.
+func (r *Redis) validate(p *problems) {
+	switch r.OnFailure {
+	case "", RedisFailOpen, RedisFailClosed:
+	default:
+		p.add("redis.on_failure", "must be %q or %q", RedisFailOpen, RedisFailClosed)
+	}
+	if r.Timeout < 0 {
+		p.add("redis.timeout", "must not be negative")
+	}
+	raw := r.URL.Value()
+	if raw == "" {
+		if r.OnFailure != "" || r.Timeout != 0 {
+			p.add("redis.url", "required when redis.on_failure or redis.timeout is set")
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		p.add("redis.url", "not a valid URL")
+	case u.Scheme != "redis" && u.Scheme != "rediss":
+		p.add("redis.url", "must be a redis:// or rediss:// URL")
+	case u.Host == "":
+		p.add("redis.url", "must have a host")
+	}
 }
 
 // checkName checks a required, unique name and records it in seen.

@@ -33,7 +33,9 @@ func (c *Config) validateModel(p *problems, i int, providers map[string]int) {
 			p.add(fieldPath(tp, "weight"), "must not be negative")
 		}
 		positive = positive || t.Weight > 0
+		t.Limits.validate(p, tp)
 	}
+	m.Limits.validate(p, path)
 	if len(m.Targets) > 0 && !positive {
 		p.add(fieldPath(path, "targets"), "at least one target needs a weight above 0")
 	}
@@ -97,13 +99,21 @@ func (c *Config) validateKeys(p *problems) {
 				p.add(indexPath(fieldPath(path, "models"), j), "unknown model %q", m)
 			}
 		}
-		if k.Limits != nil {
-			if k.Limits.RPM < 0 {
-				p.add(fieldPath(path, "limits.rpm"), "must not be negative")
-			}
-			if k.Limits.TPM < 0 {
-				p.add(fieldPath(path, "limits.tpm"), "must not be negative")
-			}
+		k.Limits.validate(p, path)
+	}
+}
+
+// validate checks the limits at path.limits; nil is no limit.
+func (l *Limits) validate(p *problems, path string) {
+	if l == nil {
+		return
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"rpm", l.RPM}, {"tpm", l.TPM}, {"concurrent", l.Concurrent}} {
+		if f.v < 0 {
+			p.add(fieldPath(path, "limits."+f.name), "must not be negative")
 		}
 	}
 }

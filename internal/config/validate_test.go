@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -215,6 +216,32 @@ func TestValidate(t *testing.T) {
 			"keys[0].limits.rpm: must not be negative",
 			"keys[0].limits.tpm: must not be negative",
 		}},
+		{"negative model and target limits", func(c *Config) {
+			c.Models[0].Limits = &Limits{Concurrent: -1}
+			c.Models[0].Targets[0].Limits = &Limits{RPM: -2}
+			c.Keys[0].Limits = &Limits{Concurrent: -3}
+		}, []string{
+			"models[0].targets[0].limits.rpm: must not be negative",
+			"models[0].limits.concurrent: must not be negative",
+			"keys[0].limits.concurrent: must not be negative",
+		}},
+		{"model and target limits", func(c *Config) {
+			c.Models[0].Limits = &Limits{RPM: 10, TPM: 1000, Concurrent: 2}
+			c.Models[0].Targets[0].Limits = &Limits{RPM: 5}
+		}, nil},
+
+		// redis
+		{"redis", func(c *Config) {
+			c.Redis = Redis{URL: "redis://:pw@127.0.0.1:6379/0", OnFailure: "closed", Timeout: Duration(time.Second)}
+		}, nil},
+		{"redis bad", func(c *Config) { c.Redis = Redis{URL: "http://user:hunter2@x", OnFailure: "maybe", Timeout: -1} }, []string{
+			`redis.on_failure: must be "open" or "closed"`,
+			"redis.timeout: must not be negative",
+			"redis.url: must be a redis:// or rediss:// URL",
+		}},
+		{"redis no host", func(c *Config) { c.Redis = Redis{URL: "redis:///0"} }, []string{"redis.url: must have a host"}},
+		{"redis settings without url", func(c *Config) { c.Redis = Redis{OnFailure: "open"} },
+			[]string{"redis.url: required when redis.on_failure or redis.timeout is set"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,4 +338,18 @@ models:
 			t.Errorf("problems lack %q:\n%v", want, err)
 		}
 	}
+}
+
+func TestRedisDefaultsAndRedaction(t *testing.T) {
+	c, err := Parse([]byte("redis:\n  url: redis://:hunter2@127.0.0.1:6379/0\n"), nil)
+	require.NoError(t, err)
+	require.Equal(t, RedisFailOpen, c.Redis.OnFailure)
+	require.Equal(t, DefaultRedisTimeout, c.Redis.Timeout.Std())
+	r := c.Redacted()
+	require.NotContains(t, string(r.Redis.URL), "hunter2")
+	require.Equal(t, "redis://:hunter2@127.0.0.1:6379/0", c.Redis.URL.Value())
+	_, err = Parse([]byte("redis:\n  url: redis://x:6379\n  pool: 3\n"), nil)
+	require.Error(t, err, "an unknown redis field is refused")
+	_, err = Parse([]byte("keys:\n  - {name: a, key: k-1, limits: {rpm: 1, burst: 2}}\n"), nil)
+	require.Error(t, err, "an unknown limits field is refused")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/identity"
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/pricing"
@@ -18,6 +19,7 @@ import (
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
 	"github.com/llmgw/llmgw/internal/provider/mock"
 	"github.com/llmgw/llmgw/internal/provider/openai"
+	"github.com/llmgw/llmgw/internal/ratelimit"
 	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/store"
 )
@@ -95,7 +97,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 				errs = append(errs, fmt.Errorf("models[%d].targets[%d].provider: provider %q is not available", i, j, t.Provider))
 				continue
 			}
-			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts)})
+			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits)})
 		}
 		models = append(models, rm)
 	}
@@ -108,7 +110,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	}
 	keys := make([]auth.Key, 0, len(cfg.Keys))
 	for _, k := range cfg.Keys {
-		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models})
+		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models, Limits: limitOf(k.Limits)})
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
@@ -119,7 +121,39 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.JWT == nil && len(cfg.Auth.JWT.Issuers) > 0 {
 		opts.JWT = auth.NewVerifiers(auth.VerifierOptions{Logger: opts.Logger})
 	}
-	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger})
+	if opts.Limiter == nil {
+		opts.Limiter = limits.NewMemory(nil)
+	}
+	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter})
+	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
+	targetTokens := make(map[string]bool)
+	for i := range cfg.Models {
+		m := &cfg.Models[i]
+		if l := limitOf(m.Limits); !l.IsZero() {
+			modelLimits[m.Name] = l
+		}
+		for _, t := range m.Targets {
+			if t.Limits != nil && t.Limits.TPM > 0 {
+				targetTokens[m.Name] = true
+			}
+		}
+	}
+	providerTypes := make(map[string]string, len(cfg.Providers))
+	for i := range cfg.Providers {
+		providerTypes[cfg.Providers[i].Name] = cfg.Providers[i].Type
+	}
+	limitStage := ratelimit.New(ratelimit.Options{
+		Limiter:      opts.Limiter,
+		Models:       modelLimits,
+		TargetTokens: targetTokens,
+		Target: func(model string) (string, string, bool) {
+			p, upstream, ok := r.Target(model)
+			if !ok {
+				return "", "", false
+			}
+			return providerTypes[p.Name()], upstream, true
+		},
+	})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {
 		sum := sha256.Sum256([]byte(t))
@@ -136,7 +170,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Pricer:       pricer,
 		Ledger:       opts.Ledger,
 		AuthFailures: authFailures(opts.Admin.Audit),
-		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access()}),
+		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access(), Limits: limitStage}),
 		Providers:    providers,
 		Created:      time.Now().Unix(),
 		Metrics:      opts.Metrics,

@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/identity"
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/store"
@@ -45,6 +46,18 @@ type Options struct {
 	// Ledger is the process's usage ledger writer, opened once and closed
 	// after the drain; nil records no usage (tests, validation).
 	Ledger interface{ Add(store.UsageRecord) }
+	// Limiter holds the rate limit counts, created once (OpenLimiter) and
+	// closed on shutdown, so that counts survive a new snapshot; nil gives
+	// the snapshot an in-memory limiter of its own (tests, validation).
+	Limiter limits.Limiter
+}
+
+// limitOf converts configured limits; nil limits nothing.
+func limitOf(l *config.Limits) limits.Limit {
+	if l == nil {
+		return limits.Limit{}
+	}
+	return limits.Limit{RPM: l.RPM, TPM: l.TPM, Concurrent: l.Concurrent}
 }
 
 // routerModel converts a configured model's routing settings; its targets

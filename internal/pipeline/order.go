@@ -5,14 +5,18 @@ package pipeline
 type Stages struct {
 	// Access checks that the caller may use the requested model.
 	Access Stage
+	// Limits admits the call against its rate limits.
+	Limits Stage
 }
 
 // Build returns the chain for one snapshot. This is the one place the order
 // of stages is written down: access first (no work for a caller who may not
-// make the call), then the stages that later issues add (guard, limits,
+// make the call), rate limits next (nothing is counted for a call refused
+// access), then the stages that later issues add (guard, budgets,
 // cache, usage), then the router as terminal.
 func Build(terminal Invoke, s Stages) Invoke {
 	return Chain(terminal,
 		s.Access,
+		s.Limits,
 	)
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 )
 
@@ -82,12 +83,29 @@ type Call struct {
 	// Routing reads it to keep fallbacks within the caller's models, and so
 	// needs to know nothing of how callers are authenticated.
 	Caller Caller
+	// RateLimits describes the tightest rate limits that applied to the
+	// call, set by the limits stage whether it admitted the call or not;
+	// the server reports them in OpenAI's x-ratelimit-* headers.
+	RateLimits RateLimits
+	// ReservedTokens is what the call reserves against tokens-per-minute
+	// limits (its prompt and largest answer), set by the limits stage when
+	// a tokens-per-minute limit applies to the call or its model's targets.
+	ReservedTokens int64
 
 	request *llm.ChatRequest
 	decode  Decoder
 	// needBody is set by stages that must see or change the canonical
 	// request, which rules out the fast path.
 	needBody bool
+}
+
+// RateLimits is the state of the limits that applied to a call.
+type RateLimits struct {
+	// Applied is true when any rate limit applied.
+	Applied bool
+	// Requests and Tokens are the tightest requests-per-minute and
+	// tokens-per-minute limits (Limit 0: none of that kind applied).
+	Requests, Tokens limits.State
 }
 
 // NewChatCall returns a chat call for a body in protocol, decoded by decode

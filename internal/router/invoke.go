@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -97,6 +98,9 @@ func exhausted(err error) error {
 // the first stream or the last error.
 func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, suffix string, override []string, err error) (llm.Stream, error) {
 	v := classify(err)
+	if errors.Is(err, errTargetLimited) {
+		v.fallback = ordinary // every target at its limit: fall back
+	}
 	var names []string
 	switch v.fallback {
 	case ordinary:
@@ -168,7 +172,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		}
 	}
 	tried := make(map[*target]mark, len(m.targets))
-	var lastErr error
+	var lastErr, limitedErr error
 	waitUntil := time.Time{} // end of the bounded wait when no target is ready
 	for n := 0; n < m.Retry.MaxAttempts; {
 		t, err := r.next(ctx, m, tried, &waitUntil, deadline, n)
@@ -182,6 +186,26 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		if !ok {
 			continue // lost a race for the last half-open probe: choose again
 		}
+		lease, lerr := r.acquire(ctx, call, t, upstreamModel(&t.Target, suffix))
+		if lerr != nil {
+			t.breaker.record(gen, neutral, 0)
+			if !errors.Is(lerr, errTargetLimited) {
+				return nil, lerr
+			}
+			// Skipped like a target cooling down, for this request; the
+			// error kept is the one with the shortest wait.
+			tried[t] = avoided
+			if limitedErr == nil || shorter(lerr, limitedErr) {
+				limitedErr = lerr
+			}
+			if m.allAvoided(tried) {
+				if lastErr != nil {
+					return nil, lastErr // an upstream answered: its error tells more
+				}
+				return nil, limitedErr
+			}
+			continue
+		}
 		if n > 0 {
 			r.metrics.retries.WithLabelValues(m.Name).Inc()
 		}
@@ -192,6 +216,11 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		start := time.Now()
 		a := &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline}
 		s, err := r.try(ctx, a)
+		if err != nil {
+			_ = lease.Release(context.WithoutCancel(ctx), 0)
+		} else if lease.Valid() {
+			s = &leased{Stream: s, ctx: ctx, lease: lease}
+		}
 		if err == nil {
 			t.successes.Add(1)
 			t.breaker.record(gen, success, 0)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/provider"
 )
@@ -20,6 +21,10 @@ type Target struct {
 	Weight int
 	// Timeouts override the model's, field by field; zero keeps the model's.
 	Timeouts Timeouts
+	// Limits cap the requests sent to this target (its provider account's
+	// own quota), counted under "target:<provider>/<upstream model>": a
+	// target at its limit is skipped like one cooling down.
+	Limits limits.Limit
 }
 
 // Timeouts bound one attempt. Zero means no limit (or, in a target, the
@@ -97,6 +102,8 @@ type Options struct {
 	Rand func() float64
 	// Logger receives a warning for each failed attempt; nil logs nothing.
 	Logger *slog.Logger
+	// Limiter counts the targets' limits; nil: targets are not limited.
+	Limiter limits.Limiter
 }
 
 // Router resolves model names and dispatches calls. Its configuration is
@@ -110,12 +117,13 @@ type Router struct {
 	rand      func() float64
 	metrics   *metrics
 	log       *slog.Logger
+	limiter   limits.Limiter
 }
 
 // New returns a router over models. Built on a metrics registry, it takes
 // over the llmgw_breaker_state series from any router built before on it.
 func New(models []Model, o Options) *Router {
-	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger}
+	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger, limiter: o.Limiter}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -33,6 +33,9 @@ type target struct {
 	model   string // the configured model name, for metrics
 	label   string // the target's metric label
 	breaker *breaker
+	// subject is the target's limit subject; empty for a wildcard
+	// target, whose upstream model comes with each request.
+	subject string
 	// inflight counts attempts and streams in progress.
 	inflight atomic.Int64
 	// attempts counts attempts made; successes those that produced a first
@@ -53,6 +56,9 @@ type target struct {
 func (r *Router) newTarget(m *Model, j int) *target {
 	t := &target{Target: m.Targets[j], model: m.Name, headroom: 1}
 	t.label = t.Model + "#" + strconv.Itoa(j)
+	if t.Model != "*" {
+		t.subject = "target:" + t.Provider.Name() + "/" + t.Model
+	}
 	t.breaker = newBreaker(m.Breaker, r.now, nil)
 	t.onHeadroom = func(h provider.Headroom) { t.observeHeadroom(r.now(), h) }
 	return t

@@ -54,6 +54,12 @@ const (
 	hdrAttempts
 	hdrProvider
 	hdrDropped
+	hdrLimitRequests
+	hdrRemainingRequests
+	hdrResetRequests
+	hdrLimitTokens
+	hdrRemainingTokens
+	hdrResetTokens
 	numHeaders
 )
 

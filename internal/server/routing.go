@@ -60,6 +60,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	stream, err := snap.Invoke(ctx, call)
 	ri := infoFrom(r.Context())
 	ri.setAttempts(w, call)
+	ri.setRateLimits(w, call)
 	if err != nil {
 		cancel()
 		return nil, nil, err
@@ -84,6 +85,46 @@ func (ri *reqInfo) setAttempts(w http.ResponseWriter, call *pipeline.Call) {
 	if call.Attempts > 0 {
 		ri.setHeader(w.Header(), attemptsHeader, hdrAttempts, strconv.Itoa(call.Attempts))
 	}
+}
+
+// The rate limit headers, as OpenAI sends them.
+const (
+	limitRequestsHeader     = "X-Ratelimit-Limit-Requests"
+	remainingRequestsHeader = "X-Ratelimit-Remaining-Requests"
+	resetRequestsHeader     = "X-Ratelimit-Reset-Requests"
+	limitTokensHeader       = "X-Ratelimit-Limit-Tokens"
+	remainingTokensHeader   = "X-Ratelimit-Remaining-Tokens"
+	resetTokensHeader       = "X-Ratelimit-Reset-Tokens"
+)
+
+// setRateLimits reports the tightest requests-per-minute and
+// tokens-per-minute limits that applied to call, admitted or refused,
+// before anything is written: OpenAI's x-ratelimit-* headers, the reset
+// as OpenAI writes it ("1s", "6m0s", "20ms").
+func (ri *reqInfo) setRateLimits(w http.ResponseWriter, call *pipeline.Call) {
+	rl := &call.RateLimits
+	if !rl.Applied {
+		return
+	}
+	h := w.Header()
+	if st := rl.Requests; st.Limit > 0 {
+		ri.setHeader(h, limitRequestsHeader, hdrLimitRequests, strconv.FormatInt(st.Limit, 10))
+		ri.setHeader(h, remainingRequestsHeader, hdrRemainingRequests, strconv.FormatInt(max(st.Remaining, 0), 10))
+		ri.setHeader(h, resetRequestsHeader, hdrResetRequests, formatReset(st.Reset))
+	}
+	if st := rl.Tokens; st.Limit > 0 {
+		ri.setHeader(h, limitTokensHeader, hdrLimitTokens, strconv.FormatInt(st.Limit, 10))
+		ri.setHeader(h, remainingTokensHeader, hdrRemainingTokens, strconv.FormatInt(max(st.Remaining, 0), 10))
+		ri.setHeader(h, resetTokensHeader, hdrResetTokens, formatReset(st.Reset))
+	}
+}
+
+// formatReset writes d as OpenAI does, to the millisecond.
+func formatReset(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // handleMetrics serves GET /metrics on the main listener, unless

@@ -1,0 +1,297 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/limits"
+	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/tokens"
+)
+
+// DefaultMaxTokens is the answer reserved against tokens per minute for a
+// request that sets no max_tokens.
+const DefaultMaxTokens = 4096
+
+// Options configure the stage.
+type Options struct {
+	// Limiter holds the counts; it belongs to the process.
+	Limiter limits.Limiter
+	// Models are the configured models' own limits, by model name (a
+	// wildcard model under its "prefix/*" name).
+	Models map[string]limits.Limit
+	// TargetTokens names the models (as Models does) with a target under a
+	// tokens-per-minute limit: their calls' tokens are counted for the
+	// router to reserve (pipeline.Call.ReservedTokens).
+	TargetTokens map[string]bool
+	// Target returns the provider type and upstream model id of the first
+	// target serving model, for counting its prompt; nil or not found:
+	// the prompt is estimated.
+	Target func(model string) (providerType, upstreamModel string, ok bool)
+	// DefaultMaxTokens replaces DefaultMaxTokens when above 0.
+	DefaultMaxTokens int
+}
+
+type model struct {
+	subject string
+	limit   limits.Limit
+	// tokens: a target of the model has a tokens-per-minute limit.
+	tokens bool
+}
+
+type stage struct {
+	o         Options
+	models    map[string]model
+	wildcards []string // prefixes of wildcard models with limits, "openai/"
+	// subjects caches the subject strings of keys and tenants, so that a
+	// request builds none.
+	subjects sync.Map
+}
+
+// New returns the limits stage, or nil (no stage) when no limiter is
+// given.
+func New(o Options) pipeline.Stage {
+	if o.Limiter == nil {
+		return nil
+	}
+	if o.DefaultMaxTokens <= 0 {
+		o.DefaultMaxTokens = DefaultMaxTokens
+	}
+	s := &stage{o: o, models: make(map[string]model, len(o.Models))}
+	add := func(name string) {
+		if _, ok := s.models[name]; ok {
+			return
+		}
+		s.models[name] = model{subject: "model:" + name, limit: o.Models[name], tokens: o.TargetTokens[name]}
+		if prefix, ok := strings.CutSuffix(name, "*"); ok {
+			s.wildcards = append(s.wildcards, prefix)
+		}
+	}
+	for name, l := range o.Models {
+		if !l.IsZero() {
+			add(name)
+		}
+	}
+	for name, on := range o.TargetTokens {
+		if on {
+			add(name)
+		}
+	}
+	return s.wrap
+}
+
+// subject returns kind+":"+id, cached.
+func (s *stage) subject(kind byte, id string) string {
+	type k struct {
+		kind byte
+		id   string
+	}
+	if v, ok := s.subjects.Load(k{kind, id}); ok {
+		return v.(string)
+	}
+	name := "key:"
+	if kind == 't' {
+		name = "tenant:"
+	}
+	v, _ := s.subjects.LoadOrStore(k{kind, id}, name+id)
+	return v.(string)
+}
+
+func (s *stage) model(name string) (model, bool) {
+	if m, ok := s.models[name]; ok {
+		return m, true
+	}
+	for _, prefix := range s.wildcards {
+		if strings.HasPrefix(name, prefix) && len(name) > len(prefix) {
+			return s.models[prefix+"*"], true
+		}
+	}
+	return model{}, false
+}
+
+func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
+	return func(ctx context.Context, call *pipeline.Call) (llm.Stream, error) {
+		var checks [3]limits.Check
+		n := 0
+		if p, ok := call.Caller.(*auth.Principal); ok && p != nil {
+			if !p.Limits.IsZero() {
+				id := p.KeyID
+				if id == "" {
+					id = p.KeyName
+				}
+				checks[n] = limits.Check{Subject: s.subject('k', id), Limit: p.Limits}
+				n++
+			}
+			if !p.TenantLimits.IsZero() {
+				id := p.TenantID
+				if id == "" {
+					id = p.Tenant
+				}
+				checks[n] = limits.Check{Subject: s.subject('t', id), Limit: p.TenantLimits}
+				n++
+			}
+		}
+		m, _ := s.model(call.Model)
+		if !m.limit.IsZero() {
+			checks[n] = limits.Check{Subject: m.subject, Limit: m.limit}
+			n++
+		}
+		req := limits.Request{Checks: checks[:n:n]}
+		count := m.tokens
+		for i := range req.Checks {
+			count = count || req.Checks[i].Limit.TPM > 0
+		}
+		if count {
+			t, err := s.reserve(call)
+			if err != nil {
+				return nil, err
+			}
+			req.Tokens = t
+			call.ReservedTokens = t
+		}
+		if n == 0 {
+			return next(ctx, call)
+		}
+		d, lease, err := s.o.Limiter.Acquire(ctx, req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, llm.AsError(ctx.Err())
+			}
+			if errors.Is(err, limits.ErrClosed) {
+				return nil, llm.Wrap(llm.KindUnavailable, err, "rate limits cannot be checked: the shared limit store does not answer; retry shortly")
+			}
+			return nil, llm.Wrap(llm.KindUnavailable, err, "rate limits cannot be checked; retry shortly")
+		}
+		call.RateLimits = pipeline.RateLimits{Applied: true, Requests: d.Requests, Tokens: d.Tokens}
+		if !d.Allowed {
+			return nil, refusal(&d, req.Tokens)
+		}
+		stream, err := next(ctx, call)
+		if err != nil {
+			_ = lease.Release(context.WithoutCancel(ctx), 0)
+			return nil, err
+		}
+		if stream == nil { // embeddings: the response is in the call
+			used := int64(-1)
+			if call.Embedding != nil {
+				used = usedTokens(call.Embedding.Usage)
+			}
+			_ = lease.Release(context.WithoutCancel(ctx), used)
+			return nil, nil
+		}
+		return &leased{Stream: stream, ctx: ctx, call: call, lease: lease}, nil
+	}
+}
+
+// reserve returns the tokens call reserves against tokens per minute.
+func (s *stage) reserve(call *pipeline.Call) (int64, error) {
+	if call.Op == pipeline.OpEmbed {
+		if call.Embed == nil {
+			return 0, nil
+		}
+		return int64(tokens.EstimateText(string(call.Embed.Input))), nil
+	}
+	req, err := call.Decoded()
+	if err != nil {
+		return 0, err
+	}
+	var typ, upstream string
+	if s.o.Target != nil {
+		typ, upstream, _ = s.o.Target(call.Model)
+	}
+	prompt, _ := tokens.Count(req, typ, upstream)
+	answer := req.MaxOutputTokens()
+	if answer <= 0 {
+		answer = s.o.DefaultMaxTokens
+	}
+	return int64(prompt) + int64(answer), nil
+}
+
+// whose names the owner of a subject for messages.
+func whose(subject string) string {
+	kind, _, _ := strings.Cut(subject, ":")
+	switch kind {
+	case "key":
+		return "this key's"
+	case "tenant":
+		return "this key's tenant's"
+	case "model":
+		return "this model's"
+	case "target":
+		return "the upstream target's"
+	}
+	return "a"
+}
+
+// refusal is the error of a refused decision.
+func refusal(d *limits.Decision, reserved int64) error {
+	if d.Never {
+		return &llm.Error{Kind: llm.KindRateLimited, Message: fmt.Sprintf(
+			"this request needs %d tokens (prompt plus max_tokens), more than %s tokens per minute limit allows at once; lower max_tokens or shorten the prompt",
+			reserved, whose(d.Subject))}
+	}
+	retry := d.RetryAfter
+	if retry <= 0 {
+		retry = time.Second
+	}
+	return &llm.Error{Kind: llm.KindRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
+		"rate limit exceeded: %s %s limit is reached; retry after %ds",
+		whose(d.Subject), d.Dimension, int64((retry+time.Second-1)/time.Second))}
+}
+
+func usedTokens(u llm.Usage) int64 {
+	t := u.PromptTokens + u.CompletionTokens
+	if t <= 0 {
+		t = u.TotalTokens
+	}
+	if t <= 0 {
+		return -1 // unknown: the reservation stands
+	}
+	return int64(t)
+}
+
+// leased releases its lease when the stream ends or is closed, with the
+// usage the upstream reported.
+type leased struct {
+	llm.Stream
+	ctx   context.Context
+	call  *pipeline.Call
+	lease limits.Lease
+	done  atomic.Bool
+}
+
+func (l *leased) Recv() (*llm.Chunk, error) {
+	c, err := l.Stream.Recv()
+	if err != nil {
+		l.release(err)
+	}
+	return c, err
+}
+
+func (l *leased) Close() error {
+	err := l.Stream.Close()
+	l.release(io.EOF)
+	return err
+}
+
+// Buffered passes on whether the next chunk is in hand.
+func (l *leased) Buffered() bool { return llm.NextBuffered(l.Stream) }
+
+func (l *leased) release(error) {
+	if l.done.Swap(true) {
+		return
+	}
+	u := l.Stream.Usage()
+	if l.call.Op == pipeline.OpEmbed && l.call.Embedding != nil {
+		u = l.call.Embedding.Usage
+	}
+	_ = l.lease.Release(context.WithoutCancel(l.ctx), usedTokens(u))
+}
