@@ -23,6 +23,7 @@ const manageUsage = `usage:
   llmgw tenants list [--json]                          list tenants
   llmgw keys create --tenant T --name N [--team T] [--models a,b] [--expires RFC3339|30d]
                     [--role tenant_admin|read_only] [--label k=v]...
+                    [--rpm N] [--tpm N] [--concurrent N]
                                                        create a key; prints it once
   llmgw keys list [--tenant T] [--team T] [--json]     list keys (never their secret)
   llmgw keys revoke ID                                 revoke a key at once
@@ -58,6 +59,10 @@ func manage(what string, args []string, stdout, stderr io.Writer) int {
 	models := fs.String("models", "", "comma-separated models the key may use (default: every model; \"none\": none)")
 	expires := fs.String("expires", "", "expiry: an RFC 3339 time or a duration such as 720h or 30d")
 	role := fs.String("role", "", "tenant_admin or read_only for an admin key of the tenant")
+	var lim store.Limits
+	fs.Int64Var(&lim.RPM, "rpm", 0, "the key's requests per minute (default 0: no limit)")
+	fs.Int64Var(&lim.TPM, "tpm", 0, "the key's tokens per minute (default 0: no limit)")
+	fs.Int64Var(&lim.Concurrent, "concurrent", 0, "the key's requests in flight at once (default 0: no limit)")
 	var labels labelFlag
 	fs.Var(&labels, "label", "label k=v (repeatable)")
 	// Flags may come before or after the positional arguments.
@@ -100,7 +105,8 @@ func manage(what string, args []string, stdout, stderr io.Writer) int {
 		if len(pos) > 0 {
 			return c.usage("keys create takes flags only")
 		}
-		return c.createKey(ctx, *tenant, *team, *name, *models, *expires, *role, labels.m)
+		return c.createKey(ctx, keyOptions{tenant: *tenant, team: *team, name: *name, models: *models,
+			expires: *expires, role: *role, labels: labels.m, limits: lim})
 	case "keys list":
 		return c.listKeys(ctx, *tenant, *team)
 	case "keys revoke":
@@ -165,6 +171,7 @@ type keyView struct {
 	ExpiresAt  *time.Time        `json:"expires_at,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
 	Role       string            `json:"role,omitempty"`
+	Limits     *limitsView       `json:"limits,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`
 	LastUsedAt *time.Time        `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time        `json:"revoked_at,omitempty"`
@@ -181,10 +188,21 @@ func viewTenant(t store.Tenant) tenantView {
 	return tenantView{ID: t.ID, Name: t.Name, Labels: t.Labels, CreatedAt: t.CreatedAt}
 }
 
+// limitsView shows the limited dimensions only, as the admin API does.
+type limitsView struct {
+	RPM        int64 `json:"rpm,omitempty"`
+	TPM        int64 `json:"tpm,omitempty"`
+	Concurrent int64 `json:"concurrent,omitempty"`
+}
+
 func viewKey(k store.Key) keyView {
-	return keyView{ID: k.ID, Tenant: k.TenantID, Team: k.TeamID, Name: k.Name, Prefix: k.Prefix, Models: k.Models,
+	v := keyView{ID: k.ID, Tenant: k.TenantID, Team: k.TeamID, Name: k.Name, Prefix: k.Prefix, Models: k.Models,
 		ExpiresAt: timePtr(k.ExpiresAt), Labels: k.Labels, Role: string(k.Role), CreatedAt: k.CreatedAt,
 		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt)}
+	if !k.Limits.IsZero() {
+		v.Limits = &limitsView{RPM: k.Limits.RPM, TPM: k.Limits.TPM, Concurrent: k.Limits.Concurrent}
+	}
+	return v
 }
 
 func (c *cli) printJSON(v any) int {
@@ -265,31 +283,41 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 	return now.Add(d), nil
 }
 
-func (c *cli) createKey(ctx context.Context, tenant, team, name, models, expires, role string, labels map[string]string) int {
-	if tenant == "" || name == "" {
+// keyOptions are the flags of keys create.
+type keyOptions struct {
+	tenant, team, name, models, expires, role string
+	labels                                    map[string]string
+	limits                                    store.Limits
+}
+
+func (c *cli) createKey(ctx context.Context, o keyOptions) int {
+	if o.tenant == "" || o.name == "" {
 		return c.usage("keys create needs --tenant and --name")
 	}
-	r := store.Role(role)
+	r := store.Role(o.role)
 	if !r.Valid() {
-		return c.usage(fmt.Sprintf("--role: want tenant_admin or read_only; got %q", role))
+		return c.usage(fmt.Sprintf("--role: want tenant_admin or read_only; got %q", o.role))
 	}
-	exp, err := parseExpiry(expires, time.Now())
+	if err := store.CheckLimits(o.limits); err != nil {
+		return c.usage("--rpm, --tpm and --concurrent must not be negative (0 means no limit)")
+	}
+	exp, err := parseExpiry(o.expires, time.Now())
 	if err != nil {
 		return c.usage(err.Error())
 	}
-	tn, err := c.st.Store.Tenants().Get(ctx, tenant)
+	tn, err := c.st.Store.Tenants().Get(ctx, o.tenant)
 	if err != nil {
-		return c.fail(fmt.Errorf("tenant %q: %w", tenant, err))
+		return c.fail(fmt.Errorf("tenant %q: %w", o.tenant, err))
 	}
-	k := store.Key{TenantID: tn.ID, Name: name, ExpiresAt: exp, Labels: labels, Role: r}
-	if team != "" {
+	k := store.Key{TenantID: tn.ID, Name: o.name, ExpiresAt: exp, Labels: o.labels, Role: r, Limits: o.limits}
+	if team := o.team; team != "" {
 		tm, err := c.findTeam(ctx, tn.ID, team)
 		if err != nil {
 			return c.fail(err)
 		}
 		k.TeamID = tm.ID
 	}
-	switch models {
+	switch models := o.models; models {
 	case "":
 	case "none":
 		k.Models = []string{}

@@ -76,6 +76,28 @@ func TestCLITenantsAndKeys(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) != 1 || listed[0]["id"] != k.ID {
 		t.Fatalf("keys list --json = %s (%v)", out, err)
 	}
+	if !k.Limits.IsZero() {
+		t.Errorf("a key created without limit flags has limits %+v", k.Limits)
+	}
+	// --rpm, --tpm and --concurrent set the key's limits; one left out
+	// does not limit.
+	code, out, errOut = cliRun(t, path, "keys", "create", "--tenant", "acme", "--name", "capped", "--rpm", "60", "--concurrent", "3", "--json")
+	if code != 0 {
+		t.Fatalf("keys create with limits: %d %q %q", code, out, errOut)
+	}
+	var capped struct {
+		ID     string         `json:"id"`
+		Limits map[string]any `json:"limits"`
+	}
+	if err := json.Unmarshal([]byte(out), &capped); err != nil || capped.Limits["rpm"] != 60.0 || capped.Limits["concurrent"] != 3.0 || len(capped.Limits) != 2 {
+		t.Fatalf("keys create with limits printed %s (%v)", out, err)
+	}
+	if ck, err := state.Store.Keys().Get(t.Context(), capped.ID); err != nil || ck.Limits != (store.Limits{RPM: 60, Concurrent: 3}) {
+		t.Fatalf("stored limits %+v, %v", ck.Limits, err)
+	}
+	if code, out, _ := cliRun(t, path, "keys", "revoke", capped.ID); code != 0 || !strings.Contains(out, "revoked key capped") {
+		t.Fatalf("keys revoke capped: %d %q", code, out)
+	}
 	if code, out, _ := cliRun(t, path, "keys", "revoke", k.ID); code != 0 || !strings.Contains(out, "revoked key ci") {
 		t.Fatalf("keys revoke: %d %q", code, out)
 	}
@@ -100,10 +122,10 @@ func TestCLITenantsAndKeys(t *testing.T) {
 			t.Errorf("audit record %+v", r)
 		}
 	}
-	if strings.Join(actions, ",") != "tenant.create,key.create,key.revoke" {
+	if strings.Join(actions, ",") != "tenant.create,key.create,key.create,key.revoke,key.revoke" {
 		t.Errorf("audit actions = %v", actions)
 	}
-	if res, err := state.Audit.Verify(t.Context()); err != nil || !res.OK || res.Records != 3 {
+	if res, err := state.Audit.Verify(t.Context()); err != nil || !res.OK || res.Records != 5 {
 		t.Errorf("verify = %+v, %v", res, err)
 	}
 }
@@ -127,6 +149,9 @@ func TestCLIBadInput(t *testing.T) {
 		{"keys", "create", "--name", "x"},
 		{"keys", "create", "--tenant", "acme", "--name", "x", "--role", "root"},
 		{"keys", "create", "--tenant", "acme", "--name", "x", "--expires", "yesterday"},
+		{"keys", "create", "--tenant", "acme", "--name", "x", "--rpm", "-1"},
+		{"keys", "create", "--tenant", "acme", "--name", "x", "--tpm", "many"},
+		{"keys", "create", "--tenant", "acme", "--name", "x", "--concurrent", "1.5"},
 		{"keys", "revoke"},
 		{"tenants", "create"},
 		{"tenants", "frobnicate"},

@@ -28,8 +28,9 @@
 // A tenant admin never gives more than it has: a key it creates or changes
 // must use only models its own key may (a "prefix/*" pattern admits the
 // names and narrower patterns under it), expire no later than its own, and
-// have no role above its own; and it may rotate only keys within those
-// bounds, or rotation would hand it the secret of a wider key.
+// have no role above its own, nor a limit wider than its own (where its
+// key is limited, the other must be too, no higher); and it may rotate
+// only keys within those bounds, or rotation would hand it the secret of a wider key.
 //
 // # Requests and answers
 //
@@ -37,8 +38,11 @@
 // object without duplicate keys, nested at most jsonwire.MaxDepth, with
 // only the fields the route knows: anything else is a 400 naming the field.
 // Names are 1 to 200 bytes without control characters; labels, models and
-// cursors are bounded as the store bounds them. "limits" and "budget" are
-// refused with a 400 until they are enforced. Lists answer {"data",
+// cursors are bounded as the store bounds them. "limits" of keys and
+// tenants ({"rpm", "tpm", "concurrent"}, non-negative integers, 0 or
+// absent for no limit) replace all three at once, null removes them; only
+// a global admin sets a tenant's. "budget" is refused with a 400 until it
+// is enforced. Lists answer {"data",
 // "next_cursor"} and take ?limit= (1 to 1000) and ?cursor=; an unknown or
 // repeated query parameter is a 400.
 //

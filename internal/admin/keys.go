@@ -18,9 +18,9 @@ const (
 	MaxGrace     = 30 * 24 * time.Hour
 )
 
-// notYet is why limits and budgets are refused: accepting them unenforced
-// would promise what the gateway does not keep.
-const notYet = "per-key limits and budgets are not enforced by this version of llmgw"
+// notYet is why budgets are refused: accepting them unenforced would
+// promise what the gateway does not keep.
+const notYet = "per-key budgets are not enforced by this version of llmgw"
 
 // keyView is a key as the API shows it: never its hash or secret.
 type keyView struct {
@@ -31,14 +31,16 @@ type keyView struct {
 	// Prefix is the secret's first characters, to tell keys apart.
 	Prefix string `json:"prefix"`
 	// Models is null when the key may use every model.
-	Models     []string          `json:"models"`
-	ExpiresAt  *time.Time        `json:"expires_at,omitempty"`
-	Labels     map[string]string `json:"labels"`
-	Role       string            `json:"role,omitempty"`
-	Status     string            `json:"status"`
-	CreatedAt  time.Time         `json:"created_at"`
-	LastUsedAt *time.Time        `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time        `json:"revoked_at,omitempty"`
+	Models    []string          `json:"models"`
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Labels    map[string]string `json:"labels"`
+	Role      string            `json:"role,omitempty"`
+	// Limits is null when the key has no rate limit of its own.
+	Limits     *limitsView `json:"limits"`
+	Status     string      `json:"status"`
+	CreatedAt  time.Time   `json:"created_at"`
+	LastUsedAt *time.Time  `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time  `json:"revoked_at,omitempty"`
 	// PreviousValidUntil is when the secret replaced by the last rotation
 	// stops working, while it still does.
 	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
@@ -73,7 +75,8 @@ func (a *API) viewKey(k store.Key) keyView {
 	}
 	v := keyView{
 		ID: k.ID, TenantID: k.TenantID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Models: k.Models,
-		ExpiresAt: timePtr(k.ExpiresAt), Labels: labels, Role: string(k.Role), Status: status, CreatedAt: k.CreatedAt,
+		ExpiresAt: timePtr(k.ExpiresAt), Labels: labels, Role: string(k.Role), Limits: viewLimits(k.Limits),
+		Status: status, CreatedAt: k.CreatedAt,
 		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 	}
 	if len(k.PrevHash) > 0 && now.Before(k.PrevValidUntil) {
@@ -89,6 +92,7 @@ type keyFields struct {
 	expires            *time.Time
 	labels             *map[string]string
 	role               *store.Role
+	limits             *store.Limits
 }
 
 func (f *keyFields) decoders(create bool) map[string]field {
@@ -99,7 +103,7 @@ func (f *keyFields) decoders(create bool) map[string]field {
 		"expires_at": setTime("expires_at", &f.expires),
 		"labels":     setLabels("labels", &f.labels),
 		"role":       setRole("role", &f.role),
-		"limits":     refuse("limits", notYet),
+		"limits":     setLimits("limits", &f.limits),
 		"budget":     refuse("budget", notYet),
 	}
 	if create {
@@ -157,6 +161,20 @@ func (c *caller) grants(k *store.Key) error {
 	}
 	if k.Role == store.RoleTenantAdmin && own.Role != store.RoleTenantAdmin {
 		return forbidden("role", "a key you create or change may not have a role above your own")
+	}
+	return withinLimits(own.Limits, k.Limits)
+}
+
+// withinLimits refuses limits wider than own: where own limits a
+// dimension, the key must be limited too, no higher.
+func withinLimits(own, k store.Limits) error {
+	for _, d := range []struct {
+		name    string
+		own, at int64
+	}{{"rpm", own.RPM, k.RPM}, {"tpm", own.TPM, k.TPM}, {"concurrent", own.Concurrent, k.Concurrent}} {
+		if d.own > 0 && (d.at == 0 || d.at > d.own) {
+			return forbidden("limits."+d.name, "a key you create or change must have limits.%s set, at most your own key's %d", d.name, d.own)
+		}
 	}
 	return nil
 }
@@ -230,6 +248,9 @@ func (a *API) apply(r *http.Request, f *keyFields, k *store.Key) error {
 	}
 	if f.role != nil {
 		k.Role = *f.role
+	}
+	if f.limits != nil {
+		k.Limits = *f.limits
 	}
 	return nil
 }
@@ -356,7 +377,7 @@ func (a *API) patchKey(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	p := store.KeyPatch{Name: f.name, Models: f.models, Labels: f.labels, Role: f.role}
+	p := store.KeyPatch{Name: f.name, Models: f.models, Labels: f.labels, Role: f.role, Limits: f.limits}
 	if f.team != nil {
 		p.TeamID = &after.TeamID
 	}

@@ -228,6 +228,49 @@ func setTime(name string, dst **time.Time) field {
 	}
 }
 
+// setLimits decodes rate limits: an object of "rpm", "tpm" and
+// "concurrent", each a non-negative integer (0 or null: no limit), which
+// replaces all three; a field left out does not limit. null removes every
+// limit.
+func setLimits(name string, dst **store.Limits) field {
+	return func(raw json.RawMessage) error {
+		var l store.Limits
+		if !jsonwire.IsNull(raw) {
+			obj, err := jsonwire.DecodeObject(raw, name)
+			if err != nil {
+				return err
+			}
+			for _, mem := range obj {
+				k := string(mem.Key)
+				var n *int64
+				switch k {
+				case "rpm":
+					n = &l.RPM
+				case "tpm":
+					n = &l.TPM
+				case "concurrent":
+					n = &l.Concurrent
+				default:
+					return llm.InvalidRequest(name+"."+llm.Clip(k), "unknown field %q in %s: want \"rpm\", \"tpm\" or \"concurrent\"", llm.Clip(k), name)
+				}
+				p := name + "." + k
+				v, err := jsonwire.DecodeInt64(mem.Val, p)
+				if err != nil {
+					return err
+				}
+				if v != nil {
+					if *v < 0 {
+						return jsonwire.InvalidValue(p, "must not be negative; 0 or null means no limit")
+					}
+					*n = *v
+				}
+			}
+		}
+		*dst = &l
+		return nil
+	}
+}
+
 // setRole decodes a role: "tenant_admin", "read_only", or null for a
 // data-plane key.
 func setRole(name string, dst **store.Role) field {

@@ -10,10 +10,12 @@ import (
 
 // tenantView is a tenant as the API shows it.
 type tenantView struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	Labels    map[string]string `json:"labels"`
-	CreatedAt time.Time         `json:"created_at"`
+	ID     string            `json:"id"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels"`
+	// Limits is null when the tenant has no rate limit.
+	Limits    *limitsView `json:"limits"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
 func viewTenant(t store.Tenant) tenantView {
@@ -21,7 +23,23 @@ func viewTenant(t store.Tenant) tenantView {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return tenantView{ID: t.ID, Name: t.Name, Labels: labels, CreatedAt: t.CreatedAt}
+	return tenantView{ID: t.ID, Name: t.Name, Labels: labels, Limits: viewLimits(t.Limits), CreatedAt: t.CreatedAt}
+}
+
+// limitsView is a key's or tenant's rate limits as the API shows them:
+// only the limited dimensions.
+type limitsView struct {
+	RPM        int64 `json:"rpm,omitempty"`
+	TPM        int64 `json:"tpm,omitempty"`
+	Concurrent int64 `json:"concurrent,omitempty"`
+}
+
+// viewLimits is nil for no limit at all.
+func viewLimits(l store.Limits) *limitsView {
+	if l.IsZero() {
+		return nil
+	}
+	return &limitsView{RPM: l.RPM, TPM: l.TPM, Concurrent: l.Concurrent}
 }
 
 // tenantOf finds the tenant {tenant} of r names (ID or name) among those
@@ -43,7 +61,12 @@ func (a *API) tenantOf(r *http.Request, c *caller, idOrName string) (store.Tenan
 func (a *API) createTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 	var name *string
 	var labels *map[string]string
-	err := decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TenantPrefix, &name), "labels": setLabels("labels", &labels)})
+	var limits *store.Limits
+	err := decodeBody(w, r, false, map[string]field{
+		"name":   setNameOf("name", store.TenantPrefix, &name),
+		"labels": setLabels("labels", &labels),
+		"limits": setLimits("limits", &limits),
+	})
 	if err == nil && name == nil {
 		err = missing("name")
 	}
@@ -54,6 +77,9 @@ func (a *API) createTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 	t := store.Tenant{Name: *name}
 	if labels != nil {
 		t.Labels = *labels
+	}
+	if limits != nil {
+		t.Limits = *limits
 	}
 	t, err = a.b.Store.Tenants().Create(r.Context(), t)
 	if err != nil {
@@ -102,8 +128,18 @@ func (a *API) patchTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	var p store.TenantPatch
-	if err := decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TenantPrefix, &p.Name), "labels": setLabels("labels", &p.Labels)}); err != nil {
+	if err := decodeBody(w, r, false, map[string]field{
+		"name":   setNameOf("name", store.TenantPrefix, &p.Name),
+		"labels": setLabels("labels", &p.Labels),
+		"limits": setLimits("limits", &p.Limits),
+	}); err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	// A tenant's limits bound what its admins may do: they are not theirs
+	// to change.
+	if p.Limits != nil && !c.global {
+		a.fail(w, r, forbidden("limits", "only a global admin may change a tenant's limits"))
 		return
 	}
 	before := viewTenant(t)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/store"
 )
@@ -77,6 +78,9 @@ type Identity struct {
 	// Tenant and Team are the names of the key's tenant and team ("" for
 	// no team).
 	Tenant, Team string
+	// TenantLimits are the rate limits of the key's tenant, as of the
+	// last change applied (the key's own are in Key.Limits).
+	TenantLimits store.Limits
 	// Principal is what the data plane authorizes with.
 	Principal *auth.Principal
 }
@@ -110,9 +114,9 @@ type Directory struct {
 	pos     map[hash]*entry
 	neg     negCache
 	index   map[uint64]struct{}
-	tenants map[string]string // tenant ID -> name
-	teams   map[string]string // team ID -> name
-	pending map[string]int64  // key ID -> last use, of entries dropped before their flush
+	tenants map[string]tenantInfo // tenant ID -> name and limits
+	teams   map[string]string     // team ID -> name
+	pending map[string]int64      // key ID -> last use, of entries dropped before their flush
 	// epoch counts the batches of changes applied: a lookup that began
 	// before one is not cached.
 	epoch uint64
@@ -152,7 +156,7 @@ func Open(ctx context.Context, o Options) (*Directory, error) {
 		pos:     make(map[hash]*entry),
 		neg:     newNegCache(o.NegativeSize, o.NegativeTTL),
 		index:   make(map[uint64]struct{}),
-		tenants: make(map[string]string),
+		tenants: make(map[string]tenantInfo),
 		teams:   make(map[string]string),
 		pending: make(map[string]int64),
 	}
@@ -344,7 +348,7 @@ func (d *Directory) load(h hash) (*entry, error) {
 		d.remember(h, epoch, "expired")
 		return nil, rejection("expired")
 	}
-	tenant, team, err := d.names(ctx, k.TenantID, k.TeamID)
+	tenant, team, err := d.names(ctx, epoch, k.TenantID, k.TeamID)
 	if err != nil {
 		d.storeFailed("look up a key's tenant and team", err)
 		return nil, ErrUnavailable
@@ -376,8 +380,16 @@ func (d *Directory) remember(h hash, epoch uint64, reason string) {
 	d.mu.Unlock()
 }
 
-// names returns the names of a tenant and team, cached.
-func (d *Directory) names(ctx context.Context, tenantID, teamID string) (tenant, team string, err error) {
+// tenantInfo is what the Directory caches of a tenant.
+type tenantInfo struct {
+	name   string
+	limits store.Limits
+}
+
+// names returns the name and limits of a tenant and the name of a team,
+// cached. What it read is cached only when no change was applied since
+// epoch: it might predate that change.
+func (d *Directory) names(ctx context.Context, epoch uint64, tenantID, teamID string) (tenant tenantInfo, team string, err error) {
 	d.mu.RLock()
 	tenant, okT := d.tenants[tenantID]
 	team, okM := d.teams[teamID]
@@ -388,32 +400,40 @@ func (d *Directory) names(ctx context.Context, tenantID, teamID string) (tenant,
 	if !okT {
 		t, err := d.opts.Store.Tenants().Get(ctx, tenantID)
 		if err != nil {
-			return "", "", err
+			return tenantInfo{}, "", err
 		}
-		tenant = t.Name
+		tenant = tenantInfo{name: t.Name, limits: t.Limits}
 	}
 	if !okM {
 		t, err := d.opts.Store.Teams().Get(ctx, tenantID, teamID)
 		if err != nil {
-			return "", "", err
+			return tenantInfo{}, "", err
 		}
 		team = t.Name
 	}
 	d.mu.Lock()
-	d.tenants[tenantID] = tenant
-	if teamID != "" {
-		d.teams[teamID] = team
+	if d.epoch == epoch {
+		d.tenants[tenantID] = tenant
+		if teamID != "" {
+			d.teams[teamID] = team
+		}
 	}
 	d.mu.Unlock()
 	return tenant, team, nil
 }
 
 // newIdentity returns the identity of k, without its hashes.
-func newIdentity(k store.Key, tenant, team string) *Identity {
+func newIdentity(k store.Key, tenant tenantInfo, team string) *Identity {
 	k.Hash, k.PrevHash = nil, nil
-	p := auth.NewPrincipal(k.Name, tenant, k.Models)
+	p := auth.NewPrincipal(k.Name, tenant.name, k.Models)
 	p.Team, p.KeyID, p.TenantID = team, k.ID, k.TenantID
-	return &Identity{Key: k, Tenant: tenant, Team: team, Principal: p}
+	p.Limits, p.TenantLimits = limitOf(k.Limits), limitOf(tenant.limits)
+	return &Identity{Key: k, Tenant: tenant.name, Team: team, TenantLimits: tenant.limits, Principal: p}
+}
+
+// limitOf is the limiter's form of stored limits.
+func limitOf(l store.Limits) limits.Limit {
+	return limits.Limit{RPM: l.RPM, TPM: l.TPM, Concurrent: l.Concurrent}
 }
 
 // dropLocked removes h from both caches, keeping a use not yet written;

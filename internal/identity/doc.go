@@ -47,12 +47,22 @@
 // Options.Notify (PostgreSQL's LISTEN/NOTIFY, Store.Listen) announces a
 // change. For a key change it drops the hashes carried from both caches
 // and adds them to the index; for a tenant or team change it refreshes
-// the names of the cached keys concerned. A key revoked or rotated on
+// the names of the cached keys concerned, and for a tenant their
+// principals' TenantLimits. A key revoked or rotated on
 // any replica is thus refused by every other within the poll interval,
 // and within a few milliseconds when NOTIFY works; NOTIFY is only a hint,
 // and the polling is what keeps the promise when notifications are lost.
 // Sync applies pending changes at once, so that the replica that wrote a
 // change sees it before it answers.
+//
+// # Rate limits
+//
+// A principal carries its key's rate limits (Principal.Limits) and its
+// tenant's (Principal.TenantLimits), so that checking them needs no store
+// round trip. A change to either, made on any replica, reaches this one's
+// cached keys like any other change: at once on the replica that made it
+// (Sync), within the poll interval on the others. A tenant read from the
+// store while a change was applied is not cached, as a key is not.
 //
 // # Store down
 //

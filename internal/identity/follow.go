@@ -103,8 +103,8 @@ func (d *Directory) Sync(ctx context.Context) error {
 }
 
 // apply applies one change: a key's hashes leave both caches and join the
-// index; a tenant's or team's new name replaces the old one in the cached
-// keys. d.syncMu is held.
+// index; a tenant's new name and limits, or a team's new name, replace the
+// old ones in the cached keys. d.syncMu is held.
 func (d *Directory) apply(ctx context.Context, c *store.Change) error {
 	switch c.Kind {
 	case store.KindKey:
@@ -118,12 +118,19 @@ func (d *Directory) apply(ctx context.Context, c *store.Change) error {
 		}
 		d.mu.Unlock()
 	case store.KindTenant:
-		name, err := d.tenantName(ctx, c.ID)
+		t, found, err := d.tenant(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		d.rename(func(id *Identity) bool { return id.Key.TenantID == c.ID }, func(id *Identity) { id.Tenant = name },
-			func() { setName(d.tenants, c.ID, name) })
+		d.rename(func(id *Identity) bool { return id.Key.TenantID == c.ID },
+			func(id *Identity) { id.Tenant, id.TenantLimits = t.name, t.limits },
+			func() {
+				if found {
+					d.tenants[c.ID] = t
+				} else {
+					delete(d.tenants, c.ID)
+				}
+			})
 	case store.KindTeam:
 		name, err := d.teamName(ctx, c.ID)
 		if err != nil {
@@ -135,13 +142,17 @@ func (d *Directory) apply(ctx context.Context, c *store.Change) error {
 	return nil
 }
 
-// tenantName returns the current name of a tenant, "" when it is gone.
-func (d *Directory) tenantName(ctx context.Context, id string) (string, error) {
-	t, err := d.opts.Store.Tenants().Get(ctx, id)
+// tenant returns the current name and limits of a tenant; found is
+// false when it is gone.
+func (d *Directory) tenant(ctx context.Context, id string) (t tenantInfo, found bool, err error) {
+	st, err := d.opts.Store.Tenants().Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+		return tenantInfo{}, false, nil
 	}
-	return t.Name, err
+	if err != nil {
+		return tenantInfo{}, false, err
+	}
+	return tenantInfo{name: st.Name, limits: st.Limits}, true, nil
 }
 
 // teamName returns the current name of a team, "" when it is gone. A
@@ -190,7 +201,7 @@ func (d *Directory) rename(match func(*Identity) bool, set func(*Identity), name
 		id := *e.id
 		set(&id)
 		p := *id.Principal
-		p.Tenant, p.Team = id.Tenant, id.Team
+		p.Tenant, p.Team, p.TenantLimits = id.Tenant, id.Team, limitOf(id.TenantLimits)
 		id.Principal = &p
 		ne := &entry{id: &id, until: e.until}
 		ne.used.Store(e.used.Load())

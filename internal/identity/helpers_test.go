@@ -32,9 +32,32 @@ type counting struct {
 	lookups, touches atomic.Int64
 	down             atomic.Bool
 	gate, gateAfter  chan struct{}
+	// tenantHold, when set, holds the next tenant read (only that one)
+	// once it has read its answer.
+	tenantHold atomic.Pointer[hold]
 }
 
+// hold is one held read: read is closed when the answer is read, and the
+// answer is returned once gate is closed.
+type hold struct{ read, gate chan struct{} }
+
 func (c *counting) Keys() store.Keys { return countingKeys{c.Store.Keys(), c} }
+
+func (c *counting) Tenants() store.Tenants { return countingTenants{c.Store.Tenants(), c} }
+
+type countingTenants struct {
+	store.Tenants
+	c *counting
+}
+
+func (ts countingTenants) Get(ctx context.Context, idOrName string) (store.Tenant, error) {
+	t, err := ts.Tenants.Get(ctx, idOrName)
+	if h := ts.c.tenantHold.Swap(nil); h != nil {
+		close(h.read)
+		<-h.gate
+	}
+	return t, err
+}
 
 type countingKeys struct {
 	store.Keys
@@ -166,6 +189,16 @@ func newFixture(t *testing.T, s store.Store, o identity.Options) *fixture {
 	}
 	f.open(o)
 	return f
+}
+
+// otherTenant creates a second tenant.
+func (f *fixture) otherTenant() store.Tenant {
+	f.t.Helper()
+	tn, err := f.s.Tenants().Create(f.t.Context(), store.Tenant{Name: "globex"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tn
 }
 
 // open opens the Directory over the counted store.

@@ -20,6 +20,10 @@
 //     from unknown ones (Key.Usable).
 //   - Key.Models nil means every model, empty means none, and the
 //     difference survives storage.
+//   - Key.Limits and Tenant.Limits (requests and tokens per minute,
+//     requests in flight) are 0 for "no limit", stored as NULL, never
+//     negative (ErrInvalid). A patch replaces the three together. Changing
+//     them is a change like any other, so replicas refresh their caches.
 //   - Names are unique: a tenant's globally, a team's and a key's within
 //     their tenant (ErrConflict). A tenant or team that still owns
 //     something is not deleted (ErrConflict): nothing disappears as a side

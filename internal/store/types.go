@@ -4,11 +4,25 @@ import (
 	"time"
 )
 
+// Limits are the rate limits of a key or a tenant: requests per minute,
+// tokens per minute and requests in flight at once. A zero field does not
+// limit, so the zero Limits limits nothing; a negative one is refused
+// (ErrInvalid). Drivers store a zero field as NULL, so that "no limit" has
+// one representation.
+type Limits struct {
+	RPM, TPM, Concurrent int64
+}
+
+// IsZero reports whether l limits nothing.
+func (l Limits) IsZero() bool { return l == Limits{} }
+
 // Tenant is an organisation using the gateway.
 type Tenant struct {
 	ID     string
 	Name   string
 	Labels map[string]string // nil when empty
+	// Limits hold for all the tenant's keys together.
+	Limits Limits
 	// CreatedAt is set by the store.
 	CreatedAt time.Time
 }
@@ -53,6 +67,8 @@ type Key struct {
 	ExpiresAt time.Time // zero: never expires
 	Labels    map[string]string
 	Role      Role
+	// Limits hold for this key alone, besides its tenant's.
+	Limits    Limits
 	CreatedAt time.Time
 	// LastUsedAt is as recent as the last Touch; zero when never used.
 	LastUsedAt time.Time
@@ -78,6 +94,9 @@ func (k *Key) Usable(now time.Time) bool {
 type TenantPatch struct {
 	Name   *string
 	Labels *map[string]string
+	// Limits replaces all three limits; pointing to the zero Limits
+	// removes them.
+	Limits *Limits
 }
 
 // TeamPatch lists the fields of a team to change.
@@ -88,7 +107,8 @@ type TeamPatch struct {
 // KeyPatch lists the fields of a key to change; nil leaves a field as it
 // is. Models points to the new list: a pointer to a nil slice means every
 // model, to an empty one none. ExpiresAt pointing to the zero time removes
-// the expiry, TeamID pointing to "" the team.
+// the expiry, TeamID pointing to "" the team, Limits pointing to the zero
+// Limits every limit.
 type KeyPatch struct {
 	Name      *string
 	TeamID    *string
@@ -96,6 +116,7 @@ type KeyPatch struct {
 	ExpiresAt *time.Time
 	Labels    *map[string]string
 	Role      *Role
+	Limits    *Limits
 }
 
 // Rotation is the new secret of a key, as Keys.Rotate takes it.

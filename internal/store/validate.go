@@ -69,6 +69,25 @@ func CheckLabels(m map[string]string) error {
 	return nil
 }
 
+// CheckLimits refuses negative limits.
+func CheckLimits(l Limits) error {
+	if l.RPM < 0 || l.TPM < 0 || l.Concurrent < 0 {
+		return fmt.Errorf("%w: limits must not be negative (0 means no limit)", ErrInvalid)
+	}
+	return nil
+}
+
+// CheckTenant refuses a tenant that cannot be stored.
+func CheckTenant(t *Tenant) error {
+	if err := CheckName("tenant", t.Name); err != nil {
+		return err
+	}
+	if err := CheckLimits(t.Limits); err != nil {
+		return err
+	}
+	return CheckLabels(t.Labels)
+}
+
 // CheckKey refuses a key that cannot be stored.
 func CheckKey(k *Key) error {
 	if err := CheckName("key", k.Name); err != nil {
@@ -97,6 +116,9 @@ func CheckKey(k *Key) error {
 			return fmt.Errorf("%w: model names must be 1 to %d bytes of UTF-8 without NUL", ErrInvalid, MaxModelLen)
 		}
 	}
+	if err := CheckLimits(k.Limits); err != nil {
+		return err
+	}
 	return CheckLabels(k.Labels)
 }
 
@@ -113,6 +135,12 @@ func (p TenantPatch) Apply(t *Tenant) error {
 			return err
 		}
 		t.Labels = *p.Labels
+	}
+	if p.Limits != nil {
+		if err := CheckLimits(*p.Limits); err != nil {
+			return err
+		}
+		t.Limits = *p.Limits
 	}
 	return nil
 }
@@ -147,6 +175,9 @@ func (p KeyPatch) Apply(k *Key) error {
 	}
 	if p.Role != nil {
 		k.Role = *p.Role
+	}
+	if p.Limits != nil {
+		k.Limits = *p.Limits
 	}
 	return CheckKey(k)
 }

@@ -3,6 +3,8 @@ package postgres
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // timeArg passes the zero time as NULL.
@@ -49,4 +51,31 @@ func modelsOf(p *[]string) []string {
 		return []string{}
 	}
 	return *p
+}
+
+// limitCols are the three nullable limit columns of a key or tenant, as
+// scanned: NULL is no limit.
+type limitCols struct{ rpm, tpm, concurrent *int64 }
+
+func (c *limitCols) dests() []any { return []any{&c.rpm, &c.tpm, &c.concurrent} }
+
+func (c *limitCols) limits() store.Limits {
+	v := func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	return store.Limits{RPM: v(c.rpm), TPM: v(c.tpm), Concurrent: v(c.concurrent)}
+}
+
+// limitArgs passes each zero limit as NULL.
+func limitArgs(l store.Limits) []any {
+	arg := func(n int64) *int64 {
+		if n == 0 {
+			return nil
+		}
+		return &n
+	}
+	return []any{arg(l.RPM), arg(l.TPM), arg(l.Concurrent)}
 }

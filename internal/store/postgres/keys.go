@@ -13,7 +13,7 @@ import (
 type keys struct{ s *Store }
 
 const keyCols = `id, tenant_id, team_id, name, hash, prefix, models, expires_at, labels, role,
-	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until`
+	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until, limit_rpm, limit_tpm, limit_concurrent`
 
 func scanKey(r pgx.Row) (store.Key, error) {
 	var k store.Key
@@ -22,14 +22,15 @@ func scanKey(r pgx.Row) (store.Key, error) {
 	var labels []byte
 	var role string
 	var expires, used, revoked, prevUntil *time.Time
-	if err := r.Scan(&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
-		&k.CreatedAt, &used, &revoked, &k.PrevHash, &prevUntil); err != nil {
+	var lim limitCols
+	if err := r.Scan(append([]any{&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
+		&k.CreatedAt, &used, &revoked, &k.PrevHash, &prevUntil}, lim.dests()...)...); err != nil {
 		return k, err
 	}
 	if team != nil {
 		k.TeamID = *team
 	}
-	k.Role, k.Models = store.Role(role), modelsOf(models)
+	k.Role, k.Models, k.Limits = store.Role(role), modelsOf(models), lim.limits()
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.ExpiresAt, k.LastUsedAt = timeOf(expires), timeOf(used)
 	k.RevokedAt, k.PrevValidUntil = timeOf(revoked), timeOf(prevUntil)
@@ -48,8 +49,8 @@ func keyArgs(k *store.Key) ([]any, error) {
 	if k.TeamID != "" {
 		team = &k.TeamID
 	}
-	return []any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, k.Models, timeArg(k.ExpiresAt), labels, string(k.Role),
-		k.CreatedAt, timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, nil
+	return append([]any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, k.Models, timeArg(k.ExpiresAt), labels, string(k.Role),
+		k.CreatedAt, timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, limitArgs(k.Limits)...), nil
 }
 
 // normalize makes k what reading it back would give.
@@ -77,7 +78,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 	}
 	err = ks.s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
 		return ks.s.record(ctx, tx, store.KindKey, k.ID, store.Hashes(&k))
@@ -159,7 +160,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 			return fmt.Errorf("postgres: %s: %w", what, err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE keys SET (`+keyCols+`) =
-			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) WHERE id = $16`, append(args, id)...); err != nil {
+			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) WHERE id = $19`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}
 		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&before, &k))

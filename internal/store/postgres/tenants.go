@@ -11,25 +11,23 @@ import (
 
 type tenants struct{ s *Store }
 
-const tenantCols = `id, name, labels, created_at`
+const tenantCols = `id, name, labels, created_at, limit_rpm, limit_tpm, limit_concurrent`
 
 func scanTenant(r pgx.Row) (store.Tenant, error) {
 	var t store.Tenant
 	var labels []byte
-	if err := r.Scan(&t.ID, &t.Name, &labels, &t.CreatedAt); err != nil {
+	var lim limitCols
+	if err := r.Scan(append([]any{&t.ID, &t.Name, &labels, &t.CreatedAt}, lim.dests()...)...); err != nil {
 		return t, err
 	}
-	t.CreatedAt = t.CreatedAt.UTC()
+	t.CreatedAt, t.Limits = t.CreatedAt.UTC(), lim.limits()
 	var err error
 	t.Labels, err = labelsOf(labels)
 	return t, err
 }
 
 func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, error) {
-	if err := store.CheckName("tenant", t.Name); err != nil {
-		return t, err
-	}
-	if err := store.CheckLabels(t.Labels); err != nil {
+	if err := store.CheckTenant(&t); err != nil {
 		return t, err
 	}
 	now := store.Micro(ts.s.now())
@@ -40,8 +38,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 	t.Labels, _ = labelsOf([]byte(labels))
 	err = ts.s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES ($1, $2, $3, $4)`,
-			t.ID, t.Name, labels, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			append([]any{t.ID, t.Name, labels, now}, limitArgs(t.Limits)...)...); err != nil {
 			return classify(err, "create tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
@@ -98,7 +96,8 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 			return fmt.Errorf("postgres: update tenant: %w", err)
 		}
 		t.Labels, _ = labelsOf([]byte(labels))
-		if _, err := tx.Exec(ctx, `UPDATE tenants SET name = $1, labels = $2 WHERE id = $3`, t.Name, labels, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE tenants SET (name, labels, limit_rpm, limit_tpm, limit_concurrent) =
+			($1, $2, $3, $4, $5) WHERE id = $6`, append(append([]any{t.Name, labels}, limitArgs(t.Limits)...), id)...); err != nil {
 			return classify(err, "update tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, id, nil)

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"time"
+
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // Times are stored as Unix microseconds: comparable in SQL, and the
@@ -57,4 +59,20 @@ func modelsOf(s sql.NullString) ([]string, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// limitCols are the three nullable limit columns of a key or tenant, as
+// scanned: NULL is no limit.
+type limitCols struct{ rpm, tpm, concurrent sql.NullInt64 }
+
+func (c *limitCols) dests() []any { return []any{&c.rpm, &c.tpm, &c.concurrent} }
+
+func (c *limitCols) limits() store.Limits {
+	return store.Limits{RPM: c.rpm.Int64, TPM: c.tpm.Int64, Concurrent: c.concurrent.Int64}
+}
+
+// limitArgs passes each zero limit as NULL.
+func limitArgs(l store.Limits) []any {
+	arg := func(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid: n != 0} }
+	return []any{arg(l.RPM), arg(l.TPM), arg(l.Concurrent)}
 }

@@ -11,18 +11,19 @@ import (
 type keys struct{ s *Store }
 
 const keyCols = `id, tenant_id, team_id, name, hash, prefix, models, expires_at, labels, role,
-	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until`
+	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until, limit_rpm, limit_tpm, limit_concurrent`
 
 func scanKey(r interface{ Scan(...any) error }) (store.Key, error) {
 	var k store.Key
 	var team, models sql.NullString
 	var labels, role string
 	var expires, created, used, revoked, prevUntil sql.NullInt64
-	if err := r.Scan(&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
-		&created, &used, &revoked, &k.PrevHash, &prevUntil); err != nil {
+	var lim limitCols
+	if err := r.Scan(append([]any{&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
+		&created, &used, &revoked, &k.PrevHash, &prevUntil}, lim.dests()...)...); err != nil {
 		return k, err
 	}
-	k.TeamID, k.Role = team.String, store.Role(role)
+	k.TeamID, k.Role, k.Limits = team.String, store.Role(role), lim.limits()
 	k.ExpiresAt, k.CreatedAt, k.LastUsedAt = timeOf(expires), timeOf(created), timeOf(used)
 	k.RevokedAt, k.PrevValidUntil = timeOf(revoked), timeOf(prevUntil)
 	var err error
@@ -44,8 +45,8 @@ func keyArgs(k *store.Key) ([]any, error) {
 		return nil, err
 	}
 	team := sql.NullString{String: k.TeamID, Valid: k.TeamID != ""}
-	return []any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, models, timeArg(k.ExpiresAt), labels, string(k.Role),
-		timeArg(k.CreatedAt), timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, nil
+	return append([]any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, models, timeArg(k.ExpiresAt), labels, string(k.Role),
+		timeArg(k.CreatedAt), timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, limitArgs(k.Limits)...), nil
 }
 
 // normalize makes k what reading it back would give.
@@ -72,7 +73,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 		return k, fmt.Errorf("sqlite: create key: %w", err)
 	}
 	err = ks.s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
@@ -154,7 +155,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 		if err != nil {
 			return fmt.Errorf("sqlite: %s: %w", what, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE keys SET (`+keyCols+`) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET (`+keyCols+`) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			WHERE id = ?`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}

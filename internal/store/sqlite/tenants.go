@@ -10,26 +10,24 @@ import (
 
 type tenants struct{ s *Store }
 
-const tenantCols = `id, name, labels, created_at`
+const tenantCols = `id, name, labels, created_at, limit_rpm, limit_tpm, limit_concurrent`
 
 func scanTenant(r interface{ Scan(...any) error }) (store.Tenant, error) {
 	var t store.Tenant
 	var labels string
 	var created sql.NullInt64
-	if err := r.Scan(&t.ID, &t.Name, &labels, &created); err != nil {
+	var lim limitCols
+	if err := r.Scan(append([]any{&t.ID, &t.Name, &labels, &created}, lim.dests()...)...); err != nil {
 		return t, err
 	}
-	t.CreatedAt = timeOf(created)
+	t.CreatedAt, t.Limits = timeOf(created), lim.limits()
 	var err error
 	t.Labels, err = labelsOf(labels)
 	return t, err
 }
 
 func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, error) {
-	if err := store.CheckName("tenant", t.Name); err != nil {
-		return t, err
-	}
-	if err := store.CheckLabels(t.Labels); err != nil {
+	if err := store.CheckTenant(&t); err != nil {
 		return t, err
 	}
 	now := store.Micro(ts.s.now())
@@ -40,8 +38,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 	t.Labels, _ = labelsOf(labels)
 	err = ts.s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?)`,
-			t.ID, t.Name, labels, now.UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{t.ID, t.Name, labels, now.UnixMicro()}, limitArgs(t.Limits)...)...); err != nil {
 			return classify(err, "create tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
@@ -102,7 +100,8 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 			return fmt.Errorf("sqlite: update tenant: %w", err)
 		}
 		t.Labels, _ = labelsOf(labels)
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, labels = ? WHERE id = ?`, t.Name, labels, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET (name, labels, limit_rpm, limit_tpm, limit_concurrent) =
+			(?, ?, ?, ?, ?) WHERE id = ?`, append(append([]any{t.Name, labels}, limitArgs(t.Limits)...), id)...); err != nil {
 			return classify(err, "update tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, id, nil)

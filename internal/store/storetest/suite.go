@@ -38,6 +38,10 @@ func RunSuite(t *testing.T, open Open) {
 		{"KeyReferences", testKeyReferences},
 		{"KeyModelsNilVersusEmpty", testKeyModelsNilVersusEmpty},
 		{"KeyUpdate", testKeyUpdate},
+		{"KeyLimits", testKeyLimits},
+		{"TenantLimits", testTenantLimits},
+		{"LimitsInvalid", testLimitsInvalid},
+		{"LimitsChanges", testLimitsChanges},
 		{"KeyGetByHash", testKeyGetByHash},
 		{"KeyRotation", testKeyRotation},
 		{"KeyRevocation", testKeyRevocation},
@@ -284,6 +288,7 @@ func fullKey(tenantID, teamID string) store.Key {
 		ExpiresAt: time.Date(2030, 1, 2, 3, 4, 5, 123456000, time.UTC),
 		Labels:    map[string]string{"owner": "ci"},
 		Role:      store.RoleReadOnly,
+		Limits:    store.Limits{RPM: 600, TPM: 1_000_000},
 	}
 }
 
