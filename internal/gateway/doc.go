@@ -15,28 +15,24 @@
 //
 //   - the metrics registry (Options.Metrics), so counters carry across
 //     snapshots;
-//
 //   - the cache of upstream model lists (Options.ModelLists, package
 //     catalog) and its background fetches;
-//
 //   - the JWT issuers' key sets (Options.JWT), with their refresh timers;
-//
 //   - the identity state (State, opened by OpenState): the store (package
 //     store) and its connections, the hasher keyed from the server
 //     secret, and the audit log (package audit) with its counts of
 //     authentication failures not yet written;
-//
 //   - the key directory over the store (Options.Directory, package
 //     identity) with its caches and its place in the store's change log:
 //     a new snapshot neither reopens nor forgets them;
-//
+//   - the rate limit counts (Options.Limiter, package limits; OpenLimiter),
+//     in memory or behind the Redis connections;
+//   - the usage ledger's writer (Options.Ledger, package ledger) with its
+//     queue and its spool file;
 //   - the logger.
 //
-//   - the usage ledger's writer (Options.Ledger, package ledger) with its
-//     queue and its spool file.
-//
-// Limit counters (package limits), budget reservations (package budget)
-// and response caches follow the same rule as they are wired in.
+// Budget reservations (package budget) and response caches follow the
+// same rule as they are wired in.
 //
 // Snapshot state is what the configuration file says and nothing else: the
 // providers and their connection pools, the compiled models and targets,
