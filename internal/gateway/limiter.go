@@ -42,8 +42,10 @@ func OpenLimiter(cfg *config.Config, logger *slog.Logger) (limits.Limiter, func(
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	g := limits.NewGuarded(limits.NewRedis(client, limits.RedisOptions{}), local, limits.GuardOptions{
+	shared := limits.NewRedis(client, limits.RedisOptions{})
+	g := limits.NewGuarded(shared, local, limits.GuardOptions{
 		Mode: mode, Timeout: timeout, Logger: logger.With("component", "limits"),
 	})
-	return g, client.Close, nil
+	// The queued releases go out before the connections close.
+	return g, func() error { return errors.Join(shared.Close(), client.Close()) }, nil
 }

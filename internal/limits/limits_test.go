@@ -61,12 +61,21 @@ func each(t *testing.T, f func(t *testing.T, mk func() limits.Limiter)) {
 	t.Run("redis", func(t *testing.T) {
 		c := redisClient(t)
 		p := prefix()
-		f(t, func() limits.Limiter { return limits.NewRedis(c, limits.RedisOptions{Prefix: p}) })
+		f(t, func() limits.Limiter {
+			l := limits.NewRedis(c, limits.RedisOptions{Prefix: p})
+			t.Cleanup(func() { l.Close() })
+			return l
+		})
 	})
 }
 
 func acquire(t *testing.T, l limits.Limiter, r limits.Request) (limits.Decision, limits.Lease) {
 	t.Helper()
+	// Releases to Redis are sent in batches: what was released before
+	// this acquire has been applied.
+	if f, ok := l.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 	d, le, err := l.Acquire(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -356,5 +365,56 @@ func BenchmarkRedisAcquireRelease(b *testing.B) {
 			b.Fatal(d, err)
 		}
 		le.Release(ctx, 400)
+	}
+}
+
+// counter counts the round trips a client makes: single commands and
+// pipelines.
+type counter struct{ single, pipelines, piped atomic.Int64 }
+
+func (c *counter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.single.Add(1); return next(ctx, cmd) }
+}
+func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.pipelines.Add(1)
+		c.piped.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// A request makes one round trip of its own: its Acquire. Releases go in
+// batches, many to a pipeline, and every one of them is applied.
+func TestRedisReleasesBatched(t *testing.T) {
+	c := redisClient(t)
+	var n counter
+	c.AddHook(&n)
+	l := limits.NewRedis(c, limits.RedisOptions{Prefix: prefix(), ReleaseDelay: 20 * time.Millisecond})
+	defer l.Close()
+	check := limits.Check{Subject: "key:a", Limit: limits.Limit{Concurrent: 100}}
+	var leases []limits.Lease
+	for range 100 {
+		d, le, err := l.Acquire(context.Background(), req(0, check))
+		if err != nil || !d.Allowed {
+			t.Fatal(d, err)
+		}
+		leases = append(leases, le)
+	}
+	acquires := n.single.Load()
+	for i := range leases {
+		if err := leases[i].Release(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Flush()
+	if n.single.Load()-acquires > 2 || n.piped.Load() < 100 || n.pipelines.Load() > 10 {
+		t.Fatalf("releases: %d single commands, %d pipelines of %d commands in all", n.single.Load()-acquires, n.pipelines.Load(), n.piped.Load())
+	}
+	// All slots are free again: 100 more fit.
+	for range 100 {
+		if d, _, err := l.Acquire(context.Background(), req(0, check)); err != nil || !d.Allowed {
+			t.Fatalf("a released slot is still held: %+v %v", d, err)
+		}
 	}
 }

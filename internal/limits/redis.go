@@ -18,7 +18,25 @@ type Redis struct {
 	prefix string
 	ttl    time.Duration
 	keys   sync.Map // subject -> *[3]string, the subject's Redis keys
+
+	// Releases are sent in batches, one pipeline for many, off the
+	// request's path: a request pays one round trip (its Acquire).
+	releases  chan release
+	delay     time.Duration
+	flushes   chan chan struct{}
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
 }
+
+// release is one queued Lease.Release.
+type release struct {
+	keys []string
+	args []any
+}
+
+// maxReleaseBatch bounds the releases sent in one pipeline.
+const maxReleaseBatch = 256
 
 var _ Limiter = (*Redis)(nil)
 
@@ -31,6 +49,9 @@ type RedisOptions struct {
 	// replica die before releasing it; default 15 minutes (longer than
 	// the default request timeout).
 	LeaseTTL time.Duration
+	// ReleaseDelay is the longest a release waits to be sent with others;
+	// default 2 ms. A slot is free again that much later at most.
+	ReleaseDelay time.Duration
 }
 
 // NewRedis returns a limiter counting in c.
@@ -41,7 +62,127 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 15 * time.Minute
 	}
-	return &Redis{c: c, prefix: o.Prefix, ttl: o.LeaseTTL}
+	if o.ReleaseDelay <= 0 {
+		o.ReleaseDelay = 2 * time.Millisecond
+	}
+	rl := &Redis{c: c, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
+		releases: make(chan release, 4096), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go rl.sendReleases()
+	return rl
+}
+
+// Close sends the releases still queued and stops the sender; the client
+// is the caller's to close, after.
+func (rl *Redis) Close() error {
+	rl.closeOnce.Do(func() {
+		close(rl.stop)
+		<-rl.done
+	})
+	return nil
+}
+
+// Flush sends the releases queued so far and returns once Redis has
+// answered them.
+func (rl *Redis) Flush() {
+	done := make(chan struct{})
+	select {
+	case rl.flushes <- done:
+		<-done
+	case <-rl.done:
+	}
+}
+
+// sendReleases sends queued releases in pipelines of up to maxReleaseBatch,
+// each at most ReleaseDelay after its first release was queued. A release
+// that fails is left to the lease's expiry (and the token bucket to
+// refill), which is what a dead replica's leases get too.
+func (rl *Redis) sendReleases() {
+	defer close(rl.done)
+	batch := make([]release, 0, maxReleaseBatch)
+	for {
+		var flushed chan struct{}
+		select {
+		case r := <-rl.releases:
+			batch = append(batch[:0], r)
+		case flushed = <-rl.flushes:
+			batch = batch[:0]
+		case <-rl.stop:
+			for {
+				select {
+				case r := <-rl.releases:
+					batch = append(batch, r)
+					if len(batch) == maxReleaseBatch {
+						rl.sendBatch(batch)
+						batch = batch[:0]
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				rl.sendBatch(batch)
+			}
+			return
+		}
+		timer := time.NewTimer(rl.delay)
+	collect:
+		for len(batch) < maxReleaseBatch {
+			if flushed != nil {
+				// Everything queued before the flush goes now.
+				select {
+				case r := <-rl.releases:
+					batch = append(batch, r)
+					continue
+				default:
+					break collect
+				}
+			}
+			select {
+			case r := <-rl.releases:
+				batch = append(batch, r)
+			case flushed = <-rl.flushes:
+			case <-timer.C:
+				break collect
+			case <-rl.stop:
+				break collect
+			}
+		}
+		timer.Stop()
+		if len(batch) > 0 {
+			rl.sendBatch(batch)
+		}
+		batch = batch[:0]
+		if flushed != nil {
+			close(flushed)
+		}
+	}
+}
+
+func (rl *Redis) sendBatch(batch []release) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	pipe := rl.c.Pipeline()
+	cmds := make([]*redis.Cmd, len(batch))
+	for i, r := range batch {
+		cmds[i] = pipe.EvalSha(ctx, releaseScript.Hash(), r.keys, r.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	// A Redis that lost its scripts (restarted) answers NOSCRIPT: send
+	// those again with the script's text, which loads it.
+	var again []int
+	for i, c := range cmds {
+		if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		pipe := rl.c.Pipeline()
+		for _, i := range again {
+			pipe.Eval(ctx, releaseScriptSource, batch[i].keys, batch[i].args...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}
 }
 
 // acquireScript checks every limit, then applies them all, on Redis's
@@ -131,7 +272,9 @@ return {1, 0, 0, 0, 0, rl, rr, rs, tl, tr, ts}
 // releaseScript frees a lease's slots and moves each token bucket by the
 // difference between the tokens used and those reserved. ARGV: reserved,
 // used, lease ID, then three limits per check.
-var releaseScript = redis.NewScript(`
+var releaseScript = redis.NewScript(releaseScriptSource)
+
+const releaseScriptSource = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local W = 60000000
@@ -163,7 +306,7 @@ for i = 1, n do
   end
 end
 return 1
-`)
+`
 
 func (rl *Redis) keysOf(subject string) *[3]string {
 	if k, ok := rl.keys.Load(subject); ok {
@@ -219,8 +362,19 @@ func (rl *Redis) Acquire(ctx context.Context, r Request) (Decision, Lease, error
 	return d, Lease{l: rl, req: r, id: lease, active: true}, nil
 }
 
+// release queues the release for the next batch; with the queue full, or
+// the limiter closed, it is sent at once.
 func (rl *Redis) release(ctx context.Context, r Request, id string, used int64) error {
 	keys, args := rl.args(&r, max(r.Tokens, 0), used, id)
+	select {
+	case <-rl.stop:
+	default:
+		select {
+		case rl.releases <- release{keys: keys, args: args}:
+			return nil
+		default:
+		}
+	}
 	if err := releaseScript.Run(ctx, rl.c, keys, args...).Err(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
