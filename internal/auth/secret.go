@@ -66,22 +66,34 @@ func ServerSecret(configured, dir string) (secret []byte, generated bool, err er
 		return nil, false, err
 	}
 	s := base64.RawURLEncoding.EncodeToString(raw)
-	// O_EXCL: two processes starting at once on one directory do not
-	// overwrite each other's secret; the loser reads the winner's.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return ServerSecret("", dir)
-	}
+	// The secret is written whole to a file of its own, then linked into
+	// place: a link fails if the name exists, so of two processes starting
+	// at once on one directory only one secret is kept, and the other
+	// process never reads a file still being written.
+	tmp, err := os.CreateTemp(dir, SecretFile+".tmp-*")
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := f.WriteString(s + "\n"); err != nil {
-		f.Close()
-		os.Remove(path)
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
 		return nil, false, err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
+	if _, err := tmp.WriteString(s + "\n"); err != nil {
+		tmp.Close()
+		return nil, false, err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, false, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, false, err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return ServerSecret("", dir)
+		}
 		return nil, false, err
 	}
 	return []byte(s), true, nil
