@@ -19,27 +19,14 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/testbin"
 )
 
 // binary is the llmgw binary built once for the whole suite.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "llmgw-hostile")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "llmgw")
-	out, err := exec.Command("go", "build", "-o", binary, "github.com/llmgw/llmgw/cmd/llmgw").CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
-		os.RemoveAll(dir)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binary) }
 
 // Canaries: secrets of the configuration that must never appear in a
 // response, a log line, a metric or an admin answer.

@@ -14,27 +14,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmgw/llmgw/internal/testbin"
 )
 
 // binary is the llmgw binary built once for the package.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "llmgw-ratelimits")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "llmgw")
-	out, err := exec.Command("go", "build", "-o", binary, "github.com/llmgw/llmgw/cmd/llmgw").CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
-		os.RemoveAll(dir)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binary) }
 
 // redisURL is the test Redis, from LLMGW_TEST_REDIS_URL; a missing one is
 // a skip, except in CI, where it is a failure.

@@ -22,27 +22,13 @@ import (
 	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/pgtest"
 	"github.com/llmgw/llmgw/internal/store/postgres"
+	"github.com/llmgw/llmgw/internal/testbin"
 )
 
 // binary is the llmgw binary built once for the package.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "llmgw-replicas")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "llmgw")
-	out, err := exec.Command("go", "build", "-o", binary, "github.com/llmgw/llmgw/cmd/llmgw").CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
-		os.RemoveAll(dir)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binary) }
 
 // adminToken is every replica's global admin token.
 const adminToken = "replicas-test-admin-token-0123456789"
