@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,30 +45,12 @@ const (
 var canaries = []string{canaryProviderKey, canaryAnthropicKey, canaryHeader, canaryVirtualKey,
 	canaryNoModelsKey, canaryOneModelKey, canaryFailingKey, canaryAdminToken}
 
-// logBuffer collects the gateway's output.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gateway is a running llmgw process.
 type gateway struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	addr string
-	logs *logBuffer
+	logs *testbin.Log
 	// exited is closed when the process has been waited for; err is its
 	// exit error.
 	exited chan struct{}
@@ -96,7 +77,7 @@ func startGateway(t *testing.T, yaml string) *gateway {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{t: t, addr: freePort(t), logs: &logBuffer{}, exited: make(chan struct{})}
+	g := &gateway{t: t, addr: freePort(t), logs: &testbin.Log{}, exited: make(chan struct{})}
 	g.cmd = exec.Command(binary, "serve", "--config", cfg, "--listen", g.addr)
 	g.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	g.cmd.Dir = t.TempDir() // where the default data directory goes

@@ -1,7 +1,6 @@
 package ratelimits
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,27 +35,10 @@ func redisURL(t *testing.T) string {
 	return u
 }
 
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gateway is a running llmgw process.
 type gateway struct {
 	addr string
-	logs *logBuffer
+	logs *testbin.Log
 }
 
 func freePort(t *testing.T) int {
@@ -76,7 +57,7 @@ func start(t *testing.T, yaml string) *gateway {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{addr: "127.0.0.1:" + strconv.Itoa(freePort(t)), logs: &logBuffer{}}
+	g := &gateway{addr: "127.0.0.1:" + strconv.Itoa(freePort(t)), logs: &testbin.Log{}}
 	cmd := exec.Command(binary, "serve", "--config", cfg, "--listen", g.addr)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	cmd.Dir = t.TempDir()

@@ -2,62 +2,14 @@ package ratelimits
 
 import (
 	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgw/llmgw/internal/limits/redistest"
 )
-
-// ownRedis is a Redis server of the test's own on a free port, so that
-// the test may stop and restart it.
-type ownRedis struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-func startOwnRedis(t *testing.T) *ownRedis {
-	t.Helper()
-	redisURL(t) // the same rule: CI must have Redis
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatal("redis-server is not installed: .ci/run installs it")
-	}
-	r := &ownRedis{t: t, port: freePort(t)}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *ownRedis) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
-
-func (r *ownRedis) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", r.t.TempDir())
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	for range 100 {
-		if c, err := net.Dial("tcp", r.addr()); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	r.t.Fatal("redis-server did not start")
-}
-
-func (r *ownRedis) stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		r.cmd.Process.Kill()
-		r.cmd.Wait()
-		r.cmd = nil
-	}
-}
 
 // sample is one answer under load, with when it was sent.
 type sample struct {
@@ -72,8 +24,8 @@ type sample struct {
 func TestRedisStoppedMidLoad(t *testing.T) {
 	for _, mode := range []string{"open", "closed"} {
 		t.Run(mode, func(t *testing.T) {
-			srv := startOwnRedis(t)
-			redis := fmt.Sprintf("redis:\n  url: \"redis://%s/0\"\n  on_failure: %s\n  timeout: 500ms\n", srv.addr(), mode)
+			srv := redistest.Start(t)
+			redis := fmt.Sprintf("redis:\n  url: \"redis://%s/0\"\n  on_failure: %s\n  timeout: 500ms\n", srv.Addr(), mode)
 			g := start(t, config(t, "down-"+mode, 10_000_000, redis))
 			// Warm up: the first call dials Redis.
 			for i := 0; g.chat("sk-ratelimits-test-key").status != 200; i++ {
@@ -103,10 +55,10 @@ func TestRedisStoppedMidLoad(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond)
 			stopped := time.Now()
-			srv.stop()
+			srv.Stop()
 			time.Sleep(1500 * time.Millisecond)
 			restarted := time.Now()
-			srv.start()
+			srv.Restart()
 			// The breaker tries Redis again 2s after it opened.
 			time.Sleep(3500 * time.Millisecond)
 			stop.Store(true)

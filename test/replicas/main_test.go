@@ -1,7 +1,6 @@
 package replicas
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,28 +111,10 @@ models: [{name: mock, targets: [{provider: mock, model: mock}]}]
 `, secret, adminToken, t.TempDir(), dsn, notify)
 }
 
-// logBuffer collects a process's output.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // gateway is a running llmgw process.
 type gateway struct {
 	addr string
-	logs *logBuffer
+	logs *testbin.Log
 }
 
 func freePort(t *testing.T) string {
@@ -152,7 +133,7 @@ func start(t *testing.T, yaml string) *gateway {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{addr: freePort(t), logs: &logBuffer{}}
+	g := &gateway{addr: freePort(t), logs: &testbin.Log{}}
 	cmd := exec.Command(binary, "serve", "--config", cfg, "--listen", g.addr)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	cmd.Dir = t.TempDir()
