@@ -16,6 +16,19 @@ type Limits struct {
 // IsZero reports whether l limits nothing.
 func (l Limits) IsZero() bool { return l == Limits{} }
 
+// Budget is a spending limit of a key, team or tenant: at most LimitPico
+// picodollars (10⁻¹² USD) per Period. The zero Budget limits nothing;
+// drivers store it as NULLs, the only way to say "no budget".
+type Budget struct {
+	LimitPico int64
+	// Period is "daily", "weekly", "monthly" or "total" (see package
+	// budget for where each starts).
+	Period string
+}
+
+// IsZero reports whether b limits nothing.
+func (b Budget) IsZero() bool { return b == Budget{} }
+
 // Tenant is an organisation using the gateway.
 type Tenant struct {
 	ID     string
@@ -23,15 +36,19 @@ type Tenant struct {
 	Labels map[string]string // nil when empty
 	// Limits hold for all the tenant's keys together.
 	Limits Limits
+	// Budget holds for all the tenant's keys together.
+	Budget Budget
 	// CreatedAt is set by the store.
 	CreatedAt time.Time
 }
 
 // Team groups keys of a tenant.
 type Team struct {
-	ID        string
-	TenantID  string
-	Name      string
+	ID       string
+	TenantID string
+	Name     string
+	// Budget holds for all the team's keys together.
+	Budget    Budget
 	CreatedAt time.Time
 }
 
@@ -68,7 +85,9 @@ type Key struct {
 	Labels    map[string]string
 	Role      Role
 	// Limits hold for this key alone, besides its tenant's.
-	Limits    Limits
+	Limits Limits
+	// Budget holds for this key alone, besides its team's and tenant's.
+	Budget    Budget
 	CreatedAt time.Time
 	// LastUsedAt is as recent as the last Touch; zero when never used.
 	LastUsedAt time.Time
@@ -97,11 +116,14 @@ type TenantPatch struct {
 	// Limits replaces all three limits; pointing to the zero Limits
 	// removes them.
 	Limits *Limits
+	// Budget replaces the budget; pointing to the zero Budget removes it.
+	Budget *Budget
 }
 
 // TeamPatch lists the fields of a team to change.
 type TeamPatch struct {
-	Name *string
+	Name   *string
+	Budget *Budget
 }
 
 // KeyPatch lists the fields of a key to change; nil leaves a field as it
@@ -117,6 +139,7 @@ type KeyPatch struct {
 	Labels    *map[string]string
 	Role      *Role
 	Limits    *Limits
+	Budget    *Budget
 }
 
 // Rotation is the new secret of a key, as Keys.Rotate takes it.

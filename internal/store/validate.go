@@ -77,12 +77,33 @@ func CheckLimits(l Limits) error {
 	return nil
 }
 
+// The budget periods.
+var budgetPeriods = map[string]bool{"daily": true, "weekly": true, "monthly": true, "total": true}
+
+// CheckBudget refuses a budget that is neither zero nor a positive limit
+// with a known period.
+func CheckBudget(b Budget) error {
+	if b.IsZero() {
+		return nil
+	}
+	if b.LimitPico <= 0 {
+		return fmt.Errorf("%w: a budget must be positive", ErrInvalid)
+	}
+	if !budgetPeriods[b.Period] {
+		return fmt.Errorf("%w: a budget's period is daily, weekly, monthly or total", ErrInvalid)
+	}
+	return nil
+}
+
 // CheckTenant refuses a tenant that cannot be stored.
 func CheckTenant(t *Tenant) error {
 	if err := CheckName("tenant", t.Name); err != nil {
 		return err
 	}
 	if err := CheckLimits(t.Limits); err != nil {
+		return err
+	}
+	if err := CheckBudget(t.Budget); err != nil {
 		return err
 	}
 	return CheckLabels(t.Labels)
@@ -119,6 +140,9 @@ func CheckKey(k *Key) error {
 	if err := CheckLimits(k.Limits); err != nil {
 		return err
 	}
+	if err := CheckBudget(k.Budget); err != nil {
+		return err
+	}
 	return CheckLabels(k.Labels)
 }
 
@@ -142,6 +166,12 @@ func (p TenantPatch) Apply(t *Tenant) error {
 		}
 		t.Limits = *p.Limits
 	}
+	if p.Budget != nil {
+		if err := CheckBudget(*p.Budget); err != nil {
+			return err
+		}
+		t.Budget = *p.Budget
+	}
 	return nil
 }
 
@@ -152,6 +182,12 @@ func (p TeamPatch) Apply(t *Team) error {
 			return err
 		}
 		t.Name = *p.Name
+	}
+	if p.Budget != nil {
+		if err := CheckBudget(*p.Budget); err != nil {
+			return err
+		}
+		t.Budget = *p.Budget
 	}
 	return nil
 }
@@ -178,6 +214,9 @@ func (p KeyPatch) Apply(k *Key) error {
 	}
 	if p.Limits != nil {
 		k.Limits = *p.Limits
+	}
+	if p.Budget != nil {
+		k.Budget = *p.Budget
 	}
 	return CheckKey(k)
 }

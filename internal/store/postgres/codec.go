@@ -69,6 +69,30 @@ func (c *limitCols) limits() store.Limits {
 	return store.Limits{RPM: v(c.rpm), TPM: v(c.tpm), Concurrent: v(c.concurrent)}
 }
 
+// budgetCols are the two nullable budget columns of a key, team or
+// tenant (budget_pico, budget_period), as scanned: NULL is no budget.
+type budgetCols struct {
+	pico   *int64
+	period *string
+}
+
+func (c *budgetCols) dests() []any { return []any{&c.pico, &c.period} }
+
+func (c *budgetCols) budget() store.Budget {
+	if c.pico == nil || c.period == nil {
+		return store.Budget{}
+	}
+	return store.Budget{LimitPico: *c.pico, Period: *c.period}
+}
+
+// budgetArgs passes the zero budget as NULLs.
+func budgetArgs(b store.Budget) []any {
+	if b.IsZero() {
+		return []any{nil, nil}
+	}
+	return []any{b.LimitPico, b.Period}
+}
+
 // limitArgs passes each zero limit as NULL.
 func limitArgs(l store.Limits) []any {
 	arg := func(n int64) *int64 {

@@ -13,7 +13,8 @@ import (
 type keys struct{ s *Store }
 
 const keyCols = `id, tenant_id, team_id, name, hash, prefix, models, expires_at, labels, role,
-	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until, limit_rpm, limit_tpm, limit_concurrent`
+	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until, limit_rpm, limit_tpm, limit_concurrent,
+	budget_pico, budget_period`
 
 func scanKey(r pgx.Row) (store.Key, error) {
 	var k store.Key
@@ -23,14 +24,16 @@ func scanKey(r pgx.Row) (store.Key, error) {
 	var role string
 	var expires, used, revoked, prevUntil *time.Time
 	var lim limitCols
+	var bud budgetCols
 	if err := r.Scan(append([]any{&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
-		&k.CreatedAt, &used, &revoked, &k.PrevHash, &prevUntil}, lim.dests()...)...); err != nil {
+		&k.CreatedAt, &used, &revoked, &k.PrevHash, &prevUntil}, append(lim.dests(), bud.dests()...)...)...); err != nil {
 		return k, err
 	}
 	if team != nil {
 		k.TeamID = *team
 	}
 	k.Role, k.Models, k.Limits = store.Role(role), modelsOf(models), lim.limits()
+	k.Budget = bud.budget()
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.ExpiresAt, k.LastUsedAt = timeOf(expires), timeOf(used)
 	k.RevokedAt, k.PrevValidUntil = timeOf(revoked), timeOf(prevUntil)
@@ -50,7 +53,7 @@ func keyArgs(k *store.Key) ([]any, error) {
 		team = &k.TeamID
 	}
 	return append([]any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, k.Models, timeArg(k.ExpiresAt), labels, string(k.Role),
-		k.CreatedAt, timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, limitArgs(k.Limits)...), nil
+		k.CreatedAt, timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, append(limitArgs(k.Limits), budgetArgs(k.Budget)...)...), nil
 }
 
 // normalize makes k what reading it back would give.
@@ -78,7 +81,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 	}
 	err = ks.s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
 		return ks.s.record(ctx, tx, store.KindKey, k.ID, store.Hashes(&k))
@@ -160,7 +163,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 			return fmt.Errorf("postgres: %s: %w", what, err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE keys SET (`+keyCols+`) =
-			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) WHERE id = $19`, append(args, id)...); err != nil {
+			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) WHERE id = $21`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}
 		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&before, &k))

@@ -11,17 +11,21 @@ import (
 
 type teams struct{ s *Store }
 
-const teamCols = `id, tenant_id, name, created_at`
+const teamCols = `id, tenant_id, name, created_at, budget_pico, budget_period`
 
 func scanTeam(r pgx.Row) (store.Team, error) {
 	var t store.Team
-	err := r.Scan(&t.ID, &t.TenantID, &t.Name, &t.CreatedAt)
-	t.CreatedAt = t.CreatedAt.UTC()
+	var bud budgetCols
+	err := r.Scan(append([]any{&t.ID, &t.TenantID, &t.Name, &t.CreatedAt}, bud.dests()...)...)
+	t.CreatedAt, t.Budget = t.CreatedAt.UTC(), bud.budget()
 	return t, err
 }
 
 func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 	if err := store.CheckName("team", t.Name); err != nil {
+		return t, err
+	}
+	if err := store.CheckBudget(t.Budget); err != nil {
 		return t, err
 	}
 	if err := store.CheckLookup("create team: tenant", t.TenantID); err != nil {
@@ -30,8 +34,8 @@ func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 	now := store.Micro(ts.s.now())
 	t.ID, t.CreatedAt = store.NewID(store.TeamPrefix, now), now
 	err := ts.s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO teams (`+teamCols+`) VALUES ($1, $2, $3, $4)`,
-			t.ID, t.TenantID, t.Name, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO teams (`+teamCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+			append([]any{t.ID, t.TenantID, t.Name, now}, budgetArgs(t.Budget)...)...); err != nil {
 			return classify(err, "create team", fmt.Errorf("tenant %w", store.ErrNotFound))
 		}
 		return ts.s.record(ctx, tx, store.KindTeam, t.ID, nil)
@@ -85,7 +89,8 @@ func (ts teams) Update(ctx context.Context, tenantID, id string, p store.TeamPat
 		if err := p.Apply(&t); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE teams SET name = $1 WHERE id = $2`, t.Name, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE teams SET (name, budget_pico, budget_period) = ($1, $2, $3) WHERE id = $4`,
+			append(append([]any{t.Name}, budgetArgs(t.Budget)...), id)...); err != nil {
 			return classify(err, "update team", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTeam, id, nil)

@@ -11,16 +11,18 @@ import (
 
 type tenants struct{ s *Store }
 
-const tenantCols = `id, name, labels, created_at, limit_rpm, limit_tpm, limit_concurrent`
+const tenantCols = `id, name, labels, created_at, limit_rpm, limit_tpm, limit_concurrent, budget_pico, budget_period`
 
 func scanTenant(r pgx.Row) (store.Tenant, error) {
 	var t store.Tenant
 	var labels []byte
 	var lim limitCols
-	if err := r.Scan(append([]any{&t.ID, &t.Name, &labels, &t.CreatedAt}, lim.dests()...)...); err != nil {
+	var bud budgetCols
+	if err := r.Scan(append([]any{&t.ID, &t.Name, &labels, &t.CreatedAt}, append(lim.dests(), bud.dests()...)...)...); err != nil {
 		return t, err
 	}
 	t.CreatedAt, t.Limits = t.CreatedAt.UTC(), lim.limits()
+	t.Budget = bud.budget()
 	var err error
 	t.Labels, err = labelsOf(labels)
 	return t, err
@@ -38,8 +40,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 	t.Labels, _ = labelsOf([]byte(labels))
 	err = ts.s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			append([]any{t.ID, t.Name, labels, now}, limitArgs(t.Limits)...)...); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			append(append([]any{t.ID, t.Name, labels, now}, limitArgs(t.Limits)...), budgetArgs(t.Budget)...)...); err != nil {
 			return classify(err, "create tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
@@ -96,8 +98,8 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 			return fmt.Errorf("postgres: update tenant: %w", err)
 		}
 		t.Labels, _ = labelsOf([]byte(labels))
-		if _, err := tx.Exec(ctx, `UPDATE tenants SET (name, labels, limit_rpm, limit_tpm, limit_concurrent) =
-			($1, $2, $3, $4, $5) WHERE id = $6`, append(append([]any{t.Name, labels}, limitArgs(t.Limits)...), id)...); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE tenants SET (name, labels, limit_rpm, limit_tpm, limit_concurrent, budget_pico, budget_period) =
+			($1, $2, $3, $4, $5, $6, $7) WHERE id = $8`, append(append(append([]any{t.Name, labels}, limitArgs(t.Limits)...), budgetArgs(t.Budget)...), id)...); err != nil {
 			return classify(err, "update tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, id, nil)

@@ -76,3 +76,24 @@ func limitArgs(l store.Limits) []any {
 	arg := func(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid: n != 0} }
 	return []any{arg(l.RPM), arg(l.TPM), arg(l.Concurrent)}
 }
+
+// budgetCols are the two nullable budget columns of a key, team or
+// tenant (budget_pico, budget_period), as scanned: NULL is no budget.
+type budgetCols struct {
+	pico   sql.NullInt64
+	period sql.NullString
+}
+
+func (c *budgetCols) dests() []any { return []any{&c.pico, &c.period} }
+
+func (c *budgetCols) budget() store.Budget {
+	return store.Budget{LimitPico: c.pico.Int64, Period: c.period.String}
+}
+
+// budgetArgs passes the zero budget as NULLs.
+func budgetArgs(b store.Budget) []any {
+	if b.IsZero() {
+		return []any{nil, nil}
+	}
+	return []any{b.LimitPico, b.Period}
+}

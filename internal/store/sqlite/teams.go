@@ -10,18 +10,22 @@ import (
 
 type teams struct{ s *Store }
 
-const teamCols = `id, tenant_id, name, created_at`
+const teamCols = `id, tenant_id, name, created_at, budget_pico, budget_period`
 
 func scanTeam(r interface{ Scan(...any) error }) (store.Team, error) {
 	var t store.Team
 	var created sql.NullInt64
-	err := r.Scan(&t.ID, &t.TenantID, &t.Name, &created)
-	t.CreatedAt = timeOf(created)
+	var bud budgetCols
+	err := r.Scan(append([]any{&t.ID, &t.TenantID, &t.Name, &created}, bud.dests()...)...)
+	t.CreatedAt, t.Budget = timeOf(created), bud.budget()
 	return t, err
 }
 
 func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 	if err := store.CheckName("team", t.Name); err != nil {
+		return t, err
+	}
+	if err := store.CheckBudget(t.Budget); err != nil {
 		return t, err
 	}
 	if err := store.CheckLookup("create team: tenant", t.TenantID); err != nil {
@@ -30,8 +34,8 @@ func (ts teams) Create(ctx context.Context, t store.Team) (store.Team, error) {
 	now := store.Micro(ts.s.now())
 	t.ID, t.CreatedAt = store.NewID(store.TeamPrefix, now), now
 	err := ts.s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamCols+`) VALUES (?, ?, ?, ?)`,
-			t.ID, t.TenantID, t.Name, now.UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO teams (`+teamCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			append([]any{t.ID, t.TenantID, t.Name, now.UnixMicro()}, budgetArgs(t.Budget)...)...); err != nil {
 			return classify(err, "create team", fmt.Errorf("tenant %w", store.ErrNotFound))
 		}
 		return ts.s.record(ctx, tx, store.KindTeam, t.ID, nil)
@@ -85,7 +89,8 @@ func (ts teams) Update(ctx context.Context, tenantID, id string, p store.TeamPat
 		if err := p.Apply(&t); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE teams SET name = ? WHERE id = ?`, t.Name, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE teams SET (name, budget_pico, budget_period) = (?, ?, ?) WHERE id = ?`,
+			append(append([]any{t.Name}, budgetArgs(t.Budget)...), id)...); err != nil {
 			return classify(err, "update team", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTeam, id, nil)

@@ -10,17 +10,19 @@ import (
 
 type tenants struct{ s *Store }
 
-const tenantCols = `id, name, labels, created_at, limit_rpm, limit_tpm, limit_concurrent`
+const tenantCols = `id, name, labels, created_at, limit_rpm, limit_tpm, limit_concurrent, budget_pico, budget_period`
 
 func scanTenant(r interface{ Scan(...any) error }) (store.Tenant, error) {
 	var t store.Tenant
 	var labels string
 	var created sql.NullInt64
 	var lim limitCols
-	if err := r.Scan(append([]any{&t.ID, &t.Name, &labels, &created}, lim.dests()...)...); err != nil {
+	var bud budgetCols
+	if err := r.Scan(append([]any{&t.ID, &t.Name, &labels, &created}, append(lim.dests(), bud.dests()...)...)...); err != nil {
 		return t, err
 	}
 	t.CreatedAt, t.Limits = timeOf(created), lim.limits()
+	t.Budget = bud.budget()
 	var err error
 	t.Labels, err = labelsOf(labels)
 	return t, err
@@ -38,8 +40,8 @@ func (ts tenants) Create(ctx context.Context, t store.Tenant) (store.Tenant, err
 	}
 	t.Labels, _ = labelsOf(labels)
 	err = ts.s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{t.ID, t.Name, labels, now.UnixMicro()}, limitArgs(t.Limits)...)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append(append([]any{t.ID, t.Name, labels, now.UnixMicro()}, limitArgs(t.Limits)...), budgetArgs(t.Budget)...)...); err != nil {
 			return classify(err, "create tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, t.ID, nil)
@@ -100,8 +102,8 @@ func (ts tenants) Update(ctx context.Context, id string, p store.TenantPatch) (s
 			return fmt.Errorf("sqlite: update tenant: %w", err)
 		}
 		t.Labels, _ = labelsOf(labels)
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET (name, labels, limit_rpm, limit_tpm, limit_concurrent) =
-			(?, ?, ?, ?, ?) WHERE id = ?`, append(append([]any{t.Name, labels}, limitArgs(t.Limits)...), id)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET (name, labels, limit_rpm, limit_tpm, limit_concurrent, budget_pico, budget_period) =
+			(?, ?, ?, ?, ?, ?, ?) WHERE id = ?`, append(append(append([]any{t.Name, labels}, limitArgs(t.Limits)...), budgetArgs(t.Budget)...), id)...); err != nil {
 			return classify(err, "update tenant", store.ErrNotFound)
 		}
 		return ts.s.record(ctx, tx, store.KindTenant, id, nil)

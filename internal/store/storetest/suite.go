@@ -40,6 +40,7 @@ func RunSuite(t *testing.T, open Open) {
 		{"KeyUpdate", testKeyUpdate},
 		{"KeyLimits", testKeyLimits},
 		{"TenantLimits", testTenantLimits},
+		{"Budgets", testBudgets},
 		{"LimitsInvalid", testLimitsInvalid},
 		{"LimitsChanges", testLimitsChanges},
 		{"KeyGetByHash", testKeyGetByHash},
