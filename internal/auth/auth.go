@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"strings"
 
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -31,6 +32,9 @@ type Principal struct {
 	// zero field does not limit.
 	Limits       limits.Limit
 	TenantLimits limits.Limit
+	// Budgets are the spending limits that hold for the caller's requests
+	// (its key's, team's and tenant's), with their subjects; nil: none.
+	Budgets []budget.Budget
 	// models is the set of allowed model names and patterns the allowed
 	// wildcard prefixes (from names like "openai/*"); all is true when the
 	// key names no list, and allows every model.
@@ -114,6 +118,8 @@ type Key struct {
 	Models []string
 	// Limits are the key's own rate limits; zero fields do not limit.
 	Limits limits.Limit
+	// Budget is the key's spending limit; a zero Limit does not limit.
+	Budget budget.Budget
 }
 
 type entry struct {
@@ -139,6 +145,11 @@ func NewKeys(keys []Key) *Keys {
 		// Only an absent list allows everything: an empty one, written
 		// by an operator as "models: []", allows nothing.
 		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, Limits: k.Limits, all: k.Models == nil}
+		if k.Budget.Limit > 0 {
+			b := k.Budget
+			b.Subject = "key:" + k.Name
+			p.Budgets = []budget.Budget{b}
+		}
 		p.setModels(k.Models)
 		h := ks.hash(k.Secret)
 		ks.byHash[h] = &entry{hash: h, principal: p}

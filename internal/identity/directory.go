@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/store"
@@ -81,6 +82,10 @@ type Identity struct {
 	// TenantLimits are the rate limits of the key's tenant, as of the
 	// last change applied (the key's own are in Key.Limits).
 	TenantLimits store.Limits
+	// TeamBudget and TenantBudget are the budgets of the key's team and
+	// tenant, as of the last change applied (the key's own is in
+	// Key.Budget).
+	TeamBudget, TenantBudget store.Budget
 	// Principal is what the data plane authorizes with.
 	Principal *auth.Principal
 }
@@ -115,7 +120,7 @@ type Directory struct {
 	neg     negCache
 	index   map[uint64]struct{}
 	tenants map[string]tenantInfo // tenant ID -> name and limits
-	teams   map[string]string     // team ID -> name
+	teams   map[string]teamInfo   // team ID -> name and budget
 	pending map[string]int64      // key ID -> last use, of entries dropped before their flush
 	// epoch counts the batches of changes applied: a lookup that began
 	// before one is not cached.
@@ -157,7 +162,7 @@ func Open(ctx context.Context, o Options) (*Directory, error) {
 		neg:     newNegCache(o.NegativeSize, o.NegativeTTL),
 		index:   make(map[uint64]struct{}),
 		tenants: make(map[string]tenantInfo),
-		teams:   make(map[string]string),
+		teams:   make(map[string]teamInfo),
 		pending: make(map[string]int64),
 	}
 	head, err := o.Store.Changes().Head(ctx)
@@ -384,32 +389,39 @@ func (d *Directory) remember(h hash, epoch uint64, reason string) {
 type tenantInfo struct {
 	name   string
 	limits store.Limits
+	budget store.Budget
+}
+
+// teamInfo is what the Directory caches of a team.
+type teamInfo struct {
+	name   string
+	budget store.Budget
 }
 
 // names returns the name and limits of a tenant and the name of a team,
 // cached. What it read is cached only when no change was applied since
 // epoch: it might predate that change.
-func (d *Directory) names(ctx context.Context, epoch uint64, tenantID, teamID string) (tenant tenantInfo, team string, err error) {
+func (d *Directory) names(ctx context.Context, epoch uint64, tenantID, teamID string) (tenant tenantInfo, team teamInfo, err error) {
 	d.mu.RLock()
 	tenant, okT := d.tenants[tenantID]
 	team, okM := d.teams[teamID]
 	d.mu.RUnlock()
 	if teamID == "" {
-		team, okM = "", true
+		team, okM = teamInfo{}, true
 	}
 	if !okT {
 		t, err := d.opts.Store.Tenants().Get(ctx, tenantID)
 		if err != nil {
-			return tenantInfo{}, "", err
+			return tenantInfo{}, teamInfo{}, err
 		}
-		tenant = tenantInfo{name: t.Name, limits: t.Limits}
+		tenant = tenantInfo{name: t.Name, limits: t.Limits, budget: t.Budget}
 	}
 	if !okM {
 		t, err := d.opts.Store.Teams().Get(ctx, tenantID, teamID)
 		if err != nil {
-			return tenantInfo{}, "", err
+			return tenantInfo{}, teamInfo{}, err
 		}
-		team = t.Name
+		team = teamInfo{name: t.Name, budget: t.Budget}
 	}
 	d.mu.Lock()
 	if d.epoch == epoch {
@@ -423,12 +435,30 @@ func (d *Directory) names(ctx context.Context, epoch uint64, tenantID, teamID st
 }
 
 // newIdentity returns the identity of k, without its hashes.
-func newIdentity(k store.Key, tenant tenantInfo, team string) *Identity {
+func newIdentity(k store.Key, tenant tenantInfo, team teamInfo) *Identity {
 	k.Hash, k.PrevHash = nil, nil
 	p := auth.NewPrincipal(k.Name, tenant.name, k.Models)
-	p.Team, p.KeyID, p.TenantID = team, k.ID, k.TenantID
+	p.Team, p.KeyID, p.TenantID = team.name, k.ID, k.TenantID
 	p.Limits, p.TenantLimits = limitOf(k.Limits), limitOf(tenant.limits)
-	return &Identity{Key: k, Tenant: tenant.name, Team: team, TenantLimits: tenant.limits, Principal: p}
+	id := &Identity{Key: k, Tenant: tenant.name, Team: team.name, TenantLimits: tenant.limits,
+		TeamBudget: team.budget, TenantBudget: tenant.budget, Principal: p}
+	p.Budgets = budgetsOf(id)
+	return id
+}
+
+// budgetsOf lists the budgets that hold for id's requests, with their
+// subjects: its key's, its team's, its tenant's.
+func budgetsOf(id *Identity) []budget.Budget {
+	var out []budget.Budget
+	add := func(kind, subjectID string, b store.Budget) {
+		if !b.IsZero() && subjectID != "" {
+			out = append(out, budget.Budget{Subject: kind + subjectID, Limit: b.LimitPico, Period: budget.Period(b.Period)})
+		}
+	}
+	add("key:", id.Key.ID, id.Key.Budget)
+	add("team:", id.Key.TeamID, id.TeamBudget)
+	add("tenant:", id.Key.TenantID, id.TenantBudget)
+	return out
 }
 
 // limitOf is the limiter's form of stored limits.

@@ -123,7 +123,7 @@ func (d *Directory) apply(ctx context.Context, c *store.Change) error {
 			return err
 		}
 		d.rename(func(id *Identity) bool { return id.Key.TenantID == c.ID },
-			func(id *Identity) { id.Tenant, id.TenantLimits = t.name, t.limits },
+			func(id *Identity) { id.Tenant, id.TenantLimits, id.TenantBudget = t.name, t.limits, t.budget },
 			func() {
 				if found {
 					d.tenants[c.ID] = t
@@ -132,12 +132,19 @@ func (d *Directory) apply(ctx context.Context, c *store.Change) error {
 				}
 			})
 	case store.KindTeam:
-		name, err := d.teamName(ctx, c.ID)
+		team, err := d.team(ctx, c.ID)
 		if err != nil {
 			return err
 		}
-		d.rename(func(id *Identity) bool { return id.Key.TeamID == c.ID }, func(id *Identity) { id.Team = name },
-			func() { setName(d.teams, c.ID, name) })
+		d.rename(func(id *Identity) bool { return id.Key.TeamID == c.ID },
+			func(id *Identity) { id.Team, id.TeamBudget = team.name, team.budget },
+			func() {
+				if team.name == "" {
+					delete(d.teams, c.ID)
+				} else {
+					d.teams[c.ID] = team
+				}
+			})
 	}
 	return nil
 }
@@ -152,12 +159,13 @@ func (d *Directory) tenant(ctx context.Context, id string) (t tenantInfo, found 
 	if err != nil {
 		return tenantInfo{}, false, err
 	}
-	return tenantInfo{name: st.Name, limits: st.Limits}, true, nil
+	return tenantInfo{name: st.Name, limits: st.Limits, budget: st.Budget}, true, nil
 }
 
-// teamName returns the current name of a team, "" when it is gone. A
-// change names the team by ID only: its tenant is found in the cache.
-func (d *Directory) teamName(ctx context.Context, id string) (string, error) {
+// team returns the current name and budget of a team, no name when it is
+// gone. A change names the team by ID only: its tenant is found in the
+// cache.
+func (d *Directory) team(ctx context.Context, id string) (teamInfo, error) {
 	d.mu.RLock()
 	tenantID := ""
 	for _, e := range d.pos {
@@ -169,21 +177,16 @@ func (d *Directory) teamName(ctx context.Context, id string) (string, error) {
 	d.mu.RUnlock()
 	if tenantID == "" {
 		// No cached key is in the team: forgetting its name is enough.
-		return "", nil
+		return teamInfo{}, nil
 	}
 	t, err := d.opts.Store.Teams().Get(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+		return teamInfo{}, nil
 	}
-	return t.Name, err
-}
-
-func setName(m map[string]string, id, name string) {
-	if name == "" {
-		delete(m, id)
-		return
+	if err != nil {
+		return teamInfo{}, err
 	}
-	m[id] = name
+	return teamInfo{name: t.Name, budget: t.Budget}, nil
 }
 
 // rename replaces, with renamed copies, the cached identities that match,
@@ -202,6 +205,7 @@ func (d *Directory) rename(match func(*Identity) bool, set func(*Identity), name
 		set(&id)
 		p := *id.Principal
 		p.Tenant, p.Team, p.TenantLimits = id.Tenant, id.Team, limitOf(id.TenantLimits)
+		p.Budgets = budgetsOf(&id)
 		id.Principal = &p
 		ne := &entry{id: &id, until: e.until}
 		ne.used.Store(e.used.Load())
