@@ -86,14 +86,18 @@ type settler interface {
 // Valid reports whether the reservation holds anything.
 func (r *Reservation) Valid() bool { return r != nil && r.active }
 
-// Settle adds actual (picodollars, >= 0) to every budget's spending and
-// releases the reservation. A second call does nothing.
+// Settle adds actual (picodollars) to every budget's spending and
+// releases the reservation; a negative actual is a cost not known, which
+// spends the whole reservation. A second call does nothing.
 func (r *Reservation) Settle(ctx context.Context, actual int64) error {
 	if r == nil || !r.active {
 		return nil
 	}
 	r.active = false
-	return r.b.settle(ctx, r, max(actual, 0))
+	if actual < 0 {
+		actual = r.req.Estimate
+	}
+	return r.b.settle(ctx, r, actual)
 }
 
 // Budgeter reserves and settles spending.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"math"
 	"strings"
 )
 
@@ -328,6 +329,27 @@ type Key struct {
 	Models AllowList `yaml:"models,omitempty" json:"models,omitzero"`
 	// Limits caps the key's request and token rates. Absent means no limit.
 	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
+	// Budget caps the key's spending. Absent means no budget.
+	Budget *Budget `yaml:"budget,omitempty" json:"budget,omitempty"`
+}
+
+// Budget caps spending: at most USD US dollars per Period.
+type Budget struct {
+	// USD is the limit in US dollars, above 0 and at most 9,000,000
+	// (counted in picodollars, to the picodollar).
+	USD float64 `yaml:"usd" json:"usd"`
+	// Period is daily, weekly, monthly (calendar periods in UTC) or total
+	// (never starts over).
+	Period string `yaml:"period" json:"period"`
+}
+
+// MaxBudgetUSD is the largest budget: what an int64 of picodollars holds,
+// rounded down.
+const MaxBudgetUSD = 9_000_000
+
+// Pico returns the budget's limit in picodollars.
+func (b *Budget) Pico() int64 {
+	return int64(math.Round(b.USD * 1e12))
 }
 
 // Limits caps request and token rates. A zero field means no limit.
@@ -494,6 +516,10 @@ func (c *Config) clone() *Config {
 		k := &out.Keys[i]
 		k.Models = cloneSlice(k.Models)
 		k.Limits = cloneLimits(k.Limits)
+		if k.Budget != nil {
+			b := *k.Budget
+			k.Budget = &b
+		}
 	}
 	return &out
 }

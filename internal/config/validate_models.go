@@ -100,6 +100,25 @@ func (c *Config) validateKeys(p *problems) {
 			}
 		}
 		k.Limits.validate(p, path)
+		k.Budget.validate(p, path)
+	}
+}
+
+// validate checks the budget at path.budget; nil is no budget.
+func (b *Budget) validate(p *problems, path string) {
+	if b == nil {
+		return
+	}
+	path = fieldPath(path, "budget")
+	if !(b.USD > 0 && b.USD <= MaxBudgetUSD) || b.Pico() <= 0 {
+		p.add(fieldPath(path, "usd"), "must be above 0 and at most %d", MaxBudgetUSD)
+	}
+	switch b.Period {
+	case "daily", "weekly", "monthly", "total":
+	case "":
+		p.add(fieldPath(path, "period"), "required: daily, weekly, monthly or total")
+	default:
+		p.add(fieldPath(path, "period"), "unknown period %q: daily, weekly, monthly or total", b.Period)
 	}
 }
 

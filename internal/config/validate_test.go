@@ -225,6 +225,18 @@ func TestValidate(t *testing.T) {
 			"models[0].limits.concurrent: must not be negative",
 			"keys[0].limits.concurrent: must not be negative",
 		}},
+		{"key budget", func(c *Config) { c.Keys[0].Budget = &Budget{USD: 50, Period: "monthly"} }, nil},
+		{"key budgets bad", func(c *Config) {
+			c.Keys[0].Budget = &Budget{USD: 0, Period: "hourly"}
+			c.Keys[1].Budget = &Budget{USD: math.NaN()}
+		}, []string{
+			"keys[0].budget.usd: must be above 0 and at most 9000000",
+			`keys[0].budget.period: unknown period "hourly": daily, weekly, monthly or total`,
+			"keys[1].budget.usd: must be above 0 and at most 9000000",
+			"keys[1].budget.period: required: daily, weekly, monthly or total",
+		}},
+		{"key budget too large", func(c *Config) { c.Keys[0].Budget = &Budget{USD: 1e7, Period: "total"} },
+			[]string{"keys[0].budget.usd: must be above 0 and at most 9000000"}},
 		{"model and target limits", func(c *Config) {
 			c.Models[0].Limits = &Limits{RPM: 10, TPM: 1000, Concurrent: 2}
 			c.Models[0].Targets[0].Limits = &Limits{RPM: 5}

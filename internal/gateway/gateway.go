@@ -8,6 +8,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/identity"
@@ -110,7 +111,11 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	}
 	keys := make([]auth.Key, 0, len(cfg.Keys))
 	for _, k := range cfg.Keys {
-		keys = append(keys, auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models, Limits: limitOf(k.Limits)})
+		ak := auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models, Limits: limitOf(k.Limits)}
+		if k.Budget != nil {
+			ak.Budget = budget.Budget{Limit: k.Budget.Pico(), Period: budget.Period(k.Budget.Period)}
+		}
+		keys = append(keys, ak)
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
@@ -122,7 +127,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		opts.JWT = auth.NewVerifiers(auth.VerifierOptions{Logger: opts.Logger})
 	}
 	if opts.Limiter == nil {
-		opts.Limiter = limits.NewMemory(nil)
+		opts.Limiter = limits.WithBudgets(limits.NewMemory(nil), budget.NewMemory(nil, 0))
 	}
 	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter})
 	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
@@ -153,6 +158,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 			}
 			return providerTypes[p.Name()], upstream, true
 		},
+		Estimate: estimator(r, pricer),
 	})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/llmgw/llmgw/internal/budget"
 )
 
 // Window is the period of the per-minute limits.
@@ -34,6 +36,10 @@ type Request struct {
 	// Tokens is how many tokens to reserve against every TPM limit: the
 	// prompt and the largest answer allowed.
 	Tokens int64
+	// Spend is reserved against its budgets in the same step as the
+	// limits: the request is admitted only when every limit and every
+	// budget admits it. No budgets: nothing is reserved.
+	Spend budget.Request
 }
 
 // Dimension names what refused a request.
@@ -45,6 +51,8 @@ const (
 	Requests
 	Tokens
 	Concurrency
+	// Spending is a budget: Decision.Budget says which.
+	Spending
 )
 
 func (d Dimension) String() string {
@@ -55,6 +63,8 @@ func (d Dimension) String() string {
 		return "tokens per minute"
 	case Concurrency:
 		return "concurrent requests"
+	case Spending:
+		return "budget"
 	}
 	return "none"
 }
@@ -81,6 +91,8 @@ type Decision struct {
 	// Requests and Tokens describe the tightest limits, for headers.
 	Requests State
 	Tokens   State
+	// Budget is, on a refusal by a budget, that budget's state.
+	Budget budget.Decision
 }
 
 // Lease is an admitted request's hold on its limits. Release must be
@@ -91,6 +103,10 @@ type Lease struct {
 	req    Request
 	id     string
 	active bool
+	// Spend is the request's reservation against its budgets (invalid
+	// when it has none), settled apart from Release: with the cost, once
+	// it is known.
+	Spend budget.Reservation
 }
 
 // Release frees the request's concurrency slots and reconciles its token
@@ -120,11 +136,18 @@ type limiter interface {
 	release(ctx context.Context, r Request, id string, used int64) error
 }
 
+// errNoBudgets refuses a request with budgets made to a limiter that
+// keeps no budgets: they would go unchecked.
+var errNoBudgets = errors.New("limits: this limiter keeps no budgets (see WithBudgets)")
+
 // ErrUnavailable wraps failures to reach shared counts.
 var ErrUnavailable = errors.New("limits: counts unavailable")
 
-// active reports whether r limits anything.
+// active reports whether r limits or budgets anything.
 func active(r *Request) bool {
+	if len(r.Spend.Budgets) > 0 {
+		return true
+	}
 	for i := range r.Checks {
 		if !r.Checks[i].Limit.IsZero() {
 			return true

@@ -66,6 +66,9 @@ const maxStack = 8
 
 // Acquire decides on r in memory.
 func (m *Memory) Acquire(_ context.Context, r Request) (Decision, Lease, error) {
+	if len(r.Spend.Budgets) > 0 {
+		return Decision{}, Lease{}, errNoBudgets
+	}
 	if !active(&r) {
 		return Decision{Allowed: true}, Lease{}, nil
 	}

@@ -91,12 +91,23 @@ type Call struct {
 	// limits (its prompt and largest answer), set by the limits stage when
 	// a tokens-per-minute limit applies to the call or its model's targets.
 	ReservedTokens int64
+	// Spend is the call's reservation against the caller's budgets, set
+	// by the limits stage when a budget applies; the server settles it
+	// with the call's cost once the call has ended (a negative cost: not
+	// known, the reservation is kept as spent).
+	Spend Settler
 
 	request *llm.ChatRequest
 	decode  Decoder
 	// needBody is set by stages that must see or change the canonical
 	// request, which rules out the fast path.
 	needBody bool
+}
+
+// Settler settles a reservation with what the call cost, in picodollars;
+// a second call does nothing.
+type Settler interface {
+	Settle(ctx context.Context, actual int64) error
 }
 
 // RateLimits is the state of the limits that applied to a call.

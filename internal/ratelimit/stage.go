@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
+	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/tokens"
 )
 
@@ -38,6 +40,11 @@ type Options struct {
 	Target func(model string) (providerType, upstreamModel string, ok bool)
 	// DefaultMaxTokens replaces DefaultMaxTokens when above 0.
 	DefaultMaxTokens int
+	// Estimate returns the most call could cost (picodollars) with a
+	// prompt of promptTokens and an answer of at most maxOutput tokens,
+	// whichever target or fallback serves it; ok is false when one of
+	// them has no price. Nil: no model is priced.
+	Estimate func(call *pipeline.Call, promptTokens, maxOutput int) (pico int64, ok bool)
 }
 
 type model struct {
@@ -145,19 +152,36 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 			n++
 		}
 		req := limits.Request{Checks: checks[:n:n]}
-		count := m.tokens
+		var budgets []budget.Budget
+		if p, ok := call.Caller.(*auth.Principal); ok && p != nil {
+			budgets = p.Budgets
+		}
+		count := m.tokens || len(budgets) > 0
 		for i := range req.Checks {
 			count = count || req.Checks[i].Limit.TPM > 0
 		}
 		if count {
-			t, err := s.reserve(call)
+			prompt, answer, err := s.reserve(call)
 			if err != nil {
 				return nil, err
 			}
-			req.Tokens = t
-			call.ReservedTokens = t
+			req.Tokens = int64(prompt) + int64(answer)
+			call.ReservedTokens = req.Tokens
+			if len(budgets) > 0 {
+				var pico int64
+				ok := false
+				if s.o.Estimate != nil {
+					pico, ok = s.o.Estimate(call, prompt, answer)
+				}
+				if !ok {
+					return nil, &llm.Error{Kind: llm.KindPermission, Message: fmt.Sprintf(
+						"this key has a budget, and model %q (or one of its fallbacks) has no price, so its cost cannot be held to it; ask the gateway's operator to price it (pricing: in the configuration)",
+						llm.Clip(call.Model))}
+				}
+				req.Spend = budget.Request{Budgets: budgets, Estimate: pico}
+			}
 		}
-		if n == 0 {
+		if n == 0 && len(req.Spend.Budgets) == 0 {
 			return next(ctx, call)
 		}
 		d, lease, err := s.o.Limiter.Acquire(ctx, req)
@@ -170,13 +194,25 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 			}
 			return nil, llm.Wrap(llm.KindUnavailable, err, "rate limits cannot be checked; retry shortly")
 		}
-		call.RateLimits = pipeline.RateLimits{Applied: true, Requests: d.Requests, Tokens: d.Tokens}
+		if n > 0 {
+			call.RateLimits = pipeline.RateLimits{Applied: true, Requests: d.Requests, Tokens: d.Tokens}
+		}
 		if !d.Allowed {
+			if d.Dimension == limits.Spending {
+				return nil, budgetRefusal(&d, req.Spend.Estimate)
+			}
 			return nil, refusal(&d, req.Tokens)
+		}
+		if lease.Spend.Valid() {
+			call.Spend = &lease.Spend
 		}
 		stream, err := next(ctx, call)
 		if err != nil {
 			_ = lease.Release(context.WithoutCancel(ctx), 0)
+			if call.Spend != nil {
+				// Nothing answered: nothing to pay.
+				_ = call.Spend.Settle(context.WithoutCancel(ctx), 0)
+			}
 			return nil, err
 		}
 		if stream == nil { // embeddings: the response is in the call
@@ -191,28 +227,29 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 	}
 }
 
-// reserve returns the tokens call reserves against tokens per minute.
-func (s *stage) reserve(call *pipeline.Call) (int64, error) {
+// reserve returns the tokens call reserves against tokens per minute: its
+// prompt and the largest answer it allows.
+func (s *stage) reserve(call *pipeline.Call) (prompt, answer int, err error) {
 	if call.Op == pipeline.OpEmbed {
 		if call.Embed == nil {
-			return 0, nil
+			return 0, 0, nil
 		}
-		return int64(tokens.EstimateText(string(call.Embed.Input))), nil
+		return tokens.EstimateText(string(call.Embed.Input)), 0, nil
 	}
 	req, err := call.Decoded()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var typ, upstream string
 	if s.o.Target != nil {
 		typ, upstream, _ = s.o.Target(call.Model)
 	}
-	prompt, _ := tokens.Count(req, typ, upstream)
-	answer := req.MaxOutputTokens()
+	prompt, _ = tokens.Count(req, typ, upstream)
+	answer = req.MaxOutputTokens()
 	if answer <= 0 {
 		answer = s.o.DefaultMaxTokens
 	}
-	return int64(prompt) + int64(answer), nil
+	return prompt, answer, nil
 }
 
 // whose names the owner of a subject for messages.
@@ -245,6 +282,35 @@ func refusal(d *limits.Decision, reserved int64) error {
 	return &llm.Error{Kind: llm.KindRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
 		"rate limit exceeded: %s %s limit is reached; retry after %ds",
 		whose(d.Subject), d.Dimension, int64((retry+time.Second-1)/time.Second))}
+}
+
+// budgetRefusal is the error of a call a budget refused: it names the
+// budget, says what is spent and held, and when it starts over.
+func budgetRefusal(d *limits.Decision, estimate int64) error {
+	b := d.Budget
+	kind, _, _ := strings.Cut(b.Budget.Subject, ":")
+	owner := map[string]string{"key": "this key's", "team": "this key's team's", "tenant": "this key's tenant's"}[kind]
+	if owner == "" {
+		owner = "a"
+	}
+	period := string(b.Budget.Period)
+	if b.Budget.Period == budget.Total {
+		period = "total"
+	}
+	msg := fmt.Sprintf("budget exceeded: %s %s budget of %s is spent (%s spent, %s held by requests in flight; this request may cost up to %s)",
+		owner, period, usd(b.Budget.Limit), usd(b.Spent), usd(b.Reserved), usd(estimate))
+	e := &llm.Error{Kind: llm.KindBudgetExceeded}
+	if !b.ResetAt.IsZero() {
+		msg += "; it starts over at " + b.ResetAt.UTC().Format(time.RFC3339)
+		e.RetryAfter = max(d.RetryAfter, time.Second)
+	}
+	e.Message = msg
+	return e
+}
+
+// usd formats picodollars as dollars with up to six decimals.
+func usd(pico int64) string {
+	return "$" + pricing.Amount(pico).String()
 }
 
 func usedTokens(u llm.Usage) int64 {

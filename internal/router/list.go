@@ -50,3 +50,41 @@ func (r *Router) ServedBy(name string) string {
 	}
 	return m.Name
 }
+
+// EachTarget calls fn with the provider name and upstream model id of
+// every target that may serve a call for name: its model's targets, then
+// those of every fallback it may lead to (override, when not nil,
+// replacing the ordinary fallbacks as a call's x-llmgw-fallbacks does),
+// until fn returns false. It reports false when name is not served. It
+// is how admission bounds a call's cost whatever target serves it.
+func (r *Router) EachTarget(name string, override []string, fn func(provider, upstream string) bool) bool {
+	m, suffix, ok := r.resolve(name)
+	if !ok {
+		return false
+	}
+	each := func(m *Model, suffix string) bool {
+		for i := range m.Targets {
+			t := &m.Targets[i]
+			if !fn(t.Provider.Name(), upstreamModel(t, suffix)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !each(m, suffix) {
+		return true
+	}
+	names := m.Fallbacks
+	if override != nil {
+		names = override
+	}
+	for _, list := range [][]string{names, m.ContextWindowFallbacks, m.ContentPolicyFallbacks} {
+		for _, n := range list {
+			fm, fsuffix, ok := r.resolve(n)
+			if ok && !each(fm, fsuffix) {
+				return true
+			}
+		}
+	}
+	return true
+}

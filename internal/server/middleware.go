@@ -13,6 +13,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 )
 
 // reqInfo is what a handler learns about its request, for the access log.
@@ -37,8 +38,11 @@ type reqInfo struct {
 	// the time to the first chunk of a stream.
 	keyID, tenantID, team string
 	result                llm.Stream
-	upstreamModel         string
-	ttft                  time.Duration
+	// spend is the call's reservation against its budgets, settled with
+	// its cost when the request ends.
+	spend         pipeline.Settler
+	upstreamModel string
+	ttft          time.Duration
 	// principal is the caller, set by authed: the request's context
 	// carries it from the edge on (auth.WithSlot), so that authenticating
 	// does not copy the request again.

@@ -59,6 +59,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	start := time.Now()
 	stream, err := snap.Invoke(ctx, call)
 	ri := infoFrom(r.Context())
+	ri.spend = call.Spend
 	ri.setAttempts(w, call)
 	ri.setRateLimits(w, call)
 	if err != nil {

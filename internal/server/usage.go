@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"strings"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/store"
 )
 
@@ -14,7 +16,7 @@ import (
 // the client cut short counts what the upstream reported by then).
 func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 	l := ri.snap.Ledger
-	if l == nil || ri.model == "" {
+	if ri.spend == nil && (l == nil || ri.model == "") {
 		return
 	}
 	status := rec.status
@@ -44,7 +46,35 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 			}
 		}
 	}
-	l.Add(u)
+	if ri.spend != nil {
+		settle(ri.spend, &u, ri.result != nil)
+	}
+	if l != nil && ri.model != "" {
+		l.Add(u)
+	}
+}
+
+// settleTimeout bounds settling a call's budgets.
+const settleTimeout = 5 * time.Second
+
+// settle settles a call's budgets with its cost, off the request's path
+// (the end of a stream is not held back for it): the cost when known; the
+// whole reservation when an answer came without a price or usage to
+// price (the estimate bounds what it cost); nothing when no upstream
+// answered.
+func settle(sp pipeline.Settler, u *store.UsageRecord, answered bool) {
+	cost := int64(0)
+	switch {
+	case u.CostKnown:
+		cost = u.CostPico
+	case answered:
+		cost = -1
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		defer cancel()
+		_ = sp.Settle(ctx, cost)
+	}()
 }
 
 // ledgerText makes the client's text (the model name it sent) fit the
