@@ -63,6 +63,12 @@ func RunSuite(t *testing.T, open Open) {
 		{"LedgerScan", testLedgerScan},
 		{"LedgerInvalid", testLedgerInvalid},
 		{"LedgerAggregate", testLedgerAggregate},
+		{"LedgerSpend", testLedgerSpend},
+		{"BudgetReserveSettle", testBudgetReserveSettle},
+		{"BudgetAllOrNone", testBudgetAllOrNone},
+		{"BudgetExpiry", testBudgetExpiry},
+		{"BudgetSeed", testBudgetSeed},
+		{"BudgetInvalid", testBudgetInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
