@@ -37,8 +37,9 @@
 //
 // A count Redis does not have (a new period, or Redis restarted empty) or
 // the database has not yet stored starts from what the usage ledger has
-// of its period: the database's counts from the store's own ledger, in
-// the transaction that creates them; Redis's from RedisOptions.Seeder
+// of its period: the database's counts from the store's own ledger, as
+// the store creates them (once: a count two replicas create at once is
+// created by one); Redis's from RedisOptions.Seeder
 // (LedgerSeeder), once: the reserve script answers which counts are not
 // seeded, the seeder's sum is set by a script that only the first replica
 // to get there applies, and the reservation runs again. Spending settled
