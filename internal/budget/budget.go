@@ -2,6 +2,8 @@ package budget
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -21,24 +23,25 @@ const (
 // Valid reports whether p is one of the periods.
 func (p Period) Valid() bool { return p == Daily || p == Weekly || p == Monthly || p == Total }
 
-// Window returns the name of the period that holds t, and when it ends
-// (zero for Total), in UTC.
-func (p Period) Window(t time.Time) (string, time.Time) {
+// Window returns the name of the period that holds t, when it starts and
+// when it ends, in UTC: [start, end). Total is named "total" and has
+// neither start nor end (zero times).
+func (p Period) Window(t time.Time) (name string, start, end time.Time) {
 	t = t.UTC()
 	switch p {
 	case Daily:
 		start := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		return start.Format("2006-01-02"), start.AddDate(0, 0, 1)
+		return start.Format("2006-01-02"), start, start.AddDate(0, 0, 1)
 	case Weekly:
 		y, w := t.ISOWeek()
 		wd := (int(t.Weekday()) + 6) % 7 // Monday = 0
 		start := time.Date(t.Year(), t.Month(), t.Day()-wd, 0, 0, 0, 0, time.UTC)
-		return fmt.Sprintf("%04d-W%02d", y, w), start.AddDate(0, 0, 7)
+		return fmt.Sprintf("%04d-W%02d", y, w), start, start.AddDate(0, 0, 7)
 	case Monthly:
 		start := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-		return start.Format("2006-01"), start.AddDate(0, 1, 0)
+		return start.Format("2006-01"), start, start.AddDate(0, 1, 0)
 	}
-	return "total", time.Time{}
+	return "total", time.Time{}, time.Time{}
 }
 
 // Budget is one limit on spending.
@@ -76,11 +79,12 @@ type Reservation struct {
 	req     Request
 	id      string
 	windows []string
+	ends    []time.Time
 	active  bool
 }
 
 type settler interface {
-	settle(ctx context.Context, r *Reservation, actual int64) error
+	settle(ctx context.Context, r *Reservation, actual int64) ([]int64, error)
 }
 
 // Valid reports whether the reservation holds anything.
@@ -88,10 +92,12 @@ func (r *Reservation) Valid() bool { return r != nil && r.active }
 
 // Settle adds actual (picodollars) to every budget's spending and
 // releases the reservation; a negative actual is a cost not known, which
-// spends the whole reservation. A second call does nothing.
-func (r *Reservation) Settle(ctx context.Context, actual int64) error {
+// spends the whole reservation. It answers each budget's spending in its
+// period after (in the order of the request's budgets), for alerts on
+// thresholds. A second call does nothing and answers nil.
+func (r *Reservation) Settle(ctx context.Context, actual int64) ([]int64, error) {
 	if r == nil || !r.active {
-		return nil
+		return nil, nil
 	}
 	r.active = false
 	if actual < 0 {
@@ -108,6 +114,13 @@ type Budgeter interface {
 	// Spent returns a budget's spending and reservations in the current
 	// period.
 	Spent(ctx context.Context, b Budget) (spent, reserved int64, err error)
+}
+
+// newID returns a random reservation ID.
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // ErrUnavailable wraps failures to reach shared counts.

@@ -27,8 +27,30 @@
 // # Where the counts live
 //
 // Redis (NewRedis): one Lua script per Reserve and per Settle, on Redis's
-// clock, keys under the hash tag {llmgw}. Memory (NewMemory): the same
-// semantics in this process, for one replica only.
+// clock, keys under the hash tag {llmgw}. The database (NewStore), for
+// replicas that share no Redis: one transaction per Reserve and per
+// Settle (store.Budgets), on the replica's clock, so replicas' clocks
+// should agree to within much less than the reservation TTL. Memory
+// (NewMemory): the same semantics in this process, for one replica only.
+//
+// # Counts that start mid-period
+//
+// A count Redis does not have (a new period, or Redis restarted empty) or
+// the database has not yet stored starts from what the usage ledger has
+// of its period: the database's counts from the store's own ledger, as
+// the store creates them (once: a count two replicas create at once is
+// created by one); Redis's from RedisOptions.Seeder
+// (LedgerSeeder), once: the reserve script answers which counts are not
+// seeded, the seeder's sum is set by a script that only the first replica
+// to get there applies, and the reservation runs again. Spending settled
+// on a count Redis lost before it was seeded again is replaced by the
+// seed, since the ledger counts those calls (less what its writer has
+// not yet flushed).
+//
+// # Alerts
+//
+// Settle answers each budget's spending after the call, so that the
+// caller can tell which thresholds the call crossed.
 //
 // # Lifetime
 //

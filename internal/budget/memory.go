@@ -2,8 +2,6 @@ package budget
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"sync"
 	"time"
 )
@@ -69,7 +67,7 @@ func (m *Memory) Reserve(_ context.Context, r Request) (Decision, Reservation, e
 	names := make([]string, len(r.Budgets))
 	wins := make([]*window, len(r.Budgets))
 	for i, b := range r.Budgets {
-		name, end := b.Period.Window(now)
+		name, _, end := b.Period.Window(now)
 		names[i] = name
 		k := b.Subject + "|" + name
 		w := m.windows[k]
@@ -83,34 +81,38 @@ func (m *Memory) Reserve(_ context.Context, r Request) (Decision, Reservation, e
 			return Decision{Budget: b, Spent: w.spent, Reserved: res, ResetAt: end}, Reservation{}, nil
 		}
 	}
-	var idb [12]byte
-	_, _ = rand.Read(idb[:])
-	id := hex.EncodeToString(idb[:])
+	id := newID()
 	for _, w := range wins {
 		w.reserved[id] = hold{amount: r.Estimate, expires: now.Add(m.ttl)}
 	}
 	return Decision{Allowed: true}, Reservation{b: m, req: r, id: id, windows: names, active: true}, nil
 }
 
-func (m *Memory) settle(_ context.Context, r *Reservation, actual int64) error {
+func (m *Memory) settle(_ context.Context, r *Reservation, actual int64) ([]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	after := make([]int64, len(r.req.Budgets))
+	settled := map[*window]bool{}
 	for i, b := range r.req.Budgets {
 		k := b.Subject + "|" + r.windows[i]
 		w := m.windows[k]
 		if w == nil {
 			continue // the period ended and was dropped
 		}
-		delete(w.reserved, r.id)
-		w.spent += actual
+		if !settled[w] { // two budgets on one count spend once
+			settled[w] = true
+			delete(w.reserved, r.id)
+			w.spent += actual
+		}
+		after[i] = w.spent
 	}
-	return nil
+	return after, nil
 }
 
 // Spent returns b's counts in the current period.
 func (m *Memory) Spent(_ context.Context, b Budget) (int64, int64, error) {
 	now := m.now()
-	name, _ := b.Period.Window(now)
+	name, _, _ := b.Period.Window(now)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.windows[b.Subject+"|"+name]

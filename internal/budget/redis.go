@@ -2,8 +2,6 @@ package budget
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -16,6 +14,7 @@ type Redis struct {
 	prefix string
 	ttl    time.Duration
 	now    func() time.Time
+	seed   Seeder
 }
 
 var _ Budgeter = (*Redis)(nil)
@@ -29,6 +28,11 @@ type RedisOptions struct {
 	ReservationTTL time.Duration
 	// Now names the periods; default time.Now.
 	Now func() time.Time
+	// Seeder, when set, gives a period's counts, when Redis has none
+	// (a new period, or Redis restarted empty), the spending of the
+	// period so far (LedgerSeeder: from the usage ledger). Without it
+	// counts missing start at zero.
+	Seeder Seeder
 }
 
 // NewRedis returns a budgeter counting in c.
@@ -42,14 +46,18 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Redis{c: c, prefix: o.Prefix, ttl: o.ReservationTTL, now: o.Now}
+	return &Redis{c: c, prefix: o.Prefix, ttl: o.ReservationTTL, now: o.Now, seed: o.Seeder}
 }
 
 // reserveScript: KEYS are two per budget (the counts hash with fields
-// "spent" and "reserved", the reservations' sorted set by expiry);
-// ARGV are the estimate, the reservation ID, its TTL (ms), then per budget
-// its limit and its keys' TTL (ms, 0: none). Expired reservations are
-// released first. It answers {1} or {0, index, spent, reserved}.
+// "spent", "reserved", "seeded" and "r:<id>" per reservation; the
+// reservations' sorted set by expiry); ARGV are the estimate, the
+// reservation ID, its TTL (ms), whether counts must be seeded (1 or 0),
+// then per budget its limit and its keys' TTL (ms, 0: none). When counts
+// must be seeded and some are not, it answers {2, index...} and changes
+// nothing. Otherwise expired reservations are released first, and it
+// answers {1} or {0, index, spent, reserved}. A budget repeated (two
+// limits on one count) is held once.
 var reserveScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -57,6 +65,17 @@ local est = tonumber(ARGV[1])
 local id = ARGV[2]
 local ttl = tonumber(ARGV[3])
 local n = #KEYS / 2
+if ARGV[4] == '1' then
+  local unseeded = {2}
+  for i = 1, n do
+    if redis.call('HEXISTS', KEYS[2 * i - 1], 'seeded') == 0 then
+      table.insert(unseeded, i)
+    end
+  end
+  if #unseeded > 1 then
+    return unseeded
+  end
+end
 local function release_expired(h, z)
   local gone = redis.call('ZRANGEBYSCORE', z, '-inf', now)
   for _, rid in ipairs(gone) do
@@ -69,7 +88,7 @@ end
 for i = 1, n do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
   release_expired(h, z)
-  local limit = tonumber(ARGV[3 + 2 * i - 1])
+  local limit = tonumber(ARGV[4 + 2 * i - 1])
   local spent = tonumber(redis.call('HGET', h, 'spent') or '0')
   local reserved = tonumber(redis.call('HGET', h, 'reserved') or '0')
   if spent + reserved + est > limit then
@@ -78,10 +97,11 @@ for i = 1, n do
 end
 for i = 1, n do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
-  redis.call('HINCRBY', h, 'reserved', est)
-  redis.call('HSET', h, 'r:' .. id, est)
-  redis.call('ZADD', z, now + ttl, id)
-  local kttl = tonumber(ARGV[3 + 2 * i])
+  if redis.call('HSETNX', h, 'r:' .. id, est) == 1 then
+    redis.call('HINCRBY', h, 'reserved', est)
+    redis.call('ZADD', z, now + ttl, id)
+  end
+  local kttl = tonumber(ARGV[4 + 2 * i])
   if kttl > 0 then
     redis.call('PEXPIRE', h, kttl)
     redis.call('PEXPIRE', z, kttl)
@@ -90,23 +110,52 @@ end
 return {1}
 `)
 
-// settleScript: KEYS as reserveScript's; ARGV the reservation ID and the
-// actual cost. A reservation already expired adds the cost all the same.
+// seedScript: KEYS the counts hash; ARGV the spending to start from and
+// the key's TTL (ms, 0: none). Only the first seeding of a count sets
+// its spending; spending settled on the count before it was seeded
+// (calls in flight when Redis was emptied) is replaced, since the ledger
+// the seed comes from counts those calls.
+var seedScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[1], 'seeded', 1) == 1 then
+  redis.call('HSET', KEYS[1], 'spent', ARGV[1])
+  if tonumber(ARGV[2]) > 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  end
+  return 1
+end
+return 0
+`)
+
+// settleScript: KEYS as reserveScript's; ARGV the reservation ID, the
+// actual cost, then per budget its keys' TTL (ms, 0: none), set on keys
+// that have none (made again by this settle after Redis was emptied). A
+// reservation already expired adds the cost all the same. It answers
+// each budget's spending after.
 var settleScript = redis.NewScript(`
 local id = ARGV[1]
 local actual = tonumber(ARGV[2])
 local n = #KEYS / 2
+local after = {}
+local done = {}
 for i = 1, n do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
-  local amt = redis.call('HGET', h, 'r:' .. id)
-  if amt then
-    redis.call('HINCRBY', h, 'reserved', -tonumber(amt))
-    redis.call('HDEL', h, 'r:' .. id)
-    redis.call('ZREM', z, id)
+  if not done[h] then
+    done[h] = true
+    local amt = redis.call('HGET', h, 'r:' .. id)
+    if amt then
+      redis.call('HINCRBY', h, 'reserved', -tonumber(amt))
+      redis.call('HDEL', h, 'r:' .. id)
+      redis.call('ZREM', z, id)
+    end
+    redis.call('HINCRBY', h, 'spent', actual)
+    local kttl = tonumber(ARGV[2 + i])
+    if kttl > 0 and redis.call('PTTL', h) == -1 then
+      redis.call('PEXPIRE', h, kttl)
+    end
   end
-  redis.call('HINCRBY', h, 'spent', actual)
+  after[i] = redis.call('HGET', h, 'spent') -- a string: exact past 2^53
 end
-return 1
+return after
 `)
 
 func (rb *Redis) keys(b Budget, window string) (string, string) {
@@ -123,7 +172,8 @@ func keyTTL(end, now time.Time) int64 {
 	return end.Add(24*time.Hour).Sub(now).Milliseconds() + 1
 }
 
-// Reserve decides on r in one round trip.
+// Reserve decides on r in one round trip; a count to seed first takes a
+// sum of the seeder's and two more (rare: once per period and budget).
 func (rb *Redis) Reserve(ctx context.Context, r Request) (Decision, Reservation, error) {
 	if err := check(&r); err != nil {
 		return Decision{}, Reservation{}, err
@@ -132,49 +182,89 @@ func (rb *Redis) Reserve(ctx context.Context, r Request) (Decision, Reservation,
 		return Decision{Allowed: true}, Reservation{}, nil
 	}
 	now := rb.now()
-	var idb [12]byte
-	_, _ = rand.Read(idb[:])
-	id := hex.EncodeToString(idb[:])
+	id := newID()
 	keys := make([]string, 0, 2*len(r.Budgets))
-	args := []any{r.Estimate, id, rb.ttl.Milliseconds()}
+	seeding := "0"
+	if rb.seed != nil {
+		seeding = "1"
+	}
+	args := []any{r.Estimate, id, rb.ttl.Milliseconds(), seeding}
 	names := make([]string, len(r.Budgets))
+	starts := make([]time.Time, len(r.Budgets))
 	ends := make([]time.Time, len(r.Budgets))
 	for i, b := range r.Budgets {
-		names[i], ends[i] = b.Period.Window(now)
+		names[i], starts[i], ends[i] = b.Period.Window(now)
 		h, z := rb.keys(b, names[i])
 		keys = append(keys, h, z)
 		args = append(args, b.Limit, keyTTL(ends[i], now))
 	}
-	res, err := reserveScript.Run(ctx, rb.c, keys, args...).Int64Slice()
-	if err != nil {
-		return Decision{}, Reservation{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	// Seeding a count and reserving again succeeds at the second try
+	// unless the count vanished in between; a third miss is an error.
+	for range 3 {
+		res, err := reserveScript.Run(ctx, rb.c, keys, args...).Int64Slice()
+		if err != nil {
+			return Decision{}, Reservation{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if len(res) == 1 && res[0] == 1 {
+			return Decision{Allowed: true}, Reservation{b: rb, req: r, id: id, windows: names, ends: ends, active: true}, nil
+		}
+		if len(res) >= 2 && res[0] == 2 {
+			for _, x := range res[1:] {
+				if x < 1 || int(x) > len(r.Budgets) {
+					return Decision{}, Reservation{}, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
+				}
+				i := int(x) - 1
+				if err := rb.seedCount(ctx, r.Budgets[i], keys[2*i], starts[i], ends[i], now); err != nil {
+					return Decision{}, Reservation{}, err
+				}
+			}
+			continue
+		}
+		if len(res) != 4 || res[0] != 0 || res[1] < 1 || int(res[1]) > len(r.Budgets) {
+			return Decision{}, Reservation{}, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
+		}
+		i := int(res[1]) - 1
+		return Decision{Budget: r.Budgets[i], Spent: res[2], Reserved: res[3], ResetAt: ends[i]}, Reservation{}, nil
 	}
-	if len(res) == 1 && res[0] == 1 {
-		return Decision{Allowed: true}, Reservation{b: rb, req: r, id: id, windows: names, active: true}, nil
-	}
-	if len(res) != 4 || res[1] < 1 || int(res[1]) > len(r.Budgets) {
-		return Decision{}, Reservation{}, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
-	}
-	i := int(res[1]) - 1
-	return Decision{Budget: r.Budgets[i], Spent: res[2], Reserved: res[3], ResetAt: ends[i]}, Reservation{}, nil
+	return Decision{}, Reservation{}, fmt.Errorf("%w: counts seeded are missing", ErrUnavailable)
 }
 
-func (rb *Redis) settle(ctx context.Context, r *Reservation, actual int64) error {
-	keys := make([]string, 0, 2*len(r.req.Budgets))
-	for i, b := range r.req.Budgets {
-		h, z := rb.keys(b, r.windows[i])
-		keys = append(keys, h, z)
+// seedCount starts b's count in h from the seeder's sum over [start, end)
+// of its period, unless another replica seeded it first.
+func (rb *Redis) seedCount(ctx context.Context, b Budget, h string, start, end, now time.Time) error {
+	spent, err := rb.seed(ctx, b, start, end)
+	if err != nil {
+		return fmt.Errorf("%w: seeding %s %s: %v", ErrUnavailable, b.Subject, b.Period, err)
 	}
-	if err := settleScript.Run(ctx, rb.c, keys, r.id, actual).Err(); err != nil {
+	if err := seedScript.Run(ctx, rb.c, []string{h}, max(spent, 0), keyTTL(end, now)).Err(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return nil
 }
 
+func (rb *Redis) settle(ctx context.Context, r *Reservation, actual int64) ([]int64, error) {
+	keys := make([]string, 0, 2*len(r.req.Budgets))
+	args := []any{r.id, actual}
+	now := rb.now()
+	for i, b := range r.req.Budgets {
+		h, z := rb.keys(b, r.windows[i])
+		keys = append(keys, h, z)
+		args = append(args, keyTTL(r.ends[i], now))
+	}
+	after, err := settleScript.Run(ctx, rb.c, keys, args...).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if len(after) != len(r.req.Budgets) {
+		return nil, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, after)
+	}
+	return after, nil
+}
+
 // Spent returns b's counts in the current period, reservations not yet
 // found expired included.
 func (rb *Redis) Spent(ctx context.Context, b Budget) (int64, int64, error) {
-	name, _ := b.Period.Window(rb.now())
+	name, _, _ := b.Period.Window(rb.now())
 	h, _ := rb.keys(b, name)
 	vals, err := rb.c.HMGet(ctx, h, "spent", "reserved").Result()
 	if err != nil {

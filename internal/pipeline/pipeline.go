@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 )
@@ -95,19 +96,13 @@ type Call struct {
 	// by the limits stage when a budget applies; the server settles it
 	// with the call's cost once the call has ended (a negative cost: not
 	// known, the reservation is kept as spent).
-	Spend Settler
+	Spend *budget.Reservation
 
 	request *llm.ChatRequest
 	decode  Decoder
 	// needBody is set by stages that must see or change the canonical
 	// request, which rules out the fast path.
 	needBody bool
-}
-
-// Settler settles a reservation with what the call cost, in picodollars;
-// a second call does nothing.
-type Settler interface {
-	Settle(ctx context.Context, actual int64) error
 }
 
 // RateLimits is the state of the limits that applied to a call.

@@ -211,7 +211,7 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 			_ = lease.Release(context.WithoutCancel(ctx), 0)
 			if call.Spend != nil {
 				// Nothing answered: nothing to pay.
-				_ = call.Spend.Settle(context.WithoutCancel(ctx), 0)
+				_, _ = call.Spend.Settle(context.WithoutCancel(ctx), 0)
 			}
 			return nil, err
 		}

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
-	"github.com/llmgw/llmgw/internal/pipeline"
 )
 
 // reqInfo is what a handler learns about its request, for the access log.
@@ -40,7 +40,7 @@ type reqInfo struct {
 	result                llm.Stream
 	// spend is the call's reservation against its budgets, settled with
 	// its cost when the request ends.
-	spend         pipeline.Settler
+	spend         *budget.Reservation
 	upstreamModel string
 	ttft          time.Duration
 	// principal is the caller, set by authed: the request's context

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/llm"
-	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/store"
 )
 
@@ -62,7 +62,7 @@ const settleTimeout = 5 * time.Second
 // whole reservation when an answer came without a price or usage to
 // price (the estimate bounds what it cost); nothing when no upstream
 // answered.
-func settle(sp pipeline.Settler, u *store.UsageRecord, answered bool) {
+func settle(sp *budget.Reservation, u *store.UsageRecord, answered bool) {
 	cost := int64(0)
 	switch {
 	case u.CostKnown:
@@ -73,7 +73,7 @@ func settle(sp pipeline.Settler, u *store.UsageRecord, answered bool) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 		defer cancel()
-		_ = sp.Settle(ctx, cost)
+		_, _ = sp.Settle(ctx, cost)
 	}()
 }
 

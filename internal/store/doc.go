@@ -36,5 +36,12 @@
 //     the last number they saw, and numbers become visible in order, so a
 //     poller misses none. Keys.Touch (last-used times) is deliberately not
 //     a change: it is frequent, batched and of no interest to a cache.
+//   - Budgets (store.Budgets) are counts per subject, period and window
+//     with the reservations of calls in flight: Reserve holds an estimate
+//     on every count or on none, in one transaction, so that replicas
+//     sharing the database admit a budget's spending once; a count is
+//     created seeded with its window's spending in the ledger; expired
+//     reservations are released by the next Reserve on their count and
+//     not counted by Spent.
 //   - Times are kept to the microsecond, in UTC.
 package store

@@ -51,6 +51,10 @@ type Ledger interface {
 	// Scan returns up to limit records with At in [from, to), oldest
 	// first, after the record with the cursor's request ID.
 	Scan(ctx context.Context, from, to time.Time, opts ListOptions) (Page[UsageRecord], error)
+	// Spend sums the known costs (picodollars) of the records f selects,
+	// in one indexed query: what a budget's period spent before its
+	// count existed.
+	Spend(ctx context.Context, f SpendFilter) (int64, error)
 	Aggregator
 }
 
@@ -128,4 +132,57 @@ func CheckUsageQuery(q *UsageQuery) error {
 		return fmt.Errorf("%w: from must be before to", ErrInvalid)
 	}
 	return nil
+}
+
+// SpendFilter selects the records Ledger.Spend sums: those of one tenant,
+// team or key (exactly one ID set) with At in [From, To); a zero From has
+// no lower bound, a zero To no upper one.
+type SpendFilter struct {
+	TenantID, TeamID, KeyID string
+	From, To                time.Time
+}
+
+// CheckSpendFilter checks that f names exactly one ID and an ordered span.
+func CheckSpendFilter(f *SpendFilter) error {
+	n := 0
+	for _, id := range []string{f.TenantID, f.TeamID, f.KeyID} {
+		if id != "" {
+			n++
+			if len(id) > MaxUsageText || !Text(id) {
+				return fmt.Errorf("%w: spend filter IDs must be at most %d bytes of UTF-8 without NUL", ErrInvalid, MaxUsageText)
+			}
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: a spend filter names exactly one of a tenant, team or key", ErrInvalid)
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return fmt.Errorf("%w: from must be before to", ErrInvalid)
+	}
+	return nil
+}
+
+// SpendSQL is the condition and arguments of f (which CheckSpendFilter
+// accepted) for a dialect, its placeholders numbered from 1.
+func SpendSQL(f SpendFilter, d Dialect) (string, []any) {
+	var col, id string
+	switch {
+	case f.KeyID != "":
+		col, id = "key_id", f.KeyID
+	case f.TeamID != "":
+		col, id = "team_id", f.TeamID
+	default:
+		col, id = "tenant_id", f.TenantID
+	}
+	where := col + " = " + d.Placeholder(1) + " AND cost_known"
+	args := []any{id}
+	if !f.From.IsZero() {
+		args = append(args, d.Time(f.From))
+		where += " AND at >= " + d.Placeholder(len(args))
+	}
+	if !f.To.IsZero() {
+		args = append(args, d.Time(f.To))
+		where += " AND at < " + d.Placeholder(len(args))
+	}
+	return where, args
 }

@@ -34,6 +34,18 @@
 //     in order and a poller at N never later finds a smaller one appear
 //     (a sequence hands numbers out before commit, out of order). Writes to
 //     these tables are admin operations, rare enough to serialize.
+//   - usage: the ledger; (tenant_id, at), (team_id, at) and (key_id, at)
+//     serve the sums of Ledger.Spend by range scan.
+//   - budget_counts and budget_reservations: budgets without Redis.
+//     Reserve takes one transaction of four round trips: it locks the
+//     counts with SELECT ... FOR UPDATE ordered by (subject, period, win)
+//     in the "C" collation, whatever the items' order, so that two
+//     reservations on overlapping counts never deadlock; releases their
+//     expired reservations; decides; holds. A count missing is first
+//     created on its own (INSERT ... ON CONFLICT DO NOTHING, holding no
+//     other lock, so no creator waits on another in a cycle), seeded from
+//     the ledger, and the transaction runs again. Settle locks the same
+//     way, then releases and adds in one statement.
 //
 // # Notifications
 //

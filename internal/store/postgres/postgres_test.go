@@ -35,6 +35,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Two stores on one schema stand for two replicas.
+func TestShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		dsn := pgtest.FreshSchema(t)
+		return openDSN(t, dsn), openDSN(t, dsn)
+	})
+}
+
 // Replicas starting together on a fresh database all open it, and each
 // migration is applied once.
 func TestMigrateConcurrently(t *testing.T) {
@@ -208,5 +216,46 @@ func TestGetByHashUsesIndexes(t *testing.T) {
 	all := strings.Join(plan, "\n")
 	if strings.Contains(all, "Seq Scan") || !strings.Contains(all, "keys_hash_key") || !strings.Contains(all, "keys_prev_hash") {
 		t.Fatalf("lookup by hash is not served by the two indexes:\n%s", all)
+	}
+}
+
+// A budget's seed sums the ledger by one key, team or tenant over a span:
+// each is a range scan of its own index, not of the whole ledger.
+func TestSpendUsesIndexes(t *testing.T) {
+	dsn := pgtest.FreshSchema(t)
+	openDSN(t, dsn)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	for index, f := range map[string]store.SpendFilter{
+		"usage_key_at":    {KeyID: "k", From: from, To: to},
+		"usage_team_at":   {TeamID: "t", From: from, To: to},
+		"usage_tenant_at": {TenantID: "t", From: from},
+	} {
+		q, args := postgres.SpendQuery(f)
+		rows, err := conn.Query(t.Context(), `EXPLAIN `+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if all := strings.Join(plan, "\n"); strings.Contains(all, "Seq Scan") || !strings.Contains(all, index) {
+			t.Errorf("spend by %+v is not served by %s:\n%s", f, index, all)
+		}
 	}
 }

@@ -35,4 +35,10 @@
 //     before and after, for replicas that poll for what changed. Touch
 //     writes none. SQLite has one writer at a time, so sequence numbers
 //     become visible in order.
+//   - usage: the ledger; (tenant_id, at), (team_id, at) and (key_id, at)
+//     serve the sums of Ledger.Spend by range search.
+//   - budget_counts and budget_reservations: budgets without Redis. Each
+//     Reserve and Settle is one immediate transaction, serialized with
+//     every other writer of the file (processes included) by the write
+//     lock: the counts read are the counts written.
 package sqlite

@@ -126,3 +126,27 @@ func (l ledger) Aggregate(ctx context.Context, q store.UsageQuery) ([]store.Usag
 	}
 	return groups, false, nil
 }
+
+func (l ledger) Spend(ctx context.Context, f store.SpendFilter) (int64, error) {
+	return spend(ctx, l.s.db, f)
+}
+
+// spend sums f's costs through q, the database or a transaction.
+func spend(ctx context.Context, q querier, f store.SpendFilter) (int64, error) {
+	if err := store.CheckSpendFilter(&f); err != nil {
+		return 0, err
+	}
+	query, args := spendQuery(f)
+	var n int64
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: spend: %w", err)
+	}
+	return n, nil
+}
+
+// spendQuery is the query of f, one range scan of the index on its ID
+// and time.
+func spendQuery(f store.SpendFilter) (string, []any) {
+	where, args := store.SpendSQL(f, usageDialect)
+	return `SELECT coalesce(sum(cost_pico), 0) FROM usage WHERE ` + where, args
+}

@@ -40,7 +40,7 @@ func RunSuite(t *testing.T, open Open) {
 		{"KeyUpdate", testKeyUpdate},
 		{"KeyLimits", testKeyLimits},
 		{"TenantLimits", testTenantLimits},
-		{"Budgets", testBudgets},
+		{"BudgetLimits", testBudgetLimits},
 		{"LimitsInvalid", testLimitsInvalid},
 		{"LimitsChanges", testLimitsChanges},
 		{"KeyGetByHash", testKeyGetByHash},
@@ -64,6 +64,12 @@ func RunSuite(t *testing.T, open Open) {
 		{"LedgerScan", testLedgerScan},
 		{"LedgerInvalid", testLedgerInvalid},
 		{"LedgerAggregate", testLedgerAggregate},
+		{"LedgerSpend", testLedgerSpend},
+		{"BudgetReserveSettle", testBudgetReserveSettle},
+		{"BudgetAllOrNone", testBudgetAllOrNone},
+		{"BudgetExpiry", testBudgetExpiry},
+		{"BudgetSeed", testBudgetSeed},
+		{"BudgetInvalid", testBudgetInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,31 @@
+-- Budgets counted in the database when no Redis is shared: per subject
+-- ("key:<id>"), period ("monthly") and window (the period's name for the
+-- time, "2026-12"), what was spent and what calls in flight hold.
+-- reserved is the sum of the count's reservations not yet released.
+CREATE TABLE budget_counts (
+	subject    text NOT NULL,
+	period     text NOT NULL,
+	win        text NOT NULL,
+	spent      bigint NOT NULL DEFAULT 0,
+	reserved   bigint NOT NULL DEFAULT 0,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (subject, period, win)
+);
+
+-- A call's hold on each of its counts, released when it settles or, once
+-- expired, by the next reservation on the count.
+CREATE TABLE budget_reservations (
+	subject    text NOT NULL,
+	period     text NOT NULL,
+	win        text NOT NULL,
+	id         text NOT NULL,
+	amount     bigint NOT NULL,
+	expires_at timestamptz NOT NULL,
+	PRIMARY KEY (subject, period, win, id)
+);
+CREATE INDEX budget_reservations_expiry ON budget_reservations (subject, period, win, expires_at);
+
+-- A count is seeded with its window's spending in the ledger, summed per
+-- key, team or tenant over a time span (tenant_id, at is in 0004).
+CREATE INDEX usage_key_at ON usage (key_id, at);
+CREATE INDEX usage_team_at ON usage (team_id, at);
