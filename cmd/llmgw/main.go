@@ -184,7 +184,7 @@ func serve(args []string, stderr io.Writer) int {
 	}()
 	// The rate limit counts are the process's: deferred, the Redis
 	// connections close after the drain.
-	limiter, closeLimiter, err := gateway.OpenLimiter(cfg, log, nil)
+	limiter, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
 	if err != nil {
 		log.Error("cannot set up rate limits", "err", err.Error())
 		return 1

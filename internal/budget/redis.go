@@ -58,57 +58,71 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 // nothing. Otherwise expired reservations are released first, and it
 // answers {1} or {0, index, spent, reserved}. A budget repeated (two
 // limits on one count) is held once.
-var reserveScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local est = tonumber(ARGV[1])
-local id = ARGV[2]
-local ttl = tonumber(ARGV[3])
-local n = #KEYS / 2
-if ARGV[4] == '1' then
-  local unseeded = {2}
-  for i = 1, n do
-    if redis.call('HEXISTS', KEYS[2 * i - 1], 'seeded') == 0 then
-      table.insert(unseeded, i)
+var reserveScript = redis.NewScript(reserveLua + "return budget_reserve(KEYS, ARGV)\n")
+
+// reserveLua defines budget_reserve(K, A), the reserve script as a
+// function of its keys and arguments, so that another script can reserve
+// budgets in the same step as its own work (ReserveLua).
+const reserveLua = `
+local function budget_reserve(K, A)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local est = tonumber(A[1])
+  local id = A[2]
+  local ttl = tonumber(A[3])
+  local n = #K / 2
+  if A[4] == '1' then
+    local unseeded = {2}
+    for i = 1, n do
+      if redis.call('HEXISTS', K[2 * i - 1], 'seeded') == 0 then
+        table.insert(unseeded, i)
+      end
+    end
+    if #unseeded > 1 then
+      return unseeded
     end
   end
-  if #unseeded > 1 then
-    return unseeded
+  local function release_expired(h, z)
+    local gone = redis.call('ZRANGEBYSCORE', z, '-inf', now)
+    for _, rid in ipairs(gone) do
+      local amt = tonumber(redis.call('HGET', h, 'r:' .. rid) or '0')
+      redis.call('HINCRBY', h, 'reserved', -amt)
+      redis.call('HDEL', h, 'r:' .. rid)
+      redis.call('ZREM', z, rid)
+    end
   end
+  for i = 1, n do
+    local h, z = K[2 * i - 1], K[2 * i]
+    release_expired(h, z)
+    local limit = tonumber(A[4 + 2 * i - 1])
+    local spent = tonumber(redis.call('HGET', h, 'spent') or '0')
+    local reserved = tonumber(redis.call('HGET', h, 'reserved') or '0')
+    if spent + reserved + est > limit then
+      return {0, i, spent, reserved}
+    end
+  end
+  for i = 1, n do
+    local h, z = K[2 * i - 1], K[2 * i]
+    if redis.call('HSETNX', h, 'r:' .. id, est) == 1 then
+      redis.call('HINCRBY', h, 'reserved', est)
+      redis.call('ZADD', z, now + ttl, id)
+    end
+    local kttl = tonumber(A[4 + 2 * i])
+    if kttl > 0 then
+      redis.call('PEXPIRE', h, kttl)
+      redis.call('PEXPIRE', z, kttl)
+    end
+  end
+  return {1}
 end
-local function release_expired(h, z)
-  local gone = redis.call('ZRANGEBYSCORE', z, '-inf', now)
-  for _, rid in ipairs(gone) do
-    local amt = tonumber(redis.call('HGET', h, 'r:' .. rid) or '0')
-    redis.call('HINCRBY', h, 'reserved', -amt)
-    redis.call('HDEL', h, 'r:' .. rid)
-    redis.call('ZREM', z, rid)
-  end
-end
-for i = 1, n do
-  local h, z = KEYS[2 * i - 1], KEYS[2 * i]
-  release_expired(h, z)
-  local limit = tonumber(ARGV[4 + 2 * i - 1])
-  local spent = tonumber(redis.call('HGET', h, 'spent') or '0')
-  local reserved = tonumber(redis.call('HGET', h, 'reserved') or '0')
-  if spent + reserved + est > limit then
-    return {0, i, spent, reserved}
-  end
-end
-for i = 1, n do
-  local h, z = KEYS[2 * i - 1], KEYS[2 * i]
-  if redis.call('HSETNX', h, 'r:' .. id, est) == 1 then
-    redis.call('HINCRBY', h, 'reserved', est)
-    redis.call('ZADD', z, now + ttl, id)
-  end
-  local kttl = tonumber(ARGV[4 + 2 * i])
-  if kttl > 0 then
-    redis.call('PEXPIRE', h, kttl)
-    redis.call('PEXPIRE', z, kttl)
-  end
-end
-return {1}
-`)
+`
+
+// ReserveLua returns the Lua source defining budget_reserve(K, A): the
+// reservation of a Prepared request, K its Keys and A its Args, answering
+// what Finish reads. A script that includes it reserves budgets in its
+// own step: the limits' script does, so that a request checks limits and
+// budgets in one round trip.
+func ReserveLua() string { return reserveLua }
 
 // seedScript: KEYS the counts hash; ARGV the spending to start from and
 // the key's TTL (ms, 0: none). Only the first seeding of a count sets
@@ -172,61 +186,96 @@ func keyTTL(end, now time.Time) int64 {
 	return end.Add(24*time.Hour).Sub(now).Milliseconds() + 1
 }
 
-// Reserve decides on r in one round trip; a count to seed first takes a
-// sum of the seeder's and two more (rare: once per period and budget).
-func (rb *Redis) Reserve(ctx context.Context, r Request) (Decision, Reservation, error) {
+// Prepared is a reservation laid out for the reserve script: its keys and
+// arguments, and what Finish needs to read the answer.
+type Prepared struct {
+	Keys         []string
+	Args         []any
+	r            Request
+	id           string
+	names        []string
+	starts, ends []time.Time
+	now          time.Time
+}
+
+// Prepare lays r out for budget_reserve, at the current periods.
+func (rb *Redis) Prepare(r Request) (*Prepared, error) {
 	if err := check(&r); err != nil {
-		return Decision{}, Reservation{}, err
-	}
-	if len(r.Budgets) == 0 {
-		return Decision{Allowed: true}, Reservation{}, nil
+		return nil, err
 	}
 	now := rb.now()
-	id := newID()
-	keys := make([]string, 0, 2*len(r.Budgets))
+	p := &Prepared{r: r, id: newID(), now: now, Keys: make([]string, 0, 2*len(r.Budgets)),
+		names: make([]string, len(r.Budgets)), starts: make([]time.Time, len(r.Budgets)), ends: make([]time.Time, len(r.Budgets))}
 	seeding := "0"
 	if rb.seed != nil {
 		seeding = "1"
 	}
-	args := []any{r.Estimate, id, rb.ttl.Milliseconds(), seeding}
-	names := make([]string, len(r.Budgets))
-	starts := make([]time.Time, len(r.Budgets))
-	ends := make([]time.Time, len(r.Budgets))
+	p.Args = append(make([]any, 0, 4+2*len(r.Budgets)), r.Estimate, p.id, rb.ttl.Milliseconds(), seeding)
 	for i, b := range r.Budgets {
-		names[i], starts[i], ends[i] = b.Period.Window(now)
-		h, z := rb.keys(b, names[i])
-		keys = append(keys, h, z)
-		args = append(args, b.Limit, keyTTL(ends[i], now))
+		p.names[i], p.starts[i], p.ends[i] = b.Period.Window(now)
+		h, z := rb.keys(b, p.names[i])
+		p.Keys = append(p.Keys, h, z)
+		p.Args = append(p.Args, b.Limit, keyTTL(p.ends[i], now))
+	}
+	return p, nil
+}
+
+// Finish reads budget_reserve's answer res to p. again is true when counts
+// had to be seeded first: they are, and the script must run again.
+func (rb *Redis) Finish(ctx context.Context, p *Prepared, res []int64) (d Decision, re Reservation, again bool, err error) {
+	r := &p.r
+	if len(res) == 1 && res[0] == 1 {
+		return Decision{Allowed: true}, Reservation{b: rb, req: *r, id: p.id, windows: p.names, ends: p.ends, active: true}, false, nil
+	}
+	if len(res) >= 2 && res[0] == 2 {
+		for _, x := range res[1:] {
+			if x < 1 || int(x) > len(r.Budgets) {
+				return Decision{}, Reservation{}, false, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
+			}
+			i := int(x) - 1
+			if err := rb.seedCount(ctx, r.Budgets[i], p.Keys[2*i], p.starts[i], p.ends[i], p.now); err != nil {
+				return Decision{}, Reservation{}, false, err
+			}
+		}
+		return Decision{}, Reservation{}, true, nil
+	}
+	if len(res) != 4 || res[0] != 0 || res[1] < 1 || int(res[1]) > len(r.Budgets) {
+		return Decision{}, Reservation{}, false, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
+	}
+	i := int(res[1]) - 1
+	return Decision{Budget: r.Budgets[i], Spent: res[2], Reserved: res[3], ResetAt: p.ends[i]}, Reservation{}, false, nil
+}
+
+// ErrSeedRace is Finish's failure when counts seeded vanished before the
+// reservation could use them, three times in a row.
+var ErrSeedRace = fmt.Errorf("%w: counts seeded are missing", ErrUnavailable)
+
+// Reserve decides on r in one round trip; a count to seed first takes a
+// sum of the seeder's and two more (rare: once per period and budget).
+func (rb *Redis) Reserve(ctx context.Context, r Request) (Decision, Reservation, error) {
+	if len(r.Budgets) == 0 {
+		if err := check(&r); err != nil {
+			return Decision{}, Reservation{}, err
+		}
+		return Decision{Allowed: true}, Reservation{}, nil
+	}
+	p, err := rb.Prepare(r)
+	if err != nil {
+		return Decision{}, Reservation{}, err
 	}
 	// Seeding a count and reserving again succeeds at the second try
 	// unless the count vanished in between; a third miss is an error.
 	for range 3 {
-		res, err := reserveScript.Run(ctx, rb.c, keys, args...).Int64Slice()
+		res, err := reserveScript.Run(ctx, rb.c, p.Keys, p.Args...).Int64Slice()
 		if err != nil {
 			return Decision{}, Reservation{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
-		if len(res) == 1 && res[0] == 1 {
-			return Decision{Allowed: true}, Reservation{b: rb, req: r, id: id, windows: names, ends: ends, active: true}, nil
+		d, re, again, err := rb.Finish(ctx, p, res)
+		if !again {
+			return d, re, err
 		}
-		if len(res) >= 2 && res[0] == 2 {
-			for _, x := range res[1:] {
-				if x < 1 || int(x) > len(r.Budgets) {
-					return Decision{}, Reservation{}, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
-				}
-				i := int(x) - 1
-				if err := rb.seedCount(ctx, r.Budgets[i], keys[2*i], starts[i], ends[i], now); err != nil {
-					return Decision{}, Reservation{}, err
-				}
-			}
-			continue
-		}
-		if len(res) != 4 || res[0] != 0 || res[1] < 1 || int(res[1]) > len(r.Budgets) {
-			return Decision{}, Reservation{}, fmt.Errorf("%w: unexpected answer %v", ErrUnavailable, res)
-		}
-		i := int(res[1]) - 1
-		return Decision{Budget: r.Budgets[i], Spent: res[2], Reserved: res[3], ResetAt: ends[i]}, Reservation{}, nil
 	}
-	return Decision{}, Reservation{}, fmt.Errorf("%w: counts seeded are missing", ErrUnavailable)
+	return Decision{}, Reservation{}, ErrSeedRace
 }
 
 // seedCount starts b's count in h from the seeder's sum over [start, end)

@@ -9,19 +9,24 @@ import (
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/limits"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
-// OpenLimiter returns the process's rate limiter and budgets: in memory,
-// with budgets in stored (the database), or, when redis.url is set, both
-// in Redis behind a timeout and a breaker, falling back to memory and
-// stored (on_failure: open) or refusing (closed) while Redis does not
-// answer. A nil stored keeps budgets in memory, for one process only
-// (tests, benchmarks without a store). Close releases its connections.
-// Nothing is dialed here: a Redis down at start is handled like one that
-// goes down later.
-func OpenLimiter(cfg *config.Config, logger *slog.Logger, stored budget.Budgeter) (limits.Limiter, func() error, error) {
-	if stored == nil {
-		stored = budget.NewMemory(nil, 0)
+// OpenLimiter returns the process's rate limiter and budgets: limits in
+// memory with budgets in the store's database, or, when redis.url is set,
+// both in Redis (one round trip for both), behind a timeout and a
+// breaker, falling back to memory and the database (on_failure: open) or
+// refusing (closed) while Redis does not answer. Budget counts start from
+// the store's usage ledger where Redis or the database has none. A nil
+// st keeps budgets in memory, for one process only (tests, benchmarks
+// without a store). Close releases its connections. Nothing is dialed
+// here: a Redis down at start is handled like one that goes down later.
+func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limits.Limiter, func() error, error) {
+	var stored budget.Budgeter = budget.NewMemory(nil, 0)
+	var seeder budget.Seeder
+	if st != nil {
+		stored = budget.NewStore(st.Budgets(), budget.StoreOptions{})
+		seeder = budget.LedgerSeeder(st.Ledger())
 	}
 	local := limits.WithBudgets(limits.NewMemory(nil), stored)
 	raw := cfg.Redis.URL.Value()
@@ -49,9 +54,8 @@ func OpenLimiter(cfg *config.Config, logger *slog.Logger, stored budget.Budgeter
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	shared := limits.NewRedis(client, limits.RedisOptions{})
-	sharedBudgets := limits.WithBudgets(shared, budget.NewRedis(client, budget.RedisOptions{}))
-	g := limits.NewGuarded(sharedBudgets, local, limits.GuardOptions{
+	shared := limits.NewRedis(client, limits.RedisOptions{Budgets: budget.NewRedis(client, budget.RedisOptions{Seeder: seeder})})
+	g := limits.NewGuarded(shared, local, limits.GuardOptions{
 		Mode: mode, Timeout: timeout, Logger: logger.With("component", "limits"),
 	})
 	// The queued releases go out before the connections close.

@@ -9,15 +9,18 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/llmgw/llmgw/internal/budget"
 )
 
 // Redis counts limits in Redis, shared by every replica using it. It is
 // safe for concurrent use.
 type Redis struct {
-	c      redis.UniversalClient
-	prefix string
-	ttl    time.Duration
-	keys   sync.Map // subject -> *[3]string, the subject's Redis keys
+	c       redis.UniversalClient
+	budgets *budget.Redis
+	prefix  string
+	ttl     time.Duration
+	keys    sync.Map // subject -> *[3]string, the subject's Redis keys
 
 	// Releases are sent in batches, one pipeline for many, off the
 	// request's path: a request pays one round trip (its Acquire).
@@ -49,6 +52,10 @@ type RedisOptions struct {
 	// replica die before releasing it; default 15 minutes (longer than
 	// the default request timeout).
 	LeaseTTL time.Duration
+	// Budgets, when set, keeps budgets in the same Redis: Acquire reserves
+	// a request's budgets in the step and round trip of its limits.
+	// Without it, a request with budgets is an error.
+	Budgets *budget.Redis
 	// ReleaseDelay is the longest a release waits to be sent with others;
 	// default 2 ms. A slot is free again that much later at most.
 	ReleaseDelay time.Duration
@@ -65,7 +72,7 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	if o.ReleaseDelay <= 0 {
 		o.ReleaseDelay = 2 * time.Millisecond
 	}
-	rl := &Redis{c: c, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
+	rl := &Redis{c: c, budgets: o.Budgets, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
 		releases: make(chan release, 4096), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go rl.sendReleases()
 	return rl
@@ -185,20 +192,25 @@ func (rl *Redis) sendBatch(batch []release) {
 	}
 }
 
-// acquireScript checks every limit, then applies them all, on Redis's
-// clock in microseconds. KEYS are three per check (requests, tokens,
-// leases); ARGV are the tokens to reserve, the lease ID, the lease TTL
-// (µs), then three limits per check (rpm, tpm, concurrent). It answers
-// {allowed, check index, dimension, retry µs, never, req limit, req
-// remaining, req reset µs, tok limit, tok remaining, tok reset µs}.
-var acquireScript = redis.NewScript(`
+// acquireScript checks every limit, then reserves the request's budgets
+// (budget.ReserveLua), then applies the limits, on Redis's clock in
+// microseconds: limits and budgets in one step and one round trip. KEYS
+// are three per check (requests, tokens, leases), then the budgets'
+// (budget.Prepared.Keys); ARGV are the tokens to reserve, the lease ID,
+// the lease TTL (µs), the number of checks, three limits per check (rpm,
+// tpm, concurrent), then the budgets' arguments. It answers {allowed,
+// check index, dimension, retry µs, never, req limit, req remaining, req
+// reset µs, tok limit, tok remaining, tok reset µs}; when the budgets did
+// not admit the request (dimension 4, nothing applied), budget_reserve's
+// answer follows.
+var acquireScript = redis.NewScript(budget.ReserveLua() + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local W = 60000000
 local tokens = tonumber(ARGV[1])
 local lease = ARGV[2]
 local ttl = tonumber(ARGV[3])
-local n = #KEYS / 3
+local n = tonumber(ARGV[4])
 local rq, tk = {}, {}
 local rl, rr, rs = 0, 0, 0
 local tl, tr, ts = 0, 0, 0
@@ -214,9 +226,9 @@ local function remaining(limit, tat)
   return rem, used
 end
 for i = 1, n do
-  local rpm = tonumber(ARGV[3 + (i - 1) * 3 + 1])
-  local tpm = tonumber(ARGV[3 + (i - 1) * 3 + 2])
-  local conc = tonumber(ARGV[3 + (i - 1) * 3 + 3])
+  local rpm = tonumber(ARGV[4 + (i - 1) * 3 + 1])
+  local tpm = tonumber(ARGV[4 + (i - 1) * 3 + 2])
+  local conc = tonumber(ARGV[4 + (i - 1) * 3 + 3])
   if rpm > 0 then
     local tat = tonumber(redis.call('GET', KEYS[(i - 1) * 3 + 1]) or '0')
     if tat < now then tat = now end
@@ -253,6 +265,17 @@ for i = 1, n do
     end
   end
 end
+if #KEYS > 3 * n then
+  local BK, BA = {}, {}
+  for j = 3 * n + 1, #KEYS do BK[#BK + 1] = KEYS[j] end
+  for j = 4 + 3 * n + 1, #ARGV do BA[#BA + 1] = ARGV[j] end
+  local b = budget_reserve(BK, BA)
+  if b[1] ~= 1 then
+    local out = {0, 0, 4, 0, 0, rl, rr, rs, tl, tr, ts}
+    for _, v in ipairs(b) do out[#out + 1] = v end
+    return out
+  end
+end
 for i = 1, n do
   if rq[i] then
     redis.call('SET', KEYS[(i - 1) * 3 + 1], string.format('%.0f', rq[i]), 'PX', math.floor((rq[i] - now) / 1000) + 1000)
@@ -260,7 +283,7 @@ for i = 1, n do
   if tk[i] then
     redis.call('SET', KEYS[(i - 1) * 3 + 2], string.format('%.0f', tk[i]), 'PX', math.floor((tk[i] - now) / 1000) + 1000)
   end
-  if tonumber(ARGV[3 + (i - 1) * 3 + 3]) > 0 then
+  if tonumber(ARGV[4 + (i - 1) * 3 + 3]) > 0 then
     local k = KEYS[(i - 1) * 3 + 3]
     redis.call('ZADD', k, now + ttl, lease)
     redis.call('PEXPIRE', k, math.floor(ttl / 1000) + 1000)
@@ -329,29 +352,64 @@ func (rl *Redis) args(r *Request, head ...any) ([]string, []any) {
 	return keys, args
 }
 
-// Acquire decides on r in one round trip.
+// Acquire decides on r, its limits and its budgets, in one round trip (a
+// budget's count to seed first takes more: once per period).
 func (rl *Redis) Acquire(ctx context.Context, r Request) (Decision, Lease, error) {
 	if !active(&r) {
 		return Decision{Allowed: true}, Lease{}, nil
 	}
+	var bp *budget.Prepared
+	if len(r.Spend.Budgets) > 0 {
+		if rl.budgets == nil {
+			return Decision{}, Lease{}, errNoBudgets
+		}
+		var err error
+		if bp, err = rl.budgets.Prepare(r.Spend); err != nil {
+			return Decision{}, Lease{}, err
+		}
+	}
 	var id [12]byte
 	_, _ = rand.Read(id[:])
 	lease := hex.EncodeToString(id[:])
-	keys, args := rl.args(&r, max(r.Tokens, 0), lease, rl.ttl.Microseconds())
-	res, err := acquireScript.Run(ctx, rl.c, keys, args...).Int64Slice()
-	if err != nil {
-		return Decision{}, Lease{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	keys, args := rl.args(&r, max(r.Tokens, 0), lease, rl.ttl.Microseconds(), len(r.Checks))
+	if bp != nil {
+		keys = append(keys, bp.Keys...)
+		args = append(args, bp.Args...)
 	}
-	if len(res) != 11 {
-		return Decision{}, Lease{}, fmt.Errorf("%w: the script answered %d values", ErrUnavailable, len(res))
-	}
-	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	d := Decision{
-		Allowed:  res[0] == 1,
-		Requests: State{Limit: res[5], Remaining: res[6], Reset: us(res[7])},
-		Tokens:   State{Limit: res[8], Remaining: res[9], Reset: us(res[10])},
-	}
-	if !d.Allowed {
+	for range 3 {
+		res, err := acquireScript.Run(ctx, rl.c, keys, args...).Int64Slice()
+		if err != nil {
+			return Decision{}, Lease{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		if len(res) < 11 {
+			return Decision{}, Lease{}, fmt.Errorf("%w: the script answered %d values", ErrUnavailable, len(res))
+		}
+		us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
+		d := Decision{
+			Allowed:  res[0] == 1,
+			Requests: State{Limit: res[5], Remaining: res[6], Reset: us(res[7])},
+			Tokens:   State{Limit: res[8], Remaining: res[9], Reset: us(res[10])},
+		}
+		if d.Allowed {
+			le := Lease{l: rl, req: r, id: lease, active: len(r.Checks) > 0}
+			if bp != nil {
+				_, le.Spend, _, err = rl.budgets.Finish(ctx, bp, []int64{1})
+				if err != nil {
+					return Decision{}, Lease{}, err
+				}
+			}
+			return d, le, nil
+		}
+		if res[2] == int64(Spending) && bp != nil {
+			bd, _, again, err := rl.budgets.Finish(ctx, bp, res[11:])
+			if err != nil {
+				return Decision{}, Lease{}, err
+			}
+			if again {
+				continue // counts seeded: decide again
+			}
+			return budgetRefusal(d, bd, time.Now()), Lease{}, nil
+		}
 		i := int(res[1]) - 1
 		if i >= 0 && i < len(r.Checks) {
 			d.Subject = r.Checks[i].Subject
@@ -359,7 +417,7 @@ func (rl *Redis) Acquire(ctx context.Context, r Request) (Decision, Lease, error
 		d.Dimension, d.RetryAfter, d.Never = Dimension(res[2]), us(res[3]), res[4] == 1
 		return d, Lease{}, nil
 	}
-	return d, Lease{l: rl, req: r, id: lease, active: true}, nil
+	return Decision{}, Lease{}, budget.ErrSeedRace
 }
 
 // release queues the release for the next batch; with the queue full, or
