@@ -41,7 +41,7 @@ func runGateway(args []string) error {
 	}
 	defer st.Close()
 	defer dir.Close()
-	limiter, closeLimiter, err := gateway.OpenLimiter(cfg, nil, st)
+	limiter, _, closeLimiter, err := gateway.OpenLimiter(cfg, nil, st)
 	if err != nil {
 		return err
 	}

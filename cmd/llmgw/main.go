@@ -184,14 +184,14 @@ func serve(args []string, stderr io.Writer) int {
 	}()
 	// The rate limit counts are the process's: deferred, the Redis
 	// connections close after the drain.
-	limiter, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
+	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
 	if err != nil {
 		log.Error("cannot set up rate limits", "err", err.Error())
 		return 1
 	}
 	defer closeLimiter()
 	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter,
-		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Logger: log}})
+		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

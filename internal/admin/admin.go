@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/store"
@@ -47,6 +48,9 @@ type Backend struct {
 	// Audit records every change and answers the audit routes. Required
 	// with Store. A change it cannot record is answered 503.
 	Audit Auditor
+	// Budgets answers what budgets have spent, for the key, team and
+	// tenant reads; nil shows budgets without their spending.
+	Budgets budget.Budgeter
 	// Logger reports failures the caller cannot be told of; nil logs
 	// nothing.
 	Logger *slog.Logger

@@ -18,10 +18,6 @@ const (
 	MaxGrace     = 30 * 24 * time.Hour
 )
 
-// notYet is why budgets are refused: accepting them unenforced would
-// promise what the gateway does not keep.
-const notYet = "per-key budgets are not enforced by this version of llmgw"
-
 // keyView is a key as the API shows it: never its hash or secret.
 type keyView struct {
 	ID       string `json:"id"`
@@ -36,7 +32,9 @@ type keyView struct {
 	Labels    map[string]string `json:"labels"`
 	Role      string            `json:"role,omitempty"`
 	// Limits is null when the key has no rate limit of its own.
-	Limits     *limitsView `json:"limits"`
+	Limits *limitsView `json:"limits"`
+	// Budget is null when the key has no budget of its own.
+	Budget     *budgetView `json:"budget"`
 	Status     string      `json:"status"`
 	CreatedAt  time.Time   `json:"created_at"`
 	LastUsedAt *time.Time  `json:"last_used_at,omitempty"`
@@ -75,7 +73,7 @@ func (a *API) viewKey(k store.Key) keyView {
 	}
 	v := keyView{
 		ID: k.ID, TenantID: k.TenantID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Models: k.Models,
-		ExpiresAt: timePtr(k.ExpiresAt), Labels: labels, Role: string(k.Role), Limits: viewLimits(k.Limits),
+		ExpiresAt: timePtr(k.ExpiresAt), Labels: labels, Role: string(k.Role), Limits: viewLimits(k.Limits), Budget: viewBudget(k.Budget),
 		Status: status, CreatedAt: k.CreatedAt,
 		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 	}
@@ -93,6 +91,7 @@ type keyFields struct {
 	labels             *map[string]string
 	role               *store.Role
 	limits             *store.Limits
+	budget             *store.Budget
 }
 
 func (f *keyFields) decoders(create bool) map[string]field {
@@ -104,7 +103,7 @@ func (f *keyFields) decoders(create bool) map[string]field {
 		"labels":     setLabels("labels", &f.labels),
 		"role":       setRole("role", &f.role),
 		"limits":     setLimits("limits", &f.limits),
-		"budget":     refuse("budget", notYet),
+		"budget":     setBudget("budget", &f.budget),
 	}
 	if create {
 		m["tenant"] = setString("tenant", &f.tenant)
@@ -252,6 +251,9 @@ func (a *API) apply(r *http.Request, f *keyFields, k *store.Key) error {
 	if f.limits != nil {
 		k.Limits = *f.limits
 	}
+	if f.budget != nil {
+		k.Budget = *f.budget
+	}
 	return nil
 }
 
@@ -345,7 +347,11 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, a.storeError(err, "key"))
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, listOf(page, a.viewKey))
+	out := listOf(page, a.viewKey)
+	for i := range out.Data {
+		a.spend(r.Context(), out.Data[i].Budget, "key:"+page.Items[i].ID, page.Items[i].Budget)
+	}
+	a.writeJSON(w, r, http.StatusOK, out)
 }
 
 func (a *API) getKey(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -354,7 +360,9 @@ func (a *API) getKey(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, a.viewKey(k))
+	v := a.viewKey(k)
+	a.spend(r.Context(), v.Budget, "key:"+k.ID, k.Budget)
+	a.writeJSON(w, r, http.StatusOK, v)
 }
 
 func (a *API) patchKey(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -377,7 +385,7 @@ func (a *API) patchKey(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	p := store.KeyPatch{Name: f.name, Models: f.models, Labels: f.labels, Role: f.role, Limits: f.limits}
+	p := store.KeyPatch{Name: f.name, Models: f.models, Labels: f.labels, Role: f.role, Limits: f.limits, Budget: f.budget}
 	if f.team != nil {
 		p.TeamID = &after.TeamID
 	}

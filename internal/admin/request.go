@@ -76,16 +76,6 @@ func decodeBody(w http.ResponseWriter, r *http.Request, optional bool, fields ma
 	return nil
 }
 
-// refuse is the field of a setting the gateway does not enforce yet: it
-// is refused, never accepted and ignored.
-func refuse(name, why string) field {
-	return func(raw json.RawMessage) error {
-		if jsonwire.IsNull(raw) {
-			return nil
-		}
-		return llm.InvalidRequest(name, "%q is not supported yet: %s", name, why)
-	}
-}
 
 // setString decodes a string into *dst and marks it set; null is refused.
 func setString(name string, dst **string) field {

@@ -11,14 +11,16 @@ import (
 
 // teamView is a team as the API shows it.
 type teamView struct {
-	ID        string    `json:"id"`
-	TenantID  string    `json:"tenant_id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Name     string `json:"name"`
+	// Budget is null when the team has no budget.
+	Budget    *budgetView `json:"budget"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
 func viewTeam(t store.Team) teamView {
-	return teamView{ID: t.ID, TenantID: t.TenantID, Name: t.Name, CreatedAt: t.CreatedAt}
+	return teamView{ID: t.ID, TenantID: t.TenantID, Name: t.Name, Budget: viewBudget(t.Budget), CreatedAt: t.CreatedAt}
 }
 
 // maxTeamScan bounds how many teams a lookup by name reads.
@@ -71,7 +73,8 @@ func (a *API) createTeam(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	var name *string
-	err = decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TeamPrefix, &name)})
+	var bud *store.Budget
+	err = decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TeamPrefix, &name), "budget": setBudget("budget", &bud)})
 	if err == nil && name == nil {
 		err = missing("name")
 	}
@@ -79,7 +82,11 @@ func (a *API) createTeam(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	t, err := a.b.Store.Teams().Create(r.Context(), store.Team{TenantID: tn.ID, Name: *name})
+	nt := store.Team{TenantID: tn.ID, Name: *name}
+	if bud != nil {
+		nt.Budget = *bud
+	}
+	t, err := a.b.Store.Teams().Create(r.Context(), nt)
 	if err != nil {
 		a.fail(w, r, a.storeError(err, "team", "a team named "+quote(*name)+" exists already in this tenant"))
 		return
@@ -112,7 +119,11 @@ func (a *API) listTeams(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, a.storeError(err, "team"))
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, listOf(page, viewTeam))
+	out := listOf(page, viewTeam)
+	for i := range out.Data {
+		a.spend(r.Context(), out.Data[i].Budget, "team:"+page.Items[i].ID, page.Items[i].Budget)
+	}
+	a.writeJSON(w, r, http.StatusOK, out)
 }
 
 func (a *API) getTeam(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -121,7 +132,9 @@ func (a *API) getTeam(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, viewTeam(t))
+	v := viewTeam(t)
+	a.spend(r.Context(), v.Budget, "team:"+t.ID, t.Budget)
+	a.writeJSON(w, r, http.StatusOK, v)
 }
 
 func (a *API) patchTeam(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -131,7 +144,7 @@ func (a *API) patchTeam(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	var p store.TeamPatch
-	err = decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TeamPrefix, &p.Name)})
+	err = decodeBody(w, r, false, map[string]field{"name": setNameOf("name", store.TeamPrefix, &p.Name), "budget": setBudget("budget", &p.Budget)})
 	if err != nil {
 		a.fail(w, r, err)
 		return

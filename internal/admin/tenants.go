@@ -14,7 +14,9 @@ type tenantView struct {
 	Name   string            `json:"name"`
 	Labels map[string]string `json:"labels"`
 	// Limits is null when the tenant has no rate limit.
-	Limits    *limitsView `json:"limits"`
+	Limits *limitsView `json:"limits"`
+	// Budget is null when the tenant has no budget.
+	Budget    *budgetView `json:"budget"`
 	CreatedAt time.Time   `json:"created_at"`
 }
 
@@ -23,7 +25,7 @@ func viewTenant(t store.Tenant) tenantView {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	return tenantView{ID: t.ID, Name: t.Name, Labels: labels, Limits: viewLimits(t.Limits), CreatedAt: t.CreatedAt}
+	return tenantView{ID: t.ID, Name: t.Name, Labels: labels, Limits: viewLimits(t.Limits), Budget: viewBudget(t.Budget), CreatedAt: t.CreatedAt}
 }
 
 // limitsView is a key's or tenant's rate limits as the API shows them:
@@ -62,10 +64,12 @@ func (a *API) createTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 	var name *string
 	var labels *map[string]string
 	var limits *store.Limits
+	var bud *store.Budget
 	err := decodeBody(w, r, false, map[string]field{
 		"name":   setNameOf("name", store.TenantPrefix, &name),
 		"labels": setLabels("labels", &labels),
 		"limits": setLimits("limits", &limits),
+		"budget": setBudget("budget", &bud),
 	})
 	if err == nil && name == nil {
 		err = missing("name")
@@ -80,6 +84,9 @@ func (a *API) createTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 	}
 	if limits != nil {
 		t.Limits = *limits
+	}
+	if bud != nil {
+		t.Budget = *bud
 	}
 	t, err = a.b.Store.Tenants().Create(r.Context(), t)
 	if err != nil {
@@ -109,7 +116,11 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request, _ *caller) {
 		a.fail(w, r, a.storeError(err, "tenant"))
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, listOf(page, viewTenant))
+	out := listOf(page, viewTenant)
+	for i := range out.Data {
+		a.spend(r.Context(), out.Data[i].Budget, "tenant:"+page.Items[i].ID, page.Items[i].Budget)
+	}
+	a.writeJSON(w, r, http.StatusOK, out)
 }
 
 func (a *API) getTenant(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -118,7 +129,9 @@ func (a *API) getTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, viewTenant(t))
+	v := viewTenant(t)
+	a.spend(r.Context(), v.Budget, "tenant:"+t.ID, t.Budget)
+	a.writeJSON(w, r, http.StatusOK, v)
 }
 
 func (a *API) patchTenant(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -132,6 +145,7 @@ func (a *API) patchTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 		"name":   setNameOf("name", store.TenantPrefix, &p.Name),
 		"labels": setLabels("labels", &p.Labels),
 		"limits": setLimits("limits", &p.Limits),
+		"budget": setBudget("budget", &p.Budget),
 	}); err != nil {
 		a.fail(w, r, err)
 		return
@@ -140,6 +154,10 @@ func (a *API) patchTenant(w http.ResponseWriter, r *http.Request, c *caller) {
 	// to change.
 	if p.Limits != nil && !c.global {
 		a.fail(w, r, forbidden("limits", "only a global admin may change a tenant's limits"))
+		return
+	}
+	if p.Budget != nil && !c.global {
+		a.fail(w, r, forbidden("budget", "only a global admin may change a tenant's budget"))
 		return
 	}
 	before := viewTenant(t)

@@ -21,7 +21,9 @@ import (
 // st keeps budgets in memory, for one process only (tests, benchmarks
 // without a store). Close releases its connections. Nothing is dialed
 // here: a Redis down at start is handled like one that goes down later.
-func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limits.Limiter, func() error, error) {
+// The Budgeter reads what budgets have spent where they are counted (for
+// the admin API).
+func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limits.Limiter, budget.Budgeter, func() error, error) {
 	var stored budget.Budgeter = budget.NewMemory(nil, 0)
 	var seeder budget.Seeder
 	if st != nil {
@@ -31,12 +33,12 @@ func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limit
 	local := limits.WithBudgets(limits.NewMemory(nil), stored)
 	raw := cfg.Redis.URL.Value()
 	if raw == "" {
-		return local, func() error { return nil }, nil
+		return local, stored, func() error { return nil }, nil
 	}
 	o, err := redis.ParseURL(raw)
 	if err != nil {
 		// The parser's message may quote the URL, and with it a password.
-		return nil, nil, errors.New("redis.url: not a valid Redis URL")
+		return nil, nil, nil, errors.New("redis.url: not a valid Redis URL")
 	}
 	timeout := cfg.Redis.Timeout.Std()
 	if timeout <= 0 {
@@ -54,10 +56,11 @@ func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limit
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	shared := limits.NewRedis(client, limits.RedisOptions{Budgets: budget.NewRedis(client, budget.RedisOptions{Seeder: seeder})})
+	sharedBudgets := budget.NewRedis(client, budget.RedisOptions{Seeder: seeder})
+	shared := limits.NewRedis(client, limits.RedisOptions{Budgets: sharedBudgets})
 	g := limits.NewGuarded(shared, local, limits.GuardOptions{
 		Mode: mode, Timeout: timeout, Logger: logger.With("component", "limits"),
 	})
 	// The queued releases go out before the connections close.
-	return g, func() error { return errors.Join(shared.Close(), client.Close()) }, nil
+	return g, sharedBudgets, func() error { return errors.Join(shared.Close(), client.Close()) }, nil
 }

@@ -41,6 +41,8 @@ models:
     targets: [{provider: fake-openai, model: "gpt-4o-mini"}]
   - name: mock
     targets: [{provider: mock, model: mock}]
+pricing:
+  - {provider: mock, model: mock, input_per_mtok: 1000, output_per_mtok: 1000}
 `
 
 // adminGateway is a gateway whose admin API and data plane have a real
@@ -71,7 +73,13 @@ func newAdminGateway(t *testing.T) *adminGateway {
 	}
 	t.Cleanup(func() { dir.Close() })
 	b.Keys = admin.DirectoryKeys(dir)
-	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b, Directory: dir})
+	lim, budgets, closeLim, err := gateway.OpenLimiter(cfg, nil, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeLim() })
+	b.Budgets = budgets
+	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b, Directory: dir, Limiter: lim})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
