@@ -76,7 +76,6 @@ func decodeBody(w http.ResponseWriter, r *http.Request, optional bool, fields ma
 	return nil
 }
 
-
 // setString decodes a string into *dst and marks it set; null is refused.
 func setString(name string, dst **string) field {
 	return func(raw json.RawMessage) error {
