@@ -13,6 +13,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 )
 
 // reqInfo is what a handler learns about its request, for the access log.
@@ -39,6 +40,11 @@ type reqInfo struct {
 	result                llm.Stream
 	upstreamModel         string
 	ttft                  time.Duration
+	// call is the request's call, and out what its stream delivered (the
+	// stream's wrapper when the request is a stream and usage is
+	// recorded), for billing a stream cut short.
+	call *pipeline.Call
+	out  delivered
 	// principal is the caller, set by authed: the request's context
 	// carries it from the edge on (auth.WithSlot), so that authenticating
 	// does not copy the request again.
