@@ -48,6 +48,15 @@ func cutSSE(shown int) (sse []byte, after int) {
 // through the ledger writer into a real SQLite store.
 func ledgerGateway(t *testing.T) (*testGateway, *sqlite.Store) {
 	t.Helper()
+	w, st := sqliteLedger(t)
+	g := newGateway(t, pricedConfig, nil)
+	g.srv.Swap(compileConfig(t, pricedConfig, map[string]string{"UPSTREAM": g.up.URL}, gateway.Options{Ledger: w}))
+	return g, st
+}
+
+// sqliteLedger is a ledger writer into a real SQLite store.
+func sqliteLedger(t *testing.T) (*ledger.Writer, *sqlite.Store) {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "llmgw.db"))
 	if err != nil {
@@ -59,9 +68,7 @@ func ledgerGateway(t *testing.T) (*testGateway, *sqlite.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.Close(context.Background()) })
-	g := newGateway(t, pricedConfig, nil)
-	g.srv.Swap(compileConfig(t, pricedConfig, map[string]string{"UPSTREAM": g.up.URL}, gateway.Options{Ledger: w}))
-	return g, st
+	return w, st
 }
 
 // oneRecord waits for the ledger's only record.
@@ -207,5 +214,57 @@ func TestCompleteStreamKeepsReportedUsage(t *testing.T) {
 	if u.UsageEstimated || u.InputTokens != cutPrompt || u.OutputTokens != cutCompletion ||
 		u.CostPico != cutPrompt*150_000+cutCompletion*600_000 {
 		t.Fatalf("record %+v, want the upstream's %d and %d tokens, not estimated", u, cutPrompt, cutCompletion)
+	}
+}
+
+// anthropicCutConfig routes "claude" to a fake Anthropic upstream, priced.
+const anthropicCutConfig = `
+providers:
+  - {name: fake-anthropic, type: anthropic, base_url: "${ANTHROPIC}", api_key: sk-ant-test}
+models:
+  - {name: claude, targets: [{provider: fake-anthropic, model: claude-haiku-4-5}]}
+pricing:
+  - {provider: fake-anthropic, model: claude-haiku-4-5, input_per_mtok: 1, output_per_mtok: 5}
+`
+
+// An upstream that reports usage as it goes (Anthropic: the input, and
+// barely any output, in message_start) keeps what it reported: the input
+// is its count, not the gateway's; the output it reported before the text
+// it counts is raised to the count of what was delivered.
+func TestCutStreamKeepsReportedCounts(t *testing.T) {
+	const shown = 6
+	var b strings.Builder
+	b.WriteString("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_cut\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-haiku-4-5\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":40,\"output_tokens\":1}}}\n\n")
+	b.WriteString("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n")
+	after := 0
+	for i, w := range cutWords {
+		if i == shown {
+			after = b.Len()
+		}
+		fmt.Fprintf(&b, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"%s \"}}\n\n", w)
+	}
+	b.WriteString("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n")
+	b.WriteString("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":33}}\n\n")
+	b.WriteString("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+	delivered := strings.Join(cutWords[:shown], " ") + " "
+	wantOut, _ := tokens.CountText(delivered, "anthropic", "claude-haiku-4-5")
+
+	ant := providertest.NewAnthropic(t)
+	w, st := sqliteLedger(t)
+	g := newGateway(t, anthropicCutConfig, map[string]string{"ANTHROPIC": ant.URL})
+	g.srv.Swap(compileConfig(t, anthropicCutConfig, map[string]string{"ANTHROPIC": ant.URL}, gateway.Options{Ledger: w}))
+	hold := make(chan struct{})
+	defer close(hold)
+	ant.Enqueue(providertest.Response{SSE: []byte(b.String()), Hold: hold, HoldAfter: after})
+	// message_start, content_block_start, then the shown deltas.
+	resp, _ := readEvents(t, g, "/v1/messages", `{"model":"claude","stream":true,"max_tokens":500,"messages":[{"role":"user","content":"Tell me about a fox."}]}`,
+		2+shown, "anthropic-version", "2023-06-01")
+	resp.Body.Close()
+	u := oneRecord(t, st)
+	if !u.UsageEstimated || u.InputTokens != 40 || u.OutputTokens != int64(wantOut) || wantOut <= 1 {
+		t.Fatalf("record %+v: want the reported 40 input tokens, %d output tokens (the delivered text's count), estimated", u, wantOut)
+	}
+	if want := u.InputTokens*1_000_000 + u.OutputTokens*5_000_000; u.CostPico != want {
+		t.Errorf("cost %d, want %d", u.CostPico, want)
 	}
 }
