@@ -42,8 +42,8 @@ type delivered struct {
 	// began: a chunk was handed out; ended: io.EOF was.
 	began, ended bool
 	// stale: a chunk was delivered after the last one that carried usage
-	// (or none carried any): what the upstream reported, if anything, does
-	// not cover the whole output.
+	// was received (or none carried any): what the upstream reported, if
+	// anything, does not cover the whole output.
 	stale bool
 }
 
@@ -59,6 +59,9 @@ func (d *delivered) Recv() (*llm.Chunk, error) {
 		d.ended = true
 	case err == nil && c != nil:
 		d.prev, d.began = c, true
+		if c.Usage != nil {
+			d.stale = false // the report covers what came before it
+		}
 	}
 	return c, err
 }
@@ -74,7 +77,9 @@ const (
 
 // keep adds a delivered chunk.
 func (d *delivered) keep(c *llm.Chunk) {
-	d.stale = c.Usage == nil
+	if c.Usage == nil {
+		d.stale = true
+	}
 	if c.Raw != nil {
 		d.rawProtocol = c.RawProtocol
 		add(d, entryRaw, c.Raw)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -87,5 +88,30 @@ func TestDeliveredMalformedRaw(t *testing.T) {
 		if text != want {
 			t.Errorf("%s: delivered %q, want %q", proto, text, want)
 		}
+	}
+}
+
+// A usage report covers the output received before it, even when the
+// chunk that carried it never reached the client: the report stands.
+func TestDeliveredReportCoversWhatPrecededIt(t *testing.T) {
+	usage := &llm.Chunk{Usage: &llm.Usage{PromptTokens: 9, CompletionTokens: 2}}
+	d := delivered{Stream: llm.NewSliceStream(nil, textChunk("one "), textChunk("two"), usage, textChunk(" three"))}
+	defer d.release()
+	for range 3 {
+		if _, err := d.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.stale {
+		t.Fatal("output received before the report counts as not covered by it")
+	}
+	if _, err := d.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Recv(); err != io.EOF { // " three" was delivered
+		t.Fatal(err)
+	}
+	if !d.stale {
+		t.Fatal("output delivered after the report counts as covered by it")
 	}
 }
