@@ -18,7 +18,8 @@ import (
 const maxDelivered = 1 << 20
 
 // deliveredBufs recycles the buffers of delivered, so that keeping a
-// stream's output costs a copy of its bytes and no allocation.
+// stream's output costs a copy of its bytes and no allocation. It is
+// process state, emptied by the garbage collector.
 var deliveredBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // delivered wraps the stream a handler relays to its client and keeps what
