@@ -16,6 +16,7 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 const benchRequest = `{"model":"gpt","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"What is the capital of France? Answer in one word, please."}],"temperature":0.2,"max_tokens":64}`
@@ -173,14 +174,25 @@ func (d *discardWriter) Flush()                      { d.flushes++ }
 // path, from an upstream in memory that delivers one event per read to a
 // client that discards it: the gateway's own cost per stream. Divide by
 // the 204 events for the cost per event.
-func BenchmarkChatStream(b *testing.B) {
+func BenchmarkChatStream(b *testing.B) { benchStream(b, nil) }
+
+// BenchmarkChatStreamLedger is BenchmarkChatStream with a usage ledger,
+// which makes the gateway keep what a stream delivered in case it is cut.
+func BenchmarkChatStreamLedger(b *testing.B) { benchStream(b, discardLedger{}) }
+
+// discardLedger takes usage records and keeps none.
+type discardLedger struct{}
+
+func (discardLedger) Add(store.UsageRecord) {}
+
+func benchStream(b *testing.B, led interface{ Add(store.UsageRecord) }) {
 	frames := streamBenchBody()
 	yaml := baseConfig + "keys:\n  - name: bench\n    key: sk-bench\n"
 	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { return "http://upstream.invalid/v1", k == "UPSTREAM" })
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap, err := gateway.Compile(cfg, gateway.Options{UpstreamTransport: memoryStreamUpstream(frames)})
+	snap, err := gateway.Compile(cfg, gateway.Options{UpstreamTransport: memoryStreamUpstream(frames), Ledger: led})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -200,4 +212,37 @@ func BenchmarkChatStream(b *testing.B) {
 			b.Fatalf("status %d, %d bytes (want %d), %d flushes (want %d)", w.code, w.n, want, w.flushes, len(frames))
 		}
 	}
+}
+
+// BenchmarkDeliveredRelay is what keeping a stream's delivered output costs
+// a stream that ends normally: BenchmarkChatStream's 204 forwarded events
+// relayed through delivered, against the same events relayed as they are.
+func BenchmarkDeliveredRelay(b *testing.B) {
+	frames := streamBenchBody()
+	chunks := make([]*llm.Chunk, 0, len(frames)-1)
+	for _, f := range frames[:len(frames)-1] {
+		data := bytes.TrimSuffix(bytes.TrimPrefix(f, []byte("data: ")), []byte("\n\n"))
+		chunks = append(chunks, &llm.Chunk{Raw: data, RawProtocol: "openai"})
+	}
+	relay := func(s llm.Stream) {
+		for {
+			if _, err := s.Recv(); err != nil {
+				return
+			}
+		}
+	}
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			relay(llm.NewSliceStream(nil, chunks...))
+		}
+	})
+	b.Run("delivered", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d := delivered{Stream: llm.NewSliceStream(nil, chunks...)}
+			relay(&d)
+			d.release()
+		}
+	})
 }

@@ -23,4 +23,15 @@
 // as Anthropic's reference defines them. A model the caller's key may not
 // use is absent from the list and a 404 on its own, exactly as one that
 // does not exist, and no cursor reveals it.
+//
+// Every request that names a model leaves one usage record once it has
+// ended (usage.go). A stream that ends early, its client gone or its
+// upstream cut, has usually not received the upstream's usage, which
+// comes at the end: it is billed for what it delivered (delivered.go), the
+// prompt counted as admission counts it and the output counted from the
+// text the client was sent, and its record says so (usage_estimated).
+// Counts the upstream reported are never lowered. Keeping the delivered
+// output costs a stream a copy of each event (BenchmarkDeliveredRelay:
+// about 15 to 25 ns an event beside some 600 ns the gateway spends on it)
+// and no allocation; it is decoded only when the stream was cut.
 package server

@@ -14,6 +14,7 @@ import (
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/pipeline"
 )
 
 // reqInfo is what a handler learns about its request, for the access log.
@@ -43,6 +44,11 @@ type reqInfo struct {
 	spend         *budget.Reservation
 	upstreamModel string
 	ttft          time.Duration
+	// call is the request's call, and out what its stream delivered (the
+	// stream's wrapper when the request is a stream and usage is
+	// recorded), for billing a stream cut short.
+	call *pipeline.Call
+	out  delivered
 	// principal is the caller, set by authed: the request's context
 	// carries it from the edge on (auth.WithSlot), so that authenticating
 	// does not copy the request again.

@@ -67,8 +67,12 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		return nil, nil, err
 	}
 	ri.provider = call.Provider
+	if call.Stream && snap.Ledger != nil {
+		ri.out.Stream = stream
+		stream = &ri.out
+	}
 	// The router answers once the upstream's first chunk has arrived.
-	ri.result, ri.upstreamModel = stream, call.UpstreamModel
+	ri.result, ri.upstreamModel, ri.call = stream, call.UpstreamModel, call
 	if call.Stream {
 		ri.ttft = time.Since(start)
 	}

@@ -13,8 +13,9 @@ import (
 // recordUsage adds the request's record to the usage ledger: every request
 // that named a model, whatever its outcome, once it has ended. Its usage
 // is what the answer's stream counted, up to where it stopped (a stream
-// the client cut short counts what the upstream reported by then).
+// that ended early is billed for what it delivered: see estimateCut).
 func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
+	defer ri.out.release()
 	l := ri.snap.Ledger
 	if ri.spend == nil && (l == nil || ri.model == "") {
 		return
@@ -38,6 +39,9 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 	}
 	if ri.result != nil {
 		usage := ri.result.Usage()
+		if ri.stream {
+			usage, u.UsageEstimated = estimateCut(ri, usage)
+		}
 		u.InputTokens, u.OutputTokens = int64(usage.PromptTokens), int64(usage.CompletionTokens)
 		u.CachedTokens, u.CacheWriteTokens, u.ReasoningTokens = int64(usage.CachedTokens), int64(usage.CacheCreationTokens), int64(usage.ReasoningTokens)
 		if p := ri.snap.Pricer; p != nil && ri.provider != "" && !usage.IsZero() {

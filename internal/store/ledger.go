@@ -41,6 +41,11 @@ type UsageRecord struct {
 	Stream        bool
 	// Cache is "hit", "miss" or "" when no cache applied.
 	Cache string
+	// UsageEstimated is true when some of the tokens are the gateway's
+	// count rather than the upstream's report: a stream that ended early
+	// (client gone, upstream cut) before the upstream reported them is
+	// billed for the prompt and for the output it delivered.
+	UsageEstimated bool
 }
 
 // Ledger is the usage ledger: append-only, idempotent by request ID.

@@ -17,7 +17,7 @@ func (s *Store) Ledger() store.Ledger { return ledger{s} }
 
 const usageCols = `request_id, at, tenant_id, tenant, team_id, key_id, key_name, model, provider, upstream_model,
 	input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pico, cost_known,
-	latency_us, ttft_us, status, stream, cache`
+	latency_us, ttft_us, status, stream, cache, usage_estimated`
 
 // Insert sends the batch in one round trip and one transaction.
 func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, error) {
@@ -32,11 +32,11 @@ func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, erro
 		for i := range recs {
 			r := &recs[i]
 			b.Queue(`INSERT INTO usage (`+usageCols+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 				ON CONFLICT (request_id) DO NOTHING`,
 				r.RequestID, store.Micro(r.At), r.TenantID, r.Tenant, r.TeamID, r.KeyID, r.KeyName, r.Model, r.Provider,
 				r.UpstreamModel, r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens, r.ReasoningTokens,
-				r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache)
+				r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache, r.UsageEstimated)
 		}
 		res := tx.SendBatch(ctx, b)
 		for range recs {
@@ -59,7 +59,7 @@ func scanUsage(r pgx.Row) (store.UsageRecord, error) {
 	var u store.UsageRecord
 	err := r.Scan(&u.RequestID, &u.At, &u.TenantID, &u.Tenant, &u.TeamID, &u.KeyID, &u.KeyName, &u.Model, &u.Provider,
 		&u.UpstreamModel, &u.InputTokens, &u.OutputTokens, &u.CachedTokens, &u.CacheWriteTokens, &u.ReasoningTokens,
-		&u.CostPico, &u.CostKnown, &u.LatencyMicros, &u.TTFTMicros, &u.Status, &u.Stream, &u.Cache)
+		&u.CostPico, &u.CostKnown, &u.LatencyMicros, &u.TTFTMicros, &u.Status, &u.Stream, &u.Cache, &u.UsageEstimated)
 	u.At = u.At.UTC()
 	return u, err
 }

@@ -16,7 +16,7 @@ func (s *Store) Ledger() store.Ledger { return ledger{s} }
 
 const usageCols = `request_id, at, tenant_id, tenant, team_id, key_id, key_name, model, provider, upstream_model,
 	input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, cost_pico, cost_known,
-	latency_us, ttft_us, status, stream, cache`
+	latency_us, ttft_us, status, stream, cache, usage_estimated`
 
 func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, error) {
 	for i := range recs {
@@ -27,7 +27,7 @@ func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, erro
 	n := 0
 	err := l.s.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO usage (`+usageCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (request_id) DO NOTHING`)
 		if err != nil {
 			return fmt.Errorf("sqlite: insert usage: %w", err)
@@ -37,7 +37,7 @@ func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, erro
 			r := &recs[i]
 			res, err := stmt.ExecContext(ctx, r.RequestID, r.At.UnixMicro(), r.TenantID, r.Tenant, r.TeamID, r.KeyID, r.KeyName,
 				r.Model, r.Provider, r.UpstreamModel, r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens,
-				r.ReasoningTokens, r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache)
+				r.ReasoningTokens, r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache, r.UsageEstimated)
 			if err != nil {
 				return fmt.Errorf("sqlite: insert usage: %w", err)
 			}
@@ -58,7 +58,7 @@ func scanUsage(r interface{ Scan(...any) error }) (store.UsageRecord, error) {
 	var at int64
 	err := r.Scan(&u.RequestID, &at, &u.TenantID, &u.Tenant, &u.TeamID, &u.KeyID, &u.KeyName, &u.Model, &u.Provider,
 		&u.UpstreamModel, &u.InputTokens, &u.OutputTokens, &u.CachedTokens, &u.CacheWriteTokens, &u.ReasoningTokens,
-		&u.CostPico, &u.CostKnown, &u.LatencyMicros, &u.TTFTMicros, &u.Status, &u.Stream, &u.Cache)
+		&u.CostPico, &u.CostKnown, &u.LatencyMicros, &u.TTFTMicros, &u.Status, &u.Stream, &u.Cache, &u.UsageEstimated)
 	u.At = time.UnixMicro(at).UTC()
 	return u, err
 }

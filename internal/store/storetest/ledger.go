@@ -12,7 +12,7 @@ func usage(id string, at time.Time) store.UsageRecord {
 	return store.UsageRecord{RequestID: id, At: at, TenantID: "tnt_1", Tenant: "acme", TeamID: "team_1", KeyID: "key_1",
 		KeyName: "ci", Model: "gpt", Provider: "openai-main", UpstreamModel: "gpt-4o-mini", InputTokens: 1200,
 		OutputTokens: 300, CachedTokens: 1000, CacheWriteTokens: 100, ReasoningTokens: 50, CostPico: 123456789,
-		CostKnown: true, LatencyMicros: 850000, TTFTMicros: 120000, Status: 200, Stream: true, Cache: "miss"}
+		CostKnown: true, LatencyMicros: 850000, TTFTMicros: 120000, Status: 200, Stream: true, Cache: "miss", UsageEstimated: true}
 }
 
 // A record written twice counts once: a spool replayed after a crash
