@@ -36,5 +36,11 @@
 //     the last number they saw, and numbers become visible in order, so a
 //     poller misses none. Keys.Touch (last-used times) is deliberately not
 //     a change: it is frequent, batched and of no interest to a cache.
+//   - An alert (a budget's threshold crossed in one window) is claimed
+//     once, whatever the number of replicas that see the crossing, and its
+//     webhook delivery is queued in the same transaction. The queue is in
+//     the database: Alerts.Due leases due deliveries to one taker
+//     (PostgreSQL: FOR UPDATE SKIP LOCKED, then a lease time), so replicas
+//     share the sending and a restart carries on; every attempt is kept.
 //   - Times are kept to the microsecond, in UTC.
 package store

@@ -16,6 +16,7 @@ type Store interface {
 	Changes() Changes
 	Audit() Audit
 	Ledger() Ledger
+	Alerts() Alerts
 	// Ping reports whether the database answers, for readiness checks.
 	Ping(ctx context.Context) error
 	// Close releases the connections. The Store must not be used after.

@@ -63,6 +63,11 @@ func RunSuite(t *testing.T, open Open) {
 		{"LedgerScan", testLedgerScan},
 		{"LedgerInvalid", testLedgerInvalid},
 		{"LedgerAggregate", testLedgerAggregate},
+		{"AlertClaimOnce", testAlertClaimOnce},
+		{"AlertClaimConcurrent", testAlertClaimConcurrent},
+		{"DeliveryQueue", testDeliveryQueue},
+		{"DeliveryList", testDeliveryList},
+		{"AlertInvalid", testAlertInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
