@@ -23,10 +23,11 @@
 // write is logged; the alert is then lost, which is preferred to holding
 // up the request.
 //
-// A worker goroutine takes due deliveries from the store (leased to it
-// for Lease, so that no other replica attempts them meanwhile), posts
-// each with a bounded time (AttemptTimeout), reads at most a few KB of
-// the answer and records the attempt: 2xx is done; 410 Gone is failed at
+// A worker goroutine takes due deliveries from the store one at a time,
+// each leased to it for Lease (longer than an attempt may take) so that no
+// other replica attempts it meanwhile, posts it with a bounded time
+// (AttemptTimeout), reads at most a few KB of the answer and records the
+// attempt, which ends the lease: 2xx is done; 410 Gone is failed at
 // once (the receiver asks for no more); anything else, an error or a
 // timeout is tried again after a backoff that grows (5s, 30s, 2m, 10m,
 // then every hour), with jitter, until MaxAttempts have been made. Since
