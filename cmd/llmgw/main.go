@@ -182,6 +182,15 @@ func serve(args []string, stderr io.Writer) int {
 			log.Error("the usage ledger did not close cleanly", "err", err.Error())
 		}
 	}()
+	// The sender of budget alerts, when a webhook is configured, stops
+	// after the drain and before the store closes; deliveries still
+	// pending stay queued in the store.
+	alerts, err := gateway.OpenAlerts(cfg, st.Store, log)
+	if err != nil {
+		log.Error("cannot set up alerts", "err", err.Error())
+		return 1
+	}
+	defer alerts.Close()
 	// The rate limit counts are the process's: deferred, the Redis
 	// connections close after the drain.
 	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
@@ -190,7 +199,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLimiter()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter,
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts,
 		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {
 		printProblems(stderr, err)

@@ -53,6 +53,7 @@ func (a *API) routes() []route {
 		{Route{"GET", Prefix + "/audit", t}, a.listAudit},
 		{Route{"GET", Prefix + "/audit/verify", g}, a.verifyAudit},
 		{Route{"GET", Prefix + "/usage", t}, a.getUsage},
+		{Route{"GET", Prefix + "/alerts/deliveries", t}, a.listDeliveries},
 	}
 }
 

@@ -33,6 +33,8 @@ type Config struct {
 	// every replica using it; without it each replica counts in its own
 	// memory, and N replicas allow N times each limit.
 	Redis Redis `yaml:"redis,omitempty" json:"redis,omitzero"`
+	// Alerts sends budget alerts to a webhook.
+	Alerts Alerts `yaml:"alerts,omitempty" json:"alerts,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.
@@ -456,6 +458,8 @@ func (c *Config) Redacted() *Config {
 	}
 	out.Storage.DSN = out.Storage.DSN.redacted()
 	out.Redis.URL = out.Redis.URL.redacted()
+	out.Alerts.Webhook.URL = out.Alerts.Webhook.URL.redacted()
+	out.Alerts.Webhook.Secret = out.Alerts.Webhook.Secret.redacted()
 	for i := range out.Providers {
 		p := &out.Providers[i]
 		p.APIKey = p.APIKey.redacted()
@@ -507,6 +511,7 @@ func (c *Config) clone() *Config {
 		}
 	}
 	out.Auth = c.Auth.clone()
+	out.Alerts.BudgetThresholds = cloneSlice(c.Alerts.BudgetThresholds)
 	out.Pricing = cloneSlice(c.Pricing)
 	for i := range out.Pricing {
 		out.Pricing[i] = out.Pricing[i].clone()

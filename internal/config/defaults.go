@@ -92,6 +92,7 @@ func (c *Config) ApplyDefaults() {
 		c.Models[i].applyRoutingDefaults(s.StreamIdleTimeout)
 	}
 	c.Auth.applyDefaults()
+	c.Alerts.applyDefaults()
 	if c.Redis.URL != "" {
 		setDefault(&c.Redis.OnFailure, RedisFailOpen)
 		setDefault(&c.Redis.Timeout, Duration(DefaultRedisTimeout))

@@ -52,6 +52,7 @@ func (c *Config) validate(p *problems) {
 	c.Auth.validate(p)
 	c.validateIdentity(p)
 	c.Redis.validate(p)
+	c.Alerts.validate(p)
 }
 
 // validate checks the redis section. The URL is never quoted in a

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"math"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // validConfig returns a valid configuration with defaults applied, for cases
@@ -254,6 +256,30 @@ func TestValidate(t *testing.T) {
 		{"redis no host", func(c *Config) { c.Redis = Redis{URL: "redis:///0"} }, []string{"redis.url: must have a host"}},
 		{"redis settings without url", func(c *Config) { c.Redis = Redis{OnFailure: "open"} },
 			[]string{"redis.url: required when redis.on_failure or redis.timeout is set"}},
+
+		// alerts
+		{"alerts", func(c *Config) {
+			c.Alerts = Alerts{Webhook: Webhook{URL: "https://hooks.example.com/llmgw?token=t", Secret: testWebhookSecret},
+				BudgetThresholds: []int{25, 90, 100}, MaxAttempts: 3}
+		}, nil},
+		{"alerts bad", func(c *Config) {
+			c.Alerts = Alerts{Webhook: Webhook{URL: "ftp://hooks.example.com/hunter2", Secret: "hunter2-not-a-whsec"},
+				BudgetThresholds: []int{0, 80, 80, 101}, MaxAttempts: -1}
+		}, []string{
+			"alerts.budget_thresholds[0]: must be a percentage from 1 to 100",
+			"alerts.budget_thresholds[2]: thresholds must be in increasing order, each once",
+			"alerts.budget_thresholds[3]: must be a percentage from 1 to 100",
+			"alerts.max_attempts: must be from 1 to 50",
+			"alerts.webhook.url: must be an http:// or https:// URL",
+			`alerts.webhook.secret: required with alerts.webhook.url: "whsec_" followed by the base64 of 24 to 64 random bytes`,
+		}},
+		{"alerts secret too short", func(c *Config) {
+			c.Alerts = Alerts{Webhook: Webhook{URL: "http://127.0.0.1:9000/", Secret: "whsec_" + Secret(base64.StdEncoding.EncodeToString(make([]byte, 23)))}}
+		}, []string{`alerts.webhook.secret: required with alerts.webhook.url: "whsec_" followed by the base64 of 24 to 64 random bytes`}},
+		{"alerts relative url", func(c *Config) { c.Alerts = Alerts{Webhook: Webhook{URL: "https:///x", Secret: testWebhookSecret}} },
+			[]string{"alerts.webhook.url: must have a host"}},
+		{"alerts without url", func(c *Config) { c.Alerts = Alerts{BudgetThresholds: []int{50}} },
+			[]string{"alerts.webhook.url: required when the alerts section sets anything else"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -350,6 +376,32 @@ models:
 			t.Errorf("problems lack %q:\n%v", want, err)
 		}
 	}
+}
+
+// The secret of the Standard Webhooks reference tests.
+const testWebhookSecret Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+func TestAlertsDefaultsAndRedaction(t *testing.T) {
+	c, err := Parse([]byte("alerts:\n  webhook:\n    url: https://hooks.example.com/x?token=hunter2\n    secret: "+
+		testWebhookSecret.Value()+"\n"), nil)
+	require.NoError(t, err)
+	require.Equal(t, []int{50, 80, 100}, c.Alerts.BudgetThresholds)
+	require.Equal(t, 8, c.Alerts.MaxAttempts)
+	y, err := yaml.Marshal(c.Redacted())
+	require.NoError(t, err)
+	require.NotContains(t, string(y), "hunter2")
+	require.NotContains(t, string(y), "MfKQ9r8")
+	require.Equal(t, testWebhookSecret, c.Alerts.Webhook.Secret)
+	r := c.Redacted()
+	require.Equal(t, Secret("[redacted]"), r.Alerts.Webhook.URL)
+	require.Equal(t, Secret("[redacted]"), r.Alerts.Webhook.Secret)
+	r.Alerts.BudgetThresholds[0] = 1
+	require.Equal(t, 50, c.Alerts.BudgetThresholds[0], "the copy shares no thresholds with the original")
+	c, err = Parse([]byte("alerts: {}\n"), nil)
+	require.NoError(t, err)
+	require.Nil(t, c.Alerts.BudgetThresholds, "no defaults without a webhook")
+	_, err = Parse([]byte("alerts:\n  webhook: {url: https://x, secret: "+testWebhookSecret.Value()+", events: [a]}\n"), nil)
+	require.Error(t, err, "an unknown webhook field is refused")
 }
 
 func TestRedisDefaultsAndRedaction(t *testing.T) {

@@ -29,6 +29,8 @@
 //     in memory or behind the Redis connections;
 //   - the usage ledger's writer (Options.Ledger, package ledger) with its
 //     queue and its spool file;
+//   - the sender of budget alerts (Options.Alerts, package alert;
+//     OpenAlerts) with its delivery worker;
 //   - the logger.
 //
 // Budget reservations (package budget) and response caches follow the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/alert"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/catalog"
@@ -55,6 +56,9 @@ type Snapshot struct {
 	// Ledger receives one usage record per request (ledger.Writer); nil
 	// records nothing. It belongs to the process (Options.Ledger).
 	Ledger interface{ Add(store.UsageRecord) }
+	// Alerts sends budget alerts; nil sends none. It belongs to the
+	// process (Options.Alerts).
+	Alerts *alert.Sender
 	// Pricer prices a request's usage: the built-in table with the
 	// configuration's pricing section over it.
 	Pricer *pricing.Pricer
@@ -175,6 +179,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Directory:    opts.Directory,
 		Pricer:       pricer,
 		Ledger:       opts.Ledger,
+		Alerts:       opts.Alerts,
 		AuthFailures: authFailures(opts.Admin.Audit),
 		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access(), Limits: limitStage}),
 		Providers:    providers,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/alert"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
@@ -50,6 +51,10 @@ type Options struct {
 	// closed on shutdown, so that counts survive a new snapshot; nil gives
 	// the snapshot an in-memory limiter of its own (tests, validation).
 	Limiter limits.Limiter
+	// Alerts sends budget alerts to the configured webhook, created once
+	// (OpenAlerts) and closed on shutdown before the store; nil sends
+	// none.
+	Alerts *alert.Sender
 }
 
 // limitOf converts configured limits; nil limits nothing.

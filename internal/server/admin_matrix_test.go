@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -50,6 +51,7 @@ var isolationMatrix = map[string]matrixRow{
 	"GET /admin/v1/audit":                            {statuses{200, 200, 200, 404, 200, 403, 401}, statuses{200, 200, 404, 200, 404, 403, 401}},
 	"GET /admin/v1/audit/verify":                     {statuses{200, 200, 403, 403, 403, 403, 401}, statuses{200, 200, 403, 403, 403, 403, 401}},
 	"GET /admin/v1/usage":                            {statuses{200, 200, 200, 404, 200, 403, 401}, statuses{200, 200, 404, 200, 404, 403, 401}},
+	"GET /admin/v1/alerts/deliveries":                {statuses{200, 200, 200, 404, 200, 403, 401}, statuses{200, 200, 404, 200, 404, 403, 401}},
 	// The data plane: admin credentials are no data-plane keys; the
 	// tenant's key works; open routes are open.
 	"POST /v1/chat/completions":      {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
@@ -79,6 +81,14 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		_, body := g.do("POST", "/admin/v1/tenants", `{"name":"`+name+`"}`, "Authorization", "Bearer "+adminRoot)
 		f.tenants[name] = gjson.Get(body, "id").String()
 		f.creds["admin"+name] = f.secret(t, `{"tenant":"`+name+`","name":"admin","role":"tenant_admin"}`)
+	}
+	// Each tenant has an alert's webhook delivery to list.
+	for name, id := range f.tenants {
+		ev := store.AlertEvent{TenantID: id, Subject: "tenant:" + id, Period: "daily", Window: "2026-12-02", Threshold: 80,
+			At: time.Now(), Delivery: store.Delivery{ID: "msg_" + name, Type: "budget.threshold_crossed", Payload: []byte(`{"tenant":"` + id + `"}`)}}
+		if _, err := g.st.Alerts().Claim(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.creds["readerA"] = f.secret(t, `{"tenant":"A","name":"reader","role":"read_only"}`)
 	f.creds["keyA"] = f.secret(t, `{"tenant":"A","name":"app","models":["mock"]}`)
@@ -135,7 +145,8 @@ func (f *matrixFixture) request(t *testing.T, method, pattern, tenant string) (p
 		body = `{"model":"mock","input":"hi"}`
 	}
 	switch {
-	case pattern == "/admin/v1/keys" && method == "GET", pattern == "/admin/v1/audit", pattern == "/admin/v1/usage":
+	case pattern == "/admin/v1/keys" && method == "GET", pattern == "/admin/v1/audit", pattern == "/admin/v1/usage",
+		pattern == "/admin/v1/alerts/deliveries":
 		path += "?tenant=" + tenant
 	}
 	return path, body
@@ -231,7 +242,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 	}
 	// Unfiltered, the lists of a tenant's admin credentials hold their own
 	// tenant's rows only.
-	for _, path := range []string{"/admin/v1/keys", "/admin/v1/audit"} {
+	for _, path := range []string{"/admin/v1/keys", "/admin/v1/audit", "/admin/v1/alerts/deliveries"} {
 		for _, caller := range []string{"adminA", "adminB", "readerA"} {
 			resp, out := f.g.do("GET", path, "", "Authorization", "Bearer "+f.creds[caller])
 			rows := gjson.Get(out, "data").Array()

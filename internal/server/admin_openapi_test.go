@@ -161,6 +161,15 @@ func TestAdminAnswersMatchOpenAPI(t *testing.T) {
 	must(200, "GET", "/admin/v1/usage?group_by=team,provider,hour&tenant=acme&limit=1", root, "")
 	must(200, "GET", "/admin/v1/usage?group_by=&from=2020-01-01", root, "")
 	must(400, "GET", "/admin/v1/usage?group_by=colour", root, "")
+	if _, err := g.st.Alerts().Claim(context.Background(), store.AlertEvent{TenantID: tenant, Subject: "key:" + key, Period: "daily",
+		Window: "2026-12-02", Threshold: 50, At: time.Now(), Delivery: store.Delivery{ID: "msg_1", Type: "budget.threshold_crossed",
+			Payload: []byte(`{"type":"budget.threshold_crossed"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if b := must(200, "GET", "/admin/v1/alerts/deliveries?tenant=acme&limit=5", root, ""); !strings.Contains(b, `"next_attempt_at"`) {
+		t.Fatalf("deliveries: %s", b)
+	}
+	must(400, "GET", "/admin/v1/alerts/deliveries?cursor=%%%", root, "")
 	must(200, "GET", "/admin/v1/targets", root, "")
 	must(200, "POST", "/admin/v1/targets/reset", root, `{"all":true}`)
 

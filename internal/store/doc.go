@@ -43,5 +43,11 @@
 //     created seeded with its window's spending in the ledger; expired
 //     reservations are released by the next Reserve on their count and
 //     not counted by Spent.
+//   - An alert (a budget's threshold crossed in one window) is claimed
+//     once, whatever the number of replicas that see the crossing, and its
+//     webhook delivery is queued in the same transaction. The queue is in
+//     the database: Alerts.Due leases due deliveries to one taker
+//     (PostgreSQL: FOR UPDATE SKIP LOCKED, then a lease time), so replicas
+//     share the sending and a restart carries on; every attempt is kept.
 //   - Times are kept to the microsecond, in UTC.
 package store

@@ -17,6 +17,7 @@ type Store interface {
 	Audit() Audit
 	Ledger() Ledger
 	Budgets() Budgets
+	Alerts() Alerts
 	// Ping reports whether the database answers, for readiness checks.
 	Ping(ctx context.Context) error
 	// Close releases the connections. The Store must not be used after.

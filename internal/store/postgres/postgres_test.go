@@ -259,3 +259,56 @@ func TestSpendUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// Replicas taking due deliveries at once over one database each get
+// their own: no delivery is leased twice.
+func TestDueAcrossReplicas(t *testing.T) {
+	dsn := pgtest.FreshSchema(t)
+	a, b := openDSN(t, dsn), openDSN(t, dsn)
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	const n = 60
+	for i := range n {
+		ev := store.AlertEvent{TenantID: "tnt_1", Subject: fmt.Sprintf("key:k%d", i), Period: "daily", Window: "2026-12-02",
+			Threshold: 50, At: at, Delivery: store.Delivery{ID: fmt.Sprintf("msg_%02d", i), Type: "t", Payload: []byte(`{}`)}}
+		if ok, err := a.Alerts().Claim(t.Context(), ev); err != nil || !ok {
+			t.Fatalf("claim %d: %v, %v", i, ok, err)
+		}
+	}
+	var mu sync.Mutex
+	taken := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				ds, err := s.Alerts().Due(t.Context(), at.Add(time.Second), time.Minute, 3)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					taken[d.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(taken) != n {
+		t.Errorf("%d deliveries taken, want %d", len(taken), n)
+	}
+	for id, k := range taken {
+		if k != 1 {
+			t.Errorf("%s taken %d times", id, k)
+		}
+	}
+}

@@ -70,6 +70,11 @@ func RunSuite(t *testing.T, open Open) {
 		{"BudgetExpiry", testBudgetExpiry},
 		{"BudgetSeed", testBudgetSeed},
 		{"BudgetInvalid", testBudgetInvalid},
+		{"AlertClaimOnce", testAlertClaimOnce},
+		{"AlertClaimConcurrent", testAlertClaimConcurrent},
+		{"DeliveryQueue", testDeliveryQueue},
+		{"DeliveryList", testDeliveryList},
+		{"AlertInvalid", testAlertInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
