@@ -87,6 +87,16 @@ type settler interface {
 	settle(ctx context.Context, r *Reservation, actual int64) ([]int64, error)
 }
 
+// Budgets returns the budgets the reservation holds, and Windows the
+// names of the periods it holds them in, in the same order.
+func (r *Reservation) Budgets() []Budget { return r.req.Budgets }
+
+// Windows: see Budgets.
+func (r *Reservation) Windows() []string { return r.windows }
+
+// Estimate is the amount reserved against each budget.
+func (r *Reservation) Estimate() int64 { return r.req.Estimate }
+
 // Valid reports whether the reservation holds anything.
 func (r *Reservation) Valid() bool { return r != nil && r.active }
 

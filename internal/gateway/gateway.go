@@ -162,7 +162,8 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 			}
 			return providerTypes[p.Name()], upstream, true
 		},
-		Estimate: estimator(r, pricer),
+		Estimate:  estimator(r, pricer),
+		Exhausted: exhausted(opts.Alerts),
 	})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {

@@ -45,6 +45,10 @@ type Options struct {
 	// whichever target or fallback serves it; ok is false when one of
 	// them has no price. Nil: no model is priced.
 	Estimate func(call *pipeline.Call, promptTokens, maxOutput int) (pico int64, ok bool)
+	// Exhausted, when set, hears of each call a budget refused, with the
+	// caller's tenant (its ID, or a static key's tenant name): for the
+	// budget's 100 % alert.
+	Exhausted func(tenant string, d budget.Decision)
 }
 
 type model struct {
@@ -199,6 +203,16 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 		}
 		if !d.Allowed {
 			if d.Dimension == limits.Spending {
+				if s.o.Exhausted != nil {
+					tenant := ""
+					if p, ok := call.Caller.(*auth.Principal); ok && p != nil {
+						tenant = p.TenantID
+						if tenant == "" {
+							tenant = p.Tenant
+						}
+					}
+					s.o.Exhausted(tenant, d.Budget)
+				}
 				return nil, budgetRefusal(&d, req.Spend.Estimate)
 			}
 			return nil, refusal(&d, req.Tokens)

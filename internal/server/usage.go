@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmgw/llmgw/internal/alert"
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/store"
@@ -51,7 +52,7 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 		}
 	}
 	if ri.spend != nil {
-		settle(ri.spend, &u, ri.result != nil)
+		settle(ri.spend, &u, ri.result != nil, ri.snap.Alerts)
 	}
 	if l != nil && ri.model != "" {
 		l.Add(u)
@@ -65,19 +66,31 @@ const settleTimeout = 5 * time.Second
 // (the end of a stream is not held back for it): the cost when known; the
 // whole reservation when an answer came without a price or usage to
 // price (the estimate bounds what it cost); nothing when no upstream
-// answered.
-func settle(sp *budget.Reservation, u *store.UsageRecord, answered bool) {
+// answered. A budget whose spending crossed an alert threshold sends its
+// alert (once, whatever the replicas).
+func settle(sp *budget.Reservation, u *store.UsageRecord, answered bool, alerts *alert.Sender) {
 	cost := int64(0)
 	switch {
 	case u.CostKnown:
 		cost = u.CostPico
 	case answered:
-		cost = -1
+		cost = sp.Estimate()
 	}
+	tenant, at := u.TenantID, u.At
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 		defer cancel()
-		_, _ = sp.Settle(ctx, cost)
+		after, err := sp.Settle(ctx, cost)
+		if err != nil || alerts == nil {
+			return
+		}
+		bs, ws := sp.Budgets(), sp.Windows()
+		for i := range min(len(after), len(bs), len(ws)) {
+			for _, th := range alert.Crossed(bs[i].Limit, after[i]-cost, after[i], alerts.Thresholds()) {
+				alerts.BudgetCrossed(ctx, alert.BudgetEvent{TenantID: tenant, Subject: bs[i].Subject, Period: string(bs[i].Period),
+					Window: ws[i], LimitPico: bs[i].Limit, SpentPico: after[i], ThresholdPercent: th, At: at})
+			}
+		}
 	}()
 }
 
