@@ -99,6 +99,7 @@ type result struct {
 	code    string
 	message string
 	retry   string
+	cost    string // x-llmgw-cost-usd
 	took    time.Duration
 }
 
@@ -115,7 +116,7 @@ func (g *gateway) chat(key string) result {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	r := result{status: resp.StatusCode, retry: resp.Header.Get("Retry-After"), took: time.Since(start)}
+	r := result{status: resp.StatusCode, retry: resp.Header.Get("Retry-After"), cost: resp.Header.Get("X-Llmgw-Cost-Usd"), took: time.Since(start)}
 	var e struct {
 		Error struct{ Code, Message string }
 	}
