@@ -18,15 +18,25 @@ type sample struct {
 }
 
 // Redis stopped in the middle of load: no request waits on it (each
-// answers within a second), the gateway serves from its own memory
-// (on_failure: open) or refuses with 503 naming the limit store (closed),
-// and serves from Redis again once it is back.
+// answers within a second), the gateway serves from its own memory and
+// its database (on_failure: open: limits in memory, the key's budget in
+// the database) or refuses with 503 naming the limit store (closed), and
+// serves from Redis again once it is back.
 func TestRedisStoppedMidLoad(t *testing.T) {
 	for _, mode := range []string{"open", "closed"} {
 		t.Run(mode, func(t *testing.T) {
 			srv := redistest.Start(t)
 			redis := fmt.Sprintf("redis:\n  url: \"redis://%s/0\"\n  on_failure: %s\n  timeout: 500ms\n", srv.Addr(), mode)
-			g := start(t, config(t, "down-"+mode, 10_000_000, redis))
+			// The key has a budget too (large: it never refuses), so
+			// that its checks take the same path through Redis and, while
+			// it is down, through the database.
+			yaml := strings.Replace(config(t, "down-"+mode, 10_000_000, redis), "    limits: {rpm: 10000000}\n",
+				"    limits: {rpm: 10000000}\n    budget: {usd: 1000000, period: total}\n", 1) +
+				"pricing: [{provider: mock, model: mock, input_per_mtok: 1, output_per_mtok: 1}]\n"
+			if !strings.Contains(yaml, "budget:") {
+				t.Fatal("the key has no budget")
+			}
+			g := start(t, yaml)
 			// Warm up: the first call dials Redis.
 			for i := 0; g.chat("sk-ratelimits-test-key").status != 200; i++ {
 				if i == 50 {
