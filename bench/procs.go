@@ -113,7 +113,9 @@ func waitHTTP(ctx context.Context, c *child, url string) error {
 // the gateway has switched on. Virtual keys (with a model allow-list) and the
 // access log are on; the static key's limits and the bench model's are far
 // above what the harness sends, so that they are checked on every request
-// (the prompt counted for tokens per minute) without ever refusing one.
+// (the prompt counted for tokens per minute) without ever refusing one;
+// the static key's budget, as large, is reserved and settled on every
+// request, with the usage ledger on.
 // With redisURL (Redis answered when the run began) the limits are counted
 // in Redis, else in the gateway's memory. Sections for further features
 // belong here as they land.
@@ -145,6 +147,7 @@ keys:
     tenant: bench
     models: [%s]
     limits: {rpm: 1000000000, tpm: 1000000000000, concurrent: 1000000}
+    budget: {usd: 9000000, period: total}
   - name: other
     key: "sk-static-other-0123456789abcdef"
     tenant: other
