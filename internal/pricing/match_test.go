@@ -106,3 +106,75 @@ func TestLookupAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, n)
 }
+
+// providerStyles is a synthetic table with ids in the style of each
+// provider the built-in table has no prices for yet, so that entries added
+// for them are known to match the ids their upstreams take.
+const providerStyles = `
+read: "2026-12-02"
+sources: [{id: s, url: "https://example.com/p", read: "2026-12-02"}]
+models:
+  - {provider: gemini, model: gemini-2.5-flash, input: "1", output: "1", source: s}
+  - {provider: gemini, model: gemini-2.5-flash-lite, input: "1", output: "1", source: s}
+  - {provider: gemini, model: gemini-2.0-flash, input: "1", output: "1", source: s}
+  - {provider: gemini, model: gemini-1.5-pro, input: "1", output: "1", source: s}
+  - {provider: vertex, model: gemini-2.5-pro, input: "1", output: "1", source: s}
+  - {provider: bedrock, model: anthropic.claude-3-5-haiku, input: "1", output: "1", source: s}
+  - {provider: bedrock, model: amazon.nova-pro, input: "1", output: "1", source: s}
+  - {provider: bedrock, model: meta.llama3-1-70b-instruct, input: "1", output: "1", source: s}
+  - {provider: bedrock, model: mistral.mistral-large-2407, input: "1", output: "1", source: s}
+  - {provider: azure_openai, model: gpt-4o, input: "1", output: "1", source: s}
+  - {provider: mistral, model: mistral-large, input: "1", output: "1", source: s}
+  - {provider: cohere, model: command-r-plus, aliases: [command-r-plus-08-2024], input: "1", output: "1", source: s}
+  - {provider: cohere, model: command-a, input: "1", output: "1", source: s}
+`
+
+func TestLookupProviderIDStyles(t *testing.T) {
+	tb := mustParse(providerStyles)
+	tests := []struct {
+		provider, model, want string // want "" means no match
+	}{
+		// Gemini: stable ids, three-digit revisions; a "-lite" or preview
+		// model is another model.
+		{"gemini", "gemini-2.5-flash", "gemini-2.5-flash"},
+		{"gemini", "gemini-2.5-flash-lite", "gemini-2.5-flash-lite"},
+		{"gemini", "gemini-2.0-flash-001", "gemini-2.0-flash"},
+		{"gemini", "gemini-1.5-pro-002", "gemini-1.5-pro"},
+		{"gemini", "gemini-2.5-flash-preview-05-20", ""},
+		{"gemini", "gemini-1.5-pro-latest", "gemini-1.5-pro"},
+		{"vertex", "gemini-2.5-pro", "gemini-2.5-pro"},
+		{"vertex", "gemini-2.0-flash-001", ""}, // a vertex id is never priced by a gemini entry
+		// Bedrock: dates and "-v1:0" after the model; a snapshot priced
+		// apart (Mistral Large 2402 and 2407) is its own entry.
+		{"bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0", "anthropic.claude-3-5-haiku"},
+		{"bedrock", "amazon.nova-pro-v1:0", "amazon.nova-pro"},
+		{"bedrock", "meta.llama3-1-70b-instruct-v1:0", "meta.llama3-1-70b-instruct"},
+		{"bedrock", "mistral.mistral-large-2407-v1:0", "mistral.mistral-large-2407"},
+		{"bedrock", "mistral.mistral-large-2402-v1:0", ""},
+		{"bedrock", "meta.llama3-1-405b-instruct-v1:0", ""},
+		// A cross-region inference profile id has a region prefix, which
+		// the rule does not strip: such ids need entries of their own.
+		{"bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0", ""},
+		// Azure OpenAI: deployments named after the OpenAI model.
+		{"azure_openai", "gpt-4o-2024-11-20", "gpt-4o"},
+		{"azure_openai", "gpt-4o-mini", ""},
+		// Mistral: YYMM snapshots and "-latest".
+		{"mistral", "mistral-large-2411", "mistral-large"},
+		{"mistral", "mistral-large-latest", "mistral-large"},
+		{"mistral", "mistral-large-3", ""},
+		// Cohere dates its snapshots MM-YYYY, which is not read as a date
+		// (a two-digit part is a version): they match only when listed.
+		{"cohere", "command-r-plus-08-2024", "command-r-plus"},
+		{"cohere", "command-a-03-2025", ""},
+		{"cohere", "command-a", "command-a"},
+	}
+	for _, tt := range tests {
+		e, ok := tb.Lookup(tt.provider, tt.model)
+		if tt.want == "" {
+			require.False(t, ok, "%s %s matched %v", tt.provider, tt.model, e)
+			continue
+		}
+		require.True(t, ok, "%s %s", tt.provider, tt.model)
+		require.Equal(t, tt.want, e.Model, "%s %s", tt.provider, tt.model)
+	}
+}
