@@ -151,6 +151,9 @@ keys:
   - name: other
     key: "sk-static-other-0123456789abcdef"
     tenant: other
+pricing:
+  - {provider: upstream, model: gpt-4o-mini, input_per_mtok: 0.15, output_per_mtok: 0.6, cached_input_per_mtok: 0.075}
+  - {provider: upstream, model: gpt-4o, input_per_mtok: 2.5, output_per_mtok: 10, cached_input_per_mtok: 1.25}
 `, listen, dataDir, benchSecret, upstream, benchModel, benchStaticKey, benchModel) + redis
 }
 

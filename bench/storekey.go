@@ -14,21 +14,24 @@ import (
 
 // seedStore creates, in the SQLite store of the gateway's data directory,
 // the key the gateway target is called with (tenant "bench", the bench
-// model only, as the static key), hashed under the bench server secret,
-// and returns its secret.
+// model only, as the static key; a budget, as its tenant), hashed under
+// the bench server secret, and returns its secret.
 func seedStore(ctx context.Context, dataDir string) (string, error) {
 	st, err := sqlite.Open(ctx, filepath.Join(dataDir, config.SQLiteFile))
 	if err != nil {
 		return "", err
 	}
 	defer st.Close()
-	tn, err := st.Tenants().Create(ctx, store.Tenant{Name: "bench"})
+	// Budgets far above what a run spends: reserved and settled on every
+	// request, never refusing one.
+	huge := store.Budget{LimitPico: 9_000_000 * 1_000_000_000_000, Period: "monthly"}
+	tn, err := st.Tenants().Create(ctx, store.Tenant{Name: "bench", Budget: huge})
 	if err != nil {
 		return "", err
 	}
 	key, prefix := auth.NewKeySecret()
 	h := auth.NewHasher(auth.Derive([]byte(benchSecret), auth.PurposeKeyHash)).Sum(key)
-	_, err = st.Keys().Create(ctx, store.Key{TenantID: tn.ID, Name: "bench", Hash: h[:], Prefix: prefix, Models: []string{benchModel}})
+	_, err = st.Keys().Create(ctx, store.Key{TenantID: tn.ID, Name: "bench", Hash: h[:], Prefix: prefix, Models: []string{benchModel}, Budget: huge})
 	return key, err
 }
 
