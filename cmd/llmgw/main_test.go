@@ -303,8 +303,9 @@ models: [{name: mock, targets: [{provider: mock, model: mock}]}]
 	if code, _ := get("http://"+maddr+"/metrics", "wrong"); code != 401 {
 		t.Errorf("metrics with a wrong token: %d", code)
 	}
-	if code, body := get("http://"+maddr+"/metrics", "s3cret-metrics"); code != 200 || !strings.Contains(body, "# TYPE") {
-		t.Errorf("metrics with the token: %d %.200s", code, body)
+	if code, body := get("http://"+maddr+"/metrics", "s3cret-metrics"); code != 200 || !strings.Contains(body, "# TYPE") ||
+		!strings.Contains(body, "llmgw_ledger_records_dropped_total 0") || !strings.Contains(body, "llmgw_ledger_spool_bytes") {
+		t.Errorf("metrics with the token, the usage ledger's among them: %d %.200s", code, body)
 	}
 	for _, path := range []string{"/healthz", "/v1/models", "/admin/v1/targets"} {
 		if code, _ := get("http://"+maddr+path, "s3cret-metrics"); code != 404 {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/sqlite"
@@ -161,6 +163,19 @@ func TestSpoolBounded(t *testing.T) {
 	}
 	if st.Dropped == 0 || st.Spooled+st.Dropped != 100 || fi.Size() > 4096 || st.Spooled == 0 {
 		t.Fatalf("stats %+v, spool %d bytes", st, fi.Size())
+	}
+	// The loss shows in the metrics, as the spool's size does.
+	want := fmt.Sprintf(`
+# HELP llmgw_ledger_records_dropped_total Usage records lost because the spool was full or the disk refused a write.
+# TYPE llmgw_ledger_records_dropped_total counter
+llmgw_ledger_records_dropped_total %d
+# HELP llmgw_ledger_spool_bytes Size of the local spool of usage records waiting for the store.
+# TYPE llmgw_ledger_spool_bytes gauge
+llmgw_ledger_spool_bytes %d
+`, st.Dropped, fi.Size())
+	if err := testutil.CollectAndCompare(w.Collector(), strings.NewReader(want),
+		"llmgw_ledger_records_dropped_total", "llmgw_ledger_spool_bytes"); err != nil {
+		t.Fatal(err)
 	}
 }
 
