@@ -28,6 +28,19 @@
 // hash tag {llmgw}, so a Redis Cluster keeps them on one shard and the
 // script may touch them all.
 //
+// # Budgets in the same step
+//
+// A Request may carry budgets (Request.Spend, package budget): it is
+// admitted only when its limits and its budgets all admit it. The Redis
+// limiter reserves them inside its own script (budget.ReserveLua): one
+// round trip for every limit and budget of a request, and a request
+// refused by either takes nothing from the other. Memory counts only
+// limits; WithBudgets puts a budgeter beside it (the database's, where
+// budgets must hold across replicas without Redis), in two steps: the
+// limits, then the budgets, whose refusal gives the limits back (but for
+// the request per minute it counted). The lease carries the reservation
+// (Lease.Spend), settled with the call's cost when it is known.
+//
 // # Lifetime
 //
 // A Limiter is process state: counts must survive configuration reloads.

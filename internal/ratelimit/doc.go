@@ -43,6 +43,20 @@
 // cooling down; with every target at its limit the model's fallbacks are
 // tried, and without one the call gets 429 with the shortest wait.
 //
+// # Budgets
+//
+// The caller's budgets (auth.Principal.Budgets: its key's, team's and
+// tenant's) are reserved in the same Acquire, with the most the call
+// could cost: its prompt and largest answer priced at the highest rate of
+// every target and fallback that may serve it (Options.Estimate). A model
+// whose cost cannot be bounded that way (one of them has no price) is
+// refused to a key with a budget: 403 model_not_allowed, saying so. A
+// call a budget refuses gets 429 budget_exceeded naming the budget, what
+// it has spent and holds, and, but for a total budget, Retry-After until
+// its period starts over. The reservation goes on the call
+// (pipeline.Call.Spend); the server settles it with the call's cost when
+// the call ends, and this stage with nothing when no upstream answered.
+//
 // While a shared limit store (Redis) does not answer and the limiter fails
 // closed, limited calls get 503 service_unavailable; calls under no limit
 // pass.
