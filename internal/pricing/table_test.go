@@ -266,6 +266,9 @@ func TestBuiltinSecondaryCosts(t *testing.T) {
 	require.Equal(t, "4", cost("bedrock", "amazon.nova-pro-v1:0", usage(1_000_000, 1_000_000)).Total.String())
 	require.Equal(t, "0.3", cost("bedrock", "amazon.nova-lite-v1:0", usage(1_000_000, 1_000_000)).Total.String())
 	require.Equal(t, "0.175", cost("bedrock", "amazon.nova-micro-v1:0", usage(1_000_000, 1_000_000)).Total.String())
+
+	// Cohere Command R: 2M input at $0.15, 500K output at $0.60: 0.3 + 0.3.
+	require.Equal(t, "0.6", cost("cohere", "command-r-08-2024", usage(2_000_000, 500_000)).Total.String())
 }
 
 // The built-in entries match the ids their upstreams take, and not the
@@ -300,6 +303,11 @@ func TestBuiltinProviderIDs(t *testing.T) {
 		{"bedrock", "amazon.nova-2-lite-v1:0", ""},
 		{"bedrock", "us.amazon.nova-pro-v1:0", ""}, // an inference profile needs its own entry
 		{"azure_openai", "gpt-4o", ""},
+		{"cohere", "command-r", "command-r"},
+		{"cohere", "command-r-08-2024", "command-r"},
+		{"cohere", "command-r-03-2024", ""}, // MM-YYYY is not read as a date
+		{"cohere", "command-r-plus", ""},
+		{"cohere", "command-r7b-12-2024", ""},
 	}
 	for _, tt := range tests {
 		e, ok := tb.Lookup(tt.provider, tt.model)
