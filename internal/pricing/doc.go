@@ -9,9 +9,14 @@
 // The built-in table is prices.yaml, embedded in the binary and read
 // once at start. Its header lists the pages the prices
 // were read from and the date; docs/pricing.md is generated from it by
-// TestDocPricing (-update) and fails the build when it drifts. A model
-// whose price could not be read from its provider's own pages is left out,
-// not guessed: its cost is unknown (Lookup's ok is false), which the
+// TestDocPricing (-update) and fails the build when it drifts. A price is
+// read from the provider's own page; when none could be found, from two or
+// more secondary sources (other parties' price lists and articles, on
+// different sites) that give the same number for every price of the entry,
+// which the entry names and the page marks as secondary. Reading the table
+// enforces that shape: one own page, or two or more secondary ones. A
+// model with neither is left out, not guessed, as is one its sources
+// disagree on: its cost is unknown (Lookup's ok is false), which the
 // caller records as unknown, never as zero.
 //
 // # Matching a model id

@@ -17,7 +17,8 @@ func (t *Table) Markdown() []byte {
 	b.WriteString("<!-- Generated from internal/pricing/prices.yaml by\n" +
 		"     go test ./internal/pricing -run TestDocPricing -update\n     Do not edit by hand. -->\n\n")
 	fmt.Fprintf(&b, "The built-in price table, in US dollars per million tokens, read on %s from the "+
-		"providers' own pages listed under [Sources](#sources). It prices each request from the usage "+
+		"providers' own pages listed under [Sources](#sources) or, where no page of the provider's could "+
+		"be read, from two or more secondary sources that agree on every price of the entry. It prices each request from the usage "+
 		"the upstream reports; the configuration's `pricing:` section overrides or extends it per "+
 		"provider name. A model that is not in the table has no known cost: the gateway records it as "+
 		"unknown, never as zero.\n\n", t.Read)
@@ -40,14 +41,19 @@ func (t *Table) Markdown() []byte {
 		b.WriteString("\n")
 	}
 	b.WriteString("## Not in the table\n\n" +
-		"No price could be read from the provider's own pages for these; price them in the " +
+		"No price could be read from the provider's own pages for these, nor from two secondary sources " +
+		"that agree; price them in the " +
 		"configuration's `pricing:` section until the table has them.\n\n")
 	for _, m := range t.Missing {
 		fmt.Fprintf(&b, "- **%s**: %s.\n", m.Provider, m.What)
 	}
 	b.WriteString("\n## Sources\n\n")
 	for i, s := range t.Sources {
-		fmt.Fprintf(&b, "%d. <a id=\"src-%s\"></a>%s, <%s>, read %s.\n", i+1, s.ID, s.Title, s.URL, s.Read)
+		kind := ""
+		if s.Secondary {
+			kind = " (secondary)"
+		}
+		fmt.Fprintf(&b, "%d. <a id=\"src-%s\"></a>%s, <%s>, read %s%s.\n", i+1, s.ID, s.Title, s.URL, s.Read, kind)
 	}
 	return b.Bytes()
 }
@@ -68,6 +74,10 @@ const rules = `## How prices apply
   extends with "-" and a date or version (` + "`2024-08-06`, `20241022`, `0613`, `2411`, `002`, `v1:0`, `latest`" + `):
   ` + "`claude-3-5-haiku-20241022`" + ` is priced as ` + "`claude-3-5-haiku`" + `, but ` + "`gpt-4o-mini`" + ` is never priced as
   ` + "`gpt-4o`" + `, nor ` + "`claude-opus-4-5`" + ` as ` + "`claude-opus-4`" + `. An entry marked *exact* matches its id and aliases only.
+- **Sources**: an entry rests on one page of its provider's own, or, when none could be read, on two
+  or more *secondary* sources (another party's price list or article, marked "(secondary)" under
+  [Sources](#sources)) that give the same number for every price of the entry. A rate only one of
+  them lists is left out and takes its default; a model they disagree on is left out of the table.
 - **Money** is counted in integer picodollars: costs and their sums are exact.
 
 `
@@ -107,10 +117,17 @@ func (e *Entry) row(t *Table) string {
 			rate(l.CacheWrite1h, e.long.write1h), l.Output, rate(l.Reasoning, e.long.reasoning))
 	}
 	r := e.Rates
-	return fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | [%d](#src-%s) |\n",
+	refs := make([]string, 0, len(e.Sources))
+	for _, u := range e.Sources {
+		refs = append(refs, fmt.Sprintf("[%d](#src-%s)", t.sourceNumber(u), t.sourceID(u)))
+	}
+	src := strings.Join(refs, ", ")
+	if e.Secondary {
+		src += " (secondary)"
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 		e.Model, also, r.Input, rate(r.CachedInput, e.listed.cached), rate(r.CacheWrite, e.listed.write),
-		rate(r.CacheWrite1h, e.listed.write1h), r.Output, rate(r.Reasoning, e.listed.reasoning), long,
-		t.sourceNumber(e.Source), t.sourceID(e.Source))
+		rate(r.CacheWrite1h, e.listed.write1h), r.Output, rate(r.Reasoning, e.listed.reasoning), long, src)
 }
 
 // rate formats a rate, in italics when it is a default rather than listed.

@@ -108,8 +108,9 @@ func TestLookupAllocatesNothing(t *testing.T) {
 }
 
 // providerStyles is a synthetic table with ids in the style of each
-// provider the built-in table has no prices for yet, so that entries added
-// for them are known to match the ids their upstreams take.
+// provider beyond OpenAI and Anthropic, so that entries added for them are
+// known to match the ids their upstreams take (TestBuiltinProviderIDs
+// checks the built-in entries themselves).
 const providerStyles = `
 read: "2026-12-02"
 sources: [{id: s, url: "https://example.com/p", read: "2026-12-02"}]

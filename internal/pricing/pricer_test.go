@@ -23,7 +23,7 @@ func testConfig() *config.Config {
 			// An override of a built-in price, for one account.
 			{Provider: "anthropic-discount", Model: "claude-3-5-haiku", InputPerMTok: f(0.4), OutputPerMTok: f(2)},
 			// An extension: a model the table does not have.
-			{Provider: "openai-main", Model: "gpt-4o-mini", InputPerMTok: f(0.15), OutputPerMTok: f(0.6),
+			{Provider: "openai-main", Model: "gpt-4.1-mini", InputPerMTok: f(0.15), OutputPerMTok: f(0.6),
 				CachedInputPerMTok: f(0.075)},
 			{Provider: "openai-main", Model: "big", InputPerMTok: f(1.25), OutputPerMTok: f(10),
 				LongContext: &config.LongContextPrice{ThresholdTokens: 200_000, InputPerMTok: f(2.5), OutputPerMTok: f(15)}},
@@ -60,11 +60,11 @@ func TestPricerOverrides(t *testing.T) {
 	require.Equal(t, "0.4", c.Total.String())
 
 	// An extension prices a model the table lacks, on its provider only.
-	c, ok = p.Cost("openai-main", "gpt-4o-mini-2024-07-18", llm.Usage{PromptTokens: 2_000_000, CachedTokens: 1_000_000,
+	c, ok = p.Cost("openai-main", "gpt-4.1-mini-2025-04-14", llm.Usage{PromptTokens: 2_000_000, CachedTokens: 1_000_000,
 		CompletionTokens: 1_000_000})
 	require.True(t, ok)
 	require.Equal(t, "0.825", c.Total.String())
-	_, ok = p.Cost("openai", "gpt-4o-mini", u)
+	_, ok = p.Cost("openai", "gpt-4.1-mini", u)
 	require.False(t, ok)
 
 	// Configured long-context tiers apply above their threshold.
@@ -97,7 +97,7 @@ func TestPricerUnknownModel(t *testing.T) {
 func TestNewRejects(t *testing.T) {
 	cfg := testConfig()
 	cfg.Pricing = append(cfg.Pricing,
-		config.Price{Provider: "openai-main", Model: "gpt-4o-mini", InputPerMTok: f(1), OutputPerMTok: f(1)},
+		config.Price{Provider: "openai-main", Model: "gpt-4.1-mini", InputPerMTok: f(1), OutputPerMTok: f(1)},
 		config.Price{Provider: "openai-main", Model: "x", InputPerMTok: f(0.0000001), OutputPerMTok: f(1)},
 		config.Price{Provider: "openai-main", Model: "y", OutputPerMTok: f(1)},
 		config.Price{Provider: "openai-main", Model: "z", InputPerMTok: f(1), OutputPerMTok: f(1),
@@ -106,7 +106,7 @@ func TestNewRejects(t *testing.T) {
 	_, err := New(Builtin(), cfg)
 	require.Error(t, err)
 	for _, want := range []string{
-		`pricing[3]: provider openai-main: model "gpt-4o-mini" is listed twice`,
+		`pricing[3]: provider openai-main: model "gpt-4.1-mini" is listed twice`,
 		"pricing[4]: price 1e-07",
 		"pricing[5]: input and output prices are required",
 		"pricing[6]: long_context.threshold_tokens must be > 0",

@@ -54,10 +54,18 @@ type Entry struct {
 	Rates Rates
 	// Long is the long-context tier, or nil.
 	Long *Tier
-	// Source is the URL of the page the prices were read from; "config"
-	// for an entry from the configuration.
+	// Source is the URL of the page the prices were read from, the first
+	// of Sources; "config" for an entry from the configuration.
 	Source string
-	// Read is the date (YYYY-MM-DD) the source was read.
+	// Sources are the URLs of every page the prices were read from: one
+	// page of the provider's own, or two or more secondary ones that agree
+	// on every price of the entry.
+	Sources []string
+	// Secondary reports that the prices come from secondary sources (price
+	// lists and articles of others than the provider), no page of the
+	// provider's own having been found.
+	Secondary bool
+	// Read is the date (YYYY-MM-DD) the sources were last read.
 	Read string
 	// Note says what a reader of the table should know of the entry.
 	Note string
@@ -80,10 +88,13 @@ type Source struct {
 	Title string
 	URL   string
 	Read  string
+	// Secondary marks a page that is not the provider's own: another
+	// party's price list or article. No entry rests on one alone.
+	Secondary bool
 }
 
 // Missing records what the table leaves out because no price could be read
-// from the provider's own pages.
+// from the provider's own pages, nor from secondary sources that agree.
 type Missing struct {
 	Provider string `yaml:"provider"`
 	What     string `yaml:"what"`
@@ -196,18 +207,20 @@ type rawEntry struct {
 		ThresholdTokens int64 `yaml:"threshold_tokens"`
 		rawRates        `yaml:",inline"`
 	} `yaml:"long_context"`
-	Source string `yaml:"source"`
-	Note   string `yaml:"note"`
-	Exact  bool   `yaml:"exact"`
+	Source  string   `yaml:"source"`
+	Sources []string `yaml:"sources"`
+	Note    string   `yaml:"note"`
+	Exact   bool     `yaml:"exact"`
 }
 
 type rawTable struct {
 	Read    string `yaml:"read"`
 	Sources []struct {
-		ID    string `yaml:"id"`
-		Title string `yaml:"title"`
-		URL   string `yaml:"url"`
-		Read  string `yaml:"read"`
+		ID        string `yaml:"id"`
+		Title     string `yaml:"title"`
+		URL       string `yaml:"url"`
+		Read      string `yaml:"read"`
+		Secondary bool   `yaml:"secondary"`
 	} `yaml:"sources"`
 	Models  []rawEntry `yaml:"models"`
 	Missing []Missing  `yaml:"missing"`
@@ -292,16 +305,20 @@ func (r *rawEntry) entry(sources map[string]Source) (Entry, error) {
 	if r.Provider == "" || r.Model == "" {
 		return Entry{}, errors.New("provider and model are required")
 	}
-	src, ok := sources[r.Source]
-	if !ok {
-		return Entry{}, fmt.Errorf("unknown source %q", r.Source)
+	srcs, err := r.sources(sources)
+	if err != nil {
+		return Entry{}, err
 	}
 	rates, listed, err := r.rawRates.resolve()
 	if err != nil {
 		return Entry{}, err
 	}
 	e := Entry{Provider: r.Provider, Model: r.Model, Aliases: r.Aliases, Rates: rates,
-		Source: src.URL, Read: src.Read, Note: r.Note, Exact: r.Exact, listed: listed}
+		Source: srcs[0].URL, Secondary: srcs[0].Secondary, Note: r.Note, Exact: r.Exact, listed: listed}
+	for _, s := range srcs {
+		e.Sources = append(e.Sources, s.URL)
+		e.Read = max(e.Read, s.Read)
+	}
 	if lc := r.LongContext; lc != nil {
 		if lc.ThresholdTokens <= 0 {
 			return Entry{}, errors.New("long_context.threshold_tokens must be > 0")
@@ -313,6 +330,68 @@ func (r *rawEntry) entry(sources map[string]Source) (Entry, error) {
 		e.Long, e.long = &Tier{Threshold: lc.ThresholdTokens, Rates: lr}, ll
 	}
 	return e, nil
+}
+
+// sources returns the sources r names, checked against the rule of the
+// table: one page of the provider's own, or at least two secondary pages
+// of different sites, never the two kinds mixed.
+func (r *rawEntry) sources(known map[string]Source) ([]Source, error) {
+	ids := r.Sources
+	if r.Source != "" {
+		if len(ids) > 0 {
+			return nil, errors.New("give source or sources, not both")
+		}
+		ids = []string{r.Source}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("a source is required")
+	}
+	out := make([]Source, 0, len(ids))
+	hosts := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		s, ok := known[id]
+		if !ok {
+			return nil, fmt.Errorf("unknown source %q", id)
+		}
+		if s.Secondary != out0(out, s).Secondary {
+			return nil, errors.New("the provider's own pages and secondary sources are not mixed in one entry")
+		}
+		h := host(s.URL)
+		if hosts[h] {
+			return nil, fmt.Errorf("source %q: %s is named twice; sources must be independent", id, h)
+		}
+		hosts[h] = true
+		out = append(out, s)
+	}
+	switch {
+	case out[0].Secondary && len(out) < 2:
+		return nil, errors.New("a price from secondary sources needs two of them that agree")
+	case !out[0].Secondary && len(out) > 1:
+		return nil, errors.New("an entry from the provider's own page names that page alone")
+	}
+	return out, nil
+}
+
+// out0 returns the first of out, or s when out is empty.
+func out0(out []Source, s Source) Source {
+	if len(out) == 0 {
+		return s
+	}
+	return out[0]
+}
+
+// host returns the site of an https URL: its host, and on GitHub the
+// repository too, whose owners are independent of each other.
+func host(url string) string {
+	rest := strings.TrimPrefix(url, "https://")
+	h, path, _ := strings.Cut(rest, "/")
+	if h == "github.com" || h == "raw.githubusercontent.com" {
+		parts := strings.SplitN(path, "/", 3)
+		if len(parts) >= 2 {
+			return "github.com/" + parts[0] + "/" + parts[1]
+		}
+	}
+	return h
 }
 
 // buildIndex indexes the entries by provider and model.
