@@ -10,10 +10,12 @@ import (
 
 // budgetConfig prices the mock at $1,000 per million tokens in and out,
 // so that a small request costs a few cents, and gives keys budgets of
-// ten cents: a day's, and a total one. The gpt model is not priced.
-const budgetConfig = baseConfig + `  - name: mock-with-fallback
+// ten cents: a day's, and a total one. The unpriced model has no price.
+const budgetConfig = baseConfig + `  - name: unpriced
+    targets: [{provider: fake-openai, model: house-model-1}]
+  - name: mock-with-fallback
     targets: [{provider: mock, model: mock}]
-    fallbacks: [gpt]
+    fallbacks: [unpriced]
 pricing:
   - {provider: mock, model: mock, input_per_mtok: 1000, output_per_mtok: 1000}
 keys:
@@ -96,7 +98,7 @@ func TestBudgetExceeded(t *testing.T) {
 // without a budget may.
 func TestBudgetUnpricedModel(t *testing.T) {
 	g := newGateway(t, budgetConfig, nil)
-	for _, model := range []string{"gpt", "mock-with-fallback"} {
+	for _, model := range []string{"unpriced", "mock-with-fallback"} {
 		resp, body := g.do("POST", "/v1/chat/completions", chatBody(model, false, 10), "Authorization", "Bearer sk-daily-key")
 		var e openAIError
 		_ = json.Unmarshal([]byte(body), &e)
@@ -104,7 +106,7 @@ func TestBudgetUnpricedModel(t *testing.T) {
 			t.Errorf("%s: %d %s", model, resp.StatusCode, body)
 		}
 	}
-	if resp, body := g.do("POST", "/v1/chat/completions", chatBody("gpt", false, 10), "Authorization", "Bearer sk-free-key"); resp.StatusCode != 200 {
+	if resp, body := g.do("POST", "/v1/chat/completions", chatBody("unpriced", false, 10), "Authorization", "Bearer sk-free-key"); resp.StatusCode != 200 {
 		t.Fatalf("a key without a budget: %d %s", resp.StatusCode, body)
 	}
 }
