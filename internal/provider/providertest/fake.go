@@ -46,6 +46,9 @@ type fake struct {
 	canceled chan time.Time
 	// answer answers a request nothing was enqueued for.
 	answer func(r *http.Request, body []byte) Response
+	// refuse, when set, answers a request the upstream would refuse
+	// whatever is enqueued, which is then left for the next request.
+	refuse func(r *http.Request, body []byte) (Response, bool)
 }
 
 func newFake(answer func(r *http.Request, body []byte) Response) *fake {
@@ -75,6 +78,13 @@ func (f *fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	if f.refuse != nil {
+		if resp, ok := f.refuse(r, body); ok {
+			f.mu.Unlock()
+			f.write(w, r, &resp)
+			return
+		}
+	}
 	var resp Response
 	scripted := len(f.queue) > 0
 	if scripted {
