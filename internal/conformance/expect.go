@@ -28,6 +28,7 @@ func stopFor(client, canonical string) string { return stopNames[canonical][clie
 var captureText = map[string]map[Mode]string{
 	OpenAI:    {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Anthropic: {Unary: "Hi! My name is Claude.", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Mistral:   {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 }
 
 // textCapture returns the upstream's text answer for the mode, streams
@@ -40,9 +41,9 @@ func textCapture(t testing.TB, c *Case, split int) providertest.Response {
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, c.Pair.Upstream+"/stream_text.sse"), Split: split}
 	}
-	return providertest.Response{Body: providertest.Load(t, "openai/chat_text.json")}
+	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_text.json")}
 }
 
 var (
@@ -83,9 +84,9 @@ func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, "openai/stream_tool_calls.sse"), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, c.Pair.Upstream+"/stream_tool_calls.sse"), Split: split}
 	}
-	return providertest.Response{Body: providertest.Load(t, "openai/chat_tool_calls.json")}
+	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_tool_calls.json")}
 }
 
 // captureTools are the calls in the tool captures, by upstream protocol.
@@ -98,6 +99,10 @@ var captureTools = map[string][]ToolCall{
 		{ID: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{ID: "toolu_01B7sPqS8gXyJrTnVzWkD3mC", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
 	},
+	Mistral: {
+		{ID: "D681PevKs", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{ID: "q3Rz8LmWx", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
 }
 
 // captureUsage is the usage each client must be told for the tool captures,
@@ -109,6 +114,8 @@ var captureUsage = map[[2]string]Usage{
 	{OpenAI, Anthropic}:    {Input: 472 + 128 + 256, Output: 89, CacheRead: 256},
 	{Anthropic, Anthropic}: {Input: 472, Output: 89, CacheRead: 256, CacheCreation: 128},
 	{Anthropic, OpenAI}:    {Input: 84 - 64, Output: 51, CacheRead: 64},
+	{OpenAI, Mistral}:      {Input: 92, Output: 47, CacheRead: 32},
+	{Anthropic, Mistral}:   {Input: 92 - 32, Output: 47, CacheRead: 32},
 }
 
 // repeat returns n copies of r, so that a retrying router meets the same

@@ -31,6 +31,7 @@ type Fake interface {
 const (
 	OpenAIUpstreamModel    = "gpt-4o-mini"
 	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
+	MistralUpstreamModel   = "mistral-small-latest"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -40,18 +41,23 @@ const (
 
 // ModelFor returns the gateway model name routed to upstream protocol p.
 func ModelFor(p string) string {
-	if p == Anthropic {
+	switch p {
+	case Anthropic:
 		return "an-model"
+	case Mistral:
+		return "mi-model"
 	}
 	return "oa-model"
 }
 
 // Harness is the real gateway, in process on a loopback listener, in front of
 // one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
-// API, "an-model" to the fake Anthropic API.
+// API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
+// API.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
+	Mistral   *providertest.Mistral
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -82,11 +88,17 @@ providers:
     type: anthropic
     base_url: "${ANTHROPIC_URL}"
     api_key: "sk-ant-upstream"
+  - name: fake-mistral
+    type: mistral
+    base_url: "${MISTRAL_URL}"
+    api_key: "mistral-upstream-key"
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
   - name: an-model
     targets: [{provider: fake-anthropic, model: "` + AnthropicUpstreamModel + `"}]
+  - name: mi-model
+    targets: [{provider: fake-mistral, model: "` + MistralUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -101,8 +113,8 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Options: o}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Options: o}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -129,8 +141,11 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 
 // Fake returns the fake of upstream protocol p.
 func (h *Harness) Fake(p string) Fake {
-	if p == Anthropic {
+	switch p {
+	case Anthropic:
 		return h.Anthropic
+	case Mistral:
+		return h.Mistral
 	}
 	return h.OpenAI
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/llmgw/llmgw/internal/provider/mistral"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
@@ -43,6 +44,7 @@ func Scenarios() []Scenario {
 	out = append(out, basicScenarios()...)
 	out = append(out, toolScenarios()...)
 	out = append(out, stopScenarios()...)
+	out = append(out, mistralScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
@@ -166,6 +168,15 @@ func basicScenarios() []Scenario {
 				if s := up.Get("stop"); s.String() != "END" && s.Get("0").String() != "END" {
 					t.Errorf("upstream stop %s", s.Raw)
 				}
+				if c.Pair.Upstream == Mistral {
+					// Mistral has no user field, and refuses any member
+					// its schema does not list.
+					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+					// Nor top_k, which only an Anthropic client sends.
+					want := map[string]string{OpenAI: "user", Anthropic: "top_k, user"}[c.Pair.Client]
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
+					return
+				}
 				if u := up.Get("user").String() + up.Get("safety_identifier").String(); u != "user-42" {
 					t.Errorf("upstream user %q", u)
 				}
@@ -193,7 +204,16 @@ func basicScenarios() []Scenario {
 func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 	t.Helper()
 	msgs := up.Get("messages").Array()
-	if c.Pair.Upstream == OpenAI {
+	if c.Pair.Upstream == Mistral {
+		// Mistral refuses ids that are not nine alphanumerics: the
+		// call and its result get the same one, derived from the
+		// client's.
+		id = mistral.ToolCallID(id)
+		if !mistral.ValidToolCallID(id) {
+			t.Errorf("tool call id %q is not one Mistral takes", id)
+		}
+	}
+	if c.Pair.Upstream != Anthropic {
 		var call, result gjson.Result
 		for _, m := range msgs {
 			if m.Get("role").String() == "assistant" && m.Get("tool_calls").Exists() {

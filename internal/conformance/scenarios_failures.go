@@ -37,7 +37,7 @@ var sameProtocolTypes = map[string]map[string]string{
 // wantParam is the param an OpenAI client is told of an upstream's 400, by
 // upstream protocol: OpenAI's own, and none from Anthropic, whose errors
 // name no field.
-var wantParam = map[string]string{OpenAI: "temperature", Anthropic: ""}
+var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: ""}
 
 func failureScenarios() []Scenario {
 	upErr := func(name, kind string, status int, answer func(t testing.TB, upstream string) providertest.Response) Scenario {
@@ -78,17 +78,26 @@ func failureScenarios() []Scenario {
 			if up == Anthropic {
 				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "anthropic/error_429.json")}
 			}
+			if up == Mistral {
+				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "mistral/error_429.json")}
+			}
 			return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "openai/error_429.json")}
 		}),
 		upErr("upstream overloaded (529 / 503)", "unavailable", 503, func(t testing.TB, up string) providertest.Response {
 			if up == Anthropic {
 				return providertest.Response{Status: 529, Body: providertest.Load(t, "anthropic/error_529.json")}
 			}
+			if up == Mistral {
+				return providertest.Response{Status: 503, Body: providertest.Load(t, "mistral/error_503.json")}
+			}
 			return providertest.Response{Status: 503, Body: providertest.Load(t, "openai/error_500.json")}
 		}),
 		upErr("upstream 400 invalid request", "invalid", 400, func(t testing.TB, up string) providertest.Response {
 			if up == Anthropic {
 				return providertest.Response{Status: 400, Body: providertest.Load(t, "anthropic/error_400.json")}
+			}
+			if up == Mistral {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, "mistral/error_400.json")}
 			}
 			return providertest.Response{Status: 400, Body: providertest.Load(t, "openai/error_400_param.json")}
 		}),
@@ -101,14 +110,18 @@ func failureScenarios() []Scenario {
 			if up == Anthropic {
 				return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_error_overloaded.sse")}
 			}
+			if up == Mistral {
+				// Mistral's stream says so with finish_reason "error".
+				return providertest.Response{SSE: providertest.Load(t, "mistral/stream_error_finish.sse")}
+			}
 			return providertest.Response{SSE: providertest.Load(t, "openai/stream_error_in_200.sse")}
-		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable"}),
+		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream"}),
 		streamFailure("truncated stream (connection lost)", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: providertest.Load(t, up+"/stream_truncated.sse"), HangUp: true}
-		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream"}),
+		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream"}),
 		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, up+"/stream_text.sse"))}
-		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream"}),
+		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream"}),
 		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel, StreamIdleTimeout: time.Minute},
 	}
 }

@@ -147,7 +147,7 @@ func runCancel(t *testing.T, c *Case) {
 		sse = providertest.Load(t, "anthropic/stream_text.sse")
 		after = nthEventEnd(sse, 4)
 	} else {
-		sse = providertest.Load(t, "openai/stream_text.sse")
+		sse = providertest.Load(t, c.Pair.Upstream+"/stream_text.sse")
 		after = nthEventEnd(sse, 2)
 	}
 	c.Fake().Enqueue(providertest.Response{SSE: sse, Hold: hold, HoldAfter: after})

@@ -40,6 +40,14 @@ func fieldScenarios() []Scenario {
 					return
 				}
 				want := map[string]string{OpenAI: "presence_penalty, seed, store", Anthropic: "context_management, service_tier"}[c.Pair.Client]
+				if c.Pair.Client == OpenAI && c.Pair.Upstream == Mistral {
+					// Mistral has the penalties, and the seed as
+					// random_seed.
+					want = "store"
+					expectEqual(t, "upstream random_seed", up.Get("random_seed").Int(), int64(7))
+					expectEqual(t, "upstream seed", up.Get("seed").Exists(), false)
+					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
+				}
 				expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
 				for name := range strings.SplitSeq(want, ", ") {
 					if up.Get(name).Exists() {
@@ -57,6 +65,12 @@ func fieldScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if c.Pair.Client == c.Pair.Upstream {
 					expectOK(t, c, r)
+					return
+				}
+				if c.Pair.Client == OpenAI && c.Pair.Upstream == Mistral {
+					// Mistral has n.
+					expectOK(t, c, r)
+					expectEqual(t, "upstream n", gjson.GetBytes(c.LastUpstream(t), "n").Int(), int64(2))
 					return
 				}
 				if r.Status != 400 {

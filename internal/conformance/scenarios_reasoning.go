@@ -14,7 +14,9 @@ const (
 	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
 	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
 	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
-	naNonReasoning   = "Only an OpenAI upstream has models that refuse a reasoning setting."
+	naNonReasoning   = "Only OpenAI and Mistral upstreams have models that take no thinking setting."
+	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
+	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
@@ -71,7 +73,7 @@ func reasoningScenarios() []Scenario {
 				OpenAI: `{"reasoning_effort":"medium","temperature":0.3,"messages":[{"role":"user","content":"What is 27 * 453?"}]}`,
 			},
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				if c.Pair.Upstream == OpenAI {
+				if c.Pair.Upstream != Anthropic {
 					return nil
 				}
 				if c.Streamed() {
@@ -84,6 +86,15 @@ func reasoningScenarios() []Scenario {
 				up := gjson.ParseBytes(c.LastUpstream(t))
 				if c.Pair.Upstream == OpenAI {
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").String(), "medium")
+					return
+				}
+				if c.Pair.Upstream == Mistral {
+					// Mistral's reasoning_effort is high or none: medium
+					// is left out and named.
+					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "reasoning_effort")
+					expectEqual(t, "upstream temperature", up.Get("temperature").Float(), 0.3)
+					expectEqual(t, "text", r.Text, "What is 27 * 453?")
 					return
 				}
 				// medium is a budget of 8192; with no client limit,
@@ -101,6 +112,9 @@ func reasoningScenarios() []Scenario {
 			NA: func(p Pair, _ Mode) string {
 				if p.Client == OpenAI {
 					return naThinkingClient
+				}
+				if p.Upstream == Mistral {
+					return naMistralEffort
 				}
 				return ""
 			},
@@ -129,7 +143,7 @@ func reasoningScenarios() []Scenario {
 		{
 			Name: "extended thinking toward a non-reasoning model", Modes: both,
 			NA: func(p Pair, _ Mode) string {
-				if p.Client != Anthropic || p.Upstream != OpenAI {
+				if p.Client != Anthropic || p.Upstream == Anthropic {
 					return naNonReasoning
 				}
 				return ""
@@ -161,6 +175,9 @@ func reasoningFieldScenario(field string) Scenario {
 		NA: func(p Pair, _ Mode) string {
 			if p.Upstream == Anthropic {
 				return naReasoningField
+			}
+			if p.Upstream == Mistral {
+				return naMistralField
 			}
 			return ""
 		},

@@ -82,7 +82,8 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			expectOK(t, c, r)
-			want := map[string]string{OpenAI: openai, Anthropic: anthropic}[c.Pair.Upstream]
+			// Mistral takes OpenAI's "required" and "none" as they are.
+			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai}[c.Pair.Upstream]
 			if got := gjson.GetBytes(c.LastUpstream(t), "tool_choice").Raw; !jsonEqual(got, want) {
 				t.Errorf("upstream tool_choice %s, want %s", got, want)
 			}
@@ -119,11 +120,17 @@ func stopScenarios() []Scenario {
 		stop("stop reason: length / max_tokens", "length", "max_tokens", "", "length", always, plain),
 		stop("stop reason: stop_sequence", "stop_sequence", "stop_sequence", "END", "stop",
 			func(p Pair, _ Mode) string {
-				if p.Client == Anthropic && p.Upstream == OpenAI {
+				if p.Client == Anthropic && p.Upstream != Anthropic {
 					return naStopSequence
 				}
 				return ""
 			}, withStops),
-		stop("stop reason: content_filter / refusal", "content_filter", "refusal", "", "content_filter", always, plain),
+		stop("stop reason: content_filter / refusal", "content_filter", "refusal", "", "content_filter",
+			func(p Pair, _ Mode) string {
+				if p.Upstream == Mistral {
+					return naMistralNoFilter
+				}
+				return ""
+			}, plain),
 	}
 }

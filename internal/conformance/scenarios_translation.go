@@ -49,7 +49,7 @@ func translationScenarios() []Scenario {
 				// start; an OpenAI stream states its 12 only at the end,
 				// so message_start carries an estimate and message_delta
 				// the exact count.
-				final := map[string]int{Anthropic: 25, OpenAI: 12}[c.Pair.Upstream]
+				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12}[c.Pair.Upstream]
 				if c.Pair.Upstream == Anthropic {
 					expectEqual(t, "message_start input_tokens", r.StartInput, final)
 				} else if r.StartInput <= 0 {
