@@ -46,6 +46,7 @@ var defaultBaseURLs = map[string]string{
 	TypeOpenAI:    "https://api.openai.com/v1",
 	TypeAnthropic: "https://api.anthropic.com",
 	TypeMistral:   "https://api.mistral.ai/v1",
+	TypeCohere:    "https://api.cohere.com",
 	TypeOllama:    "http://127.0.0.1:11434",
 	TypeVLLM:      "http://127.0.0.1:8000/v1",
 }
@@ -125,12 +126,13 @@ var envProviders = []envProvider{
 	{name: "openai", typ: TypeOpenAI, keyVar: "OPENAI_API_KEY", baseURLVar: "OPENAI_BASE_URL"},
 	{name: "anthropic", typ: TypeAnthropic, keyVar: "ANTHROPIC_API_KEY", baseURLVar: "ANTHROPIC_BASE_URL"},
 	{name: "mistral", typ: TypeMistral, keyVar: "MISTRAL_API_KEY"},
+	{name: "cohere", typ: TypeCohere, keyVar: "COHERE_API_KEY"},
 }
 
 // Default returns the configuration used when no file is given: the server
 // defaults, the built-in provider "mock" with the model "mock", and for each
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
-// MISTRAL_API_KEY) a
+// MISTRAL_API_KEY, COHERE_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
 // "openai/gpt-4o" reaches OpenAI's "gpt-4o"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty

@@ -359,7 +359,7 @@ func TestValidateUnservedTypeWithOtherProblems(t *testing.T) {
 	_, err := Parse([]byte(`
 server: {listn: x}
 providers:
-  - {name: c, type: cohere, api_key: k}
+  - {name: c, type: gemini, api_key: k}
   - {name: o, type: openai, api_key: k}
 models:
   - {name: m, targets: [{provider: c, model: x}, {provider: nope, model: y}]}
@@ -369,7 +369,7 @@ models:
 	}
 	for _, want := range []string{
 		"server.listn: unknown field",
-		`providers[0].type: provider type "cohere" is not available in this version of llmgw`,
+		`providers[0].type: provider type "gemini" is not available in this version of llmgw`,
 		`models[0].targets[1].provider: unknown provider "nope"`,
 	} {
 		if !strings.Contains(err.Error(), want) {

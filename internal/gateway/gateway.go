@@ -19,6 +19,7 @@ import (
 	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
+	"github.com/llmgw/llmgw/internal/provider/cohere"
 	"github.com/llmgw/llmgw/internal/provider/mistral"
 	"github.com/llmgw/llmgw/internal/provider/mock"
 	"github.com/llmgw/llmgw/internal/provider/openai"
@@ -227,6 +228,11 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 		})
 	case config.TypeMistral:
 		p, err = mistral.New(mistral.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	case config.TypeCohere:
+		p, err = cohere.New(cohere.Config{
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
