@@ -29,7 +29,14 @@ var captureText = map[string]map[Mode]string{
 	OpenAI:    {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Anthropic: {Unary: "Hi! My name is Claude.", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Mistral:   {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Cohere:    {Unary: cohereUnaryText, Stream: cohereStreamText},
 }
+
+// The texts of Cohere's captures, answers of its SDK's reference mocks.
+const (
+	cohereStreamText = "LLMs stand for Large Language Models, which are a type of neural network model specialized in processing and generating human language."
+	cohereUnaryText  = "LLMs stand for Large Language Models, which are a type of neural network model specialized in processing and generating human language. They are designed to understand and respond to natural language input and have become increasingly popular and valuable in recent years.\n\nLLMs are trained on vast amounts of text data, enabling them to learn patterns, grammar, and semantic meanings present in the language. These models can then be used for various natural language processing tasks, such as text generation, summarization, question answering, machine translation, sentiment analysis, and even some aspects of natural language understanding.\n\nSome well-known examples of LLMs include:\n\n1. GPT-3 (Generative Pre-trained Transformer 3) — An open-source LLM developed by OpenAI, capable of generating human-like text and performing various language tasks.\n\n2. BERT (Bidirectional Encoder Representations from Transformers) — A Google-developed LLM that is particularly good at understanding contextual relationships in text, and is widely used for natural language understanding tasks like sentiment analysis and named entity recognition.\n\n3. T5 (Text-to-Text Transfer Transformer) — Also from Google, T5 is a flexible LLM that frames all language tasks as text-to-text problems, where the model learns to generate output text based on input text prompts.\n\n4. RoBERTa (Robustly Optimized BERT Approach) — A variant of BERT that uses additional training techniques to improve performance.\n\n5. DeBERTa (Decoding-enhanced BERT with disentangled attention) — Another variant of BERT that introduces a new attention mechanism.\n\nLLMs have become increasingly powerful and larger in scale, improving the accuracy and sophistication of language tasks. They are also being used as a foundation for developing various applications, including chatbots, content recommendation systems, language translation services, and more.\nThe future of LLMs holds the potential for even more sophisticated language technologies, with ongoing research and development focused on enhancing their capabilities, improving efficiency, and exploring their applications in various domains."
+)
 
 // textCapture returns the upstream's text answer for the mode, streams
 // written in pieces of split bytes.
@@ -49,7 +56,12 @@ func textCapture(t testing.TB, c *Case, split int) providertest.Response {
 var (
 	anthropicStopRE = regexp.MustCompile(`"stop_reason":\s*"end_turn",(\s*)"stop_sequence":\s*null`)
 	openAIStopRE    = regexp.MustCompile(`"finish_reason":\s*"stop"`)
+	cohereStopRE    = regexp.MustCompile(`"finish_reason":\s*"COMPLETE"`)
 )
+
+// cohereFinish is Cohere's finish reason for an OpenAI one; Cohere has no
+// content filter reason.
+var cohereFinish = map[string]string{"stop": "COMPLETE", "length": "MAX_TOKENS", "tool_calls": "TOOL_CALL"}
 
 // withStop rewrites a text capture's stop reason: Anthropic's to reason (and
 // the matched stop sequence seq), OpenAI's to finish.
@@ -64,6 +76,15 @@ func withStop(r providertest.Response, upstream, reason, seq, finish string) pro
 			s = `"` + seq + `"`
 		}
 		b = anthropicStopRE.ReplaceAll(b, []byte(`"stop_reason":"`+reason+`",${1}"stop_sequence":`+s))
+	} else if upstream == Cohere {
+		f := cohereFinish[finish]
+		if seq != "" {
+			f = "STOP_SEQUENCE"
+		}
+		if f == "" {
+			f = finish
+		}
+		b = cohereStopRE.ReplaceAll(b, []byte(`"finish_reason":"`+f+`"`))
 	} else {
 		b = openAIStopRE.ReplaceAll(b, []byte(`"finish_reason":"`+finish+`"`))
 	}
@@ -103,6 +124,10 @@ var captureTools = map[string][]ToolCall{
 		{ID: "D681PevKs", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{ID: "q3Rz8LmWx", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
 	},
+	Cohere: {
+		{ID: "get_weather_k3xq8v2m7n1p", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{ID: "get_weather_9wz4r6t0ybhs", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
 }
 
 // captureUsage is the usage each client must be told for the tool captures,
@@ -116,6 +141,8 @@ var captureUsage = map[[2]string]Usage{
 	{Anthropic, OpenAI}:    {Input: 84 - 64, Output: 51, CacheRead: 64},
 	{OpenAI, Mistral}:      {Input: 92, Output: 47, CacheRead: 32},
 	{Anthropic, Mistral}:   {Input: 92 - 32, Output: 47, CacheRead: 32},
+	{OpenAI, Cohere}:       {Input: 92, Output: 47, CacheRead: 32},
+	{Anthropic, Cohere}:    {Input: 92 - 32, Output: 47, CacheRead: 32},
 }
 
 // repeat returns n copies of r, so that a retrying router meets the same

@@ -45,6 +45,7 @@ func Scenarios() []Scenario {
 	out = append(out, toolScenarios()...)
 	out = append(out, stopScenarios()...)
 	out = append(out, mistralScenarios()...)
+	out = append(out, cohereScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
@@ -129,13 +130,15 @@ func basicScenarios() []Scenario {
 					case c.Pair.Upstream == Anthropic && p.Get("type").String() == "image":
 						src := p.Get("source")
 						got = append(got, src.Get("type").String()+":"+src.Get("media_type").String()+src.Get("data").String()+src.Get("url").String())
-					case c.Pair.Upstream == OpenAI && p.Get("type").String() == "image_url":
+					case c.Pair.Upstream != Anthropic && p.Get("type").String() == "image_url":
 						got = append(got, p.Get("image_url.url").String())
 					}
 				}
 				want := map[string][]string{
 					Anthropic: {"base64:image/pngiVBORw0KGgo=", "url:https://example.com/cat.jpg"},
 					OpenAI:    {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
+					Mistral:   {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
+					Cohere:    {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
 				}[c.Pair.Upstream]
 				expectEqual(t, "upstream images", got, want)
 			},
@@ -152,6 +155,19 @@ func basicScenarios() []Scenario {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
 				expectEqual(t, "temperature", up.Get("temperature").Float(), 0.2)
+				if c.Pair.Upstream == Cohere {
+					// Cohere's names: p, k, stop_sequences; it has no
+					// user field.
+					expectEqual(t, "p", up.Get("p").Float(), 0.9)
+					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))
+					expectEqual(t, "stop_sequences", up.Get("stop_sequences").Raw, `["END"]`)
+					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+					if c.Pair.Client == Anthropic {
+						expectEqual(t, "k", up.Get("k").Int(), int64(40))
+					}
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
+					return
+				}
 				expectEqual(t, "top_p", up.Get("top_p").Float(), 0.9)
 				if c.Pair.Upstream == Anthropic {
 					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))

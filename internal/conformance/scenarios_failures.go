@@ -37,7 +37,7 @@ var sameProtocolTypes = map[string]map[string]string{
 // wantParam is the param an OpenAI client is told of an upstream's 400, by
 // upstream protocol: OpenAI's own, and none from Anthropic, whose errors
 // name no field.
-var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: ""}
+var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: "", Cohere: ""}
 
 func failureScenarios() []Scenario {
 	upErr := func(name, kind string, status int, answer func(t testing.TB, upstream string) providertest.Response) Scenario {
@@ -78,8 +78,8 @@ func failureScenarios() []Scenario {
 			if up == Anthropic {
 				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "anthropic/error_429.json")}
 			}
-			if up == Mistral {
-				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "mistral/error_429.json")}
+			if up == Mistral || up == Cohere {
+				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, up+"/error_429.json")}
 			}
 			return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "openai/error_429.json")}
 		}),
@@ -87,8 +87,8 @@ func failureScenarios() []Scenario {
 			if up == Anthropic {
 				return providertest.Response{Status: 529, Body: providertest.Load(t, "anthropic/error_529.json")}
 			}
-			if up == Mistral {
-				return providertest.Response{Status: 503, Body: providertest.Load(t, "mistral/error_503.json")}
+			if up == Mistral || up == Cohere {
+				return providertest.Response{Status: 503, Body: providertest.Load(t, up+"/error_503.json")}
 			}
 			return providertest.Response{Status: 503, Body: providertest.Load(t, "openai/error_500.json")}
 		}),
@@ -96,8 +96,8 @@ func failureScenarios() []Scenario {
 			if up == Anthropic {
 				return providertest.Response{Status: 400, Body: providertest.Load(t, "anthropic/error_400.json")}
 			}
-			if up == Mistral {
-				return providertest.Response{Status: 400, Body: providertest.Load(t, "mistral/error_400.json")}
+			if up == Mistral || up == Cohere {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, up+"/error_400.json")}
 			}
 			return providertest.Response{Status: 400, Body: providertest.Load(t, "openai/error_400_param.json")}
 		}),
@@ -114,21 +114,26 @@ func failureScenarios() []Scenario {
 				// Mistral's stream says so with finish_reason "error".
 				return providertest.Response{SSE: providertest.Load(t, "mistral/stream_error_finish.sse")}
 			}
+			if up == Cohere {
+				// Cohere's with message-end's finish_reason ERROR.
+				return providertest.Response{SSE: providertest.Load(t, "cohere/stream_error_finish.sse")}
+			}
 			return providertest.Response{SSE: providertest.Load(t, "openai/stream_error_in_200.sse")}
-		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream"}),
+		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream", Cohere: "upstream"}),
 		streamFailure("truncated stream (connection lost)", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: providertest.Load(t, up+"/stream_truncated.sse"), HangUp: true}
-		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream"}),
+		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Cohere: "upstream"}),
 		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, up+"/stream_text.sse"))}
-		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream"}),
+		}, "", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Cohere: "upstream"}),
 		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel, StreamIdleTimeout: time.Minute},
 	}
 }
 
 // streamFailure is a stream that breaks after it has begun: the client gets
 // what came before, then an in-band error in its protocol, and never the
-// end-of-stream marker of a complete stream.
+// end-of-stream marker of a complete stream. An empty text is the whole
+// text of the upstream's stream capture.
 func streamFailure(name string, answer func(t testing.TB, upstream string) providertest.Response, text string, kinds map[string]string) Scenario {
 	return Scenario{
 		Name: name, Modes: []Mode{Stream}, NA: always, Request: goOn,
@@ -146,8 +151,12 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 				t.Errorf("a broken stream was terminated as complete:\n%s", r.Body)
 			}
 			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Pair.Upstream]][c.Pair.Client])
-			if !bytes.HasPrefix([]byte(r.Text), []byte(text)) {
-				t.Errorf("text before the failure %q, want %q", r.Text, text)
+			want := text
+			if want == "" {
+				want = captureText[c.Pair.Upstream][Stream]
+			}
+			if !bytes.HasPrefix([]byte(r.Text), []byte(want)) {
+				t.Errorf("text before the failure %q, want %q", r.Text, want)
 			}
 		},
 	}

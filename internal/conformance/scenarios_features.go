@@ -143,10 +143,15 @@ func runCancel(t *testing.T, c *Case) {
 	defer close(hold)
 	var sse []byte
 	var after int
-	if c.Pair.Upstream == Anthropic {
+	switch c.Pair.Upstream {
+	case Anthropic:
 		sse = providertest.Load(t, "anthropic/stream_text.sse")
 		after = nthEventEnd(sse, 4)
-	} else {
+	case Cohere:
+		// message-start and an empty content-start come first.
+		sse = providertest.Load(t, "cohere/stream_text.sse")
+		after = nthEventEnd(sse, 3)
+	default:
 		sse = providertest.Load(t, c.Pair.Upstream+"/stream_text.sse")
 		after = nthEventEnd(sse, 2)
 	}

@@ -95,7 +95,8 @@ func embedNA(p Pair, _ Mode) string {
 
 // runEmbeddings asks for two embeddings of 5 dimensions: the client gets
 // the upstream's vectors in OpenAI's list, and the upstream was asked in its
-// own words (Mistral: output_dimension, and no user).
+// own words (Mistral: output_dimension, and no user; Cohere: texts, the
+// default input_type, output_dimension, and no user).
 func runEmbeddings(t *testing.T, c *Case) {
 	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/embeddings.json")})
 	model := ModelFor(c.Pair.Upstream)
@@ -110,6 +111,15 @@ func runEmbeddings(t *testing.T, c *Case) {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	want := gjson.GetBytes(providertest.Load(t, c.Pair.Upstream+"/embeddings.json"), "data")
+	if c.Pair.Upstream == Cohere {
+		// Cohere's answer holds the vectors by type; shape them as
+		// OpenAI's list for the comparison.
+		var items []string
+		for _, v := range gjson.GetBytes(providertest.Load(t, "cohere/embeddings.json"), "embeddings.float").Array() {
+			items = append(items, `{"embedding":`+v.Raw+`}`)
+		}
+		want = gjson.Parse("[" + strings.Join(items, ",") + "]")
+	}
 	got := gjson.GetBytes(b, "data")
 	if len(got.Array()) != len(want.Array()) || len(got.Array()) == 0 {
 		t.Fatalf("data %s, want %s", got.Raw, want.Raw)
@@ -120,11 +130,20 @@ func runEmbeddings(t *testing.T, c *Case) {
 		}
 	}
 	up := gjson.ParseBytes(c.LastUpstream(t))
-	if c.Pair.Upstream == Mistral {
+	switch c.Pair.Upstream {
+	case Cohere:
+		// Cohere takes texts, requires an input_type and names the
+		// dimensions output_dimension.
+		expectEqual(t, "upstream texts", up.Get("texts.1").String(), "As well as this one.")
+		expectEqual(t, "upstream input_type", up.Get("input_type").String(), "search_document")
+		expectEqual(t, "upstream embedding_types", up.Get("embedding_types").Raw, `["float"]`)
+		expectEqual(t, "upstream output_dimension", up.Get("output_dimension").Int(), int64(5))
+		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+	case Mistral:
 		expectEqual(t, "upstream output_dimension", up.Get("output_dimension").Int(), int64(5))
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Exists(), false)
 		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
-	} else {
+	default:
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Int(), int64(5))
 	}
 	if !bytes.Contains(c.LastUpstream(t), []byte(`"Embed this sentence."`)) {

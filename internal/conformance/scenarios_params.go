@@ -48,6 +48,12 @@ func fieldScenarios() []Scenario {
 					expectEqual(t, "upstream seed", up.Get("seed").Exists(), false)
 					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
 				}
+				if c.Pair.Client == OpenAI && c.Pair.Upstream == Cohere {
+					// Cohere has the penalties and the seed.
+					want = "store"
+					expectEqual(t, "upstream seed", up.Get("seed").Int(), int64(7))
+					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
+				}
 				expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
 				for name := range strings.SplitSeq(want, ", ") {
 					if up.Get(name).Exists() {

@@ -14,9 +14,11 @@ const (
 	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
 	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
 	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
-	naNonReasoning   = "Only OpenAI and Mistral upstreams have models that take no thinking setting."
+	naNonReasoning   = "Only OpenAI, Mistral and Cohere upstreams have models that take no thinking setting."
 	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
 	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
+	naCohereEffort   = "Cohere's thinking setting is not translated; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
+	naCohereField    = "Cohere sends reasoning as thinking content and tool_plan (the Cohere rows)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
@@ -88,9 +90,9 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").String(), "medium")
 					return
 				}
-				if c.Pair.Upstream == Mistral {
-					// Mistral's reasoning_effort is high or none: medium
-					// is left out and named.
+				if c.Pair.Upstream == Mistral || c.Pair.Upstream == Cohere {
+					// Mistral's reasoning_effort is high or none, and
+					// Cohere has none: medium is left out and named.
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").Exists(), false)
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "reasoning_effort")
 					expectEqual(t, "upstream temperature", up.Get("temperature").Float(), 0.3)
@@ -113,8 +115,11 @@ func reasoningScenarios() []Scenario {
 				if p.Client == OpenAI {
 					return naThinkingClient
 				}
-				if p.Upstream == Mistral {
+				switch p.Upstream {
+				case Mistral:
 					return naMistralEffort
+				case Cohere:
+					return naCohereEffort
 				}
 				return ""
 			},
@@ -176,8 +181,11 @@ func reasoningFieldScenario(field string) Scenario {
 			if p.Upstream == Anthropic {
 				return naReasoningField
 			}
-			if p.Upstream == Mistral {
+			switch p.Upstream {
+			case Mistral:
 				return naMistralField
+			case Cohere:
+				return naCohereField
 			}
 			return ""
 		},

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -62,6 +63,16 @@ func toolScenarios() []Scenario {
 				if !jsonEqual(up.Get("tools.0.function.parameters").Raw, schema) {
 					t.Errorf("parameters %s", up.Get("tools.0.function.parameters").Raw)
 				}
+				if c.Pair.Upstream == Cohere {
+					// Cohere cannot name the tool: it must call one, and
+					// is offered only that one. Parallel calls cannot be
+					// turned off.
+					expectEqual(t, "tool_choice", up.Get("tool_choice").String(), "REQUIRED")
+					expectEqual(t, "tools", len(up.Get("tools").Array()), 1)
+					want := map[string]string{OpenAI: "parallel_tool_calls", Anthropic: "disable_parallel_tool_use"}[c.Pair.Client]
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
+					return
+				}
 				expectEqual(t, "tool_choice", up.Get("tool_choice.function.name").String(), "get_weather")
 				expectEqual(t, "parallel_tool_calls", up.Get("parallel_tool_calls").Raw, "false")
 			},
@@ -83,7 +94,8 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 		Check: func(t *testing.T, c *Case, r *Result) {
 			expectOK(t, c, r)
 			// Mistral takes OpenAI's "required" and "none" as they are.
-			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai}[c.Pair.Upstream]
+			// Cohere's are "REQUIRED" and "NONE".
+			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai, Cohere: strings.ToUpper(openai)}[c.Pair.Upstream]
 			if got := gjson.GetBytes(c.LastUpstream(t), "tool_choice").Raw; !jsonEqual(got, want) {
 				t.Errorf("upstream tool_choice %s, want %s", got, want)
 			}
@@ -120,15 +132,18 @@ func stopScenarios() []Scenario {
 		stop("stop reason: length / max_tokens", "length", "max_tokens", "", "length", always, plain),
 		stop("stop reason: stop_sequence", "stop_sequence", "stop_sequence", "END", "stop",
 			func(p Pair, _ Mode) string {
-				if p.Client == Anthropic && p.Upstream != Anthropic {
+				if p.Client == Anthropic && (p.Upstream == OpenAI || p.Upstream == Mistral) {
 					return naStopSequence
 				}
 				return ""
 			}, withStops),
 		stop("stop reason: content_filter / refusal", "content_filter", "refusal", "", "content_filter",
 			func(p Pair, _ Mode) string {
-				if p.Upstream == Mistral {
+				switch p.Upstream {
+				case Mistral:
 					return naMistralNoFilter
+				case Cohere:
+					return naCohereNoFilter
 				}
 				return ""
 			}, plain),
