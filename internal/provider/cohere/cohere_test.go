@@ -459,8 +459,15 @@ func TestErrorBodies(t *testing.T) {
 	}
 }
 
-// Hostile 200 answers are errors, never panics or empty answers.
+// Hostile 200 answers are errors, never panics or empty answers; a body
+// holding only Cohere's error message is that error.
 func TestHostile200(t *testing.T) {
+	f := providertest.NewCohere(t)
+	f.Enqueue(providertest.Response{Body: []byte(`{"id":"x","message":"quota exceeded"}`)})
+	_, err := chat(t, f, &llm.ChatRequest{})
+	if e := (*llm.Error)(nil); !errors.As(err, &e) || e.Message != "quota exceeded" {
+		t.Errorf("error message in a 200 body: %v", err)
+	}
 	for _, body := range []string{`{"message":"quota exceeded"}`, `[1,2]`, `{"id":"x","message":"`, `{"id":"x"}`, `{"message":{"content":7}}`} {
 		f := providertest.NewCohere(t)
 		f.Enqueue(providertest.Response{Body: []byte(body)})

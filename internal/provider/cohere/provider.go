@@ -156,10 +156,11 @@ const (
 func (p *Provider) checkAnswer(b []byte, member string, open byte, msg string) error {
 	var has, hasMessage bool
 	err := jsonwire.CheckAnswer(b, func(name []byte, value int) {
-		switch string(name) {
-		case member:
+		// A chat answer's message is an object, an error's a string.
+		if string(name) == member {
 			has = b[value] == open
-		case "message":
+		}
+		if string(name) == "message" {
 			hasMessage = b[value] == '"'
 		}
 	})
