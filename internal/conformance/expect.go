@@ -141,8 +141,9 @@ var captureUsage = map[[2]string]Usage{
 	{Anthropic, OpenAI}:    {Input: 84 - 64, Output: 51, CacheRead: 64},
 	{OpenAI, Mistral}:      {Input: 92, Output: 47, CacheRead: 32},
 	{Anthropic, Mistral}:   {Input: 92 - 32, Output: 47, CacheRead: 32},
-	{OpenAI, Cohere}:       {Input: 92, Output: 47, CacheRead: 32},
-	{Anthropic, Cohere}:    {Input: 92 - 32, Output: 47, CacheRead: 32},
+	// Cohere's billed units, its cached tokens billed as input.
+	{OpenAI, Cohere}:    {Input: 92, Output: 47},
+	{Anthropic, Cohere}: {Input: 92, Output: 47},
 }
 
 // repeat returns n copies of r, so that a retrying router meets the same

@@ -60,7 +60,9 @@
 //   - Usage is billed_units {input_tokens, output_tokens}, what Cohere
 //     invoices, and tokens, what the model read and wrote with its prompt
 //     template; the adapter reports billed_units (tokens when there are
-//     none), and cached_tokens as cached prompt tokens.
+//     none). cached_tokens are not reported as cached: Cohere publishes no
+//     price for them nor says whether billed input includes them, and
+//     counting them as cached could only lower a bill.
 //   - Streams are server-sent events with an event: line and a type
 //     member: message-start (the id), content-start and content-delta
 //     (delta.message.content.text or .thinking), content-end,

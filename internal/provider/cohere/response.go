@@ -59,11 +59,10 @@ type wireAnswerCall struct {
 
 // wireUsage is Cohere's Usage: billed_units are what Cohere invoices,
 // tokens what the model read and wrote (the prompt template included).
+// Its cached_tokens is not read (see usage).
 type wireUsage struct {
 	BilledUnits *wireCount `json:"billed_units"`
 	Tokens      *wireCount `json:"tokens"`
-	// CachedTokens are prompt tokens served from Cohere's cache.
-	CachedTokens float64 `json:"cached_tokens"`
 }
 
 type wireCount struct {
@@ -73,6 +72,9 @@ type wireCount struct {
 
 // usage returns u in canonical form: the billed units, which Cohere
 // invoices, or the raw token counts when no billed units are given.
+// Cohere's cached_tokens are not reported as cached: Cohere publishes no
+// price for them and does not say whether billed input includes them, and
+// a cached token priced at a cache rate of nothing would lower the bill.
 func (u *wireUsage) usage() llm.Usage {
 	if u == nil {
 		return llm.Usage{}
@@ -86,9 +88,6 @@ func (u *wireUsage) usage() llm.Usage {
 	}
 	out := llm.Usage{PromptTokens: int(c.InputTokens), CompletionTokens: int(c.OutputTokens)}
 	out.TotalTokens = out.PromptTokens + out.CompletionTokens
-	if cached := int(u.CachedTokens); cached > 0 && cached <= out.PromptTokens {
-		out.CachedTokens = cached
-	}
 	return out
 }
 

@@ -3,6 +3,7 @@ package cohere
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/tidwall/gjson"
 
@@ -24,6 +25,10 @@ const (
 	// carry nothing the canonical stream has.
 )
 
+// maxToolCalls bounds the tool calls of one answer, and so the memory a
+// hostile stream can make the decoder hold.
+const maxToolCalls = 1024
+
 // stream is an llm.Stream over Cohere's text/event-stream answer: events
 // named by an event: line and by the type member of their data, ended by
 // message-end (a data: [DONE] may follow, and is not read). A stream that
@@ -36,8 +41,10 @@ type stream struct {
 	stops []string
 	id    string
 	// calls maps Cohere's index of a tool call to its canonical index, in
-	// the order the calls started; current is the call being streamed.
+	// the order the calls started; started counts them, and current is
+	// the call being streamed.
 	calls   map[int64]int
+	started int
 	current int
 }
 
@@ -109,7 +116,11 @@ func (s *stream) decode(typ string, e gjson.Result) (*llm.Chunk, error) {
 		if s.calls == nil {
 			s.calls = make(map[int64]int)
 		}
-		s.current = len(s.calls)
+		if s.started >= maxToolCalls {
+			return nil, fmt.Errorf("cohere: more than %d tool calls", maxToolCalls)
+		}
+		s.current = s.started
+		s.started++
 		s.calls[e.Get("index").Int()] = s.current
 		return s.chunk(llm.Message{ToolCalls: []llm.ToolCall{{Index: s.current, ID: tc.Get("id").Str, Type: "function",
 			Name: tc.Get("function.name").Str, Arguments: tc.Get("function.arguments").Str}}}), nil
