@@ -3,6 +3,7 @@ package tokens
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tiktoken-go/tokenizer"
 )
@@ -24,6 +25,24 @@ type encoding struct {
 	perTool int
 	once    sync.Once
 	codec   tokenizer.Codec
+	cache   countCache
+	// tokenized counts the texts given to the tokenizer (tests).
+	tokenized atomic.Int64
+}
+
+// count returns the tokens of s with the tokenizer, or from the cache of
+// its earlier counts.
+func (e *encoding) count(s string) (int, error) {
+	if n, ok := e.cache.get(s); ok {
+		return n, nil
+	}
+	e.tokenized.Add(1)
+	n, err := e.get().Count(s)
+	if err != nil {
+		return 0, err
+	}
+	e.cache.put(s, n)
+	return n, nil
 }
 
 var (
