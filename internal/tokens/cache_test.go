@@ -10,7 +10,7 @@ import (
 // again, and its count is the tokenizer's.
 func TestCountCached(t *testing.T) {
 	text := "You are a careful assistant. Answer in one sentence: " + t.Name()
-	want, err := o200k.get().Count(text)
+	want, err := o200k.tokenize(text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestCountCached(t *testing.T) {
 		t.Fatalf("the same text went to the tokenizer %d more times", n)
 	}
 	// The other encoding has its own entries.
-	want100, _ := cl100k.get().Count(text)
+	want100, _ := cl100k.tokenize(text)
 	if n, _ := CountText(text, "openai", "gpt-4"); n != want100 {
 		t.Fatalf("cl100k count %d, want %d", n, want100)
 	}
@@ -64,7 +64,7 @@ func TestCountCacheBounded(t *testing.T) {
 	}
 	for i := range 50 {
 		s := fmt.Sprintf("word %d and more words", i)
-		want, _ := o200k.get().Count(s)
+		want, _ := o200k.tokenize(s)
 		for range 2 {
 			if n, _ := CountText(s, "openai", "gpt-4o"); n != want {
 				t.Fatalf("%q: %d, want %d", s, n, want)
