@@ -1,0 +1,131 @@
+package limits
+
+import (
+	"context"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// acquires sends acquire scripts to Redis with group commit: while one
+// batch is on the wire, the requests that arrive queue; when it returns,
+// one of them sends all that queued, as one pipeline (one write, one
+// read). Each request still takes one round trip, behind at most the one
+// in flight; a process with one request at a time sends each alone, from
+// its own goroutine, as before. Under concurrency the system calls and
+// wake-ups of a round trip are shared by the batch.
+type acquires struct {
+	c       redis.UniversalClient
+	mu      sync.Mutex
+	pending []*acquireCall
+	leading bool // a batch is being sent; its sender will hand over
+}
+
+// acquireCall is one request's script run.
+type acquireCall struct {
+	keys []string
+	args []any
+	res  []int64
+	err  error
+	// wake is signalled once: the result is in, or (lead set, under mu)
+	// the call is to send the next batch.
+	wake chan struct{}
+	lead bool
+}
+
+// maxAcquireBatch bounds the scripts sent in one pipeline.
+const maxAcquireBatch = 128
+
+// run runs the acquire script with keys and args and returns its answer.
+// ctx ends the wait only while the call is still queued: once sent, its
+// answer is waited for (bounded by the client's read and write timeouts),
+// since Redis may already have applied it.
+func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	call := &acquireCall{keys: keys, args: args, wake: make(chan struct{}, 1)}
+	a.mu.Lock()
+	a.pending = append(a.pending, call)
+	if a.leading {
+		a.mu.Unlock()
+		select {
+		case <-call.wake:
+		case <-ctx.Done():
+			a.mu.Lock()
+			if !call.lead {
+				for i, c := range a.pending {
+					if c == call {
+						a.pending = append(a.pending[:i], a.pending[i+1:]...)
+						a.mu.Unlock()
+						return nil, ctx.Err()
+					}
+				}
+			}
+			a.mu.Unlock()
+			<-call.wake // sent (wait for its answer) or to lead
+		}
+		if !call.lead {
+			return call.res, call.err
+		}
+	} else {
+		a.leading = true
+		a.mu.Unlock()
+	}
+	// This call sends the next batch, itself in it.
+	a.mu.Lock()
+	n := min(len(a.pending), maxAcquireBatch)
+	batch := make([]*acquireCall, n)
+	copy(batch, a.pending)
+	a.pending = append(a.pending[:0], a.pending[n:]...)
+	a.mu.Unlock()
+	a.send(context.WithoutCancel(ctx), batch)
+	for _, c := range batch {
+		if c != call {
+			c.wake <- struct{}{}
+		}
+	}
+	a.mu.Lock()
+	if len(a.pending) > 0 {
+		next := a.pending[0]
+		next.lead = true
+		next.wake <- struct{}{}
+	} else {
+		a.leading = false
+	}
+	a.mu.Unlock()
+	return call.res, call.err
+}
+
+// send runs batch's scripts, alone or as one pipeline, and sets each
+// call's answer. A Redis that lost its scripts (restarted) answers
+// NOSCRIPT: those are sent again with the script's text, which loads it.
+func (a *acquires) send(ctx context.Context, batch []*acquireCall) {
+	if len(batch) == 1 {
+		c := batch[0]
+		c.res, c.err = acquireScript.Run(ctx, a.c, c.keys, c.args...).Int64Slice()
+		return
+	}
+	pipe := a.c.Pipeline()
+	cmds := make([]*redis.Cmd, len(batch))
+	for i, c := range batch {
+		cmds[i] = pipe.EvalSha(ctx, acquireScript.Hash(), c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	var again []int
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			again = append(again, i)
+			continue
+		}
+		batch[i].res, batch[i].err = cmd.Int64Slice()
+	}
+	if len(again) == 0 {
+		return
+	}
+	pipe = a.c.Pipeline()
+	for _, i := range again {
+		cmds[i] = pipe.Eval(ctx, acquireScriptSource, batch[i].keys, batch[i].args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	for _, i := range again {
+		batch[i].res, batch[i].err = cmds[i].Int64Slice()
+	}
+}
