@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -23,6 +24,7 @@ type acquires struct {
 
 // acquireCall is one request's script run.
 type acquireCall struct {
+	ctx  context.Context
 	keys []string
 	args []any
 	res  []int64
@@ -41,7 +43,7 @@ const maxAcquireBatch = 128
 // answer is waited for (bounded by the client's read and write timeouts),
 // since Redis may already have applied it.
 func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
-	call := &acquireCall{keys: keys, args: args, wake: make(chan struct{}, 1)}
+	call := &acquireCall{ctx: ctx, keys: keys, args: args, wake: make(chan struct{}, 1)}
 	a.mu.Lock()
 	a.pending = append(a.pending, call)
 	if a.leading {
@@ -76,7 +78,7 @@ func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64,
 	copy(batch, a.pending)
 	a.pending = append(a.pending[:0], a.pending[n:]...)
 	a.mu.Unlock()
-	a.send(context.WithoutCancel(ctx), batch)
+	a.sendLive(ctx, batch)
 	for _, c := range batch {
 		if c != call {
 			c.wake <- struct{}{}
@@ -92,6 +94,38 @@ func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64,
 	}
 	a.mu.Unlock()
 	return call.res, call.err
+}
+
+// sendLive sends the calls of batch whose context has not ended (the
+// others get its error, unsent). The pipeline is not cancelled with the
+// sender's context (a client gone would fail the others' calls) but ends
+// at the latest of the calls' deadlines: no call waits much past its own.
+func (a *acquires) sendLive(ctx context.Context, batch []*acquireCall) {
+	live := make([]*acquireCall, 0, len(batch))
+	var last time.Time
+	bounded := true
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			continue
+		}
+		live = append(live, c)
+		if d, ok := c.ctx.Deadline(); !ok {
+			bounded = false
+		} else if d.After(last) {
+			last = d
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	sctx := context.WithoutCancel(ctx)
+	if bounded {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithDeadline(sctx, last)
+		defer cancel()
+	}
+	a.send(sctx, live)
 }
 
 // send runs batch's scripts, alone or as one pipeline, and sets each

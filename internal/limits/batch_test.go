@@ -129,3 +129,39 @@ func (h blockHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		return next(ctx, cmds)
 	}
 }
+
+// TestAcquireBoundedByContext: an acquire sent in a batch waits no longer
+// than its context, even for a connection the pool does not have (the
+// batch is not cancelled with its sender, but ends at the callers'
+// deadlines).
+func TestAcquireBoundedByContext(t *testing.T) {
+	opt, err := redis.ParseURL(redisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.PoolSize = 1
+	opt.PoolTimeout = 5 * time.Second
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { c.Close() })
+	p := prefix()
+	// The pool's one connection is held by a blocking pop.
+	blocked := make(chan struct{})
+	go func() {
+		defer close(blocked)
+		c.BLPop(context.Background(), 2*time.Second, p+"nothing")
+	}()
+	time.Sleep(100 * time.Millisecond) // let the pop take the connection
+	l := limits.NewRedis(c, limits.RedisOptions{Prefix: p})
+	t.Cleanup(func() { l.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err = l.Acquire(ctx, limits.Request{Checks: []limits.Check{{Subject: "key:k", Limit: limits.Limit{RPM: 10}}}})
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("an acquire with 200 ms to live took %v (err %v)", took, err)
+	}
+	if err == nil {
+		t.Fatal("an acquire without a connection succeeded")
+	}
+	<-blocked
+}
