@@ -17,7 +17,7 @@ import (
 // safe for concurrent use.
 type Redis struct {
 	c        redis.UniversalClient
-	acquires acquires // sent with group commit (batch.go)
+	acquires *budget.Batch // acquires are sent with group commit
 	budgets  *budget.Redis
 	prefix   string
 	ttl      time.Duration
@@ -73,7 +73,7 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	if o.ReleaseDelay <= 0 {
 		o.ReleaseDelay = 2 * time.Millisecond
 	}
-	rl := &Redis{c: c, acquires: acquires{c: c}, budgets: o.Budgets, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
+	rl := &Redis{c: c, acquires: budget.NewBatch(c, acquireScriptSource), budgets: o.Budgets, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
 		releases: make(chan release, 4096), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go rl.sendReleases()
 	return rl
@@ -193,7 +193,7 @@ func (rl *Redis) sendBatch(batch []release) {
 	}
 }
 
-// acquireScript checks every limit, then reserves the request's budgets
+// acquireScriptSource checks every limit, then reserves the request's budgets
 // (budget.ReserveLua), then applies the limits, on Redis's clock in
 // microseconds: limits and budgets in one step and one round trip. KEYS
 // are three per check (requests, tokens, leases), then the budgets'
@@ -204,8 +204,6 @@ func (rl *Redis) sendBatch(batch []release) {
 // reset µs, tok limit, tok remaining, tok reset µs}; when the budgets did
 // not admit the request (dimension 4, nothing applied), budget_reserve's
 // answer follows.
-var acquireScript = redis.NewScript(acquireScriptSource)
-
 var acquireScriptSource = budget.ReserveLua() + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -380,7 +378,7 @@ func (rl *Redis) Acquire(ctx context.Context, r Request) (Decision, Lease, error
 		args = append(args, bp.Args...)
 	}
 	for range 3 {
-		res, err := rl.acquires.run(ctx, keys, args)
+		res, err := rl.acquires.Run(ctx, keys, args)
 		if err != nil {
 			return Decision{}, Lease{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}

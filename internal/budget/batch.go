@@ -1,4 +1,4 @@
-package limits
+package budget
 
 import (
 	"context"
@@ -8,22 +8,30 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// acquires sends acquire scripts to Redis with group commit: while one
-// batch is on the wire, the requests that arrive queue; when it returns,
-// one of them sends all that queued, as one pipeline (one write, one
-// read). Each request still takes one round trip, behind at most the one
-// in flight; a process with one request at a time sends each alone, from
-// its own goroutine, as before. Under concurrency the system calls and
-// wake-ups of a round trip are shared by the batch.
-type acquires struct {
+// Batch runs one Lua script in Redis for concurrent callers with group
+// commit: while one batch is on the wire, the calls that arrive queue;
+// when it returns, one of them sends all that queued, as one pipeline (one
+// write, one read). Each call still takes one round trip, behind at most
+// the one in flight; a process with one call at a time sends each alone,
+// from its own goroutine. Under concurrency the system calls and wake-ups
+// of a round trip are shared by the batch. The limits' acquires (limits
+// and budgets in one script) and the budgets' settles go this way.
+type Batch struct {
 	c       redis.UniversalClient
+	script  *redis.Script
+	source  string
 	mu      sync.Mutex
-	pending []*acquireCall
+	pending []*batchCall
 	leading bool // a batch is being sent; its sender will hand over
 }
 
-// acquireCall is one request's script run.
-type acquireCall struct {
+// NewBatch returns a Batch running script (whose text is source) in c.
+func NewBatch(c redis.UniversalClient, source string) *Batch {
+	return &Batch{c: c, script: redis.NewScript(source), source: source}
+}
+
+// batchCall is one call's script run.
+type batchCall struct {
 	ctx  context.Context
 	keys []string
 	args []any
@@ -35,15 +43,16 @@ type acquireCall struct {
 	lead bool
 }
 
-// maxAcquireBatch bounds the scripts sent in one pipeline.
-const maxAcquireBatch = 128
+// maxBatch bounds the scripts sent in one pipeline.
+const maxBatch = 128
 
-// run runs the acquire script with keys and args and returns its answer.
+// Run runs the script with keys and args and returns its answer as
+// integers (go-redis's Int64Slice).
 // ctx ends the wait only while the call is still queued: once sent, its
 // answer is waited for (bounded by the client's read and write timeouts),
 // since Redis may already have applied it.
-func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
-	call := &acquireCall{ctx: ctx, keys: keys, args: args, wake: make(chan struct{}, 1)}
+func (a *Batch) Run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	call := &batchCall{ctx: ctx, keys: keys, args: args, wake: make(chan struct{}, 1)}
 	a.mu.Lock()
 	a.pending = append(a.pending, call)
 	if a.leading {
@@ -73,8 +82,8 @@ func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64,
 	}
 	// This call sends the next batch, itself in it.
 	a.mu.Lock()
-	n := min(len(a.pending), maxAcquireBatch)
-	batch := make([]*acquireCall, n)
+	n := min(len(a.pending), maxBatch)
+	batch := make([]*batchCall, n)
 	copy(batch, a.pending)
 	a.pending = append(a.pending[:0], a.pending[n:]...)
 	a.mu.Unlock()
@@ -100,8 +109,8 @@ func (a *acquires) run(ctx context.Context, keys []string, args []any) ([]int64,
 // others get its error, unsent). The pipeline is not cancelled with the
 // sender's context (a client gone would fail the others' calls) but ends
 // at the latest of the calls' deadlines: no call waits much past its own.
-func (a *acquires) sendLive(ctx context.Context, batch []*acquireCall) {
-	live := make([]*acquireCall, 0, len(batch))
+func (a *Batch) sendLive(ctx context.Context, batch []*batchCall) {
+	live := make([]*batchCall, 0, len(batch))
 	var last time.Time
 	bounded := true
 	for _, c := range batch {
@@ -131,16 +140,16 @@ func (a *acquires) sendLive(ctx context.Context, batch []*acquireCall) {
 // send runs batch's scripts, alone or as one pipeline, and sets each
 // call's answer. A Redis that lost its scripts (restarted) answers
 // NOSCRIPT: those are sent again with the script's text, which loads it.
-func (a *acquires) send(ctx context.Context, batch []*acquireCall) {
+func (a *Batch) send(ctx context.Context, batch []*batchCall) {
 	if len(batch) == 1 {
 		c := batch[0]
-		c.res, c.err = acquireScript.Run(ctx, a.c, c.keys, c.args...).Int64Slice()
+		c.res, c.err = a.script.Run(ctx, a.c, c.keys, c.args...).Int64Slice()
 		return
 	}
 	pipe := a.c.Pipeline()
 	cmds := make([]*redis.Cmd, len(batch))
 	for i, c := range batch {
-		cmds[i] = pipe.EvalSha(ctx, acquireScript.Hash(), c.keys, c.args...)
+		cmds[i] = pipe.EvalSha(ctx, a.script.Hash(), c.keys, c.args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	var again []int
@@ -156,7 +165,7 @@ func (a *acquires) send(ctx context.Context, batch []*acquireCall) {
 	}
 	pipe = a.c.Pipeline()
 	for _, i := range again {
-		cmds[i] = pipe.Eval(ctx, acquireScriptSource, batch[i].keys, batch[i].args...)
+		cmds[i] = pipe.Eval(ctx, a.source, batch[i].keys, batch[i].args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	for _, i := range again {
