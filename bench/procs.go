@@ -141,8 +141,6 @@ models:
     limits: {rpm: 1000000000, tpm: 1000000000000, concurrent: 1000000}
   - name: other-model
     targets: [{provider: upstream, model: gpt-4o}]
-pricing:
-  - {provider: upstream, model: gpt-4o-mini, input_per_mtok: 0.15, output_per_mtok: 0.6}
 keys:
   - name: bench-static
     key: %q
