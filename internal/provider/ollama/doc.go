@@ -53,7 +53,12 @@
 //     "medium" or "high": reasoning_effort goes as its level (none as
 //     false, minimal as low, xhigh as high), Anthropic's thinking as the
 //     level of its budget, or false when disabled. The thinking comes back
-//     in message.thinking, read as reasoning.
+//     in message.thinking, read as reasoning. Only Ollama knows which of
+//     its models think: a model that does not refuses think with a 400,
+//     "\"<model>\" does not support thinking". The request then goes again
+//     without think, and the setting is reported as dropped, as it is
+//     toward any model without reasoning (refused instead under
+//     server.unsupported_params: refuse).
 //   - Answers: {"model", "created_at", "message", "done", "done_reason",
 //     durations in nanoseconds, "prompt_eval_count", "eval_count"}. A
 //     stream is the same object a line, each with a piece of the message

@@ -436,7 +436,7 @@ func TestErrors(t *testing.T) {
 func TestEmbed(t *testing.T) {
 	f := providertest.NewOllama(t)
 	p := newProvider(t, f, "")
-	f.Enqueue(providertest.Response{Body: providertest.Load(t, "ollama/embed.json")})
+	f.Enqueue(providertest.Response{Body: providertest.Load(t, "ollama/embeddings.json")})
 	r, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "all-minilm", Input: json.RawMessage(`["a","b"]`), Dimensions: ptr(10)})
 	if err != nil {
 		t.Fatal(err)
@@ -467,5 +467,41 @@ func TestEmbed(t *testing.T) {
 	_, err = p.Embed(context.Background(), &llm.EmbedRequest{Model: "all-minilm", Input: json.RawMessage(`[[1,2]]`)})
 	if e := llm.AsError(err); e == nil || e.Param != "input" {
 		t.Errorf("token input: %v", err)
+	}
+}
+
+// A model without thinking refuses think with a 400: the request goes again
+// without it, and the setting is reported as dropped.
+func TestThinkRefusedByModel(t *testing.T) {
+	f := providertest.NewOllama(t)
+	p := newProvider(t, f, "")
+	for _, stream := range []bool{false, true} {
+		before := len(f.Requests())
+		f.Enqueue(providertest.OllamaError(http.StatusBadRequest, `"llama3.2" does not support thinking`))
+		rep := llm.NewParamReport(false)
+		ctx := llm.WithParamReport(context.Background(), rep)
+		req := &llm.ChatRequest{Model: "llama3.2", Stream: stream, ReasoningEffort: "high", Messages: []llm.Message{userText("hi")}}
+		s, err := p.Chat(ctx, req)
+		if err != nil {
+			t.Fatalf("stream %v: %v", stream, err)
+		}
+		got, err := collect(t, s)
+		if err != nil || got.text != "hi" {
+			t.Errorf("stream %v: answer %+v, %v", stream, got, err)
+		}
+		reqs := f.Requests()[before:]
+		if len(reqs) != 2 || gjson.GetBytes(reqs[0].Body, "think").String() != "high" || gjson.GetBytes(reqs[1].Body, "think").Exists() {
+			t.Fatalf("stream %v: %d requests", stream, len(reqs))
+		}
+		if d := strings.Join(rep.Dropped(), ","); d != "reasoning_effort" {
+			t.Errorf("stream %v: dropped %q", stream, d)
+		}
+	}
+	// Under server.unsupported_params: refuse, the refusal stands.
+	f.Enqueue(providertest.OllamaError(http.StatusBadRequest, `"llama3.2" does not support thinking`))
+	ctx := llm.WithParamReport(context.Background(), llm.NewParamReport(true))
+	_, err := p.Chat(ctx, &llm.ChatRequest{Model: "llama3.2", ReasoningEffort: "high", Messages: []llm.Message{userText("hi")}})
+	if e := llm.AsError(err); e == nil || e.Kind != llm.KindInvalidRequest {
+		t.Errorf("refuse policy: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -103,21 +104,27 @@ func (p *Provider) Sanitize(msg string) string { return p.up.Sanitize(msg) }
 // Chat implements provider.Provider.
 func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
 	rep := llm.ParamReportFrom(ctx)
-	body, dropped, err := encodeChat(req, rep.Refuse())
+	body, dropped, err := encodeChat(req, rep.Refuse(), true)
 	if err != nil {
 		return nil, err
 	}
 	rep.Drop(dropped...)
-	if req.Stream {
-		s := &stream{p: p}
-		if err := s.OpenNDJSON(ctx, p.up, p.chatURL, body, maxLine); err != nil {
+	s, b, err := p.post(ctx, req, body)
+	if thinkRefused(err) && !rep.Refuse() {
+		// The model does not think: the request goes again without
+		// think, which is reported as dropped, as it is toward any
+		// other upstream's model without reasoning.
+		if body, _, err = encodeChat(req, false, false); err != nil {
 			return nil, err
 		}
-		return s, nil
+		rep.Drop(thinkField(req))
+		s, b, err = p.post(ctx, req, body)
 	}
-	b, err := p.up.PostRead(ctx, p.chatURL, body, maxResponseBody)
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case s != nil:
+		return s, nil
 	}
 	if err := p.checkAnswer(b, "message", malformedChat); err != nil {
 		return nil, err
@@ -134,6 +141,38 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 		return nil, err
 	}
 	return provider.NewUnary(c), nil
+}
+
+// post sends a chat request: the stream when req asks for one, otherwise
+// the answer's body.
+func (p *Provider) post(ctx context.Context, req *llm.ChatRequest, body []byte) (*stream, []byte, error) {
+	if req.Stream {
+		s := &stream{p: p}
+		if err := s.OpenNDJSON(ctx, p.up, p.chatURL, body, maxLine); err != nil {
+			return nil, nil, err
+		}
+		return s, nil, nil
+	}
+	b, err := p.up.PostRead(ctx, p.chatURL, body, maxResponseBody)
+	return nil, b, err
+}
+
+// thinkRefused reports whether err is Ollama's refusal of think for a
+// model without thinking: a 400, "\"<model>\" does not support thinking".
+func thinkRefused(err error) bool {
+	e := llm.AsError(err)
+	return e != nil && e.UpstreamStatus == http.StatusBadRequest && strings.Contains(e.Message, "does not support thinking")
+}
+
+// thinkField names the field of req that think came from.
+func thinkField(req *llm.ChatRequest) string {
+	switch {
+	case len(req.Thinking) > 0:
+		return "thinking"
+	case req.ReasoningEffort != "":
+		return "reasoning_effort"
+	}
+	return "think"
 }
 
 // Public messages of answers that are not what the API promises.

@@ -60,9 +60,13 @@ type wireToolDef struct {
 // names of the fields left out because Ollama has no equivalent, or an
 // error naming the first of them when refuse is set
 // (server.unsupported_params: refuse), and an invalid request error for
-// what Ollama cannot be sent at all.
-func encodeChat(req *llm.ChatRequest, refuse bool) ([]byte, []string, error) {
+// what Ollama cannot be sent at all. Without think, no thinking setting is
+// sent.
+func encodeChat(req *llm.ChatRequest, refuse, think bool) ([]byte, []string, error) {
 	thinking := thinkingOf(req)
+	if !think {
+		thinking = nil
+	}
 	dropped, err := protocol.CheckParams(req, thinking != nil, refuse)
 	if err != nil {
 		return nil, nil, err
@@ -149,7 +153,7 @@ func encodeChat(req *llm.ChatRequest, refuse bool) ([]byte, []string, error) {
 			}
 		}
 	}
-	if req.ReasoningEffort != "" && thinking == nil {
+	if req.ReasoningEffort != "" && thinking == nil && think {
 		if err := drop("reasoning_effort"); err != nil {
 			return nil, nil, err
 		}
@@ -162,6 +166,9 @@ func encodeChat(req *llm.ChatRequest, refuse bool) ([]byte, []string, error) {
 				w.KeepAlive = v
 				continue
 			case "think":
+				if !think {
+					continue // refused by the model: reported by the caller
+				}
 				if w.Think == nil {
 					w.Think = v
 					continue
