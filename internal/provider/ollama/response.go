@@ -31,7 +31,7 @@ type wireResponse struct {
 }
 
 // decodeLine decodes one answer or stream line, checked first: one JSON
-// object, valid UTF-8, no duplicate member.
+// value of bounded depth, valid UTF-8.
 func decodeLine(b []byte, w *wireResponse) error {
 	if err := jsonwire.CheckAnswer(b, nil); err != nil {
 		return err
