@@ -2,17 +2,18 @@
 // default): POST /api/chat and POST /api/embed.
 //
 // Ollama serves two APIs: its own, and an OpenAI-compatible one under /v1.
-// This adapter speaks the native one, because the OpenAI-compatible
-// endpoint is lossy where it matters to a gateway (docs/openai.md lists
-// what it does not support): no tool_choice, no logprobs, usage only
-// through stream_options, images only as data: URLs, no keep_alive, no
-// num_ctx or other model options, reasoning only as a non-standard field,
-// and errors re-worded. The native API carries all of it: options
-// (num_ctx, num_predict, seed, stop, top_k, ...), keep_alive, thinking
-// through think, images as base64 arrays, tool calls with arguments as
-// objects, done_reason, and usage as prompt_eval_count and eval_count in
-// every answer. A server reached through the OpenAI-compatible endpoint is
-// an openai_compatible provider; this type is for the native one. It is no
+// This adapter speaks the native one, because the compatible endpoint is
+// lossy where it matters to a gateway. docs/openai.md calls it
+// experimental and lists tool_choice, logit_bias, user, n and logprobs as
+// unsupported; its requests have no place for Ollama's model options
+// (num_ctx, num_predict, top_k, ...) or keep_alive, nor for a thinking
+// level; its images are data: URLs only; and its usage reports a cached
+// prompt as 0 tokens, as the native counts do. The native API carries
+// all of it: options, keep_alive, thinking through think, images as base64
+// arrays, tool calls with arguments as objects, done_reason, and usage as
+// prompt_eval_count and eval_count in every answer, streamed or not,
+// without asking. A server reached through the compatible endpoint is an
+// openai_compatible provider; this type is for the native one. It is no
 // provider.Forwarder: no client speaks Ollama's protocol to the gateway.
 //
 // Transport is provider.Upstream, and a stream a provider.EventStream opened
@@ -23,8 +24,14 @@
 //
 // Reference: Ollama's API reference, docs/api.md of github.com/ollama/ollama
 // at commit 01e52d2 (sections "Generate a chat completion", "Generate
-// Embeddings", "Conventions"), and docs/openai.md for the compatible
-// endpoint, read 2026-12. What it says, and what the adapter does about it:
+// Embeddings", "Conventions"), and docs/openai.md at commit 000ce02 for the
+// compatible endpoint, read 2026-12. think and message.thinking are from
+// Ollama's announcement of thinking (ollama.com/blog/thinking, 2025-05-30);
+// tool_name, the think levels and tool call ids are later additions to the
+// reference (docs.ollama.com/api/chat), known here from the client
+// libraries that use them rather than from a capture, and the adapter
+// works without them (a call with no id gets one; an older server ignores
+// tool_name). What it says, and what the adapter does about it:
 //
 //   - Messages: role (system, user, assistant, tool), content (a string),
 //     thinking, images (base64 strings, no media type, no URL), tool_calls
