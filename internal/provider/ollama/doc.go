@@ -61,11 +61,14 @@
 //     false, minimal as low, xhigh as high), Anthropic's thinking as the
 //     level of its budget, or false when disabled. The thinking comes back
 //     in message.thinking, read as reasoning. Only Ollama knows which of
-//     its models think: a model that does not refuses think with a 400,
-//     "\"<model>\" does not support thinking". The request then goes again
-//     without think, and the setting is reported as dropped, as it is
-//     toward any model without reasoning (refused instead under
-//     server.unsupported_params: refuse).
+//     its models think, and which take levels: a model without levels
+//     refuses one with a 400 ("think value \"low\" is not supported for
+//     this model"), and the request goes again with think true; a model
+//     that does not think refuses think with a 400 ("\"<model>\" does not
+//     support thinking"), and the request goes again without it, the
+//     setting reported as dropped as it is toward any model without
+//     reasoning (the refusal stands under server.unsupported_params:
+//     refuse).
 //   - Answers: {"model", "created_at", "message", "done", "done_reason",
 //     durations in nanoseconds, "prompt_eval_count", "eval_count"}. A
 //     stream is the same object a line, each with a piece of the message

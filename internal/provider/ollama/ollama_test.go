@@ -505,3 +505,38 @@ func TestThinkRefusedByModel(t *testing.T) {
 		t.Errorf("refuse policy: %v", err)
 	}
 }
+
+// A thinking model without levels refuses a level: the request goes again
+// with think true, and nothing is dropped; a refusal of think after that
+// leaves think out.
+func TestThinkLevelRefusedByModel(t *testing.T) {
+	f := providertest.NewOllama(t)
+	p := newProvider(t, f, "")
+	levelRefused := providertest.OllamaError(http.StatusBadRequest, `think value "high" is not supported for this model`)
+	for _, tc := range []struct {
+		answers []providertest.Response
+		thinks  []string
+		dropped string
+	}{
+		{[]providertest.Response{levelRefused}, []string{`"high"`, `true`}, ""},
+		{[]providertest.Response{levelRefused, providertest.OllamaError(http.StatusBadRequest, `"m" does not support thinking`)},
+			[]string{`"high"`, `true`, ``}, "reasoning_effort"},
+	} {
+		before := len(f.Requests())
+		f.Enqueue(tc.answers...)
+		rep := llm.NewParamReport(false)
+		s, err := p.Chat(llm.WithParamReport(context.Background(), rep),
+			&llm.ChatRequest{Model: "m", ReasoningEffort: "high", Messages: []llm.Message{userText("hi")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+		var thinks []string
+		for _, r := range f.Requests()[before:] {
+			thinks = append(thinks, gjson.GetBytes(r.Body, "think").Raw)
+		}
+		if strings.Join(thinks, " ") != strings.Join(tc.thinks, " ") || strings.Join(rep.Dropped(), ",") != tc.dropped {
+			t.Errorf("think sent %q, dropped %q; want %q, %q", thinks, rep.Dropped(), tc.thinks, tc.dropped)
+		}
+	}
+}

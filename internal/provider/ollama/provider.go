@@ -104,20 +104,30 @@ func (p *Provider) Sanitize(msg string) string { return p.up.Sanitize(msg) }
 // Chat implements provider.Provider.
 func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, error) {
 	rep := llm.ParamReportFrom(ctx)
-	body, dropped, err := encodeChat(req, rep.Refuse(), true)
+	mode := thinkAsAsked
+	body, dropped, err := encodeChat(req, rep.Refuse(), mode)
 	if err != nil {
 		return nil, err
 	}
 	rep.Drop(dropped...)
 	s, b, err := p.post(ctx, req, body)
-	if thinkRefused(err) && !rep.Refuse() {
-		// The model does not think: the request goes again without
-		// think, which is reported as dropped, as it is toward any
-		// other upstream's model without reasoning.
-		if body, _, err = encodeChat(req, false, false); err != nil {
+	for range 2 {
+		// A model that thinks without levels refuses a level: it goes
+		// again with think true. A model that does not think refuses
+		// think: it goes again without, which is reported as dropped,
+		// as it is toward any other upstream's model without
+		// reasoning.
+		next := thinkRetry(err, mode)
+		if next == mode || (next == thinkOff && rep.Refuse()) {
+			break
+		}
+		mode = next
+		if body, _, err = encodeChat(req, false, mode); err != nil {
 			return nil, err
 		}
-		rep.Drop(thinkField(req))
+		if mode == thinkOff {
+			rep.Drop(thinkField(req))
+		}
 		s, b, err = p.post(ctx, req, body)
 	}
 	switch {
@@ -157,11 +167,23 @@ func (p *Provider) post(ctx context.Context, req *llm.ChatRequest, body []byte) 
 	return nil, b, err
 }
 
-// thinkRefused reports whether err is Ollama's refusal of think for a
-// model without thinking: a 400, "\"<model>\" does not support thinking".
-func thinkRefused(err error) bool {
+// thinkRetry returns how to send think again after err: off after
+// Ollama's refusal of think for a model without thinking (a 400,
+// "\"<model>\" does not support thinking"), on after its refusal of a
+// level for a model without levels (a 400, "think value \"low\" is not
+// supported for this model"), and mode itself for any other outcome.
+func thinkRetry(err error, mode thinkMode) thinkMode {
 	e := llm.AsError(err)
-	return e != nil && e.UpstreamStatus == http.StatusBadRequest && strings.Contains(e.Message, "does not support thinking")
+	if e == nil || e.UpstreamStatus != http.StatusBadRequest {
+		return mode
+	}
+	switch {
+	case strings.Contains(e.Message, "does not support thinking"):
+		return thinkOff
+	case mode == thinkAsAsked && strings.Contains(e.Message, "think value") && strings.Contains(e.Message, "not supported"):
+		return thinkOn
+	}
+	return mode
 }
 
 // thinkField names the field of req that think came from.

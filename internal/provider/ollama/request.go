@@ -60,13 +60,9 @@ type wireToolDef struct {
 // names of the fields left out because Ollama has no equivalent, or an
 // error naming the first of them when refuse is set
 // (server.unsupported_params: refuse), and an invalid request error for
-// what Ollama cannot be sent at all. Without think, no thinking setting is
-// sent.
-func encodeChat(req *llm.ChatRequest, refuse, think bool) ([]byte, []string, error) {
-	thinking := thinkingOf(req)
-	if !think {
-		thinking = nil
-	}
+// what Ollama cannot be sent at all. mode says how think is sent.
+func encodeChat(req *llm.ChatRequest, refuse bool, mode thinkMode) ([]byte, []string, error) {
+	thinking := mode.apply(thinkingOf(req))
 	dropped, err := protocol.CheckParams(req, thinking != nil, refuse)
 	if err != nil {
 		return nil, nil, err
@@ -153,7 +149,7 @@ func encodeChat(req *llm.ChatRequest, refuse, think bool) ([]byte, []string, err
 			}
 		}
 	}
-	if req.ReasoningEffort != "" && thinking == nil && think {
+	if req.ReasoningEffort != "" && thinking == nil && mode != thinkOff {
 		if err := drop("reasoning_effort"); err != nil {
 			return nil, nil, err
 		}
@@ -166,11 +162,11 @@ func encodeChat(req *llm.ChatRequest, refuse, think bool) ([]byte, []string, err
 				w.KeepAlive = v
 				continue
 			case "think":
-				if !think {
+				if mode == thinkOff {
 					continue // refused by the model: reported by the caller
 				}
 				if w.Think == nil {
-					w.Think = v
+					w.Think = mode.apply(v)
 					continue
 				}
 			case "options":
@@ -200,6 +196,31 @@ func encodeChat(req *llm.ChatRequest, refuse, think bool) ([]byte, []string, err
 		return nil, nil, fmt.Errorf("ollama: encode request: %w", err)
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), dropped, nil
+}
+
+// thinkMode is how think is sent.
+type thinkMode int
+
+const (
+	// thinkAsAsked sends the level asked for, or true or false.
+	thinkAsAsked thinkMode = iota
+	// thinkOn sends a level as true: the model thinks without levels.
+	thinkOn
+	// thinkOff sends no think: the model does not think.
+	thinkOff
+)
+
+// apply returns the value of think to send for v in mode m.
+func (m thinkMode) apply(v json.RawMessage) json.RawMessage {
+	switch {
+	case len(v) == 0, m == thinkAsAsked:
+		return v
+	case m == thinkOff:
+		return nil
+	case v[0] == '"':
+		return json.RawMessage(`true`)
+	}
+	return v
 }
 
 // thinkingOf returns the value of think for req, nil for none: an
