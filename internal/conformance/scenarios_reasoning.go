@@ -18,7 +18,7 @@ const (
 	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
 	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
 	naOllamaField    = "Ollama sends reasoning as message.thinking (the Ollama thinking row)."
-	naOllamaThinks   = "Ollama takes thinking as think, with a level from the budget (the previous row)."
+	naOllamaThinks   = "Ollama has no reasoning models by name: thinking goes as think, its level from the budget, to any model (the next row)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
