@@ -90,13 +90,12 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	out := &llm.EmbedResponse{Model: r.Model, Data: make([]llm.Embedding, len(r.Embeddings)),
 		Usage: llm.Usage{PromptTokens: r.PromptEvalCount, TotalTokens: r.PromptEvalCount}}
 	for i, e := range r.Embeddings {
-		if jsonwire.Kind(e) != "an array" {
-			return nil, p.up.Malformed(fmt.Errorf("ollama: embedding %d is %s", i, jsonwire.Kind(e)), malformedEmbed)
+		var fs []float64
+		if err := json.Unmarshal(e, &fs); err != nil || jsonwire.Kind(e) != "an array" {
+			return nil, p.up.Malformed(fmt.Errorf("ollama: embedding %d is not an array of numbers", i), malformedEmbed)
 		}
 		if base64Out {
-			if e, err = toBase64(e); err != nil {
-				return nil, p.up.Malformed(err, malformedEmbed)
-			}
+			e = toBase64(fs)
 		}
 		out.Data[i] = llm.Embedding{Index: i, Embedding: e}
 	}
@@ -120,16 +119,12 @@ func stringInput(input json.RawMessage) bool {
 	return true
 }
 
-// toBase64 returns a JSON array of numbers as OpenAI's base64 embedding:
-// the floats as little-endian float32, base64 encoded, as a JSON string.
-func toBase64(arr json.RawMessage) (json.RawMessage, error) {
-	var fs []float64
-	if err := json.Unmarshal(arr, &fs); err != nil {
-		return nil, err
-	}
+// toBase64 returns a vector as OpenAI's base64 embedding: the floats as
+// little-endian float32, base64 encoded, as a JSON string.
+func toBase64(fs []float64) json.RawMessage {
 	raw := make([]byte, 4*len(fs))
 	for i, f := range fs {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(f)))
 	}
-	return json.RawMessage(strconv.Quote(base64.StdEncoding.EncodeToString(raw))), nil
+	return json.RawMessage(strconv.Quote(base64.StdEncoding.EncodeToString(raw)))
 }

@@ -464,6 +464,14 @@ func TestEmbed(t *testing.T) {
 	if gjson.GetBytes(f.Requests()[1].Body, "encoding_format").Exists() {
 		t.Error("encoding_format sent upstream")
 	}
+	// An answer that is not vectors of numbers is an upstream error.
+	for _, body := range []string{`{"embeddings":[["x"]]}`, `{"embeddings":[{"a":1}]}`, `{"embeddings":{}}`, `{"error":"boom"}`} {
+		f.Enqueue(providertest.Response{Body: []byte(body)})
+		_, err = p.Embed(context.Background(), &llm.EmbedRequest{Model: "all-minilm", Input: json.RawMessage(`"abc"`)})
+		if e := llm.AsError(err); e == nil || e.Kind != llm.KindUpstream {
+			t.Errorf("%s: err %v, want an upstream error", body, err)
+		}
+	}
 	_, err = p.Embed(context.Background(), &llm.EmbedRequest{Model: "all-minilm", Input: json.RawMessage(`[[1,2]]`)})
 	if e := llm.AsError(err); e == nil || e.Param != "input" {
 		t.Errorf("token input: %v", err)
