@@ -36,6 +36,9 @@ func TestDefault(t *testing.T) {
 		{"mistral key", map[string]string{"MISTRAL_API_KEY": "mk-1"},
 			[]Provider{mock, {Name: "mistral", Type: TypeMistral, APIKey: "mk-1", BaseURL: "https://api.mistral.ai/v1"}},
 			[]Model{mockModel, {Name: "mistral/*", Targets: []Target{{Provider: "mistral", Model: "*", Weight: 1}}}}},
+		{"ollama host", map[string]string{"OLLAMA_HOST": "gpu-box"},
+			[]Provider{mock, {Name: "ollama", Type: TypeOllama, BaseURL: "http://gpu-box:11434"}},
+			[]Model{mockModel, {Name: "ollama/*", Targets: []Target{{Provider: "ollama", Model: "*", Weight: 1}}}}},
 		{"openai key", map[string]string{"OPENAI_API_KEY": "sk-1"},
 			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "https://api.openai.com/v1"}},
 			[]Model{mockModel, openaiModel}},
@@ -54,6 +57,18 @@ func TestDefault(t *testing.T) {
 				t.Errorf("Default (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestOllamaBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1":                 "http://127.0.0.1:11434",
+		"0.0.0.0:8000":              "http://0.0.0.0:8000",
+		"https://ollama.example":    "https://ollama.example:11434",
+		"http://[::1]:1234/ollama/": "http://[::1]:1234/ollama",
+		"::1":                       "http://[::1]:11434",
+	} {
+		assert.Equal(t, want, OllamaBaseURL(in), in)
 	}
 }
 

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -132,7 +134,9 @@ var envProviders = []envProvider{
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
 // MISTRAL_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
-// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; LLMGW_ADMIN_TOKEN turns the
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; OLLAMA_HOST, which needs no
+// credential, adds the provider "ollama" at that address and the models
+// "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
 // environment. The result has defaults applied; callers still Validate it,
 // since an environment value such as a base URL may be invalid.
@@ -164,6 +168,13 @@ func Default(env func(string) (string, bool)) *Config {
 			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
 		})
 	}
+	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
+		c.Providers = append(c.Providers, Provider{Name: "ollama", Type: TypeOllama, BaseURL: OllamaBaseURL(v)})
+		c.Models = append(c.Models, Model{
+			Name:    "ollama/*",
+			Targets: []Target{{Provider: "ollama", Model: "*", Weight: 1}},
+		})
+	}
 	if v, ok := env("LLMGW_ADMIN_TOKEN"); ok {
 		c.Server.AdminToken = Secret(v)
 	}
@@ -172,4 +183,23 @@ func Default(env func(string) (string, bool)) *Config {
 	}
 	c.ApplyDefaults()
 	return c
+}
+
+// OllamaBaseURL returns the base URL of an OLLAMA_HOST value, read as
+// Ollama's own client reads it: "host", "host:port" or a URL, with http and
+// port 11434 when not given.
+func OllamaBaseURL(host string) string {
+	host = strings.TrimSpace(host)
+	scheme := "http"
+	if s, rest, ok := strings.Cut(host, "://"); ok {
+		scheme, host = s, rest
+	}
+	host, path, _ := strings.Cut(host, "/")
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(strings.Trim(host, "[]"), "11434")
+	}
+	if path != "" {
+		return scheme + "://" + host + "/" + strings.TrimRight(path, "/")
+	}
+	return scheme + "://" + host
 }

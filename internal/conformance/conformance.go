@@ -16,13 +16,15 @@ const (
 	// Mistral is an upstream protocol only: no client speaks it to the
 	// gateway.
 	Mistral = "mistral"
+	// Ollama is an upstream protocol only: Ollama's native API.
+	Ollama = "ollama"
 )
 
 // Inbounds are the client protocols, and Upstreams the provider protocols,
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic}
-	Upstreams = []string{OpenAI, Anthropic, Mistral}
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama}
 )
 
 // Pair is one combination of client and upstream protocol.
@@ -150,7 +152,8 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("Every scenario runs through the gateway for each pair of client protocol (the API the\n")
 	b.WriteString("client speaks: `openai` is `POST /v1/chat/completions`, `anthropic` is `POST /v1/messages`)\n")
 	b.WriteString("and upstream protocol (the API of the provider serving the model; `mistral` is Mistral's chat\n")
-	b.WriteString("completions, OpenAI's with differences, spoken by no client), against fake upstreams\n")
+	b.WriteString("completions, OpenAI's with differences; `ollama` is Ollama's native /api/chat, newline-delimited\n")
+	b.WriteString("JSON; neither is spoken by a client), against fake upstreams\n")
 	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
 	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")
 	b.WriteString("taken off that fast path, as a stage that inspects content does, so the request and the\n")

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -29,6 +31,16 @@ var captureText = map[string]map[Mode]string{
 	OpenAI:    {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Anthropic: {Unary: "Hi! My name is Claude.", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Mistral:   {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Ollama:    {Unary: "Hello! How are you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+}
+
+// streamCapture returns the stream capture name (as in "stream_text.sse")
+// of upstream protocol up: Ollama's are newline-delimited JSON.
+func streamCapture(up, name string) string {
+	if up == Ollama {
+		name = strings.TrimSuffix(name, ".sse") + ".ndjson"
+	}
+	return up + "/" + name
 }
 
 // textCapture returns the upstream's text answer for the mode, streams
@@ -41,7 +53,7 @@ func textCapture(t testing.TB, c *Case, split int) providertest.Response {
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, c.Pair.Upstream+"/stream_text.sse"), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Pair.Upstream, "stream_text.sse")), Split: split}
 	}
 	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_text.json")}
 }
@@ -49,6 +61,7 @@ func textCapture(t testing.TB, c *Case, split int) providertest.Response {
 var (
 	anthropicStopRE = regexp.MustCompile(`"stop_reason":\s*"end_turn",(\s*)"stop_sequence":\s*null`)
 	openAIStopRE    = regexp.MustCompile(`"finish_reason":\s*"stop"`)
+	ollamaStopRE    = regexp.MustCompile(`"done_reason":\s*"stop"`)
 )
 
 // withStop rewrites a text capture's stop reason: Anthropic's to reason (and
@@ -64,6 +77,8 @@ func withStop(r providertest.Response, upstream, reason, seq, finish string) pro
 			s = `"` + seq + `"`
 		}
 		b = anthropicStopRE.ReplaceAll(b, []byte(`"stop_reason":"`+reason+`",${1}"stop_sequence":`+s))
+	} else if upstream == Ollama {
+		b = ollamaStopRE.ReplaceAll(b, []byte(`"done_reason":"`+finish+`"`))
 	} else {
 		b = openAIStopRE.ReplaceAll(b, []byte(`"finish_reason":"`+finish+`"`))
 	}
@@ -84,9 +99,28 @@ func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, c.Pair.Upstream+"/stream_tool_calls.sse"), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Pair.Upstream, "stream_tool_calls.sse")), Split: split}
 	}
 	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_tool_calls.json")}
+}
+
+// expectToolCalls checks the calls of the tool capture of the case's
+// upstream. Ollama's have no ids: the gateway's must be there, and each
+// its own.
+func expectToolCalls(t *testing.T, c *Case, got []ToolCall) {
+	t.Helper()
+	if c.Pair.Upstream == Ollama {
+		got = slices.Clone(got)
+		seen := map[string]bool{}
+		for i := range got {
+			if got[i].ID == "" || seen[got[i].ID] {
+				t.Errorf("tool call %d id %q: not an id of its own", i, got[i].ID)
+			}
+			seen[got[i].ID] = true
+			got[i].ID = ""
+		}
+	}
+	expectEqual(t, "tool calls", got, captureTools[c.Pair.Upstream])
 }
 
 // captureTools are the calls in the tool captures, by upstream protocol.
@@ -98,6 +132,12 @@ var captureTools = map[string][]ToolCall{
 	Anthropic: {
 		{ID: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{ID: "toolu_01B7sPqS8gXyJrTnVzWkD3mC", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
+	// Ollama gives its calls no id: the gateway makes them (IDs empty:
+	// any).
+	Ollama: {
+		{Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
 	},
 	Mistral: {
 		{ID: "D681PevKs", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
@@ -116,6 +156,8 @@ var captureUsage = map[[2]string]Usage{
 	{Anthropic, OpenAI}:    {Input: 84 - 64, Output: 51, CacheRead: 64},
 	{OpenAI, Mistral}:      {Input: 92, Output: 47, CacheRead: 32},
 	{Anthropic, Mistral}:   {Input: 92 - 32, Output: 47, CacheRead: 32},
+	{OpenAI, Ollama}:       {Input: 122, Output: 33},
+	{Anthropic, Ollama}:    {Input: 122, Output: 33},
 }
 
 // repeat returns n copies of r, so that a retrying router meets the same
@@ -132,6 +174,10 @@ func repeat(r providertest.Response, n int) []providertest.Response {
 // ([DONE] or message_stop): a body that ends cleanly but early.
 func withoutTerminator(sse []byte) []byte {
 	b := bytes.TrimRight(sse, "\n")
+	if !bytes.Contains(b, []byte("\n\n")) {
+		// Newline-delimited JSON (Ollama): cut the done line.
+		return b[:bytes.LastIndexByte(b, '\n')+1]
+	}
 	return b[:bytes.LastIndex(b, []byte("\n\n"))+2]
 }
 

@@ -32,6 +32,7 @@ const (
 	OpenAIUpstreamModel    = "gpt-4o-mini"
 	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
 	MistralUpstreamModel   = "mistral-small-latest"
+	OllamaUpstreamModel    = "llama3.2"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -46,6 +47,8 @@ func ModelFor(p string) string {
 		return "an-model"
 	case Mistral:
 		return "mi-model"
+	case Ollama:
+		return "ol-model"
 	}
 	return "oa-model"
 }
@@ -53,11 +56,12 @@ func ModelFor(p string) string {
 // Harness is the real gateway, in process on a loopback listener, in front of
 // one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
 // API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
-// API.
+// API, "ol-model" to the fake Ollama server.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
 	Mistral   *providertest.Mistral
+	Ollama    *providertest.Ollama
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -92,6 +96,9 @@ providers:
     type: mistral
     base_url: "${MISTRAL_URL}"
     api_key: "mistral-upstream-key"
+  - name: fake-ollama
+    type: ollama
+    base_url: "${OLLAMA_URL}"
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -99,6 +106,8 @@ models:
     targets: [{provider: fake-anthropic, model: "` + AnthropicUpstreamModel + `"}]
   - name: mi-model
     targets: [{provider: fake-mistral, model: "` + MistralUpstreamModel + `"}]
+  - name: ol-model
+    targets: [{provider: fake-ollama, model: "` + OllamaUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -113,8 +122,8 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Options: o}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Options: o}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -146,6 +155,8 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Anthropic
 	case Mistral:
 		return h.Mistral
+	case Ollama:
+		return h.Ollama
 	}
 	return h.OpenAI
 }

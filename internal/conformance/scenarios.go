@@ -45,6 +45,7 @@ func Scenarios() []Scenario {
 	out = append(out, toolScenarios()...)
 	out = append(out, stopScenarios()...)
 	out = append(out, mistralScenarios()...)
+	out = append(out, ollamaScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
@@ -110,7 +111,7 @@ func basicScenarios() []Scenario {
 			},
 		},
 		{
-			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: always,
+			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: notOllama(naOllamaImageURL),
 			Request: map[string]string{
 				OpenAI: `{"messages":[{"role":"user","content":[{"type":"text","text":"Describe these"},` +
 					`{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},` +
@@ -151,6 +152,21 @@ func basicScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == Ollama {
+					// Sampling goes in options; Ollama has top_k, and no
+					// user.
+					o := up.Get("options")
+					expectEqual(t, "options.temperature", o.Get("temperature").Float(), 0.2)
+					expectEqual(t, "options.top_p", o.Get("top_p").Float(), 0.9)
+					expectEqual(t, "options.num_predict", o.Get("num_predict").Int(), int64(300))
+					expectEqual(t, "options.stop", o.Get("stop").Raw, `["END"]`)
+					if c.Pair.Client == Anthropic {
+						expectEqual(t, "options.top_k", o.Get("top_k").Int(), int64(40))
+					}
+					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
+					return
+				}
 				expectEqual(t, "temperature", up.Get("temperature").Float(), 0.2)
 				expectEqual(t, "top_p", up.Get("top_p").Float(), 0.9)
 				if c.Pair.Upstream == Anthropic {
@@ -212,6 +228,26 @@ func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 		if !mistral.ValidToolCallID(id) {
 			t.Errorf("tool call id %q is not one Mistral takes", id)
 		}
+	}
+	if c.Pair.Upstream == Ollama {
+		// Ollama pairs a result with its call by the function's name
+		// (tool_name); its calls have no id.
+		var call, result gjson.Result
+		for _, m := range msgs {
+			if m.Get("role").String() == "assistant" && m.Get("tool_calls").Exists() {
+				call = m.Get("tool_calls.0")
+			}
+			if m.Get("role").String() == "tool" {
+				result = m
+			}
+		}
+		expectEqual(t, "upstream tool call name", call.Get("function.name").String(), "get_weather")
+		if !call.Get("function.arguments").IsObject() || !jsonEqual(call.Get("function.arguments").Raw, `{"location":"Paris"}`) {
+			t.Errorf("upstream arguments %s, want an object", call.Get("function.arguments").Raw)
+		}
+		expectEqual(t, "upstream tool_name", result.Get("tool_name").String(), "get_weather")
+		expectEqual(t, "upstream tool content", result.Get("content").String(), "18C and sunny")
+		return
 	}
 	if c.Pair.Upstream != Anthropic {
 		var call, result gjson.Result

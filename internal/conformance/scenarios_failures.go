@@ -37,7 +37,7 @@ var sameProtocolTypes = map[string]map[string]string{
 // wantParam is the param an OpenAI client is told of an upstream's 400, by
 // upstream protocol: OpenAI's own, and none from Anthropic, whose errors
 // name no field.
-var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: ""}
+var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: "", Ollama: ""}
 
 func failureScenarios() []Scenario {
 	upErr := func(name, kind string, status int, answer func(t testing.TB, upstream string) providertest.Response) Scenario {
@@ -90,6 +90,9 @@ func failureScenarios() []Scenario {
 			if up == Mistral {
 				return providertest.Response{Status: 503, Body: providertest.Load(t, "mistral/error_503.json")}
 			}
+			if up == Ollama {
+				return providertest.Response{Status: 503, Body: providertest.Load(t, "ollama/error_503.json")}
+			}
 			return providertest.Response{Status: 503, Body: providertest.Load(t, "openai/error_500.json")}
 		}),
 		upErr("upstream 400 invalid request", "invalid", 400, func(t testing.TB, up string) providertest.Response {
@@ -98,6 +101,9 @@ func failureScenarios() []Scenario {
 			}
 			if up == Mistral {
 				return providertest.Response{Status: 400, Body: providertest.Load(t, "mistral/error_400.json")}
+			}
+			if up == Ollama {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, "ollama/error_400.json")}
 			}
 			return providertest.Response{Status: 400, Body: providertest.Load(t, "openai/error_400_param.json")}
 		}),
@@ -114,14 +120,18 @@ func failureScenarios() []Scenario {
 				// Mistral's stream says so with finish_reason "error".
 				return providertest.Response{SSE: providertest.Load(t, "mistral/stream_error_finish.sse")}
 			}
+			if up == Ollama {
+				// Ollama's: a line {"error": "..."}.
+				return providertest.Response{SSE: providertest.Load(t, "ollama/stream_error.ndjson")}
+			}
 			return providertest.Response{SSE: providertest.Load(t, "openai/stream_error_in_200.sse")}
-		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream"}),
+		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream", Ollama: "upstream"}),
 		streamFailure("truncated stream (connection lost)", func(t testing.TB, up string) providertest.Response {
-			return providertest.Response{SSE: providertest.Load(t, up+"/stream_truncated.sse"), HangUp: true}
-		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream"}),
+			return providertest.Response{SSE: providertest.Load(t, streamCapture(up, "stream_truncated.sse")), HangUp: true}
+		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream"}),
 		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
-			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, up+"/stream_text.sse"))}
-		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream"}),
+			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, streamCapture(up, "stream_text.sse")))}
+		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream"}),
 		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel, StreamIdleTimeout: time.Minute},
 	}
 }

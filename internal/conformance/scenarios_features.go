@@ -146,8 +146,11 @@ func runCancel(t *testing.T, c *Case) {
 	if c.Pair.Upstream == Anthropic {
 		sse = providertest.Load(t, "anthropic/stream_text.sse")
 		after = nthEventEnd(sse, 4)
+	} else if c.Pair.Upstream == Ollama {
+		sse = providertest.Load(t, "ollama/stream_text.ndjson")
+		after = nthLineEnd(sse, 2)
 	} else {
-		sse = providertest.Load(t, c.Pair.Upstream+"/stream_text.sse")
+		sse = providertest.Load(t, streamCapture(c.Pair.Upstream, "stream_text.sse"))
 		after = nthEventEnd(sse, 2)
 	}
 	c.Fake().Enqueue(providertest.Response{SSE: sse, Hold: hold, HoldAfter: after})
@@ -206,6 +209,20 @@ func nthEventEnd(sse []byte, n int) int {
 			return len(sse)
 		}
 		off += i + 2
+	}
+	return off
+}
+
+// nthLineEnd returns the offset just after the n-th line of a
+// newline-delimited JSON capture.
+func nthLineEnd(b []byte, n int) int {
+	off := 0
+	for range n {
+		i := strings.IndexByte(string(b[off:]), '\n')
+		if i < 0 {
+			return len(b)
+		}
+		off += i + 1
 	}
 	return off
 }

@@ -109,7 +109,12 @@ func runEmbeddings(t *testing.T, c *Case) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
-	want := gjson.GetBytes(providertest.Load(t, c.Pair.Upstream+"/embeddings.json"), "data")
+	capture := providertest.Load(t, c.Pair.Upstream+"/embeddings.json")
+	want := gjson.GetBytes(capture, "data")
+	if c.Pair.Upstream == Ollama {
+		// Ollama's answer is {"embeddings": [[...], ...]}.
+		want = gjson.GetBytes(capture, `embeddings.#.{embedding:@this}`)
+	}
 	got := gjson.GetBytes(b, "data")
 	if len(got.Array()) != len(want.Array()) || len(got.Array()) == 0 {
 		t.Fatalf("data %s, want %s", got.Raw, want.Raw)
@@ -126,6 +131,11 @@ func runEmbeddings(t *testing.T, c *Case) {
 		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
 	} else {
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Int(), int64(5))
+	}
+	if c.Pair.Upstream == Ollama {
+		// Ollama has no user; usage is prompt_eval_count.
+		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+		expectEqual(t, "usage.prompt_tokens", gjson.GetBytes(b, "usage.prompt_tokens").Int(), int64(8))
 	}
 	if !bytes.Contains(c.LastUpstream(t), []byte(`"Embed this sentence."`)) {
 		t.Errorf("upstream input: %s", up.Raw)

@@ -48,6 +48,12 @@ func fieldScenarios() []Scenario {
 					expectEqual(t, "upstream seed", up.Get("seed").Exists(), false)
 					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
 				}
+				if c.Pair.Client == OpenAI && c.Pair.Upstream == Ollama {
+					// Ollama has the penalty and the seed, in options.
+					want = "store"
+					expectEqual(t, "upstream options.seed", up.Get("options.seed").Int(), int64(7))
+					expectEqual(t, "upstream options.presence_penalty", up.Get("options.presence_penalty").Float(), 0.5)
+				}
 				expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
 				for name := range strings.SplitSeq(want, ", ") {
 					if up.Get(name).Exists() {

@@ -14,9 +14,11 @@ const (
 	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
 	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
 	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
-	naNonReasoning   = "Only OpenAI and Mistral upstreams have models that take no thinking setting."
+	naNonReasoning   = "Only OpenAI, Mistral and Ollama upstreams have models that take no thinking setting."
 	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
 	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
+	naOllamaField    = "Ollama sends reasoning as message.thinking (the Ollama thinking row)."
+	naOllamaThinks   = "Ollama has no reasoning models by name: thinking goes as think, its level from the budget, to any model (the next row)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
@@ -97,6 +99,15 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "text", r.Text, "What is 27 * 453?")
 					return
 				}
+				if c.Pair.Upstream == Ollama {
+					// think takes the level; temperature stays, in
+					// options.
+					expectEqual(t, "upstream think", up.Get("think").Raw, `"medium"`)
+					expectEqual(t, "upstream temperature", up.Get("options.temperature").Float(), 0.3)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+					expectEqual(t, "text", r.Text, "What is 27 * 453?")
+					return
+				}
 				// medium is a budget of 8192; with no client limit,
 				// max_tokens is raised above it; temperature is refused
 				// with thinking and left out.
@@ -115,6 +126,9 @@ func reasoningScenarios() []Scenario {
 				}
 				if p.Upstream == Mistral {
 					return naMistralEffort
+				}
+				if p.Upstream == Ollama {
+					return naOllamaThinks
 				}
 				return ""
 			},
@@ -148,6 +162,14 @@ func reasoningScenarios() []Scenario {
 				}
 				return ""
 			},
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				if c.Pair.Upstream != Ollama {
+					return nil
+				}
+				// Ollama knows which models think, and refuses think
+				// for the others.
+				return []providertest.Response{providertest.OllamaError(400, `"llama3.2" does not support thinking`)}
+			},
 			Request: map[string]string{
 				Anthropic: `{"max_tokens":16000,"thinking":{"type":"enabled","budget_tokens":10000},"messages":[{"role":"user","content":"hello thinker"}]}`,
 			},
@@ -155,6 +177,16 @@ func reasoningScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "hello thinker")
 				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == Ollama {
+					// Ollama refused think for this model: asked again
+					// without it. A budget of 10000 was the level medium.
+					reqs := c.Fake().Requests()
+					expectEqual(t, "upstream requests", len(reqs), 2)
+					expectEqual(t, "first think", gjson.GetBytes(reqs[0].Body, "think").Raw, `"medium"`)
+					expectEqual(t, "upstream think", up.Get("think").Exists(), false)
+					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "thinking")
+					return
+				}
 				if up.Get("reasoning_effort").Exists() || up.Get("thinking").Exists() {
 					t.Errorf("gpt-4o-mini was sent a reasoning setting it refuses: %s", up.Raw)
 				}
@@ -178,6 +210,9 @@ func reasoningFieldScenario(field string) Scenario {
 			}
 			if p.Upstream == Mistral {
 				return naMistralField
+			}
+			if p.Upstream == Ollama {
+				return naOllamaField
 			}
 			return ""
 		},

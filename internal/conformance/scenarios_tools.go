@@ -25,7 +25,7 @@ func toolScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "tool calls", r.ToolCalls, captureTools[c.Pair.Upstream])
+				expectToolCalls(t, c, r.ToolCalls)
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "tool_calls"))
 				if c.Pair.Upstream == Anthropic {
 					expectEqual(t, "text", r.Text, "I'll check the weather in both cities.")
@@ -45,7 +45,7 @@ func toolScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "tool calls", r.ToolCalls, captureTools[c.Pair.Upstream])
+				expectToolCalls(t, c, r.ToolCalls)
 				up := gjson.ParseBytes(c.LastUpstream(t))
 				schema := `{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}`
 				if c.Pair.Upstream == Anthropic {
@@ -61,6 +61,13 @@ func toolScenarios() []Scenario {
 				expectEqual(t, "tool name", up.Get("tools.0.function.name").String(), "get_weather")
 				if !jsonEqual(up.Get("tools.0.function.parameters").Raw, schema) {
 					t.Errorf("parameters %s", up.Get("tools.0.function.parameters").Raw)
+				}
+				if c.Pair.Upstream == Ollama {
+					// Ollama has neither: the model may answer without
+					// the tool, or call it more than once.
+					expectEqual(t, "upstream tool_choice", up.Get("tool_choice").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "tool_choice, parallel_tool_calls")
+					return
 				}
 				expectEqual(t, "tool_choice", up.Get("tool_choice.function.name").String(), "get_weather")
 				expectEqual(t, "parallel_tool_calls", up.Get("parallel_tool_calls").Raw, "false")
@@ -82,6 +89,20 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			expectOK(t, c, r)
+			if c.Pair.Upstream == Ollama {
+				// Ollama has no tool_choice: none is sending no tools;
+				// required is dropped and named.
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				expectEqual(t, "upstream tool_choice", up.Get("tool_choice").Exists(), false)
+				if openai == `"none"` {
+					expectEqual(t, "upstream tools", up.Get("tools").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+				} else {
+					expectEqual(t, "upstream tools", len(up.Get("tools").Array()), 1)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "tool_choice")
+				}
+				return
+			}
 			// Mistral takes OpenAI's "required" and "none" as they are.
 			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai}[c.Pair.Upstream]
 			if got := gjson.GetBytes(c.LastUpstream(t), "tool_choice").Raw; !jsonEqual(got, want) {
@@ -129,6 +150,9 @@ func stopScenarios() []Scenario {
 			func(p Pair, _ Mode) string {
 				if p.Upstream == Mistral {
 					return naMistralNoFilter
+				}
+				if p.Upstream == Ollama {
+					return naOllamaNoFilter
 				}
 				return ""
 			}, plain),

@@ -21,6 +21,7 @@ import (
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
 	"github.com/llmgw/llmgw/internal/provider/mistral"
 	"github.com/llmgw/llmgw/internal/provider/mock"
+	"github.com/llmgw/llmgw/internal/provider/ollama"
 	"github.com/llmgw/llmgw/internal/provider/openai"
 	"github.com/llmgw/llmgw/internal/ratelimit"
 	"github.com/llmgw/llmgw/internal/router"
@@ -227,6 +228,11 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 		})
 	case config.TypeMistral:
 		p, err = mistral.New(mistral.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	case config.TypeOllama:
+		p, err = ollama.New(ollama.Config{
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
