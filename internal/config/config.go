@@ -385,7 +385,7 @@ const (
 // servedTypes are the provider types this version can serve. A type joins
 // the list with its adapter, so that validation reports every other one in
 // the same run as any other problem.
-var servedTypes = []string{TypeOpenAI, TypeAnthropic, TypeMistral, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
+var servedTypes = []string{TypeOpenAI, TypeAnthropic, TypeGemini, TypeMistral, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
 
 // ProviderTypes returns every valid Provider.Type, in documentation order.
 func ProviderTypes() []string {

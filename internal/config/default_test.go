@@ -21,8 +21,11 @@ func TestDefault(t *testing.T) {
 	}{
 		{"no environment", nil, []Provider{mock}, []Model{mockModel}},
 		{"empty key ignored", map[string]string{"OPENAI_API_KEY": ""}, []Provider{mock}, []Model{mockModel}},
-		{"other providers not yet served", map[string]string{"GEMINI_API_KEY": "g"},
+		{"other providers not yet served", map[string]string{"COHERE_API_KEY": "c"},
 			[]Provider{mock}, []Model{mockModel}},
+		{"gemini key", map[string]string{"GEMINI_API_KEY": "g-1"},
+			[]Provider{mock, {Name: "gemini", Type: TypeGemini, APIKey: "g-1", BaseURL: "https://generativelanguage.googleapis.com"}},
+			[]Model{mockModel, {Name: "gemini/*", Targets: []Target{{Provider: "gemini", Model: "*", Weight: 1}}}}},
 		{"anthropic key", map[string]string{"ANTHROPIC_API_KEY": "sk-ant-1"},
 			[]Provider{mock, {Name: "anthropic", Type: TypeAnthropic, APIKey: "sk-ant-1", BaseURL: "https://api.anthropic.com"}},
 			[]Model{mockModel, anthropicModel}},

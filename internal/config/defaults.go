@@ -47,6 +47,7 @@ const (
 var defaultBaseURLs = map[string]string{
 	TypeOpenAI:    "https://api.openai.com/v1",
 	TypeAnthropic: "https://api.anthropic.com",
+	TypeGemini:    "https://generativelanguage.googleapis.com",
 	TypeMistral:   "https://api.mistral.ai/v1",
 	TypeOllama:    "http://127.0.0.1:11434",
 	TypeVLLM:      "http://127.0.0.1:8000/v1",
@@ -126,13 +127,14 @@ type envProvider struct {
 var envProviders = []envProvider{
 	{name: "openai", typ: TypeOpenAI, keyVar: "OPENAI_API_KEY", baseURLVar: "OPENAI_BASE_URL"},
 	{name: "anthropic", typ: TypeAnthropic, keyVar: "ANTHROPIC_API_KEY", baseURLVar: "ANTHROPIC_BASE_URL"},
+	{name: "gemini", typ: TypeGemini, keyVar: "GEMINI_API_KEY"},
 	{name: "mistral", typ: TypeMistral, keyVar: "MISTRAL_API_KEY"},
 }
 
 // Default returns the configuration used when no file is given: the server
 // defaults, the built-in provider "mock" with the model "mock", and for each
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
-// MISTRAL_API_KEY) a
+// GEMINI_API_KEY, MISTRAL_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
 // "openai/gpt-4o" reaches OpenAI's "gpt-4o"; OLLAMA_HOST, which needs no
 // credential, adds the provider "ollama" at that address and the models

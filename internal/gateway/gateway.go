@@ -19,6 +19,7 @@ import (
 	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
+	"github.com/llmgw/llmgw/internal/provider/gemini"
 	"github.com/llmgw/llmgw/internal/provider/mistral"
 	"github.com/llmgw/llmgw/internal/provider/mock"
 	"github.com/llmgw/llmgw/internal/provider/ollama"
@@ -224,6 +225,11 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 	case config.TypeOpenAI, config.TypeOpenAICompatible, config.TypeVLLM:
 		p, err = openai.New(openai.Config{
 			Name: pc.Name, Type: pc.Type, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	case config.TypeGemini:
+		p, err = gemini.New(gemini.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
 	case config.TypeMistral:
