@@ -194,7 +194,7 @@ func TestRequestRefusals(t *testing.T) {
 		{userText("x"), {Role: llm.RoleTool, ToolCallID: "call_x", Content: []llm.Part{llm.TextPart("r")}}},
 	} {
 		r, _ := chat(t, f, &llm.ChatRequest{Model: "m", Messages: msgs})
-		if e := llm.AsError(r.err); e == nil || e.Kind != llm.KindInvalidRequest {
+		if e := llm.AsError(r.err); r.err == nil || e.Kind != llm.KindInvalidRequest {
 			t.Errorf("error %v", r.err)
 		}
 	}
@@ -306,7 +306,7 @@ func TestFinishReasons(t *testing.T) {
 			f.Enqueue(r)
 			got, _ := chat(t, f, &llm.ChatRequest{Model: "m", Messages: []llm.Message{userText("x")}, Stream: stream})
 			if want == "" {
-				if e := llm.AsError(got.err); e == nil || e.Kind != llm.KindUpstream || e.Provider != "ge" {
+				if e := llm.AsError(got.err); got.err == nil || e.Kind != llm.KindUpstream || e.Provider != "ge" {
 					t.Errorf("%s stream %v: %+v", reason, stream, got)
 				}
 				continue
@@ -346,6 +346,10 @@ func TestErrors(t *testing.T) {
 		f.Enqueue(providertest.Response{Status: tc.status, Body: body})
 		r, _ := chat(t, f, &llm.ChatRequest{Model: "m", Messages: []llm.Message{userText("x")}})
 		e := llm.AsError(r.err)
+		if r.err == nil {
+			t.Errorf("%s: no error", tc.file)
+			continue
+		}
 		// The message is relayed for a refused request, and kept for the
 		// logs otherwise.
 		if e == nil || e.UpstreamStatus != tc.status || !strings.Contains(e.Error(), gjson.GetBytes(body, "error.message").Str) ||
@@ -360,14 +364,17 @@ func TestErrors(t *testing.T) {
 	f := providertest.NewGemini(t)
 	f.Enqueue(providertest.GeminiError(400, "INVALID_ARGUMENT", "API key not valid: "+testKey))
 	r, _ := chat(t, f, &llm.ChatRequest{Model: "m", Messages: []llm.Message{userText("x")}})
-	if e := llm.AsError(r.err); e == nil || strings.Contains(e.Message, testKey) || !strings.Contains(e.Message, "[redacted]") {
+	if e := llm.AsError(r.err); r.err == nil || strings.Contains(e.Message, testKey) || !strings.Contains(e.Message, "[redacted]") {
 		t.Errorf("key not redacted: %v", r.err)
 	}
-	for name, text := range map[string]string{"stream_error.sse": "The answer", "stream_truncated.sse": "Once upon"} {
+	for name, want := range map[string][2]string{
+		"stream_error.sse":     {"The answer", "The model is overloaded. Please try again later."},
+		"stream_truncated.sse": {"Once upon", "upstream stream ended before completion"},
+	} {
 		f := providertest.NewGemini(t)
 		f.Enqueue(providertest.Response{SSE: providertest.Load(t, "gemini/"+name)})
 		r, _ := chat(t, f, &llm.ChatRequest{Model: "m", Messages: []llm.Message{userText("x")}, Stream: true})
-		if e := llm.AsError(r.err); e == nil || e.Kind != llm.KindUpstream || r.text != text {
+		if e := llm.AsError(r.err); r.err == nil || e.Kind != llm.KindUpstream || r.text != want[0] || e.Message != want[1] {
 			t.Errorf("%s: %+v", name, r)
 		}
 	}
@@ -375,7 +382,7 @@ func TestErrors(t *testing.T) {
 	f = providertest.NewGemini(t)
 	f.Enqueue(providertest.Response{Body: providertest.Load(t, "gemini/error_503.json")})
 	r, _ = chat(t, f, &llm.ChatRequest{Model: "m", Messages: []llm.Message{userText("x")}})
-	if e := llm.AsError(r.err); e == nil || e.Kind != llm.KindUpstream || e.Message != "The model is overloaded. Please try again later." {
+	if e := llm.AsError(r.err); r.err == nil || e.Kind != llm.KindUpstream || e.Message != "The model is overloaded. Please try again later." {
 		t.Errorf("error object in a 200: %v", r.err)
 	}
 }
@@ -427,12 +434,12 @@ func TestEmbed(t *testing.T) {
 	if got := gjson.GetBytes(reqs[1].Body, "requests.1").Raw; got != `{"model":"models/gemini-embedding-001","content":{"parts":[{"text":"b"}]}}` {
 		t.Errorf("batch body %s", got)
 	}
-	if _, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "m", Input: json.RawMessage(`[[1,2]]`)}); llm.AsError(err) == nil {
+	if _, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "m", Input: json.RawMessage(`[[1,2]]`)}); err == nil {
 		t.Error("token input accepted")
 	}
 	// Fewer vectors than inputs is no answer.
 	f.Enqueue(providertest.Response{Body: providertest.Load(t, "gemini/embed.json")})
-	if _, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "m", Input: json.RawMessage(`["a","b"]`)}); llm.AsError(err) == nil {
+	if _, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "m", Input: json.RawMessage(`["a","b"]`)}); err == nil {
 		t.Error("one vector for two inputs accepted")
 	}
 }
