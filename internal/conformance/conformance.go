@@ -18,13 +18,15 @@ const (
 	Mistral = "mistral"
 	// Ollama is an upstream protocol only: Ollama's native API.
 	Ollama = "ollama"
+	// Gemini is an upstream protocol only: the Gemini API.
+	Gemini = "gemini"
 )
 
 // Inbounds are the client protocols, and Upstreams the provider protocols,
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic}
-	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama}
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini}
 )
 
 // Pair is one combination of client and upstream protocol.
@@ -153,7 +155,8 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("client speaks: `openai` is `POST /v1/chat/completions`, `anthropic` is `POST /v1/messages`)\n")
 	b.WriteString("and upstream protocol (the API of the provider serving the model; `mistral` is Mistral's chat\n")
 	b.WriteString("completions, OpenAI's with differences; `ollama` is Ollama's native /api/chat, newline-delimited\n")
-	b.WriteString("JSON; neither is spoken by a client), against fake upstreams\n")
+	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; none of these\n")
+	b.WriteString("is spoken by a client), against fake upstreams\n")
 	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
 	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")
 	b.WriteString("taken off that fast path, as a stage that inspects content does, so the request and the\n")

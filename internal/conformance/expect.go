@@ -32,6 +32,7 @@ var captureText = map[string]map[Mode]string{
 	Anthropic: {Unary: "Hi! My name is Claude.", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Mistral:   {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Ollama:    {Unary: "Hello! How are you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Gemini:    {Unary: "Hello! How can I help you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 }
 
 // streamCapture returns the stream capture name (as in "stream_text.sse")
@@ -62,7 +63,12 @@ var (
 	anthropicStopRE = regexp.MustCompile(`"stop_reason":\s*"end_turn",(\s*)"stop_sequence":\s*null`)
 	openAIStopRE    = regexp.MustCompile(`"finish_reason":\s*"stop"`)
 	ollamaStopRE    = regexp.MustCompile(`"done_reason":\s*"stop"`)
+	geminiStopRE    = regexp.MustCompile(`"finishReason":\s*"STOP"`)
 )
+
+// geminiFinish is Gemini's finishReason for a canonical finish reason, or
+// the reason itself when it is one of Gemini's.
+var geminiFinish = map[string]string{"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
 
 // withStop rewrites a text capture's stop reason: Anthropic's to reason (and
 // the matched stop sequence seq), OpenAI's to finish.
@@ -79,6 +85,11 @@ func withStop(r providertest.Response, upstream, reason, seq, finish string) pro
 		b = anthropicStopRE.ReplaceAll(b, []byte(`"stop_reason":"`+reason+`",${1}"stop_sequence":`+s))
 	} else if upstream == Ollama {
 		b = ollamaStopRE.ReplaceAll(b, []byte(`"done_reason":"`+finish+`"`))
+	} else if upstream == Gemini {
+		if f, ok := geminiFinish[finish]; ok {
+			finish = f
+		}
+		b = geminiStopRE.ReplaceAll(b, []byte(`"finishReason":"`+finish+`"`))
 	} else {
 		b = openAIStopRE.ReplaceAll(b, []byte(`"finish_reason":"`+finish+`"`))
 	}
@@ -105,11 +116,11 @@ func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
 }
 
 // expectToolCalls checks the calls of the tool capture of the case's
-// upstream. Ollama's have no ids: the gateway's must be there, and each
-// its own.
+// upstream. Ollama's and Gemini's have no ids: the gateway's must be
+// there, and each its own.
 func expectToolCalls(t *testing.T, c *Case, got []ToolCall) {
 	t.Helper()
-	if c.Pair.Upstream == Ollama {
+	if c.Pair.Upstream == Ollama || c.Pair.Upstream == Gemini {
 		got = slices.Clone(got)
 		seen := map[string]bool{}
 		for i := range got {
@@ -139,6 +150,11 @@ var captureTools = map[string][]ToolCall{
 		{Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
 	},
+	// Gemini's calls have no id either.
+	Gemini: {
+		{Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
 	Mistral: {
 		{ID: "D681PevKs", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{ID: "q3Rz8LmWx", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
@@ -158,6 +174,9 @@ var captureUsage = map[[2]string]Usage{
 	{Anthropic, Mistral}:   {Input: 92 - 32, Output: 47, CacheRead: 32},
 	{OpenAI, Ollama}:       {Input: 122, Output: 33},
 	{Anthropic, Ollama}:    {Input: 122, Output: 33},
+	// Gemini's completion is its candidates and thoughts tokens (30 + 41).
+	{OpenAI, Gemini}:    {Input: 118, Output: 71, CacheRead: 64},
+	{Anthropic, Gemini}: {Input: 118 - 64, Output: 71, CacheRead: 64},
 }
 
 // repeat returns n copies of r, so that a retrying router meets the same
@@ -173,6 +192,12 @@ func repeat(r providertest.Response, n int) []providertest.Response {
 // withoutTerminator cuts a stream capture just before its last event
 // ([DONE] or message_stop): a body that ends cleanly but early.
 func withoutTerminator(sse []byte) []byte {
+	if bytes.Contains(sse, []byte("\r\n\r\n")) {
+		// Gemini's events end with CRLF CRLF, and the finishReason of
+		// the last one is the end: the last event goes without it.
+		i := bytes.LastIndex(sse, []byte(`"finishReason": "STOP",`))
+		return append(append([]byte(nil), sse[:i]...), sse[i+len(`"finishReason": "STOP",`):]...)
+	}
 	b := bytes.TrimRight(sse, "\n")
 	if !bytes.Contains(b, []byte("\n\n")) {
 		// Newline-delimited JSON (Ollama): cut the done line.

@@ -33,6 +33,7 @@ const (
 	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
 	MistralUpstreamModel   = "mistral-small-latest"
 	OllamaUpstreamModel    = "llama3.2"
+	GeminiUpstreamModel    = "gemini-2.5-flash"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -49,6 +50,8 @@ func ModelFor(p string) string {
 		return "mi-model"
 	case Ollama:
 		return "ol-model"
+	case Gemini:
+		return "ge-model"
 	}
 	return "oa-model"
 }
@@ -56,12 +59,14 @@ func ModelFor(p string) string {
 // Harness is the real gateway, in process on a loopback listener, in front of
 // one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
 // API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
-// API, "ol-model" to the fake Ollama server.
+// API, "ol-model" to the fake Ollama server, "ge-model" to the fake Gemini
+// API.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
 	Mistral   *providertest.Mistral
 	Ollama    *providertest.Ollama
+	Gemini    *providertest.Gemini
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -99,6 +104,10 @@ providers:
   - name: fake-ollama
     type: ollama
     base_url: "${OLLAMA_URL}"
+  - name: fake-gemini
+    type: gemini
+    base_url: "${GEMINI_URL}"
+    api_key: "gemini-upstream-key"
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -108,6 +117,8 @@ models:
     targets: [{provider: fake-mistral, model: "` + MistralUpstreamModel + `"}]
   - name: ol-model
     targets: [{provider: fake-ollama, model: "` + OllamaUpstreamModel + `"}]
+  - name: ge-model
+    targets: [{provider: fake-gemini, model: "` + GeminiUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -122,8 +133,8 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Options: o}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Options: o}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -157,6 +168,8 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Mistral
 	case Ollama:
 		return h.Ollama
+	case Gemini:
+		return h.Gemini
 	}
 	return h.OpenAI
 }

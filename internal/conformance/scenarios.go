@@ -46,6 +46,7 @@ func Scenarios() []Scenario {
 	out = append(out, stopScenarios()...)
 	out = append(out, mistralScenarios()...)
 	out = append(out, ollamaScenarios()...)
+	out = append(out, geminiScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
@@ -81,6 +82,11 @@ func basicScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "hello system")
 				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == Gemini {
+					expectEqual(t, "upstream systemInstruction", up.Get("systemInstruction.parts.0.text").String(), "You are terse.")
+					expectEqual(t, "upstream contents", len(up.Get("contents").Array()), 1)
+					return
+				}
 				if c.Pair.Upstream == Anthropic {
 					expectEqual(t, "upstream system", contentText(up.Get("system")), "You are terse.")
 					expectEqual(t, "upstream messages", len(up.Get("messages").Array()), 1)
@@ -111,7 +117,7 @@ func basicScenarios() []Scenario {
 			},
 		},
 		{
-			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: notOllama(naOllamaImageURL),
+			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: inlineImagesOnly,
 			Request: map[string]string{
 				OpenAI: `{"messages":[{"role":"user","content":[{"type":"text","text":"Describe these"},` +
 					`{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},` +
@@ -152,6 +158,20 @@ func basicScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Pair.Upstream == Gemini {
+					// Sampling goes in generationConfig; Gemini has
+					// topK, and no user.
+					g := up.Get("generationConfig")
+					expectEqual(t, "generationConfig.temperature", g.Get("temperature").Float(), 0.2)
+					expectEqual(t, "generationConfig.topP", g.Get("topP").Float(), 0.9)
+					expectEqual(t, "generationConfig.maxOutputTokens", g.Get("maxOutputTokens").Int(), int64(300))
+					expectEqual(t, "generationConfig.stopSequences", g.Get("stopSequences").Raw, `["END"]`)
+					if c.Pair.Client == Anthropic {
+						expectEqual(t, "generationConfig.topK", g.Get("topK").Int(), int64(40))
+					}
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
+					return
+				}
 				if c.Pair.Upstream == Ollama {
 					// Sampling goes in options; Ollama has top_k, and no
 					// user.
@@ -228,6 +248,32 @@ func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 		if !mistral.ValidToolCallID(id) {
 			t.Errorf("tool call id %q is not one Mistral takes", id)
 		}
+	}
+	if c.Pair.Upstream == Gemini {
+		// Gemini pairs a result with its call by the function's name
+		// and order: a functionCall part of a model turn, answered by
+		// a functionResponse part of the next user turn, whose
+		// response is an object.
+		cs := up.Get("contents").Array()
+		if len(cs) != 3 {
+			t.Fatalf("upstream contents: %s", up.Get("contents").Raw)
+		}
+		var call gjson.Result
+		for _, p := range cs[1].Get("parts").Array() {
+			if p.Get("functionCall").Exists() {
+				call = p.Get("functionCall")
+			}
+		}
+		expectEqual(t, "upstream model turn role", cs[1].Get("role").String(), "model")
+		expectEqual(t, "upstream functionCall name", call.Get("name").String(), "get_weather")
+		if !jsonEqual(call.Get("args").Raw, `{"location":"Paris"}`) {
+			t.Errorf("upstream args %s", call.Get("args").Raw)
+		}
+		res := cs[2].Get("parts.0.functionResponse")
+		expectEqual(t, "upstream result turn role", cs[2].Get("role").String(), "user")
+		expectEqual(t, "upstream functionResponse name", res.Get("name").String(), "get_weather")
+		expectEqual(t, "upstream functionResponse", res.Get("response").Raw, `{"output":"18C and sunny"}`)
+		return
 	}
 	if c.Pair.Upstream == Ollama {
 		// Ollama pairs a result with its call by the function's name

@@ -81,6 +81,9 @@ func failureScenarios() []Scenario {
 			if up == Mistral {
 				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "mistral/error_429.json")}
 			}
+			if up == Gemini {
+				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "gemini/error_429.json")}
+			}
 			return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "openai/error_429.json")}
 		}),
 		upErr("upstream overloaded (529 / 503)", "unavailable", 503, func(t testing.TB, up string) providertest.Response {
@@ -93,6 +96,9 @@ func failureScenarios() []Scenario {
 			if up == Ollama {
 				return providertest.Response{Status: 503, Body: providertest.Load(t, "ollama/error_503.json")}
 			}
+			if up == Gemini {
+				return providertest.Response{Status: 503, Body: providertest.Load(t, "gemini/error_503.json")}
+			}
 			return providertest.Response{Status: 503, Body: providertest.Load(t, "openai/error_500.json")}
 		}),
 		upErr("upstream 400 invalid request", "invalid", 400, func(t testing.TB, up string) providertest.Response {
@@ -104,6 +110,9 @@ func failureScenarios() []Scenario {
 			}
 			if up == Ollama {
 				return providertest.Response{Status: 400, Body: providertest.Load(t, "ollama/error_400.json")}
+			}
+			if up == Gemini {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, "gemini/error_400.json")}
 			}
 			return providertest.Response{Status: 400, Body: providertest.Load(t, "openai/error_400_param.json")}
 		}),
@@ -124,14 +133,18 @@ func failureScenarios() []Scenario {
 				// Ollama's: a line {"error": "..."}.
 				return providertest.Response{SSE: providertest.Load(t, "ollama/stream_error.ndjson")}
 			}
+			if up == Gemini {
+				// Gemini's: an event {"error": {...}}.
+				return providertest.Response{SSE: providertest.Load(t, "gemini/stream_error.sse")}
+			}
 			return providertest.Response{SSE: providertest.Load(t, "openai/stream_error_in_200.sse")}
-		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream", Ollama: "upstream"}),
+		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream", Ollama: "upstream", Gemini: "upstream"}),
 		streamFailure("truncated stream (connection lost)", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: providertest.Load(t, streamCapture(up, "stream_truncated.sse")), HangUp: true}
-		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream"}),
+		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream", Gemini: "upstream"}),
 		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
 			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, streamCapture(up, "stream_text.sse")))}
-		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream"}),
+		}, "Bonjour! Ça va très bien, merci 👋", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream", Gemini: "upstream"}),
 		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel, StreamIdleTimeout: time.Minute},
 	}
 }

@@ -115,6 +115,10 @@ func runEmbeddings(t *testing.T, c *Case) {
 		// Ollama's answer is {"embeddings": [[...], ...]}.
 		want = gjson.GetBytes(capture, `embeddings.#.{embedding:@this}`)
 	}
+	if c.Pair.Upstream == Gemini {
+		// batchEmbedContents answers {"embeddings": [{"values": [...]}, ...]}.
+		want = gjson.GetBytes(capture, `embeddings.#.{embedding:values}`)
+	}
 	got := gjson.GetBytes(b, "data")
 	if len(got.Array()) != len(want.Array()) || len(got.Array()) == 0 {
 		t.Fatalf("data %s, want %s", got.Raw, want.Raw)
@@ -129,6 +133,12 @@ func runEmbeddings(t *testing.T, c *Case) {
 		expectEqual(t, "upstream output_dimension", up.Get("output_dimension").Int(), int64(5))
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Exists(), false)
 		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+	} else if c.Pair.Upstream == Gemini {
+		// Several inputs are one batchEmbedContents request, each with
+		// its outputDimensionality; Gemini has no user.
+		expectEqual(t, "upstream outputDimensionality", up.Get("requests.#.outputDimensionality").Raw, `[5,5]`)
+		expectEqual(t, "upstream requests", up.Get("requests.#.content.parts.0.text").Raw, `["Embed this sentence.","As well as this one."]`)
+		expectEqual(t, "upstream user", bytes.Contains(c.LastUpstream(t), []byte("user-42")), false)
 	} else {
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Int(), int64(5))
 	}

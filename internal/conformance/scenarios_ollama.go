@@ -27,6 +27,15 @@ func notOllama(why string) func(Pair, Mode) string {
 	}
 }
 
+// inlineImagesOnly is n/a for the pairs whose upstream takes images only
+// inline: Ollama and Gemini.
+func inlineImagesOnly(p Pair, m Mode) string {
+	if p.Upstream == Gemini {
+		return naGeminiImageURL
+	}
+	return notOllama(naOllamaImageURL)(p, m)
+}
+
 // onlyOllama is n/a for every pair whose upstream is not Ollama.
 func onlyOllama(p Pair, _ Mode) string {
 	if p.Upstream != Ollama {

@@ -48,6 +48,13 @@ func fieldScenarios() []Scenario {
 					expectEqual(t, "upstream seed", up.Get("seed").Exists(), false)
 					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
 				}
+				if c.Pair.Client == OpenAI && c.Pair.Upstream == Gemini {
+					// Gemini has the penalties and the seed, in
+					// generationConfig.
+					want = "store"
+					expectEqual(t, "upstream generationConfig.seed", up.Get("generationConfig.seed").Int(), int64(7))
+					expectEqual(t, "upstream generationConfig.presencePenalty", up.Get("generationConfig.presencePenalty").Float(), 0.5)
+				}
 				if c.Pair.Client == OpenAI && c.Pair.Upstream == Ollama {
 					// Ollama has the penalty and the seed, in options.
 					want = "store"
@@ -71,6 +78,12 @@ func fieldScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if c.Pair.Client == c.Pair.Upstream {
 					expectOK(t, c, r)
+					return
+				}
+				if c.Pair.Client == OpenAI && c.Pair.Upstream == Gemini {
+					// Gemini has n, as candidateCount.
+					expectOK(t, c, r)
+					expectEqual(t, "upstream candidateCount", gjson.GetBytes(c.LastUpstream(t), "generationConfig.candidateCount").Int(), int64(2))
 					return
 				}
 				if c.Pair.Client == OpenAI && c.Pair.Upstream == Mistral {

@@ -14,11 +14,13 @@ const (
 	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
 	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
 	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
-	naNonReasoning   = "Only OpenAI, Mistral and Ollama upstreams have models that take no thinking setting."
+	naNonReasoning   = "Only OpenAI, Mistral, Ollama and Gemini upstreams have models that take no thinking setting."
 	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
 	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
 	naOllamaField    = "Ollama sends reasoning as message.thinking (the Ollama thinking row)."
 	naOllamaThinks   = "Ollama has no reasoning models by name: thinking goes as think, its level from the budget, to any model (the next row)."
+	naGeminiField    = "Gemini sends reasoning as thought parts (the Gemini thought parts row)."
+	naGeminiThinks   = "Gemini has no reasoning models by name: thinking goes as thinkingConfig, the budget as it is, to any model (the next row)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
@@ -99,6 +101,15 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "text", r.Text, "What is 27 * 453?")
 					return
 				}
+				if c.Pair.Upstream == Gemini {
+					// medium is a thinkingBudget of 8192, the thoughts
+					// asked for; temperature stays.
+					expectEqual(t, "upstream thinkingConfig", up.Get("generationConfig.thinkingConfig").Raw, `{"thinkingBudget":8192,"includeThoughts":true}`)
+					expectEqual(t, "upstream temperature", up.Get("generationConfig.temperature").Float(), 0.3)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+					expectEqual(t, "text", r.Text, "What is 27 * 453?")
+					return
+				}
 				if c.Pair.Upstream == Ollama {
 					// think takes the level; temperature stays, in
 					// options.
@@ -129,6 +140,9 @@ func reasoningScenarios() []Scenario {
 				}
 				if p.Upstream == Ollama {
 					return naOllamaThinks
+				}
+				if p.Upstream == Gemini {
+					return naGeminiThinks
 				}
 				return ""
 			},
@@ -187,6 +201,12 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "thinking")
 					return
 				}
+				if c.Pair.Upstream == Gemini {
+					// The budget goes as it is, the thoughts asked for.
+					expectEqual(t, "upstream thinkingConfig", up.Get("generationConfig.thinkingConfig").Raw, `{"thinkingBudget":10000,"includeThoughts":true}`)
+					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "")
+					return
+				}
 				if up.Get("reasoning_effort").Exists() || up.Get("thinking").Exists() {
 					t.Errorf("gpt-4o-mini was sent a reasoning setting it refuses: %s", up.Raw)
 				}
@@ -213,6 +233,9 @@ func reasoningFieldScenario(field string) Scenario {
 			}
 			if p.Upstream == Ollama {
 				return naOllamaField
+			}
+			if p.Upstream == Gemini {
+				return naGeminiField
 			}
 			return ""
 		},

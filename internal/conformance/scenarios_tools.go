@@ -58,6 +58,19 @@ func toolScenarios() []Scenario {
 					expectEqual(t, "disable_parallel_tool_use", up.Get("tool_choice.disable_parallel_tool_use").Bool(), true)
 					return
 				}
+				if c.Pair.Upstream == Gemini {
+					d := up.Get("tools.0.functionDeclarations.0")
+					expectEqual(t, "tool name", d.Get("name").String(), "get_weather")
+					expectEqual(t, "tool description", d.Get("description").String(), "Current weather in a city")
+					if !jsonEqual(d.Get("parametersJsonSchema").Raw, schema) {
+						t.Errorf("parametersJsonSchema %s", d.Get("parametersJsonSchema").Raw)
+					}
+					// A forced tool is mode ANY limited to it; Gemini
+					// has no parallel setting.
+					expectEqual(t, "functionCallingConfig", up.Get("toolConfig.functionCallingConfig").Raw, `{"mode":"ANY","allowedFunctionNames":["get_weather"]}`)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "parallel_tool_calls")
+					return
+				}
 				expectEqual(t, "tool name", up.Get("tools.0.function.name").String(), "get_weather")
 				if !jsonEqual(up.Get("tools.0.function.parameters").Raw, schema) {
 					t.Errorf("parameters %s", up.Get("tools.0.function.parameters").Raw)
@@ -101,6 +114,12 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 					expectEqual(t, "upstream tools", len(up.Get("tools").Array()), 1)
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "tool_choice")
 				}
+				return
+			}
+			if c.Pair.Upstream == Gemini {
+				// Gemini's words: required is ANY, none NONE.
+				want := map[string]string{`"required"`: "ANY", `"none"`: "NONE"}[openai]
+				expectEqual(t, "functionCallingConfig.mode", gjson.GetBytes(c.LastUpstream(t), "toolConfig.functionCallingConfig.mode").String(), want)
 				return
 			}
 			// Mistral takes OpenAI's "required" and "none" as they are.

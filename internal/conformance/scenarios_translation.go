@@ -49,7 +49,7 @@ func translationScenarios() []Scenario {
 				// start; an OpenAI stream states its 12 only at the end,
 				// so message_start carries an estimate and message_delta
 				// the exact count.
-				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12, Ollama: 26}[c.Pair.Upstream]
+				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12, Ollama: 26, Gemini: 5}[c.Pair.Upstream]
 				if c.Pair.Upstream == Anthropic {
 					expectEqual(t, "message_start input_tokens", r.StartInput, final)
 				} else if r.StartInput <= 0 {
@@ -85,6 +85,17 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 		expectEqual(t, "upstream output_config.format.type", f.Get("type").String(), "json_schema")
 		if !jsonEqual(f.Get("schema").Raw, contactSchemaAnthropic) {
 			t.Errorf("upstream schema %s, want %s", f.Get("schema").Raw, contactSchemaAnthropic)
+		}
+		return
+	}
+	if c.Pair.Upstream == Gemini {
+		// Gemini takes JSON mode as responseMimeType, and the schema as
+		// responseJsonSchema.
+		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
+		g := up.Get("generationConfig")
+		expectEqual(t, "upstream responseMimeType", g.Get("responseMimeType").String(), "application/json")
+		if !jsonEqual(g.Get("responseJsonSchema").Raw, want) {
+			t.Errorf("upstream responseJsonSchema %s, want %s", g.Get("responseJsonSchema").Raw, want)
 		}
 		return
 	}

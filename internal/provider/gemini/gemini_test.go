@@ -415,7 +415,7 @@ func TestCancelMidStream(t *testing.T) {
 func TestEmbed(t *testing.T) {
 	f := providertest.NewGemini(t)
 	p := newProvider(t, f)
-	f.Enqueue(providertest.Response{Body: providertest.Load(t, "gemini/embed.json")}, providertest.Response{Body: providertest.Load(t, "gemini/batch_embed.json")})
+	f.Enqueue(providertest.Response{Body: providertest.Load(t, "gemini/embed.json")}, providertest.Response{Body: providertest.Load(t, "gemini/embeddings.json")})
 	r, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "gemini-embedding-001", Input: json.RawMessage(`"hello"`), Dimensions: ptr(10)})
 	if err != nil || len(r.Data) != 1 || gjson.GetBytes(r.Data[0].Embedding, "#").Int() != 10 {
 		t.Fatalf("%+v %v", r, err)

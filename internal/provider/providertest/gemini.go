@@ -141,7 +141,8 @@ func defaultGemini(r *http.Request, body []byte) Response {
 	return GeminiError(http.StatusNotFound, "NOT_FOUND", "The requested URL was not found on this server.")
 }
 
-// geminiLastText is the text of the last content's text parts.
+// geminiLastText is the text of the last content's text parts and
+// function results.
 func geminiLastText(req gjson.Result) string {
 	cs := req.Get("contents").Array()
 	if len(cs) == 0 {
@@ -150,6 +151,14 @@ func geminiLastText(req gjson.Result) string {
 	var s string
 	for _, p := range cs[len(cs)-1].Get("parts").Array() {
 		s += p.Get("text").Str
+		if r := p.Get("functionResponse.response"); r.Exists() {
+			// A function's result: its output, or the object.
+			if o := r.Get("output"); o.Type == gjson.String {
+				s += o.Str
+			} else {
+				s += r.Raw
+			}
+		}
 	}
 	return s
 }
