@@ -210,7 +210,7 @@ type Provider struct {
 	// BaseURL is the API root, as the provider's official SDK takes it
 	// (OpenAI's is "https://api.openai.com/v1", Anthropic's
 	// "https://api.anthropic.com"). Defaults by type for openai, anthropic,
-	// mistral, ollama and vllm; required for openai_compatible and
+	// gemini, mistral, ollama and vllm; required for openai_compatible and
 	// azure_openai. An absolute http(s) URL without query, fragment or user
 	// info.
 	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`

@@ -79,7 +79,9 @@
 //     is the budget; a reasoning effort is minimal 512, low 1024, medium
 //     8192, high 24576, xhigh 32768, none 0. Thoughts are asked for
 //     whenever thinking is on; parts with "thought": true are the
-//     reasoning.
+//     reasoning, with their thoughtSignature as the signature. Reasoning a
+//     client sends back in an assistant message is not sent: the model
+//     does not read past thoughts as input.
 //   - Images are inlineData {mimeType, data}. An image by URL is refused:
 //     fileData takes only files uploaded to Google.
 //   - Finish reasons: STOP is stop (tool_calls after calls: Gemini says
