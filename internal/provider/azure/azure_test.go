@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/tidwall/gjson"
 	"go.uber.org/goleak"
 
@@ -381,5 +383,27 @@ func TestEntraSecretsHidden(t *testing.T) {
 	_, err = p.Chat(context.Background(), chatRequest("dep", false))
 	if err == nil || strings.Contains(llm.AsError(err).Message, "entra-token-1") || strings.Contains(p.Sanitize(err.Error()), "entra-token-1") {
 		t.Errorf("token in error: %v / %q", err, llm.AsError(err).Message)
+	}
+}
+
+type failingCred struct{ msg string }
+
+func (c failingCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{}, errors.New(c.msg)
+}
+
+// TestEntraFailureCause: a credential error quoting the client secret is
+// kept for the logs with the secret redacted.
+func TestEntraFailureCause(t *testing.T) {
+	p := newProvider(t, Config{BaseURL: "https://x.openai.azure.com",
+		Entra: &Entra{TenantID: "t", ClientID: "c", ClientSecret: "entra-secret-PLANTED-0123456789"}})
+	p.tokens.cred = failingCred{msg: "token request with client_secret=entra-secret-PLANTED-0123456789 refused"}
+	err := p.tokens.ready(context.Background())
+	var le *llm.Error
+	if !errors.As(err, &le) || le.Err == nil {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(le.Err.Error(), "PLANTED") || strings.Contains(le.Message, "PLANTED") || !strings.Contains(le.Err.Error(), "refused") {
+		t.Errorf("cause %q, message %q", le.Err, le.Message)
 	}
 }
