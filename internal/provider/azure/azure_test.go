@@ -407,3 +407,39 @@ func TestEntraFailureCause(t *testing.T) {
 		t.Errorf("cause %q, message %q", le.Err, le.Message)
 	}
 }
+
+// TestPromptAnnotationDropped: the opening event of an Azure stream, with
+// only prompt_filter_results, reaches no client, forwarded or decoded.
+func TestPromptAnnotationDropped(t *testing.T) {
+	f := providertest.NewAzure(t)
+	p := newProvider(t, Config{BaseURL: f.URL, APIKey: testKey})
+	sse := providertest.Load(t, "azure/stream_content_filter.sse")
+
+	f.Enqueue(providertest.Response{SSE: sse})
+	s, err := p.Forward(context.Background(), &provider.Forward{Body: []byte(`{"messages":[{"role":"user","content":"hi"}],"stream":true}`), Model: "dep", Stream: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := drain(t, s)
+	if !errors.Is(err, io.EOF) || len(chunks) == 0 {
+		t.Fatalf("%d chunks, %v", len(chunks), err)
+	}
+	for _, c := range chunks {
+		if strings.Contains(string(c.Raw), "prompt_filter_results") {
+			t.Errorf("forwarded %s", c.Raw)
+		}
+	}
+	if !strings.Contains(string(chunks[0].Raw), `"role":"assistant"`) {
+		t.Errorf("first chunk %s", chunks[0].Raw)
+	}
+
+	f.Enqueue(providertest.Response{SSE: sse})
+	s, err = p.Chat(context.Background(), chatRequest("dep", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, _ = drain(t, s)
+	if len(chunks) == 0 || chunks[0].ID == "" {
+		t.Errorf("first decoded chunk %+v", chunks)
+	}
+}

@@ -71,8 +71,10 @@
 //   - Content filtering. A filtered prompt is refused with 400 and
 //     error.code "content_filter" (innererror.code
 //     "ResponsibleAIPolicyViolation", with content_filter_result): it maps
-//     to the content-policy error kind (provider.refineKind), which leads
-//     to a model's content_policy_fallbacks. A filtered completion ends
+//     to the content-policy error kind (provider.refineKind), which is not
+//     retried and leads to a model's content_policy_fallbacks; an OpenAI
+//     client gets Azure's code as it came, content_filter, as it gets an
+//     OpenAI upstream's, and an Anthropic client invalid_request_error. A filtered completion ends
 //     with finish_reason "content_filter", the gateway's content_filter
 //     finish (refusal for Anthropic clients). The annotations,
 //     prompt_filter_results and per-choice content_filter_results, are

@@ -158,7 +158,13 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 		return nil, err
 	}
 	s, err := p.oa.Chat(ctx, req)
-	return s, p.scrub(err)
+	if err != nil {
+		return nil, p.scrub(err)
+	}
+	if req.Stream {
+		s = &filterStream{Stream: s}
+	}
+	return s, nil
 }
 
 // Forward implements provider.Forwarder.
@@ -167,7 +173,13 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 		return nil, err
 	}
 	s, err := p.oa.Forward(ctx, f)
-	return s, p.scrub(err)
+	if err != nil {
+		return nil, p.scrub(err)
+	}
+	if f.Stream {
+		s = &filterStream{Stream: s}
+	}
+	return s, nil
 }
 
 // Embed implements provider.Embedder.
