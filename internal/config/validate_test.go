@@ -448,3 +448,27 @@ func TestRedisDefaultsAndRedaction(t *testing.T) {
 	_, err = Parse([]byte("keys:\n  - {name: a, key: k-1, limits: {rpm: 1, burst: 2}}\n"), nil)
 	require.Error(t, err, "an unknown limits field is refused")
 }
+
+// An azure_openai provider's fields parse from YAML, its Entra
+// credentials as secrets.
+func TestParseAzure(t *testing.T) {
+	c, err := Parse([]byte(`
+providers:
+  - name: az
+    type: azure_openai
+    base_url: https://r.openai.azure.com
+    api_version: v1
+    entra: {tenant_id: "${T}", client_id: cid, client_secret: "${S}"}
+models:
+  - {name: m, targets: [{provider: az, model: gpt-4o-prod}]}
+`), func(k string) (string, bool) { return map[string]string{"T": "tenant", "S": "s3cret-value"}[k], true })
+	require.NoError(t, err)
+	p := c.Providers[0]
+	require.Equal(t, "v1", p.APIVersion)
+	require.NotNil(t, p.Entra)
+	require.Equal(t, "tenant", p.Entra.TenantID.Value())
+	require.Equal(t, "s3cret-value", p.Entra.ClientSecret.Value())
+	out, err := yaml.Marshal(c.Redacted())
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "s3cret-value")
+}

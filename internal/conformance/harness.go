@@ -33,6 +33,7 @@ const (
 	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
 	MistralUpstreamModel   = "mistral-small-latest"
 	OllamaUpstreamModel    = "llama3.2"
+	AzureUpstreamModel     = "gpt-4o-mini-deployment"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -49,6 +50,8 @@ func ModelFor(p string) string {
 		return "mi-model"
 	case Ollama:
 		return "ol-model"
+	case Azure:
+		return "az-model"
 	}
 	return "oa-model"
 }
@@ -56,12 +59,14 @@ func ModelFor(p string) string {
 // Harness is the real gateway, in process on a loopback listener, in front of
 // one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
 // API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
-// API, "ol-model" to the fake Ollama server.
+// API, "ol-model" to the fake Ollama server, "az-model" to the fake Azure
+// OpenAI resource.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
 	Mistral   *providertest.Mistral
 	Ollama    *providertest.Ollama
+	Azure     *providertest.Azure
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -99,6 +104,10 @@ providers:
   - name: fake-ollama
     type: ollama
     base_url: "${OLLAMA_URL}"
+  - name: fake-azure
+    type: azure_openai
+    base_url: "${AZURE_URL}"
+    api_key: "azure-upstream-key"
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -108,6 +117,8 @@ models:
     targets: [{provider: fake-mistral, model: "` + MistralUpstreamModel + `"}]
   - name: ol-model
     targets: [{provider: fake-ollama, model: "` + OllamaUpstreamModel + `"}]
+  - name: az-model
+    targets: [{provider: fake-azure, model: "` + AzureUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -122,8 +133,9 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Options: o}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Azure: providertest.NewAzure(t), Options: o}
+	h.Azure.Key = "azure-upstream-key"
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "AZURE_URL": h.Azure.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -157,6 +169,8 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Mistral
 	case Ollama:
 		return h.Ollama
+	case Azure:
+		return h.Azure
 	}
 	return h.OpenAI
 }
