@@ -20,13 +20,24 @@ const (
 	Ollama = "ollama"
 	// Gemini is an upstream protocol only: the Gemini API.
 	Gemini = "gemini"
+	// Azure is an upstream only: Azure OpenAI, OpenAI's wire format
+	// behind Azure's URLs and auth.
+	Azure = "azure"
 )
+
+// wire returns the wire protocol of upstream u: Azure speaks OpenAI's.
+func wire(u string) string {
+	if u == Azure {
+		return OpenAI
+	}
+	return u
+}
 
 // Inbounds are the client protocols, and Upstreams the provider protocols,
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic}
-	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini}
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure}
 )
 
 // Pair is one combination of client and upstream protocol.
@@ -97,6 +108,10 @@ func (c *Case) Streamed() bool { return c.Mode == Stream }
 // Fake returns the fake serving the case's upstream protocol.
 func (c *Case) Fake() Fake { return c.H.Fake(c.Pair.Upstream) }
 
+// Up returns the wire protocol of the case's upstream, which picks the
+// captures and the expectations: OpenAI's for Azure.
+func (c *Case) Up() string { return wire(c.Pair.Upstream) }
+
 // Scenario is one behaviour checked for every pair.
 type Scenario struct {
 	Name  string
@@ -155,7 +170,8 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("client speaks: `openai` is `POST /v1/chat/completions`, `anthropic` is `POST /v1/messages`)\n")
 	b.WriteString("and upstream protocol (the API of the provider serving the model; `mistral` is Mistral's chat\n")
 	b.WriteString("completions, OpenAI's with differences; `ollama` is Ollama's native /api/chat, newline-delimited\n")
-	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; none of these\n")
+	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; `azure` is Azure\n")
+	b.WriteString("OpenAI, OpenAI's format behind Azure's deployment URLs and api-key; none of these\n")
 	b.WriteString("is spoken by a client), against fake upstreams\n")
 	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
 	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")

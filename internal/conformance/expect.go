@@ -47,16 +47,16 @@ func streamCapture(up, name string) string {
 // textCapture returns the upstream's text answer for the mode, streams
 // written in pieces of split bytes.
 func textCapture(t testing.TB, c *Case, split int) providertest.Response {
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		if c.Streamed() {
 			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_text.sse"), Split: split}
 		}
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Pair.Upstream, "stream_text.sse")), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Up(), "stream_text.sse")), Split: split}
 	}
-	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_text.json")}
+	return providertest.Response{Body: providertest.Load(t, c.Up()+"/chat_text.json")}
 }
 
 var (
@@ -103,16 +103,16 @@ func withStop(r providertest.Response, upstream, reason, seq, finish string) pro
 
 // toolCapture returns the upstream's two parallel get_weather calls.
 func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		if c.Streamed() {
 			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: split}
 		}
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Pair.Upstream, "stream_tool_calls.sse")), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Up(), "stream_tool_calls.sse")), Split: split}
 	}
-	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_tool_calls.json")}
+	return providertest.Response{Body: providertest.Load(t, c.Up()+"/chat_tool_calls.json")}
 }
 
 // expectToolCalls checks the calls of the tool capture of the case's
@@ -120,7 +120,7 @@ func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
 // there, and each its own.
 func expectToolCalls(t *testing.T, c *Case, got []ToolCall) {
 	t.Helper()
-	if c.Pair.Upstream == Ollama || c.Pair.Upstream == Gemini {
+	if c.Up() == Ollama || c.Up() == Gemini {
 		got = slices.Clone(got)
 		seen := map[string]bool{}
 		for i := range got {
@@ -131,7 +131,7 @@ func expectToolCalls(t *testing.T, c *Case, got []ToolCall) {
 			got[i].ID = ""
 		}
 	}
-	expectEqual(t, "tool calls", got, captureTools[c.Pair.Upstream])
+	expectEqual(t, "tool calls", got, captureTools[c.Up()])
 }
 
 // captureTools are the calls in the tool captures, by upstream protocol.

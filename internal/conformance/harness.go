@@ -34,6 +34,7 @@ const (
 	MistralUpstreamModel   = "mistral-small-latest"
 	OllamaUpstreamModel    = "llama3.2"
 	GeminiUpstreamModel    = "gemini-2.5-flash"
+	AzureUpstreamModel     = "gpt-4o-mini-deployment"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -52,6 +53,8 @@ func ModelFor(p string) string {
 		return "ol-model"
 	case Gemini:
 		return "ge-model"
+	case Azure:
+		return "az-model"
 	}
 	return "oa-model"
 }
@@ -60,13 +63,14 @@ func ModelFor(p string) string {
 // one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
 // API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
 // API, "ol-model" to the fake Ollama server, "ge-model" to the fake Gemini
-// API.
+// API, "az-model" to the fake Azure OpenAI resource.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
 	Mistral   *providertest.Mistral
 	Ollama    *providertest.Ollama
 	Gemini    *providertest.Gemini
+	Azure     *providertest.Azure
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -108,6 +112,10 @@ providers:
     type: gemini
     base_url: "${GEMINI_URL}"
     api_key: "gemini-upstream-key"
+  - name: fake-azure
+    type: azure_openai
+    base_url: "${AZURE_URL}"
+    api_key: "azure-upstream-key"
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -119,6 +127,8 @@ models:
     targets: [{provider: fake-ollama, model: "` + OllamaUpstreamModel + `"}]
   - name: ge-model
     targets: [{provider: fake-gemini, model: "` + GeminiUpstreamModel + `"}]
+  - name: az-model
+    targets: [{provider: fake-azure, model: "` + AzureUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -133,8 +143,9 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Options: o}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Azure: providertest.NewAzure(t), Options: o}
+	h.Azure.Key = "azure-upstream-key"
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -170,6 +181,8 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Ollama
 	case Gemini:
 		return h.Gemini
+	case Azure:
+		return h.Azure
 	}
 	return h.OpenAI
 }

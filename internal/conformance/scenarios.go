@@ -47,6 +47,7 @@ func Scenarios() []Scenario {
 	out = append(out, mistralScenarios()...)
 	out = append(out, ollamaScenarios()...)
 	out = append(out, geminiScenarios()...)
+	out = append(out, azureScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
@@ -68,7 +69,7 @@ func basicScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "stop"))
 			},
 		},
@@ -82,12 +83,12 @@ func basicScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "hello system")
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == Gemini {
+				if c.Up() == Gemini {
 					expectEqual(t, "upstream systemInstruction", up.Get("systemInstruction.parts.0.text").String(), "You are terse.")
 					expectEqual(t, "upstream contents", len(up.Get("contents").Array()), 1)
 					return
 				}
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "upstream system", contentText(up.Get("system")), "You are terse.")
 					expectEqual(t, "upstream messages", len(up.Get("messages").Array()), 1)
 					return
@@ -133,17 +134,17 @@ func basicScenarios() []Scenario {
 				var got []string
 				for _, p := range parts {
 					switch {
-					case c.Pair.Upstream == Anthropic && p.Get("type").String() == "image":
+					case c.Up() == Anthropic && p.Get("type").String() == "image":
 						src := p.Get("source")
 						got = append(got, src.Get("type").String()+":"+src.Get("media_type").String()+src.Get("data").String()+src.Get("url").String())
-					case c.Pair.Upstream == OpenAI && p.Get("type").String() == "image_url":
+					case c.Up() == OpenAI && p.Get("type").String() == "image_url":
 						got = append(got, p.Get("image_url.url").String())
 					}
 				}
 				want := map[string][]string{
 					Anthropic: {"base64:image/pngiVBORw0KGgo=", "url:https://example.com/cat.jpg"},
 					OpenAI:    {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
-				}[c.Pair.Upstream]
+				}[c.Up()]
 				expectEqual(t, "upstream images", got, want)
 			},
 		},
@@ -158,7 +159,7 @@ func basicScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == Gemini {
+				if c.Up() == Gemini {
 					// Sampling goes in generationConfig; Gemini has
 					// topK, and no user.
 					g := up.Get("generationConfig")
@@ -172,7 +173,7 @@ func basicScenarios() []Scenario {
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
 					return
 				}
-				if c.Pair.Upstream == Ollama {
+				if c.Up() == Ollama {
 					// Sampling goes in options; Ollama has top_k, and no
 					// user.
 					o := up.Get("options")
@@ -189,7 +190,7 @@ func basicScenarios() []Scenario {
 				}
 				expectEqual(t, "temperature", up.Get("temperature").Float(), 0.2)
 				expectEqual(t, "top_p", up.Get("top_p").Float(), 0.9)
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))
 					expectEqual(t, "stop_sequences", up.Get("stop_sequences").Raw, `["END"]`)
 					expectEqual(t, "metadata.user_id", up.Get("metadata.user_id").String(), "user-42")
@@ -204,7 +205,7 @@ func basicScenarios() []Scenario {
 				if s := up.Get("stop"); s.String() != "END" && s.Get("0").String() != "END" {
 					t.Errorf("upstream stop %s", s.Raw)
 				}
-				if c.Pair.Upstream == Mistral {
+				if c.Up() == Mistral {
 					// Mistral has no user field, and refuses any member
 					// its schema does not list.
 					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
@@ -240,7 +241,7 @@ func basicScenarios() []Scenario {
 func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 	t.Helper()
 	msgs := up.Get("messages").Array()
-	if c.Pair.Upstream == Mistral {
+	if c.Up() == Mistral {
 		// Mistral refuses ids that are not nine alphanumerics: the
 		// call and its result get the same one, derived from the
 		// client's.
@@ -249,7 +250,7 @@ func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 			t.Errorf("tool call id %q is not one Mistral takes", id)
 		}
 	}
-	if c.Pair.Upstream == Gemini {
+	if c.Up() == Gemini {
 		// Gemini pairs a result with its call by the function's name
 		// and order: a functionCall part of a model turn, answered by
 		// a functionResponse part of the next user turn, whose
@@ -275,7 +276,7 @@ func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 		expectEqual(t, "upstream functionResponse", res.Get("response").Raw, `{"output":"18C and sunny"}`)
 		return
 	}
-	if c.Pair.Upstream == Ollama {
+	if c.Up() == Ollama {
 		// Ollama pairs a result with its call by the function's name
 		// (tool_name); its calls have no id.
 		var call, result gjson.Result
@@ -295,7 +296,7 @@ func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 		expectEqual(t, "upstream tool content", result.Get("content").String(), "18C and sunny")
 		return
 	}
-	if c.Pair.Upstream != Anthropic {
+	if c.Up() != Anthropic {
 		var call, result gjson.Result
 		for _, m := range msgs {
 			if m.Get("role").String() == "assistant" && m.Get("tool_calls").Exists() {

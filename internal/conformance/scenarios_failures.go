@@ -44,7 +44,7 @@ func failureScenarios() []Scenario {
 		return Scenario{
 			Name: name, Modes: both, NA: always, Request: goOn,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return repeat(answer(t, c.Pair.Upstream), 4)
+				return repeat(answer(t, c.Up()), 4)
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if r.Status != status {
@@ -54,12 +54,12 @@ func failureScenarios() []Scenario {
 					t.Errorf("protocol violation: %s", v)
 				}
 				want := errorTypes[kind][c.Pair.Client]
-				if same, ok := sameProtocolTypes[kind]; ok && c.Pair.Client == c.Pair.Upstream {
+				if same, ok := sameProtocolTypes[kind]; ok && c.Pair.Client == c.Up() {
 					want = same[c.Pair.Client]
 				}
 				expectEqual(t, "error type", r.ErrType, want)
 				if kind == "invalid" && c.Pair.Client == OpenAI {
-					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), wantParam[c.Pair.Upstream])
+					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), wantParam[c.Up()])
 				}
 				if name == upstream429 {
 					if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
@@ -156,7 +156,7 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 	return Scenario{
 		Name: name, Modes: []Mode{Stream}, NA: always, Request: goOn,
 		Script: func(t testing.TB, c *Case) []providertest.Response {
-			return []providertest.Response{answer(t, c.Pair.Upstream)}
+			return []providertest.Response{answer(t, c.Up())}
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			if r.Status != 200 {
@@ -168,7 +168,7 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 			if r.Terminated {
 				t.Errorf("a broken stream was terminated as complete:\n%s", r.Body)
 			}
-			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Pair.Upstream]][c.Pair.Client])
+			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Up()]][c.Pair.Client])
 			if !bytes.HasPrefix([]byte(r.Text), []byte(text)) {
 				t.Errorf("text before the failure %q, want %q", r.Text, text)
 			}

@@ -38,11 +38,11 @@ func mistralScenarios() []Scenario {
 		{
 			Name: "stop reason: model_length (Mistral)", Modes: both, NA: onlyMistral, Request: plain,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return []providertest.Response{withStop(textCapture(t, c, 0), c.Pair.Upstream, "", "", "model_length")}
+				return []providertest.Response{withStop(textCapture(t, c, 0), c.Up(), "", "", "model_length")}
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "length"))
 			},
 		},
@@ -52,7 +52,7 @@ func mistralScenarios() []Scenario {
 			// row).
 			Name: "stop reason: error (Mistral)", Modes: []Mode{Unary}, NA: onlyMistral, Request: plain,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return repeat(withStop(textCapture(t, c, 0), c.Pair.Upstream, "", "", "error"), 4)
+				return repeat(withStop(textCapture(t, c, 0), c.Up(), "", "", "error"), 4)
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if r.Status != http.StatusBadGateway {
@@ -97,7 +97,7 @@ func embedNA(p Pair, _ Mode) string {
 // the upstream's vectors in OpenAI's list, and the upstream was asked in its
 // own words (Mistral: output_dimension, and no user).
 func runEmbeddings(t *testing.T, c *Case) {
-	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/embeddings.json")})
+	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Up()+"/embeddings.json")})
 	model := ModelFor(c.Pair.Upstream)
 	body := `{"model":"` + model + `","input":["Embed this sentence.","As well as this one."],"dimensions":5,"user":"user-42"}`
 	resp, err := http.Post(c.H.URL+"/v1/embeddings", "application/json", strings.NewReader(body))
@@ -109,9 +109,9 @@ func runEmbeddings(t *testing.T, c *Case) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
-	capture := providertest.Load(t, c.Pair.Upstream+"/embeddings.json")
+	capture := providertest.Load(t, c.Up()+"/embeddings.json")
 	want := gjson.GetBytes(capture, "data")
-	if c.Pair.Upstream == Ollama {
+	if c.Up() == Ollama {
 		// Ollama's answer is {"embeddings": [[...], ...]}.
 		want = gjson.GetBytes(capture, `embeddings.#.{embedding:@this}`)
 	}
@@ -129,7 +129,7 @@ func runEmbeddings(t *testing.T, c *Case) {
 		}
 	}
 	up := gjson.ParseBytes(c.LastUpstream(t))
-	if c.Pair.Upstream == Mistral {
+	if c.Up() == Mistral {
 		expectEqual(t, "upstream output_dimension", up.Get("output_dimension").Int(), int64(5))
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Exists(), false)
 		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
@@ -142,7 +142,7 @@ func runEmbeddings(t *testing.T, c *Case) {
 	} else {
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Int(), int64(5))
 	}
-	if c.Pair.Upstream == Ollama {
+	if c.Up() == Ollama {
 		// Ollama has no user; usage is prompt_eval_count.
 		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
 		expectEqual(t, "usage.prompt_tokens", gjson.GetBytes(b, "usage.prompt_tokens").Int(), int64(8))

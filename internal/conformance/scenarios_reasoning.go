@@ -11,16 +11,17 @@ import (
 
 // Reasons a pair cannot express a reasoning scenario.
 const (
-	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
-	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
-	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
-	naNonReasoning   = "Only OpenAI, Mistral, Ollama and Gemini upstreams have models that take no thinking setting."
-	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
-	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
-	naOllamaField    = "Ollama sends reasoning as message.thinking (the Ollama thinking row)."
-	naOllamaThinks   = "Ollama has no reasoning models by name: thinking goes as think, its level from the budget, to any model (the next row)."
-	naGeminiField    = "Gemini sends reasoning as thought parts (the Gemini thought parts row)."
-	naGeminiThinks   = "Gemini has no reasoning models by name: thinking goes as thinkingConfig, the budget as it is, to any model (the next row)."
+	naEffortClient    = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
+	naThinkingClient  = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
+	naReasoningField  = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
+	naNonReasoning    = "Only OpenAI, Mistral, Ollama and Gemini upstreams have models that take no thinking setting."
+	naMistralEffort   = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
+	naMistralField    = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
+	naOllamaField     = "Ollama sends reasoning as message.thinking (the Ollama thinking row)."
+	naOllamaThinks    = "Ollama has no reasoning models by name: thinking goes as think, its level from the budget, to any model (the next row)."
+	naGeminiField     = "Gemini sends reasoning as thought parts (the Gemini thought parts row)."
+	naGeminiThinks    = "Gemini has no reasoning models by name: thinking goes as thinkingConfig, the budget as it is, to any model (the next row)."
+	naAzureDeployment = "An Azure deployment's name says nothing reliable of the model behind it: thinking is not turned into reasoning_effort (the next row drops it)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
@@ -77,7 +78,7 @@ func reasoningScenarios() []Scenario {
 				OpenAI: `{"reasoning_effort":"medium","temperature":0.3,"messages":[{"role":"user","content":"What is 27 * 453?"}]}`,
 			},
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				if c.Pair.Upstream != Anthropic {
+				if c.Up() != Anthropic {
 					return nil
 				}
 				if c.Streamed() {
@@ -88,11 +89,11 @@ func reasoningScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == OpenAI {
+				if c.Up() == OpenAI {
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").String(), "medium")
 					return
 				}
-				if c.Pair.Upstream == Mistral {
+				if c.Up() == Mistral {
 					// Mistral's reasoning_effort is high or none: medium
 					// is left out and named.
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").Exists(), false)
@@ -101,7 +102,7 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "text", r.Text, "What is 27 * 453?")
 					return
 				}
-				if c.Pair.Upstream == Gemini {
+				if c.Up() == Gemini {
 					// medium is a thinkingBudget of 8192, the thoughts
 					// asked for; temperature stays.
 					expectEqual(t, "upstream thinkingConfig", up.Get("generationConfig.thinkingConfig").Raw, `{"thinkingBudget":8192,"includeThoughts":true}`)
@@ -110,7 +111,7 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "text", r.Text, "What is 27 * 453?")
 					return
 				}
-				if c.Pair.Upstream == Ollama {
+				if c.Up() == Ollama {
 					// think takes the level; temperature stays, in
 					// options.
 					expectEqual(t, "upstream think", up.Get("think").Raw, `"medium"`)
@@ -144,6 +145,9 @@ func reasoningScenarios() []Scenario {
 				if p.Upstream == Gemini {
 					return naGeminiThinks
 				}
+				if p.Upstream == Azure {
+					return naAzureDeployment
+				}
 				return ""
 			},
 			Model: func(p Pair) string {
@@ -159,7 +163,7 @@ func reasoningScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "")
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "upstream thinking", up.Get("thinking").Raw, `{"type":"enabled","budget_tokens":10000}`)
 					return
 				}
@@ -177,7 +181,7 @@ func reasoningScenarios() []Scenario {
 				return ""
 			},
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				if c.Pair.Upstream != Ollama {
+				if c.Up() != Ollama {
 					return nil
 				}
 				// Ollama knows which models think, and refuses think
@@ -191,7 +195,7 @@ func reasoningScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "hello thinker")
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == Ollama {
+				if c.Up() == Ollama {
 					// Ollama refused think for this model: asked again
 					// without it. A budget of 10000 was the level medium.
 					reqs := c.Fake().Requests()

@@ -27,7 +27,7 @@ func toolScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectToolCalls(t, c, r.ToolCalls)
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "tool_calls"))
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "text", r.Text, "I'll check the weather in both cities.")
 				}
 			},
@@ -48,7 +48,7 @@ func toolScenarios() []Scenario {
 				expectToolCalls(t, c, r.ToolCalls)
 				up := gjson.ParseBytes(c.LastUpstream(t))
 				schema := `{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}`
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "tool name", up.Get("tools.0.name").String(), "get_weather")
 					expectEqual(t, "tool description", up.Get("tools.0.description").String(), "Current weather in a city")
 					if !jsonEqual(up.Get("tools.0.input_schema").Raw, schema) {
@@ -75,7 +75,7 @@ func toolScenarios() []Scenario {
 				if !jsonEqual(up.Get("tools.0.function.parameters").Raw, schema) {
 					t.Errorf("parameters %s", up.Get("tools.0.function.parameters").Raw)
 				}
-				if c.Pair.Upstream == Ollama {
+				if c.Up() == Ollama {
 					// Ollama has neither: the model may answer without
 					// the tool, or call it more than once.
 					expectEqual(t, "upstream tool_choice", up.Get("tool_choice").Exists(), false)
@@ -102,7 +102,7 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			expectOK(t, c, r)
-			if c.Pair.Upstream == Ollama {
+			if c.Up() == Ollama {
 				// Ollama has no tool_choice: none is sending no tools;
 				// required is dropped and named.
 				up := gjson.ParseBytes(c.LastUpstream(t))
@@ -123,7 +123,7 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 				return
 			}
 			// Mistral takes OpenAI's "required" and "none" as they are.
-			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai}[c.Pair.Upstream]
+			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai}[c.Up()]
 			if got := gjson.GetBytes(c.LastUpstream(t), "tool_choice").Raw; !jsonEqual(got, want) {
 				t.Errorf("upstream tool_choice %s, want %s", got, want)
 			}
@@ -136,11 +136,11 @@ func stopScenarios() []Scenario {
 		return Scenario{
 			Name: name, Modes: both, NA: na, Request: req,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return []providertest.Response{withStop(textCapture(t, c, 0), c.Pair.Upstream, reason, seq, finish)}
+				return []providertest.Response{withStop(textCapture(t, c, 0), c.Up(), reason, seq, finish)}
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, canonical))
 				if canonical == "stop_sequence" && c.Pair.Client == Anthropic {
 					expectEqual(t, "stop_sequence", r.StopSequence, seq)

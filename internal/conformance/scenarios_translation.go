@@ -49,8 +49,8 @@ func translationScenarios() []Scenario {
 				// start; an OpenAI stream states its 12 only at the end,
 				// so message_start carries an estimate and message_delta
 				// the exact count.
-				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12, Ollama: 26, Gemini: 5}[c.Pair.Upstream]
-				if c.Pair.Upstream == Anthropic {
+				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12, Ollama: 26, Gemini: 5}[c.Up()]
+				if c.Up() == Anthropic {
 					expectEqual(t, "message_start input_tokens", r.StartInput, final)
 				} else if r.StartInput <= 0 {
 					t.Errorf("message_start input_tokens %d, want an estimate above 0", r.StartInput)
@@ -80,7 +80,7 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 		t.Errorf("answer %q is not the contact JSON (%v)", r.Text, err)
 	}
 	up := gjson.ParseBytes(c.LastUpstream(t))
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		f := up.Get("output_config.format")
 		expectEqual(t, "upstream output_config.format.type", f.Get("type").String(), "json_schema")
 		if !jsonEqual(f.Get("schema").Raw, contactSchemaAnthropic) {
@@ -88,7 +88,7 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 		}
 		return
 	}
-	if c.Pair.Upstream == Gemini {
+	if c.Up() == Gemini {
 		// Gemini takes JSON mode as responseMimeType, and the schema as
 		// responseJsonSchema.
 		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
@@ -99,7 +99,7 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 		}
 		return
 	}
-	if c.Pair.Upstream == Ollama {
+	if c.Up() == Ollama {
 		// Ollama takes the schema itself as format.
 		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
 		if !jsonEqual(up.Get("format").Raw, want) {

@@ -19,6 +19,7 @@ import (
 	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
+	"github.com/llmgw/llmgw/internal/provider/azure"
 	"github.com/llmgw/llmgw/internal/provider/gemini"
 	"github.com/llmgw/llmgw/internal/provider/mistral"
 	"github.com/llmgw/llmgw/internal/provider/mock"
@@ -232,6 +233,16 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
+	case config.TypeAzureOpenAI:
+		c := azure.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIVersion: pc.APIVersion, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		}
+		if e := pc.Entra; e != nil {
+			c.Entra = &azure.Entra{TenantID: e.TenantID.Value(), ClientID: e.ClientID.Value(),
+				ClientSecret: e.ClientSecret.Value(), AuthorityHost: e.AuthorityHost}
+		}
+		p, err = azure.New(c)
 	case config.TypeMistral:
 		p, err = mistral.New(mistral.Config{
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
