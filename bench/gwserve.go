@@ -7,12 +7,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"syscall"
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/server"
 )
@@ -41,12 +43,17 @@ func runGateway(args []string) error {
 	}
 	defer st.Close()
 	defer dir.Close()
+	led, err := ledger.Open(ledger.Options{Store: st.Ledger(), SpoolPath: filepath.Join(cfg.Server.DataDir, "ledger.spool")})
+	if err != nil {
+		return err
+	}
+	defer led.Close(context.Background())
 	limiter, _, closeLimiter, err := gateway.OpenLimiter(cfg, nil, st)
 	if err != nil {
 		return err
 	}
 	defer closeLimiter()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir, Limiter: limiter})
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir, Limiter: limiter, Ledger: led})
 	if err != nil {
 		return err
 	}

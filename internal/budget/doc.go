@@ -27,7 +27,10 @@
 // # Where the counts live
 //
 // Redis (NewRedis): one Lua script per Reserve and per Settle, on Redis's
-// clock, keys under the hash tag {llmgw}. The database (NewStore), for
+// clock, keys under the hash tag {llmgw}. Settles go with group commit
+// (Batch): those that arrive while one is on the wire are sent together,
+// one pipeline, when it returns; the limits' acquires, which reserve
+// budgets, go the same way. The database (NewStore), for
 // replicas that share no Redis: one transaction per Reserve and per
 // Settle (store.Budgets), on the replica's clock, so replicas' clocks
 // should agree to within much less than the reservation TTL. Memory

@@ -10,11 +10,12 @@ import (
 
 // Redis keeps budgets in Redis, shared by every replica.
 type Redis struct {
-	c      redis.UniversalClient
-	prefix string
-	ttl    time.Duration
-	now    func() time.Time
-	seed   Seeder
+	c       redis.UniversalClient
+	settles *Batch // settles are sent with group commit
+	prefix  string
+	ttl     time.Duration
+	now     func() time.Time
+	seed    Seeder
 }
 
 var _ Budgeter = (*Redis)(nil)
@@ -46,7 +47,7 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Redis{c: c, prefix: o.Prefix, ttl: o.ReservationTTL, now: o.Now, seed: o.Seeder}
+	return &Redis{c: c, settles: NewBatch(c, settleSource), prefix: o.Prefix, ttl: o.ReservationTTL, now: o.Now, seed: o.Seeder}
 }
 
 // reserveScript: KEYS are two per budget (the counts hash with fields
@@ -140,12 +141,12 @@ end
 return 0
 `)
 
-// settleScript: KEYS as reserveScript's; ARGV the reservation ID, the
+// settleSource: KEYS as reserveScript's; ARGV the reservation ID, the
 // actual cost, then per budget its keys' TTL (ms, 0: none), set on keys
 // that have none (made again by this settle after Redis was emptied). A
 // reservation already expired adds the cost all the same. It answers
 // each budget's spending after.
-var settleScript = redis.NewScript(`
+const settleSource = `
 local id = ARGV[1]
 local actual = tonumber(ARGV[2])
 local n = #KEYS / 2
@@ -170,7 +171,7 @@ for i = 1, n do
   after[i] = redis.call('HGET', h, 'spent') -- a string: exact past 2^53
 end
 return after
-`)
+`
 
 func (rb *Redis) keys(b Budget, window string) (string, string) {
 	base := rb.prefix + b.Subject + ":" + string(b.Period) + ":" + window
@@ -300,7 +301,7 @@ func (rb *Redis) settle(ctx context.Context, r *Reservation, actual int64) ([]in
 		keys = append(keys, h, z)
 		args = append(args, keyTTL(r.ends[i], now))
 	}
-	after, err := settleScript.Run(ctx, rb.c, keys, args...).Int64Slice()
+	after, err := rb.settles.Run(ctx, keys, args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -210,13 +210,23 @@ type Provider struct {
 	// BaseURL is the API root, as the provider's official SDK takes it
 	// (OpenAI's is "https://api.openai.com/v1", Anthropic's
 	// "https://api.anthropic.com"). Defaults by type for openai, anthropic,
-	// mistral, ollama and vllm; required for openai_compatible and
-	// azure_openai. An absolute http(s) URL without query, fragment or user
-	// info.
+	// gemini, mistral, cohere, ollama and vllm; required for
+	// openai_compatible and azure_openai. An absolute http(s) URL without
+	// query, fragment or user info.
 	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
-	// APIKey is the upstream credential. Required for openai, azure_openai,
-	// anthropic, gemini, mistral and cohere.
+	// APIKey is the upstream credential. Required for openai, anthropic,
+	// gemini, mistral and cohere, and for azure_openai unless entra is set
+	// (Azure takes it in the api-key header).
 	APIKey Secret `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	// APIVersion, for azure_openai only, is the api-version sent with
+	// every request to {base_url}/openai/deployments/{model}/...; default
+	// "2024-10-21", the latest GA version of the dated data plane API.
+	// "v1" selects the v1 surface instead, {base_url}/openai/v1/..., which
+	// takes no api-version and the deployment as the body's model.
+	APIVersion string `yaml:"api_version,omitempty" json:"api_version,omitempty"`
+	// Entra, for azure_openai only, authenticates with Microsoft Entra ID
+	// tokens (client credentials) instead of api_key.
+	Entra *Entra `yaml:"entra,omitempty" json:"entra,omitempty"`
 	// Headers are extra static headers sent upstream with every request.
 	// Their values are treated as secrets.
 	Headers map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
@@ -230,6 +240,23 @@ type Provider struct {
 	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host" json:"max_idle_conns_per_host"`
 	// Mock tunes the built-in mock provider; allowed only with type mock.
 	Mock *Mock `yaml:"mock,omitempty" json:"mock,omitempty"`
+}
+
+// Entra is a Microsoft Entra ID application whose client secret gets the
+// bearer tokens of an azure_openai provider, for the scope
+// https://cognitiveservices.azure.com/.default. The application needs the
+// Cognitive Services OpenAI User role on the resource.
+type Entra struct {
+	// TenantID is the directory (tenant) id. Required.
+	TenantID Secret `yaml:"tenant_id" json:"tenant_id"`
+	// ClientID is the application (client) id. Required.
+	ClientID Secret `yaml:"client_id" json:"client_id"`
+	// ClientSecret is the application's client secret. Required.
+	ClientSecret Secret `yaml:"client_secret" json:"client_secret"`
+	// AuthorityHost is the Entra authority of a sovereign cloud, such as
+	// "https://login.microsoftonline.us/"; default the public cloud's,
+	// https://login.microsoftonline.com/.
+	AuthorityHost string `yaml:"authority_host,omitempty" json:"authority_host,omitempty"`
 }
 
 // Mock tunes the built-in mock provider, which answers with the text of the
@@ -385,7 +412,7 @@ const (
 // servedTypes are the provider types this version can serve. A type joins
 // the list with its adapter, so that validation reports every other one in
 // the same run as any other problem.
-var servedTypes = []string{TypeOpenAI, TypeAnthropic, TypeMistral, TypeCohere, TypeVLLM, TypeOpenAICompatible, TypeMock}
+var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
 
 // ProviderTypes returns every valid Provider.Type, in documentation order.
 func ProviderTypes() []string {
@@ -496,6 +523,10 @@ func (c *Config) clone() *Config {
 		if p.Mock != nil {
 			m := *p.Mock
 			p.Mock = &m
+		}
+		if p.Entra != nil {
+			e := *p.Entra
+			p.Entra = &e
 		}
 	}
 	out.Models = cloneSlice(c.Models)

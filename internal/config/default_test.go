@@ -21,8 +21,11 @@ func TestDefault(t *testing.T) {
 	}{
 		{"no environment", nil, []Provider{mock}, []Model{mockModel}},
 		{"empty key ignored", map[string]string{"OPENAI_API_KEY": ""}, []Provider{mock}, []Model{mockModel}},
-		{"other providers not yet served", map[string]string{"GEMINI_API_KEY": "g"},
+		{"other providers not yet served", map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "b", "GOOGLE_CLOUD_PROJECT": "p"},
 			[]Provider{mock}, []Model{mockModel}},
+		{"gemini key", map[string]string{"GEMINI_API_KEY": "g-1"},
+			[]Provider{mock, {Name: "gemini", Type: TypeGemini, APIKey: "g-1", BaseURL: "https://generativelanguage.googleapis.com"}},
+			[]Model{mockModel, {Name: "gemini/*", Targets: []Target{{Provider: "gemini", Model: "*", Weight: 1}}}}},
 		{"anthropic key", map[string]string{"ANTHROPIC_API_KEY": "sk-ant-1"},
 			[]Provider{mock, {Name: "anthropic", Type: TypeAnthropic, APIKey: "sk-ant-1", BaseURL: "https://api.anthropic.com"}},
 			[]Model{mockModel, anthropicModel}},
@@ -39,6 +42,9 @@ func TestDefault(t *testing.T) {
 		{"cohere key", map[string]string{"COHERE_API_KEY": "co-1"},
 			[]Provider{mock, {Name: "cohere", Type: TypeCohere, APIKey: "co-1", BaseURL: "https://api.cohere.com"}},
 			[]Model{mockModel, {Name: "cohere/*", Targets: []Target{{Provider: "cohere", Model: "*", Weight: 1}}}}},
+		{"ollama host", map[string]string{"OLLAMA_HOST": "gpu-box"},
+			[]Provider{mock, {Name: "ollama", Type: TypeOllama, BaseURL: "http://gpu-box:11434"}},
+			[]Model{mockModel, {Name: "ollama/*", Targets: []Target{{Provider: "ollama", Model: "*", Weight: 1}}}}},
 		{"openai key", map[string]string{"OPENAI_API_KEY": "sk-1"},
 			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "https://api.openai.com/v1"}},
 			[]Model{mockModel, openaiModel}},
@@ -57,6 +63,18 @@ func TestDefault(t *testing.T) {
 				t.Errorf("Default (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestOllamaBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1":                 "http://127.0.0.1:11434",
+		"0.0.0.0:8000":              "http://0.0.0.0:8000",
+		"https://ollama.example":    "https://ollama.example:11434",
+		"http://[::1]:1234/ollama/": "http://[::1]:1234/ollama",
+		"::1":                       "http://[::1]:11434",
+	} {
+		assert.Equal(t, want, OllamaBaseURL(in), in)
 	}
 }
 

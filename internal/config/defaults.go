@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -45,6 +47,7 @@ const (
 var defaultBaseURLs = map[string]string{
 	TypeOpenAI:    "https://api.openai.com/v1",
 	TypeAnthropic: "https://api.anthropic.com",
+	TypeGemini:    "https://generativelanguage.googleapis.com",
 	TypeMistral:   "https://api.mistral.ai/v1",
 	TypeCohere:    "https://api.cohere.com",
 	TypeOllama:    "http://127.0.0.1:11434",
@@ -125,6 +128,7 @@ type envProvider struct {
 var envProviders = []envProvider{
 	{name: "openai", typ: TypeOpenAI, keyVar: "OPENAI_API_KEY", baseURLVar: "OPENAI_BASE_URL"},
 	{name: "anthropic", typ: TypeAnthropic, keyVar: "ANTHROPIC_API_KEY", baseURLVar: "ANTHROPIC_BASE_URL"},
+	{name: "gemini", typ: TypeGemini, keyVar: "GEMINI_API_KEY"},
 	{name: "mistral", typ: TypeMistral, keyVar: "MISTRAL_API_KEY"},
 	{name: "cohere", typ: TypeCohere, keyVar: "COHERE_API_KEY"},
 }
@@ -132,9 +136,11 @@ var envProviders = []envProvider{
 // Default returns the configuration used when no file is given: the server
 // defaults, the built-in provider "mock" with the model "mock", and for each
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
-// MISTRAL_API_KEY, COHERE_API_KEY) a
+// GEMINI_API_KEY, MISTRAL_API_KEY, COHERE_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
-// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; LLMGW_ADMIN_TOKEN turns the
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; OLLAMA_HOST, which needs no
+// credential, adds the provider "ollama" at that address and the models
+// "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
 // environment. The result has defaults applied; callers still Validate it,
 // since an environment value such as a base URL may be invalid.
@@ -166,6 +172,13 @@ func Default(env func(string) (string, bool)) *Config {
 			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
 		})
 	}
+	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
+		c.Providers = append(c.Providers, Provider{Name: "ollama", Type: TypeOllama, BaseURL: OllamaBaseURL(v)})
+		c.Models = append(c.Models, Model{
+			Name:    "ollama/*",
+			Targets: []Target{{Provider: "ollama", Model: "*", Weight: 1}},
+		})
+	}
 	if v, ok := env("LLMGW_ADMIN_TOKEN"); ok {
 		c.Server.AdminToken = Secret(v)
 	}
@@ -174,4 +187,23 @@ func Default(env func(string) (string, bool)) *Config {
 	}
 	c.ApplyDefaults()
 	return c
+}
+
+// OllamaBaseURL returns the base URL of an OLLAMA_HOST value, read as
+// Ollama's own client reads it: "host", "host:port" or a URL, with http and
+// port 11434 when not given.
+func OllamaBaseURL(host string) string {
+	host = strings.TrimSpace(host)
+	scheme := "http"
+	if s, rest, ok := strings.Cut(host, "://"); ok {
+		scheme, host = s, rest
+	}
+	host, path, _ := strings.Cut(host, "/")
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(strings.Trim(host, "[]"), "11434")
+	}
+	if path != "" {
+		return scheme + "://" + host + "/" + strings.TrimRight(path, "/")
+	}
+	return scheme + "://" + host
 }

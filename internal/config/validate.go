@@ -161,9 +161,14 @@ func (pr *Provider) validate(p *problems, path string) {
 	} else if msg := checkBaseURL(pr.BaseURL); msg != "" {
 		p.add(fieldPath(path, "base_url"), "%s", msg)
 	}
-	if pr.APIKey == "" && slices.Contains(typesNeedingKey, pr.Type) {
-		p.add(fieldPath(path, "api_key"), "required for type %s", pr.Type)
+	if pr.APIKey == "" && slices.Contains(typesNeedingKey, pr.Type) && (pr.Type != TypeAzureOpenAI || pr.Entra == nil) {
+		if pr.Type == TypeAzureOpenAI {
+			p.add(fieldPath(path, "api_key"), "required for type %s unless entra is set", pr.Type)
+		} else {
+			p.add(fieldPath(path, "api_key"), "required for type %s", pr.Type)
+		}
 	}
+	pr.validateAzure(p, path)
 	for _, name := range slices.Sorted(maps.Keys(pr.Headers)) {
 		v := pr.Headers[name]
 		hp := fieldPath(fieldPath(path, "headers"), name)
@@ -184,6 +189,61 @@ func (pr *Provider) validate(p *problems, path string) {
 	if pr.Mock != nil {
 		pr.Mock.validate(p, fieldPath(path, "mock"), pr.Type)
 	}
+}
+
+// validateAzure checks the fields of type azure_openai only.
+func (pr *Provider) validateAzure(p *problems, path string) {
+	if pr.Type != TypeAzureOpenAI {
+		if pr.APIVersion != "" {
+			p.add(fieldPath(path, "api_version"), "only allowed for type %s", TypeAzureOpenAI)
+		}
+		if pr.Entra != nil {
+			p.add(fieldPath(path, "entra"), "only allowed for type %s", TypeAzureOpenAI)
+		}
+		return
+	}
+	if v := pr.APIVersion; v != "" && !validAPIVersion(v) {
+		p.add(fieldPath(path, "api_version"), "want \"v1\" or a dated version such as \"2024-10-21\" or \"2025-04-01-preview\"")
+	}
+	e := pr.Entra
+	if e == nil {
+		return
+	}
+	ep := fieldPath(path, "entra")
+	if pr.APIKey != "" {
+		p.add(ep, "set either api_key or entra, not both")
+	}
+	for _, f := range []struct {
+		name string
+		v    Secret
+	}{{"tenant_id", e.TenantID}, {"client_id", e.ClientID}, {"client_secret", e.ClientSecret}} {
+		if f.v == "" {
+			p.add(fieldPath(ep, f.name), "required")
+		}
+	}
+	if e.AuthorityHost != "" {
+		if u, err := url.Parse(e.AuthorityHost); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" {
+			p.add(fieldPath(ep, "authority_host"), "must be an https:// URL such as \"https://login.microsoftonline.us/\"")
+		}
+	}
+}
+
+// validAPIVersion reports whether v is "v1" or a dated api-version:
+// YYYY-MM-DD, with an optional "-preview".
+func validAPIVersion(v string) bool {
+	if v == "v1" {
+		return true
+	}
+	d, _ := strings.CutSuffix(v, "-preview")
+	if len(d) != 10 || d[4] != '-' || d[7] != '-' {
+		return false
+	}
+	for i, c := range d {
+		if i != 4 && i != 7 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkBaseURL returns what is wrong with a base URL, or "".

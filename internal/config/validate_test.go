@@ -123,6 +123,37 @@ func TestValidate(t *testing.T) {
 			[]string{"providers[0].base_url: must not contain user info (put credentials in api_key)"}},
 		{"base url unparsable", func(c *Config) { c.Providers[0].BaseURL = "http://h:port/" },
 			[]string{"providers[0].base_url: not a valid URL"}},
+		{"azure with key", func(c *Config) {
+			c.Providers[0] = Provider{Name: "openai", Type: TypeAzureOpenAI, BaseURL: "https://r.openai.azure.com", APIKey: "k", APIVersion: "2025-04-01-preview"}
+		}, nil},
+		{"azure v1 with entra", func(c *Config) {
+			c.Providers[0] = Provider{Name: "openai", Type: TypeAzureOpenAI, BaseURL: "https://r.openai.azure.com", APIVersion: "v1",
+				Entra: &Entra{TenantID: "t", ClientID: "c", ClientSecret: "s", AuthorityHost: "https://login.microsoftonline.us/"}}
+		}, nil},
+		{"azure needs a credential", func(c *Config) {
+			c.Providers[0] = Provider{Name: "openai", Type: TypeAzureOpenAI, BaseURL: "https://r.openai.azure.com"}
+		}, []string{"providers[0].api_key: required for type azure_openai unless entra is set"}},
+		{"azure needs its endpoint", func(c *Config) {
+			c.Providers[0] = Provider{Name: "openai", Type: TypeAzureOpenAI, APIKey: "k"}
+		}, []string{"providers[0].base_url: required for type azure_openai"}},
+		{"azure entra fields", func(c *Config) {
+			c.Providers[0] = Provider{Name: "openai", Type: TypeAzureOpenAI, BaseURL: "https://r.openai.azure.com", APIKey: "k",
+				APIVersion: "latest", Entra: &Entra{AuthorityHost: "http://login.example"}}
+		}, []string{
+			`providers[0].api_version: want "v1" or a dated version such as "2024-10-21" or "2025-04-01-preview"`,
+			"providers[0].entra: set either api_key or entra, not both",
+			"providers[0].entra.tenant_id: required",
+			"providers[0].entra.client_id: required",
+			"providers[0].entra.client_secret: required",
+			`providers[0].entra.authority_host: must be an https:// URL such as "https://login.microsoftonline.us/"`,
+		}},
+		{"azure fields on another type", func(c *Config) {
+			c.Providers[0].APIVersion = "2024-10-21"
+			c.Providers[0].Entra = &Entra{TenantID: "t", ClientID: "c", ClientSecret: "s"}
+		}, []string{
+			"providers[0].api_version: only allowed for type azure_openai",
+			"providers[0].entra: only allowed for type azure_openai",
+		}},
 		{"headers", func(c *Config) {
 			c.Providers[0].Headers = map[string]Secret{"Bad Name": "v", "X-Ok": "a\nb", "X-Fine": "v"}
 		}, []string{
@@ -359,7 +390,7 @@ func TestValidateUnservedTypeWithOtherProblems(t *testing.T) {
 	_, err := Parse([]byte(`
 server: {listn: x}
 providers:
-  - {name: c, type: gemini, api_key: k}
+  - {name: c, type: bedrock, api_key: k}
   - {name: o, type: openai, api_key: k}
 models:
   - {name: m, targets: [{provider: c, model: x}, {provider: nope, model: y}]}
@@ -369,7 +400,7 @@ models:
 	}
 	for _, want := range []string{
 		"server.listn: unknown field",
-		`providers[0].type: provider type "gemini" is not available in this version of llmgw`,
+		`providers[0].type: provider type "bedrock" is not available in this version of llmgw`,
 		`models[0].targets[1].provider: unknown provider "nope"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -416,4 +447,28 @@ func TestRedisDefaultsAndRedaction(t *testing.T) {
 	require.Error(t, err, "an unknown redis field is refused")
 	_, err = Parse([]byte("keys:\n  - {name: a, key: k-1, limits: {rpm: 1, burst: 2}}\n"), nil)
 	require.Error(t, err, "an unknown limits field is refused")
+}
+
+// An azure_openai provider's fields parse from YAML, its Entra
+// credentials as secrets.
+func TestParseAzure(t *testing.T) {
+	c, err := Parse([]byte(`
+providers:
+  - name: az
+    type: azure_openai
+    base_url: https://r.openai.azure.com
+    api_version: v1
+    entra: {tenant_id: "${T}", client_id: cid, client_secret: "${S}"}
+models:
+  - {name: m, targets: [{provider: az, model: gpt-4o-prod}]}
+`), func(k string) (string, bool) { return map[string]string{"T": "tenant", "S": "s3cret-value"}[k], true })
+	require.NoError(t, err)
+	p := c.Providers[0]
+	require.Equal(t, "v1", p.APIVersion)
+	require.NotNil(t, p.Entra)
+	require.Equal(t, "tenant", p.Entra.TenantID.Value())
+	require.Equal(t, "s3cret-value", p.Entra.ClientSecret.Value())
+	out, err := yaml.Marshal(c.Redacted())
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "s3cret-value")
 }

@@ -16,15 +16,30 @@ const (
 	// Mistral is an upstream protocol only: no client speaks it to the
 	// gateway.
 	Mistral = "mistral"
+	// Ollama is an upstream protocol only: Ollama's native API.
+	Ollama = "ollama"
+	// Gemini is an upstream protocol only: the Gemini API.
+	Gemini = "gemini"
+	// Azure is an upstream only: Azure OpenAI, OpenAI's wire format
+	// behind Azure's URLs and auth.
+	Azure = "azure"
 	// Cohere is an upstream protocol only, Cohere's v2 chat.
 	Cohere = "cohere"
 )
+
+// wire returns the wire protocol of upstream u: Azure speaks OpenAI's.
+func wire(u string) string {
+	if u == Azure {
+		return OpenAI
+	}
+	return u
+}
 
 // Inbounds are the client protocols, and Upstreams the provider protocols,
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic}
-	Upstreams = []string{OpenAI, Anthropic, Mistral, Cohere}
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere}
 )
 
 // Pair is one combination of client and upstream protocol.
@@ -95,6 +110,10 @@ func (c *Case) Streamed() bool { return c.Mode == Stream }
 // Fake returns the fake serving the case's upstream protocol.
 func (c *Case) Fake() Fake { return c.H.Fake(c.Pair.Upstream) }
 
+// Up returns the wire protocol of the case's upstream, which picks the
+// captures and the expectations: OpenAI's for Azure.
+func (c *Case) Up() string { return wire(c.Pair.Upstream) }
+
 // Scenario is one behaviour checked for every pair.
 type Scenario struct {
 	Name  string
@@ -152,8 +171,10 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("Every scenario runs through the gateway for each pair of client protocol (the API the\n")
 	b.WriteString("client speaks: `openai` is `POST /v1/chat/completions`, `anthropic` is `POST /v1/messages`)\n")
 	b.WriteString("and upstream protocol (the API of the provider serving the model; `mistral` is Mistral's chat\n")
-	b.WriteString("completions, OpenAI's with differences, and `cohere` Cohere's v2 chat, a protocol of its own;\n")
-	b.WriteString("no client speaks either), against fake upstreams\n")
+	b.WriteString("completions, OpenAI's with differences; `ollama` is Ollama's native /api/chat, newline-delimited\n")
+	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; `azure` is Azure\n")
+	b.WriteString("OpenAI, OpenAI's format behind Azure's deployment URLs and api-key; `cohere` is Cohere's v2\n")
+	b.WriteString("chat, a protocol of its own; none of these is spoken by a client), against fake upstreams\n")
 	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
 	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")
 	b.WriteString("taken off that fast path, as a stage that inspects content does, so the request and the\n")

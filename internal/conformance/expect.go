@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -29,7 +31,18 @@ var captureText = map[string]map[Mode]string{
 	OpenAI:    {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Anthropic: {Unary: "Hi! My name is Claude.", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Mistral:   {Unary: "Hello! How can I assist you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Ollama:    {Unary: "Hello! How are you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
+	Gemini:    {Unary: "Hello! How can I help you today?", Stream: "Bonjour! Ça va très bien, merci 👋"},
 	Cohere:    {Unary: cohereUnaryText, Stream: cohereStreamText},
+}
+
+// streamCapture returns the stream capture name (as in "stream_text.sse")
+// of upstream protocol up: Ollama's are newline-delimited JSON.
+func streamCapture(up, name string) string {
+	if up == Ollama {
+		name = strings.TrimSuffix(name, ".sse") + ".ndjson"
+	}
+	return up + "/" + name
 }
 
 // The texts of Cohere's captures, answers of its SDK's reference mocks.
@@ -41,23 +54,29 @@ const (
 // textCapture returns the upstream's text answer for the mode, streams
 // written in pieces of split bytes.
 func textCapture(t testing.TB, c *Case, split int) providertest.Response {
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		if c.Streamed() {
 			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_text.sse"), Split: split}
 		}
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, c.Pair.Upstream+"/stream_text.sse"), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Up(), "stream_text.sse")), Split: split}
 	}
-	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_text.json")}
+	return providertest.Response{Body: providertest.Load(t, c.Up()+"/chat_text.json")}
 }
 
 var (
 	anthropicStopRE = regexp.MustCompile(`"stop_reason":\s*"end_turn",(\s*)"stop_sequence":\s*null`)
 	openAIStopRE    = regexp.MustCompile(`"finish_reason":\s*"stop"`)
+	ollamaStopRE    = regexp.MustCompile(`"done_reason":\s*"stop"`)
+	geminiStopRE    = regexp.MustCompile(`"finishReason":\s*"STOP"`)
 	cohereStopRE    = regexp.MustCompile(`"finish_reason":\s*"COMPLETE"`)
 )
+
+// geminiFinish is Gemini's finishReason for a canonical finish reason, or
+// the reason itself when it is one of Gemini's.
+var geminiFinish = map[string]string{"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
 
 // cohereFinish is Cohere's finish reason for an OpenAI one; Cohere has no
 // content filter reason.
@@ -76,6 +95,13 @@ func withStop(r providertest.Response, upstream, reason, seq, finish string) pro
 			s = `"` + seq + `"`
 		}
 		b = anthropicStopRE.ReplaceAll(b, []byte(`"stop_reason":"`+reason+`",${1}"stop_sequence":`+s))
+	} else if upstream == Ollama {
+		b = ollamaStopRE.ReplaceAll(b, []byte(`"done_reason":"`+finish+`"`))
+	} else if upstream == Gemini {
+		if f, ok := geminiFinish[finish]; ok {
+			finish = f
+		}
+		b = geminiStopRE.ReplaceAll(b, []byte(`"finishReason":"`+finish+`"`))
 	} else if upstream == Cohere {
 		f := cohereFinish[finish]
 		if seq != "" {
@@ -98,16 +124,35 @@ func withStop(r providertest.Response, upstream, reason, seq, finish string) pro
 
 // toolCapture returns the upstream's two parallel get_weather calls.
 func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		if c.Streamed() {
 			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: split}
 		}
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
 	}
 	if c.Streamed() {
-		return providertest.Response{SSE: providertest.Load(t, c.Pair.Upstream+"/stream_tool_calls.sse"), Split: split}
+		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Up(), "stream_tool_calls.sse")), Split: split}
 	}
-	return providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/chat_tool_calls.json")}
+	return providertest.Response{Body: providertest.Load(t, c.Up()+"/chat_tool_calls.json")}
+}
+
+// expectToolCalls checks the calls of the tool capture of the case's
+// upstream. Ollama's and Gemini's have no ids: the gateway's must be
+// there, and each its own.
+func expectToolCalls(t *testing.T, c *Case, got []ToolCall) {
+	t.Helper()
+	if c.Up() == Ollama || c.Up() == Gemini {
+		got = slices.Clone(got)
+		seen := map[string]bool{}
+		for i := range got {
+			if got[i].ID == "" || seen[got[i].ID] {
+				t.Errorf("tool call %d id %q: not an id of its own", i, got[i].ID)
+			}
+			seen[got[i].ID] = true
+			got[i].ID = ""
+		}
+	}
+	expectEqual(t, "tool calls", got, captureTools[c.Up()])
 }
 
 // captureTools are the calls in the tool captures, by upstream protocol.
@@ -119,6 +164,17 @@ var captureTools = map[string][]ToolCall{
 	Anthropic: {
 		{ID: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{ID: "toolu_01B7sPqS8gXyJrTnVzWkD3mC", Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
+	// Ollama gives its calls no id: the gateway makes them (IDs empty:
+	// any).
+	Ollama: {
+		{Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
+	},
+	// Gemini's calls have no id either.
+	Gemini: {
+		{Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{Name: "get_weather", Args: map[string]any{"location": "Zürich"}},
 	},
 	Mistral: {
 		{ID: "D681PevKs", Name: "get_weather", Args: map[string]any{"location": "Paris, France", "unit": "celsius"}},
@@ -141,6 +197,11 @@ var captureUsage = map[[2]string]Usage{
 	{Anthropic, OpenAI}:    {Input: 84 - 64, Output: 51, CacheRead: 64},
 	{OpenAI, Mistral}:      {Input: 92, Output: 47, CacheRead: 32},
 	{Anthropic, Mistral}:   {Input: 92 - 32, Output: 47, CacheRead: 32},
+	{OpenAI, Ollama}:       {Input: 122, Output: 33},
+	{Anthropic, Ollama}:    {Input: 122, Output: 33},
+	// Gemini's completion is its candidates and thoughts tokens (30 + 41).
+	{OpenAI, Gemini}:    {Input: 118, Output: 71, CacheRead: 64},
+	{Anthropic, Gemini}: {Input: 118 - 64, Output: 71, CacheRead: 64},
 	// Cohere's billed units, its cached tokens billed as input.
 	{OpenAI, Cohere}:    {Input: 92, Output: 47},
 	{Anthropic, Cohere}: {Input: 92, Output: 47},
@@ -159,7 +220,17 @@ func repeat(r providertest.Response, n int) []providertest.Response {
 // withoutTerminator cuts a stream capture just before its last event
 // ([DONE] or message_stop): a body that ends cleanly but early.
 func withoutTerminator(sse []byte) []byte {
+	if bytes.Contains(sse, []byte("\r\n\r\n")) {
+		// Gemini's events end with CRLF CRLF, and the finishReason of
+		// the last one is the end: the last event goes without it.
+		i := bytes.LastIndex(sse, []byte(`"finishReason": "STOP",`))
+		return append(append([]byte(nil), sse[:i]...), sse[i+len(`"finishReason": "STOP",`):]...)
+	}
 	b := bytes.TrimRight(sse, "\n")
+	if !bytes.Contains(b, []byte("\n\n")) {
+		// Newline-delimited JSON (Ollama): cut the done line.
+		return b[:bytes.LastIndexByte(b, '\n')+1]
+	}
 	return b[:bytes.LastIndex(b, []byte("\n\n"))+2]
 }
 

@@ -32,6 +32,9 @@ const (
 	OpenAIUpstreamModel    = "gpt-4o-mini"
 	AnthropicUpstreamModel = "claude-sonnet-4-20250514"
 	MistralUpstreamModel   = "mistral-small-latest"
+	OllamaUpstreamModel    = "llama3.2"
+	GeminiUpstreamModel    = "gemini-2.5-flash"
+	AzureUpstreamModel     = "gpt-4o-mini-deployment"
 	CohereUpstreamModel    = "command-a-03-2025"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
@@ -47,6 +50,12 @@ func ModelFor(p string) string {
 		return "an-model"
 	case Mistral:
 		return "mi-model"
+	case Ollama:
+		return "ol-model"
+	case Gemini:
+		return "ge-model"
+	case Azure:
+		return "az-model"
 	case Cohere:
 		return "co-model"
 	}
@@ -56,11 +65,16 @@ func ModelFor(p string) string {
 // Harness is the real gateway, in process on a loopback listener, in front of
 // one fake upstream per protocol: model "oa-model" goes to the fake OpenAI
 // API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
-// API, "co-model" to the fake Cohere API.
+// API, "ol-model" to the fake Ollama server, "ge-model" to the fake Gemini
+// API, "az-model" to the fake Azure OpenAI resource, "co-model" to the fake
+// Cohere API.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
 	Mistral   *providertest.Mistral
+	Ollama    *providertest.Ollama
+	Gemini    *providertest.Gemini
+	Azure     *providertest.Azure
 	Cohere    *providertest.Cohere
 	// URL is the gateway's root URL.
 	URL string
@@ -96,6 +110,17 @@ providers:
     type: mistral
     base_url: "${MISTRAL_URL}"
     api_key: "mistral-upstream-key"
+  - name: fake-ollama
+    type: ollama
+    base_url: "${OLLAMA_URL}"
+  - name: fake-gemini
+    type: gemini
+    base_url: "${GEMINI_URL}"
+    api_key: "gemini-upstream-key"
+  - name: fake-azure
+    type: azure_openai
+    base_url: "${AZURE_URL}"
+    api_key: "azure-upstream-key"
   - name: fake-cohere
     type: cohere
     base_url: "${COHERE_URL}"
@@ -107,6 +132,12 @@ models:
     targets: [{provider: fake-anthropic, model: "` + AnthropicUpstreamModel + `"}]
   - name: mi-model
     targets: [{provider: fake-mistral, model: "` + MistralUpstreamModel + `"}]
+  - name: ol-model
+    targets: [{provider: fake-ollama, model: "` + OllamaUpstreamModel + `"}]
+  - name: ge-model
+    targets: [{provider: fake-gemini, model: "` + GeminiUpstreamModel + `"}]
+  - name: az-model
+    targets: [{provider: fake-azure, model: "` + AzureUpstreamModel + `"}]
   - name: co-model
     targets: [{provider: fake-cohere, model: "` + CohereUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
@@ -123,8 +154,9 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Cohere: providertest.NewCohere(t), Options: o}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "COHERE_URL": h.Cohere.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Azure: providertest.NewAzure(t), Cohere: providertest.NewCohere(t), Options: o}
+	h.Azure.Key = "azure-upstream-key"
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -156,6 +188,12 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Anthropic
 	case Mistral:
 		return h.Mistral
+	case Ollama:
+		return h.Ollama
+	case Gemini:
+		return h.Gemini
+	case Azure:
+		return h.Azure
 	case Cohere:
 		return h.Cohere
 	}

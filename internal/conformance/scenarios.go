@@ -45,6 +45,9 @@ func Scenarios() []Scenario {
 	out = append(out, toolScenarios()...)
 	out = append(out, stopScenarios()...)
 	out = append(out, mistralScenarios()...)
+	out = append(out, ollamaScenarios()...)
+	out = append(out, geminiScenarios()...)
+	out = append(out, azureScenarios()...)
 	out = append(out, cohereScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
@@ -67,7 +70,7 @@ func basicScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "stop"))
 			},
 		},
@@ -81,7 +84,12 @@ func basicScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "hello system")
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Gemini {
+					expectEqual(t, "upstream systemInstruction", up.Get("systemInstruction.parts.0.text").String(), "You are terse.")
+					expectEqual(t, "upstream contents", len(up.Get("contents").Array()), 1)
+					return
+				}
+				if c.Up() == Anthropic {
 					expectEqual(t, "upstream system", contentText(up.Get("system")), "You are terse.")
 					expectEqual(t, "upstream messages", len(up.Get("messages").Array()), 1)
 					return
@@ -111,7 +119,7 @@ func basicScenarios() []Scenario {
 			},
 		},
 		{
-			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: always,
+			Name: "images, base64 and URL", Modes: []Mode{Unary}, NA: inlineImagesOnly,
 			Request: map[string]string{
 				OpenAI: `{"messages":[{"role":"user","content":[{"type":"text","text":"Describe these"},` +
 					`{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},` +
@@ -127,10 +135,10 @@ func basicScenarios() []Scenario {
 				var got []string
 				for _, p := range parts {
 					switch {
-					case c.Pair.Upstream == Anthropic && p.Get("type").String() == "image":
+					case c.Up() == Anthropic && p.Get("type").String() == "image":
 						src := p.Get("source")
 						got = append(got, src.Get("type").String()+":"+src.Get("media_type").String()+src.Get("data").String()+src.Get("url").String())
-					case c.Pair.Upstream != Anthropic && p.Get("type").String() == "image_url":
+					case c.Up() != Anthropic && p.Get("type").String() == "image_url":
 						got = append(got, p.Get("image_url.url").String())
 					}
 				}
@@ -139,7 +147,7 @@ func basicScenarios() []Scenario {
 					OpenAI:    {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
 					Mistral:   {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
 					Cohere:    {"data:image/png;base64,iVBORw0KGgo=", "https://example.com/cat.jpg"},
-				}[c.Pair.Upstream]
+				}[c.Up()]
 				expectEqual(t, "upstream images", got, want)
 			},
 		},
@@ -154,8 +162,37 @@ func basicScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Up() == Gemini {
+					// Sampling goes in generationConfig; Gemini has
+					// topK, and no user.
+					g := up.Get("generationConfig")
+					expectEqual(t, "generationConfig.temperature", g.Get("temperature").Float(), 0.2)
+					expectEqual(t, "generationConfig.topP", g.Get("topP").Float(), 0.9)
+					expectEqual(t, "generationConfig.maxOutputTokens", g.Get("maxOutputTokens").Int(), int64(300))
+					expectEqual(t, "generationConfig.stopSequences", g.Get("stopSequences").Raw, `["END"]`)
+					if c.Pair.Client == Anthropic {
+						expectEqual(t, "generationConfig.topK", g.Get("topK").Int(), int64(40))
+					}
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
+					return
+				}
+				if c.Up() == Ollama {
+					// Sampling goes in options; Ollama has top_k, and no
+					// user.
+					o := up.Get("options")
+					expectEqual(t, "options.temperature", o.Get("temperature").Float(), 0.2)
+					expectEqual(t, "options.top_p", o.Get("top_p").Float(), 0.9)
+					expectEqual(t, "options.num_predict", o.Get("num_predict").Int(), int64(300))
+					expectEqual(t, "options.stop", o.Get("stop").Raw, `["END"]`)
+					if c.Pair.Client == Anthropic {
+						expectEqual(t, "options.top_k", o.Get("top_k").Int(), int64(40))
+					}
+					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
+					return
+				}
 				expectEqual(t, "temperature", up.Get("temperature").Float(), 0.2)
-				if c.Pair.Upstream == Cohere {
+				if c.Up() == Cohere {
 					// Cohere's names: p, k, stop_sequences; it has no
 					// user field.
 					expectEqual(t, "p", up.Get("p").Float(), 0.9)
@@ -169,7 +206,7 @@ func basicScenarios() []Scenario {
 					return
 				}
 				expectEqual(t, "top_p", up.Get("top_p").Float(), 0.9)
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))
 					expectEqual(t, "stop_sequences", up.Get("stop_sequences").Raw, `["END"]`)
 					expectEqual(t, "metadata.user_id", up.Get("metadata.user_id").String(), "user-42")
@@ -184,7 +221,7 @@ func basicScenarios() []Scenario {
 				if s := up.Get("stop"); s.String() != "END" && s.Get("0").String() != "END" {
 					t.Errorf("upstream stop %s", s.Raw)
 				}
-				if c.Pair.Upstream == Mistral {
+				if c.Up() == Mistral {
 					// Mistral has no user field, and refuses any member
 					// its schema does not list.
 					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
@@ -220,7 +257,7 @@ func basicScenarios() []Scenario {
 func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 	t.Helper()
 	msgs := up.Get("messages").Array()
-	if c.Pair.Upstream == Mistral {
+	if c.Up() == Mistral {
 		// Mistral refuses ids that are not nine alphanumerics: the
 		// call and its result get the same one, derived from the
 		// client's.
@@ -229,7 +266,53 @@ func checkToolPairing(t *testing.T, c *Case, up gjson.Result, id string) {
 			t.Errorf("tool call id %q is not one Mistral takes", id)
 		}
 	}
-	if c.Pair.Upstream != Anthropic {
+	if c.Up() == Gemini {
+		// Gemini pairs a result with its call by the function's name
+		// and order: a functionCall part of a model turn, answered by
+		// a functionResponse part of the next user turn, whose
+		// response is an object.
+		cs := up.Get("contents").Array()
+		if len(cs) != 3 {
+			t.Fatalf("upstream contents: %s", up.Get("contents").Raw)
+		}
+		var call gjson.Result
+		for _, p := range cs[1].Get("parts").Array() {
+			if p.Get("functionCall").Exists() {
+				call = p.Get("functionCall")
+			}
+		}
+		expectEqual(t, "upstream model turn role", cs[1].Get("role").String(), "model")
+		expectEqual(t, "upstream functionCall name", call.Get("name").String(), "get_weather")
+		if !jsonEqual(call.Get("args").Raw, `{"location":"Paris"}`) {
+			t.Errorf("upstream args %s", call.Get("args").Raw)
+		}
+		res := cs[2].Get("parts.0.functionResponse")
+		expectEqual(t, "upstream result turn role", cs[2].Get("role").String(), "user")
+		expectEqual(t, "upstream functionResponse name", res.Get("name").String(), "get_weather")
+		expectEqual(t, "upstream functionResponse", res.Get("response").Raw, `{"output":"18C and sunny"}`)
+		return
+	}
+	if c.Up() == Ollama {
+		// Ollama pairs a result with its call by the function's name
+		// (tool_name); its calls have no id.
+		var call, result gjson.Result
+		for _, m := range msgs {
+			if m.Get("role").String() == "assistant" && m.Get("tool_calls").Exists() {
+				call = m.Get("tool_calls.0")
+			}
+			if m.Get("role").String() == "tool" {
+				result = m
+			}
+		}
+		expectEqual(t, "upstream tool call name", call.Get("function.name").String(), "get_weather")
+		if !call.Get("function.arguments").IsObject() || !jsonEqual(call.Get("function.arguments").Raw, `{"location":"Paris"}`) {
+			t.Errorf("upstream arguments %s, want an object", call.Get("function.arguments").Raw)
+		}
+		expectEqual(t, "upstream tool_name", result.Get("tool_name").String(), "get_weather")
+		expectEqual(t, "upstream tool content", result.Get("content").String(), "18C and sunny")
+		return
+	}
+	if c.Up() != Anthropic {
 		var call, result gjson.Result
 		for _, m := range msgs {
 			if m.Get("role").String() == "assistant" && m.Get("tool_calls").Exists() {

@@ -33,7 +33,7 @@ func cohereScenarios() []Scenario {
 			// row).
 			Name: name, Modes: []Mode{Unary}, NA: onlyCohere, Request: plain,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return repeat(withStop(textCapture(t, c, 0), c.Pair.Upstream, "", "", reason), 4)
+				return repeat(withStop(textCapture(t, c, 0), c.Up(), "", "", reason), 4)
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if r.Status != status {

@@ -37,14 +37,14 @@ var sameProtocolTypes = map[string]map[string]string{
 // wantParam is the param an OpenAI client is told of an upstream's 400, by
 // upstream protocol: OpenAI's own, and none from Anthropic, whose errors
 // name no field.
-var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: "", Cohere: ""}
+var wantParam = map[string]string{OpenAI: "temperature", Anthropic: "", Mistral: "", Ollama: "", Cohere: ""}
 
 func failureScenarios() []Scenario {
 	upErr := func(name, kind string, status int, answer func(t testing.TB, upstream string) providertest.Response) Scenario {
 		return Scenario{
 			Name: name, Modes: both, NA: always, Request: goOn,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return repeat(answer(t, c.Pair.Upstream), 4)
+				return repeat(answer(t, c.Up()), 4)
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if r.Status != status {
@@ -54,12 +54,12 @@ func failureScenarios() []Scenario {
 					t.Errorf("protocol violation: %s", v)
 				}
 				want := errorTypes[kind][c.Pair.Client]
-				if same, ok := sameProtocolTypes[kind]; ok && c.Pair.Client == c.Pair.Upstream {
+				if same, ok := sameProtocolTypes[kind]; ok && c.Pair.Client == c.Up() {
 					want = same[c.Pair.Client]
 				}
 				expectEqual(t, "error type", r.ErrType, want)
 				if kind == "invalid" && c.Pair.Client == OpenAI {
-					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), wantParam[c.Pair.Upstream])
+					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), wantParam[c.Up()])
 				}
 				if name == upstream429 {
 					if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
@@ -81,6 +81,9 @@ func failureScenarios() []Scenario {
 			if up == Mistral || up == Cohere {
 				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, up+"/error_429.json")}
 			}
+			if up == Gemini {
+				return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "gemini/error_429.json")}
+			}
 			return providertest.Response{Status: 429, Header: h, Body: providertest.Load(t, "openai/error_429.json")}
 		}),
 		upErr("upstream overloaded (529 / 503)", "unavailable", 503, func(t testing.TB, up string) providertest.Response {
@@ -90,6 +93,12 @@ func failureScenarios() []Scenario {
 			if up == Mistral || up == Cohere {
 				return providertest.Response{Status: 503, Body: providertest.Load(t, up+"/error_503.json")}
 			}
+			if up == Ollama {
+				return providertest.Response{Status: 503, Body: providertest.Load(t, "ollama/error_503.json")}
+			}
+			if up == Gemini {
+				return providertest.Response{Status: 503, Body: providertest.Load(t, "gemini/error_503.json")}
+			}
 			return providertest.Response{Status: 503, Body: providertest.Load(t, "openai/error_500.json")}
 		}),
 		upErr("upstream 400 invalid request", "invalid", 400, func(t testing.TB, up string) providertest.Response {
@@ -98,6 +107,12 @@ func failureScenarios() []Scenario {
 			}
 			if up == Mistral || up == Cohere {
 				return providertest.Response{Status: 400, Body: providertest.Load(t, up+"/error_400.json")}
+			}
+			if up == Ollama {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, "ollama/error_400.json")}
+			}
+			if up == Gemini {
+				return providertest.Response{Status: 400, Body: providertest.Load(t, "gemini/error_400.json")}
 			}
 			return providertest.Response{Status: 400, Body: providertest.Load(t, "openai/error_400_param.json")}
 		}),
@@ -114,18 +129,26 @@ func failureScenarios() []Scenario {
 				// Mistral's stream says so with finish_reason "error".
 				return providertest.Response{SSE: providertest.Load(t, "mistral/stream_error_finish.sse")}
 			}
+			if up == Ollama {
+				// Ollama's: a line {"error": "..."}.
+				return providertest.Response{SSE: providertest.Load(t, "ollama/stream_error.ndjson")}
+			}
+			if up == Gemini {
+				// Gemini's: an event {"error": {...}}.
+				return providertest.Response{SSE: providertest.Load(t, "gemini/stream_error.sse")}
+			}
 			if up == Cohere {
 				// Cohere's with message-end's finish_reason ERROR.
 				return providertest.Response{SSE: providertest.Load(t, "cohere/stream_error_finish.sse")}
 			}
 			return providertest.Response{SSE: providertest.Load(t, "openai/stream_error_in_200.sse")}
-		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream", Cohere: "upstream"}),
+		}, "The answer", map[string]string{OpenAI: "upstream", Anthropic: "unavailable", Mistral: "upstream", Ollama: "upstream", Gemini: "upstream", Cohere: "upstream"}),
 		streamFailure("truncated stream (connection lost)", func(t testing.TB, up string) providertest.Response {
-			return providertest.Response{SSE: providertest.Load(t, up+"/stream_truncated.sse"), HangUp: true}
-		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Cohere: "upstream"}),
+			return providertest.Response{SSE: providertest.Load(t, streamCapture(up, "stream_truncated.sse")), HangUp: true}
+		}, "Once upon", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream", Gemini: "upstream", Cohere: "upstream"}),
 		streamFailure("stream ends without its terminator", func(t testing.TB, up string) providertest.Response {
-			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, up+"/stream_text.sse"))}
-		}, "", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Cohere: "upstream"}),
+			return providertest.Response{SSE: withoutTerminator(providertest.Load(t, streamCapture(up, "stream_text.sse")))}
+		}, "", map[string]string{OpenAI: "upstream", Anthropic: "upstream", Mistral: "upstream", Ollama: "upstream", Gemini: "upstream", Cohere: "upstream"}),
 		{Name: "cancel mid-stream", Modes: []Mode{Stream}, NA: always, Run: runCancel, StreamIdleTimeout: time.Minute},
 	}
 }
@@ -138,7 +161,7 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 	return Scenario{
 		Name: name, Modes: []Mode{Stream}, NA: always, Request: goOn,
 		Script: func(t testing.TB, c *Case) []providertest.Response {
-			return []providertest.Response{answer(t, c.Pair.Upstream)}
+			return []providertest.Response{answer(t, c.Up())}
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			if r.Status != 200 {
@@ -150,10 +173,10 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 			if r.Terminated {
 				t.Errorf("a broken stream was terminated as complete:\n%s", r.Body)
 			}
-			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Pair.Upstream]][c.Pair.Client])
+			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Up()]][c.Pair.Client])
 			want := text
 			if want == "" {
-				want = captureText[c.Pair.Upstream][Stream]
+				want = captureText[c.Up()][Stream]
 			}
 			if !bytes.HasPrefix([]byte(r.Text), []byte(want)) {
 				t.Errorf("text before the failure %q, want %q", r.Text, want)

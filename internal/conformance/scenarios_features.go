@@ -83,7 +83,7 @@ func anthropicFeatureScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "usage", r.Usage, captureUsage[[2]string{c.Pair.Client, c.Pair.Upstream}])
+				expectEqual(t, "usage", r.Usage, captureUsage[[2]string{c.Pair.Client, c.Up()}])
 			},
 		},
 		{
@@ -102,7 +102,7 @@ func anthropicFeatureScenarios() []Scenario {
 // runCountTokens asks /v1/messages/count_tokens: an Anthropic upstream's own
 // count is relayed; any other upstream gets an estimate and no request.
 func runCountTokens(t *testing.T, c *Case) {
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, "anthropic/count_tokens.json")})
 	}
 	body := `{"model":"` + ModelFor(c.Pair.Upstream) + `","system":"Be brief.","messages":[{"role":"user","content":"How many tokens is this?"}]}`
@@ -117,7 +117,7 @@ func runCountTokens(t *testing.T, c *Case) {
 	}
 	n := gjson.GetBytes(b, "input_tokens").Int()
 	reqs := c.Fake().Requests()
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		expectEqual(t, "input_tokens", n, int64(2095))
 		if len(reqs) != 1 || reqs[0].Path != "/v1/messages/count_tokens" ||
 			gjson.GetBytes(reqs[0].Body, "model").String() != AnthropicUpstreamModel {
@@ -143,16 +143,19 @@ func runCancel(t *testing.T, c *Case) {
 	defer close(hold)
 	var sse []byte
 	var after int
-	switch c.Pair.Upstream {
+	switch c.Up() {
 	case Anthropic:
 		sse = providertest.Load(t, "anthropic/stream_text.sse")
 		after = nthEventEnd(sse, 4)
+	case Ollama:
+		sse = providertest.Load(t, "ollama/stream_text.ndjson")
+		after = nthLineEnd(sse, 2)
 	case Cohere:
 		// message-start and an empty content-start come first.
 		sse = providertest.Load(t, "cohere/stream_text.sse")
 		after = nthEventEnd(sse, 3)
 	default:
-		sse = providertest.Load(t, c.Pair.Upstream+"/stream_text.sse")
+		sse = providertest.Load(t, streamCapture(c.Up(), "stream_text.sse"))
 		after = nthEventEnd(sse, 2)
 	}
 	c.Fake().Enqueue(providertest.Response{SSE: sse, Hold: hold, HoldAfter: after})
@@ -211,6 +214,20 @@ func nthEventEnd(sse []byte, n int) int {
 			return len(sse)
 		}
 		off += i + 2
+	}
+	return off
+}
+
+// nthLineEnd returns the offset just after the n-th line of a
+// newline-delimited JSON capture.
+func nthLineEnd(b []byte, n int) int {
+	off := 0
+	for range n {
+		i := strings.IndexByte(string(b[off:]), '\n')
+		if i < 0 {
+			return len(b)
+		}
+		off += i + 1
 	}
 	return off
 }

@@ -38,11 +38,11 @@ func mistralScenarios() []Scenario {
 		{
 			Name: "stop reason: model_length (Mistral)", Modes: both, NA: onlyMistral, Request: plain,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return []providertest.Response{withStop(textCapture(t, c, 0), c.Pair.Upstream, "", "", "model_length")}
+				return []providertest.Response{withStop(textCapture(t, c, 0), c.Up(), "", "", "model_length")}
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "length"))
 			},
 		},
@@ -52,7 +52,7 @@ func mistralScenarios() []Scenario {
 			// row).
 			Name: "stop reason: error (Mistral)", Modes: []Mode{Unary}, NA: onlyMistral, Request: plain,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return repeat(withStop(textCapture(t, c, 0), c.Pair.Upstream, "", "", "error"), 4)
+				return repeat(withStop(textCapture(t, c, 0), c.Up(), "", "", "error"), 4)
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				if r.Status != http.StatusBadGateway {
@@ -98,7 +98,7 @@ func embedNA(p Pair, _ Mode) string {
 // own words (Mistral: output_dimension, and no user; Cohere: texts, the
 // default input_type, output_dimension, and no user).
 func runEmbeddings(t *testing.T, c *Case) {
-	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Pair.Upstream+"/embeddings.json")})
+	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Up()+"/embeddings.json")})
 	model := ModelFor(c.Pair.Upstream)
 	body := `{"model":"` + model + `","input":["Embed this sentence.","As well as this one."],"dimensions":5,"user":"user-42"}`
 	resp, err := http.Post(c.H.URL+"/v1/embeddings", "application/json", strings.NewReader(body))
@@ -110,15 +110,20 @@ func runEmbeddings(t *testing.T, c *Case) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
-	want := gjson.GetBytes(providertest.Load(t, c.Pair.Upstream+"/embeddings.json"), "data")
-	if c.Pair.Upstream == Cohere {
-		// Cohere's answer holds the vectors by type; shape them as
-		// OpenAI's list for the comparison.
-		var items []string
-		for _, v := range gjson.GetBytes(providertest.Load(t, "cohere/embeddings.json"), "embeddings.float").Array() {
-			items = append(items, `{"embedding":`+v.Raw+`}`)
-		}
-		want = gjson.Parse("[" + strings.Join(items, ",") + "]")
+	capture := providertest.Load(t, c.Up()+"/embeddings.json")
+	want := gjson.GetBytes(capture, "data")
+	if c.Up() == Ollama {
+		// Ollama's answer is {"embeddings": [[...], ...]}.
+		want = gjson.GetBytes(capture, `embeddings.#.{embedding:@this}`)
+	}
+	if c.Up() == Gemini {
+		// batchEmbedContents answers {"embeddings": [{"values": [...]}, ...]}.
+		want = gjson.GetBytes(capture, `embeddings.#.{embedding:values}`)
+	}
+	if c.Up() == Cohere {
+		// Cohere's answer holds the vectors by type:
+		// {"embeddings": {"float": [[...], ...]}}.
+		want = gjson.GetBytes(capture, `embeddings.float.#.{embedding:@this}`)
 	}
 	got := gjson.GetBytes(b, "data")
 	if len(got.Array()) != len(want.Array()) || len(got.Array()) == 0 {
@@ -130,7 +135,7 @@ func runEmbeddings(t *testing.T, c *Case) {
 		}
 	}
 	up := gjson.ParseBytes(c.LastUpstream(t))
-	switch c.Pair.Upstream {
+	switch c.Up() {
 	case Cohere:
 		// Cohere takes texts, requires an input_type and names the
 		// dimensions output_dimension.
@@ -143,8 +148,19 @@ func runEmbeddings(t *testing.T, c *Case) {
 		expectEqual(t, "upstream output_dimension", up.Get("output_dimension").Int(), int64(5))
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Exists(), false)
 		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+	case Gemini:
+		// Several inputs are one batchEmbedContents request, each with
+		// its outputDimensionality; Gemini has no user.
+		expectEqual(t, "upstream outputDimensionality", up.Get("requests.#.outputDimensionality").Raw, `[5,5]`)
+		expectEqual(t, "upstream requests", up.Get("requests.#.content.parts.0.text").Raw, `["Embed this sentence.","As well as this one."]`)
+		expectEqual(t, "upstream user", bytes.Contains(c.LastUpstream(t), []byte("user-42")), false)
 	default:
 		expectEqual(t, "upstream dimensions", up.Get("dimensions").Int(), int64(5))
+	}
+	if c.Up() == Ollama {
+		// Ollama has no user; usage is prompt_eval_count.
+		expectEqual(t, "upstream user", up.Get("user").Exists(), false)
+		expectEqual(t, "usage.prompt_tokens", gjson.GetBytes(b, "usage.prompt_tokens").Int(), int64(8))
 	}
 	if !bytes.Contains(c.LastUpstream(t), []byte(`"Embed this sentence."`)) {
 		t.Errorf("upstream input: %s", up.Raw)

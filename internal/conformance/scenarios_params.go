@@ -35,12 +35,12 @@ func fieldScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Client == c.Pair.Upstream {
+				if c.Pair.Client == c.Up() {
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
 					return
 				}
 				want := map[string]string{OpenAI: "presence_penalty, seed, store", Anthropic: "context_management, service_tier"}[c.Pair.Client]
-				if c.Pair.Client == OpenAI && c.Pair.Upstream == Mistral {
+				if c.Pair.Client == OpenAI && c.Up() == Mistral {
 					// Mistral has the penalties, and the seed as
 					// random_seed.
 					want = "store"
@@ -48,7 +48,20 @@ func fieldScenarios() []Scenario {
 					expectEqual(t, "upstream seed", up.Get("seed").Exists(), false)
 					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
 				}
-				if c.Pair.Client == OpenAI && c.Pair.Upstream == Cohere {
+				if c.Pair.Client == OpenAI && c.Up() == Gemini {
+					// Gemini has the penalties and the seed, in
+					// generationConfig.
+					want = "store"
+					expectEqual(t, "upstream generationConfig.seed", up.Get("generationConfig.seed").Int(), int64(7))
+					expectEqual(t, "upstream generationConfig.presencePenalty", up.Get("generationConfig.presencePenalty").Float(), 0.5)
+				}
+				if c.Pair.Client == OpenAI && c.Up() == Ollama {
+					// Ollama has the penalty and the seed, in options.
+					want = "store"
+					expectEqual(t, "upstream options.seed", up.Get("options.seed").Int(), int64(7))
+					expectEqual(t, "upstream options.presence_penalty", up.Get("options.presence_penalty").Float(), 0.5)
+				}
+				if c.Pair.Client == OpenAI && c.Up() == Cohere {
 					// Cohere has the penalties and the seed.
 					want = "store"
 					expectEqual(t, "upstream seed", up.Get("seed").Int(), int64(7))
@@ -69,11 +82,17 @@ func fieldScenarios() []Scenario {
 				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Say hello"}],"mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"example"}]}`,
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
-				if c.Pair.Client == c.Pair.Upstream {
+				if c.Pair.Client == c.Up() {
 					expectOK(t, c, r)
 					return
 				}
-				if c.Pair.Client == OpenAI && c.Pair.Upstream == Mistral {
+				if c.Pair.Client == OpenAI && c.Up() == Gemini {
+					// Gemini has n, as candidateCount.
+					expectOK(t, c, r)
+					expectEqual(t, "upstream candidateCount", gjson.GetBytes(c.LastUpstream(t), "generationConfig.candidateCount").Int(), int64(2))
+					return
+				}
+				if c.Pair.Client == OpenAI && c.Up() == Mistral {
 					// Mistral has n.
 					expectOK(t, c, r)
 					expectEqual(t, "upstream n", gjson.GetBytes(c.LastUpstream(t), "n").Int(), int64(2))
@@ -107,7 +126,7 @@ func fieldScenarios() []Scenario {
 					`"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01A09q90qw90lq917835lq9","content":"15 degrees"}]}]}`,
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectOK(t, c, r)
 					expectEqual(t, "upstream thread", gjson.GetBytes(c.LastUpstream(t), "thread.type").String(), "continue")
 					return
@@ -136,7 +155,7 @@ func fieldScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "upstream thread", gjson.GetBytes(c.LastUpstream(t), "thread.type").String(), "create")
 					return
 				}

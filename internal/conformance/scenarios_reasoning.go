@@ -11,14 +11,19 @@ import (
 
 // Reasons a pair cannot express a reasoning scenario.
 const (
-	naEffortClient   = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
-	naThinkingClient = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
-	naReasoningField = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
-	naNonReasoning   = "Only OpenAI, Mistral and Cohere upstreams have models that take no thinking setting."
-	naMistralEffort  = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
-	naMistralField   = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
-	naCohereEffort   = "Cohere's thinking setting is not translated; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
-	naCohereField    = "Cohere sends reasoning as thinking content and tool_plan (the Cohere rows)."
+	naEffortClient    = "An Anthropic client asks for reasoning with thinking, not reasoning_effort (the thinking rows)."
+	naThinkingClient  = "An OpenAI client asks for reasoning with reasoning_effort, not thinking (the reasoning_effort row)."
+	naReasoningField  = "Anthropic upstreams send reasoning as thinking blocks (the extended thinking rows)."
+	naNonReasoning    = "Only OpenAI, Mistral, Ollama, Gemini and Cohere upstreams have models that take no thinking setting."
+	naMistralEffort   = "Mistral's reasoning_effort takes only high and none; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
+	naMistralField    = "Mistral sends reasoning as thinking content chunks (the Mistral thinking chunks row)."
+	naOllamaField     = "Ollama sends reasoning as message.thinking (the Ollama thinking row)."
+	naOllamaThinks    = "Ollama has no reasoning models by name: thinking goes as think, its level from the budget, to any model (the next row)."
+	naGeminiField     = "Gemini sends reasoning as thought parts (the Gemini thought parts row)."
+	naGeminiThinks    = "Gemini has no reasoning models by name: thinking goes as thinkingConfig, the budget as it is, to any model (the next row)."
+	naAzureDeployment = "An Azure deployment's name says nothing reliable of the model behind it: thinking is not turned into reasoning_effort (the next row drops it)."
+	naCohereEffort    = "Cohere's thinking setting is not translated; an Anthropic thinking budget goes to it as to a model without reasoning (the next row)."
+	naCohereField     = "Cohere sends reasoning as thinking content and tool_plan (the Cohere rows)."
 )
 
 // reasoningText and reasoningAnswer are what the OpenAI-compatible
@@ -75,7 +80,7 @@ func reasoningScenarios() []Scenario {
 				OpenAI: `{"reasoning_effort":"medium","temperature":0.3,"messages":[{"role":"user","content":"What is 27 * 453?"}]}`,
 			},
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				if c.Pair.Upstream != Anthropic {
+				if c.Up() != Anthropic {
 					return nil
 				}
 				if c.Streamed() {
@@ -86,16 +91,34 @@ func reasoningScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == OpenAI {
+				if c.Up() == OpenAI {
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").String(), "medium")
 					return
 				}
-				if c.Pair.Upstream == Mistral || c.Pair.Upstream == Cohere {
+				if c.Up() == Mistral || c.Up() == Cohere {
 					// Mistral's reasoning_effort is high or none, and
 					// Cohere has none: medium is left out and named.
 					expectEqual(t, "upstream reasoning_effort", up.Get("reasoning_effort").Exists(), false)
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "reasoning_effort")
 					expectEqual(t, "upstream temperature", up.Get("temperature").Float(), 0.3)
+					expectEqual(t, "text", r.Text, "What is 27 * 453?")
+					return
+				}
+				if c.Up() == Gemini {
+					// medium is a thinkingBudget of 8192, the thoughts
+					// asked for; temperature stays.
+					expectEqual(t, "upstream thinkingConfig", up.Get("generationConfig.thinkingConfig").Raw, `{"thinkingBudget":8192,"includeThoughts":true}`)
+					expectEqual(t, "upstream temperature", up.Get("generationConfig.temperature").Float(), 0.3)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+					expectEqual(t, "text", r.Text, "What is 27 * 453?")
+					return
+				}
+				if c.Up() == Ollama {
+					// think takes the level; temperature stays, in
+					// options.
+					expectEqual(t, "upstream think", up.Get("think").Raw, `"medium"`)
+					expectEqual(t, "upstream temperature", up.Get("options.temperature").Float(), 0.3)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
 					expectEqual(t, "text", r.Text, "What is 27 * 453?")
 					return
 				}
@@ -118,6 +141,12 @@ func reasoningScenarios() []Scenario {
 				switch p.Upstream {
 				case Mistral:
 					return naMistralEffort
+				case Ollama:
+					return naOllamaThinks
+				case Gemini:
+					return naGeminiThinks
+				case Azure:
+					return naAzureDeployment
 				case Cohere:
 					return naCohereEffort
 				}
@@ -136,7 +165,7 @@ func reasoningScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "")
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "upstream thinking", up.Get("thinking").Raw, `{"type":"enabled","budget_tokens":10000}`)
 					return
 				}
@@ -153,6 +182,14 @@ func reasoningScenarios() []Scenario {
 				}
 				return ""
 			},
+			Script: func(t testing.TB, c *Case) []providertest.Response {
+				if c.Up() != Ollama {
+					return nil
+				}
+				// Ollama knows which models think, and refuses think
+				// for the others.
+				return []providertest.Response{providertest.OllamaError(400, `"llama3.2" does not support thinking`)}
+			},
 			Request: map[string]string{
 				Anthropic: `{"max_tokens":16000,"thinking":{"type":"enabled","budget_tokens":10000},"messages":[{"role":"user","content":"hello thinker"}]}`,
 			},
@@ -160,6 +197,22 @@ func reasoningScenarios() []Scenario {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "hello thinker")
 				up := gjson.ParseBytes(c.LastUpstream(t))
+				if c.Up() == Ollama {
+					// Ollama refused think for this model: asked again
+					// without it. A budget of 10000 was the level medium.
+					reqs := c.Fake().Requests()
+					expectEqual(t, "upstream requests", len(reqs), 2)
+					expectEqual(t, "first think", gjson.GetBytes(reqs[0].Body, "think").Raw, `"medium"`)
+					expectEqual(t, "upstream think", up.Get("think").Exists(), false)
+					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "thinking")
+					return
+				}
+				if c.Pair.Upstream == Gemini {
+					// The budget goes as it is, the thoughts asked for.
+					expectEqual(t, "upstream thinkingConfig", up.Get("generationConfig.thinkingConfig").Raw, `{"thinkingBudget":10000,"includeThoughts":true}`)
+					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "")
+					return
+				}
 				if up.Get("reasoning_effort").Exists() || up.Get("thinking").Exists() {
 					t.Errorf("gpt-4o-mini was sent a reasoning setting it refuses: %s", up.Raw)
 				}
@@ -184,6 +237,10 @@ func reasoningFieldScenario(field string) Scenario {
 			switch p.Upstream {
 			case Mistral:
 				return naMistralField
+			case Ollama:
+				return naOllamaField
+			case Gemini:
+				return naGeminiField
 			case Cohere:
 				return naCohereField
 			}

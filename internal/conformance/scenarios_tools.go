@@ -26,9 +26,9 @@ func toolScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "tool calls", r.ToolCalls, captureTools[c.Pair.Upstream])
+				expectToolCalls(t, c, r.ToolCalls)
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "tool_calls"))
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "text", r.Text, "I'll check the weather in both cities.")
 				}
 			},
@@ -46,10 +46,10 @@ func toolScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "tool calls", r.ToolCalls, captureTools[c.Pair.Upstream])
+				expectToolCalls(t, c, r.ToolCalls)
 				up := gjson.ParseBytes(c.LastUpstream(t))
 				schema := `{"type":"object","properties":{"location":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["location"]}`
-				if c.Pair.Upstream == Anthropic {
+				if c.Up() == Anthropic {
 					expectEqual(t, "tool name", up.Get("tools.0.name").String(), "get_weather")
 					expectEqual(t, "tool description", up.Get("tools.0.description").String(), "Current weather in a city")
 					if !jsonEqual(up.Get("tools.0.input_schema").Raw, schema) {
@@ -59,11 +59,31 @@ func toolScenarios() []Scenario {
 					expectEqual(t, "disable_parallel_tool_use", up.Get("tool_choice.disable_parallel_tool_use").Bool(), true)
 					return
 				}
+				if c.Pair.Upstream == Gemini {
+					d := up.Get("tools.0.functionDeclarations.0")
+					expectEqual(t, "tool name", d.Get("name").String(), "get_weather")
+					expectEqual(t, "tool description", d.Get("description").String(), "Current weather in a city")
+					if !jsonEqual(d.Get("parametersJsonSchema").Raw, schema) {
+						t.Errorf("parametersJsonSchema %s", d.Get("parametersJsonSchema").Raw)
+					}
+					// A forced tool is mode ANY limited to it; Gemini
+					// has no parallel setting.
+					expectEqual(t, "functionCallingConfig", up.Get("toolConfig.functionCallingConfig").Raw, `{"mode":"ANY","allowedFunctionNames":["get_weather"]}`)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "parallel_tool_calls")
+					return
+				}
 				expectEqual(t, "tool name", up.Get("tools.0.function.name").String(), "get_weather")
 				if !jsonEqual(up.Get("tools.0.function.parameters").Raw, schema) {
 					t.Errorf("parameters %s", up.Get("tools.0.function.parameters").Raw)
 				}
-				if c.Pair.Upstream == Cohere {
+				if c.Up() == Ollama {
+					// Ollama has neither: the model may answer without
+					// the tool, or call it more than once.
+					expectEqual(t, "upstream tool_choice", up.Get("tool_choice").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "tool_choice, parallel_tool_calls")
+					return
+				}
+				if c.Up() == Cohere {
 					// Cohere cannot name the tool: it must call one, and
 					// is offered only that one. Parallel calls cannot be
 					// turned off.
@@ -93,9 +113,29 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			expectOK(t, c, r)
+			if c.Up() == Ollama {
+				// Ollama has no tool_choice: none is sending no tools;
+				// required is dropped and named.
+				up := gjson.ParseBytes(c.LastUpstream(t))
+				expectEqual(t, "upstream tool_choice", up.Get("tool_choice").Exists(), false)
+				if openai == `"none"` {
+					expectEqual(t, "upstream tools", up.Get("tools").Exists(), false)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+				} else {
+					expectEqual(t, "upstream tools", len(up.Get("tools").Array()), 1)
+					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "tool_choice")
+				}
+				return
+			}
+			if c.Pair.Upstream == Gemini {
+				// Gemini's words: required is ANY, none NONE.
+				want := map[string]string{`"required"`: "ANY", `"none"`: "NONE"}[openai]
+				expectEqual(t, "functionCallingConfig.mode", gjson.GetBytes(c.LastUpstream(t), "toolConfig.functionCallingConfig.mode").String(), want)
+				return
+			}
 			// Mistral takes OpenAI's "required" and "none" as they are.
 			// Cohere's are "REQUIRED" and "NONE".
-			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai, Cohere: strings.ToUpper(openai)}[c.Pair.Upstream]
+			want := map[string]string{OpenAI: openai, Anthropic: anthropic, Mistral: openai, Cohere: strings.ToUpper(openai)}[c.Up()]
 			if got := gjson.GetBytes(c.LastUpstream(t), "tool_choice").Raw; !jsonEqual(got, want) {
 				t.Errorf("upstream tool_choice %s, want %s", got, want)
 			}
@@ -108,11 +148,11 @@ func stopScenarios() []Scenario {
 		return Scenario{
 			Name: name, Modes: both, NA: na, Request: req,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
-				return []providertest.Response{withStop(textCapture(t, c, 0), c.Pair.Upstream, reason, seq, finish)}
+				return []providertest.Response{withStop(textCapture(t, c, 0), c.Up(), reason, seq, finish)}
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "text", r.Text, captureText[c.Pair.Upstream][c.Mode])
+				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
 				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, canonical))
 				if canonical == "stop_sequence" && c.Pair.Client == Anthropic {
 					expectEqual(t, "stop_sequence", r.StopSequence, seq)
@@ -132,7 +172,7 @@ func stopScenarios() []Scenario {
 		stop("stop reason: length / max_tokens", "length", "max_tokens", "", "length", always, plain),
 		stop("stop reason: stop_sequence", "stop_sequence", "stop_sequence", "END", "stop",
 			func(p Pair, _ Mode) string {
-				if p.Client == Anthropic && (p.Upstream == OpenAI || p.Upstream == Mistral) {
+				if p.Client == Anthropic && p.Upstream != Anthropic && p.Upstream != Cohere {
 					return naStopSequence
 				}
 				return ""
@@ -142,6 +182,8 @@ func stopScenarios() []Scenario {
 				switch p.Upstream {
 				case Mistral:
 					return naMistralNoFilter
+				case Ollama:
+					return naOllamaNoFilter
 				case Cohere:
 					return naCohereNoFilter
 				}

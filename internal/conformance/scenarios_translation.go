@@ -51,8 +51,8 @@ func translationScenarios() []Scenario {
 				// the exact count.
 				// Cohere's stream states its 5 billed input tokens at
 				// the end too.
-				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12, Cohere: 5}[c.Pair.Upstream]
-				if c.Pair.Upstream == Anthropic {
+				final := map[string]int{Anthropic: 25, OpenAI: 12, Mistral: 12, Ollama: 26, Gemini: 5, Cohere: 5}[c.Up()]
+				if c.Up() == Anthropic {
 					expectEqual(t, "message_start input_tokens", r.StartInput, final)
 				} else if r.StartInput <= 0 {
 					t.Errorf("message_start input_tokens %d, want an estimate above 0", r.StartInput)
@@ -82,7 +82,7 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 		t.Errorf("answer %q is not the contact JSON (%v)", r.Text, err)
 	}
 	up := gjson.ParseBytes(c.LastUpstream(t))
-	if c.Pair.Upstream == Anthropic {
+	if c.Up() == Anthropic {
 		f := up.Get("output_config.format")
 		expectEqual(t, "upstream output_config.format.type", f.Get("type").String(), "json_schema")
 		if !jsonEqual(f.Get("schema").Raw, contactSchemaAnthropic) {
@@ -90,9 +90,28 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 		}
 		return
 	}
+	if c.Up() == Gemini {
+		// Gemini takes JSON mode as responseMimeType, and the schema as
+		// responseJsonSchema.
+		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
+		g := up.Get("generationConfig")
+		expectEqual(t, "upstream responseMimeType", g.Get("responseMimeType").String(), "application/json")
+		if !jsonEqual(g.Get("responseJsonSchema").Raw, want) {
+			t.Errorf("upstream responseJsonSchema %s, want %s", g.Get("responseJsonSchema").Raw, want)
+		}
+		return
+	}
+	if c.Up() == Ollama {
+		// Ollama takes the schema itself as format.
+		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
+		if !jsonEqual(up.Get("format").Raw, want) {
+			t.Errorf("upstream format %s, want %s", up.Get("format").Raw, want)
+		}
+		return
+	}
 	rf := up.Get("response_format")
 	want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
-	if c.Pair.Upstream == Cohere {
+	if c.Up() == Cohere {
 		// Cohere's is a json_object with the bare schema: no name, no
 		// strict.
 		expectEqual(t, "upstream response_format.type", rf.Get("type").String(), "json_object")

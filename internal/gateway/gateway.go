@@ -19,9 +19,12 @@ import (
 	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
+	"github.com/llmgw/llmgw/internal/provider/azure"
 	"github.com/llmgw/llmgw/internal/provider/cohere"
+	"github.com/llmgw/llmgw/internal/provider/gemini"
 	"github.com/llmgw/llmgw/internal/provider/mistral"
 	"github.com/llmgw/llmgw/internal/provider/mock"
+	"github.com/llmgw/llmgw/internal/provider/ollama"
 	"github.com/llmgw/llmgw/internal/provider/openai"
 	"github.com/llmgw/llmgw/internal/ratelimit"
 	"github.com/llmgw/llmgw/internal/router"
@@ -226,6 +229,21 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 			Name: pc.Name, Type: pc.Type, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
+	case config.TypeGemini:
+		p, err = gemini.New(gemini.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	case config.TypeAzureOpenAI:
+		c := azure.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIVersion: pc.APIVersion, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		}
+		if e := pc.Entra; e != nil {
+			c.Entra = &azure.Entra{TenantID: e.TenantID.Value(), ClientID: e.ClientID.Value(),
+				ClientSecret: e.ClientSecret.Value(), AuthorityHost: e.AuthorityHost}
+		}
+		p, err = azure.New(c)
 	case config.TypeMistral:
 		p, err = mistral.New(mistral.Config{
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
@@ -233,6 +251,11 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 		})
 	case config.TypeCohere:
 		p, err = cohere.New(cohere.Config{
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
+			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
+		})
+	case config.TypeOllama:
+		p, err = ollama.New(ollama.Config{
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})

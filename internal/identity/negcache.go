@@ -6,6 +6,7 @@ import "time"
 // more than max of them: a new one evicts the oldest.
 type negCache struct {
 	ttl  time.Duration
+	max  int
 	m    map[hash]negEntry
 	ring []hash // insertion order; a slot is live when m's entry names it
 	next int
@@ -17,8 +18,10 @@ type negEntry struct {
 	slot    int
 }
 
+// newNegCache allocates nothing ahead: the map and the ring grow with the
+// hashes refused (most processes refuse few), up to max.
 func newNegCache(max int, ttl time.Duration) negCache {
-	return negCache{ttl: ttl, m: make(map[hash]negEntry, max), ring: make([]hash, max)}
+	return negCache{ttl: ttl, max: max, m: make(map[hash]negEntry)}
 }
 
 func (c *negCache) get(h hash, now time.Time) (string, bool) {
@@ -36,12 +39,18 @@ func (c *negCache) add(h hash, reason string, now time.Time) {
 		return
 	}
 	slot := c.next
-	if old, ok := c.m[c.ring[slot]]; ok && old.slot == slot {
-		delete(c.m, c.ring[slot])
+	if slot == len(c.ring) {
+		c.ring = append(c.ring, h) // growing: no slot to free yet
+	} else {
+		if old, ok := c.m[c.ring[slot]]; ok && old.slot == slot {
+			delete(c.m, c.ring[slot])
+		}
+		c.ring[slot] = h
 	}
-	c.ring[slot] = h
 	c.m[h] = negEntry{reason: reason, expires: now.Add(c.ttl), slot: slot}
-	c.next = (slot + 1) % len(c.ring)
+	if c.next = slot + 1; c.next == c.max {
+		c.next = 0
+	}
 }
 
 func (c *negCache) drop(h hash) { delete(c.m, h) }

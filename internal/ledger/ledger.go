@@ -50,8 +50,16 @@ type Stats struct {
 // Writer writes usage records to the ledger. It is safe for concurrent
 // use.
 type Writer struct {
-	o     Options
-	queue chan store.UsageRecord
+	o Options
+
+	// The queue: records appended by Add, taken whole by the writer
+	// goroutine. A slice rather than a channel, so that memory follows
+	// the records waiting, not QueueSize (a channel's buffer is
+	// allocated whole, and its ring touches every page of it in turn).
+	mu      sync.Mutex
+	pending []store.UsageRecord
+	closed  bool          // the writer took its last records: Add spools
+	wake    chan struct{} // a batch is full
 
 	spoolMu    sync.Mutex
 	spool      *os.File
@@ -104,7 +112,7 @@ func Open(o Options) (*Writer, error) {
 		f.Close()
 		return nil, fmt.Errorf("ledger: spool: %w", err)
 	}
-	w := &Writer{o: o, queue: make(chan store.UsageRecord, o.QueueSize), spool: f, spoolBytes: st.Size(),
+	w := &Writer{o: o, wake: make(chan struct{}, 1), spool: f, spoolBytes: st.Size(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if st.Size() > 0 {
 		o.Logger.Info("usage records left in the spool will be written once the store answers", "spool", o.SpoolPath, "bytes", st.Size())
@@ -118,16 +126,20 @@ func Open(o Options) (*Writer, error) {
 // called after Close (the server drains first): such a record is dropped
 // and logged.
 func (w *Writer) Add(r store.UsageRecord) {
-	select {
-	case <-w.stop:
+	w.mu.Lock()
+	if w.closed || len(w.pending) >= w.o.QueueSize {
+		w.mu.Unlock()
 		w.toSpool([]store.UsageRecord{r})
 		return
-	default:
 	}
-	select {
-	case w.queue <- r:
-	default:
-		w.toSpool([]store.UsageRecord{r})
+	w.pending = append(w.pending, r)
+	full := len(w.pending) == w.o.BatchSize
+	w.mu.Unlock()
+	if full {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -136,46 +148,47 @@ func (w *Writer) Stats() Stats {
 	w.spoolMu.Lock()
 	sb := w.spoolBytes
 	w.spoolMu.Unlock()
-	return Stats{Written: w.written.Load(), Spooled: w.spooled.Load(), Dropped: w.dropped.Load(), SpoolBytes: sb, QueueLength: len(w.queue)}
+	w.mu.Lock()
+	ql := len(w.pending)
+	w.mu.Unlock()
+	return Stats{Written: w.written.Load(), Spooled: w.spooled.Load(), Dropped: w.dropped.Load(), SpoolBytes: sb, QueueLength: ql}
 }
 
 func (w *Writer) run() {
 	defer close(w.done)
 	t := time.NewTicker(w.o.FlushInterval)
 	defer t.Stop()
-	batch := make([]store.UsageRecord, 0, w.o.BatchSize)
+	var spare []store.UsageRecord
 	for {
+		tick, last := false, false
 		select {
-		case r := <-w.queue:
-			batch = append(batch, r)
-			if len(batch) >= w.o.BatchSize {
-				w.write(batch)
-				batch = batch[:0]
-			}
+		case <-w.wake:
 		case <-t.C:
-			if len(batch) > 0 {
-				w.write(batch)
-				batch = batch[:0]
-			}
-			w.replay()
+			tick = true
 		case <-w.stop:
-			for {
-				select {
-				case r := <-w.queue:
-					batch = append(batch, r)
-					if len(batch) >= w.o.BatchSize {
-						w.write(batch)
-						batch = batch[:0]
-					}
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				w.write(batch)
-			}
+			last = true
+		}
+		w.mu.Lock()
+		taken := w.pending
+		w.pending = spare
+		w.closed = last
+		w.mu.Unlock()
+		for batch := taken; len(batch) > 0; {
+			n := min(len(batch), w.o.BatchSize)
+			w.write(batch[:n])
+			batch = batch[n:]
+		}
+		// Keep one batch's buffer for the next turn; a larger one, left by
+		// a burst, goes back to the heap.
+		spare = nil
+		if cap(taken) <= 2*w.o.BatchSize {
+			clear(taken)
+			spare = taken[:0]
+		}
+		if tick || last {
 			w.replay()
+		}
+		if last {
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -309,4 +310,32 @@ func TestKillNineLosesAtMostTheLastSecond(t *testing.T) {
 		t.Fatalf("%d records added more than a second before the kill are missing", missingOld)
 	}
 	t.Logf("added %d records in 2 s; after kill -9: %d stored, %d of the last second missing", len(added), len(stored), missingRecent)
+}
+
+// TestQueueMemoryFollowsRecords: the queue holds memory for the records
+// waiting in it, not for the QueueSize it may hold, and a writer that
+// took a burst gives the burst's memory back.
+func TestQueueMemoryFollowsRecords(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "db.sqlite"))
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	w := open(t, s.Ledger(), filepath.Join(dir, "spool"), ledger.Options{QueueSize: 1 << 20, FlushInterval: time.Hour})
+	if grew := int64(heap()) - int64(before); grew > 4<<20 {
+		t.Fatalf("an empty writer with room for 1M records holds %d MiB", grew>>20)
+	}
+	for i := range 100 {
+		w.Add(rec(i))
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(count(t, s)); n != 100 {
+		t.Fatalf("%d records in the ledger, want 100", n)
+	}
 }

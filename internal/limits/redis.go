@@ -16,11 +16,12 @@ import (
 // Redis counts limits in Redis, shared by every replica using it. It is
 // safe for concurrent use.
 type Redis struct {
-	c       redis.UniversalClient
-	budgets *budget.Redis
-	prefix  string
-	ttl     time.Duration
-	keys    sync.Map // subject -> *[3]string, the subject's Redis keys
+	c        redis.UniversalClient
+	acquires *budget.Batch // acquires are sent with group commit
+	budgets  *budget.Redis
+	prefix   string
+	ttl      time.Duration
+	keys     sync.Map // subject -> *[3]string, the subject's Redis keys
 
 	// Releases are sent in batches, one pipeline for many, off the
 	// request's path: a request pays one round trip (its Acquire).
@@ -72,7 +73,7 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	if o.ReleaseDelay <= 0 {
 		o.ReleaseDelay = 2 * time.Millisecond
 	}
-	rl := &Redis{c: c, budgets: o.Budgets, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
+	rl := &Redis{c: c, acquires: budget.NewBatch(c, acquireScriptSource), budgets: o.Budgets, prefix: o.Prefix, ttl: o.LeaseTTL, delay: o.ReleaseDelay,
 		releases: make(chan release, 4096), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go rl.sendReleases()
 	return rl
@@ -192,7 +193,7 @@ func (rl *Redis) sendBatch(batch []release) {
 	}
 }
 
-// acquireScript checks every limit, then reserves the request's budgets
+// acquireScriptSource checks every limit, then reserves the request's budgets
 // (budget.ReserveLua), then applies the limits, on Redis's clock in
 // microseconds: limits and budgets in one step and one round trip. KEYS
 // are three per check (requests, tokens, leases), then the budgets'
@@ -203,7 +204,7 @@ func (rl *Redis) sendBatch(batch []release) {
 // reset µs, tok limit, tok remaining, tok reset µs}; when the budgets did
 // not admit the request (dimension 4, nothing applied), budget_reserve's
 // answer follows.
-var acquireScript = redis.NewScript(budget.ReserveLua() + `
+var acquireScriptSource = budget.ReserveLua() + `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local W = 60000000
@@ -290,7 +291,7 @@ for i = 1, n do
   end
 end
 return {1, 0, 0, 0, 0, rl, rr, rs, tl, tr, ts}
-`)
+`
 
 // releaseScript frees a lease's slots and moves each token bucket by the
 // difference between the tokens used and those reserved. ARGV: reserved,
@@ -377,7 +378,7 @@ func (rl *Redis) Acquire(ctx context.Context, r Request) (Decision, Lease, error
 		args = append(args, bp.Args...)
 	}
 	for range 3 {
-		res, err := acquireScript.Run(ctx, rl.c, keys, args...).Int64Slice()
+		res, err := rl.acquires.Run(ctx, keys, args)
 		if err != nil {
 			return Decision{}, Lease{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}

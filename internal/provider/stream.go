@@ -34,7 +34,7 @@ type EventStream struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	body   io.ReadCloser
-	rd     *sse.Reader
+	rd     eventReader
 	idle   *llm.IdleTimer
 	err    error // sticky: io.EOF after the end, or the failure
 
@@ -48,8 +48,28 @@ type EventStream struct {
 // a stream over the answer. On failure s is unusable and the error is an
 // *llm.Error.
 func (s *EventStream) Open(ctx context.Context, u *Upstream, url string, body []byte) error {
+	return s.open(ctx, u, url, body, u.sseHeader, func(r io.Reader) eventReader { return sse.NewReader(r, 0) })
+}
+
+// OpenNDJSON is Open for an upstream that streams newline-delimited JSON
+// (application/x-ndjson, Ollama's native API) instead of an event stream:
+// every line is an event whose data is the line. A line of more than
+// maxLine bytes (sse.DefaultMaxEventSize when 0 or less) ends the stream
+// with an error, as an event too large does.
+func (s *EventStream) OpenNDJSON(ctx context.Context, u *Upstream, url string, body []byte, maxLine int) error {
+	return s.open(ctx, u, url, body, u.ndjsonHeader, func(r io.Reader) eventReader { return newLineReader(r, maxLine) })
+}
+
+// eventReader is what an EventStream reads its events from: an event
+// stream's parser, or a reader of lines.
+type eventReader interface {
+	Next() (*sse.Event, error)
+	Buffered() bool
+}
+
+func (s *EventStream) open(ctx context.Context, u *Upstream, url string, body []byte, h http.Header, rd func(io.Reader) eventReader) error {
 	ctx, cancel := context.WithCancelCause(ctx)
-	resp, err := u.Post(ctx, url, body, true)
+	resp, err := u.post(ctx, url, body, h)
 	if err != nil {
 		cancel(err)
 		return err
@@ -59,7 +79,7 @@ func (s *EventStream) Open(ctx context.Context, u *Upstream, url string, body []
 		return err
 	}
 	s.name, s.idleIn, s.red = u.name, u.idle, &u.red
-	s.ctx, s.cancel, s.body, s.rd = ctx, cancel, resp.Body, sse.NewReader(resp.Body, 0)
+	s.ctx, s.cancel, s.body, s.rd = ctx, cancel, resp.Body, rd(resp.Body)
 	if u.idle > 0 {
 		s.idle = llm.NewIdleTimer(u.idle, func() { cancel(errStreamIdle) })
 	}

@@ -25,16 +25,17 @@ const userAgent = "llmgw"
 type Upstream struct {
 	name   string
 	client *http.Client
-	// jsonHeader and sseHeader are the static headers plus Accept, built
-	// once and shared read-only by every request: http.Client and its
-	// Transport never modify a request's Header (a redirect or a cookie jar
-	// works on a copy), so cloning it per request would only allocate.
-	jsonHeader, sseHeader http.Header
-	secrets               []string
-	red                   redactor
-	parse                 ErrorParser
-	idle                  time.Duration
-	extra                 func(context.Context) http.Header
+	// jsonHeader, sseHeader and ndjsonHeader are the static headers plus
+	// Accept, built once and shared read-only by every request: http.Client
+	// and its Transport never modify a request's Header (a redirect or a
+	// cookie jar works on a copy), so cloning it per request would only
+	// allocate.
+	jsonHeader, sseHeader, ndjsonHeader http.Header
+	secrets                             []string
+	red                                 redactor
+	parse                               ErrorParser
+	idle                                time.Duration
+	extra                               func(context.Context) http.Header
 }
 
 // UpstreamConfig configures an Upstream.
@@ -90,8 +91,10 @@ func NewUpstream(c UpstreamConfig) *Upstream {
 	if u.jsonHeader == nil {
 		u.jsonHeader, u.sseHeader = http.Header{}, http.Header{}
 	}
+	u.ndjsonHeader = u.jsonHeader.Clone()
 	u.jsonHeader.Set("Accept", "application/json")
 	u.sseHeader.Set("Accept", "text/event-stream")
+	u.ndjsonHeader.Set("Accept", "application/x-ndjson")
 	return u
 }
 
@@ -145,14 +148,19 @@ func (u *Upstream) ResponseError(resp *http.Response) error {
 // and returns a 2xx response, whose headroom it reports; any other answer
 // or a transport failure is returned as an *llm.Error.
 func (u *Upstream) Post(ctx context.Context, url string, body []byte, stream bool) (*http.Response, error) {
+	h := u.jsonHeader
+	if stream {
+		h = u.sseHeader
+	}
+	return u.post(ctx, url, body, h)
+}
+
+func (u *Upstream) post(ctx context.Context, url string, body []byte, h http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInternal, err, "")
 	}
-	req.Header = u.jsonHeader
-	if stream {
-		req.Header = u.sseHeader
-	}
+	req.Header = h
 	req.Header = requestHeader(ctx, req.Header, u.extra)
 	resp, err := u.client.Do(req)
 	if err != nil {

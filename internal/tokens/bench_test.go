@@ -29,3 +29,27 @@ func BenchmarkCount(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTokenize counts 1 KB of text with the tokenizer, no cache:
+// this package's tables and github.com/tiktoken-go/tokenizer's codec.
+func BenchmarkTokenize(b *testing.B) {
+	s := prompt(1 << 10)
+	for _, e := range []*encoding{o200k, cl100k} {
+		e.load()
+		b.Run(e.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.tokenize(s)
+			}
+		})
+		c := libraryCodec(b, e)
+		b.Run(e.name+"/library", func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Count(s)
+			}
+		})
+	}
+}

@@ -1,10 +1,14 @@
 package tokens
 
 import (
+	_ "embed"
 	"strings"
 	"sync"
+	"sync/atomic"
 
-	"github.com/tiktoken-go/tokenizer"
+	"github.com/dlclark/regexp2/v2"
+	// The split expressions' compiled form, registered with regexp2.
+	_ "github.com/tiktoken-go/tokenizer/codec"
 )
 
 // Provider types, as config.Provider.Type spells them, whose upstream may
@@ -18,33 +22,71 @@ const (
 
 // encoding is one of OpenAI's BPE vocabularies, loaded on first use.
 type encoding struct {
-	name tokenizer.Encoding
+	name string
+	// pattern splits text into pieces before the merges: tiktoken's, as
+	// github.com/tiktoken-go/tokenizer spells it for regexp2, whose
+	// compiled form (regexp2cg) that package registers.
+	pattern string
+	table   *string // the embedded BPE table (vocab.go)
 	// perTool is the cookbook's func_init: the tokens that open one function
 	// in the rendering of the tools.
 	perTool int
 	once    sync.Once
-	codec   tokenizer.Codec
+	vocab   *vocab
+	split   *regexp2.Regexp
+	cache   countCache
+	// tokenized counts the texts given to the tokenizer (tests).
+	tokenized atomic.Int64
 }
 
 var (
-	o200k  = &encoding{name: tokenizer.O200kBase, perTool: 7}
-	cl100k = &encoding{name: tokenizer.Cl100kBase, perTool: 10}
+	//go:embed o200k_base.bpe
+	o200kTable string
+	//go:embed cl100k_base.bpe
+	cl100kTable string
+
+	o200k = &encoding{name: "o200k_base", table: &o200kTable, perTool: 7,
+		pattern: `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`}
+	cl100k = &encoding{name: "cl100k_base", table: &cl100kTable, perTool: 10,
+		pattern: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`}
 )
 
-// get returns the codec, building it (the vocabulary map and the split
-// expression) the first time. The codec is safe for concurrent use: Count
-// reads the vocabulary and the expression keeps its per-match state apart.
-func (e *encoding) get() tokenizer.Codec {
+// load builds the table's index and compiles the split expression, the
+// first time. Both are safe for concurrent use: the index is read only,
+// and the expression keeps its per-match state apart.
+func (e *encoding) load() {
 	e.once.Do(func() {
-		c, err := tokenizer.Get(e.name)
-		if err != nil {
-			// Both names are compiled into the library: this cannot fail
-			// short of a broken build.
-			panic("tokens: " + err.Error())
-		}
-		e.codec = c
+		e.vocab = newVocab(*e.table)
+		// Both expressions are fixed and tested: this cannot fail short
+		// of a broken build.
+		e.split = regexp2.MustCompile(e.pattern, regexp2.None)
 	})
-	return e.codec
+}
+
+// count returns the tokens of s, or the count cached of an earlier call.
+func (e *encoding) count(s string) (int, error) {
+	if n, ok := e.cache.get(s); ok {
+		return n, nil
+	}
+	e.tokenized.Add(1)
+	n, err := e.tokenize(s)
+	if err != nil {
+		return 0, err
+	}
+	e.cache.put(s, n)
+	return n, nil
+}
+
+// tokenize counts the tokens of s: the split expression's pieces, each
+// one token or the parts its merges leave.
+func (e *encoding) tokenize(s string) (int, error) {
+	e.load()
+	n := 0
+	m, err := e.split.FindStringMatch(s)
+	for ; err == nil && m != nil; m, err = e.split.FindNextMatch(m) {
+		n += e.vocab.pieceTokens(m.String())
+	}
+	return n, err
 }
 
 // model is what Count knows of an upstream model.

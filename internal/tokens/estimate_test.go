@@ -11,7 +11,7 @@ var estimateSamples = map[string]string{
 		"Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage. " +
 		"This late pivot means we don't have time to boil the ocean for the client deliverable.",
 	"code": "func (c *counter) count(s string) int {\n\tif s == \"\" {\n\t\treturn 0\n\t}\n\tif c.enc == nil {\n" +
-		"\t\treturn EstimateText(s)\n\t}\n\tn, err := c.enc.get().Count(s)\n\tif err != nil {\n\t\treturn -1\n\t}\n\treturn n\n}\n",
+		"\t\treturn EstimateText(s)\n\t}\n\tn, err := c.enc.tokenize(s)\n\tif err != nil {\n\t\treturn -1\n\t}\n\treturn n\n}\n",
 	"json":     `{"model":"gpt-4o","messages":[{"role":"user","content":"What's the weather like in San Francisco?"}],"tools":[{"type":"function","function":{"name":"get_current_weather","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}}],"max_tokens":256,"temperature":0.2}`,
 	"japanese": "お誕生日おめでとう。吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。",
 	"russian":  "Съешь же ещё этих мягких французских булок, да выпей чаю. Широкая электрификация южных губерний даст мощный толчок подъёму сельского хозяйства.",
@@ -26,7 +26,7 @@ func TestEstimateErrsHigh(t *testing.T) {
 	for name, s := range estimateSamples {
 		est := EstimateText(s)
 		for _, enc := range []*encoding{o200k, cl100k} {
-			n, err := enc.get().Count(s)
+			n, err := enc.tokenize(s)
 			if err != nil {
 				t.Fatal(err)
 			}

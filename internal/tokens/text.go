@@ -48,7 +48,7 @@ func (c *counter) count(s string) int {
 	if !exact {
 		c.exact = false
 	}
-	n, err := c.enc.get().Count(s)
+	n, err := c.enc.count(s)
 	if err != nil {
 		c.exact = false
 		return EstimateText(s)

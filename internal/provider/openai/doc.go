@@ -29,4 +29,10 @@
 // object is never passed off as a completion; and every answer, forwarded
 // or decoded, has the provider's key and header values redacted
 // (provider.Upstream.Redact).
+//
+// An upstream that speaks this wire format behind other URLs and another
+// authentication reuses the adapter through Config.URL (the URL of an
+// operation for a model, in place of BaseURL plus a fixed path) and
+// Config.RequestHeader (headers set per request, such as a refreshed bearer
+// token): Azure OpenAI does, in internal/provider/azure.
 package openai

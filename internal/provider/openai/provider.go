@@ -49,6 +49,25 @@ type Config struct {
 	// StreamIdleTimeout is the longest wait between two stream events before
 	// the stream is aborted; 0 means no limit.
 	StreamIdleTimeout time.Duration
+
+	// The fields below let an upstream that speaks OpenAI's wire format
+	// behind another URL scheme and another authentication reuse the
+	// adapter (Azure OpenAI, internal/provider/azure); an OpenAI provider
+	// leaves them unset.
+
+	// URL, when set, returns the URL of an operation for an upstream
+	// model, in place of BaseURL plus the operation's path: op is
+	// "/chat/completions" or "/embeddings", model the request's model. It
+	// must build the URL from configuration and escape model, so that
+	// nothing in a request chooses the host.
+	URL func(op, model string) string
+	// RequestHeader, when set, returns headers set on each request over
+	// the static ones, such as a bearer token that is refreshed
+	// (provider.UpstreamConfig.RequestHeader).
+	RequestHeader func(ctx context.Context) http.Header
+	// Secrets are more credentials redacted from what the upstream sends
+	// back, with APIKey and the header values.
+	Secrets []string
 }
 
 // Provider is an upstream speaking the OpenAI API. It implements
@@ -57,7 +76,9 @@ type Provider struct {
 	name     string
 	chatURL  string
 	embedURL string
-	up       *provider.Upstream
+	// url, when set, replaces chatURL and embedURL (Config.URL).
+	url func(op, model string) string
+	up  *provider.Upstream
 	// completionTokens: send the output cap as max_completion_tokens, the
 	// only form OpenAI's reasoning models accept; other OpenAI-compatible
 	// servers may know only max_tokens.
@@ -89,14 +110,17 @@ func New(c Config) (*Provider, error) {
 		header.Set("Authorization", "Bearer "+c.APIKey)
 		secrets = append(secrets, c.APIKey)
 	}
+	secrets = append(secrets, c.Secrets...)
 	p := &Provider{
 		name:     c.Name,
 		chatURL:  base + "/chat/completions",
 		embedURL: base + "/embeddings",
+		url:      c.URL,
 		up: provider.NewUpstream(provider.UpstreamConfig{
 			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
 			ParseError:       protocol.DecodeErrorMessage,
 			ParseErrorFields: protocol.DecodeErrorFields, Protocol: protocol.Protocol, StreamIdleTimeout: c.StreamIdleTimeout,
+			RequestHeader: c.RequestHeader,
 		}),
 		completionTokens: c.Type == TypeOpenAI,
 	}
@@ -144,10 +168,11 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if err != nil {
 		return nil, err
 	}
+	chatURL := p.chatURLFor(req.Model)
 	if req.Stream {
-		return p.openStream(ctx, body, false)
+		return p.openStream(ctx, chatURL, body, false)
 	}
-	b, err := p.up.PostRead(ctx, p.chatURL, body, maxResponseBody)
+	b, err := p.up.PostRead(ctx, chatURL, body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -167,10 +192,11 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "the request body is not a JSON object")
 	}
+	chatURL := p.chatURLFor(f.Model)
 	if f.Stream {
-		return p.openStream(ctx, body, true)
+		return p.openStream(ctx, chatURL, body, true)
 	}
-	b, err := p.up.PostRead(ctx, p.chatURL, body, maxResponseBody)
+	b, err := p.up.PostRead(ctx, chatURL, body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +210,14 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 		c.Usage = &u
 	}
 	return provider.NewUnary(c), nil
+}
+
+// chatURLFor returns the chat completions URL for an upstream model.
+func (p *Provider) chatURLFor(model string) string {
+	if p.url != nil {
+		return p.url("/chat/completions", model)
+	}
+	return p.chatURL
 }
 
 // forwardBody returns a copy of f.Body with the model replaced and, for a
@@ -213,7 +247,11 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	if err != nil {
 		return nil, err
 	}
-	b, err := p.up.PostRead(ctx, p.embedURL, body, maxEmbedBody)
+	embedURL := p.embedURL
+	if p.url != nil {
+		embedURL = p.url("/embeddings", req.Model)
+	}
+	b, err := p.up.PostRead(ctx, embedURL, body, maxEmbedBody)
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,11 @@ type stream struct {
 	usage llm.Usage // *chunk.Usage
 }
 
-// openStream posts body and returns a stream over the answer. raw selects
+// openStream posts body to url and returns a stream over the answer. raw selects
 // Forward's chunks (upstream bytes plus scanned usage) over decoded ones.
-func (p *Provider) openStream(ctx context.Context, body []byte, raw bool) (llm.Stream, error) {
+func (p *Provider) openStream(ctx context.Context, url string, body []byte, raw bool) (llm.Stream, error) {
 	s := &stream{p: p, raw: raw}
-	if err := s.Open(ctx, p.up, p.chatURL, body); err != nil {
+	if err := s.Open(ctx, p.up, url, body); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -16,7 +16,8 @@ type Response struct {
 	// Body is a non-streamed body, sent as application/json unless Header
 	// says otherwise.
 	Body []byte
-	// SSE is a raw event stream, sent as text/event-stream.
+	// SSE is a raw event stream, sent as text/event-stream (the fake
+	// Ollama's: newline-delimited JSON, sent as application/x-ndjson).
 	SSE []byte
 	// Split writes SSE in pieces of Split bytes, flushing after each: 1
 	// splits every event, line and multi-byte character. 0 writes it whole.
@@ -49,6 +50,9 @@ type fake struct {
 	// refuse, when set, answers a request the upstream would refuse
 	// whatever is enqueued, which is then left for the next request.
 	refuse func(r *http.Request, body []byte) (Response, bool)
+	// streamType is the Content-Type of a streamed Response; empty:
+	// text/event-stream.
+	streamType string
 }
 
 func newFake(answer func(r *http.Request, body []byte) Response) *fake {
@@ -118,7 +122,11 @@ func (f *fake) write(w http.ResponseWriter, r *http.Request, resp *Response) {
 		return
 	}
 	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		ct := f.streamType
+		if ct == "" {
+			ct = "text/event-stream; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", ct)
 	}
 	w.WriteHeader(status)
 	rc := http.NewResponseController(w)

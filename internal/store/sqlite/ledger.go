@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/store"
@@ -26,24 +28,33 @@ func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, erro
 	}
 	n := 0
 	err := l.s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO usage (`+usageCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (request_id) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("sqlite: insert usage: %w", err)
-		}
-		defer stmt.Close()
-		for i := range recs {
-			r := &recs[i]
-			res, err := stmt.ExecContext(ctx, r.RequestID, r.At.UnixMicro(), r.TenantID, r.Tenant, r.TeamID, r.KeyID, r.KeyName,
-				r.Model, r.Provider, r.UpstreamModel, r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens,
-				r.ReasoningTokens, r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache, r.UsageEstimated)
+		args := make([]any, 0, usageColCount*min(len(recs), maxInsertRows))
+		for len(recs) > 0 {
+			// Rows go many to a statement (64, then the rest by powers of
+			// two): one statement's bind, step and reset for many rows,
+			// where they were most of a row's cost.
+			size := bits.Len(uint(min(len(recs), maxInsertRows))) - 1
+			k := 1 << size
+			stmt, err := l.s.insertStmt(ctx, size)
+			if err != nil {
+				return err
+			}
+			args = args[:0]
+			for i := range recs[:k] {
+				r := &recs[i]
+				args = append(args, r.RequestID, r.At.UnixMicro(), r.TenantID, r.Tenant, r.TeamID, r.KeyID, r.KeyName,
+					r.Model, r.Provider, r.UpstreamModel, r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens,
+					r.ReasoningTokens, r.CostPico, r.CostKnown, r.LatencyMicros, r.TTFTMicros, r.Status, r.Stream, r.Cache, r.UsageEstimated)
+			}
+			ts := tx.StmtContext(ctx, stmt)
+			res, err := ts.ExecContext(ctx, args...)
+			ts.Close()
 			if err != nil {
 				return fmt.Errorf("sqlite: insert usage: %w", err)
 			}
-			if k, _ := res.RowsAffected(); k > 0 {
-				n++
-			}
+			m, _ := res.RowsAffected()
+			n += int(m)
+			recs = recs[k:]
 		}
 		return nil
 	})
@@ -51,6 +62,37 @@ func (l ledger) Insert(ctx context.Context, recs []store.UsageRecord) (int, erro
 		return 0, err
 	}
 	return n, nil
+}
+
+// usageColCount is the number of usageCols; maxInsertRows the most rows
+// one INSERT carries (23 × 64 parameters, well under SQLite's 32,766).
+const (
+	usageColCount = 23
+	maxInsertRows = 1 << insertSizes
+	insertSizes   = 6
+)
+
+// insertStmt returns the INSERT of 1<<size rows, prepared once. A row
+// already in the ledger (same request ID: the primary key) is skipped.
+// OR IGNORE rather than ON CONFLICT DO NOTHING: the two skip the same
+// rows (the table has no other unique constraint, and its values are never
+// NULL), but a statement that cannot abort half-way needs no statement
+// journal, which SQLite otherwise writes, page by page, to a temporary
+// file for a statement of many rows.
+func (s *Store) insertStmt(ctx context.Context, size int) (*sql.Stmt, error) {
+	s.insertMu.Lock()
+	defer s.insertMu.Unlock()
+	if st := s.inserts[size]; st != nil {
+		return st, nil
+	}
+	row := "(?" + strings.Repeat(", ?", usageColCount-1) + ")"
+	st, err := s.db.PrepareContext(ctx, `INSERT OR IGNORE INTO usage (`+usageCols+`) VALUES `+
+		row+strings.Repeat(", "+row, 1<<size-1))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: insert usage: %w", err)
+	}
+	s.inserts[size] = st
+	return st, nil
 }
 
 func scanUsage(r interface{ Scan(...any) error }) (store.UsageRecord, error) {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite"
@@ -29,6 +30,10 @@ const BusyTimeout = 5 * time.Second
 type Store struct {
 	db  *sql.DB
 	now func() time.Time
+
+	// The ledger's INSERTs, by log2 of their rows, prepared on first use.
+	insertMu sync.Mutex
+	inserts  [insertSizes + 1]*sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,7 +78,17 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.insertMu.Lock()
+	for i, st := range s.inserts {
+		if st != nil {
+			st.Close()
+			s.inserts[i] = nil
+		}
+	}
+	s.insertMu.Unlock()
+	return s.db.Close()
+}
 
 func (s *Store) Tenants() store.Tenants { return tenants{s} }
 func (s *Store) Teams() store.Teams     { return teams{s} }
