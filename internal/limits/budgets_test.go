@@ -160,3 +160,35 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		return next(ctx, cmds)
 	}
 }
+
+// stuck is a budgeter whose store does not answer: it returns only when
+// the call's context ends.
+type stuck struct{ budget.Budgeter }
+
+func (stuck) Reserve(ctx context.Context, _ budget.Request) (budget.Decision, budget.Reservation, error) {
+	<-ctx.Done()
+	return budget.Decision{}, budget.Reservation{}, ctx.Err()
+}
+
+// A budget store that does not answer refuses the request with an error
+// once BudgetTimeout has passed, and gives the limits taken back, rather
+// than hold the request for as long as the caller would wait.
+func TestBudgetStoreStuck(t *testing.T) {
+	old := limits.BudgetTimeout
+	limits.BudgetTimeout = 50 * time.Millisecond
+	t.Cleanup(func() { limits.BudgetTimeout = old })
+	l := limits.WithBudgets(limits.NewMemory(nil), stuck{})
+	r := limits.Request{Checks: []limits.Check{{Subject: "key:k", Limit: limits.Limit{Concurrent: 1}}},
+		Spend: budget.Request{Budgets: []budget.Budget{{Subject: "key:k", Limit: 100, Period: budget.Daily}}, Estimate: 1}}
+	// The caller would wait an hour.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	if _, _, err := l.Acquire(ctx, r); err == nil {
+		t.Fatal("a budget store that does not answer admitted the request")
+	}
+	// The concurrency slot was given back.
+	r.Spend = budget.Request{}
+	if d, _, err := l.Acquire(ctx, r); err != nil || !d.Allowed {
+		t.Fatalf("after the refusal: %+v %v", d, err)
+	}
+}

@@ -13,15 +13,21 @@ import (
 // gives its limits back at once, apart from the request per minute it
 // counted. It serves a limiter whose counts live elsewhere than the
 // budgets' (memory, with budgets in the database); the Redis limiter
-// reserves both in one step.
+// reserves both in one step. Each reservation is bounded by
+// BudgetTimeout: a database that does not answer refuses the request (the
+// caller answers 503) rather than hold it.
 func WithBudgets(inner Limiter, b budget.Budgeter) Limiter {
-	return &spending{inner: inner, b: b, now: time.Now}
+	return &spending{inner: inner, b: b, now: time.Now, timeout: BudgetTimeout}
 }
 
+// BudgetTimeout bounds one reservation of WithBudgets' budgeter.
+var BudgetTimeout = 2 * time.Second
+
 type spending struct {
-	inner Limiter
-	b     budget.Budgeter
-	now   func() time.Time
+	inner   Limiter
+	b       budget.Budgeter
+	now     func() time.Time
+	timeout time.Duration
 }
 
 func (s *spending) Acquire(ctx context.Context, r Request) (Decision, Lease, error) {
@@ -31,7 +37,9 @@ func (s *spending) Acquire(ctx context.Context, r Request) (Decision, Lease, err
 	if err != nil || !d.Allowed || len(spend.Budgets) == 0 {
 		return d, le, err
 	}
-	bd, res, err := s.b.Reserve(ctx, spend)
+	rctx, cancel := context.WithTimeout(ctx, s.timeout)
+	bd, res, err := s.b.Reserve(rctx, spend)
+	cancel()
 	if err != nil || !bd.Allowed {
 		_ = le.Release(context.WithoutCancel(ctx), 0)
 	}
