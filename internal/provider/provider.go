@@ -50,4 +50,18 @@ type Forward struct {
 	Model string
 	// Stream says whether the body asks for a stream.
 	Stream bool
+	// Protocol is the wire protocol of Body when it is another endpoint of
+	// the Forwarder's family (see EndpointForwarder: OpenAI's Responses or
+	// legacy Completions); empty for the Forwarder's own Protocol.
+	Protocol string
+}
+
+// EndpointForwarder is implemented by Forwarders whose upstream also serves
+// other endpoints of its protocol family, whose bodies it forwards the same
+// way: an OpenAI upstream's /responses and /completions.
+type EndpointForwarder interface {
+	Forwarder
+	// ForwardsProtocol reports whether Forward takes bodies of wire
+	// protocol p (Forward.Protocol set to p).
+	ForwardsProtocol(p string) bool
 }

@@ -123,8 +123,13 @@ func (r *Router) open(ctx context.Context, a *attempt) (llm.Stream, error) {
 	}
 	// What an earlier attempt left out says nothing of this one.
 	call.Dropped = nil
-	if fw, ok := p.(provider.Forwarder); ok && call.FastPath() && fw.Protocol() == call.Protocol {
-		return fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: a.model, Stream: call.Stream})
+	if fw, ok := p.(provider.Forwarder); ok && call.FastPath() {
+		if fw.Protocol() == call.Protocol {
+			return fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: a.model, Stream: call.Stream})
+		}
+		if ef, ok := fw.(provider.EndpointForwarder); ok && ef.ForwardsProtocol(call.Protocol) {
+			return fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: a.model, Stream: call.Stream, Protocol: call.Protocol})
+		}
 	}
 	req, err := call.Decoded()
 	if err != nil {
