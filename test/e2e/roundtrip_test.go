@@ -10,27 +10,111 @@ import (
 )
 
 // checkToolRoundTrip checks the second request the upstream received, in
-// its own protocol: the assistant's calls carry the ids the upstream gave
-// them, each tool result answers its call by that id, in order, and the
-// follow-up question comes after the results.
-func checkToolRoundTrip(t *testing.T, h *conformance.Harness, upstream string) {
+// its own protocol: the assistant's calls carry the ids the client got for
+// them (got), each tool result answers its call by that id (or, where the
+// upstream has no ids, by name and order), in order, and the follow-up
+// question comes after the results.
+func checkToolRoundTrip(t *testing.T, h *conformance.Harness, upstream string, got []call) {
 	t.Helper()
 	reqs := h.Fake(upstream).Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("the upstream received %d requests, want 2", len(reqs))
 	}
 	var ids []string
-	for _, c := range wantCalls[upstream] {
+	for _, c := range got {
 		ids = append(ids, c.ID)
 	}
-	msgs := gjson.GetBytes(reqs[1].Body, "messages").Array()
-	if upstream == conformance.Anthropic {
+	body := gjson.ParseBytes(reqs[1].Body)
+	msgs := body.Get("messages").Array()
+	switch conformance.Wire(upstream) {
+	case conformance.Anthropic:
 		checkAnthropicRoundTrip(t, msgs, ids)
-	} else {
+	case conformance.Gemini:
+		checkGeminiRoundTrip(t, body.Get("contents").Array())
+	case conformance.Ollama:
+		checkOllamaRoundTrip(t, msgs)
+	default: // OpenAI's shape: OpenAI, Azure, Mistral, Cohere
 		checkOpenAIRoundTrip(t, msgs, ids)
 	}
 	if t.Failed() {
 		t.Logf("second upstream request:\n%s", reqs[1].Body)
+	}
+}
+
+// checkGeminiRoundTrip: the model turn holds the two functionCall parts,
+// and the next user turn answers each with a functionResponse part of the
+// same name, in order, the question after them.
+func checkGeminiRoundTrip(t *testing.T, cs []gjson.Result) {
+	t.Helper()
+	at := -1
+	for i, c := range cs {
+		n := 0
+		for _, p := range c.Get("parts").Array() {
+			if p.Get("functionCall").Exists() {
+				n++
+			}
+		}
+		if n > 0 {
+			at = i
+			if n != len(toolResults) || c.Get("role").String() != "model" {
+				t.Fatalf("turn %d (%s) has %d functionCall parts, want %d in a model turn", i, c.Get("role"), n, len(toolResults))
+			}
+		}
+	}
+	if at < 0 || at+1 >= len(cs) {
+		t.Fatalf("no turn after the calls (turns %d, calls in %d)", len(cs), at)
+	}
+	var results []string
+	var texts []string
+	for _, c := range cs[at+1:] {
+		if c.Get("role").String() != "user" {
+			t.Errorf("a %s turn after the calls", c.Get("role"))
+		}
+		for _, p := range c.Get("parts").Array() {
+			if fr := p.Get("functionResponse"); fr.Exists() {
+				if fr.Get("name").String() != "get_weather" {
+					t.Errorf("functionResponse for %q", fr.Get("name"))
+				}
+				results = append(results, fr.Get("response.output").String())
+			} else if p.Get("text").Exists() {
+				texts = append(texts, p.Get("text").String())
+			}
+		}
+	}
+	if !slices.Equal(results, toolResults) {
+		t.Errorf("functionResponse outputs %q, want %q", results, toolResults)
+	}
+	if len(texts) != 1 || texts[0] != followUp {
+		t.Errorf("texts after the calls %q, want the question", texts)
+	}
+}
+
+// checkOllamaRoundTrip: the assistant message holds the two tool_calls,
+// followed by one tool message per call naming its function (Ollama's
+// calls have no id), in order, then the question.
+func checkOllamaRoundTrip(t *testing.T, msgs []gjson.Result) {
+	t.Helper()
+	at := -1
+	for i, m := range msgs {
+		if tc := m.Get("tool_calls").Array(); len(tc) > 0 {
+			at = i
+			if len(tc) != len(toolResults) || m.Get("role").String() != "assistant" {
+				t.Fatalf("message %d (%s) has %d tool_calls", i, m.Get("role"), len(tc))
+			}
+		}
+	}
+	if at < 0 || len(msgs) != at+1+len(toolResults)+1 {
+		t.Fatalf("%d messages, calls in %d: want %d tool messages and the question after them", len(msgs), at, len(toolResults))
+	}
+	for i, want := range toolResults {
+		m := msgs[at+1+i]
+		if m.Get("role").String() != "tool" || m.Get("tool_name").String() != "get_weather" || m.Get("content").String() != want {
+			t.Errorf("message %d is %s, want the tool message %q for get_weather", at+1+i, m.Raw, want)
+		}
+	}
+	q := msgs[len(msgs)-1]
+	if q.Get("role").String() != "user" || q.Get("content").String() != followUp {
+		t.Errorf("last message %s, want the question", q.Raw)
 	}
 }
 

@@ -32,7 +32,8 @@ type call struct {
 }
 
 // wantCalls are the two parallel calls of the upstream captures, by upstream
-// protocol: ids must survive translation exactly.
+// wire protocol: ids must survive translation exactly. Gemini and Ollama
+// give their calls no id: the gateway makes them (see sameCalls).
 var wantCalls = map[string][]call{
 	conformance.OpenAI: {
 		{"call_7bnK1ZQ0mDd1rTfJ3bNvw0Ck", "get_weather", map[string]any{"location": "Paris, France", "unit": "celsius"}},
@@ -42,6 +43,47 @@ var wantCalls = map[string][]call{
 		{"toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather", map[string]any{"location": "Paris, France", "unit": "celsius"}},
 		{"toolu_01B7sPqS8gXyJrTnVzWkD3mC", "get_weather", map[string]any{"location": "Zürich"}},
 	},
+	conformance.Mistral: {
+		{"D681PevKs", "get_weather", map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{"q3Rz8LmWx", "get_weather", map[string]any{"location": "Zürich"}},
+	},
+	conformance.Cohere: {
+		{"get_weather_k3xq8v2m7n1p", "get_weather", map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{"get_weather_9wz4r6t0ybhs", "get_weather", map[string]any{"location": "Zürich"}},
+	},
+	conformance.Gemini: {
+		{"", "get_weather", map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{"", "get_weather", map[string]any{"location": "Zürich"}},
+	},
+	conformance.Ollama: {
+		{"", "get_weather", map[string]any{"location": "Paris, France", "unit": "celsius"}},
+		{"", "get_weather", map[string]any{"location": "Zürich"}},
+	},
+}
+
+// sameCalls reports whether got are the calls of upstream u's capture: the
+// same names and arguments in order, and the upstream's ids, or, where the
+// upstream gives none, ids the gateway made, present and distinct.
+func sameCalls(u string, got []call) bool {
+	want := wantCalls[conformance.Wire(u)]
+	if len(got) != len(want) {
+		return false
+	}
+	seen := map[string]bool{}
+	for i := range want {
+		g, w := got[i], want[i]
+		if w.ID == "" {
+			if g.ID == "" || seen[g.ID] {
+				return false
+			}
+			seen[g.ID] = true
+			g.ID = ""
+		}
+		if !reflect.DeepEqual(g, w) {
+			return false
+		}
+	}
+	return true
 }
 
 func args(t *testing.T, raw string) map[string]any {
@@ -58,28 +100,22 @@ func args(t *testing.T, raw string) map[string]any {
 // a few bytes at a time.
 func script(t *testing.T, h *conformance.Harness, upstream string, stream bool) {
 	var calls, text providertest.Response
+	up := conformance.Wire(upstream)
 	switch {
-	case upstream == conformance.Anthropic && stream:
+	case up == conformance.Anthropic && stream:
 		calls = providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: 7}
 		text = providertest.Response{SSE: providertest.Load(t, "anthropic/stream_text.sse"), Split: 7}
-	case upstream == conformance.Anthropic:
+	case up == conformance.Anthropic:
 		calls = providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
 		text = providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	case stream:
-		calls = providertest.Response{SSE: providertest.Load(t, "openai/stream_tool_calls.sse"), Split: 7}
-		text = providertest.Response{SSE: providertest.Load(t, "openai/stream_text.sse"), Split: 7}
+		calls = providertest.Response{SSE: providertest.Load(t, conformance.StreamCapture(upstream, "stream_tool_calls.sse")), Split: 7}
+		text = providertest.Response{SSE: providertest.Load(t, conformance.StreamCapture(upstream, "stream_text.sse")), Split: 7}
 	default:
-		calls = providertest.Response{Body: providertest.Load(t, "openai/chat_tool_calls.json")}
-		text = providertest.Response{Body: providertest.Load(t, "openai/chat_text.json")}
+		calls = providertest.Response{Body: providertest.Load(t, up+"/chat_tool_calls.json")}
+		text = providertest.Response{Body: providertest.Load(t, up+"/chat_text.json")}
 	}
 	h.Fake(upstream).Enqueue(calls, text)
-}
-
-// finalText is the second turn's answer of each upstream capture, by
-// upstream protocol and streaming.
-var finalText = map[string]map[bool]string{
-	conformance.OpenAI:    {false: "Hello! How can I assist you today?", true: "Bonjour! Ça va très bien, merci 👋"},
-	conformance.Anthropic: {false: "Hi! My name is Claude.", true: "Bonjour! Ça va très bien, merci 👋"},
 }
 
 // toolResults are the results the client sends back for the two calls, in
@@ -120,8 +156,8 @@ func TestAnthropicSDK(t *testing.T) {
 						results = append(results, anthropic.NewToolResultBlock(tu.ID, toolResults[len(results)%len(toolResults)], false))
 					}
 				}
-				if !reflect.DeepEqual(got, wantCalls[upstream]) {
-					t.Fatalf("tool calls %+v, want %+v", got, wantCalls[upstream])
+				if !sameCalls(upstream, got) {
+					t.Fatalf("tool calls %+v, want %+v", got, wantCalls[conformance.Wire(upstream)])
 				}
 				if msg.StopReason != anthropic.StopReasonToolUse || msg.Role != "assistant" || msg.ID == "" {
 					t.Errorf("stop %q role %q id %q", msg.StopReason, msg.Role, msg.ID)
@@ -130,8 +166,7 @@ func TestAnthropicSDK(t *testing.T) {
 					t.Errorf("no output tokens in %+v", msg.Usage)
 				}
 				up := h.Fake(upstream).Requests()
-				path := map[string]string{conformance.OpenAI: "tools.0.function.name", conformance.Anthropic: "tools.0.name"}[upstream]
-				if len(up) != 1 || gjson.GetBytes(up[0].Body, path).String() != "get_weather" {
+				if len(up) != 1 || gjson.GetBytes(up[0].Body, toolNamePath[conformance.Wire(upstream)]).String() != "get_weather" {
 					t.Errorf("upstream got %d requests, the first with tools %s", len(up), gjson.GetBytes(up[0].Body, "tools").Raw)
 				}
 
@@ -146,10 +181,10 @@ func TestAnthropicSDK(t *testing.T) {
 						text += tb.Text
 					}
 				}
-				if text != finalText[upstream][stream] || final.StopReason != anthropic.StopReasonEndTurn {
-					t.Errorf("second turn: text %q stop %q, want %q end_turn", text, final.StopReason, finalText[upstream][stream])
+				if text != conformance.CaptureText(upstream, stream) || final.StopReason != anthropic.StopReasonEndTurn {
+					t.Errorf("second turn: text %q stop %q, want %q end_turn", text, final.StopReason, conformance.CaptureText(upstream, stream))
 				}
-				checkToolRoundTrip(t, h, upstream)
+				checkToolRoundTrip(t, h, upstream, got)
 			})
 		}
 	}
@@ -217,8 +252,8 @@ func TestOpenAISDK(t *testing.T) {
 					got = append(got, call{tc.ID, tc.Function.Name, args(t, tc.Function.Arguments)})
 					results = append(results, openai.ToolMessage(toolResults[len(results)%len(toolResults)], tc.ID))
 				}
-				if !reflect.DeepEqual(got, wantCalls[upstream]) {
-					t.Fatalf("tool calls %+v, want %+v", got, wantCalls[upstream])
+				if !sameCalls(upstream, got) {
+					t.Fatalf("tool calls %+v, want %+v", got, wantCalls[conformance.Wire(upstream)])
 				}
 				if choice.FinishReason != "tool_calls" {
 					t.Errorf("finish_reason %q", choice.FinishReason)
@@ -230,10 +265,10 @@ func TestOpenAISDK(t *testing.T) {
 				params.Messages = append(params.Messages, results...)
 				params.Messages = append(params.Messages, openai.UserMessage(followUp))
 				final := openaiTurn(ctx, t, client, params, stream)
-				if final.Message.Content != finalText[upstream][stream] || final.FinishReason != "stop" {
-					t.Errorf("second turn: content %q finish %q, want %q stop", final.Message.Content, final.FinishReason, finalText[upstream][stream])
+				if final.Message.Content != conformance.CaptureText(upstream, stream) || final.FinishReason != "stop" {
+					t.Errorf("second turn: content %q finish %q, want %q stop", final.Message.Content, final.FinishReason, conformance.CaptureText(upstream, stream))
 				}
-				checkToolRoundTrip(t, h, upstream)
+				checkToolRoundTrip(t, h, upstream, got)
 			})
 		}
 	}
@@ -279,7 +314,14 @@ func openaiTurn(ctx context.Context, t *testing.T, client openai.Client, params 
 	return acc.Choices[0]
 }
 
-// sdkUpstreams are the upstream protocols these tests script answers for:
-// the captures of the OpenAI and Anthropic fakes. The other providers are
-// reached through the conformance suite.
-var sdkUpstreams = []string{conformance.OpenAI, conformance.Anthropic}
+// toolNamePath is where an upstream's request names its first tool, by
+// wire protocol.
+var toolNamePath = map[string]string{
+	conformance.OpenAI: "tools.0.function.name", conformance.Anthropic: "tools.0.name",
+	conformance.Mistral: "tools.0.function.name", conformance.Ollama: "tools.0.function.name",
+	conformance.Cohere: "tools.0.function.name", conformance.Gemini: "tools.0.functionDeclarations.0.name",
+}
+
+// sdkUpstreams are the upstreams the official SDKs reach through the
+// gateway: every provider of the conformance suite.
+var sdkUpstreams = conformance.Upstreams
