@@ -31,7 +31,11 @@ func TestConformance(t *testing.T) {
 				row += " (" + string(m) + ")"
 			}
 			for _, p := range Pairs() {
-				if why := sc.NA(p, m); why != "" {
+				why := sc.NA(p, m)
+				if why == "" && p.Client == Responses {
+					why = responsesNA(sc)
+				}
+				if why != "" {
 					table.Set(row, p, Outcome{Status: "n/a", Reason: why})
 					continue
 				}
@@ -73,7 +77,7 @@ func runCase(t *testing.T, sc Scenario, c *Case) {
 	if sc.Script != nil {
 		c.Fake().Enqueue(sc.Script(t, c)...)
 	}
-	body, ok := sc.Request[c.Pair.Client]
+	body, ok := sc.Request[c.Client()]
 	if !ok {
 		t.Fatalf("scenario %q has no %s request", sc.Name, c.Pair.Client)
 	}

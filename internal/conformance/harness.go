@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/llmgw/llmgw/internal/config"
@@ -202,8 +203,11 @@ func (h *Harness) Fake(p string) Fake {
 
 // Path returns the gateway route of client protocol p.
 func Path(p string) string {
-	if p == Anthropic {
+	switch p {
+	case Anthropic:
 		return "/v1/messages"
+	case Responses:
+		return "/v1/responses"
 	}
 	return "/v1/chat/completions"
 }
@@ -212,6 +216,13 @@ func Path(p string) string {
 // with body's model set for the case's upstream and stream set for its mode.
 func (c *Case) Request(ctx context.Context, t testing.TB, body string) *http.Request {
 	t.Helper()
+	if c.Pair.Client == Responses && gjson.Get(body, "messages").Exists() {
+		converted, err := chatToResponses(body)
+		if err != nil {
+			t.Fatalf("the scenario's request has no Responses form: %v", err)
+		}
+		body = converted
+	}
 	b := []byte(body)
 	var err error
 	model := c.Model
@@ -223,7 +234,7 @@ func (c *Case) Request(ctx context.Context, t testing.TB, body string) *http.Req
 	}
 	if c.Streamed() {
 		b, _ = sjson.SetBytes(b, "stream", true)
-		if c.Pair.Client == OpenAI {
+		if c.Client() == OpenAI && c.Pair.Client != Responses {
 			b, _ = sjson.SetBytes(b, "stream_options.include_usage", true)
 		}
 	}
@@ -256,7 +267,11 @@ func (c *Case) Send(t testing.TB, body string) *Result {
 	streamed := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	switch {
 	case resp.StatusCode != http.StatusOK:
-		parseError(r, c.Pair.Client, raw)
+		parseError(r, c.Client(), raw)
+	case c.Pair.Client == Responses && streamed:
+		parseResponsesStream(r, raw)
+	case c.Pair.Client == Responses:
+		parseResponsesMessage(r, raw)
 	case c.Pair.Client == OpenAI && streamed:
 		parseOpenAIStream(r, raw)
 	case c.Pair.Client == OpenAI:

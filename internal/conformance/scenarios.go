@@ -31,7 +31,7 @@ func always(Pair, Mode) string { return "" }
 // onlyAnthropic is n/a for every pair with an OpenAI side.
 func onlyAnthropic(why string) func(Pair, Mode) string {
 	return func(p Pair, _ Mode) string {
-		if p.Client != Anthropic || p.Upstream != Anthropic {
+		if vocab(p.Client) != Anthropic || p.Upstream != Anthropic {
 			return why
 		}
 		return ""
@@ -71,7 +71,7 @@ func basicScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "stop"))
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), "stop"))
 			},
 		},
 		{
@@ -114,7 +114,7 @@ func basicScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "18C and sunny")
-				id := map[string]string{OpenAI: "call_abc123", Anthropic: "toolu_abc123"}[c.Pair.Client]
+				id := map[string]string{OpenAI: "call_abc123", Anthropic: "toolu_abc123"}[c.Client()]
 				checkToolPairing(t, c, gjson.ParseBytes(c.LastUpstream(t)), id)
 			},
 		},
@@ -170,7 +170,7 @@ func basicScenarios() []Scenario {
 					expectEqual(t, "generationConfig.topP", g.Get("topP").Float(), 0.9)
 					expectEqual(t, "generationConfig.maxOutputTokens", g.Get("maxOutputTokens").Int(), int64(300))
 					expectEqual(t, "generationConfig.stopSequences", g.Get("stopSequences").Raw, `["END"]`)
-					if c.Pair.Client == Anthropic {
+					if c.Client() == Anthropic {
 						expectEqual(t, "generationConfig.topK", g.Get("topK").Int(), int64(40))
 					}
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
@@ -184,7 +184,7 @@ func basicScenarios() []Scenario {
 					expectEqual(t, "options.top_p", o.Get("top_p").Float(), 0.9)
 					expectEqual(t, "options.num_predict", o.Get("num_predict").Int(), int64(300))
 					expectEqual(t, "options.stop", o.Get("stop").Raw, `["END"]`)
-					if c.Pair.Client == Anthropic {
+					if c.Client() == Anthropic {
 						expectEqual(t, "options.top_k", o.Get("top_k").Int(), int64(40))
 					}
 					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
@@ -199,7 +199,7 @@ func basicScenarios() []Scenario {
 					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))
 					expectEqual(t, "stop_sequences", up.Get("stop_sequences").Raw, `["END"]`)
 					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
-					if c.Pair.Client == Anthropic {
+					if c.Client() == Anthropic {
 						expectEqual(t, "k", up.Get("k").Int(), int64(40))
 					}
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "user")
@@ -210,7 +210,7 @@ func basicScenarios() []Scenario {
 					expectEqual(t, "max_tokens", up.Get("max_tokens").Int(), int64(300))
 					expectEqual(t, "stop_sequences", up.Get("stop_sequences").Raw, `["END"]`)
 					expectEqual(t, "metadata.user_id", up.Get("metadata.user_id").String(), "user-42")
-					if c.Pair.Client == Anthropic {
+					if c.Client() == Anthropic {
 						expectEqual(t, "top_k", up.Get("top_k").Int(), int64(40))
 					}
 					return
@@ -226,7 +226,7 @@ func basicScenarios() []Scenario {
 					// its schema does not list.
 					expectEqual(t, "upstream user", up.Get("user").Exists(), false)
 					// Nor top_k, which only an Anthropic client sends.
-					want := map[string]string{OpenAI: "user", Anthropic: "top_k, user"}[c.Pair.Client]
+					want := map[string]string{OpenAI: "user", Anthropic: "top_k, user"}[c.Client()]
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
 					return
 				}
@@ -238,7 +238,7 @@ func basicScenarios() []Scenario {
 		{
 			Name: "max_tokens default", Modes: []Mode{Unary},
 			NA: func(p Pair, _ Mode) string {
-				if p.Client == OpenAI && p.Upstream == Anthropic {
+				if vocab(p.Client) == OpenAI && p.Upstream == Anthropic {
 					return ""
 				}
 				return naMaxTokens

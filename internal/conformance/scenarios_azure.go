@@ -47,7 +47,7 @@ func azureScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "content_filter"))
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), "content_filter"))
 				if c.Streamed() {
 					expectEqual(t, "text", r.Text, "Hello there")
 				}
@@ -62,7 +62,7 @@ func azureScenarios() []Scenario {
 				expectEqual(t, "status", r.Status, http.StatusBadRequest)
 				// A content-policy refusal, not retried; an OpenAI client
 				// gets Azure's own code, relayed as an OpenAI upstream's is.
-				want := map[string]string{OpenAI: "content_filter", Anthropic: "invalid_request_error"}[c.Pair.Client]
+				want := map[string]string{OpenAI: "content_filter", Anthropic: "invalid_request_error"}[c.Client()]
 				expectEqual(t, "error", r.ErrType, want)
 				expectEqual(t, "upstream requests", len(c.Fake().Requests()), 1)
 			},

@@ -40,7 +40,7 @@ func cohereScenarios() []Scenario {
 					t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 				}
 				if kind != "" {
-					expectEqual(t, "error type", r.ErrType, errorTypes[kind][c.Pair.Client])
+					expectEqual(t, "error type", r.ErrType, errorTypes[kind][c.Client()])
 				}
 			},
 		}

@@ -53,12 +53,12 @@ func failureScenarios() []Scenario {
 				for _, v := range r.Violations {
 					t.Errorf("protocol violation: %s", v)
 				}
-				want := errorTypes[kind][c.Pair.Client]
-				if same, ok := sameProtocolTypes[kind]; ok && c.Pair.Client == c.Up() {
-					want = same[c.Pair.Client]
+				want := errorTypes[kind][c.Client()]
+				if same, ok := sameProtocolTypes[kind]; ok && c.Client() == c.Up() {
+					want = same[c.Client()]
 				}
 				expectEqual(t, "error type", r.ErrType, want)
-				if kind == "invalid" && c.Pair.Client == OpenAI {
+				if kind == "invalid" && c.Client() == OpenAI {
 					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), wantParam[c.Up()])
 				}
 				if name == upstream429 {
@@ -173,7 +173,7 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 			if r.Terminated {
 				t.Errorf("a broken stream was terminated as complete:\n%s", r.Body)
 			}
-			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Up()]][c.Pair.Client])
+			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Up()]][c.Client()])
 			want := text
 			if want == "" {
 				want = captureText[c.Up()][Stream]

@@ -83,13 +83,13 @@ func anthropicFeatureScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "usage", r.Usage, captureUsage[[2]string{c.Pair.Client, c.Up()}])
+				expectEqual(t, "usage", r.Usage, captureUsage[[2]string{c.Client(), c.Up()}])
 			},
 		},
 		{
 			Name: "count_tokens", Modes: []Mode{Unary},
 			NA: func(p Pair, _ Mode) string {
-				if p.Client == OpenAI {
+				if vocab(p.Client) == OpenAI {
 					return naCountTokens
 				}
 				return ""
@@ -162,7 +162,7 @@ func runCancel(t *testing.T, c *Case) {
 	body := map[string]string{
 		OpenAI:    `{"messages":[{"role":"user","content":"Go on"}]}`,
 		Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Go on"}]}`,
-	}[c.Pair.Client]
+	}[c.Client()]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	resp, err := http.DefaultClient.Do(c.Request(ctx, t, body))

@@ -49,7 +49,7 @@ func geminiScenarios() []Scenario {
 				body := map[string]string{
 					OpenAI:    `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.jpg"}}]}]}`,
 					Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}}]}]}`,
-				}[c.Pair.Client]
+				}[c.Client()]
 				r = c.Send(t, body)
 				expectEqual(t, "status of an image by URL", r.Status, http.StatusBadRequest)
 				expectEqual(t, "upstream requests", len(c.Fake().Requests()), n)
@@ -70,7 +70,7 @@ func geminiScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, "")
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "content_filter"))
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), "content_filter"))
 				expectEqual(t, "usage", r.Usage, Usage{Input: 7})
 			},
 		},
@@ -105,7 +105,7 @@ func geminiScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "content_filter"))
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), "content_filter"))
 			},
 		})
 	}
@@ -120,7 +120,7 @@ func geminiScenarios() []Scenario {
 					if r.Status != http.StatusBadGateway {
 						t.Fatalf("status %d, want 502: %s", r.Status, r.Body)
 					}
-					expectEqual(t, "error type", r.ErrType, errorTypes["upstream"][c.Pair.Client])
+					expectEqual(t, "error type", r.ErrType, errorTypes["upstream"][c.Client()])
 					return
 				}
 				if r.Terminated || r.StreamError == "" {

@@ -43,7 +43,7 @@ func mistralScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "length"))
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), "length"))
 			},
 		},
 		{
@@ -58,7 +58,7 @@ func mistralScenarios() []Scenario {
 				if r.Status != http.StatusBadGateway {
 					t.Fatalf("status %d, want 502: %s", r.Status, r.Body)
 				}
-				expectEqual(t, "error type", r.ErrType, errorTypes["upstream"][c.Pair.Client])
+				expectEqual(t, "error type", r.ErrType, errorTypes["upstream"][c.Client()])
 			},
 		},
 		{
@@ -85,7 +85,7 @@ func mistralScenarios() []Scenario {
 
 func embedNA(p Pair, _ Mode) string {
 	switch {
-	case p.Client != OpenAI:
+	case vocab(p.Client) != OpenAI:
 		return naEmbedClient
 	case p.Upstream == Anthropic:
 		return naEmbedAnthropic

@@ -72,7 +72,7 @@ func ollamaScenarios() []Scenario {
 				body := map[string]string{
 					OpenAI:    `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.jpg"}}]}]}`,
 					Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}}]}]}`,
-				}[c.Pair.Client]
+				}[c.Client()]
 				r = c.Send(t, body)
 				expectEqual(t, "status of an image by URL", r.Status, http.StatusBadRequest)
 				expectEqual(t, "upstream requests", len(c.Fake().Requests()), n)
@@ -91,7 +91,7 @@ func ollamaScenarios() []Scenario {
 					if r.Status != http.StatusBadGateway {
 						t.Fatalf("status %d, want 502: %s", r.Status, r.Body)
 					}
-					expectEqual(t, "error type", r.ErrType, errorTypes["upstream"][c.Pair.Client])
+					expectEqual(t, "error type", r.ErrType, errorTypes["upstream"][c.Client()])
 					return
 				}
 				if r.Terminated || r.StreamError == "" {
@@ -130,7 +130,7 @@ func ollamaScenarios() []Scenario {
 		},
 		{
 			Name: "Ollama options, keep_alive and think passed through (Ollama)", Modes: []Mode{Unary}, NA: func(p Pair, m Mode) string {
-				if p.Client != OpenAI {
+				if vocab(p.Client) != OpenAI {
 					return naOllamaExtra
 				}
 				return onlyOllama(p, m)

@@ -35,12 +35,12 @@ func fieldScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Pair.Client == c.Up() {
+				if c.Client() == c.Up() {
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
 					return
 				}
-				want := map[string]string{OpenAI: "presence_penalty, seed, store", Anthropic: "context_management, service_tier"}[c.Pair.Client]
-				if c.Pair.Client == OpenAI && c.Up() == Mistral {
+				want := map[string]string{OpenAI: "presence_penalty, seed, store", Anthropic: "context_management, service_tier"}[c.Client()]
+				if c.Client() == OpenAI && c.Up() == Mistral {
 					// Mistral has the penalties, and the seed as
 					// random_seed.
 					want = "store"
@@ -48,20 +48,20 @@ func fieldScenarios() []Scenario {
 					expectEqual(t, "upstream seed", up.Get("seed").Exists(), false)
 					expectEqual(t, "upstream presence_penalty", up.Get("presence_penalty").Float(), 0.5)
 				}
-				if c.Pair.Client == OpenAI && c.Up() == Gemini {
+				if c.Client() == OpenAI && c.Up() == Gemini {
 					// Gemini has the penalties and the seed, in
 					// generationConfig.
 					want = "store"
 					expectEqual(t, "upstream generationConfig.seed", up.Get("generationConfig.seed").Int(), int64(7))
 					expectEqual(t, "upstream generationConfig.presencePenalty", up.Get("generationConfig.presencePenalty").Float(), 0.5)
 				}
-				if c.Pair.Client == OpenAI && c.Up() == Ollama {
+				if c.Client() == OpenAI && c.Up() == Ollama {
 					// Ollama has the penalty and the seed, in options.
 					want = "store"
 					expectEqual(t, "upstream options.seed", up.Get("options.seed").Int(), int64(7))
 					expectEqual(t, "upstream options.presence_penalty", up.Get("options.presence_penalty").Float(), 0.5)
 				}
-				if c.Pair.Client == OpenAI && c.Up() == Cohere {
+				if c.Client() == OpenAI && c.Up() == Cohere {
 					// Cohere has the penalties and the seed.
 					want = "store"
 					expectEqual(t, "upstream seed", up.Get("seed").Int(), int64(7))
@@ -82,17 +82,17 @@ func fieldScenarios() []Scenario {
 				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Say hello"}],"mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"example"}]}`,
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
-				if c.Pair.Client == c.Up() {
+				if c.Client() == c.Up() {
 					expectOK(t, c, r)
 					return
 				}
-				if c.Pair.Client == OpenAI && c.Up() == Gemini {
+				if c.Client() == OpenAI && c.Up() == Gemini {
 					// Gemini has n, as candidateCount.
 					expectOK(t, c, r)
 					expectEqual(t, "upstream candidateCount", gjson.GetBytes(c.LastUpstream(t), "generationConfig.candidateCount").Int(), int64(2))
 					return
 				}
-				if c.Pair.Client == OpenAI && c.Up() == Mistral {
+				if c.Client() == OpenAI && c.Up() == Mistral {
 					// Mistral has n.
 					expectOK(t, c, r)
 					expectEqual(t, "upstream n", gjson.GetBytes(c.LastUpstream(t), "n").Int(), int64(2))
@@ -102,8 +102,8 @@ func fieldScenarios() []Scenario {
 					t.Fatalf("status %d, want 400: %s", r.Status, r.Body)
 				}
 				expectEqual(t, "error type", r.ErrType, "invalid_request_error")
-				field := map[string]string{OpenAI: "n", Anthropic: "mcp_servers"}[c.Pair.Client]
-				if c.Pair.Client == OpenAI {
+				field := map[string]string{OpenAI: "n", Anthropic: "mcp_servers"}[c.Client()]
+				if c.Client() == OpenAI {
 					expectEqual(t, "error param", gjson.GetBytes(r.Body, "error.param").String(), field)
 				} else if msg := gjson.GetBytes(r.Body, "error.message").String(); !strings.HasPrefix(msg, field+":") {
 					t.Errorf("error message %q does not name %s", msg, field)
@@ -116,7 +116,7 @@ func fieldScenarios() []Scenario {
 		{
 			Name: "message thread to continue", Modes: both, Script: text,
 			NA: func(p Pair, _ Mode) string {
-				if p.Client != Anthropic {
+				if vocab(p.Client) != Anthropic {
 					return naThreadClient
 				}
 				return ""
@@ -145,7 +145,7 @@ func fieldScenarios() []Scenario {
 		{
 			Name: "message thread created", Modes: both, Script: text,
 			NA: func(p Pair, _ Mode) string {
-				if p.Client != Anthropic {
+				if vocab(p.Client) != Anthropic {
 					return naThreadClient
 				}
 				return ""

@@ -71,7 +71,7 @@ func reasoningScenarios() []Scenario {
 		{
 			Name: "reasoning_effort to extended thinking", Modes: both,
 			NA: func(p Pair, _ Mode) string {
-				if p.Client == Anthropic {
+				if vocab(p.Client) == Anthropic {
 					return naEffortClient
 				}
 				return ""
@@ -135,7 +135,7 @@ func reasoningScenarios() []Scenario {
 		{
 			Name: "extended thinking to reasoning_effort (reasoning model)", Modes: []Mode{Unary},
 			NA: func(p Pair, _ Mode) string {
-				if p.Client == OpenAI {
+				if vocab(p.Client) == OpenAI {
 					return naThinkingClient
 				}
 				switch p.Upstream {
@@ -177,7 +177,7 @@ func reasoningScenarios() []Scenario {
 		{
 			Name: "extended thinking toward a non-reasoning model", Modes: both,
 			NA: func(p Pair, _ Mode) string {
-				if p.Client != Anthropic || p.Upstream == Anthropic {
+				if vocab(p.Client) != Anthropic || p.Upstream == Anthropic {
 					return naNonReasoning
 				}
 				return ""

@@ -27,7 +27,7 @@ func toolScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				expectToolCalls(t, c, r.ToolCalls)
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, "tool_calls"))
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), "tool_calls"))
 				if c.Up() == Anthropic {
 					expectEqual(t, "text", r.Text, "I'll check the weather in both cities.")
 				}
@@ -89,7 +89,7 @@ func toolScenarios() []Scenario {
 					// turned off.
 					expectEqual(t, "tool_choice", up.Get("tool_choice").String(), "REQUIRED")
 					expectEqual(t, "tools", len(up.Get("tools").Array()), 1)
-					want := map[string]string{OpenAI: "parallel_tool_calls", Anthropic: "disable_parallel_tool_use"}[c.Pair.Client]
+					want := map[string]string{OpenAI: "parallel_tool_calls", Anthropic: "disable_parallel_tool_use"}[c.Client()]
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
 					return
 				}
@@ -153,8 +153,8 @@ func stopScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				expectEqual(t, "text", r.Text, captureText[c.Up()][c.Mode])
-				expectEqual(t, "stop", r.Stop, stopFor(c.Pair.Client, canonical))
-				if canonical == "stop_sequence" && c.Pair.Client == Anthropic {
+				expectEqual(t, "stop", r.Stop, stopFor(c.Client(), canonical))
+				if canonical == "stop_sequence" && c.Client() == Anthropic {
 					expectEqual(t, "stop_sequence", r.StopSequence, seq)
 				}
 			},
@@ -172,7 +172,7 @@ func stopScenarios() []Scenario {
 		stop("stop reason: length / max_tokens", "length", "max_tokens", "", "length", always, plain),
 		stop("stop reason: stop_sequence", "stop_sequence", "stop_sequence", "END", "stop",
 			func(p Pair, _ Mode) string {
-				if p.Client == Anthropic && p.Upstream != Anthropic && p.Upstream != Cohere {
+				if vocab(p.Client) == Anthropic && p.Upstream != Anthropic && p.Upstream != Cohere {
 					return naStopSequence
 				}
 				return ""

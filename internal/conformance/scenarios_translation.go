@@ -32,7 +32,7 @@ func translationScenarios() []Scenario {
 		{
 			Name: "input tokens in message_start", Modes: []Mode{Stream},
 			NA: func(p Pair, _ Mode) string {
-				if p.Client != Anthropic {
+				if vocab(p.Client) != Anthropic {
 					return naStartUsage
 				}
 				return ""
@@ -93,7 +93,7 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 	if c.Up() == Gemini {
 		// Gemini takes JSON mode as responseMimeType, and the schema as
 		// responseJsonSchema.
-		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
+		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Client()]
 		g := up.Get("generationConfig")
 		expectEqual(t, "upstream responseMimeType", g.Get("responseMimeType").String(), "application/json")
 		if !jsonEqual(g.Get("responseJsonSchema").Raw, want) {
@@ -103,14 +103,14 @@ func checkStructuredOutput(t *testing.T, c *Case, r *Result) {
 	}
 	if c.Up() == Ollama {
 		// Ollama takes the schema itself as format.
-		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
+		want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Client()]
 		if !jsonEqual(up.Get("format").Raw, want) {
 			t.Errorf("upstream format %s, want %s", up.Get("format").Raw, want)
 		}
 		return
 	}
 	rf := up.Get("response_format")
-	want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Pair.Client]
+	want := map[string]string{OpenAI: contactSchema, Anthropic: contactSchemaAnthropic}[c.Client()]
 	if c.Up() == Cohere {
 		// Cohere's is a json_object with the bare schema: no name, no
 		// strict.
