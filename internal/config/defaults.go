@@ -124,7 +124,7 @@ type envProvider struct {
 // here once the gateway can serve it, so that "llmgw serve" with no config
 // never offers a model it cannot answer. The usual variables are
 // ANTHROPIC_API_KEY, GEMINI_API_KEY, MISTRAL_API_KEY, COHERE_API_KEY, the
-// AWS credentials and OLLAMA_HOST.
+// AWS credentials and OLLAMA_HOST; Azure OpenAI's are read by azureFromEnv.
 var envProviders = []envProvider{
 	{name: "openai", typ: TypeOpenAI, keyVar: "OPENAI_API_KEY", baseURLVar: "OPENAI_BASE_URL"},
 	{name: "anthropic", typ: TypeAnthropic, keyVar: "ANTHROPIC_API_KEY", baseURLVar: "ANTHROPIC_BASE_URL"},
@@ -138,7 +138,9 @@ var envProviders = []envProvider{
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
 // GEMINI_API_KEY, MISTRAL_API_KEY, COHERE_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
-// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; OLLAMA_HOST, which needs no
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; AZURE_OPENAI_ENDPOINT with
+// its key or an Entra application adds "azure" (see azureFromEnv);
+// OLLAMA_HOST, which needs no
 // credential, adds the provider "ollama" at that address and the models
 // "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
@@ -172,6 +174,13 @@ func Default(env func(string) (string, bool)) *Config {
 			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
 		})
 	}
+	if p, ok := azureFromEnv(env); ok {
+		c.Providers = append(c.Providers, p)
+		c.Models = append(c.Models, Model{
+			Name:    p.Name + "/*",
+			Targets: []Target{{Provider: p.Name, Model: "*", Weight: 1}},
+		})
+	}
 	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
 		c.Providers = append(c.Providers, Provider{Name: "ollama", Type: TypeOllama, BaseURL: OllamaBaseURL(v)})
 		c.Models = append(c.Models, Model{
@@ -187,6 +196,35 @@ func Default(env func(string) (string, bool)) *Config {
 	}
 	c.ApplyDefaults()
 	return c
+}
+
+// azureFromEnv returns the provider "azure" of an Azure OpenAI resource
+// named by the variables Azure's own SDKs read: AZURE_OPENAI_ENDPOINT, and
+// AZURE_OPENAI_API_KEY, or else a Microsoft Entra application in
+// AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (those of
+// azidentity's EnvironmentCredential); OPENAI_API_VERSION, when set, is the
+// api-version (as the OpenAI SDKs' Azure clients take it). Its models,
+// "azure/<deployment>", are the resource's deployments.
+func azureFromEnv(env func(string) (string, bool)) (Provider, bool) {
+	get := func(k string) string {
+		v, _ := env(k)
+		return strings.TrimSpace(v)
+	}
+	endpoint := get("AZURE_OPENAI_ENDPOINT")
+	if endpoint == "" {
+		return Provider{}, false
+	}
+	p := Provider{Name: "azure", Type: TypeAzureOpenAI, BaseURL: strings.TrimRight(endpoint, "/"), APIVersion: get("OPENAI_API_VERSION")}
+	switch key := get("AZURE_OPENAI_API_KEY"); {
+	case key != "":
+		p.APIKey = Secret(key)
+	case get("AZURE_TENANT_ID") != "" && get("AZURE_CLIENT_ID") != "" && get("AZURE_CLIENT_SECRET") != "":
+		p.Entra = &Entra{TenantID: Secret(get("AZURE_TENANT_ID")), ClientID: Secret(get("AZURE_CLIENT_ID")),
+			ClientSecret: Secret(get("AZURE_CLIENT_SECRET"))}
+	default:
+		return Provider{}, false
+	}
+	return p, true
 }
 
 // OllamaBaseURL returns the base URL of an OLLAMA_HOST value, read as
