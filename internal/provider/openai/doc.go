@@ -30,6 +30,16 @@
 // or decoded, has the provider's key and header values redacted
 // (provider.Upstream.Redact).
 //
+// vLLM (type vllm; its OpenAI-compatible server, /v1/chat/completions) takes
+// parameters of its own beside OpenAI's: top_k, min_p, repetition_penalty,
+// guided_json and the other guided_* fields (structured_outputs in newer
+// versions), chat_template_kwargs. They reach it unchanged on the fast path
+// and through the canonical request alike (ChatRequest.Extra; top_k is a
+// canonical field, so an Anthropic client's top_k reaches vLLM too), and
+// the output cap stays max_tokens. Its reasoning text, "reasoning" in the
+// message or delta ("reasoning_content" before v0.11), is the answer's
+// thinking. TestVLLMParamsPassThrough and TestVLLMReasoning show both.
+//
 // An upstream that speaks this wire format behind other URLs and another
 // authentication reuses the adapter through Config.URL (the URL of an
 // operation for a model, in place of BaseURL plus a fixed path) and
