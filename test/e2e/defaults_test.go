@@ -51,3 +51,36 @@ func TestAzureFromEnvironment(t *testing.T) {
 		t.Errorf("no answer: %s", body)
 	}
 }
+
+// TestCustomModelIDsPassThrough: fine-tuned and custom model ids, with the
+// colons and slashes of their names, reach the upstream as the client
+// wrote them after the provider's prefix.
+func TestCustomModelIDsPassThrough(t *testing.T) {
+	fake := providertest.NewOpenAI(t)
+	env := map[string]string{"OPENAI_API_KEY": "sk-env", "OPENAI_BASE_URL": fake.URL}
+	cfg := config.Default(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(snap, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer srv.Close()
+	for i, id := range []string{"ft:gpt-4o-mini-2024-07-18:acme:support:9xYzAbCd", "ft:gpt-4o-mini:org::id", "acme/llama-3.1-8b-instruct:v2"} {
+		resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"openai/`+id+`","messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", id, resp.StatusCode, body)
+		}
+		if got := gjson.GetBytes(fake.Requests()[i].Body, "model").String(); got != id {
+			t.Errorf("upstream model %q, want %q", got, id)
+		}
+	}
+}
