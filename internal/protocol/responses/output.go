@@ -218,19 +218,12 @@ func errorCode(e *llm.Error) string {
 
 // appendResponse appends the response object. Request fields the response
 // repeats are written as sent, or with the reference's default when absent.
+// The key order is the reference's.
 func (o *output) appendResponse(b []byte) []byte {
 	meta := o.meta
 	req := meta.Request
 	if req == nil {
 		req = &Request{Chat: &llm.ChatRequest{}, Store: true}
-	}
-	echo := func(key, def string) {
-		b = jsonwire.AppendKey(b, key)
-		if raw, ok := req.Echo[key]; ok {
-			b, _ = jsonwire.AppendRaw(b, raw)
-		} else {
-			b = append(b, def...)
-		}
 	}
 	b = append(b, `{"id":`...)
 	b = jsonwire.AppendString(b, meta.ID)
@@ -243,26 +236,10 @@ func (o *output) appendResponse(b []byte) []byte {
 	} else {
 		b = append(b, "null"...)
 	}
-	b = append(b, `,"error":`...)
-	if o.err != nil {
-		b = append(b, `{"code":`...)
-		b = jsonwire.AppendString(b, errorCode(o.err))
-		b = jsonwire.AppendStringField(b, "message", o.err.PublicMessage())
-		b = append(b, '}')
-	} else {
-		b = append(b, "null"...)
-	}
-	b = append(b, `,"incomplete_details":`...)
-	if o.incomplete != "" {
-		b = append(b, `{"reason":"`...)
-		b = append(b, o.incomplete...)
-		b = append(b, `"}`...)
-	} else {
-		b = append(b, "null"...)
-	}
+	b = o.appendEnding(b)
 	b = appendNullableString(b, "instructions", req.Instructions)
-	echo("max_output_tokens", "null")
-	echo("max_tool_calls", "null")
+	b = appendEcho(b, req, "max_output_tokens", "null")
+	b = appendEcho(b, req, "max_tool_calls", "null")
 	b = jsonwire.AppendStringField(b, "model", o.model)
 	b = append(b, `,"output":[`...)
 	enc := o.includes(IncludeReasoningEncrypted)
@@ -273,22 +250,22 @@ func (o *output) appendResponse(b []byte) []byte {
 		b = appendItem(b, it, enc)
 	}
 	b = append(b, ']')
-	echo("parallel_tool_calls", "true")
+	b = appendEcho(b, req, "parallel_tool_calls", "true")
 	b = appendNullableString(b, "previous_response_id", req.PreviousResponseID)
-	echo("prompt_cache_key", "null")
+	b = appendEcho(b, req, "prompt_cache_key", "null")
 	if _, ok := req.Echo["prompt_cache_retention"]; ok {
-		echo("prompt_cache_retention", "null")
+		b = appendEcho(b, req, "prompt_cache_retention", "null")
 	}
 	b = appendReasoning(b, req.Echo["reasoning"])
-	echo("safety_identifier", "null")
-	echo("service_tier", `"default"`)
+	b = appendEcho(b, req, "safety_identifier", "null")
+	b = appendEcho(b, req, "service_tier", `"default"`)
 	b = jsonwire.AppendBoolField(b, "store", req.Store)
-	echo("temperature", "1")
+	b = appendEcho(b, req, "temperature", "1")
 	b = appendText(b, req.Echo["text"])
-	echo("tool_choice", `"auto"`)
+	b = appendEcho(b, req, "tool_choice", `"auto"`)
 	b = appendTools(b, req.Chat.Tools)
-	echo("top_logprobs", "0")
-	echo("top_p", "1")
+	b = appendEcho(b, req, "top_logprobs", "0")
+	b = appendEcho(b, req, "top_p", "1")
 	truncation := req.Truncation
 	if truncation == "" {
 		truncation = "disabled"
@@ -298,11 +275,42 @@ func (o *output) appendResponse(b []byte) []byte {
 		b = jsonwire.AppendKey(b, "usage")
 		b = appendUsage(b, o.usage)
 	}
-	if raw, ok := req.Echo["user"]; ok {
-		b, _ = jsonwire.AppendRawField(b, "user", raw)
+	if _, ok := req.Echo["user"]; ok {
+		b = appendEcho(b, req, "user", "null")
 	}
-	echo("metadata", "{}")
+	b = appendEcho(b, req, "metadata", "{}")
 	return append(b, '}')
+}
+
+// appendEnding appends error and incomplete_details.
+func (o *output) appendEnding(b []byte) []byte {
+	b = append(b, `,"error":`...)
+	if o.err != nil {
+		b = append(b, `{"code":`...)
+		b = jsonwire.AppendString(b, errorCode(o.err))
+		b = jsonwire.AppendStringField(b, "message", o.err.PublicMessage())
+		b = append(b, '}')
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"incomplete_details":`...)
+	if o.incomplete == "" {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"reason":"`...)
+	b = append(b, o.incomplete...)
+	return append(b, `"}`...)
+}
+
+// appendEcho appends "key": the request's value as sent, or def.
+func appendEcho(b []byte, req *Request, key, def string) []byte {
+	b = jsonwire.AppendKey(b, key)
+	if raw, ok := req.Echo[key]; ok {
+		if out, err := jsonwire.AppendRaw(b, raw); err == nil {
+			return out
+		}
+	}
+	return append(b, def...)
 }
 
 func appendNullableString(b []byte, key, s string) []byte {

@@ -3,6 +3,7 @@ package responses
 import (
 	"encoding/json"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
@@ -16,6 +17,8 @@ const (
 	// minMaxOutputTokens is the smallest max_output_tokens the reference
 	// accepts.
 	minMaxOutputTokens = 16
+	// maxSafetyIdentifierLen is the reference's limit on safety_identifier.
+	maxSafetyIdentifierLen = 64
 )
 
 // Include values that change what this package writes; the other values of
@@ -42,8 +45,8 @@ var includeValues = []string{
 // input item or tool of a type the gateway cannot translate, or a feature it
 // does not serve (background, conversation, prompt) is refused with an
 // *llm.Error of kind InvalidRequest whose Param names the field. A body that
-// is not valid JSON, nests too deeply, repeats a key or holds invalid UTF-8 is
-// refused the same way (jsonwire.CheckBody).
+// is not valid JSON, nests too deeply, repeats a key (jsonwire.CheckBody) or
+// holds invalid UTF-8 is refused the same way.
 //
 // item_reference input items are refused too: the server resolves stored
 // items (and previous_response_id) into their content before the body
@@ -51,6 +54,12 @@ var includeValues = []string{
 func DecodeRequest(body []byte) (*Request, error) {
 	if err := jsonwire.CheckBody(body); err != nil {
 		return nil, err
+	}
+	// The response object repeats request fields as sent: a string that is
+	// not UTF-8 would make it invalid JSON text, so it is refused here
+	// rather than replaced in some places and echoed in others.
+	if !utf8.Valid(body) {
+		return nil, llm.InvalidRequest("", "invalid JSON: the request body is not valid UTF-8")
 	}
 	body, err := jsonwire.OwnCheckedBody(body)
 	if err != nil {
@@ -161,7 +170,12 @@ func decodeScalarField(req *Request, key string, raw json.RawMessage) error {
 		_, err = jsonwire.DecodeInt(raw, key, 1)
 	case "user":
 		chat.User, err = jsonwire.DecodeString(raw, key)
-	case "safety_identifier", "prompt_cache_key":
+	case "safety_identifier":
+		var s string
+		if s, err = jsonwire.DecodeString(raw, key); err == nil && len(s) > maxSafetyIdentifierLen {
+			err = jsonwire.InvalidValue(key, "longer than the maximum of %d characters", maxSafetyIdentifierLen)
+		}
+	case "prompt_cache_key":
 		_, err = jsonwire.DecodeString(raw, key)
 	case "prompt_cache_retention":
 		_, err = decodeEnum(raw, key, "in-memory", "24h")
