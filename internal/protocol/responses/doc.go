@@ -34,7 +34,9 @@
 // upstream gets back the thinking block, with its signature, that it
 // produced: the encoder writes a thinking part as a reasoning item with one
 // summary part holding its text and, when the request includes
-// reasoning.encrypted_content, its signature as encrypted_content.
+// reasoning.encrypted_content, its signature as encrypted_content. A
+// redacted thinking block is a reasoning item with no summary whose
+// encrypted_content is the block's data, and is decoded back as one.
 //
 // # Responses and events
 //

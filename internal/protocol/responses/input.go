@@ -313,7 +313,9 @@ func decodeFunctionCallOutput(obj jsonwire.Object, p string) (llm.Message, error
 // thinking block with that signature, which is how a thinking block it
 // produced comes back (the encoder writes the signature as
 // encrypted_content, and the thinking as one summary part). Without a
-// summary, the text of reasoning_text content is used.
+// summary, the text of reasoning_text content is used; with neither, the
+// item is a redacted thinking part whose Data is the encrypted content, as
+// the encoder writes a redacted thinking block.
 func decodeReasoningItem(obj jsonwire.Object, p string) (llm.Part, error) {
 	part := llm.Part{Type: llm.PartThinking}
 	if err := checkKeys(obj, p, "type", "id", "summary", "encrypted_content", "content", "status"); err != nil {
@@ -341,6 +343,9 @@ func decodeReasoningItem(obj jsonwire.Object, p string) (llm.Part, error) {
 		if part.Text == "" {
 			part.Text = text
 		}
+	}
+	if part.Text == "" && part.Signature != "" {
+		return llm.Part{Type: llm.PartRedactedThinking, Data: part.Signature}, nil
 	}
 	return part, nil
 }

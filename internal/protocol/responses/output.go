@@ -42,10 +42,13 @@ type outItem struct {
 	// text is a reasoning item's summary; signature its encrypted content.
 	text      strings.Builder
 	signature string
-	parts     []*outPart // message
-	callID    string     // function call
-	name      string
-	args      strings.Builder
+	// redacted marks a reasoning item made of a redacted thinking part,
+	// whose encrypted content is the part's Data and which has no summary.
+	redacted bool
+	parts    []*outPart // message
+	callID   string     // function call
+	name     string
+	args     strings.Builder
 }
 
 // output is the state of a response object: its items and how it ended.

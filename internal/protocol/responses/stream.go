@@ -104,6 +104,8 @@ func (e *StreamEncoder) add(c *llm.Chunk) error {
 		switch p := &m.Content[i]; p.Type {
 		case llm.PartThinking:
 			err = e.thinking(p.Text, p.Signature)
+		case llm.PartRedactedThinking:
+			err = e.redacted(p.Data)
 		case llm.PartText:
 			err, lps = e.text(p.Text, lps, false), nil
 		}
@@ -367,7 +369,7 @@ func (e *StreamEncoder) thinking(text, signature string) error {
 		return nil
 	}
 	it := e.cur
-	if it == nil || it.kind != itemReasoning {
+	if it == nil || it.kind != itemReasoning || it.redacted {
 		var err error
 		if it, _, err = e.open(itemReasoning); err != nil {
 			return err
@@ -397,6 +399,19 @@ func (e *StreamEncoder) thinking(text, signature string) error {
 	b = append(b, `,"summary_index":0,"delta":`...)
 	b = jsonwire.AppendString(b, text)
 	return e.send("response.reasoning_summary_text.delta", b)
+}
+
+// redacted adds a redacted thinking part as a reasoning item of its own:
+// no summary, and the part's opaque data as its encrypted content.
+func (e *StreamEncoder) redacted(data string) error {
+	it, _, err := e.open(itemReasoning)
+	if err != nil {
+		return err
+	}
+	it.redacted = true
+	it.signature = data
+	e.cur = it
+	return nil
 }
 
 // text adds a text (or refusal) delta and its log probabilities to the open

@@ -1,9 +1,13 @@
 package responses
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/llmgw/llmgw/internal/llm"
 )
@@ -135,4 +139,49 @@ func TestFailErrorCodes(t *testing.T) {
 			t.Errorf("the error's cause reached the client: %s", last.Data)
 		}
 	}
+}
+
+// TestRedactedThinkingRoundTrip encodes Anthropic's thinking and redacted
+// thinking blocks as reasoning items and decodes them back as the same
+// canonical parts, which is what an Anthropic upstream needs to be sent on
+// the next turn.
+func TestRedactedThinkingRoundTrip(t *testing.T) {
+	parts := []llm.Part{
+		{Type: llm.PartThinking, Text: "Let me think.", Signature: "SIG1"},
+		{Type: llm.PartRedactedThinking, Data: "REDACTED1"},
+		{Type: llm.PartThinking, Text: "More.", Signature: "SIG2"},
+	}
+	req, err := DecodeRequest([]byte(`{"model":"m","input":"x","include":["reasoning.encrypted_content"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &llm.Chunk{Choices: []llm.Choice{{Message: llm.Message{Content: parts}}}}
+	out, err := EncodeResponse(c, &Meta{ID: "resp_1", Request: req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateAgainst(t, "Response", out)
+	var r struct {
+		Output []json.RawMessage `json:"output"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"model":"m","input":[{"role":"user","content":"x"},` + string(bytes.Join(asBytes(r.Output), []byte(","))) + `]}`)
+	back, err := DecodeRequest(body)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	got := back.Chat.Messages[1].Content
+	if diff := cmp.Diff(parts, got); diff != "" {
+		t.Errorf("round trip changed the parts (-want +got):\n%s", diff)
+	}
+}
+
+func asBytes(raws []json.RawMessage) [][]byte {
+	out := make([][]byte, len(raws))
+	for i, r := range raws {
+		out[i] = r
+	}
+	return out
 }
