@@ -205,7 +205,14 @@ func chatLogprobs(raw json.RawMessage) []json.RawMessage {
 	if len(content) == 0 || content[0] != '[' {
 		return nil
 	}
-	return jsonwire.SplitArray(content)
+	entries := jsonwire.SplitArray(content)
+	out := entries[:0]
+	for _, e := range entries {
+		if len(e) > 0 && e[0] == '{' {
+			out = append(out, e) // an upstream's stray values are dropped
+		}
+	}
+	return out
 }
 
 // errorCode maps an error to the reference's ResponseErrorCode values.

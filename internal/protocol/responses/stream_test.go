@@ -185,3 +185,19 @@ func asBytes(raws []json.RawMessage) [][]byte {
 	}
 	return out
 }
+
+// TestLogprobsFromUpstream keeps the log probability entries an upstream
+// sent and drops values that are not entries, so the output stays in the
+// spec's shape.
+func TestLogprobsFromUpstream(t *testing.T) {
+	c := textChunk("Yes")
+	c.Choices[0].Logprobs = json.RawMessage(`{"content":[{"token":"Yes","logprob":-0.1,"bytes":[89,101,115],"top_logprobs":[]},7,"x",null]}`)
+	out, err := EncodeResponse(c, &Meta{ID: "resp_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateAgainst(t, "Response", out)
+	if !strings.Contains(string(out), `"logprobs":[{"token":"Yes","logprob":-0.1,"bytes":[89,101,115],"top_logprobs":[]}]`) {
+		t.Errorf("log probabilities not kept as entries: %s", out)
+	}
+}
