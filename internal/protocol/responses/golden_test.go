@@ -268,6 +268,7 @@ func checkOrder(t *testing.T, events []event) {
 		t.Fatalf("the stream ends with %s", last)
 	}
 	state := map[int]string{} // output_index -> added, done
+	openPart := map[int]bool{} // output_index -> a content part is open
 	for i, ev := range events[2 : len(events)-1] {
 		var ref struct {
 			OutputIndex *int `json:"output_index"`
@@ -283,10 +284,20 @@ func checkOrder(t *testing.T, events []event) {
 			}
 			state[n] = "added"
 		case "response.output_item.done":
-			if state[n] != "added" {
-				t.Errorf("event %d closes item %d, which is %q", i+2, n, state[n])
+			if state[n] != "added" || openPart[n] {
+				t.Errorf("event %d closes item %d, which is %q with a part open %v", i+2, n, state[n], openPart[n])
 			}
 			state[n] = "done"
+		case "response.content_part.added", "response.reasoning_summary_part.added":
+			if openPart[n] {
+				t.Errorf("event %d opens a part of item %d before the last one is done", i+2, n)
+			}
+			openPart[n] = true
+		case "response.content_part.done", "response.reasoning_summary_part.done":
+			if !openPart[n] {
+				t.Errorf("event %d closes a part of item %d that is not open", i+2, n)
+			}
+			openPart[n] = false
 		default:
 			if state[n] != "added" {
 				t.Errorf("event %d (%s) is for item %d, which is %q", i+2, ev.Event, n, state[n])

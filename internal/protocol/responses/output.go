@@ -46,9 +46,11 @@ type outItem struct {
 	// whose encrypted content is the part's Data and which has no summary.
 	redacted bool
 	parts    []*outPart // message
-	callID   string     // function call
-	name     string
-	args     strings.Builder
+	// partsDone counts the message's parts whose done events are sent.
+	partsDone int
+	callID    string // function call
+	name      string
+	args      strings.Builder
 }
 
 // output is the state of a response object: its items and how it ended.

@@ -296,11 +296,7 @@ func (e *StreamEncoder) closeItem(it *outItem, n int) error {
 	case itemReasoning:
 		err = e.closeSummary(it, n)
 	case itemMessage:
-		for k, p := range it.parts {
-			if err = e.closePart(it, n, k, p); err != nil {
-				return err
-			}
-		}
+		err = e.closeParts(it, n, len(it.parts))
 	case itemCall:
 		b := e.begin("response.function_call_arguments.done")
 		b = ref(b, it, n)
@@ -335,6 +331,17 @@ func (e *StreamEncoder) closeSummary(it *outItem, n int) error {
 	b = jsonwire.AppendString(b, it.text.String())
 	b = append(b, '}')
 	return e.send("response.reasoning_summary_part.done", b)
+}
+
+// closeParts emits the done events of the message's parts before part end
+// that are still open.
+func (e *StreamEncoder) closeParts(it *outItem, n, end int) error {
+	for ; it.partsDone < end; it.partsDone++ {
+		if err := e.closePart(it, n, it.partsDone, it.parts[it.partsDone]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *StreamEncoder) closePart(it *outItem, n, k int, p *outPart) error {
@@ -439,6 +446,10 @@ func (e *StreamEncoder) text(text string, lps []json.RawMessage, refusal bool) e
 	n := e.index(it)
 	k = len(it.parts) - 1
 	if isNew {
+		// A part of the other kind begins: the one before it is done.
+		if err := e.closeParts(it, n, k); err != nil {
+			return err
+		}
 		b := e.begin("response.content_part.added")
 		b = ref(b, it, n)
 		b = jsonwire.AppendIntField(b, "content_index", int64(k))
