@@ -267,7 +267,7 @@ func checkOrder(t *testing.T, events []event) {
 	default:
 		t.Fatalf("the stream ends with %s", last)
 	}
-	state := map[int]string{} // output_index -> added, done
+	state := map[int]string{}  // output_index -> added, done
 	openPart := map[int]bool{} // output_index -> a content part is open
 	for i, ev := range events[2 : len(events)-1] {
 		var ref struct {
