@@ -72,7 +72,9 @@ func NewStreamEncoder(meta *Meta) *StreamEncoder {
 
 // Encode emits the events of one chunk; the first call emits
 // response.created and response.in_progress first. Only the chunk's first
-// choice is read: a response has one output.
+// choice is read: a response has one output. Only the canonical fields are
+// read: an upstream's own Responses events (Raw in this Protocol) are the
+// native forward's to pass through, not this encoder's.
 func (e *StreamEncoder) Encode(c *llm.Chunk, emit Emit) error {
 	if e.ended {
 		return errEnded
