@@ -48,6 +48,10 @@ type Meta struct {
 	ID string
 	// CreatedAt is the creation time in Unix seconds.
 	CreatedAt int64
+	// CompletedAt is the completion time in Unix seconds, written as
+	// completed_at in a completed response; zero writes null. A caller that
+	// knows it sets it before EncodeResponse or StreamEncoder.Finish.
+	CompletedAt int64
 	// Request is the request answered.
 	Request *Request
 }
