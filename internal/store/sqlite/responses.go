@@ -92,4 +92,3 @@ func (x responses) Purge(ctx context.Context, now time.Time, limit int) (int, er
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
-

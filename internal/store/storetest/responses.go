@@ -132,13 +132,15 @@ func testResponsesDeletePurge(t *testing.T, s store.Store) {
 // What cannot be stored is refused as invalid, and nothing is stored.
 func testResponsesInvalid(t *testing.T, s store.Store) {
 	mod := map[string]func(*store.StoredResponse){
-		"empty id":         func(r *store.StoredResponse) { r.ID = "" },
-		"long id":          func(r *store.StoredResponse) { r.ID = strings.Repeat("r", 300) },
-		"NUL in id":        func(r *store.StoredResponse) { r.ID = "resp_\x00" },
-		"invalid UTF-8":    func(r *store.StoredResponse) { r.Response = []byte(`{"a":"` + "\xff" + `"}`) },
-		"input not array":  func(r *store.StoredResponse) { r.Input = []byte(`{"a":1}`) },
-		"object not JSON":  func(r *store.StoredResponse) { r.Response = []byte(`resp`) },
-		"too large":        func(r *store.StoredResponse) { r.Response = []byte(`{"a":"` + strings.Repeat("x", store.MaxStoredResponse) + `"}`) },
+		"empty id":        func(r *store.StoredResponse) { r.ID = "" },
+		"long id":         func(r *store.StoredResponse) { r.ID = strings.Repeat("r", 300) },
+		"NUL in id":       func(r *store.StoredResponse) { r.ID = "resp_\x00" },
+		"invalid UTF-8":   func(r *store.StoredResponse) { r.Response = []byte(`{"a":"` + "\xff" + `"}`) },
+		"input not array": func(r *store.StoredResponse) { r.Input = []byte(`{"a":1}`) },
+		"object not JSON": func(r *store.StoredResponse) { r.Response = []byte(`resp`) },
+		"too large": func(r *store.StoredResponse) {
+			r.Response = []byte(`{"a":"` + strings.Repeat("x", store.MaxStoredResponse) + `"}`)
+		},
 		"no expiry":        func(r *store.StoredResponse) { r.ExpiresAt = time.Time{} },
 		"NUL in response":  func(r *store.StoredResponse) { r.Response = []byte("{\"a\":\"\x00\"}") },
 		"invalid model":    func(r *store.StoredResponse) { r.Model = "\xfe" },
