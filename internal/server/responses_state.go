@@ -219,4 +219,3 @@ func withItemIDs(input []byte) []byte {
 	})
 	return append(out, ']')
 }
-
