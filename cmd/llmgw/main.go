@@ -199,10 +199,13 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLimiter()
+	// Expired stored responses are purged until the drain is over.
+	defer gateway.PurgeResponses(st.Store.Responses(), gateway.ResponsesPurgeInterval, log)()
 	metrics := observe.NewRegistry()
 	observe.Register(metrics, led.Collector())
 	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts,
-		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
+		Responses: st.Store.Responses(),
+		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {
 		printProblems(stderr, err)
 		return 1

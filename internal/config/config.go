@@ -35,6 +35,9 @@ type Config struct {
 	Redis Redis `yaml:"redis,omitempty" json:"redis,omitzero"`
 	// Alerts sends budget alerts to a webhook.
 	Alerts Alerts `yaml:"alerts,omitempty" json:"alerts,omitzero"`
+	// Responses configures the state of the Responses API: how long
+	// stored responses are kept and how large one may be.
+	Responses Responses `yaml:"responses,omitempty" json:"responses,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.

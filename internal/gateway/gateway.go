@@ -74,6 +74,9 @@ type Snapshot struct {
 	// MetricsToken is the SHA-256 of server.metrics_token, nil when none
 	// is set.
 	MetricsToken []byte
+	// Responses keeps the Responses API's stored responses; it belongs to
+	// the process (Options.Responses), nil when there is no store.
+	Responses store.Responses
 	// Models lists the models a caller may use, wildcard models expanded
 	// from their upstreams' lists; the same cache for every snapshot of a
 	// process.
@@ -192,6 +195,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Created:      time.Now().Unix(),
 		Metrics:      opts.Metrics,
 		Models:       opts.ModelLists,
+		Responses:    opts.Responses,
 	}, nil
 }
 

@@ -55,6 +55,10 @@ type Options struct {
 	// (OpenAlerts) and closed on shutdown before the store; nil sends
 	// none.
 	Alerts *alert.Sender
+	// Responses keeps the Responses API's stored responses, in the
+	// process's store; nil stores none (tests, validation): a request
+	// then cannot continue a response, and none can be read.
+	Responses store.Responses
 }
 
 // limitOf converts configured limits; nil limits nothing.

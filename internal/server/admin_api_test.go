@@ -79,7 +79,7 @@ func newAdminGateway(t *testing.T) *adminGateway {
 	}
 	t.Cleanup(func() { closeLim() })
 	b.Budgets = budgets
-	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b, Directory: dir, Limiter: lim})
+	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b, Directory: dir, Limiter: lim, Responses: st.Responses()})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}

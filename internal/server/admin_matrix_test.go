@@ -59,10 +59,15 @@ var isolationMatrix = map[string]matrixRow{
 	"POST /v1/messages/count_tokens": {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
 	"POST /v1/embeddings":            {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
 	"GET /v1/models":                 {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
-	"GET /v1/models/{id...}":         {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
-	"GET /healthz":                   {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
-	"GET /readyz":                    {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
-	"GET /metrics":                   {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
+	// Stored responses: a tenant's key sees its tenant's only.
+	"POST /v1/responses":                 {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
+	"GET /v1/responses/{id}":             {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 404, 401}},
+	"DELETE /v1/responses/{id}":          {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 404, 401}},
+	"GET /v1/responses/{id}/input_items": {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 404, 401}},
+	"GET /v1/models/{id...}":             {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
+	"GET /healthz":                       {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
+	"GET /readyz":                        {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
+	"GET /metrics":                       {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
 }
 
 // matrixFixture is the state the matrix runs on: two tenants, each with
@@ -91,7 +96,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 	}
 	f.creds["readerA"] = f.secret(t, `{"tenant":"A","name":"reader","role":"read_only"}`)
-	f.creds["keyA"] = f.secret(t, `{"tenant":"A","name":"app","models":["mock"]}`)
+	f.creds["keyA"] = f.secret(t, `{"tenant":"A","name":"app","models":["mock","gpt"]}`)
 	return f
 }
 
@@ -121,7 +126,11 @@ func (f *matrixFixture) request(t *testing.T, method, pattern, tenant string) (p
 		_, out := f.g.do("POST", "/admin/v1/keys", `{"tenant":"`+tenant+`","name":"key-`+uniq+`"}`, root...)
 		key = gjson.Get(out, "id").String()
 	}
-	path = strings.NewReplacer("{tenant}", f.tenants[tenant], "{team}", team, "{key}", key, "{id...}", "mock").Replace(pattern)
+	resp := ""
+	if strings.Contains(pattern, "/v1/responses/{id}") {
+		resp = f.storedResponse(t, tenant, uniq)
+	}
+	path = strings.NewReplacer("{tenant}", f.tenants[tenant], "{team}", team, "{key}", key, "{id...}", "mock", "{id}", resp).Replace(pattern)
 	switch method + " " + pattern {
 	case "POST /admin/v1/tenants":
 		body = `{"name":"tenant-` + uniq + `"}`
@@ -143,6 +152,8 @@ func (f *matrixFixture) request(t *testing.T, method, pattern, tenant string) (p
 		body = `{"model":"mock","messages":[{"role":"user","content":"hi"}]}`
 	case "POST /v1/embeddings":
 		body = `{"model":"mock","input":"hi"}`
+	case "POST /v1/responses":
+		body = `{"model":"gpt","input":"hi"}`
 	}
 	switch {
 	case pattern == "/admin/v1/keys" && method == "GET", pattern == "/admin/v1/audit", pattern == "/admin/v1/usage",
@@ -150,6 +161,19 @@ func (f *matrixFixture) request(t *testing.T, method, pattern, tenant string) (p
 		path += "?tenant=" + tenant
 	}
 	return path, body
+}
+
+// storedResponse stores a response of tenant and returns its id.
+func (f *matrixFixture) storedResponse(t *testing.T, tenant, uniq string) string {
+	t.Helper()
+	id := "resp_" + uniq
+	now := time.Now()
+	r := store.StoredResponse{ID: id, TenantID: f.tenants[tenant], Model: "gpt", CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		Input: []byte(`[{"id":"msg_1","type":"message","role":"user","content":"hi"}]`), Response: []byte(`{"id":"` + id + `","object":"response","output":[]}`)}
+	if err := f.g.st.Responses().Put(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // tenantState is everything of a tenant in the store, to tell whether a

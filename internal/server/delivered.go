@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/anthropic"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
+	"github.com/llmgw/llmgw/internal/protocol/responses"
 	"github.com/llmgw/llmgw/internal/tokens"
 )
 
@@ -167,6 +168,8 @@ func (d *delivered) text() (string, float64) {
 				dec = anthropic.NewStreamDecoder()
 			}
 			c, _ = dec.Decode("", entry)
+		case responses.Protocol:
+			responsesEventText(entry, appendText)
 		}
 		if c != nil {
 			eachText(c, appendText)

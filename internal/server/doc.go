@@ -34,4 +34,27 @@
 // output costs a stream a copy of each event (BenchmarkDeliveredRelay:
 // about 15 to 25 ns an event beside some 600 ns the gateway spends on it)
 // and no allocation; it is decoded only when the stream was cut.
+//
+// The Responses API (responses*.go) is served to every model: forwarded
+// as it is to an OpenAI upstream, translated (package responses) for any
+// other. Its state is the gateway's own, kept per tenant in the store
+// (store.Responses): a response created with store true (the default) is
+// kept, as sent to the client, with its turn's input items, for
+// responses.retention. A request that continues one (previous_response_id)
+// has the conversation expanded into its input before it is routed (every
+// stored turn's input items, then its output items, then the new input)
+// and previous_response_id removed, so that the body is self-contained
+// and any target can serve it, another upstream account included; the
+// answer's previous_response_id is set back to what the client sent.
+// Instructions are not carried over, as in OpenAI's API. Reasoning items
+// are left out of an expanded history and the other items lose their ids:
+// OpenAI's encrypted reasoning can be decrypted only by the organization
+// that produced it (another account answers invalid_encrypted_content),
+// and item ids refer to an account's own storage, so carrying them would
+// tie a conversation to one account. A client that wants reasoning carried
+// across turns sends the history itself with store false and include
+// reasoning.encrypted_content (the stateless agent shape), which is
+// forwarded untouched. A stored response is written before the client is
+// sent it (a stream: before its terminal event), so that the next turn
+// finds it.
 package server

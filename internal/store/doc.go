@@ -49,5 +49,14 @@
 //     the database: Alerts.Due leases due deliveries to one taker
 //     (PostgreSQL: FOR UPDATE SKIP LOCKED, then a lease time), so replicas
 //     share the sending and a restart carries on; every attempt is kept.
+//   - Stored responses of the Responses API (store.Responses) belong to a
+//     tenant: the key of a row is (tenant, response id), and no read,
+//     chain or deletion crosses tenants. Input items and response object
+//     are kept as JSON text, byte for byte (CheckResponse bounds them to
+//     MaxStoredResponse together). Chain follows previous ids back with
+//     one recursive query (WITH RECURSIVE, in both databases), at most
+//     MaxChain rows, stopping at a deleted or expired link. Every row has
+//     its expiry, fixed when stored; expired rows are never returned and
+//     Purge removes them in batches.
 //   - Times are kept to the microsecond, in UTC.
 package store

@@ -18,6 +18,7 @@ type Store interface {
 	Ledger() Ledger
 	Budgets() Budgets
 	Alerts() Alerts
+	Responses() Responses
 	// Ping reports whether the database answers, for readiness checks.
 	Ping(ctx context.Context) error
 	// Close releases the connections. The Store must not be used after.

@@ -40,6 +40,22 @@
 // message or delta ("reasoning_content" before v0.11), is the answer's
 // thinking. TestVLLMParamsPassThrough and TestVLLMReasoning show both.
 //
+// The provider of type openai also forwards OpenAI's Responses API
+// (responses.Protocol, provider.EndpointForwarder) to BaseURL +
+// "/responses" (responses.go): a whole answer must be a response object
+// (object "response", an output array) that did not fail; a stream is
+// relayed event by event, each event's data in Chunk.Raw, and ends after
+// response.completed or response.incomplete, whose usage (input_tokens,
+// output_tokens, cached and reasoning tokens) is the stream's. An error
+// event or response.failed inside the stream, or a stream that stops
+// before a terminal event, is the upstream's error, as an error inside a
+// chat stream is. Types openai_compatible and vllm are not forwarded there:
+// vLLM serves /v1/responses only in its recent versions, and with a
+// coverage of item types and include values that varies between versions,
+// as other OpenAI-compatible servers do or do not, so their Responses
+// requests are translated to Chat Completions, which they all serve. Azure
+// OpenAI (Config.URL) is translated too.
+//
 // An upstream that speaks this wire format behind other URLs and another
 // authentication reuses the adapter through Config.URL (the URL of an
 // operation for a model, in place of BaseURL plus a fixed path) and

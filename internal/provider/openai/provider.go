@@ -12,6 +12,7 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/jsonwire"
 	protocol "github.com/llmgw/llmgw/internal/protocol/openai"
+	"github.com/llmgw/llmgw/internal/protocol/responses"
 	"github.com/llmgw/llmgw/internal/provider"
 )
 
@@ -76,6 +77,9 @@ type Provider struct {
 	name     string
 	chatURL  string
 	embedURL string
+	// responsesURL is BaseURL + "/responses" for type openai, whose
+	// Responses bodies Forward takes (responses.go); empty for the others.
+	responsesURL string
 	// url, when set, replaces chatURL and embedURL (Config.URL).
 	url func(op, model string) string
 	up  *provider.Upstream
@@ -89,6 +93,8 @@ var (
 	_ provider.Provider  = (*Provider)(nil)
 	_ provider.Embedder  = (*Provider)(nil)
 	_ provider.Forwarder = (*Provider)(nil)
+
+	_ provider.EndpointForwarder = (*Provider)(nil)
 )
 
 // New returns a Provider for c. BaseURL must be an absolute http or https URL.
@@ -123,6 +129,9 @@ func New(c Config) (*Provider, error) {
 			RequestHeader: c.RequestHeader,
 		}),
 		completionTokens: c.Type == TypeOpenAI,
+	}
+	if c.Type == TypeOpenAI && c.URL == nil {
+		p.responsesURL = base + "/responses"
 	}
 	return p, nil
 }
@@ -188,6 +197,9 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 
 // Forward implements provider.Forwarder.
 func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream, error) {
+	if f.Protocol == responses.Protocol && p.responsesURL != "" {
+		return p.forwardResponses(ctx, f)
+	}
 	body, err := forwardBody(f)
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "the request body is not a JSON object")

@@ -13,7 +13,8 @@ import (
 )
 
 // OpenAI is a fake OpenAI API. Requests go to URL + "/chat/completions",
-// URL + "/embeddings" or URL + "/models", as to https://api.openai.com/v1. With nothing
+// URL + "/responses" (openai_responses.go), URL + "/embeddings" or URL +
+// "/models", as to https://api.openai.com/v1. With nothing
 // enqueued it answers from the request itself: a chat completion (or stream)
 // repeating the last message's text, or embeddings.
 type OpenAI struct {
@@ -56,6 +57,15 @@ func defaultOpenAI(r *http.Request, body []byte) Response {
 			return Response{SSE: echoStream(req)}
 		}
 		return Response{Body: echoCompletion(req)}
+	case strings.HasSuffix(r.URL.Path, "/responses"):
+		if !gjson.ValidBytes(body) {
+			return openAIError(http.StatusBadRequest, "invalid_request_error", "We could not parse the JSON body of your request.")
+		}
+		req := gjson.ParseBytes(body)
+		if req.Get("stream").Bool() {
+			return Response{SSE: echoResponseStream(req)}
+		}
+		return Response{Body: echoResponseBody(req)}
 	case strings.HasSuffix(r.URL.Path, "/embeddings"):
 		return Response{Body: echoEmbeddings(gjson.ParseBytes(body))}
 	}

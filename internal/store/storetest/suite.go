@@ -75,6 +75,10 @@ func RunSuite(t *testing.T, open Open) {
 		{"DeliveryQueue", testDeliveryQueue},
 		{"DeliveryList", testDeliveryList},
 		{"AlertInvalid", testAlertInvalid},
+		{"ResponsesPutGet", testResponsesPutGet},
+		{"ResponsesChain", testResponsesChain},
+		{"ResponsesDeletePurge", testResponsesDeletePurge},
+		{"ResponsesInvalid", testResponsesInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
