@@ -169,7 +169,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		TargetTokens: targetTokens,
 		Target:       target,
 		Estimate:     estimator(r, pricer),
-		Exhausted: exhausted(opts.Alerts),
+		Exhausted:    exhausted(opts.Alerts),
 	})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {

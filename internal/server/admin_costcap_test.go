@@ -73,3 +73,30 @@ func TestAdminKeyCostCap(t *testing.T) {
 	// A global admin is not bound.
 	must(200, "PATCH", "/admin/v1/keys/"+k4, adminRoot, `{"max_cost_usd":null}`)
 }
+
+// A call refused for its cost reserves nothing against its key's budget:
+// the cap is checked before budgets are.
+func TestCostCapRefusalReservesNoBudget(t *testing.T) {
+	g := newAdminGateway(t)
+	root := []string{"Authorization", "Bearer " + adminRoot}
+	if resp, out := g.do("POST", "/admin/v1/tenants", `{"name":"acme"}`, root...); resp.StatusCode != 201 {
+		t.Fatalf("%d %s", resp.StatusCode, out)
+	}
+	_, created := g.do("POST", "/admin/v1/keys", `{"tenant":"acme","name":"k","budget":{"usd":0.001,"period":"total"},"max_cost_usd":0.5}`, root...)
+	id, secret := gjson.Get(created, "id").String(), gjson.Get(created, "key").String()
+	// $0.02 at most: under the cap, above the budget.
+	resp, body := g.do("POST", "/v1/chat/completions", chatBody("mock", false, 10), "Authorization", "Bearer "+secret)
+	if resp.StatusCode != 429 || gjson.Get(body, "error.code").String() != "budget_exceeded" {
+		t.Fatalf("under the cap, above the budget: %d %s", resp.StatusCode, body)
+	}
+	// Above a cap the header lowers: refused for its cost, before the
+	// budget is asked.
+	resp, body = g.do("POST", "/v1/chat/completions", chatBody("mock", false, 10), "Authorization", "Bearer "+secret, "x-llmgw-max-cost-usd", "0.0001")
+	if resp.StatusCode != 400 || gjson.Get(body, "error.code").String() != "cost_cap_exceeded" {
+		t.Fatalf("above the cap: %d %s", resp.StatusCode, body)
+	}
+	_, key := g.do("GET", "/admin/v1/keys/"+id, "", root...)
+	if b := gjson.Get(key, "budget"); b.Get("spent_usd").Raw != "0" || b.Get("reserved_usd").Raw != "0" {
+		t.Fatalf("budget after two refused calls: %s", b.Raw)
+	}
+}

@@ -91,7 +91,7 @@ type Key struct {
 	// MaxCostPico is the key's cost cap: the most one of its requests may
 	// be estimated to cost, in picodollars; 0: no cap.
 	MaxCostPico int64
-	CreatedAt time.Time
+	CreatedAt   time.Time
 	// LastUsedAt is as recent as the last Touch; zero when never used.
 	LastUsedAt time.Time
 	// RevokedAt is zero while the key is not revoked.
