@@ -34,11 +34,13 @@ type keyView struct {
 	// Limits is null when the key has no rate limit of its own.
 	Limits *limitsView `json:"limits"`
 	// Budget is null when the key has no budget of its own.
-	Budget     *budgetView `json:"budget"`
-	Status     string      `json:"status"`
-	CreatedAt  time.Time   `json:"created_at"`
-	LastUsedAt *time.Time  `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time  `json:"revoked_at,omitempty"`
+	Budget *budgetView `json:"budget"`
+	// MaxCostUSD is null when the key has no cost cap.
+	MaxCostUSD *json.Number `json:"max_cost_usd"`
+	Status     string       `json:"status"`
+	CreatedAt  time.Time    `json:"created_at"`
+	LastUsedAt *time.Time   `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time   `json:"revoked_at,omitempty"`
 	// PreviousValidUntil is when the secret replaced by the last rotation
 	// stops working, while it still does.
 	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
@@ -74,7 +76,7 @@ func (a *API) viewKey(k store.Key) keyView {
 	v := keyView{
 		ID: k.ID, TenantID: k.TenantID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Models: k.Models,
 		ExpiresAt: timePtr(k.ExpiresAt), Labels: labels, Role: string(k.Role), Limits: viewLimits(k.Limits), Budget: viewBudget(k.Budget),
-		Status: status, CreatedAt: k.CreatedAt,
+		MaxCostUSD: viewMaxCost(k.MaxCostPico), Status: status, CreatedAt: k.CreatedAt,
 		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 	}
 	if len(k.PrevHash) > 0 && now.Before(k.PrevValidUntil) {
@@ -92,18 +94,20 @@ type keyFields struct {
 	role               *store.Role
 	limits             *store.Limits
 	budget             *store.Budget
+	maxCost            *int64
 }
 
 func (f *keyFields) decoders(create bool) map[string]field {
 	m := map[string]field{
-		"name":       setName("name", &f.name),
-		"team":       setTeam(&f.team),
-		"models":     setModels("models", &f.models),
-		"expires_at": setTime("expires_at", &f.expires),
-		"labels":     setLabels("labels", &f.labels),
-		"role":       setRole("role", &f.role),
-		"limits":     setLimits("limits", &f.limits),
-		"budget":     setBudget("budget", &f.budget),
+		"name":         setName("name", &f.name),
+		"team":         setTeam(&f.team),
+		"models":       setModels("models", &f.models),
+		"expires_at":   setTime("expires_at", &f.expires),
+		"labels":       setLabels("labels", &f.labels),
+		"role":         setRole("role", &f.role),
+		"limits":       setLimits("limits", &f.limits),
+		"budget":       setBudget("budget", &f.budget),
+		"max_cost_usd": setMaxCost("max_cost_usd", &f.maxCost),
 	}
 	if create {
 		m["tenant"] = setString("tenant", &f.tenant)
@@ -161,7 +165,10 @@ func (c *caller) grants(k *store.Key) error {
 	if k.Role == store.RoleTenantAdmin && own.Role != store.RoleTenantAdmin {
 		return forbidden("role", "a key you create or change may not have a role above your own")
 	}
-	return withinLimits(own.Limits, k.Limits)
+	if err := withinLimits(own.Limits, k.Limits); err != nil {
+		return err
+	}
+	return withinCostCap(own.MaxCostPico, k.MaxCostPico)
 }
 
 // withinLimits refuses limits wider than own: where own limits a
@@ -253,6 +260,9 @@ func (a *API) apply(r *http.Request, f *keyFields, k *store.Key) error {
 	}
 	if f.budget != nil {
 		k.Budget = *f.budget
+	}
+	if f.maxCost != nil {
+		k.MaxCostPico = *f.maxCost
 	}
 	return nil
 }
@@ -385,7 +395,7 @@ func (a *API) patchKey(w http.ResponseWriter, r *http.Request, c *caller) {
 		a.fail(w, r, err)
 		return
 	}
-	p := store.KeyPatch{Name: f.name, Models: f.models, Labels: f.labels, Role: f.role, Limits: f.limits, Budget: f.budget}
+	p := store.KeyPatch{Name: f.name, Models: f.models, Labels: f.labels, Role: f.role, Limits: f.limits, Budget: f.budget, MaxCostPico: f.maxCost}
 	if f.team != nil {
 		p.TeamID = &after.TeamID
 	}

@@ -35,6 +35,10 @@ type Principal struct {
 	// Budgets are the spending limits that hold for the caller's requests
 	// (its key's, team's and tenant's), with their subjects; nil: none.
 	Budgets []budget.Budget
+	// MaxCostPico is the key's cost cap: the most, in picodollars, one
+	// of its requests may be estimated to cost (max_cost_usd); 0: none.
+	// A request's x-llmgw-max-cost-usd may lower it, never raise it.
+	MaxCostPico int64
 	// models is the set of allowed model names and patterns the allowed
 	// wildcard prefixes (from names like "openai/*"); all is true when the
 	// key names no list, and allows every model.
@@ -120,6 +124,9 @@ type Key struct {
 	Limits limits.Limit
 	// Budget is the key's spending limit; a zero Limit does not limit.
 	Budget budget.Budget
+	// MaxCostPico is the key's cost cap per request in picodollars; 0:
+	// none.
+	MaxCostPico int64
 }
 
 type entry struct {
@@ -144,7 +151,7 @@ func NewKeys(keys []Key) *Keys {
 	for _, k := range keys {
 		// Only an absent list allows everything: an empty one, written
 		// by an operator as "models: []", allows nothing.
-		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, Limits: k.Limits, all: k.Models == nil}
+		p := &Principal{KeyName: k.Name, Tenant: k.Tenant, Limits: k.Limits, MaxCostPico: k.MaxCostPico, all: k.Models == nil}
 		if k.Budget.Limit > 0 {
 			b := k.Budget
 			b.Subject = "key:" + k.Name

@@ -320,6 +320,15 @@ type Model struct {
 	AllOpenWait Duration `yaml:"all_open_wait" json:"all_open_wait"`
 	// Limits caps the requests to this model, whoever sends them.
 	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
+	// CostFallback names another configured model that serves a request
+	// in this model's stead when the request's estimated cost here is
+	// above its cost cap (x-llmgw-max-cost-usd, or its key's max_cost_usd)
+	// and its estimated cost there is not, provided the caller's key may
+	// use it; that model's own cost_fallback is tried next, and so on.
+	// Absent: such a request is refused (400 cost_cap_exceeded). It must
+	// name a configured model other than this one, and the chain of
+	// cost fallbacks must not loop.
+	CostFallback string `yaml:"cost_fallback,omitempty" json:"cost_fallback,omitempty"`
 }
 
 // Target is one upstream deployment serving a model.
@@ -363,6 +372,15 @@ type Key struct {
 	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
 	// Budget caps the key's spending. Absent means no budget.
 	Budget *Budget `yaml:"budget,omitempty" json:"budget,omitempty"`
+	// MaxCostUSD caps the estimated cost of each of the key's requests, in
+	// US dollars: a request whose prompt and largest answer, priced at
+	// the most expensive target or fallback that may serve it, cost more
+	// is refused before any upstream call (400 cost_cap_exceeded), or
+	// sent to its model's cost_fallback. A request's x-llmgw-max-cost-usd
+	// header may lower the cap, never raise it. With a cap, models
+	// without a price are refused, their cost cannot be estimated. Above
+	// 0 and at most 9,000,000. Absent means no cap.
+	MaxCostUSD *float64 `yaml:"max_cost_usd,omitempty" json:"max_cost_usd,omitempty"`
 }
 
 // Budget caps spending: at most USD US dollars per Period.

@@ -48,6 +48,7 @@ func (c *Config) validate(p *problems) {
 		c.validateModel(p, i, providers)
 	}
 	c.validateKeys(p)
+	c.validateCostCaps(p)
 	c.validatePricing(p, providers)
 	c.Auth.validate(p)
 	c.validateIdentity(p)

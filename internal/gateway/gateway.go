@@ -123,7 +123,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	}
 	keys := make([]auth.Key, 0, len(cfg.Keys))
 	for _, k := range cfg.Keys {
-		ak := auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models, Limits: limitOf(k.Limits)}
+		ak := auth.Key{Name: k.Name, Secret: k.Key.Value(), Tenant: k.Tenant, Models: k.Models, Limits: limitOf(k.Limits), MaxCostPico: k.MaxCostPico()}
 		if k.Budget != nil {
 			ak.Budget = budget.Budget{Limit: k.Budget.Pico(), Period: budget.Period(k.Budget.Period)}
 		}
@@ -159,19 +159,20 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	for i := range cfg.Providers {
 		providerTypes[cfg.Providers[i].Name] = cfg.Providers[i].Type
 	}
+	target := func(model string) (string, string, bool) {
+		p, upstream, ok := r.Target(model)
+		if !ok {
+			return "", "", false
+		}
+		return providerTypes[p.Name()], upstream, true
+	}
 	limitStage := ratelimit.New(ratelimit.Options{
 		Limiter:      opts.Limiter,
 		Models:       modelLimits,
 		TargetTokens: targetTokens,
-		Target: func(model string) (string, string, bool) {
-			p, upstream, ok := r.Target(model)
-			if !ok {
-				return "", "", false
-			}
-			return providerTypes[p.Name()], upstream, true
-		},
-		Estimate:  estimator(r, pricer),
-		Exhausted: exhausted(opts.Alerts),
+		Target:       target,
+		Estimate:     estimator(r, pricer),
+		Exhausted:    exhausted(opts.Alerts),
 	})
 	var metricsToken []byte
 	if t := cfg.Server.MetricsToken.Value(); t != "" {
@@ -190,7 +191,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Ledger:       opts.Ledger,
 		Alerts:       opts.Alerts,
 		AuthFailures: authFailures(opts.Admin.Audit),
-		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access(), Limits: limitStage}),
+		Invoke:       pipeline.Build(r.Invoke, pipeline.Stages{Access: auth.Access(), CostCap: costCapStage(cfg, r, pricer, target), Limits: limitStage}),
 		Providers:    providers,
 		Created:      time.Now().Unix(),
 		Metrics:      opts.Metrics,

@@ -63,6 +63,10 @@ const (
 	// KindForbidden is a caller whose credential is valid but grants no
 	// access to the route (an admin key on the data plane).
 	KindForbidden
+	// KindCostCapExceeded is a call whose estimated cost is above the cap
+	// its caller set (x-llmgw-max-cost-usd, or the key's max_cost_usd), or
+	// whose cost cannot be estimated under such a cap.
+	KindCostCapExceeded
 )
 
 type kindInfo struct {
@@ -100,6 +104,7 @@ var kinds = [...]kindInfo{
 	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
 	KindMissing:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "not found"},
 	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
+	KindCostCapExceeded:     {http.StatusBadRequest, "cost_cap_exceeded", "invalid_request_error", "invalid_request_error", "the estimated cost of the request is above its cost cap"},
 }
 
 // Status returns the HTTP status of the kind.

@@ -92,6 +92,14 @@ type Call struct {
 	// limits (its prompt and largest answer), set by the limits stage when
 	// a tokens-per-minute limit applies to the call or its model's targets.
 	ReservedTokens int64
+	// MaxCostPico is the most, in picodollars, the client accepts the call
+	// to cost (the x-llmgw-max-cost-usd header), set by the server; 0: no
+	// cap asked. The cost cap stage enforces it, with the caller's own
+	// cap, before any upstream call.
+	MaxCostPico int64
+	// CostCap is what the cost cap stage found, set whether it admitted
+	// the call or not; the server reports it in the response headers.
+	CostCap CostCap
 	// Spend is the call's reservation against the caller's budgets, set
 	// by the limits stage when a budget applies; the server settles it
 	// with the call's cost once the call has ended (a negative cost: not
@@ -100,9 +108,27 @@ type Call struct {
 
 	request *llm.ChatRequest
 	decode  Decoder
+	// tokens is the prompt and largest answer counted for the model in
+	// tokensFor, so that stages that each need them count them once.
+	tokens    [2]int
+	tokensFor string
 	// needBody is set by stages that must see or change the canonical
 	// request, which rules out the fast path.
 	needBody bool
+}
+
+// CostCap is the outcome of the cost cap for one call.
+type CostCap struct {
+	// Applied is true when a cap applied to the call.
+	Applied bool
+	// Cap is the cap that applied, in picodollars.
+	Cap int64
+	// Estimate is the most the call may cost, in picodollars, for the
+	// model that serves it; -1 when it cannot be estimated.
+	Estimate int64
+	// Fallback is the model the call was sent to instead of the one asked
+	// for, because that one's estimate was above the cap; "" when none.
+	Fallback string
 }
 
 // RateLimits is the state of the limits that applied to a call.
@@ -134,6 +160,22 @@ func (c *Call) Decoded() (*llm.ChatRequest, error) {
 	}
 	c.request = req
 	return req, nil
+}
+
+// TokenEstimate returns the prompt tokens and the largest answer a stage
+// counted for the call's current model (SetTokenEstimate); ok is false
+// when none did, or the model has changed since.
+func (c *Call) TokenEstimate() (prompt, answer int, ok bool) {
+	if c.tokensFor == "" || c.tokensFor != c.Model {
+		return 0, 0, false
+	}
+	return c.tokens[0], c.tokens[1], true
+}
+
+// SetTokenEstimate records the prompt tokens and largest answer counted for
+// the call's current model, for the stages after.
+func (c *Call) SetTokenEstimate(prompt, answer int) {
+	c.tokens, c.tokensFor = [2]int{prompt, answer}, c.Model
 }
 
 // SetRequest replaces the canonical request; a stage that changes the request

@@ -77,3 +77,46 @@ func TestDecodedLazyAndFastPath(t *testing.T) {
 		t.Error("Decoded without a decoder must fail")
 	}
 }
+
+// The cost cap runs after access and before limits: a call refused for
+// its cost is never counted against a limit or a budget.
+func TestBuildRunsCostCapBetweenAccessAndLimits(t *testing.T) {
+	var order []string
+	stage := func(name string, err error) Stage {
+		return func(next Invoke) Invoke {
+			return func(ctx context.Context, c *Call) (llm.Stream, error) {
+				order = append(order, name)
+				if err != nil {
+					return nil, err
+				}
+				return next(ctx, c)
+			}
+		}
+	}
+	refused := errors.New("over the cap")
+	h := Build(func(context.Context, *Call) (llm.Stream, error) {
+		order = append(order, "terminal")
+		return nil, nil
+	}, Stages{Access: stage("access", nil), CostCap: stage("costcap", refused), Limits: stage("limits", nil)})
+	if _, err := h(context.Background(), &Call{}); !errors.Is(err, refused) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(order) != 2 || order[0] != "access" || order[1] != "costcap" {
+		t.Errorf("order = %v, want [access costcap]", order)
+	}
+}
+
+func TestTokenEstimateFollowsTheModel(t *testing.T) {
+	c := &Call{Model: "a"}
+	if _, _, ok := c.TokenEstimate(); ok {
+		t.Fatal("an estimate before any was set")
+	}
+	c.SetTokenEstimate(3, 4)
+	if p, a, ok := c.TokenEstimate(); !ok || p != 3 || a != 4 {
+		t.Fatalf("TokenEstimate = %d, %d, %v", p, a, ok)
+	}
+	c.Model = "b"
+	if _, _, ok := c.TokenEstimate(); ok {
+		t.Error("an estimate counted for another model")
+	}
+}

@@ -14,7 +14,9 @@
 // counted by package tokens for the provider type and upstream model of
 // the model's first target (exact for OpenAI models, an estimate for
 // others); an embeddings call reserves the estimate of its raw input. The
-// prompt is counted only when a tokens-per-minute limit applies.
+// prompt is counted only when a tokens-per-minute limit, a budget or a
+// cost cap applies, and once per call and model (Tokens keeps the count on
+// the call, so the cost cap stage's is reused here).
 //
 // When the call ends the reservation is reconciled with the usage the
 // upstream reported (prompt plus completion tokens); when it reported

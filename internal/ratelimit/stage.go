@@ -244,25 +244,43 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 // reserve returns the tokens call reserves against tokens per minute: its
 // prompt and the largest answer it allows.
 func (s *stage) reserve(call *pipeline.Call) (prompt, answer int, err error) {
+	return Tokens(call, s.o.Target, s.o.DefaultMaxTokens)
+}
+
+// Tokens returns the prompt tokens of call and the largest answer it
+// allows (its max tokens, else defaultMax, else DefaultMaxTokens): what
+// limits and budgets reserve, and what a cost cap prices. The prompt is
+// counted for the provider type and upstream model target gives for the
+// call's model (nil or not found: estimated), once per call and model:
+// the count is kept on the call for the stages after.
+func Tokens(call *pipeline.Call, target func(model string) (providerType, upstreamModel string, ok bool), defaultMax int) (prompt, answer int, err error) {
+	if prompt, answer, ok := call.TokenEstimate(); ok {
+		return prompt, answer, nil
+	}
 	if call.Op == pipeline.OpEmbed {
-		if call.Embed == nil {
-			return 0, 0, nil
+		if call.Embed != nil {
+			prompt = tokens.EstimateText(string(call.Embed.Input))
 		}
-		return tokens.EstimateText(string(call.Embed.Input)), 0, nil
+		call.SetTokenEstimate(prompt, 0)
+		return prompt, 0, nil
 	}
 	req, err := call.Decoded()
 	if err != nil {
 		return 0, 0, err
 	}
 	var typ, upstream string
-	if s.o.Target != nil {
-		typ, upstream, _ = s.o.Target(call.Model)
+	if target != nil {
+		typ, upstream, _ = target(call.Model)
 	}
 	prompt, _ = tokens.Count(req, typ, upstream)
 	answer = req.MaxOutputTokens()
 	if answer <= 0 {
-		answer = s.o.DefaultMaxTokens
+		answer = defaultMax
+		if answer <= 0 {
+			answer = DefaultMaxTokens
+		}
 	}
+	call.SetTokenEstimate(prompt, answer)
 	return prompt, answer, nil
 }
 

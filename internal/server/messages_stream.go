@@ -28,6 +28,7 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, ca
 		return
 	}
 	sse.SetHeaders(w.Header())
+	s.declareCostTrailer(w, r, call)
 	w.WriteHeader(http.StatusOK)
 	sw := sse.NewWriter(w)
 	sw.Hold(true)
@@ -69,7 +70,9 @@ func (s *Server) writeAnthropicStream(w http.ResponseWriter, r *http.Request, ca
 	}
 	if err != nil {
 		s.anthropicStreamFailed(r, sw, err)
+		return
 	}
+	s.setCost(w, r, call, stream.Usage()) // the trailer declared above
 }
 
 // anthropicStreamFailed ends a stream that has begun: an `error` event when

@@ -52,6 +52,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	if err := routingFromRequest(r, call); err != nil {
 		return nil, nil, err
 	}
+	if err := costCapFromRequest(r, call); err != nil {
+		return nil, nil, err
+	}
 	call.RequestID = RequestID(r.Context())
 	snap := s.current(r)
 	call.RefuseUnsupported = snap.Config.Server.UnsupportedParams == config.UnsupportedRefuse
@@ -62,6 +65,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	ri.spend = call.Spend
 	ri.setAttempts(w, call)
 	ri.setRateLimits(w, call)
+	setCostCap(w, call)
 	if err != nil {
 		cancel()
 		return nil, nil, err

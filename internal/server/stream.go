@@ -24,6 +24,7 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 		return
 	}
 	sse.SetHeaders(w.Header())
+	s.declareCostTrailer(w, r, call)
 	w.WriteHeader(http.StatusOK)
 	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage}
 	ow.sw.Hold(true)
@@ -48,7 +49,9 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	}
 	if err := ow.finish(stream.Usage()); err != nil {
 		s.streamFailed(r, ow.sw, err)
+		return
 	}
+	s.setCost(w, r, call, stream.Usage()) // the trailer declared above
 }
 
 // flushUnlessBuffered flushes the events written so far unless the stream

@@ -87,8 +87,11 @@ type Key struct {
 	// Limits hold for this key alone, besides its tenant's.
 	Limits Limits
 	// Budget holds for this key alone, besides its team's and tenant's.
-	Budget    Budget
-	CreatedAt time.Time
+	Budget Budget
+	// MaxCostPico is the key's cost cap: the most one of its requests may
+	// be estimated to cost, in picodollars; 0: no cap.
+	MaxCostPico int64
+	CreatedAt   time.Time
 	// LastUsedAt is as recent as the last Touch; zero when never used.
 	LastUsedAt time.Time
 	// RevokedAt is zero while the key is not revoked.
@@ -140,6 +143,8 @@ type KeyPatch struct {
 	Role      *Role
 	Limits    *Limits
 	Budget    *Budget
+	// MaxCostPico replaces the cost cap; pointing to 0 removes it.
+	MaxCostPico *int64
 }
 
 // Rotation is the new secret of a key, as Keys.Rotate takes it.

@@ -95,6 +95,9 @@ func CheckBudget(b Budget) error {
 	return nil
 }
 
+// MaxCostPico is the largest cost cap of a key: 9,000,000 US dollars.
+const MaxCostPico = 9_000_000 * 1_000_000_000_000
+
 // CheckTenant refuses a tenant that cannot be stored.
 func CheckTenant(t *Tenant) error {
 	if err := CheckName("tenant", t.Name); err != nil {
@@ -142,6 +145,9 @@ func CheckKey(k *Key) error {
 	}
 	if err := CheckBudget(k.Budget); err != nil {
 		return err
+	}
+	if k.MaxCostPico < 0 || k.MaxCostPico > MaxCostPico {
+		return fmt.Errorf("%w: a cost cap is above 0 and at most %d picodollars", ErrInvalid, MaxCostPico)
 	}
 	return CheckLabels(k.Labels)
 }
@@ -217,6 +223,9 @@ func (p KeyPatch) Apply(k *Key) error {
 	}
 	if p.Budget != nil {
 		k.Budget = *p.Budget
+	}
+	if p.MaxCostPico != nil {
+		k.MaxCostPico = *p.MaxCostPico
 	}
 	return CheckKey(k)
 }

@@ -103,3 +103,11 @@ func limitArgs(l store.Limits) []any {
 	}
 	return []any{arg(l.RPM), arg(l.TPM), arg(l.Concurrent)}
 }
+
+// maxCostArg passes a key without a cost cap as NULL.
+func maxCostArg(pico int64) *int64 {
+	if pico <= 0 {
+		return nil
+	}
+	return &pico
+}

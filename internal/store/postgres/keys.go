@@ -14,7 +14,7 @@ type keys struct{ s *Store }
 
 const keyCols = `id, tenant_id, team_id, name, hash, prefix, models, expires_at, labels, role,
 	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until, limit_rpm, limit_tpm, limit_concurrent,
-	budget_pico, budget_period`
+	budget_pico, budget_period, max_cost_pico`
 
 func scanKey(r pgx.Row) (store.Key, error) {
 	var k store.Key
@@ -25,9 +25,13 @@ func scanKey(r pgx.Row) (store.Key, error) {
 	var expires, used, revoked, prevUntil *time.Time
 	var lim limitCols
 	var bud budgetCols
+	var maxCost *int64
 	if err := r.Scan(append([]any{&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
-		&k.CreatedAt, &used, &revoked, &k.PrevHash, &prevUntil}, append(lim.dests(), bud.dests()...)...)...); err != nil {
+		&k.CreatedAt, &used, &revoked, &k.PrevHash, &prevUntil}, append(lim.dests(), append(bud.dests(), &maxCost)...)...)...); err != nil {
 		return k, err
+	}
+	if maxCost != nil {
+		k.MaxCostPico = *maxCost
 	}
 	if team != nil {
 		k.TeamID = *team
@@ -53,7 +57,7 @@ func keyArgs(k *store.Key) ([]any, error) {
 		team = &k.TeamID
 	}
 	return append([]any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, k.Models, timeArg(k.ExpiresAt), labels, string(k.Role),
-		k.CreatedAt, timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, append(limitArgs(k.Limits), budgetArgs(k.Budget)...)...), nil
+		k.CreatedAt, timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, append(limitArgs(k.Limits), append(budgetArgs(k.Budget), maxCostArg(k.MaxCostPico))...)...), nil
 }
 
 // normalize makes k what reading it back would give.
@@ -81,7 +85,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 	}
 	err = ks.s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO keys (`+keyCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, args...); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
 		return ks.s.record(ctx, tx, store.KindKey, k.ID, store.Hashes(&k))
@@ -163,7 +167,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 			return fmt.Errorf("postgres: %s: %w", what, err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE keys SET (`+keyCols+`) =
-			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) WHERE id = $21`, append(args, id)...); err != nil {
+			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) WHERE id = $22`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}
 		return ks.s.record(ctx, tx, store.KindKey, id, store.Hashes(&before, &k))

@@ -97,3 +97,8 @@ func budgetArgs(b store.Budget) []any {
 	}
 	return []any{b.LimitPico, b.Period}
 }
+
+// maxCostArg passes a key without a cost cap as NULL.
+func maxCostArg(pico int64) sql.NullInt64 {
+	return sql.NullInt64{Int64: pico, Valid: pico > 0}
+}

@@ -12,7 +12,7 @@ type keys struct{ s *Store }
 
 const keyCols = `id, tenant_id, team_id, name, hash, prefix, models, expires_at, labels, role,
 	created_at, last_used_at, revoked_at, prev_hash, prev_valid_until, limit_rpm, limit_tpm, limit_concurrent,
-	budget_pico, budget_period`
+	budget_pico, budget_period, max_cost_pico`
 
 func scanKey(r interface{ Scan(...any) error }) (store.Key, error) {
 	var k store.Key
@@ -21,10 +21,12 @@ func scanKey(r interface{ Scan(...any) error }) (store.Key, error) {
 	var expires, created, used, revoked, prevUntil sql.NullInt64
 	var lim limitCols
 	var bud budgetCols
+	var maxCost sql.NullInt64
 	if err := r.Scan(append([]any{&k.ID, &k.TenantID, &team, &k.Name, &k.Hash, &k.Prefix, &models, &expires, &labels, &role,
-		&created, &used, &revoked, &k.PrevHash, &prevUntil}, append(lim.dests(), bud.dests()...)...)...); err != nil {
+		&created, &used, &revoked, &k.PrevHash, &prevUntil}, append(lim.dests(), append(bud.dests(), &maxCost)...)...)...); err != nil {
 		return k, err
 	}
+	k.MaxCostPico = maxCost.Int64
 	k.TeamID, k.Role, k.Limits = team.String, store.Role(role), lim.limits()
 	k.Budget = bud.budget()
 	k.ExpiresAt, k.CreatedAt, k.LastUsedAt = timeOf(expires), timeOf(created), timeOf(used)
@@ -49,7 +51,7 @@ func keyArgs(k *store.Key) ([]any, error) {
 	}
 	team := sql.NullString{String: k.TeamID, Valid: k.TeamID != ""}
 	return append([]any{k.ID, k.TenantID, team, k.Name, k.Hash, k.Prefix, models, timeArg(k.ExpiresAt), labels, string(k.Role),
-		timeArg(k.CreatedAt), timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, append(limitArgs(k.Limits), budgetArgs(k.Budget)...)...), nil
+		timeArg(k.CreatedAt), timeArg(k.LastUsedAt), timeArg(k.RevokedAt), k.PrevHash, timeArg(k.PrevValidUntil)}, append(limitArgs(k.Limits), append(budgetArgs(k.Budget), maxCostArg(k.MaxCostPico))...)...), nil
 }
 
 // normalize makes k what reading it back would give.
@@ -76,7 +78,7 @@ func (ks keys) Create(ctx context.Context, k store.Key) (store.Key, error) {
 		return k, fmt.Errorf("sqlite: create key: %w", err)
 	}
 	err = ks.s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			args...); err != nil {
 			return classify(err, "create key", fmt.Errorf("tenant or team %w", store.ErrNotFound))
 		}
@@ -158,7 +160,7 @@ func (ks keys) write(ctx context.Context, what, id string, change func(k *store.
 		if err != nil {
 			return fmt.Errorf("sqlite: %s: %w", what, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE keys SET (`+keyCols+`) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET (`+keyCols+`) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			WHERE id = ?`, append(args, id)...); err != nil {
 			return classify(err, what, fmt.Errorf("team %w", store.ErrNotFound))
 		}

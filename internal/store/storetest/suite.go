@@ -41,6 +41,7 @@ func RunSuite(t *testing.T, open Open) {
 		{"KeyLimits", testKeyLimits},
 		{"TenantLimits", testTenantLimits},
 		{"BudgetLimits", testBudgetLimits},
+		{"KeyCostCap", testKeyCostCap},
 		{"LimitsInvalid", testLimitsInvalid},
 		{"LimitsChanges", testLimitsChanges},
 		{"KeyGetByHash", testKeyGetByHash},
