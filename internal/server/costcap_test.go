@@ -216,6 +216,7 @@ func TestCostCapStreamCostTrailer(t *testing.T) {
 	for _, tc := range []struct{ path, body string }{
 		{"/v1/chat/completions", chatBody("gpt", true, 100)},
 		{"/v1/messages", `{"model":"gpt","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"one two three"}]}`},
+		{"/v1/responses", `{"model":"gpt","max_output_tokens":100,"stream":true,"store":false,"input":"one two three"}`},
 	} {
 		req, _ := http.NewRequest("POST", g.http.URL+tc.path, strings.NewReader(tc.body))
 		req.Header.Set("x-llmgw-max-cost-usd", "0.5")

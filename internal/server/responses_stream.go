@@ -82,6 +82,7 @@ func (s *Server) writeResponsesStream(w http.ResponseWriter, r *http.Request, ca
 		return
 	}
 	sse.SetHeaders(w.Header())
+	s.declareCostTrailer(w, r, call)
 	w.WriteHeader(http.StatusOK)
 	x := &responsesRelay{s: s, r: r, call: call, t: t, sw: sse.NewWriter(w)}
 	x.sw.Hold(true)
@@ -115,7 +116,9 @@ func (s *Server) writeResponsesStream(w http.ResponseWriter, r *http.Request, ca
 	}
 	if err != nil {
 		x.failed(err)
+		return
 	}
+	s.setCost(w, r, call, stream.Usage()) // the trailer declared above
 }
 
 // encoder returns the translation's stream encoder, made on first use.
