@@ -263,8 +263,8 @@ func entraSetup(t *testing.T, expiresIn int) (*providertest.Entra, *providertest
 	p := newProvider(t, Config{BaseURL: f.URL, HTTPClient: client,
 		Entra: &Entra{TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "entra-secret-PLANTED-0123456789", AuthorityHost: e.URL}})
 	c := &clock{t: time.Now()}
-	p.tokens.now = c.now
-	t.Cleanup(func() { p.tokens.wait() })
+	p.tokens.SetClock(c.now)
+	t.Cleanup(func() { p.tokens.Wait() })
 	return e, f, p, c
 }
 
@@ -339,7 +339,7 @@ func TestEntraRefresh(t *testing.T) {
 		t.Errorf("during refresh: %q", lastAuth(f))
 	}
 	close(hold)
-	p.tokens.wait()
+	p.tokens.Wait()
 	chatOK(t, p)
 	if lastAuth(f) != "Bearer entra-token-2" {
 		t.Errorf("after refresh: %q (issued %v)", lastAuth(f), e.Issued())
@@ -362,7 +362,7 @@ func TestEntraExpired(t *testing.T) {
 // an error's message or cause, whether the token endpoint refuses or the
 // upstream echoes the request's Authorization header.
 func TestEntraSecretsHidden(t *testing.T) {
-	e, f, p, _ := entraSetup(t, 120)
+	e, f, p, c := entraSetup(t, 120)
 	e.Fail(http.StatusUnauthorized)
 	_, err := p.Chat(context.Background(), chatRequest("dep", false))
 	le := llm.AsError(err)
@@ -375,9 +375,7 @@ func TestEntraSecretsHidden(t *testing.T) {
 		}
 	}
 	e.Fail(0)
-	p.tokens.mu.Lock()
-	p.tokens.notUntil = time.Time{} // past the retry gap
-	p.tokens.mu.Unlock()
+	c.add(11 * time.Second) // past the retry gap
 	chatOK(t, p)
 	f.Enqueue(providertest.Response{Status: 400, Body: []byte(`{"error":{"code":"BadRequest","message":"bad header Bearer entra-token-1"}}`)})
 	_, err = p.Chat(context.Background(), chatRequest("dep", false))
@@ -397,8 +395,8 @@ func (c failingCred) GetToken(context.Context, policy.TokenRequestOptions) (azco
 func TestEntraFailureCause(t *testing.T) {
 	p := newProvider(t, Config{BaseURL: "https://x.openai.azure.com",
 		Entra: &Entra{TenantID: "t", ClientID: "c", ClientSecret: "entra-secret-PLANTED-0123456789"}})
-	p.tokens.cred = failingCred{msg: "token request with client_secret=entra-secret-PLANTED-0123456789 refused"}
-	err := p.tokens.ready(context.Background())
+	p.entra.cred = failingCred{msg: "token request with client_secret=entra-secret-PLANTED-0123456789 refused"}
+	err := p.tokens.Ready(context.Background())
 	var le *llm.Error
 	if !errors.As(err, &le) || le.Err == nil {
 		t.Fatalf("error %v", err)
