@@ -35,6 +35,10 @@ const (
 // DefaultRedisTimeout bounds each call to Redis by default.
 const DefaultRedisTimeout = 50 * time.Millisecond
 
+// DefaultVertexLocation is a vertex provider's location when none is set,
+// the Google Gen AI SDK's default.
+const DefaultVertexLocation = "global"
+
 // Provider defaults.
 const (
 	DefaultConnectTimeout        = 10 * time.Second
@@ -91,6 +95,9 @@ func (c *Config) ApplyDefaults() {
 		setDefault(&p.ConnectTimeout, Duration(DefaultConnectTimeout))
 		setDefault(&p.ResponseHeaderTimeout, Duration(DefaultResponseHeaderTimeout))
 		setDefault(&p.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
+		if p.Vertex != nil {
+			setDefault(&p.Vertex.Location, DefaultVertexLocation)
+		}
 	}
 	for i := range c.Models {
 		c.Models[i].applyRoutingDefaults(s.StreamIdleTimeout)
@@ -138,7 +145,9 @@ var envProviders = []envProvider{
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
 // GEMINI_API_KEY, MISTRAL_API_KEY, COHERE_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
-// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; OLLAMA_HOST, which needs no
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; GOOGLE_APPLICATION_CREDENTIALS
+// with GOOGLE_CLOUD_PROJECT adds "vertex" and "vertex/*" (see
+// vertexFromEnv); OLLAMA_HOST, which needs no
 // credential, adds the provider "ollama" at that address and the models
 // "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
@@ -171,6 +180,9 @@ func Default(env func(string) (string, bool)) *Config {
 			Name:    ep.name + "/*",
 			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
 		})
+	}
+	if p, m, ok := vertexFromEnv(env); ok {
+		c.Providers, c.Models = append(c.Providers, p), append(c.Models, m)
 	}
 	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
 		c.Providers = append(c.Providers, Provider{Name: "ollama", Type: TypeOllama, BaseURL: OllamaBaseURL(v)})
