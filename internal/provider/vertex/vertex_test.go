@@ -403,6 +403,11 @@ func TestCredentials(t *testing.T) {
 			t.Errorf("%s: %v quotes the file", name, err)
 		}
 	}
+	// The service account flow posts without a context: the token
+	// client carries the bound.
+	if s, err := newGoogleSource(nil, &http.Client{}); err != nil || s.client.Timeout != tokenTimeout {
+		t.Errorf("token client timeout: %v", err)
+	}
 	g := providertest.NewGoogleAuth(t, 3600)
 	f := providertest.NewVertex(t, project, "global", g.Valid)
 	file := filepath.Join(t.TempDir(), "sa.json")
