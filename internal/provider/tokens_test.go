@@ -152,6 +152,18 @@ func TestTokensFailure(t *testing.T) {
 	ts2.Wait()
 }
 
+// TestTokensEmptyAnswer: an issuer answering no token, or one already
+// expired, is a failure, not a token.
+func TestTokensEmptyAnswer(t *testing.T) {
+	for _, tok := range []Token{{}, {Value: "old", Expires: time.Now().Add(-time.Minute)}} {
+		ts := NewTokens(TokensConfig{Name: "p", Failure: "no token", Cause: "stub",
+			Fetch: func(context.Context) (Token, error) { return tok, nil }})
+		if err := ts.Ready(context.Background()); llm.AsError(err).UpstreamStatus != http.StatusUnauthorized || ts.Current() != "" {
+			t.Errorf("%+v: %v", tok, err)
+		}
+	}
+}
+
 // TestTokensScrub: the current token is redacted from an error's message.
 func TestTokensScrub(t *testing.T) {
 	ts, _ := newTestTokens(&issuerStub{life: time.Hour})

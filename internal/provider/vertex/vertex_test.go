@@ -276,6 +276,19 @@ func TestEmbed(t *testing.T) {
 			t.Errorf("%s: vector %s", tc.model, r.Data[1].Embedding)
 		}
 	}
+	// An answer that lies about the count, or holds an error, is an
+	// upstream error.
+	for _, body := range []string{
+		`{"predictions":[{"embeddings":{"values":[1,2]}}]}`,
+		`{"predictions":[{},{}]}`,
+		`{"error":{"code":500,"message":"boom","status":"INTERNAL"}}`,
+		`[1,2]`,
+	} {
+		f.Enqueue(providertest.Response{Body: []byte(body)})
+		if _, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: "text-embedding-005", Input: in}); llm.AsError(err).Kind != llm.KindUpstream {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
 	if _, err := p.Embed(context.Background(), &llm.EmbedRequest{Model: claude, Input: in}); llm.AsError(err).Kind != llm.KindInvalidRequest {
 		t.Errorf("claude embeddings: %v", err)
 	}
