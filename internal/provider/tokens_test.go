@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
 // issuerStub hands out tok-1, tok-2, ... living life each, optionally
@@ -48,23 +49,11 @@ func (s *issuerStub) fetch(ctx context.Context) (Token, error) {
 	return t, nil
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestTokens(s *issuerStub) (*Tokens, *testClock) {
+func newTestTokens(s *issuerStub) (*Tokens, *providertest.Clock) {
 	ts := NewTokens(TokensConfig{Name: "p", Fetch: s.fetch, Failure: "no token", Cause: "stub",
 		Sanitize: func(m string) string { return strings.ReplaceAll(m, "SECRET", "[redacted]") }})
-	c := &testClock{t: time.Now()}
-	ts.SetClock(c.now)
+	c := providertest.NewClock()
+	ts.SetClock(c.Now)
 	return ts, c
 }
 
@@ -85,7 +74,7 @@ func TestTokensRefreshAhead(t *testing.T) {
 	if got := ready(t, ts); got != "Bearer tok-1" {
 		t.Fatalf("first: %q", got)
 	}
-	c.add(54 * time.Minute)
+	c.Add(54 * time.Minute)
 	ready(t, ts)
 	ts.Wait()
 	if s.n != 1 {
@@ -95,7 +84,7 @@ func TestTokensRefreshAhead(t *testing.T) {
 	s.mu.Lock()
 	s.gate = gate
 	s.mu.Unlock()
-	c.add(2 * time.Minute)
+	c.Add(2 * time.Minute)
 	if got := ready(t, ts); got != "Bearer tok-1" {
 		t.Errorf("during refresh: %q", got)
 	}
@@ -111,7 +100,7 @@ func TestTokensRefreshHint(t *testing.T) {
 	s := &issuerStub{life: time.Hour, refresh: 30 * time.Minute}
 	ts, c := newTestTokens(s)
 	ready(t, ts)
-	c.add(31 * time.Minute)
+	c.Add(31 * time.Minute)
 	ready(t, ts)
 	ts.Wait()
 	if got := ready(t, ts); got != "Bearer tok-2" {
@@ -137,7 +126,7 @@ func TestTokensFailure(t *testing.T) {
 	if err2 := ts.Ready(context.Background()); err2 != err {
 		t.Errorf("within the retry gap: %v", err2)
 	}
-	c.add(11 * time.Second)
+	c.Add(11 * time.Second)
 	if got := ready(t, ts); got != "Bearer tok-1" {
 		t.Errorf("after the gap: %q", got)
 	}

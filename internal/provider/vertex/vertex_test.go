@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +36,7 @@ const (
 // setup returns a fake token endpoint issuing tokens of life seconds, a
 // fake Vertex AI accepting them, and a provider authenticating with the
 // fake's service account, whose clock is the returned one.
-func setup(t *testing.T, life int) (*providertest.GoogleAuth, *providertest.Vertex, *Provider, *clock) {
+func setup(t *testing.T, life int) (*providertest.GoogleAuth, *providertest.Vertex, *Provider, *providertest.Clock) {
 	t.Helper()
 	g := providertest.NewGoogleAuth(t, life)
 	f := providertest.NewVertex(t, project, location, g.Valid)
@@ -46,27 +45,10 @@ func setup(t *testing.T, life int) (*providertest.GoogleAuth, *providertest.Vert
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Now()}
-	p.tokens.SetClock(c.now)
+	c := providertest.NewClock()
+	p.tokens.SetClock(c.Now)
 	t.Cleanup(p.tokens.Wait)
 	return g, f, p, c
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 func chatRequest(model string, stream bool) *llm.ChatRequest {
@@ -320,13 +302,13 @@ func TestSafetyAndUsage(t *testing.T) {
 func TestTokenRefreshAhead(t *testing.T) {
 	g, f, p, c := setup(t, 3600)
 	chat(t, p, chatRequest(gem, false))
-	c.add(54 * time.Minute)
+	c.Add(54 * time.Minute)
 	chat(t, p, chatRequest(gem, false))
 	if got := g.Issued(); len(got) != 1 {
 		t.Fatalf("refreshed before it was due: %v", got)
 	}
 	hold := g.Hold()
-	c.add(2 * time.Minute) // 56 minutes: due, not expired
+	c.Add(2 * time.Minute) // 56 minutes: due, not expired
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -356,7 +338,7 @@ func TestTokenRefreshAhead(t *testing.T) {
 func TestTokenExpired(t *testing.T) {
 	g, f, p, c := setup(t, 3600)
 	chat(t, p, chatRequest(gem, false))
-	c.add(time.Hour)
+	c.Add(time.Hour)
 	chat(t, p, chatRequest(gem, false))
 	if a := last(f).Header.Get("Authorization"); a != "Bearer ya29.fake-2" || len(g.Issued()) != 2 {
 		t.Errorf("after expiry: %q (issued %v)", a, g.Issued())
@@ -378,7 +360,7 @@ func TestSecretsHidden(t *testing.T) {
 		t.Errorf("key in %v", err)
 	}
 	g.Fail(0)
-	c.add(11 * time.Second) // past the retry gap
+	c.Add(11 * time.Second) // past the retry gap
 	chat(t, p, chatRequest(gem, false))
 	f.Enqueue(providertest.VertexError(400, "INVALID_ARGUMENT", "bad header Bearer ya29.fake-1"))
 	_, err = p.Chat(context.Background(), chatRequest(gem, false))
