@@ -230,6 +230,9 @@ type Provider struct {
 	// Entra, for azure_openai only, authenticates with Microsoft Entra ID
 	// tokens (client credentials) instead of api_key.
 	Entra *Entra `yaml:"entra,omitempty" json:"entra,omitempty"`
+	// Vertex, for type vertex only and required there, names the Google
+	// Cloud project and location and the credentials.
+	Vertex *Vertex `yaml:"vertex,omitempty" json:"vertex,omitempty"`
 	// Headers are extra static headers sent upstream with every request.
 	// Their values are treated as secrets.
 	Headers map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
@@ -260,6 +263,30 @@ type Entra struct {
 	// "https://login.microsoftonline.us/"; default the public cloud's,
 	// https://login.microsoftonline.com/.
 	AuthorityHost string `yaml:"authority_host,omitempty" json:"authority_host,omitempty"`
+}
+
+// Vertex is where a vertex provider's models are served and how it gets its
+// access tokens (scope https://www.googleapis.com/auth/cloud-platform).
+// Models whose id starts with "claude" are Anthropic's, "endpoints/{id}"
+// names a tuned model's endpoint, other ids are Google's.
+type Vertex struct {
+	// Project is the Google Cloud project id. Required.
+	Project string `yaml:"project" json:"project"`
+	// Location is a region ("us-central1"), a multi-region ("us", "eu")
+	// or "global", which picks the host: aiplatform.googleapis.com for
+	// global, aiplatform.{us,eu}.rep.googleapis.com, or
+	// {location}-aiplatform.googleapis.com. Default "global", as in the
+	// Google Gen AI SDK.
+	Location string `yaml:"location,omitempty" json:"location,omitempty"`
+	// Credentials is the JSON of a service account key file (type
+	// service_account) or of gcloud's user credentials (authorized_user).
+	// At most one of credentials and credentials_file; with neither,
+	// Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
+	// gcloud's file, the metadata server).
+	Credentials Secret `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+	// CredentialsFile is the path of such a file, read when the
+	// configuration is compiled (at start and on every reload).
+	CredentialsFile string `yaml:"credentials_file,omitempty" json:"credentials_file,omitempty"`
 }
 
 // Mock tunes the built-in mock provider, which answers with the text of the
@@ -433,7 +460,7 @@ const (
 // servedTypes are the provider types this version can serve. A type joins
 // the list with its adapter, so that validation reports every other one in
 // the same run as any other problem.
-var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
+var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeVertex, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
 
 // ProviderTypes returns every valid Provider.Type, in documentation order.
 func ProviderTypes() []string {
@@ -514,6 +541,9 @@ func (c *Config) Redacted() *Config {
 		for k, v := range p.Headers {
 			p.Headers[k] = v.redacted()
 		}
+		if p.Vertex != nil {
+			p.Vertex.Credentials = p.Vertex.Credentials.redacted()
+		}
 	}
 	for i := range out.Keys {
 		out.Keys[i].Key = out.Keys[i].Key.redacted()
@@ -548,6 +578,10 @@ func (c *Config) clone() *Config {
 		if p.Entra != nil {
 			e := *p.Entra
 			p.Entra = &e
+		}
+		if p.Vertex != nil {
+			v := *p.Vertex
+			p.Vertex = &v
 		}
 	}
 	out.Models = cloneSlice(c.Models)

@@ -13,6 +13,7 @@ func TestDefault(t *testing.T) {
 	mockModel := Model{Name: "mock", Targets: []Target{{Provider: "mock", Model: "mock", Weight: 1}}}
 	openaiModel := Model{Name: "openai/*", Targets: []Target{{Provider: "openai", Model: "*", Weight: 1}}}
 	anthropicModel := Model{Name: "anthropic/*", Targets: []Target{{Provider: "anthropic", Model: "*", Weight: 1}}}
+	vertexModel := Model{Name: "vertex/*", Targets: []Target{{Provider: "vertex", Model: "*", Weight: 1}}}
 	tests := []struct {
 		name      string
 		env       map[string]string
@@ -53,6 +54,18 @@ func TestDefault(t *testing.T) {
 		{"ollama host", map[string]string{"OLLAMA_HOST": "gpu-box"},
 			[]Provider{mock, {Name: "ollama", Type: TypeOllama, BaseURL: "http://gpu-box:11434"}},
 			[]Model{mockModel, {Name: "ollama/*", Targets: []Target{{Provider: "ollama", Model: "*", Weight: 1}}}}},
+		{"vertex from Google's variables", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/keys/sa.json", "GOOGLE_CLOUD_PROJECT": "proj-1"},
+			[]Provider{mock, {Name: "vertex", Type: TypeVertex, Vertex: &Vertex{Project: "proj-1", Location: "global", CredentialsFile: "/keys/sa.json"}}},
+			[]Model{mockModel, vertexModel}},
+		{"vertex location", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/keys/sa.json", "GOOGLE_CLOUD_PROJECT": "proj-1",
+			"GOOGLE_CLOUD_LOCATION": "europe-west4", "GOOGLE_CLOUD_REGION": "us-east5"},
+			[]Provider{mock, {Name: "vertex", Type: TypeVertex, Vertex: &Vertex{Project: "proj-1", Location: "europe-west4", CredentialsFile: "/keys/sa.json"}}},
+			[]Model{mockModel, vertexModel}},
+		{"vertex region", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": "/keys/sa.json", "GOOGLE_CLOUD_PROJECT": "proj-1", "GOOGLE_CLOUD_REGION": "us-east5"},
+			[]Provider{mock, {Name: "vertex", Type: TypeVertex, Vertex: &Vertex{Project: "proj-1", Location: "us-east5", CredentialsFile: "/keys/sa.json"}}},
+			[]Model{mockModel, vertexModel}},
+		{"vertex needs credentials", map[string]string{"GOOGLE_CLOUD_PROJECT": "proj-1", "GOOGLE_CLOUD_LOCATION": "us-central1"},
+			[]Provider{mock}, []Model{mockModel}},
 		{"openai key", map[string]string{"OPENAI_API_KEY": "sk-1"},
 			[]Provider{mock, {Name: "openai", Type: TypeOpenAI, APIKey: "sk-1", BaseURL: "https://api.openai.com/v1"}},
 			[]Model{mockModel, openaiModel}},

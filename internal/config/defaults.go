@@ -35,6 +35,10 @@ const (
 // DefaultRedisTimeout bounds each call to Redis by default.
 const DefaultRedisTimeout = 50 * time.Millisecond
 
+// DefaultVertexLocation is a vertex provider's location when none is set,
+// the Google Gen AI SDK's default.
+const DefaultVertexLocation = "global"
+
 // Provider defaults.
 const (
 	DefaultConnectTimeout        = 10 * time.Second
@@ -91,6 +95,9 @@ func (c *Config) ApplyDefaults() {
 		setDefault(&p.ConnectTimeout, Duration(DefaultConnectTimeout))
 		setDefault(&p.ResponseHeaderTimeout, Duration(DefaultResponseHeaderTimeout))
 		setDefault(&p.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
+		if p.Vertex != nil {
+			setDefault(&p.Vertex.Location, DefaultVertexLocation)
+		}
 	}
 	for i := range c.Models {
 		c.Models[i].applyRoutingDefaults(s.StreamIdleTimeout)
@@ -141,7 +148,8 @@ var envProviders = []envProvider{
 // provider of that name and a wildcard model "<name>/*", so that
 // "openai/gpt-4o" reaches OpenAI's "gpt-4o"; AZURE_OPENAI_ENDPOINT with
 // its key or an Entra application adds "azure" (see azureFromEnv);
-// OLLAMA_HOST, which needs no
+// GOOGLE_APPLICATION_CREDENTIALS with GOOGLE_CLOUD_PROJECT adds "vertex"
+// and "vertex/*" (see vertexFromEnv); OLLAMA_HOST, which needs no
 // credential, adds the provider "ollama" at that address and the models
 // "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
@@ -181,6 +189,9 @@ func Default(env func(string) (string, bool)) *Config {
 			Name:    p.Name + "/*",
 			Targets: []Target{{Provider: p.Name, Model: "*", Weight: 1}},
 		})
+	}
+	if p, m, ok := vertexFromEnv(env); ok {
+		c.Providers, c.Models = append(c.Providers, p), append(c.Models, m)
 	}
 	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
 		c.Providers = append(c.Providers, Provider{Name: "ollama", Type: TypeOllama, BaseURL: OllamaBaseURL(v)})

@@ -25,6 +25,12 @@ const (
 	Azure = "azure"
 	// Cohere is an upstream protocol only, Cohere's v2 chat.
 	Cohere = "cohere"
+	// Vertex is an upstream only: Gemini on Vertex AI, the Gemini API's
+	// format behind Vertex AI's URLs and OAuth tokens.
+	Vertex = "vertex"
+	// VertexAnthropic is an upstream only: Claude on Vertex AI,
+	// Anthropic's Messages API behind rawPredict and streamRawPredict.
+	VertexAnthropic = "vertex-anthropic"
 	// Responses is a client protocol only: OpenAI's Responses API (POST
 	// /v1/responses), forwarded as it is to an OpenAI upstream.
 	Responses = "responses"
@@ -51,10 +57,29 @@ func (c *Case) nativeResponses() bool {
 	return c.Pair.Client == Responses && c.Pair.Upstream == OpenAI && !c.Pair.Translated
 }
 
-// wire returns the wire protocol of upstream u: Azure speaks OpenAI's.
+// wire returns the wire protocol of upstream u: Azure speaks OpenAI's,
+// Vertex AI Gemini's and, for Claude, Anthropic's.
 func wire(u string) string {
-	if u == Azure {
+	switch u {
+	case Azure:
 		return OpenAI
+	case Vertex:
+		return Gemini
+	case VertexAnthropic:
+		return Anthropic
+	}
+	return u
+}
+
+// family returns the upstream whose scenarios and expectations upstream u
+// shares: Vertex AI's columns are the Gemini API's and Anthropic's behind
+// other URLs and auth; every other upstream is its own.
+func family(u string) string {
+	switch u {
+	case Vertex:
+		return Gemini
+	case VertexAnthropic:
+		return Anthropic
 	}
 	return u
 }
@@ -63,7 +88,8 @@ func wire(u string) string {
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic, Responses}
-	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere}
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere,
+		Vertex, VertexAnthropic}
 )
 
 // Pair is one combination of client and upstream protocol.
@@ -135,7 +161,8 @@ func (c *Case) Streamed() bool { return c.Mode == Stream }
 func (c *Case) Fake() Fake { return c.H.Fake(c.Pair.Upstream) }
 
 // Up returns the wire protocol of the case's upstream, which picks the
-// captures and the expectations: OpenAI's for Azure.
+// captures and the expectations: OpenAI's for Azure, Gemini's and
+// Anthropic's for Vertex AI.
 func (c *Case) Up() string { return wire(c.Pair.Upstream) }
 
 // Scenario is one behaviour checked for every pair.
@@ -200,7 +227,9 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("completions, OpenAI's with differences; `ollama` is Ollama's native /api/chat, newline-delimited\n")
 	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; `azure` is Azure\n")
 	b.WriteString("OpenAI, OpenAI's format behind Azure's deployment URLs and api-key; `cohere` is Cohere's v2\n")
-	b.WriteString("chat, a protocol of its own; none of these is spoken by a client), against fake upstreams\n")
+	b.WriteString("chat, a protocol of its own; `vertex` is Gemini on Vertex AI and `vertex-anthropic` Claude on\n")
+	b.WriteString("Vertex AI, the Gemini and Anthropic formats behind Vertex AI's URLs and OAuth tokens; none of\n")
+	b.WriteString("these is spoken by a client), against fake upstreams\n")
 	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
 	b.WriteString("(`responses` → `openai` included: an OpenAI upstream serves the Responses API itself)\n")
 	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")

@@ -37,6 +37,14 @@ const (
 	GeminiUpstreamModel    = "gemini-2.5-flash"
 	AzureUpstreamModel     = "gpt-4o-mini-deployment"
 	CohereUpstreamModel    = "command-a-03-2025"
+	// VertexUpstreamModel and VertexAnthropicUpstreamModel are Vertex AI's
+	// ids of a Gemini and a Claude model.
+	VertexUpstreamModel          = "gemini-2.5-flash"
+	VertexAnthropicUpstreamModel = "claude-sonnet-4@20250514"
+	// VertexProject and VertexLocation are where the fake Vertex AI
+	// serves.
+	VertexProject  = "llmgw-conformance"
+	VertexLocation = "us-east5"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -59,6 +67,10 @@ func ModelFor(p string) string {
 		return "az-model"
 	case Cohere:
 		return "co-model"
+	case Vertex:
+		return "vx-model"
+	case VertexAnthropic:
+		return "vc-model"
 	}
 	return "oa-model"
 }
@@ -68,7 +80,8 @@ func ModelFor(p string) string {
 // API, "an-model" to the fake Anthropic API, "mi-model" to the fake Mistral
 // API, "ol-model" to the fake Ollama server, "ge-model" to the fake Gemini
 // API, "az-model" to the fake Azure OpenAI resource, "co-model" to the fake
-// Cohere API.
+// Cohere API, "vx-model" and "vc-model" to a Gemini and a Claude model of
+// the fake Vertex AI.
 type Harness struct {
 	OpenAI    *providertest.OpenAI
 	Anthropic *providertest.Anthropic
@@ -77,6 +90,10 @@ type Harness struct {
 	Gemini    *providertest.Gemini
 	Azure     *providertest.Azure
 	Cohere    *providertest.Cohere
+	// Vertex serves both of Vertex AI's columns, with tokens from
+	// GoogleAuth.
+	Vertex     *providertest.Vertex
+	GoogleAuth *providertest.GoogleAuth
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -126,6 +143,10 @@ providers:
     type: cohere
     base_url: "${COHERE_URL}"
     api_key: "cohere-upstream-key"
+  - name: fake-vertex
+    type: vertex
+    base_url: "${VERTEX_URL}"
+    vertex: {project: "` + VertexProject + `", location: "` + VertexLocation + `", credentials: "${VERTEX_CREDENTIALS}"}
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -141,6 +162,10 @@ models:
     targets: [{provider: fake-azure, model: "` + AzureUpstreamModel + `"}]
   - name: co-model
     targets: [{provider: fake-cohere, model: "` + CohereUpstreamModel + `"}]
+  - name: vx-model
+    targets: [{provider: fake-vertex, model: "` + VertexUpstreamModel + `"}]
+  - name: vc-model
+    targets: [{provider: fake-vertex, model: "` + VertexAnthropicUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -157,7 +182,9 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	}
 	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Azure: providertest.NewAzure(t), Cohere: providertest.NewCohere(t), Options: o}
 	h.Azure.Key = "azure-upstream-key"
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h.GoogleAuth = providertest.NewGoogleAuth(t, 3600)
+	h.Vertex = providertest.NewVertex(t, VertexProject, VertexLocation, h.GoogleAuth.Valid)
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "VERTEX_URL": h.Vertex.URL, "VERTEX_CREDENTIALS": string(h.GoogleAuth.ServiceAccountJSON(VertexProject)), "IDLE": o.StreamIdleTimeout.String()}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -197,6 +224,8 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Azure
 	case Cohere:
 		return h.Cohere
+	case Vertex, VertexAnthropic:
+		return h.Vertex
 	}
 	return h.OpenAI
 }

@@ -31,7 +31,7 @@ func always(Pair, Mode) string { return "" }
 // onlyAnthropic is n/a for every pair with an OpenAI side.
 func onlyAnthropic(why string) func(Pair, Mode) string {
 	return func(p Pair, _ Mode) string {
-		if vocab(p.Client) != Anthropic || p.Upstream != Anthropic {
+		if vocab(p.Client) != Anthropic || family(p.Upstream) != Anthropic {
 			return why
 		}
 		return ""
@@ -49,6 +49,7 @@ func Scenarios() []Scenario {
 	out = append(out, geminiScenarios()...)
 	out = append(out, azureScenarios()...)
 	out = append(out, cohereScenarios()...)
+	out = append(out, vertexScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
 	out = append(out, reasoningScenarios()...)
@@ -238,7 +239,7 @@ func basicScenarios() []Scenario {
 		{
 			Name: "max_tokens default", Modes: []Mode{Unary},
 			NA: func(p Pair, _ Mode) string {
-				if vocab(p.Client) == OpenAI && p.Upstream == Anthropic {
+				if vocab(p.Client) == OpenAI && family(p.Upstream) == Anthropic {
 					return ""
 				}
 				return naMaxTokens

@@ -12,7 +12,7 @@ const naAzureOnly = "Only Azure OpenAI has this in its protocol."
 
 // onlyAzure is n/a for every pair whose upstream is not Azure.
 func onlyAzure(p Pair, _ Mode) string {
-	if p.Upstream != Azure {
+	if family(p.Upstream) != Azure {
 		return naAzureOnly
 	}
 	return ""

@@ -15,7 +15,7 @@ const (
 
 // onlyCohere is n/a for every pair whose upstream is not Cohere.
 func onlyCohere(p Pair, _ Mode) string {
-	if p.Upstream != Cohere {
+	if family(p.Upstream) != Cohere {
 		return naCohereOnly
 	}
 	return ""

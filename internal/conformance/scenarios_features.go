@@ -119,8 +119,13 @@ func runCountTokens(t *testing.T, c *Case) {
 	reqs := c.Fake().Requests()
 	if c.Up() == Anthropic {
 		expectEqual(t, "input_tokens", n, int64(2095))
-		if len(reqs) != 1 || reqs[0].Path != "/v1/messages/count_tokens" ||
-			gjson.GetBytes(reqs[0].Body, "model").String() != AnthropicUpstreamModel {
+		path, model := "/v1/messages/count_tokens", AnthropicUpstreamModel
+		if c.Pair.Upstream == VertexAnthropic {
+			// Vertex AI counts with a model of its own, the counted
+			// model in the body with anthropic_version.
+			path, model = vertexRoot+"/publishers/anthropic/models/count-tokens:rawPredict", VertexAnthropicUpstreamModel
+		}
+		if len(reqs) != 1 || reqs[0].Path != path || gjson.GetBytes(reqs[0].Body, "model").String() != model {
 			t.Errorf("upstream requests %+v", reqs)
 		}
 		return

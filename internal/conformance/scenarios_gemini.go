@@ -17,7 +17,7 @@ const (
 
 // onlyGemini is n/a for every pair whose upstream is not Gemini.
 func onlyGemini(p Pair, _ Mode) string {
-	if p.Upstream != Gemini {
+	if family(p.Upstream) != Gemini {
 		return naGeminiOnly
 	}
 	return ""

@@ -22,7 +22,7 @@ const (
 
 // onlyMistral is n/a for every pair whose upstream is not Mistral.
 func onlyMistral(p Pair, _ Mode) string {
-	if p.Upstream != Mistral {
+	if family(p.Upstream) != Mistral {
 		return naMistralOnly
 	}
 	return ""
@@ -87,7 +87,7 @@ func embedNA(p Pair, _ Mode) string {
 	switch {
 	case vocab(p.Client) != OpenAI:
 		return naEmbedClient
-	case p.Upstream == Anthropic:
+	case family(p.Upstream) == Anthropic:
 		return naEmbedAnthropic
 	}
 	return ""
@@ -98,7 +98,11 @@ func embedNA(p Pair, _ Mode) string {
 // own words (Mistral: output_dimension, and no user; Cohere: texts, the
 // default input_type, output_dimension, and no user).
 func runEmbeddings(t *testing.T, c *Case) {
-	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Up()+"/embeddings.json")})
+	captureName := c.Up() + "/embeddings.json"
+	if c.Pair.Upstream == Vertex {
+		captureName = "vertex/predict.json"
+	}
+	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, captureName)})
 	model := ModelFor(c.Pair.Upstream)
 	body := `{"model":"` + model + `","input":["Embed this sentence.","As well as this one."],"dimensions":5,"user":"user-42"}`
 	resp, err := http.Post(c.H.URL+"/v1/embeddings", "application/json", strings.NewReader(body))
@@ -110,13 +114,16 @@ func runEmbeddings(t *testing.T, c *Case) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
-	capture := providertest.Load(t, c.Up()+"/embeddings.json")
+	capture := providertest.Load(t, captureName)
 	want := gjson.GetBytes(capture, "data")
 	if c.Up() == Ollama {
 		// Ollama's answer is {"embeddings": [[...], ...]}.
 		want = gjson.GetBytes(capture, `embeddings.#.{embedding:@this}`)
 	}
-	if c.Up() == Gemini {
+	if c.Pair.Upstream == Vertex {
+		// :predict answers {"predictions": [{"embeddings": {"values": [...]}}, ...]}.
+		want = gjson.GetBytes(capture, `predictions.#.{embedding:embeddings.values}`)
+	} else if c.Up() == Gemini {
 		// batchEmbedContents answers {"embeddings": [{"values": [...]}, ...]}.
 		want = gjson.GetBytes(capture, `embeddings.#.{embedding:values}`)
 	}
@@ -135,6 +142,10 @@ func runEmbeddings(t *testing.T, c *Case) {
 		}
 	}
 	up := gjson.ParseBytes(c.LastUpstream(t))
+	if c.Pair.Upstream == Vertex {
+		checkVertexEmbeddings(t, c, up, b)
+		return
+	}
 	switch c.Up() {
 	case Cohere:
 		// Cohere takes texts, requires an input_type and names the

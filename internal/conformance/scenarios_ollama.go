@@ -20,7 +20,7 @@ const (
 // notOllama is n/a, for why, for every pair whose upstream is Ollama.
 func notOllama(why string) func(Pair, Mode) string {
 	return func(p Pair, _ Mode) string {
-		if p.Upstream == Ollama {
+		if family(p.Upstream) == Ollama {
 			return why
 		}
 		return ""
@@ -30,7 +30,7 @@ func notOllama(why string) func(Pair, Mode) string {
 // inlineImagesOnly is n/a for the pairs whose upstream takes images only
 // inline: Ollama and Gemini.
 func inlineImagesOnly(p Pair, m Mode) string {
-	if p.Upstream == Gemini {
+	if family(p.Upstream) == Gemini {
 		return naGeminiImageURL
 	}
 	return notOllama(naOllamaImageURL)(p, m)
@@ -38,7 +38,7 @@ func inlineImagesOnly(p Pair, m Mode) string {
 
 // onlyOllama is n/a for every pair whose upstream is not Ollama.
 func onlyOllama(p Pair, _ Mode) string {
-	if p.Upstream != Ollama {
+	if family(p.Upstream) != Ollama {
 		return naOllamaOnly
 	}
 	return ""

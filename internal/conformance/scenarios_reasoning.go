@@ -138,7 +138,7 @@ func reasoningScenarios() []Scenario {
 				if vocab(p.Client) == OpenAI {
 					return naThinkingClient
 				}
-				switch p.Upstream {
+				switch family(p.Upstream) {
 				case Mistral:
 					return naMistralEffort
 				case Ollama:
@@ -153,7 +153,7 @@ func reasoningScenarios() []Scenario {
 				return ""
 			},
 			Model: func(p Pair) string {
-				if p.Upstream == OpenAI {
+				if family(p.Upstream) == OpenAI {
 					return ReasoningModel
 				}
 				return ModelFor(p.Upstream)
@@ -177,7 +177,7 @@ func reasoningScenarios() []Scenario {
 		{
 			Name: "extended thinking toward a non-reasoning model", Modes: both,
 			NA: func(p Pair, _ Mode) string {
-				if vocab(p.Client) != Anthropic || p.Upstream == Anthropic {
+				if vocab(p.Client) != Anthropic || family(p.Upstream) == Anthropic {
 					return naNonReasoning
 				}
 				return ""
@@ -207,7 +207,7 @@ func reasoningScenarios() []Scenario {
 					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "thinking")
 					return
 				}
-				if c.Pair.Upstream == Gemini {
+				if family(c.Pair.Upstream) == Gemini {
 					// The budget goes as it is, the thoughts asked for.
 					expectEqual(t, "upstream thinkingConfig", up.Get("generationConfig.thinkingConfig").Raw, `{"thinkingBudget":10000,"includeThoughts":true}`)
 					expectEqual(t, "x-llmgw-dropped-params", r.Header.Get(DroppedHeader), "")
@@ -231,10 +231,10 @@ func reasoningFieldScenario(field string) Scenario {
 	return Scenario{
 		Name: "upstream reasoning as " + field, Modes: both,
 		NA: func(p Pair, _ Mode) string {
-			if p.Upstream == Anthropic {
+			if family(p.Upstream) == Anthropic {
 				return naReasoningField
 			}
-			switch p.Upstream {
+			switch family(p.Upstream) {
 			case Mistral:
 				return naMistralField
 			case Ollama:

@@ -59,7 +59,7 @@ func toolScenarios() []Scenario {
 					expectEqual(t, "disable_parallel_tool_use", up.Get("tool_choice.disable_parallel_tool_use").Bool(), true)
 					return
 				}
-				if c.Pair.Upstream == Gemini {
+				if family(c.Pair.Upstream) == Gemini {
 					d := up.Get("tools.0.functionDeclarations.0")
 					expectEqual(t, "tool name", d.Get("name").String(), "get_weather")
 					expectEqual(t, "tool description", d.Get("description").String(), "Current weather in a city")
@@ -127,7 +127,7 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 				}
 				return
 			}
-			if c.Pair.Upstream == Gemini {
+			if family(c.Pair.Upstream) == Gemini {
 				// Gemini's words: required is ANY, none NONE.
 				want := map[string]string{`"required"`: "ANY", `"none"`: "NONE"}[openai]
 				expectEqual(t, "functionCallingConfig.mode", gjson.GetBytes(c.LastUpstream(t), "toolConfig.functionCallingConfig.mode").String(), want)
@@ -172,14 +172,14 @@ func stopScenarios() []Scenario {
 		stop("stop reason: length / max_tokens", "length", "max_tokens", "", "length", always, plain),
 		stop("stop reason: stop_sequence", "stop_sequence", "stop_sequence", "END", "stop",
 			func(p Pair, _ Mode) string {
-				if vocab(p.Client) == Anthropic && p.Upstream != Anthropic && p.Upstream != Cohere {
+				if vocab(p.Client) == Anthropic && family(p.Upstream) != Anthropic && family(p.Upstream) != Cohere {
 					return naStopSequence
 				}
 				return ""
 			}, withStops),
 		stop("stop reason: content_filter / refusal", "content_filter", "refusal", "", "content_filter",
 			func(p Pair, _ Mode) string {
-				switch p.Upstream {
+				switch family(p.Upstream) {
 				case Mistral:
 					return naMistralNoFilter
 				case Ollama:

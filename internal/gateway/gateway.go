@@ -264,6 +264,8 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
+	case config.TypeVertex:
+		p, err = newVertex(pc, headers, client, streamIdle)
 	case config.TypeAnthropic:
 		p, err = anthropic.New(anthropic.Config{
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),

@@ -56,6 +56,23 @@ type Forward struct {
 	Protocol string
 }
 
+// ModelForwarder is implemented by Forwarders that speak their Protocol for
+// some of their models only, such as a cloud serving the models of several
+// publishers: the fast path is taken only for a model it reports.
+type ModelForwarder interface {
+	Forwarder
+	// ForwardsModel reports whether Forward takes bodies for the upstream
+	// model id model.
+	ForwardsModel(model string) bool
+}
+
+// Forwards reports whether fw forwards bodies for the upstream model id
+// model: every model, unless fw is a ModelForwarder.
+func Forwards(fw Forwarder, model string) bool {
+	mf, ok := fw.(ModelForwarder)
+	return !ok || mf.ForwardsModel(model)
+}
+
 // EndpointForwarder is implemented by Forwarders whose upstream also serves
 // other endpoints of its protocol family, whose bodies it forwards the same
 // way: an OpenAI upstream's /responses and /completions.

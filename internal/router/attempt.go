@@ -123,7 +123,7 @@ func (r *Router) open(ctx context.Context, a *attempt) (llm.Stream, error) {
 	}
 	// What an earlier attempt left out says nothing of this one.
 	call.Dropped = nil
-	if fw, ok := p.(provider.Forwarder); ok && call.FastPath() {
+	if fw, ok := p.(provider.Forwarder); ok && call.FastPath() && provider.Forwards(fw, a.model) {
 		if fw.Protocol() == call.Protocol {
 			return fw.Forward(ctx, &provider.Forward{Body: call.Body, Model: a.model, Stream: call.Stream})
 		}

@@ -21,4 +21,11 @@
 // "content" array; an error object is that error, anything else an upstream
 // error (502, retried). Bodies and events have the provider's key and header
 // values redacted (provider.Upstream.Redact).
+//
+// A cloud that serves the Messages API under its own URLs and
+// authentication reuses the adapter whole through Config.URL (the URL of
+// each operation for a model), Config.Body (a rewrite of each body before
+// it is sent) and Config.RequestHeader (a bearer token per request): Claude
+// on Vertex AI (package vertex) takes the model in the URL and
+// anthropic_version in the body.
 package anthropic

@@ -54,7 +54,35 @@ type Config struct {
 	// StreamIdleTimeout is the longest wait between two stream events before
 	// the stream is aborted; 0 means no limit.
 	StreamIdleTimeout time.Duration
+
+	// A cloud serving the Messages API under its own URLs and
+	// authentication (Claude on Vertex AI) reuses the adapter through the
+	// three fields below.
+
+	// URL, when set, returns the URL of operation op for model in place
+	// of BaseURL + "/v1/messages" or "/v1/messages/count_tokens". It must
+	// build the URL from configuration and escape model.
+	URL func(model string, op Op) string
+	// Body, when set, rewrites the body of operation op before it is
+	// sent; it may write into body, which is the adapter's own.
+	Body func(body []byte, op Op) ([]byte, error)
+	// RequestHeader, when set, returns headers set on each request over
+	// the static ones and the client's, such as a refreshed bearer token.
+	RequestHeader func(ctx context.Context) http.Header
 }
+
+// Op is an operation of the Messages API.
+type Op int
+
+// Operations.
+const (
+	// OpMessage is a message not streamed.
+	OpMessage Op = iota
+	// OpStream is a message streamed.
+	OpStream
+	// OpCount is a token count.
+	OpCount
+)
 
 // Provider is an upstream speaking Anthropic's Messages API. It implements
 // provider.Provider, provider.Forwarder and provider.TokenCounter.
@@ -68,6 +96,10 @@ type Provider struct {
 	// anthropic-version is configured, which then wins over a client's.
 	betas   string
 	version bool
+	// url, body and extra are Config.URL, Body and RequestHeader.
+	url   func(model string, op Op) string
+	body  func(body []byte, op Op) ([]byte, error)
+	extra func(ctx context.Context) http.Header
 }
 
 var (
@@ -108,13 +140,52 @@ func New(c Config) (*Provider, error) {
 		header:     header,
 		betas:      header.Get("anthropic-beta"),
 		version:    versionSet || explicitVersion,
+		url:        c.URL,
+		body:       c.Body,
+		extra:      c.RequestHeader,
+	}
+	requestHeader := p.clientHeader
+	if p.extra != nil {
+		requestHeader = p.mergedHeader
 	}
 	p.up = provider.NewUpstream(provider.UpstreamConfig{
 		Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
 		ParseError: protocol.DecodeErrorMessage, ParseErrorFields: protocol.DecodeErrorFields, Protocol: protocol.Protocol,
-		StreamIdleTimeout: c.StreamIdleTimeout, RequestHeader: p.clientHeader,
+		StreamIdleTimeout: c.StreamIdleTimeout, RequestHeader: requestHeader,
 	})
 	return p, nil
+}
+
+// endpoint returns the URL of op for model.
+func (p *Provider) endpoint(model string, op Op) string {
+	switch {
+	case p.url != nil:
+		return p.url(model, op)
+	case op == OpCount:
+		return p.countURL
+	}
+	return p.messageURL
+}
+
+// prepare returns the body of op as the upstream takes it.
+func (p *Provider) prepare(body []byte, op Op) ([]byte, error) {
+	if p.body == nil {
+		return body, nil
+	}
+	return p.body(body, op)
+}
+
+// mergedHeader is clientHeader with the configured RequestHeader's
+// headers over it.
+func (p *Provider) mergedHeader(ctx context.Context) http.Header {
+	h, extra := p.clientHeader(ctx), p.extra(ctx)
+	if len(h) == 0 {
+		return extra
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	return h
 }
 
 // clientHeader returns the anthropic-beta and anthropic-version headers of
@@ -163,10 +234,14 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	if err != nil {
 		return nil, err
 	}
-	if req.Stream {
-		return p.openStream(ctx, body, false)
+	op := opOf(req.Stream)
+	if body, err = p.prepare(body, op); err != nil {
+		return nil, fmt.Errorf("anthropic: prepare request: %w", err)
 	}
-	b, err := p.up.PostRead(ctx, p.messageURL, body, maxResponseBody)
+	if req.Stream {
+		return p.openStream(ctx, p.endpoint(req.Model, op), body, false)
+	}
+	b, err := p.up.PostRead(ctx, p.endpoint(req.Model, op), body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -186,10 +261,14 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "the request body is not a JSON object")
 	}
-	if f.Stream {
-		return p.openStream(ctx, body, true)
+	op := opOf(f.Stream)
+	if body, err = p.prepare(body, op); err != nil {
+		return nil, llm.Wrap(llm.KindInvalidRequest, err, "the request body is not a JSON object")
 	}
-	b, err := p.up.PostRead(ctx, p.messageURL, body, maxResponseBody)
+	if f.Stream {
+		return p.openStream(ctx, p.endpoint(f.Model, op), body, true)
+	}
+	b, err := p.up.PostRead(ctx, p.endpoint(f.Model, op), body, maxResponseBody)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +282,14 @@ func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream
 		c.Usage = &u
 	}
 	return provider.NewUnary(c), nil
+}
+
+// opOf returns the operation of a message request.
+func opOf(stream bool) Op {
+	if stream {
+		return OpStream
+	}
+	return OpMessage
 }
 
 // forwardBody returns a copy of f.Body with the model replaced, max_tokens
@@ -241,7 +328,10 @@ func (p *Provider) CountTokens(ctx context.Context, req *llm.ChatRequest) (int, 
 	if err != nil {
 		return 0, err
 	}
-	b, err := p.up.PostRead(ctx, p.countURL, body, maxCountBody)
+	if body, err = p.prepare(body, OpCount); err != nil {
+		return 0, fmt.Errorf("anthropic: prepare request: %w", err)
+	}
+	b, err := p.up.PostRead(ctx, p.endpoint(req.Model, OpCount), body, maxCountBody)
 	if err != nil {
 		return 0, err
 	}

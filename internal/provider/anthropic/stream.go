@@ -27,10 +27,10 @@ type stream struct {
 	scan protocol.UsageScanner   // raw mode
 }
 
-// openStream posts body and returns a stream over the answer.
-func (p *Provider) openStream(ctx context.Context, body []byte, raw bool) (llm.Stream, error) {
+// openStream posts body to url and returns a stream over the answer.
+func (p *Provider) openStream(ctx context.Context, url string, body []byte, raw bool) (llm.Stream, error) {
 	s := &stream{p: p, raw: raw}
-	if err := s.Open(ctx, p.up, p.messageURL, body); err != nil {
+	if err := s.Open(ctx, p.up, url, body); err != nil {
 		return nil, err
 	}
 	if !raw {

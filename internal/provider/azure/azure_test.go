@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -254,7 +253,7 @@ func TestConfig(t *testing.T) {
 
 // entraSetup returns a fake Entra authority, a fake resource accepting its
 // tokens, and a provider authenticating with Entra, whose clock is *now.
-func entraSetup(t *testing.T, expiresIn int) (*providertest.Entra, *providertest.Azure, *Provider, *clock) {
+func entraSetup(t *testing.T, expiresIn int) (*providertest.Entra, *providertest.Azure, *Provider, *providertest.Clock) {
 	t.Helper()
 	e := providertest.NewEntra(t, "tenant-1", "client-1", "entra-secret-PLANTED-0123456789", expiresIn)
 	f := providertest.NewAzure(t)
@@ -262,27 +261,10 @@ func entraSetup(t *testing.T, expiresIn int) (*providertest.Entra, *providertest
 	client := e.Server.Client()
 	p := newProvider(t, Config{BaseURL: f.URL, HTTPClient: client,
 		Entra: &Entra{TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "entra-secret-PLANTED-0123456789", AuthorityHost: e.URL}})
-	c := &clock{t: time.Now()}
-	p.tokens.now = c.now
-	t.Cleanup(func() { p.tokens.wait() })
+	c := providertest.NewClock()
+	p.tokens.SetClock(c.Now)
+	t.Cleanup(func() { p.tokens.Wait() })
 	return e, f, p, c
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 func lastAuth(f *providertest.Azure) string {
@@ -323,7 +305,7 @@ func TestEntraRefresh(t *testing.T) {
 	e, f, p, c := entraSetup(t, 120)
 	chatOK(t, p)
 	hold := e.Hold()
-	c.add(70 * time.Second) // past half the life of a 120 s token
+	c.Add(70 * time.Second) // past half the life of a 120 s token
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -339,7 +321,7 @@ func TestEntraRefresh(t *testing.T) {
 		t.Errorf("during refresh: %q", lastAuth(f))
 	}
 	close(hold)
-	p.tokens.wait()
+	p.tokens.Wait()
 	chatOK(t, p)
 	if lastAuth(f) != "Bearer entra-token-2" {
 		t.Errorf("after refresh: %q (issued %v)", lastAuth(f), e.Issued())
@@ -351,7 +333,7 @@ func TestEntraRefresh(t *testing.T) {
 func TestEntraExpired(t *testing.T) {
 	e, f, p, c := entraSetup(t, 120)
 	chatOK(t, p)
-	c.add(125 * time.Second)
+	c.Add(125 * time.Second)
 	chatOK(t, p)
 	if lastAuth(f) != "Bearer entra-token-2" || len(e.Issued()) != 2 {
 		t.Errorf("after expiry: %q (issued %v)", lastAuth(f), e.Issued())
@@ -362,7 +344,7 @@ func TestEntraExpired(t *testing.T) {
 // an error's message or cause, whether the token endpoint refuses or the
 // upstream echoes the request's Authorization header.
 func TestEntraSecretsHidden(t *testing.T) {
-	e, f, p, _ := entraSetup(t, 120)
+	e, f, p, c := entraSetup(t, 120)
 	e.Fail(http.StatusUnauthorized)
 	_, err := p.Chat(context.Background(), chatRequest("dep", false))
 	le := llm.AsError(err)
@@ -375,9 +357,7 @@ func TestEntraSecretsHidden(t *testing.T) {
 		}
 	}
 	e.Fail(0)
-	p.tokens.mu.Lock()
-	p.tokens.notUntil = time.Time{} // past the retry gap
-	p.tokens.mu.Unlock()
+	c.Add(11 * time.Second) // past the retry gap
 	chatOK(t, p)
 	f.Enqueue(providertest.Response{Status: 400, Body: []byte(`{"error":{"code":"BadRequest","message":"bad header Bearer entra-token-1"}}`)})
 	_, err = p.Chat(context.Background(), chatRequest("dep", false))
@@ -397,8 +377,8 @@ func (c failingCred) GetToken(context.Context, policy.TokenRequestOptions) (azco
 func TestEntraFailureCause(t *testing.T) {
 	p := newProvider(t, Config{BaseURL: "https://x.openai.azure.com",
 		Entra: &Entra{TenantID: "t", ClientID: "c", ClientSecret: "entra-secret-PLANTED-0123456789"}})
-	p.tokens.cred = failingCred{msg: "token request with client_secret=entra-secret-PLANTED-0123456789 refused"}
-	err := p.tokens.ready(context.Background())
+	p.entra.cred = failingCred{msg: "token request with client_secret=entra-secret-PLANTED-0123456789 refused"}
+	err := p.tokens.Ready(context.Background())
 	var le *llm.Error
 	if !errors.As(err, &le) || le.Err == nil {
 		t.Fatalf("error %v", err)

@@ -48,7 +48,7 @@
 // token. With entra, a Microsoft Entra ID application's client secret gets
 // tokens for the scope https://cognitiveservices.azure.com/.default
 // (azidentity.ClientSecretCredential of the Azure SDK for Go, pinned in
-// go.mod), sent as Authorization: Bearer. Tokens are kept by tokenSource:
+// go.mod), sent as Authorization: Bearer. Tokens are kept by provider.Tokens:
 // a request reads the current token without waiting; once it is due for
 // refresh (the SDK's RefreshOn when it gives one, else five minutes before
 // expiry, the margin the SDK keeps, or halfway through the life of a short

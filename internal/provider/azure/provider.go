@@ -60,7 +60,8 @@ type Provider struct {
 	// oa is the OpenAI adapter doing the work; a named field, not an
 	// embedded one, so that its ListModels is not offered.
 	oa     *openai.Provider
-	tokens *tokenSource // nil with an API key
+	tokens *provider.Tokens // nil with an API key
+	entra  *entraSource     // nil with an API key
 }
 
 var (
@@ -98,12 +99,19 @@ func New(c Config) (*Provider, error) {
 	if c.APIKey != "" {
 		headers["api-key"] = c.APIKey
 	} else {
-		ts, err := newTokenSource(c.Entra, c.HTTPClient)
+		es, err := newEntraSource(c.Entra, c.HTTPClient)
 		if err != nil {
 			return nil, fmt.Errorf("azure: provider %s: %w", c.Name, err)
 		}
-		p.tokens = ts
-		oc.RequestHeader = ts.header
+		p.entra = es
+		// The SDK's message quotes the token endpoint's answer: kept for
+		// the logs with the client secret redacted.
+		p.tokens = provider.NewTokens(provider.TokensConfig{
+			Name: c.Name, Fetch: func(ctx context.Context) (provider.Token, error) { return p.entra.fetch(ctx) },
+			Failure: "could not obtain a Microsoft Entra token for the upstream", Cause: "entra",
+			Sanitize: func(s string) string { return p.oa.Sanitize(s) },
+		})
+		oc.RequestHeader = p.tokens.Header
 		oc.Secrets = []string{c.Entra.ClientSecret}
 	}
 	oc.Headers = headers
@@ -112,9 +120,6 @@ func New(c Config) (*Provider, error) {
 		return nil, fmt.Errorf("azure: %w", err)
 	}
 	p.oa = op
-	if p.tokens != nil {
-		p.tokens.name, p.tokens.sanitize = c.Name, op.Sanitize
-	}
 	return p, nil
 }
 
@@ -129,7 +134,7 @@ func (p *Provider) Protocol() string { return p.oa.Protocol() }
 func (p *Provider) Sanitize(msg string) string {
 	msg = p.oa.Sanitize(msg)
 	if p.tokens != nil {
-		if tok := p.tokens.current(); tok != "" {
+		if tok := p.tokens.Current(); tok != "" {
 			msg = provider.Sanitize(msg, tok)
 		}
 	}
@@ -198,20 +203,14 @@ func (p *Provider) authorize(ctx context.Context) error {
 	if p.tokens == nil {
 		return nil
 	}
-	return p.tokens.ready(ctx)
+	return p.tokens.Ready(ctx)
 }
 
 // scrub removes the current bearer token from an error's public message,
 // in case an upstream echoed the request's headers into its error.
 func (p *Provider) scrub(err error) error {
-	if err == nil || p.tokens == nil {
+	if p.tokens == nil {
 		return err
 	}
-	var e *llm.Error
-	if errors.As(err, &e) {
-		if tok := p.tokens.current(); tok != "" {
-			e.Message = provider.Sanitize(e.Message, tok)
-		}
-	}
-	return err
+	return p.tokens.Scrub(err)
 }

@@ -12,11 +12,11 @@
 // GenerateContentRequest and GenerateContentResponse under another URL,
 // https://{location}-aiplatform.googleapis.com/v1/projects/{project}/
 // locations/{location}/publishers/google/models/{model}:{method}, with an
-// OAuth2 bearer token instead of a key. The vertex type will reuse this
-// package's translation and stream as they are: it builds a Provider with
-// its own models URL (the field models) and, instead of the static key
-// header, an Upstream whose RequestHeader supplies a fresh access token
-// per request from an oauth2.TokenSource; nothing in the translation reads
+// OAuth2 bearer token instead of a key: package vertex reuses this
+// package's translation and stream as they are, through Config.ModelsURL
+// (its models URL), Config.RequestHeader (a fresh access token per
+// request) and Config.PredictEmbeddings (Vertex AI's :predict text
+// embeddings in place of embedContent); nothing in the translation reads
 // the URL or the credentials.
 //
 // Reference: the Gemini API reference (ai.google.dev/api, API version

@@ -25,19 +25,23 @@ type wireEmbedding struct {
 	Values []float64 `json:"values"`
 }
 
-// Embed implements provider.Embedder: one input through
-// models/{model}:embedContent, answered {"embedding":{"values":[...]}},
-// several in one models/{model}:batchEmbedContents, answered
-// {"embeddings":[{"values":[...]}, ...]}. Text only. Neither answer
-// carries a token count. OpenAI's base64 encoding is made here from the
-// floats, as little-endian float32.
-func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedResponse, error) {
+// embedParams are what an embeddings request asks, checked.
+type embedParams struct {
+	inputs    []string
+	taskType  json.RawMessage
+	base64Out bool
+}
+
+// embedParamsOf checks req: text inputs only; user and extra members other
+// than taskType are dropped and reported, or refused; the encoding is
+// float or base64.
+func embedParamsOf(ctx context.Context, req *llm.EmbedRequest) (*embedParams, error) {
 	rep := llm.ParamReportFrom(ctx)
 	inputs, ok := stringInputs(req.Input)
 	if !ok {
 		return nil, llm.InvalidRequest("input", "input: the upstream of this model takes text only, a string or an array of strings")
 	}
-	var taskType json.RawMessage
+	e := &embedParams{inputs: inputs}
 	drop := func(name string) error {
 		if rep.Refuse() {
 			return llm.InvalidRequest(name, "%s: the upstream of this model has no equivalent for this field", name)
@@ -52,27 +56,61 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	}
 	for k, v := range req.Extra {
 		if k == "taskType" {
-			taskType = v
+			e.taskType = v
 			continue
 		}
 		if err := drop(k); err != nil {
 			return nil, err
 		}
 	}
-	base64Out := false
 	switch req.EncodingFormat {
 	case "", "float":
 	case "base64":
-		base64Out = true
+		e.base64Out = true
 	default:
 		return nil, llm.InvalidRequest("encoding_format", "encoding_format: must be float or base64")
 	}
+	return e, nil
+}
+
+// response returns the vectors as the answer to the request for model,
+// one per input.
+func (e *embedParams) response(model string, vecs [][]float64) *llm.EmbedResponse {
+	out := &llm.EmbedResponse{Model: model, Data: make([]llm.Embedding, len(vecs))}
+	for i, v := range vecs {
+		b, _ := json.Marshal(v)
+		if v == nil {
+			b = json.RawMessage(`[]`)
+		}
+		if e.base64Out {
+			b = toBase64(v)
+		}
+		out.Data[i] = llm.Embedding{Index: i, Embedding: b}
+	}
+	return out
+}
+
+// Embed implements provider.Embedder: one input through
+// models/{model}:embedContent, answered {"embedding":{"values":[...]}},
+// several in one models/{model}:batchEmbedContents, answered
+// {"embeddings":[{"values":[...]}, ...]}. Text only. Neither answer
+// carries a token count. OpenAI's base64 encoding is made here from the
+// floats, as little-endian float32. With Config.PredictEmbeddings the
+// inputs go to Vertex AI's :predict instead (see predict).
+func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedResponse, error) {
+	e, err := embedParamsOf(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if p.predict {
+		return p.predictEmbed(ctx, req, e)
+	}
+	inputs := e.inputs
 	model := "models/" + trimModels(req.Model)
 	one := func(s string) wireEmbedRequest {
-		return wireEmbedRequest{Content: wireContent{Parts: []wirePart{textPart(s)}}, TaskType: taskType, OutputDimensionality: req.Dimensions}
+		return wireEmbedRequest{Content: wireContent{Parts: []wirePart{textPart(s)}}, TaskType: e.taskType, OutputDimensionality: req.Dimensions}
 	}
 	var body []byte
-	var err error
 	url, list := p.methodURL(req.Model, "embedContent"), "embedding"
 	if len(inputs) == 1 {
 		body, err = json.Marshal(one(inputs[0]))
@@ -112,18 +150,11 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	if len(vecs) != len(inputs) {
 		return nil, p.up.Malformed(fmt.Errorf("gemini: %d embeddings for %d inputs", len(vecs), len(inputs)), malformedEmbed)
 	}
-	out := &llm.EmbedResponse{Model: req.Model, Data: make([]llm.Embedding, len(vecs))}
-	for i, v := range vecs {
-		e, _ := json.Marshal(v.Values)
-		if v.Values == nil {
-			e = json.RawMessage(`[]`)
-		}
-		if base64Out {
-			e = toBase64(v.Values)
-		}
-		out.Data[i] = llm.Embedding{Index: i, Embedding: e}
+	values := make([][]float64, len(vecs))
+	for i := range vecs {
+		values[i] = vecs[i].Values
 	}
-	return out, nil
+	return e.response(req.Model, values), nil
 }
 
 func trimModels(m string) string {

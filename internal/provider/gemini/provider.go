@@ -47,6 +47,22 @@ type Config struct {
 	// StreamIdleTimeout is the longest wait between two stream events
 	// before the stream is aborted; 0 means no limit.
 	StreamIdleTimeout time.Duration
+
+	// Another host serving the same GenerateContentRequest under other
+	// URLs and another authentication (Vertex AI) reuses the adapter
+	// through the three fields below.
+
+	// ModelsURL, when set, is the URL of the models collection in place
+	// of BaseURL + "/v1beta/models": a method's URL is ModelsURL + "/" +
+	// model + ":" + method. It is built from configuration only.
+	ModelsURL string
+	// RequestHeader, when set, returns headers set on each request over
+	// the static ones, such as a refreshed bearer token.
+	RequestHeader func(ctx context.Context) http.Header
+	// PredictEmbeddings sends embeddings to {model}:predict with
+	// instances, Vertex AI's text embeddings API, instead of embedContent
+	// and batchEmbedContents.
+	PredictEmbeddings bool
 }
 
 // Provider is an upstream speaking the Gemini API. It implements
@@ -55,8 +71,9 @@ type Provider struct {
 	name string
 	// models is the URL of the models collection; a method's URL is
 	// models + "/" + model + ":" + method.
-	models string
-	up     *provider.Upstream
+	models  string
+	up      *provider.Upstream
+	predict bool
 }
 
 var (
@@ -82,13 +99,19 @@ func New(c Config) (*Provider, error) {
 		header.Set("x-goog-api-key", c.APIKey)
 		secrets = append(secrets, c.APIKey)
 	}
+	models := base + "/" + apiVersion + "/models"
+	if c.ModelsURL != "" {
+		models = c.ModelsURL
+	}
 	return &Provider{
 		name:   c.Name,
-		models: base + "/" + apiVersion + "/models",
+		models: models,
 		up: provider.NewUpstream(provider.UpstreamConfig{
 			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
 			ParseError: decodeErrorMessage, Protocol: Type, StreamIdleTimeout: c.StreamIdleTimeout,
+			RequestHeader: c.RequestHeader,
 		}),
+		predict: c.PredictEmbeddings,
 	}, nil
 }
 

@@ -65,11 +65,17 @@ func defaultAnthropic(r *http.Request, body []byte) Response {
 	default:
 		return AnthropicError(http.StatusNotFound, "not_found_error", "Not found")
 	}
+	return anthropicAnswer(r.URL.Path == "/v1/messages/count_tokens", body)
+}
+
+// anthropicAnswer answers a message request, or a token count (count
+// set), from its body.
+func anthropicAnswer(count bool, body []byte) Response {
 	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
 		return AnthropicError(http.StatusBadRequest, "invalid_request_error", "There was an issue with the request body: invalid JSON")
 	}
 	req := gjson.ParseBytes(body)
-	if r.URL.Path == "/v1/messages/count_tokens" {
+	if count {
 		return Response{Body: fmt.Appendf(nil, `{"input_tokens":%d}`, anthropicPromptTokens(req))}
 	}
 	if !req.Get("max_tokens").Exists() {

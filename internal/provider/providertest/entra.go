@@ -2,11 +2,8 @@ package providertest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 )
 
@@ -23,66 +20,17 @@ type Entra struct {
 
 	TenantID, ClientID, ClientSecret string
 
-	mu sync.Mutex
-	// expiresIn is the lifetime of the tokens issued, in seconds.
-	expiresIn int
-	issued    []string
-	fail      int           // status of the next token answers; 0: succeed
-	hold      chan struct{} // when set, token requests wait for it
-	scopes    []string
+	*issuer
 }
 
 // NewEntra starts a fake Entra authority, closed when the test ends. Tokens
 // live expiresIn seconds.
 func NewEntra(t testing.TB, tenant, client, secret string, expiresIn int) *Entra {
-	e := &Entra{TenantID: tenant, ClientID: client, ClientSecret: secret, expiresIn: expiresIn}
+	e := &Entra{TenantID: tenant, ClientID: client, ClientSecret: secret, issuer: newIssuer("entra-token-", expiresIn)}
 	e.Server = httptest.NewTLSServer(http.HandlerFunc(e.serveHTTP))
 	e.URL = e.Server.URL + "/"
 	t.Cleanup(e.Server.Close)
 	return e
-}
-
-// Issued returns the tokens issued so far, in order.
-func (e *Entra) Issued() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.issued...)
-}
-
-// Scopes returns the scope asked by each token request.
-func (e *Entra) Scopes() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.scopes...)
-}
-
-// Valid reports whether tok was issued.
-func (e *Entra) Valid(tok string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, t := range e.issued {
-		if t == tok {
-			return true
-		}
-	}
-	return false
-}
-
-// Fail makes token requests answer status (Entra's invalid_client error);
-// 0 makes them succeed again.
-func (e *Entra) Fail(status int) {
-	e.mu.Lock()
-	e.fail = status
-	e.mu.Unlock()
-}
-
-// Hold makes token requests wait until the returned channel is closed.
-func (e *Entra) Hold() chan struct{} {
-	c := make(chan struct{})
-	e.mu.Lock()
-	e.hold = c
-	e.mu.Unlock()
-	return c
 }
 
 func (e *Entra) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -104,15 +52,9 @@ func (e *Entra) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (e *Entra) token(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
-	e.mu.Lock()
-	hold, fail := e.hold, e.fail
-	e.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return
-		}
+	fail, ok := e.wait(r)
+	if !ok {
+		return
 	}
 	if fail == 0 && (r.PostForm.Get("client_id") != e.ClientID || r.PostForm.Get("client_secret") != e.ClientSecret ||
 		r.PostForm.Get("grant_type") != "client_credentials") {
@@ -127,12 +69,7 @@ func (e *Entra) token(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	e.mu.Lock()
-	tok := fmt.Sprintf("entra-token-%d", len(e.issued)+1)
-	e.issued = append(e.issued, tok)
-	e.scopes = append(e.scopes, strings.TrimSpace(r.PostForm.Get("scope")))
-	exp := e.expiresIn
-	e.mu.Unlock()
+	tok, exp := e.issue(r.PostForm.Get("scope"))
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"token_type": "Bearer", "expires_in": exp, "ext_expires_in": exp, "access_token": tok,
 	})

@@ -34,8 +34,10 @@ type Response struct {
 // Recorded is a request the fake received.
 type Recorded struct {
 	Method, Path string
-	Header       http.Header
-	Body         []byte
+	// EscapedPath is the path as it was sent, escapes kept.
+	EscapedPath string
+	Header      http.Header
+	Body        []byte
 }
 
 // fake is the scripted core every fake upstream shares: a queue of
@@ -81,7 +83,7 @@ func (f *fake) Canceled() <-chan time.Time { return f.canceled }
 func (f *fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
-	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+	f.requests = append(f.requests, Recorded{Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
 	if f.refuse != nil {
 		if resp, ok := f.refuse(r, body); ok {
 			f.mu.Unlock()

@@ -77,7 +77,12 @@ func geminiRefuse(r *http.Request, body []byte) (Response, bool) {
 	if r.Header.Get("x-goog-api-key") == "" {
 		return GeminiError(http.StatusForbidden, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."), true
 	}
-	m := geminiMethod(r.URL.Path)
+	return geminiRefuseBody(geminiMethod(r.URL.Path), body)
+}
+
+// geminiRefuseBody answers a generateContent or streamGenerateContent body
+// the API would refuse.
+func geminiRefuseBody(m string, body []byte) (Response, bool) {
 	if m != "generateContent" && m != "streamGenerateContent" {
 		return Response{}, false
 	}
@@ -121,11 +126,17 @@ func defaultGemini(r *http.Request, body []byte) Response {
 	if r.Method != http.MethodPost {
 		return GeminiError(http.StatusMethodNotAllowed, "INVALID_ARGUMENT", "method not allowed")
 	}
-	switch geminiMethod(r.URL.Path) {
+	return geminiAnswer(geminiMethod(r.URL.Path), r.URL.Query().Get("alt"), req)
+}
+
+// geminiAnswer answers method from the request req itself; alt is the
+// alt query parameter.
+func geminiAnswer(method, alt string, req gjson.Result) Response {
+	switch method {
 	case "generateContent":
 		return Response{Body: geminiEchoAnswer(req)}
 	case "streamGenerateContent":
-		if r.URL.Query().Get("alt") != "sse" {
+		if alt != "sse" {
 			return Response{Body: []byte("[" + string(geminiEchoAnswer(req)) + "]")}
 		}
 		return Response{SSE: geminiEchoStream(req)}
