@@ -60,6 +60,9 @@ func textCapture(t testing.TB, c *Case, split int) providertest.Response {
 		}
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_text.json")}
 	}
+	if c.nativeResponses() {
+		return responsesCapture(t, c, "text", split)
+	}
 	if c.Streamed() {
 		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Up(), "stream_text.sse")), Split: split}
 	}
@@ -129,6 +132,9 @@ func toolCapture(t testing.TB, c *Case, split int) providertest.Response {
 			return providertest.Response{SSE: providertest.Load(t, "anthropic/stream_tool_use.sse"), Split: split}
 		}
 		return providertest.Response{Body: providertest.Load(t, "anthropic/message_tool_use.json")}
+	}
+	if c.nativeResponses() {
+		return responsesCapture(t, c, "tool_calls", split)
 	}
 	if c.Streamed() {
 		return providertest.Response{SSE: providertest.Load(t, streamCapture(c.Up(), "stream_tool_calls.sse")), Split: split}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/tidwall/gjson"
 
@@ -292,10 +293,12 @@ func parseResponsesStream(r *Result, body []byte) {
 			switch typ {
 			case "response.output_text.delta":
 				it.text.WriteString(d.Get("delta").String())
+				r.Text += d.Get("delta").String()
 			case "response.function_call_arguments.delta":
 				it.args.WriteString(d.Get("delta").String())
 			default:
 				it.thinking.WriteString(d.Get("delta").String())
+				r.Thinking += d.Get("delta").String()
 			}
 		case "response.output_text.done", "response.function_call_arguments.done", "response.content_part.added",
 			"response.content_part.done", "response.reasoning_summary_part.added", "response.reasoning_summary_part.done",
@@ -309,7 +312,11 @@ func parseResponsesStream(r *Result, body []byte) {
 			}
 		case "response.completed", "response.incomplete":
 			ended, r.Terminated = true, true
+			streamed := r.Text
 			parseResponsesObject(r, d.Get("response"))
+			if r.Text != streamed {
+				r.violate("the final response says %q, the deltas said %q", r.Text, streamed)
+			}
 			for id, it := range items {
 				if !it.done {
 					r.violate("item %s never done", id)
@@ -359,4 +366,54 @@ func responsesNA(sc Scenario) string {
 		return "The scenario's request is " + err.Error() + "."
 	}
 	return ""
+}
+
+// responsesCapture returns the OpenAI upstream's Responses API answer of
+// the given kind ("text", "tool_calls"), streamed or not: the same texts,
+// calls and usage as its Chat Completions captures, for the cases that
+// forward a Responses body to it as it is.
+func responsesCapture(t testing.TB, c *Case, kind string, split int) providertest.Response {
+	if c.Streamed() {
+		return providertest.Response{SSE: providertest.Load(t, "openai/responses_stream_"+kind+".sse"), Split: split}
+	}
+	return providertest.Response{Body: providertest.Load(t, "openai/responses_"+kind+".json")}
+}
+
+// responsesFailure is the OpenAI upstream's Responses stream of a stream
+// failure scenario, and the text it delivers before it breaks.
+type responsesFailure struct {
+	answer func(t testing.TB) providertest.Response
+	text   string
+}
+
+// responsesFailures are the Responses streams of the stream failure
+// scenarios, by scenario name, for the cases that forward a Responses body
+// as it is.
+var responsesFailures = map[string]responsesFailure{
+	"error event inside a 200 stream": {func(t testing.TB) providertest.Response {
+		return providertest.Response{SSE: providertest.Load(t, "openai/responses_stream_error.sse")}
+	}, "Hi there"},
+	"truncated stream (connection lost)": {func(t testing.TB) providertest.Response {
+		return providertest.Response{SSE: providertest.Load(t, "openai/responses_stream_truncated.sse"), HangUp: true}
+	}, "Hi there"},
+	"stream ends without its terminator": {func(t testing.TB) providertest.Response {
+		return providertest.Response{SSE: withoutTerminator(providertest.Load(t, "openai/responses_stream_text.sse"))}
+	}, captureText[OpenAI][Stream]},
+}
+
+// responsesStreamErrors are the codes of a failed response's error
+// (the reference's ResponseErrorCode), by kind of failure, which a
+// Responses client is told where a Chat Completions client gets the
+// gateway's own codes.
+var responsesStreamErrors = map[string]string{
+	"upstream": "server_error", "unavailable": "server_error", "rate_limited": "rate_limit_exceeded", "invalid": "invalid_prompt",
+}
+
+// streamErrorType is the code or type of the in-band error a case's
+// client is told of a failure of kind.
+func streamErrorType(c *Case, kind string) string {
+	if c.Pair.Client == Responses {
+		return responsesStreamErrors[kind]
+	}
+	return errorTypes[kind][c.Client()]
 }

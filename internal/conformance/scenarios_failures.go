@@ -161,6 +161,9 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 	return Scenario{
 		Name: name, Modes: []Mode{Stream}, NA: always, Request: goOn,
 		Script: func(t testing.TB, c *Case) []providertest.Response {
+			if c.nativeResponses() {
+				return []providertest.Response{responsesFailures[name].answer(t)}
+			}
 			return []providertest.Response{answer(t, c.Up())}
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
@@ -173,10 +176,13 @@ func streamFailure(name string, answer func(t testing.TB, upstream string) provi
 			if r.Terminated {
 				t.Errorf("a broken stream was terminated as complete:\n%s", r.Body)
 			}
-			expectEqual(t, "stream error", r.StreamError, errorTypes[kinds[c.Up()]][c.Client()])
+			expectEqual(t, "stream error", r.StreamError, streamErrorType(c, kinds[c.Up()]))
 			want := text
 			if want == "" {
 				want = captureText[c.Up()][Stream]
+			}
+			if c.nativeResponses() {
+				want = responsesFailures[name].text
 			}
 			if !bytes.HasPrefix([]byte(r.Text), []byte(want)) {
 				t.Errorf("text before the failure %q, want %q", r.Text, want)

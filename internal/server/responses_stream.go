@@ -156,7 +156,7 @@ func (x *responsesRelay) failed(err error) {
 // failedEvent is the response.failed event of the response last sent.
 func (x *responsesRelay) failedEvent(e *llm.Error) []byte {
 	obj, _ := sjson.SetBytes(x.last, "status", "failed")
-	errObj := append([]byte(`{"code":`), jsonwire.AppendString(nil, e.OpenAICode())...)
+	errObj := append([]byte(`{"code":`), jsonwire.AppendString(nil, responses.ErrorCode(e))...)
 	errObj = append(append(errObj, `,"message":`...), jsonwire.AppendString(nil, e.PublicMessage())...)
 	obj, _ = sjson.SetRawBytes(obj, "error", append(errObj, '}'))
 	b := []byte(`{"type":"response.failed","sequence_number":`)

@@ -154,7 +154,7 @@ func TestOpenAISDKResponsesToolsWithPrevious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.OutputText() != "tool said: 18 C and sunny" || second.PreviousResponseID != first.ID {
+	if second.OutputText() != "18 C and sunny" || second.PreviousResponseID != first.ID {
 		t.Fatalf("second turn %s", second.RawJSON())
 	}
 	up := oai.Requests()[1].Body
@@ -197,7 +197,7 @@ func TestOpenAISDKResponsesStatelessAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(second.OutputText(), "tool said: 18 C") {
+	if !strings.Contains(second.OutputText(), "18 C") {
 		t.Fatalf("second turn %s", second.RawJSON())
 	}
 	up := oai.Requests()[1].Body
@@ -215,7 +215,7 @@ func TestOpenAISDKResponsesStructured(t *testing.T) {
 	client, oai := responsesGateway(t)
 	ctx := sdkCtx(t)
 	resp, err := client.Responses.New(ctx, responses.ResponseNewParams{
-		Model: "gpt", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("structured please")},
+		Model: "gpt", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(`{"text":"structured please"}`)},
 		Text: responses.ResponseTextConfigParam{Format: responses.ResponseFormatTextConfigParamOfJSONSchema("answer", map[string]any{
 			"type": "object", "properties": map[string]any{"text": map[string]any{"type": "string"}}, "required": []string{"text"},
 		})},

@@ -217,8 +217,9 @@ func chatLogprobs(raw json.RawMessage) []json.RawMessage {
 	return out
 }
 
-// errorCode maps an error to the reference's ResponseErrorCode values.
-func errorCode(e *llm.Error) string {
+// ErrorCode maps an error to the reference's ResponseErrorCode values, the
+// codes of a failed response's error.
+func ErrorCode(e *llm.Error) string {
 	switch e.Kind {
 	case llm.KindRateLimited, llm.KindBudgetExceeded:
 		return "rate_limit_exceeded"
@@ -299,7 +300,7 @@ func (o *output) appendEnding(b []byte) []byte {
 	b = append(b, `,"error":`...)
 	if o.err != nil {
 		b = append(b, `{"code":`...)
-		b = jsonwire.AppendString(b, errorCode(o.err))
+		b = jsonwire.AppendString(b, ErrorCode(o.err))
 		b = jsonwire.AppendStringField(b, "message", o.err.PublicMessage())
 		b = append(b, '}')
 	} else {

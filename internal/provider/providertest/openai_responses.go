@@ -16,12 +16,12 @@ import (
 // stream's events each with its sequence_number):
 //
 //   - the answer is a message repeating the text of the last user message
-//     of input (a string input is that text); with text.format of type
-//     json_schema, that text as {"text": ...};
+//     of input (a string input is that text), as the fake's chat
+//     completions repeat the last message;
 //   - with function tools and a last input item that is a user message, the
 //     answer is instead a call of the first function with arguments
-//     {"input": text}; after a function_call_output, a message "tool said:
-//     " and the output;
+//     {"input": text}; after a function_call_output, a message repeating
+//     the output;
 //   - with reasoning asked (reasoning.effort) a reasoning item comes first,
 //     carrying encrypted_content only when include lists
 //     "reasoning.encrypted_content", and 8 reasoning tokens are counted;
@@ -49,16 +49,12 @@ func echoResponseItems(req gjson.Result) ([]any, int, int) {
 	last := lastInputItem(req)
 	switch fn := firstFunction(req); {
 	case fn != "" && last.Get("type").Str == "function_call_output":
-		text = "tool said: " + last.Get("output").String()
+		text = last.Get("output").String()
 	case fn != "" && (last.Get("role").Str == "user" || req.Get("input").Type == gjson.String):
 		args, _ := json.Marshal(map[string]string{"input": text})
 		items = append(items, map[string]any{"id": "fc_" + randomHex(24), "type": "function_call", "status": "completed",
 			"arguments": string(args), "call_id": "call_" + randomHex(12), "name": fn})
 		return items, len(strings.Fields(string(args))) + reasoningTokens, reasoningTokens
-	}
-	if req.Get("text.format.type").Str == "json_schema" {
-		b, _ := json.Marshal(map[string]string{"text": text})
-		text = string(b)
 	}
 	items = append(items, map[string]any{"id": "msg_" + randomHex(24), "type": "message", "status": "completed", "role": "assistant",
 		"content": []any{map[string]any{"type": "output_text", "text": text, "annotations": []any{}, "logprobs": []any{}}}})
