@@ -199,9 +199,16 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLimiter()
+	// Keyed requests' flights and kept responses are the process's too.
+	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log)
+	if err != nil {
+		log.Error("cannot set up idempotency", "err", err.Error())
+		return 1
+	}
+	defer closeIdem()
 	metrics := observe.NewRegistry()
 	observe.Register(metrics, led.Collector())
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts,
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
 		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {
 		printProblems(stderr, err)

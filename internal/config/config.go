@@ -35,6 +35,9 @@ type Config struct {
 	Redis Redis `yaml:"redis,omitempty" json:"redis,omitzero"`
 	// Alerts sends budget alerts to a webhook.
 	Alerts Alerts `yaml:"alerts,omitempty" json:"alerts,omitzero"`
+	// Idempotency runs a request that carries an Idempotency-Key once per
+	// key of a tenant, and answers its repeats with the same response.
+	Idempotency Idempotency `yaml:"idempotency,omitempty" json:"idempotency,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.

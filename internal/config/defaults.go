@@ -97,6 +97,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.Auth.applyDefaults()
 	c.Alerts.applyDefaults()
+	c.Idempotency.applyDefaults(c.Redis.URL != "")
 	if c.Redis.URL != "" {
 		setDefault(&c.Redis.OnFailure, RedisFailOpen)
 		setDefault(&c.Redis.Timeout, Duration(DefaultRedisTimeout))

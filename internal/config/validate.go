@@ -53,6 +53,7 @@ func (c *Config) validate(p *problems) {
 	c.validateIdentity(p)
 	c.Redis.validate(p)
 	c.Alerts.validate(p)
+	c.Idempotency.validate(p, c.Redis.URL != "")
 }
 
 // validate checks the redis section. The URL is never quoted in a

@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/idempotency"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
@@ -55,6 +56,11 @@ type Options struct {
 	// (OpenAlerts) and closed on shutdown before the store; nil sends
 	// none.
 	Alerts *alert.Sender
+	// Idempotency runs requests that carry an Idempotency-Key, created
+	// once (OpenIdempotency) with its flights and its results in memory or
+	// Redis; nil gives the snapshot an in-memory store of its own (tests,
+	// validation).
+	Idempotency *idempotency.Store
 }
 
 // limitOf converts configured limits; nil limits nothing.

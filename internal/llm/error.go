@@ -63,6 +63,9 @@ const (
 	// KindForbidden is a caller whose credential is valid but grants no
 	// access to the route (an admin key on the data plane).
 	KindForbidden
+	// KindIdempotencyConflict is an Idempotency-Key reused with another
+	// request: a different body or route.
+	KindIdempotencyConflict
 )
 
 type kindInfo struct {
@@ -100,6 +103,7 @@ var kinds = [...]kindInfo{
 	KindLoopDetected:        {http.StatusLoopDetected, "loop_detected", "server_error", "api_error", "the request came back to the gateway that forwarded it: a provider's base URL leads to the gateway itself"},
 	KindMissing:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "not found"},
 	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
+	KindIdempotencyConflict: {http.StatusConflict, "idempotency_key_conflict", "invalid_request_error", "invalid_request_error", "this Idempotency-Key was already used with a different request"},
 }
 
 // Status returns the HTTP status of the kind.

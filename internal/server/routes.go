@@ -20,13 +20,14 @@ type route struct {
 }
 
 // routeTable lists every route with the middleware it runs behind: /v1/*
-// requires a key whenever keys exist.
+// requires a key whenever keys exist, and the inference routes run at most
+// once per Idempotency-Key (idempotent, after authentication).
 func (s *Server) routeTable() []route {
 	rs := []route{
-		{"POST", "/v1/chat/completions", s.handleChat, false},
-		{"POST", "/v1/messages", s.handleMessages, false},
+		{"POST", "/v1/chat/completions", s.idempotent(s.handleChat), false},
+		{"POST", "/v1/messages", s.idempotent(s.handleMessages), false},
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
-		{"POST", "/v1/embeddings", s.handleEmbeddings, false},
+		{"POST", "/v1/embeddings", s.idempotent(s.handleEmbeddings), false},
 		{"GET", "/v1/models", s.handleModels, false},
 		{"GET", "/v1/models/{id...}", s.handleModel, false},
 		{"GET", "/healthz", s.handleHealthz, true},
