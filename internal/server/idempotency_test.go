@@ -114,7 +114,7 @@ func TestIdempotencyConcurrentDuplicates(t *testing.T) {
 				g.up.Enqueue(providertest.Response{SSE: sseChunks("Hello ", "there, ", "gateway"), Hold: hold, HoldAfter: 100})
 			} else {
 				g.up.Enqueue(providertest.Response{Header: http.Header{"Content-Type": {"application/json"}},
-					SSE: []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"once"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`),
+					SSE:  []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"once"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`),
 					Hold: hold})
 			}
 			const n = 20
