@@ -50,7 +50,7 @@ func TestIdempotencyStoreOfSnapshots(t *testing.T) {
 // With redis.url, records live in Redis: what one process's store keeps,
 // another's replays.
 func TestOpenIdempotencyRedis(t *testing.T) {
-	cfg := parseIdem(t, "redis: {url: \""+redisURL(t)+"\"}\nidempotency: {ttl: \"1m\"}\n")
+	cfg := parseIdem(t, "redis: {url: \""+redisURL(t)+"\", timeout: \"2s\"}\nidempotency: {ttl: \"1m\"}\n")
 	a, closeA, err := OpenIdempotency(cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,9 @@ import (
 // kept for the joiners to copy as it grows.
 type flight struct {
 	fp Fingerprint
+	// claimed is closed once the flight's claim on its key is settled:
+	// it leads, or it was abandoned.
+	claimed chan struct{}
 	mu sync.Mutex
 	// changed is closed at the next change when waiting is set.
 	changed chan struct{}
@@ -27,7 +30,7 @@ type flight struct {
 }
 
 func newFlight(fp Fingerprint) *flight {
-	return &flight{fp: fp, changed: make(chan struct{})}
+	return &flight{fp: fp, changed: make(chan struct{}), claimed: make(chan struct{})}
 }
 
 // notify wakes the joiners waiting for a change; f.mu is held.

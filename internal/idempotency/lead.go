@@ -76,6 +76,11 @@ func (l *Lead) Finish(keep bool) {
 		} else {
 			l.release()
 		}
+	} else if s.redis {
+		// The claim failed to answer, or the key was freed when the
+		// response outgrew the largest record: a lease it may have taken
+		// goes, without a warning should Redis still not answer.
+		s.forgetLease(l.id, l.lease)
 	}
 	// Removed once the result is kept: a request with the key finds the
 	// flight or the result, never neither.

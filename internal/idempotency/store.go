@@ -151,17 +151,34 @@ func unavailable(err error) error {
 // it leads (it runs, through Lead), or it joins one that ran or runs
 // (Join). A key used before with another fingerprint is a 409 conflict.
 func (s *Store) Begin(ctx context.Context, id ID, fp Fingerprint) (*Lead, *Join, error) {
-	s.mu.Lock()
-	if f := s.flights[id]; f != nil {
+	for {
+		s.mu.Lock()
+		f := s.flights[id]
+		if f == nil {
+			break // with s.mu held
+		}
 		s.mu.Unlock()
-		if f.fp != fp {
+		if f.fp == fp {
+			return nil, &Join{f: f}, nil
+		}
+		// Another request with the key is under way here: a conflict once
+		// it holds the key, which it may yet find held elsewhere.
+		select {
+		case <-f.claimed:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		s.mu.Lock()
+		held := s.flights[id] == f
+		s.mu.Unlock()
+		if held {
 			return nil, nil, conflict()
 		}
-		return nil, &Join{f: f}, nil
 	}
 	f := newFlight(fp)
 	s.flights[id] = f
 	s.mu.Unlock()
+	defer close(f.claimed)
 	lease := encodeLease(fp, token())
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	ok, cur, err := s.b.claim(cctx, id, lease)
@@ -170,6 +187,7 @@ func (s *Store) Begin(ctx context.Context, id ID, fp Fingerprint) (*Lead, *Join,
 	case err != nil && s.failClosed:
 		s.abandon(id, f)
 		s.log.Warn("idempotency store failed; refusing keyed requests", "err", llm.Clip(err.Error()))
+		s.forgetLease(id, lease)
 		return nil, nil, unavailable(err)
 	case err != nil:
 		s.log.Warn("idempotency store failed; serving without keeping the result", "err", llm.Clip(err.Error()))
@@ -192,6 +210,14 @@ func (s *Store) Begin(ctx context.Context, id ID, fp Fingerprint) (*Lead, *Join,
 func (s *Store) abandon(id ID, f *flight) {
 	f.end()
 	s.forget(id, f)
+}
+
+// forgetLease deletes lease, should a claim that failed to answer have
+// taken it after all: otherwise it would hold the key until it expired.
+func (s *Store) forgetLease(id ID, lease []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	_ = s.b.release(ctx, id, lease)
 }
 
 // forget removes the flight f of id, unless another has replaced it.

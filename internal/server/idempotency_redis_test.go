@@ -69,7 +69,7 @@ func randomKey() string {
 // replays it, and a different body is a conflict; one upstream call, one
 // ledger record.
 func TestIdempotencyAcrossReplicas(t *testing.T) {
-	extra := "redis: {url: \"" + testRedisURL(t) + "\"}\n"
+	extra := "redis: {url: \"" + testRedisURL(t) + "\", timeout: \"2s\"}\n"
 	led := &sink{}
 	g, _ := idemGateway(t, "", nil)
 	a := replica(t, g, extra, openIdem(t, extra, g.srv.log), led)

@@ -336,11 +336,27 @@ func TestIdempotencyBrokenStreamNotKept(t *testing.T) {
 	body := fmt.Sprintf(userHello, "gpt", `,"stream":true`)
 	h := append(append([]string{}, keyA...), "Idempotency-Key", "broken")
 	cut := sseChunks("Hello ", "there")
-	cut = cut[:strings.Index(string(cut), "\n\n")+2+20] // the first event, and part of the next
-	g.up.Enqueue(providertest.Response{SSE: cut, HangUp: true})
-	_, b := g.do("POST", "/v1/chat/completions", body, h...)
-	if !strings.Contains(b, `"error"`) {
-		t.Fatalf("no error event: %s", b)
+	first := strings.Index(string(cut), "\n\n") + 2
+	// The first event reaches the client; then the upstream sends part of
+	// the next and hangs up.
+	hold := make(chan struct{})
+	g.up.Enqueue(providertest.Response{SSE: cut[:first+20], Hold: hold, HoldAfter: first, HangUp: true})
+	req, _ := http.NewRequest("POST", g.http.URL+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", keyA[1])
+	req.Header.Set("Idempotency-Key", "broken")
+	resp1, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp1.Body)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("%q %v", line, err)
+	}
+	close(hold)
+	rest, _ := io.ReadAll(br)
+	resp1.Body.Close()
+	if !strings.Contains(string(rest), `"error"`) {
+		t.Fatalf("no error event: %s", rest)
 	}
 	resp, b := g.do("POST", "/v1/chat/completions", body, h...)
 	if resp.Header.Get("Idempotent-Replayed") != "" || chatCalls(g.up) != 2 {
