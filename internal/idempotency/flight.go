@@ -14,7 +14,7 @@ type flight struct {
 	// claimed is closed once the flight's claim on its key is settled:
 	// it leads, or it was abandoned.
 	claimed chan struct{}
-	mu sync.Mutex
+	mu      sync.Mutex
 	// changed is closed at the next change when waiting is set.
 	changed chan struct{}
 	waiting bool
