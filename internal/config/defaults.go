@@ -97,7 +97,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	c.Auth.applyDefaults()
 	c.Alerts.applyDefaults()
-	c.Idempotency.applyDefaults(c.Redis.URL != "")
+	c.Idempotency.applyDefaults()
 	if c.Redis.URL != "" {
 		setDefault(&c.Redis.OnFailure, RedisFailOpen)
 		setDefault(&c.Redis.Timeout, Duration(DefaultRedisTimeout))

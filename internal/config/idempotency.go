@@ -33,16 +33,24 @@ const (
 // On reports whether Idempotency-Key handling is enabled.
 func (i *Idempotency) On() bool { return i.Enabled == nil || *i.Enabled }
 
-// applyDefaults fills the unset settings of an enabled section.
-func (i *Idempotency) applyDefaults(redis bool) {
+// applyDefaults fills the unset settings of an enabled section. MaxBytes
+// stays 0 when unset, and means DefaultIdempotencyMaxBytes where it
+// applies (without Redis), so that setting redis.url later does not make
+// it a setting without effect.
+func (i *Idempotency) applyDefaults() {
 	if !i.On() {
 		return
 	}
 	setDefault(&i.TTL, Duration(DefaultIdempotencyTTL))
 	setDefault(&i.MaxRecordBytes, DefaultIdempotencyRecordBytes)
-	if !redis {
-		setDefault(&i.MaxBytes, DefaultIdempotencyMaxBytes)
+}
+
+// MemoryBytes returns the bound of the responses kept in memory.
+func (i *Idempotency) MemoryBytes() int64 {
+	if i.MaxBytes == 0 {
+		return DefaultIdempotencyMaxBytes
 	}
+	return i.MaxBytes
 }
 
 // validate checks the section; redis says whether redis.url is set.
@@ -63,9 +71,11 @@ func (i *Idempotency) validate(p *problems, redis bool) {
 		p.add("idempotency.max_record_bytes", "must be > 0")
 	}
 	switch {
+	case i.MaxBytes < 0:
+		p.add("idempotency.max_bytes", "must be > 0")
 	case redis && i.MaxBytes != 0:
 		p.add("idempotency.max_bytes", "has no effect with redis.url set (responses are kept in Redis): remove it")
-	case !redis && i.MaxBytes < i.MaxRecordBytes:
+	case !redis && i.MemoryBytes() < i.MaxRecordBytes:
 		p.add("idempotency.max_bytes", "must be at least idempotency.max_record_bytes (%d)", i.MaxRecordBytes)
 	}
 }

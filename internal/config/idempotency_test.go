@@ -18,6 +18,8 @@ func TestIdempotencyConfig(t *testing.T) {
 		{"short ttl", "idempotency: {ttl: \"10ms\"}\n", []string{"idempotency.ttl: must be at least 1s"}},
 		{"long ttl", "idempotency: {ttl: \"721h\"}\n", []string{"idempotency.ttl: must be at most 720h"}},
 		{"negative record", "idempotency: {max_record_bytes: -1}\n", []string{"idempotency.max_record_bytes: must be > 0"}},
+		{"negative total", "idempotency: {max_bytes: -1}\n", []string{"idempotency.max_bytes: must be > 0"}},
+		{"record over the default total", "idempotency: {max_record_bytes: 100000000}\n", []string{"idempotency.max_bytes: must be at least"}},
 		{"record over total", "idempotency: {max_record_bytes: 2000, max_bytes: 1000}\n", []string{"idempotency.max_bytes: must be at least idempotency.max_record_bytes"}},
 		{"max_bytes with redis", "redis: {url: \"redis://127.0.0.1:6379/0\"}\nidempotency: {max_bytes: 1000}\n", []string{"idempotency.max_bytes: has no effect with redis.url"}},
 		{"unknown key", "idempotency: {ttl_seconds: 5}\n", []string{"ttl_seconds"}},
@@ -46,7 +48,7 @@ func TestIdempotencyConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := cfg.Idempotency
-	if !ic.On() || ic.TTL.Std() != 24*time.Hour || ic.MaxRecordBytes != 1<<20 || ic.MaxBytes != 64<<20 {
+	if !ic.On() || ic.TTL.Std() != 24*time.Hour || ic.MaxRecordBytes != 1<<20 || ic.MaxBytes != 0 || ic.MemoryBytes() != 64<<20 {
 		t.Fatalf("defaults %+v", ic)
 	}
 	cfg, err = Parse([]byte("redis: {url: \"redis://127.0.0.1:6379/0\"}\n"), envOf(nil))

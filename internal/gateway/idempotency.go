@@ -56,7 +56,7 @@ func OpenIdempotency(cfg *config.Config, logger *slog.Logger) (*idempotency.Stor
 // idempotencyOptions are the store options the configuration sets.
 func idempotencyOptions(cfg *config.Config) idempotency.Options {
 	ic := &cfg.Idempotency
-	return idempotency.Options{TTL: ic.TTL.Std(), MaxRecordBytes: ic.MaxRecordBytes, MaxBytes: ic.MaxBytes}
+	return idempotency.Options{TTL: ic.TTL.Std(), MaxRecordBytes: ic.MaxRecordBytes, MaxBytes: ic.MemoryBytes()}
 }
 
 // idempotencyStore is the snapshot's store: the process's, or one of its
