@@ -201,9 +201,16 @@ func serve(args []string, stderr io.Writer) int {
 	defer closeLimiter()
 	// Expired stored responses are purged until the drain is over.
 	defer gateway.PurgeResponses(st.Store.Responses(), gateway.ResponsesPurgeInterval, log)()
+	// Keyed requests' flights and kept responses are the process's too.
+	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log)
+	if err != nil {
+		log.Error("cannot set up idempotency", "err", err.Error())
+		return 1
+	}
+	defer closeIdem()
 	metrics := observe.NewRegistry()
 	observe.Register(metrics, led.Collector())
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts,
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
 		Responses: st.Store.Responses(),
 		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {

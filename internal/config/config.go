@@ -38,6 +38,9 @@ type Config struct {
 	// Responses configures the state of the Responses API: how long
 	// stored responses are kept and how large one may be.
 	Responses Responses `yaml:"responses,omitempty" json:"responses,omitzero"`
+	// Idempotency runs a request that carries an Idempotency-Key once per
+	// key of a tenant, and answers its repeats with the same response.
+	Idempotency Idempotency `yaml:"idempotency,omitempty" json:"idempotency,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.

@@ -105,6 +105,7 @@ func (c *Config) ApplyDefaults() {
 	c.Auth.applyDefaults()
 	c.Alerts.applyDefaults()
 	c.Responses.applyDefaults()
+	c.Idempotency.applyDefaults()
 	if c.Redis.URL != "" {
 		setDefault(&c.Redis.OnFailure, RedisFailOpen)
 		setDefault(&c.Redis.Timeout, Duration(DefaultRedisTimeout))

@@ -55,6 +55,7 @@ func (c *Config) validate(p *problems) {
 	c.Redis.validate(p)
 	c.Alerts.validate(p)
 	c.Responses.validate(p)
+	c.Idempotency.validate(p, c.Redis.URL != "")
 }
 
 // validate checks the redis section. The URL is never quoted in a

@@ -31,6 +31,9 @@
 //     queue and its spool file;
 //   - the sender of budget alerts (Options.Alerts, package alert;
 //     OpenAlerts) with its delivery worker;
+//   - the Idempotency-Key store (Options.Idempotency, package
+//     idempotency; OpenIdempotency): the requests under way per key and
+//     the responses kept, in memory or behind its Redis connections;
 //   - the logger.
 //
 // Budget reservations (package budget) and response caches follow the

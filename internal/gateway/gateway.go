@@ -12,6 +12,7 @@ import (
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/idempotency"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
@@ -81,6 +82,10 @@ type Snapshot struct {
 	// from their upstreams' lists; the same cache for every snapshot of a
 	// process.
 	Models *catalog.Cache
+	// Idempotency runs the requests that carry an Idempotency-Key; nil
+	// when idempotency.enabled is false. It belongs to the process
+	// (Options.Idempotency).
+	Idempotency *idempotency.Store
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -197,6 +202,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Metrics:      opts.Metrics,
 		Models:       opts.ModelLists,
 		Responses:    opts.Responses,
+		Idempotency:  idempotencyStore(cfg, opts.Idempotency),
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/idempotency"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
@@ -59,6 +60,11 @@ type Options struct {
 	// process's store; nil stores none (tests, validation): a request
 	// then cannot continue a response, and none can be read.
 	Responses store.Responses
+	// Idempotency runs requests that carry an Idempotency-Key, created
+	// once (OpenIdempotency) with its flights and its results in memory or
+	// Redis; nil gives the snapshot an in-memory store of its own (tests,
+	// validation).
+	Idempotency *idempotency.Store
 }
 
 // limitOf converts configured limits; nil limits nothing.

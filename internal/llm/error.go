@@ -67,6 +67,9 @@ const (
 	// its caller set (x-llmgw-max-cost-usd, or the key's max_cost_usd), or
 	// whose cost cannot be estimated under such a cap.
 	KindCostCapExceeded
+	// KindIdempotencyConflict is an Idempotency-Key reused with another
+	// request: a different body or route.
+	KindIdempotencyConflict
 )
 
 type kindInfo struct {
@@ -105,6 +108,7 @@ var kinds = [...]kindInfo{
 	KindMissing:             {http.StatusNotFound, "not_found", "invalid_request_error", "not_found_error", "not found"},
 	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
 	KindCostCapExceeded:     {http.StatusBadRequest, "cost_cap_exceeded", "invalid_request_error", "invalid_request_error", "the estimated cost of the request is above its cost cap"},
+	KindIdempotencyConflict: {http.StatusConflict, "idempotency_key_conflict", "invalid_request_error", "invalid_request_error", "this Idempotency-Key was already used with a different request"},
 }
 
 // Status returns the HTTP status of the kind.

@@ -24,6 +24,15 @@
 // use is absent from the list and a 404 on its own, exactly as one that
 // does not exist, and no cursor reveals it.
 //
+// The inference routes run behind idempotent (idempotency.go), right after
+// authentication: a request with an Idempotency-Key runs once per key of
+// its tenant, and its repeats join or replay it (package idempotency). It
+// is HTTP middleware rather than a pipeline stage because what it records
+// and replays is the response as the client's protocol wrote it, bytes and
+// all; and the one leader's record in the ledger is the only one, since its
+// joiners never reach a handler. Its leader is no longer ended by its
+// client going away: it runs to its end, for the retry to find.
+//
 // Every request that names a model leaves one usage record once it has
 // ended (usage.go). A stream that ends early, its client gone or its
 // upstream cut, has usually not received the upstream's usage, which

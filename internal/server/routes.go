@@ -20,14 +20,15 @@ type route struct {
 }
 
 // routeTable lists every route with the middleware it runs behind: /v1/*
-// requires a key whenever keys exist.
+// requires a key whenever keys exist, and the inference routes run at most
+// once per Idempotency-Key (idempotent, after authentication).
 func (s *Server) routeTable() []route {
 	rs := []route{
-		{"POST", "/v1/chat/completions", s.handleChat, false},
-		{"POST", "/v1/messages", s.handleMessages, false},
+		{"POST", "/v1/chat/completions", s.idempotent(s.handleChat), false},
+		{"POST", "/v1/messages", s.idempotent(s.handleMessages), false},
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
-		{"POST", "/v1/embeddings", s.handleEmbeddings, false},
-		{"POST", "/v1/responses", s.handleResponses, false},
+		{"POST", "/v1/embeddings", s.idempotent(s.handleEmbeddings), false},
+		{"POST", "/v1/responses", s.idempotent(s.handleResponses), false},
 		{"GET", "/v1/responses/{id}", s.handleGetResponse, false},
 		{"DELETE", "/v1/responses/{id}", s.handleDeleteResponse, false},
 		{"GET", "/v1/responses/{id}/input_items", s.handleInputItems, false},
