@@ -227,6 +227,9 @@ type Provider struct {
 	// Entra, for azure_openai only, authenticates with Microsoft Entra ID
 	// tokens (client credentials) instead of api_key.
 	Entra *Entra `yaml:"entra,omitempty" json:"entra,omitempty"`
+	// Bedrock, for bedrock only, sets the AWS region and credentials and
+	// the request shape; see Bedrock.
+	Bedrock *Bedrock `yaml:"bedrock,omitempty" json:"bedrock,omitempty"`
 	// Headers are extra static headers sent upstream with every request.
 	// Their values are treated as secrets.
 	Headers map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
@@ -412,7 +415,9 @@ const (
 // servedTypes are the provider types this version can serve. A type joins
 // the list with its adapter, so that validation reports every other one in
 // the same run as any other problem.
-var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
+var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock,
+	TypeBedrock,
+}
 
 // ProviderTypes returns every valid Provider.Type, in documentation order.
 func ProviderTypes() []string {
@@ -490,6 +495,7 @@ func (c *Config) Redacted() *Config {
 	for i := range out.Providers {
 		p := &out.Providers[i]
 		p.APIKey = p.APIKey.redacted()
+		p.Bedrock = redactedBedrock(p.Bedrock)
 		for k, v := range p.Headers {
 			p.Headers[k] = v.redacted()
 		}
@@ -527,6 +533,10 @@ func (c *Config) clone() *Config {
 		if p.Entra != nil {
 			e := *p.Entra
 			p.Entra = &e
+		}
+		if p.Bedrock != nil {
+			b := *p.Bedrock
+			p.Bedrock = &b
 		}
 	}
 	out.Models = cloneSlice(c.Models)

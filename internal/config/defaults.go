@@ -138,7 +138,9 @@ var envProviders = []envProvider{
 // provider whose credential is found in env (OPENAI_API_KEY, ANTHROPIC_API_KEY,
 // GEMINI_API_KEY, MISTRAL_API_KEY, COHERE_API_KEY) a
 // provider of that name and a wildcard model "<name>/*", so that
-// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; OLLAMA_HOST, which needs no
+// "openai/gpt-4o" reaches OpenAI's "gpt-4o"; AWS credentials with a region
+// add the provider "bedrock" and the models "bedrock/*" (see
+// bedrockFromEnv); OLLAMA_HOST, which needs no
 // credential, adds the provider "ollama" at that address and the models
 // "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
@@ -170,6 +172,13 @@ func Default(env func(string) (string, bool)) *Config {
 		c.Models = append(c.Models, Model{
 			Name:    ep.name + "/*",
 			Targets: []Target{{Provider: ep.name, Model: "*", Weight: 1}},
+		})
+	}
+	if p, ok := bedrockFromEnv(env); ok {
+		c.Providers = append(c.Providers, p)
+		c.Models = append(c.Models, Model{
+			Name:    "bedrock/*",
+			Targets: []Target{{Provider: "bedrock", Model: "*", Weight: 1}},
 		})
 	}
 	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
