@@ -357,3 +357,31 @@ func bedrockAnthropicStream(text string, in int) Response {
 			"inputTokenCount": in, "outputTokenCount": out, "invocationLatency": 42, "firstByteLatency": 7}}))
 	return BedrockStream(msgs...)
 }
+
+// BedrockStreamCapture returns the capture name (see testdata/bedrock: a
+// list of messages, each {"event", "payload"} or {"exception",
+// "payload"}) as the binary event stream of a streamed answer.
+func BedrockStreamCapture(t testing.TB, name string) Response {
+	t.Helper()
+	var msgs []struct {
+		Event     string          `json:"event"`
+		Exception string          `json:"exception"`
+		Payload   json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(Load(t, name), &msgs); err != nil {
+		t.Fatalf("providertest: %s: %v", name, err)
+	}
+	out := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		if m.Exception != "" {
+			out[i] = bedrockMessage(eventstream.Headers{
+				{Name: ":exception-type", Value: eventstream.StringValue(m.Exception)},
+				{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+				{Name: ":message-type", Value: eventstream.StringValue("exception")},
+			}, m.Payload)
+			continue
+		}
+		out[i] = BedrockEvent(m.Event, m.Payload)
+	}
+	return BedrockStream(out...)
+}
