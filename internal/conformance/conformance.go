@@ -25,12 +25,23 @@ const (
 	Azure = "azure"
 	// Cohere is an upstream protocol only, Cohere's v2 chat.
 	Cohere = "cohere"
+	// Bedrock is an upstream only: Amazon Bedrock's Converse and
+	// ConverseStream, with SigV4 and the binary event stream.
+	Bedrock = "bedrock"
+	// BedrockAnthropic is an upstream only: Anthropic's Messages bodies
+	// through Bedrock's InvokeModel and InvokeModelWithResponseStream.
+	BedrockAnthropic = "bedrock-anthropic"
 )
 
 // wire returns the wire protocol of upstream u: Azure speaks OpenAI's.
 func wire(u string) string {
 	if u == Azure {
 		return OpenAI
+	}
+	if u == Bedrock || u == BedrockAnthropic {
+		// Both Bedrock columns replay Anthropic's captures, re-encoded
+		// (see bedrockFake).
+		return Anthropic
 	}
 	return u
 }
@@ -39,7 +50,9 @@ func wire(u string) string {
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic}
-	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere}
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere,
+		Bedrock, BedrockAnthropic,
+	}
 )
 
 // Pair is one combination of client and upstream protocol.

@@ -36,6 +36,11 @@ const (
 	GeminiUpstreamModel    = "gemini-2.5-flash"
 	AzureUpstreamModel     = "gpt-4o-mini-deployment"
 	CohereUpstreamModel    = "command-a-03-2025"
+	// BedrockUpstreamModel is an inference profile id; the Anthropic
+	// column's model is an inference profile ARN, whose colons and
+	// slash go escaped in the URL path.
+	BedrockUpstreamModel          = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+	BedrockAnthropicUpstreamModel = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -58,6 +63,10 @@ func ModelFor(p string) string {
 		return "az-model"
 	case Cohere:
 		return "co-model"
+	case Bedrock:
+		return "bd-model"
+	case BedrockAnthropic:
+		return "ba-model"
 	}
 	return "oa-model"
 }
@@ -76,6 +85,9 @@ type Harness struct {
 	Gemini    *providertest.Gemini
 	Azure     *providertest.Azure
 	Cohere    *providertest.Cohere
+	// Bedrock and BedrockAnthropic are the fake Bedrock runtimes of the
+	// Converse and the Anthropic body columns.
+	Bedrock, BedrockAnthropic *bedrockFake
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -125,6 +137,14 @@ providers:
     type: cohere
     base_url: "${COHERE_URL}"
     api_key: "cohere-upstream-key"
+  - name: fake-bedrock
+    type: bedrock
+    base_url: "${BEDROCK_URL}"
+    bedrock: {region: us-east-1, access_key_id: AKIAUPSTREAMBEDROCK1, secret_access_key: "bedrock-upstream-secret-key"}
+  - name: fake-bedrock-anthropic
+    type: bedrock
+    base_url: "${BEDROCK_ANTHROPIC_URL}"
+    bedrock: {region: us-east-1, access_key_id: AKIAUPSTREAMBEDROCK2, secret_access_key: "bedrock-upstream-secret-key", api: anthropic}
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -140,6 +160,10 @@ models:
     targets: [{provider: fake-azure, model: "` + AzureUpstreamModel + `"}]
   - name: co-model
     targets: [{provider: fake-cohere, model: "` + CohereUpstreamModel + `"}]
+  - name: bd-model
+    targets: [{provider: fake-bedrock, model: "` + BedrockUpstreamModel + `"}]
+  - name: ba-model
+    targets: [{provider: fake-bedrock-anthropic, model: "` + BedrockAnthropicUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -156,7 +180,10 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	}
 	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Azure: providertest.NewAzure(t), Cohere: providertest.NewCohere(t), Options: o}
 	h.Azure.Key = "azure-upstream-key"
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "IDLE": o.StreamIdleTimeout.String()}
+	h.Bedrock = &bedrockFake{Bedrock: providertest.NewBedrock(t), converse: true}
+	h.BedrockAnthropic = &bedrockFake{Bedrock: providertest.NewBedrock(t)}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "IDLE": o.StreamIdleTimeout.String(),
+		"BEDROCK_URL": h.Bedrock.URL, "BEDROCK_ANTHROPIC_URL": h.BedrockAnthropic.URL}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -196,6 +223,10 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Azure
 	case Cohere:
 		return h.Cohere
+	case Bedrock:
+		return h.Bedrock
+	case BedrockAnthropic:
+		return h.BedrockAnthropic
 	}
 	return h.OpenAI
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -95,7 +96,8 @@ func TestConverseRequest(t *testing.T) {
 		TopP:                ptr(0.9),
 		TopK:                ptr(40),
 		Stop:                []string{"END"},
-		ReasoningEffort:     "low",
+		Thinking:            json.RawMessage(`{"type":"enabled","budget_tokens":2000}`),
+		User:                "user-42",
 		Metadata:            map[string]string{"team": "search"},
 		ResponseFormat:      &llm.ResponseFormat{Type: "json_schema", JSONSchema: &llm.JSONSchema{Name: "weather", Schema: json.RawMessage(`{"type":"object"}`)}},
 	}
@@ -130,13 +132,45 @@ func TestConverseRequest(t *testing.T) {
 	assert.Equal(t, "END", b.Get("inferenceConfig.stopSequences.0").Str)
 	assert.Equal(t, int64(40), b.Get("additionalModelRequestFields.top_k").Int())
 	assert.Equal(t, "enabled", b.Get("additionalModelRequestFields.thinking.type").Str)
-	assert.Equal(t, int64(anthropicwire.ThinkingBudget("low", 4000)), b.Get("additionalModelRequestFields.thinking.budget_tokens").Int())
+	assert.Equal(t, `{"type":"enabled","budget_tokens":2000}`, b.Get("additionalModelRequestFields.thinking").Raw)
 	assert.Equal(t, "get_weather", b.Get("toolConfig.tools.0.toolSpec.name").Str)
 	assert.Equal(t, "city", b.Get("toolConfig.tools.0.toolSpec.inputSchema.json.required.0").Str)
 	assert.Equal(t, "get_weather", b.Get("toolConfig.toolChoice.tool.name").Str)
 	assert.Equal(t, "search", b.Get("requestMetadata.team").Str)
+	assert.Equal(t, "user-42", b.Get("requestMetadata.user_id").Str)
 	assert.Equal(t, "json_schema", b.Get("outputConfig.textFormat.type").Str)
 	assert.Equal(t, `{"type":"object"}`, b.Get("outputConfig.textFormat.structure.jsonSchema.schema").Str)
+}
+
+// A reasoning effort becomes Anthropic's thinking as toward Anthropic's
+// API: a budget, max_tokens raised above it when the client set none,
+// and no sampling parameters; none when a tool is forced.
+func TestConverseReasoningEffort(t *testing.T) {
+	f := providertest.NewBedrock(t)
+	p := newProvider(t, f)
+	for _, forced := range []bool{false, true} {
+		req := &llm.ChatRequest{Model: testModel, Messages: []llm.Message{user("think")}, ReasoningEffort: "medium", Temperature: ptr(0.3), TopK: ptr(3)}
+		if forced {
+			req.Tools = []llm.Tool{{Type: "function", Name: "f"}}
+			req.ToolChoice = &llm.ToolChoice{Mode: llm.ToolChoiceRequired}
+		}
+		s, err := p.Chat(context.Background(), req)
+		require.NoError(t, err)
+		_, err = collect(t, s)
+		require.NoError(t, err)
+		reqs := f.Requests()
+		b := gjson.ParseBytes(reqs[len(reqs)-1].Body)
+		if forced {
+			assert.False(t, b.Get("additionalModelRequestFields.thinking").Exists())
+			assert.InDelta(t, 0.3, b.Get("inferenceConfig.temperature").Float(), 1e-6)
+			continue
+		}
+		budget := anthropicwire.ThinkingBudget("medium", 0)
+		assert.Equal(t, fmt.Sprintf(`{"type":"enabled","budget_tokens":%d}`, budget), b.Get("additionalModelRequestFields.thinking").Raw)
+		assert.Equal(t, int64(budget+anthropicwire.DefaultMaxTokens), b.Get("inferenceConfig.maxTokens").Int())
+		assert.False(t, b.Get("inferenceConfig.temperature").Exists())
+		assert.False(t, b.Get("additionalModelRequestFields.top_k").Exists())
+	}
 }
 
 // Fields Converse has no place for are dropped and reported, or refused
@@ -150,7 +184,7 @@ func TestConverseRefusals(t *testing.T) {
 	require.NoError(t, err)
 	_, err = collect(t, s)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"user", "presence_penalty", "seed"}, rep.Dropped())
+	assert.Equal(t, []string{"presence_penalty", "seed"}, rep.Dropped())
 
 	_, err = p.Chat(llm.WithParamReport(context.Background(), llm.NewParamReport(true)), &llm.ChatRequest{Model: testModel, Messages: []llm.Message{user("hi")}, Seed: ptr(int64(7))})
 	assertKind(t, err, llm.KindInvalidRequest, "seed")
@@ -283,6 +317,9 @@ func TestConverseStreamFailures(t *testing.T) {
 			providertest.BedrockException("throttlingException", "Too many tokens, please wait before trying again.")), llm.KindRateLimited, ""},
 		{"validation", providertest.BedrockStream(providertest.BedrockException("validationException", "Input is too long for requested model.")), llm.KindContextLength, "Input is too long"},
 		{"truncated", providertest.BedrockStreamCapture(t, "bedrock/stream_truncated.json"), llm.KindUpstream, "ended before completion"},
+		{"no metadata", providertest.BedrockStream(providertest.BedrockEvent("messageStart", map[string]any{"role": "assistant"}),
+			providertest.BedrockEvent("contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"text": "Hi"}}),
+			providertest.BedrockEvent("messageStop", map[string]any{"stopReason": "end_turn"})), llm.KindUpstream, "ended before completion"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f.Enqueue(tt.resp)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"math"
 	"strings"
 
@@ -23,11 +24,11 @@ import (
 // when refuse is set, and an invalid request error for what Converse
 // cannot be sent at all.
 func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.ConverseInput, []string, error) {
-	thinking, err := thinkingOf(req)
+	th, err := thinkingOf(req)
 	if err != nil {
 		return nil, nil, err
 	}
-	dropped, err := protocol.CheckParams(req, thinking != nil, refuse)
+	dropped, err := protocol.CheckParams(req, th.v != nil, refuse)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -46,13 +47,13 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 	if in.System, in.Messages, hasToolBlocks, err = encodeMessages(req.Messages); err != nil {
 		return nil, nil, err
 	}
-	in.InferenceConfig = inferenceConfig(req)
+	in.InferenceConfig = inferenceConfig(req, th)
 	extra := map[string]any{}
-	if req.TopK != nil {
+	if req.TopK != nil && !th.derived {
 		extra["top_k"] = *req.TopK
 	}
-	if thinking != nil {
-		extra["thinking"] = thinking
+	if th.v != nil {
+		extra["thinking"] = th.v
 	}
 	if len(extra) > 0 {
 		in.AdditionalModelRequestFields = document.NewLazyDocument(extra)
@@ -63,8 +64,14 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 	if rf := req.ResponseFormat; rf != nil && rf.Type != "text" {
 		in.OutputConfig = outputConfig(rf)
 	}
-	if len(req.Metadata) > 0 {
-		in.RequestMetadata = req.Metadata
+	if len(req.Metadata) > 0 || req.User != "" {
+		// requestMetadata tags the invocation in Bedrock's logs, as
+		// Anthropic's metadata.user_id and OpenAI's user do theirs.
+		in.RequestMetadata = make(map[string]string, len(req.Metadata)+1)
+		maps.Copy(in.RequestMetadata, req.Metadata)
+		if req.User != "" {
+			in.RequestMetadata["user_id"] = req.User
+		}
 	}
 	for _, c := range []struct {
 		name string
@@ -73,12 +80,12 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 		{"logit_bias", len(req.LogitBias) > 0},
 		{"logprobs", req.Logprobs != nil && *req.Logprobs},
 		{"top_logprobs", req.TopLogprobs != nil},
-		{"user", req.User != ""},
-		{"parallel_tool_calls", req.ParallelToolCalls != nil},
+		{"parallel_tool_calls", req.ParallelToolCalls != nil && !*req.ParallelToolCalls},
+		{"tool_choice.disable_parallel_tool_use", req.ToolChoice != nil && req.ToolChoice.DisableParallel},
 		{"presence_penalty", req.PresencePenalty != nil && *req.PresencePenalty != 0},
 		{"frequency_penalty", req.FrequencyPenalty != nil && *req.FrequencyPenalty != 0},
 		{"seed", req.Seed != nil},
-		{"reasoning_effort", req.ReasoningEffort != "" && thinking == nil},
+		{"reasoning_effort", req.ReasoningEffort != "" && th.v == nil},
 	} {
 		if c.set {
 			if err := drop(c.name); err != nil {
@@ -97,17 +104,25 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 }
 
 // inferenceConfig returns the inferenceConfig of req, nil when it sets
-// nothing.
-func inferenceConfig(req *llm.ChatRequest) *types.InferenceConfiguration {
+// nothing. With thinking on and no output limit, maxTokens is raised
+// above the budget, as Claude requires; thinking made from an effort
+// leaves the sampling parameters out, as Claude refuses them with it.
+func inferenceConfig(req *llm.ChatRequest, th thinking) *types.InferenceConfiguration {
 	var ic types.InferenceConfiguration
 	set := false
 	if n := req.MaxOutputTokens(); n > 0 {
 		ic.MaxTokens, set = aws.Int32(int32(min(n, math.MaxInt32))), true
+	} else if th.v != nil {
+		n := anthropicwire.DefaultMaxTokens
+		if th.budget >= n {
+			n = th.budget + anthropicwire.DefaultMaxTokens
+		}
+		ic.MaxTokens, set = aws.Int32(int32(n)), true
 	}
-	if req.Temperature != nil {
+	if req.Temperature != nil && !th.derived {
 		ic.Temperature, set = aws.Float32(float32(*req.Temperature)), true
 	}
-	if req.TopP != nil {
+	if req.TopP != nil && !th.derived {
 		ic.TopP, set = aws.Float32(float32(*req.TopP)), true
 	}
 	if len(req.Stop) > 0 {
@@ -119,26 +134,77 @@ func inferenceConfig(req *llm.ChatRequest) *types.InferenceConfiguration {
 	return &ic
 }
 
+// thinking is Anthropic's thinking setting for a request.
+type thinking struct {
+	v       any  // the setting, nil when thinking stays off
+	budget  int  // its budget_tokens
+	derived bool // made from a reasoning effort, not the client's own
+}
+
+// ordered is a thinking setting of type and budget, its members in
+// Anthropic's order (the SDK's document encoder reads the document tags).
+type ordered struct {
+	Type         string `document:"type"`
+	BudgetTokens int    `document:"budget_tokens"`
+}
+
 // thinkingOf returns Anthropic's thinking setting for req: the client's
-// own, or a budget from its reasoning effort; nil when thinking stays off.
+// own, or a budget from its reasoning effort, as toward Anthropic's API
+// (none when a tool is forced, or when the last assistant turn called
+// tools with no signed thinking before them, which Anthropic refuses).
 // Converse takes it among additionalModelRequestFields, which Bedrock
 // hands to the model as it is: Claude reads "thinking".
-func thinkingOf(req *llm.ChatRequest) (any, error) {
+func thinkingOf(req *llm.ChatRequest) (thinking, error) {
 	if len(req.Thinking) > 0 && !bytes.Equal(req.Thinking, []byte("null")) {
 		var v any
 		if err := json.Unmarshal(req.Thinking, &v); err != nil {
-			return nil, llm.InvalidRequest("thinking", "thinking: %v", err)
+			return thinking{}, llm.InvalidRequest("thinking", "thinking: %v", err)
 		}
-		return v, nil
+		var b struct {
+			Type         string `json:"type"`
+			BudgetTokens int    `json:"budget_tokens"`
+		}
+		_ = json.Unmarshal(req.Thinking, &b)
+		if m, ok := v.(map[string]any); ok && len(m) == 2 && b.Type != "" && b.BudgetTokens > 0 {
+			v = ordered{Type: b.Type, BudgetTokens: b.BudgetTokens}
+		}
+		return thinking{v: v, budget: b.BudgetTokens}, nil
 	}
-	if req.ReasoningEffort == "" {
-		return nil, nil
+	if req.ReasoningEffort == "" || forcesTool(req) || unsignedToolTurn(req.Messages) {
+		return thinking{}, nil
 	}
 	b := anthropicwire.ThinkingBudget(req.ReasoningEffort, req.MaxOutputTokens())
 	if b == 0 {
-		return nil, nil
+		return thinking{}, nil
 	}
-	return map[string]any{"type": "enabled", "budget_tokens": b}, nil
+	return thinking{v: ordered{Type: "enabled", BudgetTokens: b}, budget: b, derived: true}, nil
+}
+
+// forcesTool reports whether req forces a tool call, which Anthropic's
+// thinking does not allow.
+func forcesTool(req *llm.ChatRequest) bool {
+	return req.ToolChoice != nil && (req.ToolChoice.Mode == llm.ToolChoiceRequired || req.ToolChoice.Mode == llm.ToolChoiceFunction)
+}
+
+// unsignedToolTurn reports whether the last assistant message calls tools
+// with no signed thinking block before them.
+func unsignedToolTurn(msgs []llm.Message) bool {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := &msgs[i]
+		if m.Role != llm.RoleAssistant {
+			continue
+		}
+		if len(m.ToolCalls) == 0 {
+			return false
+		}
+		for _, p := range m.Content {
+			if (p.Type == llm.PartThinking && p.Signature != "") || p.Type == llm.PartRedactedThinking {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // outputConfig is structured output: json_schema as Converse's

@@ -18,7 +18,8 @@ import (
 // metadata (the usage), in that order. The finish reason is held until
 // the usage arrives, so that the last chunk carries both. An exception
 // event ends the stream with that exception as the upstream's error; a
-// stream that ends before messageStop is cut short, an error.
+// stream that ends before the metadata event is cut short, an error: the
+// answer may be whole at messageStop, but its usage is not known.
 type converseStream struct {
 	eventStream
 	events  <-chan types.ConverseStreamOutput
@@ -62,13 +63,9 @@ func (s *converseStream) Recv() (*llm.Chunk, error) {
 		}
 		ev, ok := next(&s.eventStream, s.events)
 		if !ok {
-			if s.stopped && s.failed() == nil && context.Cause(s.ctx) == nil {
-				// messageStop came and no metadata: the last chunk goes
-				// without usage.
-				s.sent = true
-				return s.last(), nil
-			}
-			return nil, s.ended(s.stopped)
+			// The metadata event, which carries the usage, is the
+			// last: a stream without it is cut short.
+			return nil, s.ended(false)
 		}
 		c, err := s.decode(ev)
 		if err != nil {

@@ -97,8 +97,9 @@
 //     id and name), contentBlockDelta, contentBlockStop, messageStop (the
 //     stop reason) and then metadata (the usage). The finish reason is
 //     held until the metadata so that the last chunk carries both; a
-//     stream that ends before messageStop is cut short, an error. Every
-//     payload carries a padding member "p".
+//     stream that ends before the metadata is cut short, an error: the
+//     usage of the answer would be unknown. Every payload carries a
+//     padding member "p".
 //   - Errors are an HTTP status with the exception's name in
 //     X-Amzn-ErrorType and {"message"}; inside a stream, an exception
 //     message (:message-type exception, :exception-type

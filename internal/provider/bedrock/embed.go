@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,17 +57,27 @@ func (p *Provider) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.Embed
 	default:
 		return nil, llm.InvalidRequest("encoding_format", "encoding_format: must be float or base64")
 	}
+	cohere := strings.Contains(req.Model, "cohere.embed")
 	rep := llm.ParamReportFrom(ctx)
+	var unknown []string
 	if req.User != "" {
-		if rep.Refuse() {
-			return nil, llm.InvalidRequest("user", "user: the upstream of this model has no equivalent for this field")
+		unknown = append(unknown, "user")
+	}
+	for _, k := range slices.Sorted(maps.Keys(req.Extra)) {
+		if (cohere && k != "input_type") || (!cohere && k != "normalize") {
+			unknown = append(unknown, k)
 		}
-		rep.Drop("user")
+	}
+	for _, k := range unknown {
+		if rep.Refuse() {
+			return nil, llm.InvalidRequest(k, "%s: the upstream of this model has no equivalent for this field", k)
+		}
+		rep.Drop(k)
 	}
 	var vecs [][]float64
 	var tokens int
 	var err error
-	if strings.Contains(req.Model, "cohere.embed") {
+	if cohere {
 		vecs, err = p.embedCohere(ctx, req, inputs)
 	} else {
 		vecs, tokens, err = p.embedTitan(ctx, req, inputs)
