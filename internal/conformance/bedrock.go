@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"testing"
 
 	"github.com/tidwall/gjson"
 
@@ -47,7 +50,7 @@ func (f *bedrockFake) Requests() []providertest.Recorded {
 	}
 	models := f.Bedrock.Models()
 	for i := range rs {
-		if i < len(models) && strings.HasPrefix(rs[i].Path, "/model/") {
+		if i < len(models) && (strings.HasSuffix(rs[i].Path, "/converse") || strings.HasSuffix(rs[i].Path, "/converse-stream")) {
 			rs[i].Body = bedrockAsMessages(rs[i].Body, models[i], strings.HasSuffix(rs[i].Path, "/converse-stream"))
 		}
 	}
@@ -328,6 +331,9 @@ func bedrockAsMessages(body []byte, model string, stream bool) []byte {
 		out[k.Str] = json.RawMessage(v.Raw)
 		return true
 	})
+	if sc := in.Get("outputConfig.textFormat.structure.jsonSchema.schema"); sc.Exists() {
+		out["output_config"] = map[string]any{"format": map[string]any{"type": in.Get("outputConfig.textFormat.type").Str, "schema": json.RawMessage(sc.Str)}}
+	}
 	if md := in.Get("requestMetadata"); md.Exists() {
 		out["metadata"] = json.RawMessage(md.Raw)
 	}
@@ -395,3 +401,71 @@ func blocks(in []gjson.Result) []any {
 	return out
 }
 
+// Reasons a pair cannot express a scenario on Bedrock.
+const (
+	naBedrockClaude   = "The Bedrock columns' model is Claude, which takes thinking as it is (the extended thinking rows)."
+	naBedrockImageURL = "Converse takes an image's bytes, never a URL to fetch: an image by URL is refused with a 400 naming it."
+	naBedrockEmbed    = "Embeddings take InvokeModel with Titan's or Cohere's body whatever a Bedrock provider's api: the bedrock column's row."
+)
+
+// Converse reports whether the case's upstream is Bedrock's Converse: it
+// replays Anthropic's answers, but takes requests in its own shape,
+// translated as toward any protocol other than the client's.
+func (c *Case) Converse() bool { return c.Pair.Upstream == Bedrock }
+
+// OnBedrock reports whether the case's upstream is either Bedrock column.
+func (c *Case) OnBedrock() bool {
+	return c.Pair.Upstream == Bedrock || c.Pair.Upstream == BedrockAnthropic
+}
+
+// checkConverseToolChoice checks a tool_choice toward Converse: required
+// is any; none, which Converse lacks, sends no tools.
+func checkConverseToolChoice(t *testing.T, c *Case, r *Result, openai string) {
+	up := gjson.ParseBytes(c.LastUpstream(t))
+	if openai == `"none"` {
+		expectEqual(t, "upstream tools", up.Get("tools").Exists(), false)
+		expectEqual(t, "upstream tool_choice", up.Get("tool_choice").Exists(), false)
+		expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
+		return
+	}
+	want := map[string]string{`"required"`: `{"type":"any"}`, `"auto"`: `{"type":"auto"}`}[openai]
+	if got := up.Get("tool_choice").Raw; !jsonEqual(got, want) {
+		t.Errorf("upstream tool_choice %s, want %s", got, want)
+	}
+}
+
+// runBedrockEmbeddings asks the Converse column's provider for two
+// embeddings of Titan Text Embeddings v2: one InvokeModel call per input,
+// inputText and dimensions in Titan's words, the vectors in input order.
+func runBedrockEmbeddings(t *testing.T, c *Case) {
+	body := `{"model":"bd-embed","input":["Embed this sentence.","As well as this one."],"dimensions":256,"user":"user-42"}`
+	resp, err := http.Post(c.H.URL+"/v1/embeddings", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	data := gjson.GetBytes(b, "data").Array()
+	if len(data) != 2 {
+		t.Fatalf("data %s", b)
+	}
+	// The fake's vector starts with the input's length.
+	for i, in := range []string{"Embed this sentence.", "As well as this one."} {
+		expectEqual(t, "embedding length", len(data[i].Get("embedding").Array()), 256)
+		expectEqual(t, "embedding[0]", data[i].Get("embedding.0").Float(), float64(len(in)))
+	}
+	reqs := c.Fake().Requests()
+	expectEqual(t, "upstream requests", len(reqs), 2)
+	var texts []string
+	for _, r := range reqs {
+		expectEqual(t, "upstream path", r.Path, "/model/"+BedrockEmbedUpstreamModel+"/invoke")
+		expectEqual(t, "upstream dimensions", gjson.GetBytes(r.Body, "dimensions").Int(), int64(256))
+		texts = append(texts, gjson.GetBytes(r.Body, "inputText").Str)
+		expectEqual(t, "upstream user", bytes.Contains(r.Body, []byte("user-42")), false)
+	}
+	slices.Sort(texts)
+	expectEqual(t, "upstream inputText", texts, []string{"As well as this one.", "Embed this sentence."})
+}

@@ -130,9 +130,9 @@ func TestTableMarkdown(t *testing.T) {
 	tb.Set("thinking", Pair{Client: Anthropic, Upstream: Anthropic, Translated: true}, Outcome{Status: "pass"})
 	md := string(tb.Markdown())
 	for _, want := range []string{
-		"| scenario | openai → openai | openai → openai (translated) | openai → anthropic | openai → mistral | openai → ollama | openai → gemini | openai → azure | openai → cohere | anthropic → openai | anthropic → anthropic | anthropic → anthropic (translated) | anthropic → mistral | anthropic → ollama | anthropic → gemini | anthropic → azure | anthropic → cohere |",
-		"| text (unary) | pass | — | — | — | — | — | — | — | n/a [1] | — | — | — | — | — | — | — |",
-		"| thinking | n/a [1] | — | — | — | — | — | — | — | — | fail | pass | — | — | — | — | — |",
+		"| scenario | openai → openai | openai → openai (translated) | openai → anthropic | openai → mistral | openai → ollama | openai → gemini | openai → azure | openai → cohere | openai → bedrock | openai → bedrock-anthropic | anthropic → openai | anthropic → anthropic | anthropic → anthropic (translated) | anthropic → mistral | anthropic → ollama | anthropic → gemini | anthropic → azure | anthropic → cohere | anthropic → bedrock | anthropic → bedrock-anthropic |",
+		"| text (unary) | pass | — | — | — | — | — | — | — | — | — | n/a [1] | — | — | — | — | — | — | — | — | — |",
+		"| thinking | n/a [1] | — | — | — | — | — | — | — | — | — | — | fail | pass | — | — | — | — | — | — | — |",
 		"1. because\n",
 	} {
 		if !bytes.Contains([]byte(md), []byte(want)) {

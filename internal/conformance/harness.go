@@ -41,6 +41,7 @@ const (
 	// slash go escaped in the URL path.
 	BedrockUpstreamModel          = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 	BedrockAnthropicUpstreamModel = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0"
+	BedrockEmbedUpstreamModel     = "amazon.titan-embed-text-v2:0"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -164,6 +165,8 @@ models:
     targets: [{provider: fake-bedrock, model: "` + BedrockUpstreamModel + `"}]
   - name: ba-model
     targets: [{provider: fake-bedrock-anthropic, model: "` + BedrockAnthropicUpstreamModel + `"}]
+  - name: bd-embed
+    targets: [{provider: fake-bedrock, model: "` + BedrockEmbedUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `

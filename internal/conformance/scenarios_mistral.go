@@ -89,6 +89,8 @@ func embedNA(p Pair, _ Mode) string {
 		return naEmbedClient
 	case p.Upstream == Anthropic:
 		return naEmbedAnthropic
+	case p.Upstream == BedrockAnthropic:
+		return naBedrockEmbed
 	}
 	return ""
 }
@@ -98,6 +100,10 @@ func embedNA(p Pair, _ Mode) string {
 // own words (Mistral: output_dimension, and no user; Cohere: texts, the
 // default input_type, output_dimension, and no user).
 func runEmbeddings(t *testing.T, c *Case) {
+	if c.Pair.Upstream == Bedrock {
+		runBedrockEmbeddings(t, c)
+		return
+	}
 	c.Fake().Enqueue(providertest.Response{Body: providertest.Load(t, c.Up()+"/embeddings.json")})
 	model := ModelFor(c.Pair.Upstream)
 	body := `{"model":"` + model + `","input":["Embed this sentence.","As well as this one."],"dimensions":5,"user":"user-42"}`

@@ -180,6 +180,9 @@ func reasoningScenarios() []Scenario {
 				if p.Client != Anthropic || p.Upstream == Anthropic {
 					return naNonReasoning
 				}
+				if p.Upstream == Bedrock || p.Upstream == BedrockAnthropic {
+					return naBedrockClaude
+				}
 				return ""
 			},
 			Script: func(t testing.TB, c *Case) []providertest.Response {
@@ -231,7 +234,7 @@ func reasoningFieldScenario(field string) Scenario {
 	return Scenario{
 		Name: "upstream reasoning as " + field, Modes: both,
 		NA: func(p Pair, _ Mode) string {
-			if p.Upstream == Anthropic {
+			if p.Upstream == Anthropic || p.Upstream == Bedrock || p.Upstream == BedrockAnthropic {
 				return naReasoningField
 			}
 			switch p.Upstream {

@@ -139,7 +139,8 @@ func TestConverseRequest(t *testing.T) {
 	assert.Equal(t, "search", b.Get("requestMetadata.team").Str)
 	assert.Equal(t, "user-42", b.Get("requestMetadata.user_id").Str)
 	assert.Equal(t, "json_schema", b.Get("outputConfig.textFormat.type").Str)
-	assert.Equal(t, `{"type":"object"}`, b.Get("outputConfig.textFormat.structure.jsonSchema.schema").Str)
+	assert.Equal(t, `{"type":"object","properties":{},"additionalProperties":false}`, b.Get("outputConfig.textFormat.structure.jsonSchema.schema").Str,
+		"the schema in Claude's subset")
 }
 
 // A reasoning effort becomes Anthropic's thinking as toward Anthropic's

@@ -62,7 +62,9 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 		return nil, nil, err
 	}
 	if rf := req.ResponseFormat; rf != nil && rf.Type != "text" {
-		in.OutputConfig = outputConfig(rf)
+		if in.OutputConfig, err = outputConfig(rf); err != nil {
+			return nil, nil, err
+		}
 	}
 	if len(req.Metadata) > 0 || req.User != "" {
 		// requestMetadata tags the invocation in Bedrock's logs, as
@@ -80,7 +82,7 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 		{"logit_bias", len(req.LogitBias) > 0},
 		{"logprobs", req.Logprobs != nil && *req.Logprobs},
 		{"top_logprobs", req.TopLogprobs != nil},
-		{"parallel_tool_calls", req.ParallelToolCalls != nil && !*req.ParallelToolCalls},
+		{"parallel_tool_calls", req.ParallelToolCalls != nil && !*req.ParallelToolCalls && (req.ToolChoice == nil || !req.ToolChoice.DisableParallel)},
 		{"tool_choice.disable_parallel_tool_use", req.ToolChoice != nil && req.ToolChoice.DisableParallel},
 		{"presence_penalty", req.PresencePenalty != nil && *req.PresencePenalty != 0},
 		{"frequency_penalty", req.FrequencyPenalty != nil && *req.FrequencyPenalty != 0},
@@ -208,12 +210,18 @@ func unsignedToolTurn(msgs []llm.Message) bool {
 }
 
 // outputConfig is structured output: json_schema as Converse's
-// textFormat, json_object as the schema of any object.
-func outputConfig(rf *llm.ResponseFormat) *types.OutputConfig {
+// textFormat, json_object as the schema of any object. The schema is
+// rewritten into the subset Claude's structured output takes, as toward
+// Anthropic's API (anthropic.OutputSchema).
+func outputConfig(rf *llm.ResponseFormat) (*types.OutputConfig, error) {
 	schema, name := `{"type":"object"}`, "response"
 	if rf.JSONSchema != nil {
 		if len(rf.JSONSchema.Schema) > 0 {
-			schema = string(rf.JSONSchema.Schema)
+			s, err := anthropicwire.OutputSchema(rf.JSONSchema.Schema)
+			if err != nil {
+				return nil, llm.InvalidRequest("response_format", "response_format.json_schema.schema: %v", err)
+			}
+			schema = string(s)
 		}
 		if rf.JSONSchema.Name != "" {
 			name = rf.JSONSchema.Name
@@ -226,7 +234,7 @@ func outputConfig(rf *llm.ResponseFormat) *types.OutputConfig {
 	return &types.OutputConfig{TextFormat: &types.OutputFormat{
 		Type:      types.OutputFormatTypeJsonSchema,
 		Structure: &types.OutputFormatStructureMemberJsonSchema{Value: def},
-	}}
+	}}, nil
 }
 
 // toolConfig returns the toolConfig of req. Converse has no "none": with
