@@ -489,6 +489,41 @@ func TestAnswerTooLarge(t *testing.T) {
 	assertKind(t, err, llm.KindUpstream, "too large")
 }
 
+// A 200 answer that is not a Converse answer is a malformed answer, an
+// upstream error, whatever its shape.
+func TestMalformedAnswers(t *testing.T) {
+	f := providertest.NewBedrock(t)
+	p := newProvider(t, f)
+	for _, body := range []string{`not json`, `{"output":{"message":{"role":"assistant","content":"text"}}}`, `[1,2]`, `{"output":{}}`,
+		strings.Repeat(`{"a":`, 100000) + `1` + strings.Repeat(`}`, 100000)} {
+		f.Enqueue(providertest.Response{Body: []byte(body)})
+		_, err := p.Chat(context.Background(), &llm.ChatRequest{Model: testModel, Messages: []llm.Message{user("hi")}})
+		e := llm.AsError(err)
+		require.NotNil(t, e, "%v", err)
+		assert.Equal(t, llm.KindUpstream, e.Kind, "%.80s: %v", body, err)
+	}
+}
+
+// A stream that is not a well-formed event stream (a bad checksum, a
+// message cut short, junk) ends with an upstream error.
+func TestMalformedStreams(t *testing.T) {
+	f := providertest.NewBedrock(t)
+	p := newProvider(t, f)
+	good := providertest.BedrockEvent("messageStart", map[string]any{"role": "assistant"})
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-1] ^= 0xff // the message CRC
+	for _, sse := range [][]byte{bad, good[:len(good)-5], []byte("data: {\"not\": \"an event stream\"}\n\n")} {
+		f.Enqueue(providertest.Response{SSE: sse})
+		s, err := p.Chat(context.Background(), &llm.ChatRequest{Model: testModel, Stream: true, Messages: []llm.Message{user("hi")}})
+		if err == nil {
+			_, err = collect(t, s)
+		}
+		e := llm.AsError(err)
+		require.NotNil(t, e, "%v", err)
+		assert.Equal(t, llm.KindUpstream, e.Kind, "%v", err)
+	}
+}
+
 // A transport failure is a transport error: connection refused.
 func TestUnreachable(t *testing.T) {
 	f := providertest.NewBedrock(t)

@@ -67,6 +67,21 @@ func TestEmbedRefused(t *testing.T) {
 	assert.Empty(t, f.Requests())
 }
 
+// Members Titan has no place for are dropped and reported, or refused
+// when the operator says so.
+func TestEmbedDropped(t *testing.T) {
+	f := providertest.NewBedrock(t)
+	p := newProvider(t, f)
+	rep := llm.NewParamReport(false)
+	_, err := p.Embed(llm.WithParamReport(context.Background(), rep), &llm.EmbedRequest{Model: titanModel, Input: json.RawMessage(`"x"`),
+		User: "u", Extra: map[string]json.RawMessage{"input_type": json.RawMessage(`"query"`)}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"user", "input_type"}, rep.Dropped())
+	assert.False(t, gjson.GetBytes(f.Requests()[0].Body, "input_type").Exists())
+	_, err = p.Embed(llm.WithParamReport(context.Background(), llm.NewParamReport(true)), &llm.EmbedRequest{Model: titanModel, Input: json.RawMessage(`"x"`), User: "u"})
+	assertKind(t, err, llm.KindInvalidRequest, "user")
+}
+
 // One failing call fails the request with that call's error.
 func TestEmbedTitanFailure(t *testing.T) {
 	f := providertest.NewBedrock(t)

@@ -62,6 +62,12 @@ func (p *Provider) apiError(err error) error {
 	if errors.As(err, &le) {
 		return provider.TransportError(p.name, le)
 	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		// A 2xx answer (or a stream event) that is not what the API
+		// promises.
+		return p.up.Malformed(err, malformedChat)
+	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return provider.TransportError(p.name, err)
