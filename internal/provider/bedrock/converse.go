@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -75,6 +76,20 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 			in.RequestMetadata["user_id"] = req.User
 		}
 	}
+	for _, name := range unsupported(req, th) {
+		if err := drop(name); err != nil {
+			return nil, nil, err
+		}
+	}
+	return in, dropped, nil
+}
+
+// unsupported returns the names of the fields of req that Converse has no
+// place for: sampling knobs Claude lacks, log probabilities, parallel
+// tool calls off, an effort that makes no thinking, and an OpenAI
+// client's extra members.
+func unsupported(req *llm.ChatRequest, th thinking) []string {
+	var out []string
 	for _, c := range []struct {
 		name string
 		set  bool
@@ -90,19 +105,13 @@ func encodeConverse(req *llm.ChatRequest, refuse bool) (*bedrockruntime.Converse
 		{"reasoning_effort", req.ReasoningEffort != "" && th.v == nil},
 	} {
 		if c.set {
-			if err := drop(c.name); err != nil {
-				return nil, nil, err
-			}
+			out = append(out, c.name)
 		}
 	}
 	if req.ExtraProtocol == protocol.Protocol {
-		for k := range req.Extra {
-			if err := drop(k); err != nil {
-				return nil, nil, err
-			}
-		}
+		out = append(out, slices.Sorted(maps.Keys(req.Extra))...)
 	}
-	return in, dropped, nil
+	return out
 }
 
 // inferenceConfig returns the inferenceConfig of req, nil when it sets
