@@ -185,7 +185,7 @@ type anthropicStream struct {
 func (p *Provider) invokeStream(ctx context.Context, model string, body []byte, raw bool) (llm.Stream, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	out, err := p.client.InvokeModelWithResponseStream(ctx, &bedrockruntime.InvokeModelWithResponseStreamInput{
-		ModelId: aws.String(model), Body: body, ContentType: aws.String("application/json"), Accept: aws.String("application/json")})
+		ModelId: aws.String(model), Body: body, ContentType: aws.String("application/json"), Accept: aws.String("application/json")}, ownCodec)
 	if err != nil {
 		cancel(errStreamClosed)
 		return nil, p.apiError(err)

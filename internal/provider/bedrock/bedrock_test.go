@@ -524,6 +524,48 @@ func TestMalformedStreams(t *testing.T) {
 	}
 }
 
+// Streams at once on one provider each read their own events: the
+// SDK's client shares one event stream decoder between them unless each
+// call has its own (ownCodec).
+func TestConcurrentStreams(t *testing.T) {
+	f := providertest.NewBedrock(t)
+	for _, api := range []string{APIConverse, APIAnthropic} {
+		p := newProvider(t, f, func(c *Config) { c.API = api })
+		errs := make(chan error, 8)
+		for i := range 8 {
+			go func() {
+				want := strings.Repeat(fmt.Sprintf("word%d ", i), 200) + "end"
+				s, err := p.Chat(context.Background(), &llm.ChatRequest{Model: testModel, Stream: true, Messages: []llm.Message{user(want)}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer s.Close()
+				var acc llm.Accumulator
+				for {
+					c, err := s.Recv()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					acc.Add(c)
+				}
+				if got := acc.Response().Choices[0].Message.Text(); got != want {
+					errs <- fmt.Errorf("stream %d read another's events: %.60q", i, got)
+					return
+				}
+				errs <- nil
+			}()
+		}
+		for range 8 {
+			assert.NoError(t, <-errs, api)
+		}
+	}
+}
+
 // A transport failure is a transport error: connection refused.
 func TestUnreachable(t *testing.T) {
 	f := providertest.NewBedrock(t)

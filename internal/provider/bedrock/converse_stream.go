@@ -40,7 +40,7 @@ func (p *Provider) converseStream(ctx context.Context, req *llm.ChatRequest, in 
 		ModelId: in.ModelId, Messages: in.Messages, System: in.System, InferenceConfig: in.InferenceConfig,
 		ToolConfig: in.ToolConfig, AdditionalModelRequestFields: in.AdditionalModelRequestFields,
 		OutputConfig: in.OutputConfig, RequestMetadata: in.RequestMetadata,
-	})
+	}, ownCodec)
 	if err != nil {
 		cancel(errStreamClosed)
 		return nil, p.apiError(err)

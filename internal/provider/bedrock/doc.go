@@ -131,6 +131,12 @@
 //     (cohere.embed-*) takes up to 96 texts per call and requires an
 //     input_type (search_document unless the client sends its own); its
 //     answer counts no tokens.
+//   - The SDK's client (bedrockruntime v1.63.13 on smithy-go v1.28.9)
+//     keeps one event stream codec whose decoder and payload buffer every
+//     stream's reader goroutine writes: streams at once on one client
+//     would read into the same buffer (a data race the race detector
+//     shows). Each streaming call is given its own protocol, and so its
+//     own codec (ownCodec).
 //   - AWS_CA_BUNDLE applies to the SDK's own credential requests; the
 //     requests to Bedrock go through the gateway's upstream client, with
 //     the system's roots.

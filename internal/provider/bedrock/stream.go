@@ -8,6 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/schemas"
+	"github.com/aws/smithy-go/transport/http/protocol/restjson1"
+
 	"github.com/llmgw/llmgw/internal/llm"
 )
 
@@ -129,6 +133,16 @@ func (s *eventStream) Close() error {
 	s.mu.Unlock()
 	s.release()
 	return nil
+}
+
+// ownCodec gives one streaming call its own event stream decoder. The
+// SDK's client keeps one protocol, and in it one event stream codec whose
+// decoder and payload buffer every stream's reader goroutine writes
+// (smithy-go internal/eventstream Codec.DeserializeEventMessage): two
+// streams at once on one client would read into the same buffer. A fresh
+// protocol per stream costs one small allocation.
+func ownCodec(o *bedrockruntime.Options) {
+	o.Protocol = restjson1.New(schemas.AmazonBedrockFrontendService)
 }
 
 // created is the creation time of a stream's chunks.
