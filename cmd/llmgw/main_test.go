@@ -83,7 +83,7 @@ models:
 		t.Errorf("validate rejected a good config (exit %d)", code)
 	}
 	// A type the schema knows but this build cannot serve is reported too.
-	later := writeFile(t, "providers: [{name: c, type: bedrock, api_key: k}]\nmodels: [{name: m, targets: [{provider: c, model: x}]}]\n")
+	later := writeFile(t, "providers: [{name: c, type: vertex, api_key: k}]\nmodels: [{name: m, targets: [{provider: c, model: x}]}]\n")
 	stderr.Reset()
 	if code := run([]string{"validate", "--config", later}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "providers[0].type") {
 		t.Errorf("unavailable provider type: exit %d, %s", code, stderr.String())

@@ -236,6 +236,9 @@ type Provider struct {
 	// Vertex, for type vertex only and required there, names the Google
 	// Cloud project and location and the credentials.
 	Vertex *Vertex `yaml:"vertex,omitempty" json:"vertex,omitempty"`
+	// Bedrock, for bedrock only, sets the AWS region and credentials and
+	// the request shape; see Bedrock.
+	Bedrock *Bedrock `yaml:"bedrock,omitempty" json:"bedrock,omitempty"`
 	// Headers are extra static headers sent upstream with every request.
 	// Their values are treated as secrets.
 	Headers map[string]Secret `yaml:"headers,omitempty" json:"headers,omitempty"`
@@ -463,7 +466,9 @@ const (
 // servedTypes are the provider types this version can serve. A type joins
 // the list with its adapter, so that validation reports every other one in
 // the same run as any other problem.
-var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeVertex, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock}
+var servedTypes = []string{TypeOpenAI, TypeAzureOpenAI, TypeAnthropic, TypeGemini, TypeVertex, TypeMistral, TypeCohere, TypeOllama, TypeVLLM, TypeOpenAICompatible, TypeMock,
+	TypeBedrock,
+}
 
 // ProviderTypes returns every valid Provider.Type, in documentation order.
 func ProviderTypes() []string {
@@ -541,6 +546,7 @@ func (c *Config) Redacted() *Config {
 	for i := range out.Providers {
 		p := &out.Providers[i]
 		p.APIKey = p.APIKey.redacted()
+		p.Bedrock = redactedBedrock(p.Bedrock)
 		for k, v := range p.Headers {
 			p.Headers[k] = v.redacted()
 		}
@@ -585,6 +591,10 @@ func (c *Config) clone() *Config {
 		if p.Vertex != nil {
 			v := *p.Vertex
 			p.Vertex = &v
+		}
+		if p.Bedrock != nil {
+			b := *p.Bedrock
+			p.Bedrock = &b
 		}
 	}
 	out.Models = cloneSlice(c.Models)

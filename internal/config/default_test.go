@@ -14,6 +14,10 @@ func TestDefault(t *testing.T) {
 	openaiModel := Model{Name: "openai/*", Targets: []Target{{Provider: "openai", Model: "*", Weight: 1}}}
 	anthropicModel := Model{Name: "anthropic/*", Targets: []Target{{Provider: "anthropic", Model: "*", Weight: 1}}}
 	vertexModel := Model{Name: "vertex/*", Targets: []Target{{Provider: "vertex", Model: "*", Weight: 1}}}
+	bedrockModel := Model{Name: "bedrock/*", Targets: []Target{{Provider: "bedrock", Model: "*", Weight: 1}}}
+	bedrock := func(region string) Provider {
+		return Provider{Name: "bedrock", Type: TypeBedrock, Bedrock: &Bedrock{Region: region}}
+	}
 	tests := []struct {
 		name      string
 		env       map[string]string
@@ -22,7 +26,21 @@ func TestDefault(t *testing.T) {
 	}{
 		{"no environment", nil, []Provider{mock}, []Model{mockModel}},
 		{"empty key ignored", map[string]string{"OPENAI_API_KEY": ""}, []Provider{mock}, []Model{mockModel}},
-		{"other providers not yet served", map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "b", "GOOGLE_CLOUD_PROJECT": "p"},
+		{"other providers not yet served", map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "b", "AWS_REGION": "us-east-1", "GOOGLE_CLOUD_PROJECT": "p"},
+			[]Provider{mock}, []Model{mockModel}},
+		{"aws keys and region", map[string]string{"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s", "AWS_REGION": "eu-west-1"},
+			[]Provider{mock, bedrock("eu-west-1")}, []Model{mockModel, bedrockModel}},
+		{"aws profile and default region", map[string]string{"AWS_PROFILE": "dev", "AWS_DEFAULT_REGION": "us-west-2"},
+			[]Provider{mock, bedrock("us-west-2")}, []Model{mockModel, bedrockModel}},
+		{"aws web identity, AWS_REGION first", map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token", "AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "us-west-2"},
+			[]Provider{mock, bedrock("ap-south-1")}, []Model{mockModel, bedrockModel}},
+		{"aws container credentials", map[string]string{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x", "AWS_REGION": "us-east-1"},
+			[]Provider{mock, bedrock("us-east-1")}, []Model{mockModel, bedrockModel}},
+		{"aws key without region", map[string]string{"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s"},
+			[]Provider{mock}, []Model{mockModel}},
+		{"aws key id without secret", map[string]string{"AWS_ACCESS_KEY_ID": "AKIA1", "AWS_REGION": "us-east-1"},
+			[]Provider{mock}, []Model{mockModel}},
+		{"aws region without credentials", map[string]string{"AWS_REGION": "us-east-1"},
 			[]Provider{mock}, []Model{mockModel}},
 		{"gemini key", map[string]string{"GEMINI_API_KEY": "g-1"},
 			[]Provider{mock, {Name: "gemini", Type: TypeGemini, APIKey: "g-1", BaseURL: "https://generativelanguage.googleapis.com"}},

@@ -150,7 +150,9 @@ var envProviders = []envProvider{
 // "openai/gpt-4o" reaches OpenAI's "gpt-4o"; AZURE_OPENAI_ENDPOINT with
 // its key or an Entra application adds "azure" (see azureFromEnv);
 // GOOGLE_APPLICATION_CREDENTIALS with GOOGLE_CLOUD_PROJECT adds "vertex"
-// and "vertex/*" (see vertexFromEnv); OLLAMA_HOST, which needs no
+// and "vertex/*" (see vertexFromEnv); AWS credentials with a region add
+// the provider "bedrock" and the models "bedrock/*" (see bedrockFromEnv);
+// OLLAMA_HOST, which needs no
 // credential, adds the provider "ollama" at that address and the models
 // "ollama/*"; LLMGW_ADMIN_TOKEN turns the
 // admin API on and LLMGW_DATA_DIR moves the data directory. A nil env is an empty
@@ -193,6 +195,13 @@ func Default(env func(string) (string, bool)) *Config {
 	}
 	if p, m, ok := vertexFromEnv(env); ok {
 		c.Providers, c.Models = append(c.Providers, p), append(c.Models, m)
+	}
+	if p, ok := bedrockFromEnv(env); ok {
+		c.Providers = append(c.Providers, p)
+		c.Models = append(c.Models, Model{
+			Name:    "bedrock/*",
+			Targets: []Target{{Provider: "bedrock", Model: "*", Weight: 1}},
+		})
 	}
 	if v, ok := env("OLLAMA_HOST"); ok && strings.TrimSpace(v) != "" {
 		c.Providers = append(c.Providers, Provider{Name: "ollama", Type: TypeOllama, BaseURL: OllamaBaseURL(v)})

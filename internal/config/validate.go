@@ -173,6 +173,7 @@ func (pr *Provider) validate(p *problems, path string) {
 	}
 	pr.validateAzure(p, path)
 	pr.validateVertex(p, path)
+	pr.validateBedrock(p, path)
 	for _, name := range slices.Sorted(maps.Keys(pr.Headers)) {
 		v := pr.Headers[name]
 		hp := fieldPath(fieldPath(path, "headers"), name)

@@ -390,7 +390,7 @@ func TestValidateUnservedTypeWithOtherProblems(t *testing.T) {
 	_, err := Parse([]byte(`
 server: {listn: x}
 providers:
-  - {name: c, type: bedrock, api_key: k}
+  - {name: c, type: vertex, api_key: k}
   - {name: o, type: openai, api_key: k}
 models:
   - {name: m, targets: [{provider: c, model: x}, {provider: nope, model: y}]}
@@ -400,7 +400,7 @@ models:
 	}
 	for _, want := range []string{
 		"server.listn: unknown field",
-		`providers[0].type: provider type "bedrock" is not available in this version of llmgw`,
+		`providers[0].type: provider type "vertex" is not available in this version of llmgw`,
 		`models[0].targets[1].provider: unknown provider "nope"`,
 	} {
 		if !strings.Contains(err.Error(), want) {

@@ -31,6 +31,12 @@ const (
 	// VertexAnthropic is an upstream only: Claude on Vertex AI,
 	// Anthropic's Messages API behind rawPredict and streamRawPredict.
 	VertexAnthropic = "vertex-anthropic"
+	// Bedrock is an upstream only: Amazon Bedrock's Converse and
+	// ConverseStream, with SigV4 and the binary event stream.
+	Bedrock = "bedrock"
+	// BedrockAnthropic is an upstream only: Anthropic's Messages bodies
+	// through Bedrock's InvokeModel and InvokeModelWithResponseStream.
+	BedrockAnthropic = "bedrock-anthropic"
 	// Responses is a client protocol only: OpenAI's Responses API (POST
 	// /v1/responses), forwarded as it is to an OpenAI upstream.
 	Responses = "responses"
@@ -58,14 +64,17 @@ func (c *Case) nativeResponses() bool {
 }
 
 // wire returns the wire protocol of upstream u: Azure speaks OpenAI's,
-// Vertex AI Gemini's and, for Claude, Anthropic's.
+// Vertex AI Gemini's and, for Claude, Anthropic's; Bedrock's columns
+// Anthropic's captures.
 func wire(u string) string {
 	switch u {
 	case Azure:
 		return OpenAI
 	case Vertex:
 		return Gemini
-	case VertexAnthropic:
+	case VertexAnthropic, Bedrock, BedrockAnthropic:
+		// Both Bedrock columns replay Anthropic's captures, re-encoded
+		// (see bedrockFake).
 		return Anthropic
 	}
 	return u
@@ -89,7 +98,7 @@ func family(u string) string {
 var (
 	Inbounds  = []string{OpenAI, Anthropic, Responses}
 	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere,
-		Vertex, VertexAnthropic}
+		Vertex, VertexAnthropic, Bedrock, BedrockAnthropic}
 )
 
 // Pair is one combination of client and upstream protocol.
@@ -228,8 +237,12 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; `azure` is Azure\n")
 	b.WriteString("OpenAI, OpenAI's format behind Azure's deployment URLs and api-key; `cohere` is Cohere's v2\n")
 	b.WriteString("chat, a protocol of its own; `vertex` is Gemini on Vertex AI and `vertex-anthropic` Claude on\n")
-	b.WriteString("Vertex AI, the Gemini and Anthropic formats behind Vertex AI's URLs and OAuth tokens; none of\n")
-	b.WriteString("these is spoken by a client), against fake upstreams\n")
+	b.WriteString("Vertex AI, the Gemini and Anthropic formats behind Vertex AI's URLs and OAuth tokens;\n")
+	b.WriteString("`bedrock` is Amazon Bedrock's Converse and ConverseStream, and\n")
+	b.WriteString("`bedrock-anthropic` Anthropic's Messages bodies through Bedrock's InvokeModel and\n")
+	b.WriteString("InvokeModelWithResponseStream, both SigV4-signed, their streams in AWS's binary event stream,\n")
+	b.WriteString("both replaying the Anthropic captures re-encoded in Bedrock's wire format; none of these is\n")
+	b.WriteString("spoken by a client), against fake upstreams\n")
 	b.WriteString("replaying captures written from the official API references. A same-protocol pair\n")
 	b.WriteString("(`responses` → `openai` included: an OpenAI upstream serves the Responses API itself)\n")
 	b.WriteString("forwards the client's bytes; its \"(translated)\" column runs the same scenarios with the call\n")

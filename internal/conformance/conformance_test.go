@@ -134,9 +134,9 @@ func TestTableMarkdown(t *testing.T) {
 	tb.Set("thinking", Pair{Client: Anthropic, Upstream: Anthropic, Translated: true}, Outcome{Status: "pass"})
 	md := string(tb.Markdown())
 	for _, want := range []string{
-		"| scenario | openai → openai | openai → openai (translated) | openai → anthropic | openai → mistral | openai → ollama | openai → gemini | openai → azure | openai → cohere | openai → vertex | openai → vertex-anthropic | anthropic → openai | anthropic → anthropic | anthropic → anthropic (translated) | anthropic → mistral | anthropic → ollama | anthropic → gemini | anthropic → azure | anthropic → cohere | anthropic → vertex | anthropic → vertex-anthropic |",
-		"| text (unary) | pass | — | — | — | — | — | — | — | — | — | n/a [1] | — | — | — | — | — | — | — | — | — |",
-		"| thinking | n/a [1] | — | — | — | — | — | — | — | — | — | — | fail | pass | — | — | — | — | — | — | — |",
+		"| scenario | openai → openai | openai → openai (translated) | openai → anthropic | openai → mistral | openai → ollama | openai → gemini | openai → azure | openai → cohere | openai → vertex | openai → vertex-anthropic | openai → bedrock | openai → bedrock-anthropic | anthropic → openai | anthropic → anthropic | anthropic → anthropic (translated) | anthropic → mistral | anthropic → ollama | anthropic → gemini | anthropic → azure | anthropic → cohere | anthropic → vertex | anthropic → vertex-anthropic | anthropic → bedrock | anthropic → bedrock-anthropic | responses → openai | responses → openai (translated) | responses → anthropic | responses → mistral | responses → ollama | responses → gemini | responses → azure | responses → cohere | responses → vertex | responses → vertex-anthropic | responses → bedrock | responses → bedrock-anthropic |",
+		"| text (unary) | pass | — | — | — | — | — | — | — | — | — | — | — | n/a [1] | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — |",
+		"| thinking | n/a [1] | — | — | — | — | — | — | — | — | — | — | — | — | fail | pass | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — |",
 		"1. because\n",
 	} {
 		if !bytes.Contains([]byte(md), []byte(want)) {

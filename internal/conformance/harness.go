@@ -45,6 +45,12 @@ const (
 	// serves.
 	VertexProject  = "llmgw-conformance"
 	VertexLocation = "us-east5"
+	// BedrockUpstreamModel is an inference profile id; the Anthropic
+	// column's model is an inference profile ARN, whose colons and
+	// slash go escaped in the URL path.
+	BedrockUpstreamModel          = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+	BedrockAnthropicUpstreamModel = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0"
+	BedrockEmbedUpstreamModel     = "amazon.titan-embed-text-v2:0"
 	// OpenAIReasoningUpstreamModel is an OpenAI reasoning model, which
 	// takes reasoning_effort where gpt-4o-mini refuses it; the gateway
 	// reaches it by the model name ReasoningModel.
@@ -71,6 +77,10 @@ func ModelFor(p string) string {
 		return "vx-model"
 	case VertexAnthropic:
 		return "vc-model"
+	case Bedrock:
+		return "bd-model"
+	case BedrockAnthropic:
+		return "ba-model"
 	}
 	return "oa-model"
 }
@@ -94,6 +104,9 @@ type Harness struct {
 	// GoogleAuth.
 	Vertex     *providertest.Vertex
 	GoogleAuth *providertest.GoogleAuth
+	// Bedrock and BedrockAnthropic are the fake Bedrock runtimes of the
+	// Converse and the Anthropic body columns.
+	Bedrock, BedrockAnthropic *bedrockFake
 	// URL is the gateway's root URL.
 	URL string
 	// Options are those the harness was started with, defaults filled in.
@@ -147,6 +160,14 @@ providers:
     type: vertex
     base_url: "${VERTEX_URL}"
     vertex: {project: "` + VertexProject + `", location: "` + VertexLocation + `", credentials: "${VERTEX_CREDENTIALS}"}
+  - name: fake-bedrock
+    type: bedrock
+    base_url: "${BEDROCK_URL}"
+    bedrock: {region: us-east-1, access_key_id: AKIAUPSTREAMBEDROCK1, secret_access_key: "bedrock-upstream-secret-key"}
+  - name: fake-bedrock-anthropic
+    type: bedrock
+    base_url: "${BEDROCK_ANTHROPIC_URL}"
+    bedrock: {region: us-east-1, access_key_id: AKIAUPSTREAMBEDROCK2, secret_access_key: "bedrock-upstream-secret-key", api: anthropic}
 models:
   - name: oa-model
     targets: [{provider: fake-openai, model: "` + OpenAIUpstreamModel + `"}]
@@ -166,6 +187,12 @@ models:
     targets: [{provider: fake-vertex, model: "` + VertexUpstreamModel + `"}]
   - name: vc-model
     targets: [{provider: fake-vertex, model: "` + VertexAnthropicUpstreamModel + `"}]
+  - name: bd-model
+    targets: [{provider: fake-bedrock, model: "` + BedrockUpstreamModel + `"}]
+  - name: ba-model
+    targets: [{provider: fake-bedrock-anthropic, model: "` + BedrockAnthropicUpstreamModel + `"}]
+  - name: bd-embed
+    targets: [{provider: fake-bedrock, model: "` + BedrockEmbedUpstreamModel + `"}]
   - name: ` + ReasoningModel + `
     targets: [{provider: fake-openai, model: "` + OpenAIReasoningUpstreamModel + `"}]
 `
@@ -184,7 +211,10 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	h.Azure.Key = "azure-upstream-key"
 	h.GoogleAuth = providertest.NewGoogleAuth(t, 3600)
 	h.Vertex = providertest.NewVertex(t, VertexProject, VertexLocation, h.GoogleAuth.Valid)
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "VERTEX_URL": h.Vertex.URL, "VERTEX_CREDENTIALS": string(h.GoogleAuth.ServiceAccountJSON(VertexProject)), "IDLE": o.StreamIdleTimeout.String()}
+	h.Bedrock = &bedrockFake{Bedrock: providertest.NewBedrock(t), converse: true}
+	h.BedrockAnthropic = &bedrockFake{Bedrock: providertest.NewBedrock(t)}
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "VERTEX_URL": h.Vertex.URL, "VERTEX_CREDENTIALS": string(h.GoogleAuth.ServiceAccountJSON(VertexProject)), "IDLE": o.StreamIdleTimeout.String(),
+		"BEDROCK_URL": h.Bedrock.URL, "BEDROCK_ANTHROPIC_URL": h.BedrockAnthropic.URL}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -226,6 +256,10 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Cohere
 	case Vertex, VertexAnthropic:
 		return h.Vertex
+	case Bedrock:
+		return h.Bedrock
+	case BedrockAnthropic:
+		return h.BedrockAnthropic
 	}
 	return h.OpenAI
 }

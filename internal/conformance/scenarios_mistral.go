@@ -89,6 +89,8 @@ func embedNA(p Pair, _ Mode) string {
 		return naEmbedClient
 	case family(p.Upstream) == Anthropic:
 		return naEmbedAnthropic
+	case p.Upstream == BedrockAnthropic:
+		return naBedrockEmbed
 	}
 	return ""
 }
@@ -98,6 +100,10 @@ func embedNA(p Pair, _ Mode) string {
 // own words (Mistral: output_dimension, and no user; Cohere: texts, the
 // default input_type, output_dimension, and no user).
 func runEmbeddings(t *testing.T, c *Case) {
+	if c.Pair.Upstream == Bedrock {
+		runBedrockEmbeddings(t, c)
+		return
+	}
 	captureName := c.Up() + "/embeddings.json"
 	if c.Pair.Upstream == Vertex {
 		captureName = "vertex/predict.json"

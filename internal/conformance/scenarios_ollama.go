@@ -33,6 +33,9 @@ func inlineImagesOnly(p Pair, m Mode) string {
 	if family(p.Upstream) == Gemini {
 		return naGeminiImageURL
 	}
+	if p.Upstream == Bedrock {
+		return naBedrockImageURL
+	}
 	return notOllama(naOllamaImageURL)(p, m)
 }
 

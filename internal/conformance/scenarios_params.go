@@ -35,7 +35,7 @@ func fieldScenarios() []Scenario {
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
 				up := gjson.ParseBytes(c.LastUpstream(t))
-				if c.Client() == c.Up() {
+				if c.Client() == c.Up() && !c.Converse() {
 					expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), "")
 					return
 				}
@@ -82,7 +82,7 @@ func fieldScenarios() []Scenario {
 				Anthropic: `{"max_tokens":256,"messages":[{"role":"user","content":"Say hello"}],"mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"example"}]}`,
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
-				if c.Client() == c.Up() {
+				if c.Client() == c.Up() && !c.Converse() {
 					expectOK(t, c, r)
 					return
 				}
@@ -126,7 +126,7 @@ func fieldScenarios() []Scenario {
 					`"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01A09q90qw90lq917835lq9","content":"15 degrees"}]}]}`,
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
-				if c.Up() == Anthropic {
+				if c.Up() == Anthropic && !c.Converse() {
 					expectOK(t, c, r)
 					expectEqual(t, "upstream thread", gjson.GetBytes(c.LastUpstream(t), "thread.type").String(), "continue")
 					return
@@ -155,7 +155,7 @@ func fieldScenarios() []Scenario {
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
 				expectOK(t, c, r)
-				if c.Up() == Anthropic {
+				if c.Up() == Anthropic && !c.Converse() {
 					expectEqual(t, "upstream thread", gjson.GetBytes(c.LastUpstream(t), "thread.type").String(), "create")
 					return
 				}

@@ -180,6 +180,9 @@ func reasoningScenarios() []Scenario {
 				if vocab(p.Client) != Anthropic || family(p.Upstream) == Anthropic {
 					return naNonReasoning
 				}
+				if p.Upstream == Bedrock || p.Upstream == BedrockAnthropic {
+					return naBedrockClaude
+				}
 				return ""
 			},
 			Script: func(t testing.TB, c *Case) []providertest.Response {
@@ -231,7 +234,7 @@ func reasoningFieldScenario(field string) Scenario {
 	return Scenario{
 		Name: "upstream reasoning as " + field, Modes: both,
 		NA: func(p Pair, _ Mode) string {
-			if family(p.Upstream) == Anthropic {
+			if family(p.Upstream) == Anthropic || p.Upstream == Bedrock || p.Upstream == BedrockAnthropic {
 				return naReasoningField
 			}
 			switch family(p.Upstream) {

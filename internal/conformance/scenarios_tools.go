@@ -56,6 +56,12 @@ func toolScenarios() []Scenario {
 						t.Errorf("input_schema %s", up.Get("tools.0.input_schema").Raw)
 					}
 					expectEqual(t, "tool_choice", up.Get("tool_choice.type").String()+":"+up.Get("tool_choice.name").String(), "tool:get_weather")
+					if c.Converse() {
+						// Converse cannot turn parallel calls off.
+						want := map[string]string{OpenAI: "parallel_tool_calls", Anthropic: "tool_choice.disable_parallel_tool_use"}[c.Pair.Client]
+						expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
+						return
+					}
 					expectEqual(t, "disable_parallel_tool_use", up.Get("tool_choice.disable_parallel_tool_use").Bool(), true)
 					return
 				}
@@ -113,6 +119,10 @@ func toolChoiceScenario(name, openai, anthropic string) Scenario {
 		},
 		Check: func(t *testing.T, c *Case, r *Result) {
 			expectOK(t, c, r)
+			if c.Converse() {
+				checkConverseToolChoice(t, c, r, openai)
+				return
+			}
 			if c.Up() == Ollama {
 				// Ollama has no tool_choice: none is sending no tools;
 				// required is dropped and named.

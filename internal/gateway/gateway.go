@@ -277,6 +277,8 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: pc.APIKey.Value(),
 			Headers: headers, HTTPClient: client, StreamIdleTimeout: streamIdle,
 		})
+	case config.TypeBedrock:
+		p, err = newBedrock(pc, headers, client, streamIdle)
 	default:
 		return nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
 	}

@@ -70,7 +70,7 @@ keys:
 // again, for configurations built without Parse.
 func TestCompileReportsUnavailableTypes(t *testing.T) {
 	cfg := &config.Config{
-		Providers: []config.Provider{{Name: "a", Type: "bedrock", APIKey: "k"}, {Name: "c", Type: "watsonx", APIKey: "k"}},
+		Providers: []config.Provider{{Name: "a", Type: "nope", APIKey: "k"}, {Name: "c", Type: "watsonx", APIKey: "k"}},
 		Models:    []config.Model{{Name: "m", Targets: []config.Target{{Provider: "a", Model: "x", Weight: 1}, {Provider: "c", Model: "y", Weight: 1}}}},
 	}
 	cfg.ApplyDefaults()
@@ -79,7 +79,7 @@ func TestCompileReportsUnavailableTypes(t *testing.T) {
 		t.Fatal("compiled providers this build cannot serve")
 	}
 	msg := err.Error()
-	for _, want := range []string{`providers[0].type: provider type "bedrock"`, `providers[1].type: provider type "watsonx"`} {
+	for _, want := range []string{`providers[0].type: provider type "nope"`, `providers[1].type: provider type "watsonx"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
