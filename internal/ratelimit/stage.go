@@ -250,13 +250,20 @@ func (s *stage) reserve(call *pipeline.Call) (prompt, answer int, err error) {
 		}
 		return tokens.EstimateText(string(call.Embed.Input)), 0, nil
 	}
-	req, err := call.Decoded()
-	if err != nil {
-		return 0, 0, err
-	}
 	var typ, upstream string
 	if s.o.Target != nil {
 		typ, upstream, _ = s.o.Target(call.Model)
+	}
+	if n := call.Native; n != nil {
+		prompt = n.Prompt(func(text string) int {
+			c, _ := tokens.CountText(text, typ, upstream)
+			return c
+		})
+		return prompt, n.MaxOutputTokens, nil
+	}
+	req, err := call.Decoded()
+	if err != nil {
+		return 0, 0, err
 	}
 	prompt, _ = tokens.Count(req, typ, upstream)
 	answer = req.MaxOutputTokens()

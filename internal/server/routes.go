@@ -24,6 +24,7 @@ type route struct {
 func (s *Server) routeTable() []route {
 	rs := []route{
 		{"POST", "/v1/chat/completions", s.handleChat, false},
+		{"POST", "/v1/completions", s.handleCompletions, false},
 		{"POST", "/v1/messages", s.handleMessages, false},
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
 		{"POST", "/v1/embeddings", s.handleEmbeddings, false},

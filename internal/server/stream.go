@@ -25,7 +25,7 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	}
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
-	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage}
+	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage, rawProtocol: call.Protocol}
 	ow.sw.Hold(true)
 	c := first
 	for c != nil {
@@ -78,10 +78,17 @@ type openaiStream struct {
 	wroteUsage   bool
 	id, model    string
 	created      int64
+	// rawProtocol is the client's protocol, whose chunks are written as
+	// they came: chat's, or legacy completions', which are never
+	// translated.
+	rawProtocol string
 }
 
 func (o *openaiStream) write(c *llm.Chunk) error {
-	if c.Raw != nil && c.RawProtocol == openai.Protocol {
+	if c.Raw != nil && c.RawProtocol == o.rawProtocol {
+		if o.rawProtocol == openai.CompletionsProtocol && o.id == "" {
+			o.id, o.model, o.created = openai.CompletionIdentity(c.Raw)
+		}
 		// A forwarded chunk carries Usage whenever its bytes hold a usage
 		// object (provider.Forwarder), so only those need the parse.
 		if c.Usage != nil && openai.IsUsageOnlyChunk(c.Raw) {
@@ -91,6 +98,9 @@ func (o *openaiStream) write(c *llm.Chunk) error {
 			o.wroteUsage = true
 		}
 		return o.sw.WriteData(c.Raw)
+	}
+	if o.rawProtocol == openai.CompletionsProtocol {
+		return llm.NewError(llm.KindUpstream, "the upstream's stream is not a legacy completion stream")
 	}
 	o.remember(c)
 	if len(c.Choices) == 0 {
@@ -127,8 +137,9 @@ func (o *openaiStream) remember(c *llm.Chunk) {
 func (o *openaiStream) finish(u llm.Usage) error {
 	if o.includeUsage && !o.wroteUsage {
 		var err error
-		o.buf, err = openai.AppendChunk(o.buf[:0], &llm.Chunk{ID: o.id, Model: o.model, Created: o.created, Usage: &u})
-		if err != nil {
+		if o.rawProtocol == openai.CompletionsProtocol {
+			o.buf = openai.AppendCompletionUsageChunk(o.buf[:0], o.id, o.model, o.created, &u)
+		} else if o.buf, err = openai.AppendChunk(o.buf[:0], &llm.Chunk{ID: o.id, Model: o.model, Created: o.created, Usage: &u}); err != nil {
 			return err
 		}
 		if err := o.sw.WriteData(o.buf); err != nil {

@@ -74,6 +74,7 @@ type Config struct {
 // provider.Provider, provider.Embedder and provider.Forwarder.
 type Provider struct {
 	name     string
+	base     string // the API root, BaseURL
 	chatURL  string
 	embedURL string
 	// url, when set, replaces chatURL and embedURL (Config.URL).
@@ -89,6 +90,8 @@ var (
 	_ provider.Provider  = (*Provider)(nil)
 	_ provider.Embedder  = (*Provider)(nil)
 	_ provider.Forwarder = (*Provider)(nil)
+
+	_ provider.EndpointForwarder = (*Provider)(nil)
 )
 
 // New returns a Provider for c. BaseURL must be an absolute http or https URL.
@@ -113,6 +116,7 @@ func New(c Config) (*Provider, error) {
 	secrets = append(secrets, c.Secrets...)
 	p := &Provider{
 		name:     c.Name,
+		base:     base,
 		chatURL:  base + "/chat/completions",
 		embedURL: base + "/embeddings",
 		url:      c.URL,
@@ -186,8 +190,22 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	return provider.NewUnary(c), nil
 }
 
-// Forward implements provider.Forwarder.
+// ForwardsProtocol implements provider.EndpointForwarder: the other
+// endpoints of OpenAI's API whose bodies Forward takes.
+func (p *Provider) ForwardsProtocol(pr string) bool {
+	switch pr {
+	case protocol.CompletionsProtocol:
+		return true
+	}
+	return false
+}
+
+// Forward implements provider.Forwarder and provider.EndpointForwarder.
 func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream, error) {
+	switch f.Protocol {
+	case protocol.CompletionsProtocol:
+		return p.forwardCompletions(ctx, f)
+	}
 	body, err := forwardBody(f)
 	if err != nil {
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "the request body is not a JSON object")
