@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
 // Every legacy completion leaves its usage record, streamed or not, with
@@ -90,5 +92,26 @@ func TestCompletionBudgetReserves(t *testing.T) {
 	}
 	if len(g.up.Requests()) != 1 {
 		t.Errorf("%d upstream requests, want the one admitted", len(g.up.Requests()))
+	}
+}
+
+// A stream cut before the upstream reported usage is billed for its
+// prompt, counted as admission counts it, and for the text delivered.
+func TestCompletionCutStreamBilled(t *testing.T) {
+	w, st := sqliteLedger(t)
+	g := newCompletionsGateway(t, "")
+	vars := map[string]string{"UPSTREAM": g.up.URL, "SECOND": g.second.URL, "ANTHROPIC": g.claude.URL}
+	g.srv.Swap(compileConfig(t, completionsConfig, vars, gateway.Options{Ledger: w}))
+	capture := providertest.Load(t, "openai/completion_stream_text.sse")
+	events := bytes.SplitAfter(capture, []byte("\n\n"))
+	g.up.Enqueue(providertest.Response{SSE: bytes.Join(events[:3], nil), HangUp: true})
+	resp, body := g.do("POST", "/v1/completions", `{"model":"gpt","prompt":"Say this is a test","stream":true}`)
+	if resp.StatusCode != 200 || strings.Contains(body, "[DONE]") || !strings.Contains(body, `"error"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	u := oneRecord(t, st)
+	// "Say this is a test" and "This is indeed" in gpt-4o-mini's tokens.
+	if !u.UsageEstimated || u.InputTokens != 5 || u.OutputTokens != 3 || !u.CostKnown {
+		t.Fatalf("record %+v", u)
 	}
 }
