@@ -175,7 +175,9 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		}
 	}
 	tried := make(map[*target]mark, len(m.targets))
-	m.avoidIncapable(call, tried)
+	if m.avoidIncapable(call, tried) {
+		return nil, unserved(call, m)
+	}
 	var lastErr, limitedErr error
 	waitUntil := time.Time{} // end of the bounded wait when no target is ready
 	for n := 0; n < m.Retry.MaxAttempts; {

@@ -36,16 +36,18 @@ func (m *Model) servesNative(call *pipeline.Call) bool {
 	return false
 }
 
-// avoidIncapable marks the targets of m that cannot serve call avoided.
-func (m *Model) avoidIncapable(call *pipeline.Call, tried map[*target]mark) {
+// avoidIncapable marks the targets of m that cannot serve call avoided,
+// and reports whether that leaves none that takes traffic.
+func (m *Model) avoidIncapable(call *pipeline.Call, tried map[*target]mark) bool {
 	if call.Native == nil {
-		return
+		return false
 	}
 	for _, t := range m.targets {
 		if !forwards(t, call.Protocol) {
 			tried[t] = avoided
 		}
 	}
+	return m.allAvoided(tried)
 }
 
 // unserved is the error of a call with no canonical request to a model no

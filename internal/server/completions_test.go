@@ -52,6 +52,11 @@ models:
     targets:
       - {provider: fake-openai, model: "gpt-4o-mini"}
       - {provider: second, model: "gpt-4o-mini"}
+  - name: falls
+    targets: [{provider: fake-openai, model: "gpt-4o-mini"}]
+    fallbacks: [haiku, solo]
+  - name: solo
+    targets: [{provider: second, model: "gpt-4o-mini"}]
 pricing:
   - {provider: fake-openai, model: "gpt-4o-mini", input_per_mtok: 0.15, output_per_mtok: 0.6}
 `
@@ -286,6 +291,19 @@ func TestCompletionNeedsAnOpenAIUpstream(t *testing.T) {
 	if n := len(g.claude.Requests()); n != 0 {
 		t.Errorf("the Anthropic upstream got %d requests", n)
 	}
+	// A fallback model with no capable target is skipped.
+	e500 := providertest.Response{Status: 500, Body: providertest.Load(t, "openai/error_500.json")}
+	g.up.Enqueue(e500, e500, e500)
+	resp, body := g.do("POST", "/v1/completions", `{"model":"falls","prompt":"Say this"}`)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Llmgw-Provider") != "second" {
+		t.Fatalf("fallback: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if n := len(g.claude.Requests()); n != 0 {
+		t.Errorf("the Anthropic upstream got %d requests", n)
+	}
+	if _, metrics := g.do("GET", "/metrics", ""); strings.Contains(metrics, `fallback="haiku"`) || !strings.Contains(metrics, `fallback="solo"`) {
+		t.Errorf("fallbacks taken:\n%s", grepLines(metrics, "llmgw_fallbacks_total"))
+	}
 	// Chat to the same models still goes everywhere.
 	if resp, body := g.do("POST", "/v1/chat/completions", `{"model":"haiku","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != 200 {
 		t.Errorf("chat: %d %s", resp.StatusCode, body)
@@ -361,4 +379,15 @@ func TestCompletionHostileBodies(t *testing.T) {
 	if resp, _ := g.do("GET", "/v1/completions", ""); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
 		t.Errorf("GET: %d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
