@@ -25,7 +25,7 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	}
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
-	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage, rawProtocol: call.Protocol}
+	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage, completions: call.Protocol == openai.CompletionsProtocol}
 	ow.sw.Hold(true)
 	c := first
 	for c != nil {
@@ -78,15 +78,22 @@ type openaiStream struct {
 	wroteUsage   bool
 	id, model    string
 	created      int64
-	// rawProtocol is the client's protocol, whose chunks are written as
-	// they came: chat's, or legacy completions', which are never
-	// translated.
-	rawProtocol string
+	// completions: the client speaks legacy completions, whose chunks
+	// are written as they came and never translated; else chat.
+	completions bool
+}
+
+// rawProtocol is the protocol of the chunks written as they came.
+func (o *openaiStream) rawProtocol() string {
+	if o.completions {
+		return openai.CompletionsProtocol
+	}
+	return openai.Protocol
 }
 
 func (o *openaiStream) write(c *llm.Chunk) error {
-	if c.Raw != nil && c.RawProtocol == o.rawProtocol {
-		if o.rawProtocol == openai.CompletionsProtocol && o.id == "" {
+	if c.Raw != nil && c.RawProtocol == o.rawProtocol() {
+		if o.completions && o.id == "" {
 			o.id, o.model, o.created = openai.CompletionIdentity(c.Raw)
 		}
 		// A forwarded chunk carries Usage whenever its bytes hold a usage
@@ -99,7 +106,7 @@ func (o *openaiStream) write(c *llm.Chunk) error {
 		}
 		return o.sw.WriteData(c.Raw)
 	}
-	if o.rawProtocol == openai.CompletionsProtocol {
+	if o.completions {
 		return llm.NewError(llm.KindUpstream, "the upstream's stream is not a legacy completion stream")
 	}
 	o.remember(c)
@@ -137,7 +144,7 @@ func (o *openaiStream) remember(c *llm.Chunk) {
 func (o *openaiStream) finish(u llm.Usage) error {
 	if o.includeUsage && !o.wroteUsage {
 		var err error
-		if o.rawProtocol == openai.CompletionsProtocol {
+		if o.completions {
 			o.buf = openai.AppendCompletionUsageChunk(o.buf[:0], o.id, o.model, o.created, &u)
 		} else if o.buf, err = openai.AppendChunk(o.buf[:0], &llm.Chunk{ID: o.id, Model: o.model, Created: o.created, Usage: &u}); err != nil {
 			return err
