@@ -124,9 +124,9 @@ type RateLimits struct {
 type Native struct {
 	// Endpoint names the endpoint for messages ("legacy completions").
 	Endpoint string
-	// PromptTexts are the prompt's texts, counted with the tokenizer of
-	// the model that may serve the call.
-	PromptTexts []string
+	// PromptText is the prompt's text, counted with the tokenizer of the
+	// model that may serve the call.
+	PromptText string
 	// PromptTokens are prompt tokens the request gave as token ids.
 	PromptTokens int
 	// MaxOutputTokens is the largest answer the call allows, all its
@@ -134,13 +134,12 @@ type Native struct {
 	MaxOutputTokens int
 }
 
-// Prompt returns the prompt's tokens, its texts counted by count.
+// Prompt returns the prompt's tokens, its text counted by count.
 func (n *Native) Prompt(count func(text string) int) int {
-	total := n.PromptTokens
-	for _, text := range n.PromptTexts {
-		total += count(text)
+	if n.PromptText == "" {
+		return n.PromptTokens
 	}
-	return total
+	return n.PromptTokens + count(n.PromptText)
 }
 
 // NewChatCall returns a chat call for a body in protocol, decoded by decode

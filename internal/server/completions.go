@@ -26,7 +26,7 @@ func completionsCall(body []byte) (*pipeline.Call, error) {
 		return nil, err
 	}
 	call.IncludeUsage = call.Stream && req.IncludeUsage
-	call.Native = &pipeline.Native{Endpoint: completionsEndpoint, PromptTexts: req.PromptTexts,
+	call.Native = &pipeline.Native{Endpoint: completionsEndpoint, PromptText: req.PromptText,
 		PromptTokens: req.PromptTokenIDs, MaxOutputTokens: req.MaxOutputTokens()}
 	return call, nil
 }

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"math"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -36,8 +37,10 @@ const maxOutputBound = 1 << 40
 // request: the prompt, to count its tokens, and the largest answer it
 // allows.
 type CompletionRequest struct {
-	// PromptTexts are the prompt's texts (a string or an array of strings).
-	PromptTexts []string
+	// PromptText is the prompt's text: a string, or an array's strings
+	// joined by newlines, so that it costs no more than the body whatever
+	// the number of prompts.
+	PromptText string
 	// PromptTokenIDs is the number of token ids in a prompt sent as tokens
 	// (an array of ids, or an array of arrays of ids).
 	PromptTokenIDs int
@@ -136,7 +139,7 @@ func (r *CompletionRequest) readPrompt(p gjson.Result) error {
 		r.Prompts, r.PromptTokenIDs = 1, 1
 		return nil
 	case p.Type == gjson.String:
-		r.Prompts, r.PromptTexts = 1, []string{p.Str}
+		r.Prompts, r.PromptText = 1, p.Str
 		return nil
 	case !p.IsArray():
 		return llm.InvalidRequest("prompt", wrong)
@@ -144,13 +147,18 @@ func (r *CompletionRequest) readPrompt(p gjson.Result) error {
 	var form gjson.Type // of the first element; every other must match
 	formArray, first := false, true
 	var err error
+	var text strings.Builder
+	defer func() { r.PromptText = text.String() }()
 	p.ForEach(func(_, v gjson.Result) bool {
 		if first {
 			form, formArray, first = v.Type, v.IsArray(), false
 		}
 		switch {
 		case v.Type == gjson.String && form == gjson.String:
-			r.PromptTexts = append(r.PromptTexts, v.Str)
+			if r.Prompts > 0 {
+				text.WriteByte('\n')
+			}
+			text.WriteString(v.Str)
 			r.Prompts++
 		case v.Type == gjson.Number && form == gjson.Number && isPromptTokenID(v):
 			r.PromptTokenIDs++

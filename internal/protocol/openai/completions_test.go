@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -13,18 +14,18 @@ func TestCheckCompletionRequestPromptForms(t *testing.T) {
 	tests := []struct {
 		name         string
 		body         string
-		texts        []string
+		text         string
 		ids, prompts int
 		maxOut       int
 		includeUsage bool
 	}{
-		{"string", `{"prompt":"Say this is a test"}`, []string{"Say this is a test"}, 0, 1, 16, false},
-		{"strings", `{"prompt":["a b","c"],"max_tokens":10}`, []string{"a b", "c"}, 0, 2, 20, false},
-		{"token ids", `{"prompt":[1212,318,257],"max_tokens":5,"n":3}`, nil, 3, 1, 15, false},
-		{"token arrays", `{"prompt":[[1212,318],[13]],"max_tokens":4,"best_of":3,"n":2}`, nil, 3, 2, 24, false},
-		{"null prompt is the separator", `{"prompt":null,"max_tokens":null}`, nil, 1, 1, 16, false},
-		{"include usage", `{"prompt":"x","stream_options":{"include_usage":true}}`, []string{"x"}, 0, 1, 16, true},
-		{"zero max_tokens", `{"prompt":"x","max_tokens":0,"echo":true}`, []string{"x"}, 0, 1, 0, false},
+		{"string", `{"prompt":"Say this is a test"}`, "Say this is a test", 0, 1, 16, false},
+		{"strings", `{"prompt":["a b","c"],"max_tokens":10}`, "a b\nc", 0, 2, 20, false},
+		{"token ids", `{"prompt":[1212,318,257],"max_tokens":5,"n":3}`, "", 3, 1, 15, false},
+		{"token arrays", `{"prompt":[[1212,318],[13]],"max_tokens":4,"best_of":3,"n":2}`, "", 3, 2, 24, false},
+		{"null prompt is the separator", `{"prompt":null,"max_tokens":null}`, "", 1, 1, 16, false},
+		{"include usage", `{"prompt":"x","stream_options":{"include_usage":true}}`, "x", 0, 1, 16, true},
+		{"zero max_tokens", `{"prompt":"x","max_tokens":0,"echo":true}`, "x", 0, 1, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,8 +33,8 @@ func TestCheckCompletionRequestPromptForms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Join(req.PromptTexts, "|") != strings.Join(tt.texts, "|") || req.PromptTokenIDs != tt.ids || req.Prompts != tt.prompts {
-				t.Errorf("prompt = %q ids %d prompts %d, want %q %d %d", req.PromptTexts, req.PromptTokenIDs, req.Prompts, tt.texts, tt.ids, tt.prompts)
+			if req.PromptText != tt.text || req.PromptTokenIDs != tt.ids || req.Prompts != tt.prompts {
+				t.Errorf("prompt = %q ids %d prompts %d, want %q %d %d", req.PromptText, req.PromptTokenIDs, req.Prompts, tt.text, tt.ids, tt.prompts)
 			}
 			if got := req.MaxOutputTokens(); got != tt.maxOut {
 				t.Errorf("MaxOutputTokens = %d, want %d", got, tt.maxOut)
@@ -115,5 +116,25 @@ func TestCompletionUsageChunkMatchesSpec(t *testing.T) {
 	}
 	if !IsUsageOnlyChunk(b) || gjson.GetBytes(b, "object").Str != CompletionObject {
 		t.Errorf("not a usage-only text_completion: %s", b)
+	}
+}
+
+// A prompt of a million strings costs about its size, not a slice entry
+// per string on top of it.
+func TestCompletionManyPromptsBounded(t *testing.T) {
+	body := `{"prompt":[` + strings.Repeat(`"a",`, 1<<20) + `"a"]}`
+	root := gjson.Parse(body)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	req, err := CheckCompletionRequest(root)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Prompts != 1<<20+1 || len(req.PromptText) != 2*(1<<20)+1 {
+		t.Fatalf("prompts %d, text %d bytes", req.Prompts, len(req.PromptText))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(3*len(body)) {
+		t.Errorf("allocated %d bytes for a %d-byte body", alloc, len(body))
 	}
 }
