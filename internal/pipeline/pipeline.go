@@ -105,6 +105,11 @@ type Call struct {
 	// with the call's cost once the call has ended (a negative cost: not
 	// known, the reservation is kept as spent).
 	Spend *budget.Reservation
+	// Native, when set, marks a call whose body has no canonical request
+	// (OpenAI's legacy completions): only a target whose provider forwards
+	// the call's protocol itself may serve it, and admission counts its
+	// tokens from Native rather than from a decoded request.
+	Native *Native
 
 	request *llm.ChatRequest
 	decode  Decoder
@@ -138,6 +143,29 @@ type RateLimits struct {
 	// Requests and Tokens are the tightest requests-per-minute and
 	// tokens-per-minute limits (Limit 0: none of that kind applied).
 	Requests, Tokens limits.State
+}
+
+// Native is what admission and metering know of a call with no canonical
+// request.
+type Native struct {
+	// Endpoint names the endpoint for messages ("legacy completions").
+	Endpoint string
+	// PromptText is the prompt's text, counted with the tokenizer of the
+	// model that may serve the call.
+	PromptText string
+	// PromptTokens are prompt tokens the request gave as token ids.
+	PromptTokens int
+	// MaxOutputTokens is the largest answer the call allows, all its
+	// choices included.
+	MaxOutputTokens int
+}
+
+// Prompt returns the prompt's tokens, its text counted by count.
+func (n *Native) Prompt(count func(text string) int) int {
+	if n.PromptText == "" {
+		return n.PromptTokens
+	}
+	return n.PromptTokens + count(n.PromptText)
 }
 
 // NewChatCall returns a chat call for a body in protocol, decoded by decode

@@ -264,13 +264,20 @@ func Tokens(call *pipeline.Call, target func(model string) (providerType, upstre
 		call.SetTokenEstimate(prompt, 0)
 		return prompt, 0, nil
 	}
-	req, err := call.Decoded()
-	if err != nil {
-		return 0, 0, err
-	}
 	var typ, upstream string
 	if target != nil {
 		typ, upstream, _ = target(call.Model)
+	}
+	if n := call.Native; n != nil {
+		prompt = n.Prompt(func(text string) int {
+			c, _ := tokens.CountText(text, typ, upstream)
+			return c
+		})
+		return prompt, n.MaxOutputTokens, nil
+	}
+	req, err := call.Decoded()
+	if err != nil {
+		return 0, 0, err
 	}
 	prompt, _ = tokens.Count(req, typ, upstream)
 	answer = req.MaxOutputTokens()

@@ -86,6 +86,16 @@
 // cancellation. A failure after the first chunk does not count either: the
 // attempt already succeeded.
 //
+// # Calls with no canonical request
+//
+// A call marked pipeline.Call.Native (OpenAI's legacy completions) can only
+// be forwarded as it is, so only targets whose provider forwards its
+// protocol (provider.EndpointForwarder) serve it: the others are passed
+// over as if the request avoided them. A model with none is refused with
+// 400 invalid_request_error before any upstream call, whatever its
+// fallbacks; a model with some is balanced, retried and failed over among
+// them alone; a fallback model with none is skipped.
+//
 // Health lives in the router, so it starts afresh with each configuration
 // snapshot; the counters of Status with it. Counters and histograms live in
 // the observe.Registry and survive it; the llmgw_breaker_state gauge is

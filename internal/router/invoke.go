@@ -70,6 +70,9 @@ func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, e
 	if err != nil {
 		return nil, err
 	}
+	if !m.servesNative(call) {
+		return nil, unserved(call, m)
+	}
 	s, err := r.serve(ctx, call, m, suffix)
 	if err == nil {
 		return s, nil
@@ -118,7 +121,7 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 			break
 		}
 		fm, fsuffix, ok := r.resolve(name)
-		if !ok || fm == m && fsuffix == suffix {
+		if !ok || fm == m && fsuffix == suffix || !fm.servesNative(call) {
 			continue
 		}
 		// A configured fallback is a route of the operator's, but the
@@ -172,6 +175,9 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		}
 	}
 	tried := make(map[*target]mark, len(m.targets))
+	if m.avoidIncapable(call, tried) {
+		return nil, unserved(call, m)
+	}
 	var lastErr, limitedErr error
 	waitUntil := time.Time{} // end of the bounded wait when no target is ready
 	for n := 0; n < m.Retry.MaxAttempts; {

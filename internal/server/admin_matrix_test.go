@@ -55,6 +55,7 @@ var isolationMatrix = map[string]matrixRow{
 	// The data plane: admin credentials are no data-plane keys; the
 	// tenant's key works; open routes are open.
 	"POST /v1/chat/completions":      {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
+	"POST /v1/completions":           {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
 	"POST /v1/messages":              {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
 	"POST /v1/messages/count_tokens": {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
 	"POST /v1/embeddings":            {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
@@ -146,6 +147,8 @@ func (f *matrixFixture) request(t *testing.T, method, pattern, tenant string) (p
 		body = `{"all":true}`
 	case "POST /v1/chat/completions":
 		body = `{"model":"mock","messages":[{"role":"user","content":"hi"}]}`
+	case "POST /v1/completions":
+		body = `{"model":"mock","prompt":"hi"}`
 	case "POST /v1/messages":
 		body = `{"model":"mock","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
 	case "POST /v1/messages/count_tokens":

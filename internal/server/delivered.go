@@ -161,6 +161,8 @@ func (d *delivered) text() (string, float64) {
 		}
 		var c *llm.Chunk
 		switch d.rawProtocol {
+		case openai.CompletionsProtocol:
+			out = append(out, openai.CompletionText(entry)...)
 		case openai.Protocol:
 			c, _ = openai.DecodeChunk(entry)
 		case anthropic.Protocol:
@@ -202,7 +204,13 @@ func estimateCut(ri *reqInfo, u llm.Usage) (llm.Usage, bool) {
 	}
 	typ := providerType(ri.snap.Config, ri.provider)
 	estimated := false
-	if u.PromptTokens <= 0 {
+	if n := ri.call.Native; u.PromptTokens <= 0 && n != nil {
+		u.PromptTokens = n.Prompt(func(text string) int {
+			c, _ := tokens.CountText(text, typ, ri.upstreamModel)
+			return c
+		})
+		estimated = true
+	} else if u.PromptTokens <= 0 {
 		if req, err := ri.call.Decoded(); err == nil {
 			if n, _ := tokens.Count(req, typ, ri.upstreamModel); n > 0 {
 				u.PromptTokens, estimated = n, true

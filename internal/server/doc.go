@@ -33,6 +33,13 @@
 // joiners never reach a handler. Its leader is no longer ended by its
 // client going away: it runs to its end, for the retry to find.
 //
+// Legacy completions (completions.go) go through the same pipeline as chat
+// without ever being decoded: the shape check reads the prompt and the
+// output bound that admission reserves (pipeline.Native), the router sends
+// them only to targets that forward them, and the answer is written as the
+// upstream sent it, its stream's usage event kept only when the client
+// asked for it, as chat's.
+//
 // Every request that names a model leaves one usage record once it has
 // ended (usage.go). A stream that ends early, its client gone or its
 // upstream cut, has usually not received the upstream's usage, which

@@ -25,6 +25,7 @@ type route struct {
 func (s *Server) routeTable() []route {
 	rs := []route{
 		{"POST", "/v1/chat/completions", s.idempotent(s.handleChat), false},
+		{"POST", "/v1/completions", s.idempotent(s.handleCompletions), false},
 		{"POST", "/v1/messages", s.idempotent(s.handleMessages), false},
 		{"POST", "/v1/messages/count_tokens", s.handleCountTokens, false},
 		{"POST", "/v1/embeddings", s.idempotent(s.handleEmbeddings), false},

@@ -26,7 +26,7 @@ func (s *Server) writeOpenAIStream(w http.ResponseWriter, r *http.Request, call 
 	sse.SetHeaders(w.Header())
 	s.declareCostTrailer(w, r, call)
 	w.WriteHeader(http.StatusOK)
-	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage}
+	ow := &openaiStream{sw: sse.NewWriter(w), includeUsage: call.IncludeUsage, completions: call.Protocol == openai.CompletionsProtocol}
 	ow.sw.Hold(true)
 	c := first
 	for c != nil {
@@ -81,10 +81,24 @@ type openaiStream struct {
 	wroteUsage   bool
 	id, model    string
 	created      int64
+	// completions: the client speaks legacy completions, whose chunks
+	// are written as they came and never translated; else chat.
+	completions bool
+}
+
+// rawProtocol is the protocol of the chunks written as they came.
+func (o *openaiStream) rawProtocol() string {
+	if o.completions {
+		return openai.CompletionsProtocol
+	}
+	return openai.Protocol
 }
 
 func (o *openaiStream) write(c *llm.Chunk) error {
-	if c.Raw != nil && c.RawProtocol == openai.Protocol {
+	if c.Raw != nil && c.RawProtocol == o.rawProtocol() {
+		if o.completions && o.id == "" {
+			o.id, o.model, o.created = openai.CompletionIdentity(c.Raw)
+		}
 		// A forwarded chunk carries Usage whenever its bytes hold a usage
 		// object (provider.Forwarder), so only those need the parse.
 		if c.Usage != nil && openai.IsUsageOnlyChunk(c.Raw) {
@@ -94,6 +108,9 @@ func (o *openaiStream) write(c *llm.Chunk) error {
 			o.wroteUsage = true
 		}
 		return o.sw.WriteData(c.Raw)
+	}
+	if o.completions {
+		return llm.NewError(llm.KindUpstream, "the upstream's stream is not a legacy completion stream")
 	}
 	o.remember(c)
 	if len(c.Choices) == 0 {
@@ -130,8 +147,9 @@ func (o *openaiStream) remember(c *llm.Chunk) {
 func (o *openaiStream) finish(u llm.Usage) error {
 	if o.includeUsage && !o.wroteUsage {
 		var err error
-		o.buf, err = openai.AppendChunk(o.buf[:0], &llm.Chunk{ID: o.id, Model: o.model, Created: o.created, Usage: &u})
-		if err != nil {
+		if o.completions {
+			o.buf = openai.AppendCompletionUsageChunk(o.buf[:0], o.id, o.model, o.created, &u)
+		} else if o.buf, err = openai.AppendChunk(o.buf[:0], &llm.Chunk{ID: o.id, Model: o.model, Created: o.created, Usage: &u}); err != nil {
 			return err
 		}
 		if err := o.sw.WriteData(o.buf); err != nil {

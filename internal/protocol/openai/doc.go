@@ -9,6 +9,13 @@
 // (DecodeChatResponse, DecodeChunk, DecodeErrorMessage, DecodeEmbedResponse).
 // Nothing here does I/O.
 //
+// Legacy text completions (CompletionsProtocol) have no canonical form:
+// they are only forwarded. What the gateway needs of them is here too: the
+// request's shape check, which also reads its prompt and output bound
+// (CheckCompletionRequest), the text and identity of an answer
+// (CompletionText, CompletionIdentity) and the usage event of a stream
+// (AppendCompletionUsageChunk); usage is read with ScanUsage, as chat's.
+//
 // Decoding a client request is strict about types and lenient about
 // unknowns: a wrong type or a missing field is an *llm.Error of kind
 // InvalidRequest whose Param is the JSON path of the field (for example

@@ -172,6 +172,11 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	return s, nil
 }
 
+// ForwardsProtocol implements provider.EndpointForwarder: Azure OpenAI
+// serves the other endpoints of OpenAI's API that its OpenAI adapter
+// forwards (legacy completions: .../completions beside .../chat/completions).
+func (p *Provider) ForwardsProtocol(pr string) bool { return p.oa.ForwardsProtocol(pr) }
+
 // Forward implements provider.Forwarder.
 func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream, error) {
 	if err := p.authorize(ctx); err != nil {

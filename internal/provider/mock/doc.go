@@ -29,6 +29,15 @@
 // where a word is a run of non-space characters. Embeddings count the words
 // of each string input, or the ids of each token-id input.
 //
+// Legacy completions (OpenAI's /v1/completions, forwarded to the mock as
+// a provider.EndpointForwarder) are answered the same way, the prompt
+// standing for the last user message: the first prompt of an array, the
+// fallback sentence for a prompt of token ids; max_tokens is 16 when the
+// request leaves it out, as in OpenAI's reference. The answer is written as
+// text_completion objects, a stream without chat's opening role-only event.
+// Its mock Protocol is no client's, so no chat or Messages body is ever
+// forwarded to it.
+//
 // Embed returns unit-length vectors derived from an FNV-1a hash of each
 // input, of length Dimensions (16 by default), as floats or as base64 of
 // little-endian float32 values when the encoding format is base64.

@@ -56,6 +56,12 @@
 // requests are translated to Chat Completions, which they all serve. Azure
 // OpenAI (Config.URL) is translated too.
 //
+// Forward also takes OpenAI's legacy text completions
+// (protocol.CompletionsProtocol, provider.EndpointForwarder): the body goes
+// to BaseURL + "/completions" the same way, and a 200 body must be a
+// "text_completion" object with a "choices" array. Completions have no
+// canonical form and are never translated.
+//
 // An upstream that speaks this wire format behind other URLs and another
 // authentication reuses the adapter through Config.URL (the URL of an
 // operation for a model, in place of BaseURL plus a fixed path) and

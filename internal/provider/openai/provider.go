@@ -75,6 +75,7 @@ type Config struct {
 // provider.Provider, provider.Embedder and provider.Forwarder.
 type Provider struct {
 	name     string
+	base     string // the API root, BaseURL
 	chatURL  string
 	embedURL string
 	// responsesURL is BaseURL + "/responses" for type openai, whose
@@ -119,6 +120,7 @@ func New(c Config) (*Provider, error) {
 	secrets = append(secrets, c.Secrets...)
 	p := &Provider{
 		name:     c.Name,
+		base:     base,
 		chatURL:  base + "/chat/completions",
 		embedURL: base + "/embeddings",
 		url:      c.URL,
@@ -195,9 +197,26 @@ func (p *Provider) Chat(ctx context.Context, req *llm.ChatRequest) (llm.Stream, 
 	return provider.NewUnary(c), nil
 }
 
-// Forward implements provider.Forwarder.
+// ForwardsProtocol implements provider.EndpointForwarder: the other
+// endpoints of OpenAI's API whose bodies Forward takes.
+func (p *Provider) ForwardsProtocol(pr string) bool {
+	switch pr {
+	case protocol.CompletionsProtocol:
+		return true
+	case responses.Protocol:
+		// Only an upstream of type openai serves the Responses API
+		// (responses.go).
+		return p.responsesURL != ""
+	}
+	return false
+}
+
+// Forward implements provider.Forwarder and provider.EndpointForwarder.
 func (p *Provider) Forward(ctx context.Context, f *provider.Forward) (llm.Stream, error) {
-	if f.Protocol == responses.Protocol && p.responsesURL != "" {
+	switch {
+	case f.Protocol == protocol.CompletionsProtocol:
+		return p.forwardCompletions(ctx, f)
+	case f.Protocol == responses.Protocol && p.responsesURL != "":
 		return p.forwardResponses(ctx, f)
 	}
 	body, err := forwardBody(f)

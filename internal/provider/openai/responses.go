@@ -18,12 +18,6 @@ import (
 // a response object.
 const malformedResponse = "the upstream sent a malformed response"
 
-// ForwardsProtocol implements provider.EndpointForwarder: an upstream of
-// type openai takes Responses API bodies at BaseURL + "/responses".
-func (p *Provider) ForwardsProtocol(proto string) bool {
-	return proto == responses.Protocol && p.responsesURL != ""
-}
-
 // forwardResponses forwards a Responses API body to BaseURL + "/responses".
 // A whole answer must be a response object (object "response", an output
 // array) and not one whose status is failed; a stream is passed on event by

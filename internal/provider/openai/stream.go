@@ -24,12 +24,15 @@ type stream struct {
 	chunk llm.Chunk // Forward's chunk
 	buf   []byte    // chunk.Raw's storage
 	usage llm.Usage // *chunk.Usage
+
+	// rawProtocol is the RawProtocol of Forward's chunks.
+	rawProtocol string
 }
 
 // openStream posts body to url and returns a stream over the answer. raw selects
 // Forward's chunks (upstream bytes plus scanned usage) over decoded ones.
 func (p *Provider) openStream(ctx context.Context, url string, body []byte, raw bool) (llm.Stream, error) {
-	s := &stream{p: p, raw: raw}
+	s := &stream{p: p, raw: raw, rawProtocol: protocol.Protocol}
 	if err := s.Open(ctx, p.up, url, body); err != nil {
 		return nil, err
 	}
@@ -65,7 +68,7 @@ func (s *stream) decode(data []byte) (*llm.Chunk, error) {
 	}
 	s.buf = append(s.buf[:0], data...)
 	c := &s.chunk
-	*c = llm.Chunk{Raw: s.buf[:len(s.buf):len(s.buf)], RawProtocol: protocol.Protocol}
+	*c = llm.Chunk{Raw: s.buf[:len(s.buf):len(s.buf)], RawProtocol: s.rawProtocol}
 	if hasUsageObject(data) {
 		if u, ok := protocol.ScanUsage(c.Raw); ok {
 			s.usage = u

@@ -14,7 +14,7 @@ import (
 // Azure is a fake Azure OpenAI resource. URL is the resource endpoint, as
 // https://NAME.openai.azure.com; requests go to
 // URL + "/openai/deployments/{deployment}/chat/completions?api-version=V"
-// (and /embeddings), or to the v1 surface, URL + "/openai/v1/chat/completions"
+// (and /completions, /embeddings), or to the v1 surface, URL + "/openai/v1/chat/completions"
 // with the deployment as the body's model. With nothing enqueued it answers
 // from the request itself, as OpenAI's fake does, with Azure's additions:
 // prompt_filter_results, content_filter_results per choice, a first stream
@@ -64,13 +64,13 @@ func (f *Azure) refuseRequest(r *http.Request, _ []byte) (Response, bool) {
 	case strings.HasPrefix(path, "/openai/deployments/"):
 		rest := strings.TrimPrefix(path, "/openai/deployments/")
 		dep, op, _ := strings.Cut(rest, "/")
-		if dep == "" || (op != "chat/completions" && op != "embeddings") {
+		if dep == "" || (op != "chat/completions" && op != "completions" && op != "embeddings") {
 			return azureError(http.StatusNotFound, "404", "Resource not found"), true
 		}
 		if r.URL.Query().Get("api-version") == "" {
 			return azureError(http.StatusNotFound, "404", "Resource not found"), true
 		}
-	case path == "/openai/v1/chat/completions" || path == "/openai/v1/embeddings":
+	case path == "/openai/v1/chat/completions" || path == "/openai/v1/completions" || path == "/openai/v1/embeddings":
 	default:
 		return azureError(http.StatusNotFound, "404", "Resource not found"), true
 	}
@@ -107,7 +107,7 @@ func defaultAzure(r *http.Request, body []byte) Response {
 	}
 	resp.Header = AzureRateLimitHeaders.Clone()
 	switch {
-	case resp.Body != nil && strings.HasSuffix(r.URL.Path, "/chat/completions"):
+	case resp.Body != nil && strings.HasSuffix(r.URL.Path, "completions"):
 		resp.Body = azureAnnotate(resp.Body)
 	case resp.SSE != nil:
 		var out []byte

@@ -13,10 +13,12 @@ import (
 )
 
 // OpenAI is a fake OpenAI API. Requests go to URL + "/chat/completions",
-// URL + "/responses" (openai_responses.go), URL + "/embeddings" or URL +
-// "/models", as to https://api.openai.com/v1. With nothing
-// enqueued it answers from the request itself: a chat completion (or stream)
-// repeating the last message's text, or embeddings.
+// URL + "/responses" (openai_responses.go), URL + "/completions", URL +
+// "/embeddings" or URL + "/models", as to https://api.openai.com/v1. With
+// nothing enqueued it answers from the request itself: a chat completion
+// (or stream) repeating the last message's text, a Responses API answer
+// repeating the last input, a legacy completion (or stream) repeating the
+// prompt, or embeddings.
 type OpenAI struct {
 	// URL is the API base URL, ending in /v1.
 	URL string
@@ -66,6 +68,8 @@ func defaultOpenAI(r *http.Request, body []byte) Response {
 			return Response{SSE: echoResponseStream(req)}
 		}
 		return Response{Body: echoResponseBody(req)}
+	case strings.HasSuffix(r.URL.Path, "/completions"):
+		return answerCompletion(body)
 	case strings.HasSuffix(r.URL.Path, "/embeddings"):
 		return Response{Body: echoEmbeddings(gjson.ParseBytes(body))}
 	}
