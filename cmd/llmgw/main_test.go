@@ -82,11 +82,13 @@ models:
 	if code := run([]string{"validate", "--config", good}, &stdout, io.Discard); code != 0 {
 		t.Errorf("validate rejected a good config (exit %d)", code)
 	}
-	// A type the schema knows but this build cannot serve is reported too.
-	later := writeFile(t, "providers: [{name: c, type: vertex, api_key: k}]\nmodels: [{name: m, targets: [{provider: c, model: x}]}]\n")
+	// A provider type's own settings are checked: vertex takes no api_key
+	// and needs its project.
+	vertex := writeFile(t, "providers: [{name: c, type: vertex, api_key: k}]\nmodels: [{name: m, targets: [{provider: c, model: x}]}]\n")
 	stderr.Reset()
-	if code := run([]string{"validate", "--config", later}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "providers[0].type") {
-		t.Errorf("unavailable provider type: exit %d, %s", code, stderr.String())
+	if code := run([]string{"validate", "--config", vertex}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "providers[0].api_key") ||
+		!strings.Contains(stderr.String(), "providers[0].vertex") {
+		t.Errorf("vertex without its settings: exit %d, %s", code, stderr.String())
 	}
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -386,21 +387,30 @@ func TestModelMatch(t *testing.T) {
 
 // A type the schema knows but this version cannot serve is reported with
 // every other problem, in one run.
-func TestValidateUnservedTypeWithOtherProblems(t *testing.T) {
+// Every provider type the configuration names is served by this build.
+func TestEveryProviderTypeServed(t *testing.T) {
+	for _, typ := range ProviderTypes() {
+		if !slices.Contains(servedTypes, typ) {
+			t.Errorf("provider type %q is named but not served", typ)
+		}
+	}
+}
+
+func TestValidateUnknownTypeWithOtherProblems(t *testing.T) {
 	_, err := Parse([]byte(`
 server: {listn: x}
 providers:
-  - {name: c, type: vertex, api_key: k}
+  - {name: c, type: watsonx, api_key: k}
   - {name: o, type: openai, api_key: k}
 models:
   - {name: m, targets: [{provider: c, model: x}, {provider: nope, model: y}]}
 `), nil)
 	if err == nil {
-		t.Fatal("an unserved provider type was accepted")
+		t.Fatal("an unknown provider type was accepted")
 	}
 	for _, want := range []string{
 		"server.listn: unknown field",
-		`providers[0].type: provider type "vertex" is not available in this version of llmgw`,
+		`providers[0].type: unknown type "watsonx"`,
 		`models[0].targets[1].provider: unknown provider "nope"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
