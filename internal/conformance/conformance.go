@@ -59,8 +59,12 @@ func (c *Case) Client() string { return vocab(c.Pair.Client) }
 // nativeResponses reports whether the case forwards a Responses body to
 // the OpenAI upstream as it is, so that the upstream answers in the
 // Responses API's own format.
-func (c *Case) nativeResponses() bool {
-	return c.Pair.Client == Responses && c.Pair.Upstream == OpenAI && !c.Pair.Translated
+func (c *Case) nativeResponses() bool { return nativeResponsesPair(c.Pair) }
+
+// nativeResponsesPair reports whether p forwards Responses bodies as they
+// are (see Case.nativeResponses).
+func nativeResponsesPair(p Pair) bool {
+	return p.Client == Responses && p.Upstream == OpenAI && !p.Translated
 }
 
 // wire returns the wire protocol of upstream u: Azure speaks OpenAI's,
@@ -161,6 +165,12 @@ type Case struct {
 	// Model, when set, is the gateway model the request names instead of
 	// ModelFor(Pair.Upstream).
 	Model string
+
+	// sent is the body of the last request sent, and chat the scenario's
+	// Chat Completions body it was written from when the client speaks
+	// the Responses API.
+	sent []byte
+	chat string
 }
 
 // Streamed reports whether the case streams.

@@ -284,7 +284,7 @@ func (c *Case) Request(ctx context.Context, t testing.TB, body string) *http.Req
 		if err != nil {
 			t.Fatalf("the scenario's request has no Responses form: %v", err)
 		}
-		body = converted
+		c.chat, body = body, converted
 	}
 	b := []byte(body)
 	var err error
@@ -301,6 +301,7 @@ func (c *Case) Request(ctx context.Context, t testing.TB, body string) *http.Req
 			b, _ = sjson.SetBytes(b, "stream_options.include_usage", true)
 		}
 	}
+	c.sent = b
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.H.URL+Path(c.Pair.Client), strings.NewReader(string(b)))
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +358,30 @@ func (c *Case) LastUpstream(t testing.TB) []byte {
 	if len(reqs) == 0 {
 		t.Fatalf("the %s upstream received no request", c.Pair.Upstream)
 	}
-	return reqs[len(reqs)-1].Body
+	body := reqs[len(reqs)-1].Body
+	if c.nativeResponses() {
+		return c.forwarded(t, body)
+	}
+	return body
+}
+
+// forwarded checks that a Responses body reached the OpenAI upstream as
+// the client sent it, its model the upstream's own and nothing else
+// changed, and returns the Chat Completions body the scenario wrote it
+// from, with that model: what the scenario's upstream checks read, since
+// a forwarded body carries exactly what the client put in it.
+func (c *Case) forwarded(t testing.TB, up []byte) []byte {
+	t.Helper()
+	model := gjson.GetBytes(up, "model").Str
+	want, err := sjson.SetBytes(append([]byte(nil), c.sent...), "model", model)
+	if err != nil || model == "" || !jsonEqual(string(up), string(want)) {
+		t.Errorf("the upstream did not receive the client's body as sent (model %q):\n%s\nwant\n%s", model, up, want)
+	}
+	if c.chat == "" {
+		return up
+	}
+	b, _ := sjson.SetBytes([]byte(c.chat), "model", model)
+	return b
 }
 
 func boolString(b bool) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
@@ -416,4 +417,33 @@ func streamErrorType(c *Case, kind string) string {
 		return responsesStreamErrors[kind]
 	}
 	return errorTypes[kind][c.Client()]
+}
+
+// naResponsesReasoningField: the scenario's upstream is an
+// OpenAI-compatible chat server's field.
+const naResponsesReasoningField = "reasoning_content and reasoning are fields of OpenAI-compatible Chat Completions servers; OpenAI's Responses API, which a Responses body is forwarded to, reports reasoning as reasoning items."
+
+// responsesWithStop turns a completed Responses capture into one that
+// ended for reason canonical ("length": incomplete for max_output_tokens;
+// "content_filter": incomplete for content_filter); other reasons leave
+// it completed.
+func responsesWithStop(r providertest.Response, canonical string) providertest.Response {
+	reason := map[string]string{"length": "max_output_tokens", "content_filter": "content_filter"}[canonical]
+	if reason == "" {
+		return r
+	}
+	incomplete := func(obj string) string {
+		obj = strings.Replace(obj, `"status":"completed","background"`, `"status":"incomplete","background"`, 1)
+		return strings.Replace(obj, `"incomplete_details":null`, `"incomplete_details":{"reason":"`+reason+`"}`, 1)
+	}
+	if r.Body != nil {
+		b, _ := sjson.SetBytes(r.Body, "status", "incomplete")
+		r.Body, _ = sjson.SetRawBytes(b, "incomplete_details", []byte(`{"reason":"`+reason+`"}`))
+		return r
+	}
+	sse := string(r.SSE)
+	i := strings.LastIndex(sse, "event: response.completed\n")
+	last := strings.Replace(sse[i:], "response.completed", "response.incomplete", 2)
+	r.SSE = []byte(sse[:i] + incomplete(last))
+	return r
 }

@@ -148,17 +148,21 @@ func runCancel(t *testing.T, c *Case) {
 	defer close(hold)
 	var sse []byte
 	var after int
-	switch c.Up() {
-	case Anthropic:
+	switch up := c.Up(); {
+	case up == Anthropic:
 		sse = providertest.Load(t, "anthropic/stream_text.sse")
 		after = nthEventEnd(sse, 4)
-	case Ollama:
+	case up == Ollama:
 		sse = providertest.Load(t, "ollama/stream_text.ndjson")
 		after = nthLineEnd(sse, 2)
-	case Cohere:
+	case up == Cohere:
 		// message-start and an empty content-start come first.
 		sse = providertest.Load(t, "cohere/stream_text.sse")
 		after = nthEventEnd(sse, 3)
+	case c.nativeResponses():
+		// created, in_progress, the item, its part and the first delta.
+		sse = providertest.Load(t, "openai/responses_stream_text.sse")
+		after = nthEventEnd(sse, 5)
 	default:
 		sse = providertest.Load(t, streamCapture(c.Up(), "stream_text.sse"))
 		after = nthEventEnd(sse, 2)

@@ -15,7 +15,7 @@ import (
 // Reasons a pair cannot express a Mistral scenario.
 const (
 	naMistralOnly     = "Only Mistral has this in its protocol."
-	naEmbedClient     = "Embeddings are POST /v1/embeddings in OpenAI's protocol; the Messages API has none."
+	naEmbedClient     = "Embeddings are their own endpoint, POST /v1/embeddings in OpenAI's protocol; the Messages API and the Responses API have none."
 	naEmbedAnthropic  = "Anthropic's API has no embeddings."
 	naMistralNoFilter = "Mistral has no content_filter finish reason."
 )
@@ -85,7 +85,8 @@ func mistralScenarios() []Scenario {
 
 func embedNA(p Pair, _ Mode) string {
 	switch {
-	case vocab(p.Client) != OpenAI:
+	case p.Client != OpenAI:
+		// Embeddings are their own endpoint, /v1/embeddings.
 		return naEmbedClient
 	case family(p.Upstream) == Anthropic:
 		return naEmbedAnthropic

@@ -237,6 +237,9 @@ func reasoningFieldScenario(field string) Scenario {
 			if family(p.Upstream) == Anthropic || p.Upstream == Bedrock || p.Upstream == BedrockAnthropic {
 				return naReasoningField
 			}
+			if nativeResponsesPair(p) {
+				return naResponsesReasoningField
+			}
 			switch family(p.Upstream) {
 			case Mistral:
 				return naMistralField

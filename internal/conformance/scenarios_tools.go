@@ -58,7 +58,7 @@ func toolScenarios() []Scenario {
 					expectEqual(t, "tool_choice", up.Get("tool_choice.type").String()+":"+up.Get("tool_choice.name").String(), "tool:get_weather")
 					if c.Converse() {
 						// Converse cannot turn parallel calls off.
-						want := map[string]string{OpenAI: "parallel_tool_calls", Anthropic: "tool_choice.disable_parallel_tool_use"}[c.Pair.Client]
+						want := map[string]string{OpenAI: "parallel_tool_calls", Anthropic: "tool_choice.disable_parallel_tool_use"}[c.Client()]
 						expectEqual(t, DroppedHeader, r.Header.Get(DroppedHeader), want)
 						return
 					}
@@ -158,6 +158,9 @@ func stopScenarios() []Scenario {
 		return Scenario{
 			Name: name, Modes: both, NA: na, Request: req,
 			Script: func(t testing.TB, c *Case) []providertest.Response {
+				if c.nativeResponses() {
+					return []providertest.Response{responsesWithStop(textCapture(t, c, 0), canonical)}
+				}
 				return []providertest.Response{withStop(textCapture(t, c, 0), c.Up(), reason, seq, finish)}
 			},
 			Check: func(t *testing.T, c *Case, r *Result) {
