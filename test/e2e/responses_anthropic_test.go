@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -249,4 +250,28 @@ func asInput(t *testing.T, item responses.ResponseOutputItemUnion) responses.Res
 	}
 	t.Fatalf("output item of type %s", item.Type)
 	return responses.ResponseInputItemUnionParam{}
+}
+
+// Structured output on a Claude model: text.format json_schema becomes
+// Claude's output_config.format, and the JSON answer comes back.
+func TestOpenAISDKResponsesAnthropicStructured(t *testing.T) {
+	client, ant := responsesAnthropicGateway(t)
+	ctx := sdkCtx(t)
+	resp, err := client.Responses.New(ctx, responses.ResponseNewParams{
+		Model: "claude", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(`{"text":"structured please"}`)},
+		Text: responses.ResponseTextConfigParam{Format: responses.ResponseFormatTextConfigParamOfJSONSchema("answer", map[string]any{
+			"type": "object", "properties": map[string]any{"text": map[string]any{"type": "string"}}, "required": []string{"text"},
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Text string }
+	if err := json.Unmarshal([]byte(resp.OutputText()), &v); err != nil || v.Text != "structured please" {
+		t.Fatalf("output %q: %v", resp.OutputText(), err)
+	}
+	up := gjson.GetBytes(ant.Requests()[0].Body, "output_config.format")
+	if up.Get("type").Str != "json_schema" || up.Get("schema.properties.text.type").Str != "string" {
+		t.Errorf("upstream body %s", ant.Requests()[0].Body)
+	}
 }
