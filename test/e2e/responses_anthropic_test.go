@@ -2,24 +2,15 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	ooption "github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 	"github.com/tidwall/gjson"
 
-	"github.com/llmgw/llmgw/internal/config"
-	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
-	"github.com/llmgw/llmgw/internal/server"
-	"github.com/llmgw/llmgw/internal/store/sqlite"
 )
 
 const responsesAnthropicConfig = `
@@ -31,27 +22,11 @@ models:
 `
 
 // responsesAnthropicGateway serves a model of an Anthropic upstream, the
-// Responses API translated to Messages, its responses stored in a real
-// SQLite store, and returns an SDK client of it.
+// Responses API translated to Messages, and returns an SDK client of it.
 func responsesAnthropicGateway(t *testing.T) (openai.Client, *providertest.Anthropic) {
 	t.Helper()
 	ant := providertest.NewAnthropic(t)
-	cfg, err := config.Parse([]byte(responsesAnthropicConfig), func(k string) (string, bool) { return ant.URL, k == "ANTHROPIC_URL" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "llmgw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	snap, err := gateway.Compile(cfg, gateway.Options{Responses: db.Responses()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(server.New(snap, slog.New(slog.NewTextHandler(io.Discard, nil))))
-	t.Cleanup(srv.Close)
-	return openai.NewClient(ooption.WithBaseURL(srv.URL+"/v1"), ooption.WithAPIKey("sk-client"), ooption.WithMaxRetries(0)), ant
+	return responsesClient(t, responsesAnthropicConfig, "ANTHROPIC_URL", ant.URL), ant
 }
 
 // The Responses client on a Claude model: a whole response and a stream,

@@ -38,7 +38,14 @@ models:
 func responsesGateway(t *testing.T) (openai.Client, *providertest.OpenAI) {
 	t.Helper()
 	oai := providertest.NewOpenAI(t)
-	cfg, err := config.Parse([]byte(responsesConfig), func(k string) (string, bool) { return oai.URL, k == "OPENAI_URL" })
+	return responsesClient(t, responsesConfig, "OPENAI_URL", oai.URL), oai
+}
+
+// responsesClient serves yaml, whose variable name is url, with its
+// responses in a real SQLite store, and returns an SDK client of it.
+func responsesClient(t *testing.T, yaml, name, url string) openai.Client {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) { return url, k == name })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +60,7 @@ func responsesGateway(t *testing.T) (openai.Client, *providertest.OpenAI) {
 	}
 	srv := httptest.NewServer(server.New(snap, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
-	return openai.NewClient(ooption.WithBaseURL(srv.URL+"/v1"), ooption.WithAPIKey("sk-client"), ooption.WithMaxRetries(0)), oai
+	return openai.NewClient(ooption.WithBaseURL(srv.URL+"/v1"), ooption.WithAPIKey("sk-client"), ooption.WithMaxRetries(0))
 }
 
 func sdkCtx(t *testing.T) context.Context {
