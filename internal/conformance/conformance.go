@@ -23,6 +23,9 @@ const (
 	// Azure is an upstream only: Azure OpenAI, OpenAI's wire format
 	// behind Azure's URLs and auth.
 	Azure = "azure"
+	// VLLM is an upstream only: vLLM's OpenAI-compatible server, OpenAI's
+	// Chat Completions with parameters of its own.
+	VLLM = "vllm"
 	// Cohere is an upstream protocol only, Cohere's v2 chat.
 	Cohere = "cohere"
 	// Vertex is an upstream only: Gemini on Vertex AI, the Gemini API's
@@ -72,7 +75,7 @@ func nativeResponsesPair(p Pair) bool {
 // Anthropic's captures.
 func wire(u string) string {
 	switch u {
-	case Azure:
+	case Azure, VLLM:
 		return OpenAI
 	case Vertex:
 		return Gemini
@@ -101,7 +104,7 @@ func family(u string) string {
 // the suite crosses.
 var (
 	Inbounds  = []string{OpenAI, Anthropic, Responses}
-	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, Cohere,
+	Upstreams = []string{OpenAI, Anthropic, Mistral, Ollama, Gemini, Azure, VLLM, Cohere,
 		Vertex, VertexAnthropic, Bedrock, BedrockAnthropic}
 )
 
@@ -245,7 +248,8 @@ func (tb *Table) Markdown() []byte {
 	b.WriteString("and upstream protocol (the API of the provider serving the model; `mistral` is Mistral's chat\n")
 	b.WriteString("completions, OpenAI's with differences; `ollama` is Ollama's native /api/chat, newline-delimited\n")
 	b.WriteString("JSON; `gemini` is the Gemini API's generateContent and streamGenerateContent; `azure` is Azure\n")
-	b.WriteString("OpenAI, OpenAI's format behind Azure's deployment URLs and api-key; `cohere` is Cohere's v2\n")
+	b.WriteString("OpenAI, OpenAI's format behind Azure's deployment URLs and api-key; `vllm` is vLLM's\n")
+	b.WriteString("OpenAI-compatible server, Chat Completions with sampling parameters of its own; `cohere` is Cohere's v2\n")
 	b.WriteString("chat, a protocol of its own; `vertex` is Gemini on Vertex AI and `vertex-anthropic` Claude on\n")
 	b.WriteString("Vertex AI, the Gemini and Anthropic formats behind Vertex AI's URLs and OAuth tokens;\n")
 	b.WriteString("`bedrock` is Amazon Bedrock's Converse and ConverseStream, and\n")

@@ -36,6 +36,7 @@ const (
 	OllamaUpstreamModel    = "llama3.2"
 	GeminiUpstreamModel    = "gemini-2.5-flash"
 	AzureUpstreamModel     = "gpt-4o-mini-deployment"
+	VLLMUpstreamModel      = "Qwen/Qwen3-8B"
 	CohereUpstreamModel    = "command-a-03-2025"
 	// VertexUpstreamModel and VertexAnthropicUpstreamModel are Vertex AI's
 	// ids of a Gemini and a Claude model.
@@ -71,6 +72,8 @@ func ModelFor(p string) string {
 		return "ge-model"
 	case Azure:
 		return "az-model"
+	case VLLM:
+		return "vl-model"
 	case Cohere:
 		return "co-model"
 	case Vertex:
@@ -99,6 +102,7 @@ type Harness struct {
 	Ollama    *providertest.Ollama
 	Gemini    *providertest.Gemini
 	Azure     *providertest.Azure
+	VLLM      *providertest.OpenAI
 	Cohere    *providertest.Cohere
 	// Vertex serves both of Vertex AI's columns, with tokens from
 	// GoogleAuth.
@@ -152,6 +156,9 @@ providers:
     type: azure_openai
     base_url: "${AZURE_URL}"
     api_key: "azure-upstream-key"
+  - name: fake-vllm
+    type: vllm
+    base_url: "${VLLM_URL}"
   - name: fake-cohere
     type: cohere
     base_url: "${COHERE_URL}"
@@ -181,6 +188,8 @@ models:
     targets: [{provider: fake-gemini, model: "` + GeminiUpstreamModel + `"}]
   - name: az-model
     targets: [{provider: fake-azure, model: "` + AzureUpstreamModel + `"}]
+  - name: vl-model
+    targets: [{provider: fake-vllm, model: "` + VLLMUpstreamModel + `"}]
   - name: co-model
     targets: [{provider: fake-cohere, model: "` + CohereUpstreamModel + `"}]
   - name: vx-model
@@ -207,13 +216,13 @@ func NewHarnessWith(t testing.TB, o Options) *Harness {
 	if o.StreamIdleTimeout == 0 {
 		o.StreamIdleTimeout = 5 * time.Second
 	}
-	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Azure: providertest.NewAzure(t), Cohere: providertest.NewCohere(t), Options: o}
+	h := &Harness{OpenAI: providertest.NewOpenAI(t), Anthropic: providertest.NewAnthropic(t), Mistral: providertest.NewMistral(t), Ollama: providertest.NewOllama(t), Gemini: providertest.NewGemini(t), Azure: providertest.NewAzure(t), VLLM: providertest.NewOpenAI(t), Cohere: providertest.NewCohere(t), Options: o}
 	h.Azure.Key = "azure-upstream-key"
 	h.GoogleAuth = providertest.NewGoogleAuth(t, 3600)
 	h.Vertex = providertest.NewVertex(t, VertexProject, VertexLocation, h.GoogleAuth.Valid)
 	h.Bedrock = &bedrockFake{Bedrock: providertest.NewBedrock(t), converse: true}
 	h.BedrockAnthropic = &bedrockFake{Bedrock: providertest.NewBedrock(t)}
-	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "COHERE_URL": h.Cohere.URL, "VERTEX_URL": h.Vertex.URL, "VERTEX_CREDENTIALS": string(h.GoogleAuth.ServiceAccountJSON(VertexProject)), "IDLE": o.StreamIdleTimeout.String(),
+	env := map[string]string{"OPENAI_URL": h.OpenAI.URL, "ANTHROPIC_URL": h.Anthropic.URL, "MISTRAL_URL": h.Mistral.URL, "OLLAMA_URL": h.Ollama.URL, "GEMINI_URL": h.Gemini.URL, "AZURE_URL": h.Azure.URL, "VLLM_URL": h.VLLM.URL, "COHERE_URL": h.Cohere.URL, "VERTEX_URL": h.Vertex.URL, "VERTEX_CREDENTIALS": string(h.GoogleAuth.ServiceAccountJSON(VertexProject)), "IDLE": o.StreamIdleTimeout.String(),
 		"BEDROCK_URL": h.Bedrock.URL, "BEDROCK_ANTHROPIC_URL": h.BedrockAnthropic.URL}
 	cfg, err := config.Parse([]byte(harnessConfig), func(k string) (string, bool) {
 		v, ok := env[k]
@@ -252,6 +261,8 @@ func (h *Harness) Fake(p string) Fake {
 		return h.Gemini
 	case Azure:
 		return h.Azure
+	case VLLM:
+		return h.VLLM
 	case Cohere:
 		return h.Cohere
 	case Vertex, VertexAnthropic:

@@ -147,6 +147,8 @@ func reasoningScenarios() []Scenario {
 					return naGeminiThinks
 				case Azure:
 					return naAzureDeployment
+				case VLLM:
+					return naVLLMEffort
 				case Cohere:
 					return naCohereEffort
 				}
@@ -226,6 +228,9 @@ func reasoningScenarios() []Scenario {
 		reasoningFieldScenario("reasoning"),
 	}
 }
+
+// naVLLMEffort: vLLM's models think by their chat template.
+const naVLLMEffort = "vLLM takes no reasoning_effort: whether its model thinks is its chat template's setting (chat_template_kwargs, passed through as sent), so an Anthropic client's thinking is dropped and named in x-llmgw-dropped-params."
 
 // reasoningFieldScenario checks that an OpenAI-compatible upstream's
 // reasoning, under field, reaches the client: as a thinking block for an
