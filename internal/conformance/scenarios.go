@@ -49,6 +49,7 @@ func Scenarios() []Scenario {
 	out = append(out, geminiScenarios()...)
 	out = append(out, azureScenarios()...)
 	out = append(out, cohereScenarios()...)
+	out = append(out, bedrockScenarios()...)
 	out = append(out, vertexScenarios()...)
 	out = append(out, anthropicFeatureScenarios()...)
 	out = append(out, translationScenarios()...)
