@@ -184,7 +184,9 @@ func (s *Server) writeResponsesObject(w http.ResponseWriter, r *http.Request, ca
 		if u := stream.Usage(); !u.IsZero() {
 			resp.Usage = &u
 		}
-		if body, err = responses.EncodeResponse(resp, t.meta(call)); err == nil {
+		meta := t.meta(call)
+		meta.CompletedAt = time.Now().Unix()
+		if body, err = responses.EncodeResponse(resp, meta); err == nil {
 			body, err = t.echoPrevious(body)
 		}
 	}

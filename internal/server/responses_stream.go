@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"io"
 	"net/http"
 	"strconv"
@@ -28,6 +30,7 @@ type responsesRelay struct {
 	t    *turn
 	sw   *sse.Writer
 	enc  *responses.StreamEncoder
+	meta *responses.Meta
 	// last is the last response object sent, seq the last sequence number.
 	last []byte
 	seq  int64
@@ -109,7 +112,9 @@ func (s *Server) writeResponsesStream(w http.ResponseWriter, r *http.Request, ca
 	}
 	err = nil
 	if !x.raw { // else the upstream's terminal event was relayed
-		err = x.encoder(call).Finish(x.emit)
+		enc := x.encoder(call)
+		x.meta.CompletedAt = time.Now().Unix()
+		err = enc.Finish(x.emit)
 	}
 	if err == nil {
 		err = x.sw.Flush()
@@ -124,7 +129,8 @@ func (s *Server) writeResponsesStream(w http.ResponseWriter, r *http.Request, ca
 // encoder returns the translation's stream encoder, made on first use.
 func (x *responsesRelay) encoder(call *pipeline.Call) *responses.StreamEncoder {
 	if x.enc == nil {
-		x.enc = responses.NewStreamEncoder(x.t.meta(call))
+		x.meta = x.t.meta(call)
+		x.enc = responses.NewStreamEncoder(x.meta)
 	}
 	return x.enc
 }

@@ -31,7 +31,8 @@ func TestResponsesTranslatedUnary(t *testing.T) {
 	}
 	if gjson.Get(out, "object").Str != "response" || !strings.HasPrefix(gjson.Get(out, "id").Str, "resp_") ||
 		gjson.Get(out, "status").Str != "completed" || !strings.Contains(gjson.Get(out, "output.#(type==\"message\").content.0.text").Str, "hello from the other side") ||
-		gjson.Get(out, "usage.output_tokens").Int() == 0 || gjson.Get(out, "metadata.k").Str != "v" {
+		gjson.Get(out, "usage.output_tokens").Int() == 0 || gjson.Get(out, "metadata.k").Str != "v" ||
+		gjson.Get(out, "completed_at").Type != gjson.Number || gjson.Get(out, "completed_at").Int() < gjson.Get(out, "created_at").Int() {
 		t.Errorf("response %s", out)
 	}
 	resp, got := g.do("GET", "/v1/responses/"+gjson.Get(out, "id").Str, "", bearer("sk-tenant-one")...)
@@ -58,6 +59,9 @@ func TestResponsesTranslatedStream(t *testing.T) {
 	last := evs[len(evs)-1]
 	if evs[0].Type != "response.created" || last.Type != "response.completed" || !strings.Contains(text.String(), "one two three") {
 		t.Fatalf("events %v text %q", evs, text.String())
+	}
+	if at := gjson.GetBytes(last.Data, "response.completed_at"); at.Type != gjson.Number || at.Int() < gjson.GetBytes(last.Data, "response.created_at").Int() {
+		t.Errorf("completed response without its completion time: %s", last.Data)
 	}
 	id := gjson.GetBytes(last.Data, "response.id").Str
 	resp, got := g.do("GET", "/v1/responses/"+id, "", bearer("sk-tenant-one")...)
