@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/tidwall/gjson"
 
+	"github.com/llmgw/llmgw/internal/protocol/openapispec"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
@@ -76,12 +75,6 @@ func newCompletionsGateway(t *testing.T, extra string) *completionsGateway {
 	return &completionsGateway{testGateway: g, second: second, claude: claude}
 }
 
-var completionSpec struct {
-	once sync.Once
-	doc  *openapi3.T
-	err  error
-}
-
 // validateCompletion checks a body the gateway wrote against
 // CreateCompletionResponse in OpenAI's spec (testdata/ at the repository
 // root).
@@ -103,12 +96,6 @@ func validateCompletionEvent(t *testing.T, event string) {
 
 func validateCompletionJSON(t *testing.T, body string, event bool) {
 	t.Helper()
-	completionSpec.once.Do(func() {
-		completionSpec.doc, completionSpec.err = openapi3.NewLoader().LoadFromFile("../../testdata/openai-openapi.yaml")
-	})
-	if completionSpec.err != nil {
-		t.Fatalf("load OpenAI spec: %v", completionSpec.err)
-	}
 	var v any
 	if err := json.NewDecoder(strings.NewReader(body)).Decode(&v); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, body)
@@ -124,7 +111,7 @@ func validateCompletionJSON(t *testing.T, body string, event bool) {
 			delete(m, "usage")
 		}
 	}
-	if err := completionSpec.doc.Components.Schemas["CreateCompletionResponse"].Value.VisitJSON(v); err != nil {
+	if err := openapispec.Schema(t, "CreateCompletionResponse").VisitJSON(v); err != nil {
 		t.Errorf("does not match CreateCompletionResponse: %v\n%s", err, body)
 	}
 }

@@ -1,75 +1,18 @@
 package responses
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/llmgw/llmgw/internal/protocol/openapispec"
 )
 
-var spec struct {
-	once sync.Once
-	doc  *openapi3.T
-	err  error
-}
-
-// specPath finds OpenAI's published OpenAPI document in testdata/ at the
-// repository root, the directory holding go.mod.
-func specPath() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "testdata", "openai-openapi.yaml"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-}
-
-// specSchema returns a component schema of the OpenAI spec, loaded once per
-// test binary. A missing spec fails the test: validation is not optional.
-func specSchema(t testing.TB, name string) *openapi3.Schema {
-	t.Helper()
-	spec.once.Do(func() {
-		path, err := specPath()
-		if err != nil {
-			spec.err = err
-			return
-		}
-		spec.doc, spec.err = openapi3.NewLoader().LoadFromFile(path)
-	})
-	if spec.err != nil {
-		t.Fatalf("load OpenAI spec: %v", spec.err)
-	}
-	ref := spec.doc.Components.Schemas[name]
-	if ref == nil || ref.Value == nil {
-		t.Fatalf("schema %s not in the OpenAI spec", name)
-	}
-	return ref.Value
-}
-
-// validateAgainst checks body against a component schema of the spec.
-func validateAgainst(t testing.TB, name string, body []byte) {
-	t.Helper()
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("%s: body is not JSON: %v\n%s", name, err, body)
-	}
-	if err := specSchema(t, name).VisitJSON(v); err != nil {
-		t.Errorf("%s: body does not match the spec: %v\n%s", name, err, body)
-	}
-}
+// specSchema and validateAgainst check bodies against OpenAI's spec
+// (package openapispec).
+var (
+	specSchema      = openapispec.Schema
+	validateAgainst = openapispec.Validate
+)
 
 // eventSchemas names the spec's schema of each event type the encoder
 // emits.
