@@ -2,7 +2,6 @@ package mistral
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -65,31 +64,12 @@ var (
 // New returns a Provider for c. BaseURL must be an absolute http or https
 // URL when set.
 func New(c Config) (*Provider, error) {
-	if c.Name == "" {
-		return nil, errors.New("mistral: provider name is empty")
-	}
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultBaseURL
-	}
-	base, err := provider.ParseBaseURL(c.BaseURL)
+	base, up, err := provider.NewBearerUpstream(Type, DefaultBaseURL, provider.Bearer{Name: c.Name, BaseURL: c.BaseURL, APIKey: c.APIKey,
+		Headers: c.Headers, HTTPClient: c.HTTPClient, StreamIdleTimeout: c.StreamIdleTimeout}, provider.UpstreamConfig{ParseError: decodeErrorMessage, ParseErrorFields: decodeErrorFields})
 	if err != nil {
-		return nil, fmt.Errorf("mistral: provider %s: %w", c.Name, err)
+		return nil, err
 	}
-	header, secrets := provider.StaticHeader(c.Headers)
-	if c.APIKey != "" {
-		header.Set("Authorization", "Bearer "+c.APIKey)
-		secrets = append(secrets, c.APIKey)
-	}
-	return &Provider{
-		name:     c.Name,
-		chatURL:  base + "/chat/completions",
-		embedURL: base + "/embeddings",
-		up: provider.NewUpstream(provider.UpstreamConfig{
-			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
-			ParseError: decodeErrorMessage, ParseErrorFields: decodeErrorFields,
-			Protocol: Type, StreamIdleTimeout: c.StreamIdleTimeout,
-		}),
-	}, nil
+	return &Provider{name: c.Name, chatURL: base + "/chat/completions", embedURL: base + "/embeddings", up: up}, nil
 }
 
 // Name implements provider.Provider.

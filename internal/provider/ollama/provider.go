@@ -68,30 +68,12 @@ var (
 // New returns a Provider for c. BaseURL must be an absolute http or https
 // URL when set.
 func New(c Config) (*Provider, error) {
-	if c.Name == "" {
-		return nil, errors.New("ollama: provider name is empty")
-	}
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultBaseURL
-	}
-	base, err := provider.ParseBaseURL(c.BaseURL)
+	base, up, err := provider.NewBearerUpstream(Type, DefaultBaseURL, provider.Bearer{Name: c.Name, BaseURL: c.BaseURL, APIKey: c.APIKey,
+		Headers: c.Headers, HTTPClient: c.HTTPClient, StreamIdleTimeout: c.StreamIdleTimeout}, provider.UpstreamConfig{ParseError: decodeErrorMessage})
 	if err != nil {
-		return nil, fmt.Errorf("ollama: provider %s: %w", c.Name, err)
+		return nil, err
 	}
-	header, secrets := provider.StaticHeader(c.Headers)
-	if c.APIKey != "" {
-		header.Set("Authorization", "Bearer "+c.APIKey)
-		secrets = append(secrets, c.APIKey)
-	}
-	return &Provider{
-		name:     c.Name,
-		chatURL:  base + "/api/chat",
-		embedURL: base + "/api/embed",
-		up: provider.NewUpstream(provider.UpstreamConfig{
-			Name: c.Name, Client: c.HTTPClient, Header: header, Secrets: secrets,
-			ParseError: decodeErrorMessage, Protocol: Type, StreamIdleTimeout: c.StreamIdleTimeout,
-		}),
-	}, nil
+	return &Provider{name: c.Name, chatURL: base + "/api/chat", embedURL: base + "/api/embed", up: up}, nil
 }
 
 // Name implements provider.Provider.
