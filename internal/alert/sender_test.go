@@ -423,7 +423,24 @@ func TestRestartContinues(t *testing.T) {
 	}
 	s1.BudgetCrossed(context.Background(), event("key:key_1", 50))
 	s1.BudgetCrossed(context.Background(), event("key:key_1", 80))
-	waitFor(t, "two failed attempts", func() bool { return len(down.deliveries()) >= 2 })
+	// Both deliveries, not one retried twice, must have a failed attempt
+	// on record before the restart.
+	waitFor(t, "a failed attempt of each delivery on record", func() bool {
+		p, err := st1.Alerts().List(context.Background(), store.DeliveryFilter{}, store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) != 2 {
+			return false
+		}
+		for _, d := range p.Items {
+			as := attempts(t, st1, d.ID)
+			if len(as) == 0 || as[0].Status != http.StatusBadGateway {
+				return false
+			}
+		}
+		return true
+	})
 	s1.Close()
 	st1.Close()
 
