@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -29,9 +28,6 @@ import (
 
 // ledgerSpool is the usage ledger's spool file in the data directory.
 const ledgerSpool = "ledger.spool"
-
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -58,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "tenants", "keys":
 		return manage(args[0], args[1:], stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "llmgw", versionString())
+		fmt.Fprintln(stdout, "llmgw", versionLine())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -66,16 +62,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "llmgw: unknown command %q\n%s", args[0], usage)
 	return 2
-}
-
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
 }
 
 // loadConfig reads the config named by --config or LLMGW_CONFIG, or returns
