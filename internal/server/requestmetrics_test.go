@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/llmgw/llmgw/internal/auth"
 )
 
 // metricsConfig has keys of two tenants with a rate limit, a budget too
@@ -301,5 +303,24 @@ func TestMetricsOpenStream(t *testing.T) {
 	}
 	if v, _ := metric(t, reg, "llmgw_time_to_first_token_seconds", "route", chatRoute, "model", "slow", "provider", "slow-mock"); v != 1 {
 		t.Errorf("time to first token of the cut stream: %v observations, want 1", v)
+	}
+}
+
+// The tenant label is a name the gateway knows: a static key's configured
+// tenant, a stored key's tenant; never a JWT's tenant claim.
+func TestMetricTenant(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    auth.Principal
+		want string
+	}{
+		{"static key", auth.Principal{KeyName: "acme-key", Tenant: "acme"}, "acme"},
+		{"stored key", auth.Principal{KeyName: "k1", KeyID: "key_1", Tenant: "acme", TenantID: "ten_1"}, "acme"},
+		{"jwt", auth.Principal{KeyName: auth.JWTKeyPrefix + "issuer.example:user-1", Tenant: "claimed-by-token"}, ""},
+		{"no key", auth.Principal{}, ""},
+	} {
+		if got := metricTenant(&tc.p); got != tc.want {
+			t.Errorf("%s: tenant label %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
