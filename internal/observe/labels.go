@@ -11,8 +11,8 @@ package observe
 // make a series of its own.
 var labelValues = map[string]string{
 	"route":        "the pattern of the route that matched (`/v1/chat/completions`, `/v1/messages`, `/v1/responses`, `/v1/responses/{id}`, `/v1/completions`, `/v1/embeddings`, `/v1/models`, `/healthz`, `/metrics` ...); `/admin` for every admin API route; `other` for a path no route serves. Bounded: the gateway's fixed set of routes.",
-	"model": "a configured model name: the pattern (`openai/*`) for a wildcard model, never the id a client asked for under it. For a request, the model that serves the name it asked for; `\"\"` for a name no model serves. Bounded by the configured models.",
-	"provider": "a configured provider name (`providers[].name`): for a request, the provider that answered it, `\"\"` when none did; for a target, its provider. Bounded by the configured providers.",
+	"model":        "a configured model name: the pattern (`openai/*`) for a wildcard model, never the id a client asked for under it. For a request, the model that serves the name it asked for; `\"\"` for a name no model serves. Bounded by the configured models.",
+	"provider":     "a configured provider name (`providers[].name`): for a request, the provider that answered it, `\"\"` when none did; for a target, its provider. Bounded by the configured providers.",
 	"status_class": "`1xx` to `5xx`; a client gone before an answer is `4xx` (499).",
 	"code":         "the error code the gateway wrote, from its fixed table of error codes (`rate_limit_exceeded`, `budget_exceeded`, `model_not_found`, `upstream_error`, ...); `\"\"` on success.",
 	"tenant":       "the caller's tenant name: a static key's configured `tenant`, or the name of a stored key's tenant; `\"\"` without a key, and for a JWT (its tenant claim is the issuer's text, not a name the gateway knows). Bounded by the configured and stored tenants.",
