@@ -12,18 +12,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
-	"github.com/llmgw/llmgw/internal/admin"
-	"github.com/llmgw/llmgw/internal/auth"
-	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
-	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
-	"github.com/llmgw/llmgw/internal/server"
 )
 
 // ledgerSpool is the usage ledger's spool file in the data directory.
@@ -134,75 +127,17 @@ func serve(args []string, stderr io.Writer) int {
 	logw := observe.NewLogWriter(stderr, 0, 0)
 	defer logw.Close()
 	log := observe.NewLogger(logw, cfg.Server.Level())
-	// The registry and the cache of upstream model lists outlive
-	// configuration snapshots, so metrics and lists survive reloads. The
-	// deferred Close stops model list fetches under way after the drain.
-	lists := catalog.New(catalog.Options{Logger: log})
-	defer lists.Close()
-	// JWT key sets, like the lists, are the process's: fetched once and
-	// refreshed in the background whatever the snapshot.
-	jwts := auth.NewVerifiers(auth.VerifierOptions{Logger: log})
-	defer jwts.Close()
-	// The store and the key directory over it are the process's too.
-	// Deferred in this order, they close after the drain: the directory
-	// first (writing the last-used times), then the store.
-	st, dir, err := openState(cfg, log)
+	p, err := openProcess(cfg, log)
 	if err != nil {
-		log.Error("cannot open the store", "err", err.Error())
-		return 1
-	}
-	defer st.Close()
-	defer dir.Close()
-	// The usage ledger's writer closes first of the three, after the
-	// drain: what is queued goes to the store (or the spool) while the
-	// store is still open.
-	led, err := ledger.Open(ledger.Options{Store: st.Store.Ledger(), SpoolPath: filepath.Join(cfg.Server.DataDir, ledgerSpool), Logger: log})
-	if err != nil {
-		log.Error("cannot open the usage ledger", "err", err.Error())
-		return 1
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := led.Close(ctx); err != nil {
-			log.Error("the usage ledger did not close cleanly", "err", err.Error())
+		var se startError
+		if errors.As(err, &se) {
+			log.Error(se.msg, "err", se.err.Error())
+		} else {
+			printProblems(stderr, err)
 		}
-	}()
-	// The sender of budget alerts, when a webhook is configured, stops
-	// after the drain and before the store closes; deliveries still
-	// pending stay queued in the store.
-	alerts, err := gateway.OpenAlerts(cfg, st.Store, log)
-	if err != nil {
-		log.Error("cannot set up alerts", "err", err.Error())
 		return 1
 	}
-	defer alerts.Close()
-	// The rate limit counts are the process's: deferred, the Redis
-	// connections close after the drain.
-	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
-	if err != nil {
-		log.Error("cannot set up rate limits", "err", err.Error())
-		return 1
-	}
-	defer closeLimiter()
-	// Expired stored responses are purged until the drain is over.
-	defer gateway.PurgeResponses(st.Store.Responses(), gateway.ResponsesPurgeInterval, log)()
-	// Keyed requests' flights and kept responses are the process's too.
-	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log)
-	if err != nil {
-		log.Error("cannot set up idempotency", "err", err.Error())
-		return 1
-	}
-	defer closeIdem()
-	metrics := observe.NewRegistry()
-	observe.Register(metrics, led.Collector())
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
-		Responses: st.Store.Responses(),
-		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
-	if err != nil {
-		printProblems(stderr, err)
-		return 1
-	}
+	defer p.close()
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		log.Error("cannot listen", "addr", cfg.Server.Listen, "err", err.Error())
@@ -219,7 +154,7 @@ func serve(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
-	if err := server.New(snap, log).RunWithMetrics(ctx, ln, metricsLn); err != nil {
+	if err := p.server.RunWithMetrics(ctx, ln, metricsLn); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1
 	}

@@ -351,10 +351,14 @@ func reason(err error) string {
 	return "refused"
 }
 
+// JWTKeyPrefix begins the key name of every JWT's principal
+// ("jwt:<issuer host>:<subject>").
+const JWTKeyPrefix = "jwt:"
+
 // principal maps a verified token's claims onto a principal.
 func (is *issuer) principal(claims jwt.MapClaims) (*Principal, error) {
 	sub, _ := claims["sub"].(string)
-	name := "jwt:" + is.host + ":" + sub
+	name := JWTKeyPrefix + is.host + ":" + sub
 	p := &Principal{KeyName: llm.Clip(strings.Map(dropControl, name)), all: true}
 	if c := is.conf.TenantClaim; c != "" {
 		p.Tenant = llm.Clip(claimString(claims, c))

@@ -3,6 +3,7 @@ package observe
 import (
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,16 +14,21 @@ import (
 type Registry struct {
 	reg     *prometheus.Registry
 	handler http.Handler
+	// collectors are the collectors registered, in order, for Metrics.
+	mu         sync.Mutex
+	collectors []prometheus.Collector
 }
 
 // NewRegistry returns a registry holding the Go runtime and process
 // collectors.
 func NewRegistry() *Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	runtime := []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	reg.MustRegister(runtime...)
 	return &Registry{
-		reg:     reg,
-		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
+		reg:        reg,
+		handler:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}),
+		collectors: runtime,
 	}
 }
 
@@ -44,6 +50,9 @@ func Register[C prometheus.Collector](r *Registry, c C) C {
 	}
 	err := r.reg.Register(c)
 	if err == nil {
+		r.mu.Lock()
+		r.collectors = append(r.collectors, c)
+		r.mu.Unlock()
 		return c
 	}
 	var are prometheus.AlreadyRegisteredError

@@ -143,6 +143,9 @@ type RateLimits struct {
 	// Requests and Tokens are the tightest requests-per-minute and
 	// tokens-per-minute limits (Limit 0: none of that kind applied).
 	Requests, Tokens limits.State
+	// Refused is the kind of limit that refused the call (limits.None
+	// when none did), for the rejections metric.
+	Refused limits.Dimension
 }
 
 // Native is what admission and metering know of a call with no canonical

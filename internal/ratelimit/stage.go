@@ -202,6 +202,7 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 			call.RateLimits = pipeline.RateLimits{Applied: true, Requests: d.Requests, Tokens: d.Tokens}
 		}
 		if !d.Allowed {
+			call.RateLimits.Refused = d.Dimension
 			if d.Dimension == limits.Spending {
 				if s.o.Exhausted != nil {
 					tenant := ""

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider"
@@ -84,8 +86,15 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 	r.metrics.ttft.WithLabelValues(a.t.Provider.Name(), a.m.Name).Observe(elapsed.Seconds())
 	a.t.observeLatency(elapsed, false)
 	rs.s, rs.first, rs.firstErr = s, first, err
-	if rs.idle > 0 && !inHand(s) {
-		rs.timer = llm.NewIdleTimer(rs.idle, func() { cancel(errIdle) })
+	if inHand(s) {
+		// The whole answer is in: the attempt is over.
+		a.t.durationOK.Observe(elapsed.Seconds())
+	} else {
+		// A stream's attempt ends with the stream (finish).
+		rs.start, rs.durations = start, r.metrics.duration
+		if rs.idle > 0 {
+			rs.timer = llm.NewIdleTimer(rs.idle, func() { cancel(errIdle) })
+		}
 	}
 	return rs, nil
 }
@@ -185,6 +194,11 @@ type routed struct {
 	timer    *llm.IdleTimer
 	t        *target
 	tm       Timeouts
+	// start is when the attempt began, and durations where its duration
+	// is observed when the stream ends; nil when it was observed already
+	// (an answer in hand).
+	start     time.Time
+	durations *prometheus.HistogramVec
 
 	err  error // sticky
 	once sync.Once
@@ -257,7 +271,22 @@ func (s *routed) finish() {
 		if s.timer != nil {
 			s.timer.Stop()
 		}
+		if s.durations != nil {
+			s.observeDuration()
+		}
 		s.release()
 		s.t.inflight.Add(-1)
 	})
+}
+
+// observeDuration observes the duration of a streamed attempt that has
+// ended: a success when the stream reached its end or its consumer closed
+// it, else the outcome of the failure that ended it.
+func (s *routed) observeDuration() {
+	d := time.Since(s.start).Seconds()
+	if s.err == nil || s.err == io.EOF || errors.Is(s.err, llm.ErrStreamClosed) {
+		s.t.durationOK.Observe(d)
+		return
+	}
+	s.durations.WithLabelValues(s.t.Provider.Name(), s.t.model, classify(s.err).outcome).Observe(d)
 }

@@ -237,6 +237,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		err = capRetryAfter(err, m.Retry.MaxRetryAfter)
 		v := classify(err)
 		r.metrics.attempts.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Inc()
+		r.metrics.duration.WithLabelValues(t.Provider.Name(), m.Name, v.outcome).Observe(time.Since(start).Seconds())
 		r.logFailure(ctx, a, err)
 		ra := retryAfter(err)
 		if v.health {

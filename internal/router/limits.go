@@ -39,6 +39,7 @@ func (r *Router) acquire(ctx context.Context, call *pipeline.Call, t *target, mo
 	if d.Allowed {
 		return lease, nil
 	}
+	call.RateLimits.Refused = d.Dimension
 	e := &llm.Error{Kind: llm.KindRateLimited, Err: errTargetLimited}
 	if d.Never {
 		e.Message = fmt.Sprintf("this request needs %d tokens, more than the %s tokens per minute limit of every upstream target of the model allows at once", call.ReservedTokens, t.model)

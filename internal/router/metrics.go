@@ -25,7 +25,15 @@ type metrics struct {
 	breaker   *breakerCollector
 	ttft      *prometheus.HistogramVec
 	fallbacks *prometheus.CounterVec
+	// duration is llmgw_upstream_duration_seconds. Each target keeps its
+	// success series resolved (target.durationOK), so that an attempt that
+	// succeeds observes it without a label lookup.
+	duration *prometheus.HistogramVec
 }
+
+// upstreamDurationBuckets span a short answer's headers (tens of
+// milliseconds) to a long stream (minutes).
+var upstreamDurationBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320}
 
 func newMetrics(reg *observe.Registry) *metrics {
 	return &metrics{
@@ -47,6 +55,11 @@ func newMetrics(reg *observe.Registry) *metrics {
 			Name: "llmgw_fallbacks_total",
 			Help: "Requests sent on to a fallback model, by configured model, fallback and reason (error, context_window, content_policy).",
 		}, []string{"model", "fallback", "reason"})),
+		duration: observe.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "llmgw_upstream_duration_seconds",
+			Help:    "Duration of one upstream attempt, from its start to its end: the whole answer for a non-streamed call, the end of the stream for a stream (outcome success when it ended normally or its client closed it, else the outcome of its failure), or its failure, by provider, configured model and outcome (as llmgw_upstream_attempts_total's).",
+			Buckets: upstreamDurationBuckets,
+		}, []string{"provider", "model", "outcome"})),
 	}
 }
 

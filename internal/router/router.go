@@ -217,6 +217,17 @@ func (r *Router) resolve(name string) (*Model, string, bool) {
 	return nil, "", false
 }
 
+// ModelName returns the configured name of the model that serves name:
+// name itself for an exact model, the pattern ("openai/*") for a wildcard
+// one, "" when no model serves it. Metrics label requests with it, so that
+// what a client sends never becomes a label value of its own.
+func (r *Router) ModelName(name string) string {
+	if m, _, ok := r.resolve(name); ok {
+		return m.Name
+	}
+	return ""
+}
+
 // Has reports whether name is a model the router serves.
 func (r *Router) Has(name string) bool {
 	_, _, ok := r.resolve(name)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/llmgw/llmgw/internal/provider"
 )
 
@@ -48,6 +50,10 @@ type target struct {
 	headroomUntil time.Time
 	notBefore     time.Time // the target's Retry-After
 
+	// durationOK is the target's llmgw_upstream_duration_seconds series of
+	// successful attempts.
+	durationOK prometheus.Observer
+
 	// onHeadroom is observeHeadroom on the router's clock, made once so
 	// that an attempt hands it to the provider without allocating.
 	onHeadroom func(provider.Headroom)
@@ -60,6 +66,7 @@ func (r *Router) newTarget(m *Model, j int) *target {
 		t.subject = "target:" + t.Provider.Name() + "/" + t.Model
 	}
 	t.breaker = newBreaker(m.Breaker, r.now, nil)
+	t.durationOK = r.metrics.duration.WithLabelValues(t.Provider.Name(), m.Name, "success")
 	t.onHeadroom = func(h provider.Headroom) { t.observeHeadroom(r.now(), h) }
 	return t
 }

@@ -19,7 +19,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	tooLarge := func() error {
 		return llm.NewError(llm.KindTooLarge, "request body is larger than the limit of %d bytes", limit)
 	}
+	ri := infoFrom(r.Context())
+	ri.bodyRead = true
 	if r.ContentLength > limit {
+		ri.reqBytes = r.ContentLength
 		return nil, tooLarge()
 	}
 	size := r.ContentLength
@@ -31,6 +34,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
+			ri.reqBytes = limit
 			return nil, tooLarge()
 		}
 		if isReadTimeout(err) {
@@ -38,6 +42,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		}
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "could not read the request body")
 	}
+	ri.reqBytes = int64(len(body))
 	return body, nil
 }
 

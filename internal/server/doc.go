@@ -40,6 +40,15 @@
 // upstream sent it, its stream's usage event kept only when the client
 // asked for it, as chat's.
 //
+// Every request is measured at the edge (metrics.go): its count by route,
+// configured model, provider, status class and error code, its duration,
+// its body sizes, and for a stream the time to its first event and the
+// gaps between its events; its tokens and cost by tenant and model; a
+// refusal for a limit of the caller's by tenant and reason. Labels come
+// from the configuration and the store only: the model label is the
+// configured model that serves the requested name (a wildcard's pattern),
+// "" for an unknown one, and a path no route serves is route "other".
+//
 // Every request that names a model leaves one usage record once it has
 // ended (usage.go). A stream that ends early, its client gone or its
 // upstream cut, has usually not received the upstream's usage, which

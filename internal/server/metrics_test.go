@@ -86,6 +86,23 @@ models: [{name: mock, targets: [{provider: mock, model: mock}]}]
 	if c := get(ln.Addr().String(), "/v1/models"); c != 200 {
 		t.Errorf("main listener /v1/models: %d", c)
 	}
+	// The requests of the main listener are in the metrics listener's
+	// /metrics.
+	resp, err := client.Get("http://" + mln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`llmgw_requests_total{code="",model="",provider="",route="/v1/models",status_class="2xx"} 1`,
+		`llmgw_requests_total{code="not_found",model="",provider="",route="/metrics",status_class="4xx"} 1`,
+		"# TYPE llmgw_upstream_duration_seconds histogram",
+	} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("metrics listener's /metrics lacks %s:\n%s", want, text)
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:

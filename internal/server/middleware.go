@@ -13,6 +13,7 @@ import (
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 )
@@ -56,6 +57,14 @@ type reqInfo struct {
 	// hdr backs the values of the response headers the gateway sets on
 	// every request (see setHeader).
 	hdr [numHeaders]string
+	// What the metrics need (metrics.go): the index of the route's label,
+	// the caller's tenant label, the kind of limit that refused the call,
+	// and the size of the request body when a handler read it.
+	route       uint8
+	tenantLabel string
+	refused     limits.Dimension
+	bodyRead    bool
+	reqBytes    int64
 }
 
 // Response headers with a value slot in reqInfo.hdr.
@@ -107,27 +116,50 @@ func (s *Server) current(r *http.Request) *gateway.Snapshot {
 // RequestID returns the request ID of ctx, or "".
 func RequestID(ctx context.Context) string { return infoFrom(ctx).id }
 
-// recorder captures the status and size of a response for the access log.
+// recorder captures the status and size of a response for the access log
+// and the metrics, and times the writes of a stream.
 type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// info is the request's, and m the server's metrics.
+	info *reqInfo
+	m    *metrics
+	// streaming is set when the response is a stream that has begun (a
+	// 200 to a request for a stream), with its series; first and last are
+	// when its first and latest writes happened.
+	streaming   bool
+	seriesKey   seriesKey
+	series      *requestSeries
+	first, last time.Time
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
-		r.status = code
+		r.setStatus(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.setStatus(http.StatusOK)
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
+	if r.streaming && n > 0 {
+		r.tick()
+	}
 	return n, err
+}
+
+// setStatus records the response's status; a 200 to a request for a
+// stream begins the stream.
+func (r *recorder) setStatus(code int) {
+	r.status = code
+	if code == http.StatusOK && r.info.stream && r.m != nil {
+		r.beginStream()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer's Flush.
@@ -158,8 +190,9 @@ func newRequestID() string {
 func (s *Server) edge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		st := &edgeState{info: reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}, rec: recorder{ResponseWriter: w}}
+		st := &edgeState{info: reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}, rec: recorder{ResponseWriter: w, m: s.m}}
 		ri, rec := &st.info, &st.rec
+		rec.info = ri
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		} else {
@@ -179,6 +212,7 @@ func (s *Server) edge(next http.Handler) http.Handler {
 				}
 			}
 			s.accessLog(r, rec, ri, start)
+			s.observe(rec, ri, start, time.Now())
 			s.recordUsage(rec, ri, start)
 		}()
 		next.ServeHTTP(rec, r)

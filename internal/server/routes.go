@@ -55,6 +55,7 @@ func (s *Server) routes() http.Handler {
 		if !rt.open {
 			h = s.inbound(s.authed(rt.handler))
 		}
+		h = s.routed(s.m.route(routeLabel(rt.path)), h)
 		mux.Handle(rt.method+" "+rt.path, h)
 		if allow := s.allow[rt.path]; allow != "" {
 			s.allow[rt.path] = allow + ", " + rt.method
@@ -62,7 +63,7 @@ func (s *Server) routes() http.Handler {
 			s.allow[rt.path] = rt.method
 		}
 	}
-	mux.HandleFunc("/", s.handleNotFound)
+	mux.Handle("/", s.routed(s.m.route(routeOther), http.HandlerFunc(s.handleNotFound)))
 	return s.edge(s.guardOrigin(mux))
 }
 
@@ -81,7 +82,7 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 			return
 		}
 		ri := infoFrom(r.Context())
-		ri.key, ri.tenant = p.KeyName, p.Tenant
+		ri.key, ri.tenant, ri.tenantLabel = p.KeyName, p.Tenant, metricTenant(p)
 		ri.keyID, ri.tenantID, ri.team = p.KeyID, p.TenantID, p.Team
 		ri.principal.Set(p) // the context's slot, from the edge
 		h(w, r)

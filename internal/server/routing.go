@@ -63,6 +63,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	stream, err := snap.Invoke(ctx, call)
 	ri := infoFrom(r.Context())
 	ri.spend = call.Spend
+	ri.refused = call.RateLimits.Refused
 	ri.setAttempts(w, call)
 	ri.setRateLimits(w, call)
 	setCostCap(w, call)
@@ -169,7 +170,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 // 404 for everything else, behind the same edge as the main listener.
 func (s *Server) metricsHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	mux.Handle("GET /metrics", s.routed(s.m.route("/metrics"), http.HandlerFunc(s.serveMetrics)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &llm.Error{Kind: llm.KindNoRoute, Message: "no route for " + llm.Clip(r.Method) + " " + llm.Clip(r.URL.EscapedPath())})
 	})

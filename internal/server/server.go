@@ -35,11 +35,19 @@ type Server struct {
 	draining atomic.Bool
 	handler  http.Handler
 	allow    map[string]string // path -> method, for 405 answers
+	// m are the metrics of the requests, in the registry of the snapshot
+	// the server was created with (the process's).
+	m *metrics
 }
 
 // New returns a server serving snap, logging to log.
 func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 	s := &Server{log: log}
+	if snap != nil {
+		s.m = newMetrics(snap.Metrics)
+	} else {
+		s.m = newMetrics(nil)
+	}
 	s.snap.Store(snap)
 	s.handler = s.routes()
 	return s

@@ -15,8 +15,25 @@ import (
 // that named a model, whatever its outcome, once it has ended. Its usage
 // is what the answer's stream counted, up to where it stopped (a stream
 // that ended early is billed for what it delivered: see estimateCut).
+//
+// Its tokens and cost are counted in the metrics too, ledger or not.
 func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 	defer ri.out.release()
+	var usage llm.Usage
+	var estimated, costKnown bool
+	var costPico int64
+	if ri.result != nil {
+		usage = ri.result.Usage()
+		if ri.stream {
+			usage, estimated = estimateCut(ri, usage)
+		}
+		if p := ri.snap.Pricer; p != nil && ri.provider != "" && !usage.IsZero() {
+			if c, ok := p.Cost(ri.provider, ri.upstreamModel, usage); ok {
+				costPico, costKnown = int64(c.Total), true
+			}
+		}
+		s.observeUsage(ri, &usage, costPico, costKnown)
+	}
 	l := ri.snap.Ledger
 	if ri.spend == nil && (l == nil || ri.model == "") {
 		return
@@ -39,17 +56,10 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 		u.TenantID = ri.tenant // a static key's tenant is its name
 	}
 	if ri.result != nil {
-		usage := ri.result.Usage()
-		if ri.stream {
-			usage, u.UsageEstimated = estimateCut(ri, usage)
-		}
+		u.UsageEstimated = estimated
 		u.InputTokens, u.OutputTokens = int64(usage.PromptTokens), int64(usage.CompletionTokens)
 		u.CachedTokens, u.CacheWriteTokens, u.ReasoningTokens = int64(usage.CachedTokens), int64(usage.CacheCreationTokens), int64(usage.ReasoningTokens)
-		if p := ri.snap.Pricer; p != nil && ri.provider != "" && !usage.IsZero() {
-			if c, ok := p.Cost(ri.provider, ri.upstreamModel, usage); ok {
-				u.CostPico, u.CostKnown = int64(c.Total), true
-			}
-		}
+		u.CostPico, u.CostKnown = costPico, costKnown
 	}
 	if ri.spend != nil {
 		settle(ri.spend, &u, ri.result != nil, ri.snap.Alerts)

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/llmgw/llmgw/internal/admin"
+	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/catalog"
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/ledger"
+	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/server"
+)
+
+// process is what `llmgw serve` runs: the process's state, the snapshot
+// compiled over it and the server, with what closes them, in order.
+type process struct {
+	metrics *observe.Registry
+	snap    *gateway.Snapshot
+	server  *server.Server
+	// closers run last first (close), as defers would.
+	closers []func()
+}
+
+// onClose adds f to what close runs, before everything added earlier.
+func (p *process) onClose(f func()) { p.closers = append(p.closers, f) }
+
+// close closes what openProcess opened, last opened first; serve calls it
+// after the server has drained.
+func (p *process) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+	p.closers = nil
+}
+
+// startError is a failure to open a part of the process: msg says which,
+// for the log.
+type startError struct {
+	msg string
+	err error
+}
+
+func (e startError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e startError) Unwrap() error { return e.err }
+
+// openProcess opens the process's state for cfg, compiles its snapshot and
+// creates the server, without listening. On error, what was opened is
+// closed; an error of the configuration's compilation is returned as it
+// is (its problems joined), any other as a startError.
+func openProcess(cfg *config.Config, log *slog.Logger) (_ *process, err error) {
+	p := &process{}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	// The registry and the cache of upstream model lists outlive
+	// configuration snapshots, so metrics and lists survive reloads.
+	// Closing the cache stops model list fetches under way after the drain.
+	lists := catalog.New(catalog.Options{Logger: log})
+	p.onClose(lists.Close)
+	// JWT key sets, like the lists, are the process's: fetched once and
+	// refreshed in the background whatever the snapshot.
+	jwts := auth.NewVerifiers(auth.VerifierOptions{Logger: log})
+	p.onClose(jwts.Close)
+	// The store and the key directory over it are the process's too. They
+	// close after the drain, in this order: the directory first (writing
+	// the last-used times), then the store.
+	st, dir, err := openState(cfg, log)
+	if err != nil {
+		return nil, startError{"cannot open the store", err}
+	}
+	p.onClose(func() { _ = st.Close() })
+	p.onClose(func() { _ = dir.Close() })
+	// The usage ledger's writer closes first of the three, after the
+	// drain: what is queued goes to the store (or the spool) while the
+	// store is still open.
+	led, err := ledger.Open(ledger.Options{Store: st.Store.Ledger(), SpoolPath: filepath.Join(cfg.Server.DataDir, ledgerSpool), Logger: log})
+	if err != nil {
+		return nil, startError{"cannot open the usage ledger", err}
+	}
+	p.onClose(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := led.Close(ctx); err != nil {
+			log.Error("the usage ledger did not close cleanly", "err", err.Error())
+		}
+	})
+	// The sender of budget alerts, when a webhook is configured, stops
+	// after the drain and before the store closes; deliveries still
+	// pending stay queued in the store.
+	alerts, err := gateway.OpenAlerts(cfg, st.Store, log)
+	if err != nil {
+		return nil, startError{"cannot set up alerts", err}
+	}
+	p.onClose(alerts.Close)
+	// The rate limit counts are the process's: the Redis connections
+	// close after the drain.
+	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
+	if err != nil {
+		return nil, startError{"cannot set up rate limits", err}
+	}
+	p.onClose(func() { _ = closeLimiter() })
+	// Expired stored responses are purged until the drain is over.
+	p.onClose(gateway.PurgeResponses(st.Store.Responses(), gateway.ResponsesPurgeInterval, log))
+	// Keyed requests' flights and kept responses are the process's too.
+	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log)
+	if err != nil {
+		return nil, startError{"cannot set up idempotency", err}
+	}
+	p.onClose(func() { _ = closeIdem() })
+	p.metrics = observe.NewRegistry()
+	observe.Register(p.metrics, led.Collector())
+	p.snap, err = gateway.Compile(cfg, gateway.Options{Metrics: p.metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
+		Responses: st.Store.Responses(),
+		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
+	if err != nil {
+		return nil, err
+	}
+	p.server = server.New(p.snap, log)
+	return p, nil
+}
