@@ -56,6 +56,15 @@ type reqInfo struct {
 	// hdr backs the values of the response headers the gateway sets on
 	// every request (see setHeader).
 	hdr [numHeaders]string
+	// attempts is the number of upstream attempts the call made, set
+	// whether it succeeded or not; done is its usage and cost, computed
+	// once when it has ended (finish), for the access log and the ledger.
+	attempts int
+	done     outcome
+	// rec is the request's recorder, and payload what is kept of its
+	// bodies when its tenant's are logged (nil otherwise).
+	rec     *recorder
+	payload *payloadCapture
 }
 
 // Response headers with a value slot in reqInfo.hdr.
@@ -112,6 +121,9 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// keep, when not nil, keeps the first bytes of the response for the
+	// payload log.
+	keep *payloadCapture
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -127,6 +139,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
+	if r.keep != nil {
+		r.keep.response(b[:n])
+	}
 	return n, err
 }
 
@@ -160,6 +175,7 @@ func (s *Server) edge(next http.Handler) http.Handler {
 		start := time.Now()
 		st := &edgeState{info: reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}, rec: recorder{ResponseWriter: w}}
 		ri, rec := &st.info, &st.rec
+		ri.rec = rec
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		} else {
@@ -178,6 +194,8 @@ func (s *Server) edge(next http.Handler) http.Handler {
 					s.writeError(rec, r, fmt.Errorf("panic"))
 				}
 			}
+			ri.finish()
+			s.payloadLog(r, rec, ri)
 			s.accessLog(r, rec, ri, start)
 			s.recordUsage(rec, ri, start)
 		}()
@@ -222,7 +240,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	now := time.Now()
 	line := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	// Sized for every attribute a line can have, so appends never grow it.
-	attrs := make([]slog.Attr, 0, 13)
+	attrs := make([]slog.Attr, 0, 28)
 	attrs = append(attrs,
 		slog.String("request_id", ri.id),
 		slog.String("method", llm.Clip(r.Method)),
@@ -243,6 +261,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	if ri.errCode != "" {
 		attrs = append(attrs, slog.String("error", ri.errCode))
 	}
+	attrs = ri.appendOutcome(attrs)
 	line.AddAttrs(attrs...)
 	_ = s.log.Handler().Handle(ctx, line)
 }
