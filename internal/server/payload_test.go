@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // distinctive is a string no log line has unless a body is logged.
@@ -148,5 +150,41 @@ func TestPayloadLogBounded(t *testing.T) {
 	req := line["request"].(string)
 	if !utf8.ValidString(req) || !strings.Contains(req, "a\uFFFDb") {
 		t.Errorf("status %d, request logged as %q", resp.StatusCode, req)
+	}
+}
+
+// A tenant of the store opts in by its name, and a key of the store in a
+// body is redacted; the store's other tenants are not logged.
+func TestPayloadLogStoreTenant(t *testing.T) {
+	g := newStoreKeys(t, keysConfig+"logging: {payloads: {tenants: [acme]}}\n")
+	secret := g.key(store.Key{Name: "svc"})
+	other, err := g.st.Store.Tenants().Create(t.Context(), store.Tenant{Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.tenant = other
+	otherSecret := g.key(store.Key{Name: "other-svc"})
+
+	resp, out := g.do("POST", "/v1/chat/completions", prompt("my key is "+secret+" and "+distinctive, false), bearer(secret)...)
+	if resp.StatusCode != 200 || !strings.Contains(out, secret) {
+		t.Fatalf("status %d: %s", resp.StatusCode, out)
+	}
+	line := g.logLine("payload", resp)
+	if line["tenant"] != "acme" || line["key"] != "svc" {
+		t.Errorf("payload line %v", line)
+	}
+	for _, field := range []string{"request", "response"} {
+		if got := line[field].(string); strings.Contains(got, secret) || !strings.Contains(got, "my key is [redacted] and "+distinctive) {
+			t.Errorf("%s logged as %s", field, got)
+		}
+	}
+
+	resp, _ = g.do("POST", "/v1/chat/completions", prompt("other says zebra-other-77", false), bearer(otherSecret)...)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	g.waitLogged(resp.Header.Get("X-Request-Id"))
+	if logs := g.logs.String(); strings.Contains(logs, "zebra-other-77") || strings.Contains(logs, secret) || strings.Contains(logs, otherSecret) {
+		t.Errorf("logged:\n%s", logs)
 	}
 }
