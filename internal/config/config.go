@@ -41,6 +41,9 @@ type Config struct {
 	// Idempotency runs a request that carries an Idempotency-Key once per
 	// key of a tenant, and answers its repeats with the same response.
 	Idempotency Idempotency `yaml:"idempotency,omitempty" json:"idempotency,omitzero"`
+	// Logging configures what is logged besides the access log: the
+	// bodies of the tenants that opted in (logging.payloads).
+	Logging Logging `yaml:"logging,omitempty" json:"logging,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.
@@ -610,6 +613,7 @@ func (c *Config) clone() *Config {
 		}
 	}
 	out.Auth = c.Auth.clone()
+	out.Logging.Payloads.Tenants = cloneSlice(c.Logging.Payloads.Tenants)
 	out.Alerts.BudgetThresholds = cloneSlice(c.Alerts.BudgetThresholds)
 	out.Pricing = cloneSlice(c.Pricing)
 	for i := range out.Pricing {

@@ -106,6 +106,7 @@ func (c *Config) ApplyDefaults() {
 	c.Alerts.applyDefaults()
 	c.Responses.applyDefaults()
 	c.Idempotency.applyDefaults()
+	c.Logging.applyDefaults()
 	if c.Redis.URL != "" {
 		setDefault(&c.Redis.OnFailure, RedisFailOpen)
 		setDefault(&c.Redis.Timeout, Duration(DefaultRedisTimeout))

@@ -16,6 +16,7 @@ import (
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/payloadlog"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/pricing"
 	"github.com/llmgw/llmgw/internal/provider"
@@ -86,6 +87,9 @@ type Snapshot struct {
 	// when idempotency.enabled is false. It belongs to the process
 	// (Options.Idempotency).
 	Idempotency *idempotency.Store
+	// Payloads says whose request and response bodies are logged, and
+	// redacts them (logging.payloads); nil when no tenant's are.
+	Payloads *payloadlog.Policy
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -203,6 +207,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Models:       opts.ModelLists,
 		Responses:    opts.Responses,
 		Idempotency:  idempotencyStore(cfg, opts.Idempotency),
+		Payloads:     payloadlog.New(cfg),
 	}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/llm"
 )
 
 // The access log line has the same fields, in the same order, as ever:
@@ -33,6 +34,12 @@ func TestAccessLogLineFields(t *testing.T) {
 		{"bare", reqInfo{id: "r1"}, "time level msg request_id method path status duration_ms bytes"},
 		{"full", reqInfo{id: "r2", model: "m", stream: true, provider: "p", key: "k", tenant: "t", errCode: "e"},
 			"time level msg request_id method path status duration_ms bytes model stream provider key tenant error"},
+		// What the end of a call made known comes after, in this order.
+		{"outcome", reqInfo{id: "r3", model: "m", stream: true, provider: "p", key: "k", tenant: "t", team: "tm",
+			upstreamModel: "um", attempts: 2, ttft: 1500 * time.Microsecond, result: llm.NewSliceStream(nil),
+			done: outcome{estimated: true, costKnown: true, costPico: 1_500_000}},
+			"time level msg request_id method path status duration_ms bytes model stream provider key tenant " +
+				"team upstream_model attempts ttft_ms input_tokens output_tokens cached_tokens cache_write_tokens reasoning_tokens usage_estimated cost_usd"},
 	}
 	for _, tt := range tests {
 		var logs strings.Builder
@@ -73,6 +80,9 @@ func TestAccessLogLineFields(t *testing.T) {
 		if d := vals["duration_ms"].(float64); d < 1.5 {
 			t.Errorf("%s: duration_ms %v, want at least 1.5", tt.name, d)
 		}
+		if tt.name == "outcome" && (vals["ttft_ms"] != 1.5 || vals["cost_usd"] != 1.5e-6 || vals["attempts"] != 2.0 || vals["upstream_model"] != "um") {
+			t.Errorf("%s: line %s", tt.name, line)
+		}
 		if vals["level"] != "INFO" || vals["msg"] != "request" || vals["request_id"] != tt.ri.id || vals["status"] != float64(201) ||
 			vals["bytes"] != float64(42) || vals["method"] != "POST" || vals["path"] != "/v1/chat/completions" {
 			t.Errorf("%s: line %s", tt.name, line)
@@ -99,7 +109,9 @@ func BenchmarkAccessLog(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := New(snap, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	ri := &reqInfo{snap: snap, id: "0123456789abcdef0123456789abcdef", model: "gpt", provider: "openai", key: "bench", tenant: "t"}
+	ri := &reqInfo{snap: snap, id: "0123456789abcdef0123456789abcdef", model: "gpt", provider: "openai", key: "bench", tenant: "t",
+		upstreamModel: "gpt-4o-mini", attempts: 1, result: llm.NewSliceStream(nil),
+		done: outcome{usage: llm.Usage{PromptTokens: 1200, CompletionTokens: 300, CachedTokens: 1024}, costKnown: true, costPico: 450_000_000}}
 	r := httptest.NewRequest("POST", "/v1/chat/completions", nil).WithContext(context.Background())
 	rec := &recorder{status: 200, bytes: 612}
 	start := time.Now()

@@ -43,6 +43,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, llm.Wrap(llm.KindInvalidRequest, err, "could not read the request body")
 	}
 	ri.reqBytes = int64(len(body))
+	if c := infoFrom(r.Context()).payload; c != nil {
+		c.req = body
+	}
 	return body, nil
 }
 

@@ -49,6 +49,17 @@
 // configured model that serves the requested name (a wildcard's pattern),
 // "" for an unknown one, and a path no route serves is route "other".
 //
+// Every request leaves one access log line once it has ended (middleware.go,
+// payload.go): who, what, how it went, and the usage and cost its answer's
+// stream counted, computed once (reqInfo.finish) for the line and the usage
+// record alike. Adding fields costs the line slog's own: one allocation for
+// the attributes past the fifth and one per float (BenchmarkAccessLog).
+// The bodies of a tenant listed in logging.payloads are logged too, in a
+// line of their own just before it (package payloadlog redacts them): the
+// recorder keeps the first bytes of the response only for such a request,
+// and a stream of one keeps what it delivered (delivered.go) as with a
+// ledger, to log its text.
+//
 // Every request that names a model leaves one usage record once it has
 // ended (usage.go). A stream that ends early, its client gone or its
 // upstream cut, has usually not received the upstream's usage, which

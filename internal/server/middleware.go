@@ -65,6 +65,15 @@ type reqInfo struct {
 	refused     limits.Dimension
 	bodyRead    bool
 	reqBytes    int64
+	// attempts is the number of upstream attempts the call made, set
+	// whether it succeeded or not; done is its usage and cost, computed
+	// once when it has ended (finish), for the access log and the ledger.
+	attempts int
+	done     outcome
+	// rec is the request's recorder, and payload what is kept of its
+	// bodies when its tenant's are logged (nil otherwise).
+	rec     *recorder
+	payload *payloadCapture
 }
 
 // Response headers with a value slot in reqInfo.hdr.
@@ -132,6 +141,9 @@ type recorder struct {
 	seriesKey   seriesKey
 	series      *requestSeries
 	first, last time.Time
+	// keep, when not nil, keeps the first bytes of the response for the
+	// payload log.
+	keep *payloadCapture
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -149,6 +161,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 	r.bytes += int64(n)
 	if r.streaming && n > 0 {
 		r.tick()
+	}
+	if r.keep != nil {
+		r.keep.response(b[:n])
 	}
 	return n, err
 }
@@ -193,6 +208,7 @@ func (s *Server) edge(next http.Handler) http.Handler {
 		st := &edgeState{info: reqInfo{snap: s.snap.Load(), id: r.Header.Get("X-Request-Id")}, rec: recorder{ResponseWriter: w, m: s.m}}
 		ri, rec := &st.info, &st.rec
 		rec.info = ri
+		ri.rec = rec
 		if !validRequestID(ri.id) {
 			ri.id = newRequestID()
 		} else {
@@ -211,6 +227,8 @@ func (s *Server) edge(next http.Handler) http.Handler {
 					s.writeError(rec, r, fmt.Errorf("panic"))
 				}
 			}
+			ri.finish()
+			s.payloadLog(r, rec, ri)
 			s.accessLog(r, rec, ri, start)
 			s.observe(rec, ri, start, time.Now())
 			s.recordUsage(rec, ri, start)
@@ -256,7 +274,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	now := time.Now()
 	line := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	// Sized for every attribute a line can have, so appends never grow it.
-	attrs := make([]slog.Attr, 0, 13)
+	attrs := make([]slog.Attr, 0, 28)
 	attrs = append(attrs,
 		slog.String("request_id", ri.id),
 		slog.String("method", llm.Clip(r.Method)),
@@ -277,6 +295,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	if ri.errCode != "" {
 		attrs = append(attrs, slog.String("error", ri.errCode))
 	}
+	attrs = ri.appendOutcome(attrs)
 	line.AddAttrs(attrs...)
 	_ = s.log.Handler().Handle(ctx, line)
 }

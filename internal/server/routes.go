@@ -85,6 +85,9 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 		ri.key, ri.tenant, ri.tenantLabel = p.KeyName, p.Tenant, metricTenant(p)
 		ri.keyID, ri.tenantID, ri.team = p.KeyID, p.TenantID, p.Team
 		ri.principal.Set(p) // the context's slot, from the edge
+		if pl := snap.Payloads; pl.Logs(p.Tenant) {
+			ri.capturePayload(pl)
+		}
 		h(w, r)
 	})
 }

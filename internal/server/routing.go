@@ -72,7 +72,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		return nil, nil, err
 	}
 	ri.provider = call.Provider
-	if call.Stream && snap.Ledger != nil {
+	if call.Stream && (snap.Ledger != nil || ri.payload != nil) {
 		ri.out.Stream = stream
 		stream = &ri.out
 	}
@@ -92,6 +92,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 // called after Invoke, whether it succeeded or not, before anything is
 // written.
 func (ri *reqInfo) setAttempts(w http.ResponseWriter, call *pipeline.Call) {
+	ri.attempts = call.Attempts
 	if call.Attempts > 0 {
 		ri.setHeader(w.Header(), attemptsHeader, hdrAttempts, strconv.Itoa(call.Attempts))
 	}

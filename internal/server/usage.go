@@ -19,20 +19,8 @@ import (
 // Its tokens and cost are counted in the metrics too, ledger or not.
 func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 	defer ri.out.release()
-	var usage llm.Usage
-	var estimated, costKnown bool
-	var costPico int64
 	if ri.result != nil {
-		usage = ri.result.Usage()
-		if ri.stream {
-			usage, estimated = estimateCut(ri, usage)
-		}
-		if p := ri.snap.Pricer; p != nil && ri.provider != "" && !usage.IsZero() {
-			if c, ok := p.Cost(ri.provider, ri.upstreamModel, usage); ok {
-				costPico, costKnown = int64(c.Total), true
-			}
-		}
-		s.observeUsage(ri, &usage, costPico, costKnown)
+		s.observeUsage(ri, &ri.done.usage, ri.done.costPico, ri.done.costKnown)
 	}
 	l := ri.snap.Ledger
 	if ri.spend == nil && (l == nil || ri.model == "") {
@@ -56,16 +44,47 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 		u.TenantID = ri.tenant // a static key's tenant is its name
 	}
 	if ri.result != nil {
-		u.UsageEstimated = estimated
+		usage := ri.done.usage
+		u.UsageEstimated = ri.done.estimated
 		u.InputTokens, u.OutputTokens = int64(usage.PromptTokens), int64(usage.CompletionTokens)
 		u.CachedTokens, u.CacheWriteTokens, u.ReasoningTokens = int64(usage.CachedTokens), int64(usage.CacheCreationTokens), int64(usage.ReasoningTokens)
-		u.CostPico, u.CostKnown = costPico, costKnown
+		u.CostPico, u.CostKnown = ri.done.costPico, ri.done.costKnown
 	}
 	if ri.spend != nil {
 		settle(ri.spend, &u, ri.result != nil, ri.snap.Alerts)
 	}
 	if l != nil && ri.model != "" {
 		l.Add(u)
+	}
+}
+
+// outcome is what a request's end tells of its usage.
+type outcome struct {
+	usage llm.Usage
+	// estimated: some of usage is the gateway's estimate (estimateCut).
+	estimated bool
+	// costPico is the cost of usage, in picodollars, when costKnown (the
+	// model has a price).
+	costPico  int64
+	costKnown bool
+}
+
+// finish computes ri.done once the request has ended: the usage its
+// answer's stream counted, up to where it stopped, and its cost. A
+// request that got no answer has none.
+func (ri *reqInfo) finish() {
+	if ri.result == nil {
+		return
+	}
+	d := &ri.done
+	d.usage = ri.result.Usage()
+	if ri.stream {
+		d.usage, d.estimated = estimateCut(ri, d.usage)
+	}
+	if p := ri.snap.Pricer; p != nil && ri.provider != "" && !d.usage.IsZero() {
+		if c, ok := p.Cost(ri.provider, ri.upstreamModel, d.usage); ok {
+			d.costPico, d.costKnown = int64(c.Total), true
+		}
 	}
 }
 
