@@ -312,3 +312,84 @@ func TestMetricsExist(t *testing.T) {
 		}
 	})
 }
+
+var (
+	command = regexp.MustCompile("^llmgw( .*)?$")
+	caseArm = regexp.MustCompile(`(?m)^\s*case ((?:"[^"]+",?\s*)+):`)
+	quoted  = regexp.MustCompile(`"([^"]+)"`)
+	flagDef = regexp.MustCompile(`fs\.(?:String|Bool|Int|Int64|Duration)(?:Var)?\((?:&[^,]+, )?"([a-z-]+)"|fs\.Var\(&[^,]+, "([a-z-]+)"`)
+)
+
+// cliSurface reads the commands (the case arms of cmd/llmgw's switches,
+// such as "serve" and "keys revoke") and the flags cmd/llmgw declares.
+func cliSurface(t *testing.T) (commands, flags map[string]bool) {
+	t.Helper()
+	commands, flags = map[string]bool{}, map[string]bool{}
+	files, err := filepath.Glob(filepath.Join(root, "cmd/llmgw/*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, arm := range caseArm.FindAllStringSubmatch(string(b), -1) {
+			for _, q := range quoted.FindAllStringSubmatch(arm[1], -1) {
+				commands[q[1]] = true
+			}
+		}
+		for _, m := range flagDef.FindAllStringSubmatch(string(b), -1) {
+			flags[m[1]+m[2]] = true
+		}
+	}
+	return commands, flags
+}
+
+// TestCommandsExist checks that every llmgw command named in backticks
+// (`llmgw keys revoke`, `llmgw serve --config llmgw.yaml`) is a command of
+// cmd/llmgw, with flags it declares.
+func TestCommandsExist(t *testing.T) {
+	commands, flags := cliSurface(t)
+	for _, c := range []string{"serve", "keys revoke"} {
+		if !commands[c] {
+			t.Fatalf("the command scan misses %q: %v", c, commands)
+		}
+	}
+	if !flags["config"] || !flags["tenant"] {
+		t.Fatalf("the flag scan misses config or tenant: %v", flags)
+	}
+	checked := 0
+	each(t, func(page string, n int, line string) {
+		for _, m := range code.FindAllStringSubmatch(line, -1) {
+			if !command.MatchString(m[1]) {
+				continue
+			}
+			words := strings.Fields(m[1])[1:]
+			if len(words) == 0 {
+				continue
+			}
+			switch {
+			case !commands[words[0]]:
+				t.Errorf("%s:%d: `%s`: no command %q", page, n, m[1], words[0])
+			case (words[0] == "tenants" || words[0] == "keys") && len(words) > 1 && !strings.HasPrefix(words[1], "-") && !commands[words[0]+" "+words[1]]:
+				t.Errorf("%s:%d: `%s`: no command %q", page, n, m[1], words[0]+" "+words[1])
+			}
+			for _, w := range words {
+				if name, ok := strings.CutPrefix(w, "--"); ok {
+					name, _, _ = strings.Cut(name, "=")
+					if !flags[name] {
+						t.Errorf("%s:%d: `%s`: no flag --%s", page, n, m[1], name)
+					}
+				}
+			}
+			checked++
+		}
+	})
+	if checked < 10 {
+		t.Errorf("only %d commands found in the documentation: is the pattern still right?", checked)
+	}
+}
