@@ -210,7 +210,16 @@ func serve(args []string, stderr io.Writer) int {
 	defer closeIdem()
 	metrics := observe.NewRegistry()
 	observe.Register(metrics, led.Collector())
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
+	// The tracer provider is the process's: deferred here, it is shut
+	// down, sending the spans still queued, after the drain and before
+	// the stores close.
+	tracer, err := openTracer(cfg, log)
+	if err != nil {
+		log.Error("cannot set up tracing", "err", err.Error())
+		return 1
+	}
+	defer closeTracer(tracer, log)
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem, Tracer: tracer,
 		Responses: st.Store.Responses(),
 		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {

@@ -41,6 +41,9 @@ type Config struct {
 	// Idempotency runs a request that carries an Idempotency-Key once per
 	// key of a tenant, and answers its repeats with the same response.
 	Idempotency Idempotency `yaml:"idempotency,omitempty" json:"idempotency,omitzero"`
+	// Tracing exports OpenTelemetry traces over OTLP; the OTEL_*
+	// environment variables are its defaults (docs/tracing.md).
+	Tracing Tracing `yaml:"tracing,omitempty" json:"tracing,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.
@@ -557,6 +560,7 @@ func (c *Config) Redacted() *Config {
 	for i := range out.Keys {
 		out.Keys[i].Key = out.Keys[i].Key.redacted()
 	}
+	out.Tracing = out.Tracing.redacted()
 	return out
 }
 

@@ -56,6 +56,7 @@ func (c *Config) validate(p *problems) {
 	c.Alerts.validate(p)
 	c.Responses.validate(p)
 	c.Idempotency.validate(p, c.Redis.URL != "")
+	c.Tracing.validate(p)
 }
 
 // validate checks the redis section. The URL is never quoted in a

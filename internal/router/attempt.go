@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/provider"
@@ -28,6 +30,7 @@ type attempt struct {
 	call     *pipeline.Call
 	model    string // the upstream model id
 	deadline time.Time
+	n        int // the call's attempt number, from 1
 }
 
 // try sends the call to the target and waits for the first chunk, within
@@ -35,6 +38,7 @@ type attempt struct {
 // stream returned replays that chunk and goes on. Until then, nothing has
 // reached the client and a failure can be retried elsewhere.
 func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
+	ctx, span := r.startAttempt(ctx, a, a.n)
 	tm := a.t.Timeouts.or(a.m.Timeouts)
 	start := time.Now()
 	// The stream is made up front: it holds what releasing the attempt
@@ -77,13 +81,14 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 			_ = s.Close()
 		}
 		err = explain(ctx, actx, a.t, tm, err)
+		failAttempt(span, err)
 		rs.release()
 		a.t.inflight.Add(-1)
 		return nil, err
 	}
 	r.metrics.ttft.WithLabelValues(a.t.Provider.Name(), a.m.Name).Observe(elapsed.Seconds())
 	a.t.observeLatency(elapsed, false)
-	rs.s, rs.first, rs.firstErr = s, first, err
+	rs.s, rs.first, rs.firstErr, rs.span = s, first, err, span
 	if rs.idle > 0 && !inHand(s) {
 		rs.timer = llm.NewIdleTimer(rs.idle, func() { cancel(errIdle) })
 	}
@@ -185,6 +190,7 @@ type routed struct {
 	timer    *llm.IdleTimer
 	t        *target
 	tm       Timeouts
+	span     trace.Span // the attempt's; nil when tracing is off
 
 	err  error // sticky
 	once sync.Once
@@ -259,5 +265,24 @@ func (s *routed) finish() {
 		}
 		s.release()
 		s.t.inflight.Add(-1)
+		s.endSpan()
 	})
+}
+
+// endSpan ends the attempt's span, with the usage the stream reported
+// when it ended (rather than being closed, perhaps while a Recv is under
+// way in another goroutine).
+func (s *routed) endSpan() {
+	if s.span == nil {
+		return
+	}
+	var u llm.Usage
+	if s.err != nil {
+		u = s.s.Usage()
+	}
+	err := s.err
+	if err == io.EOF || errors.Is(err, llm.ErrStreamClosed) {
+		err = nil
+	}
+	endAttempt(s.span, u, err)
 }

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/gateway"
@@ -56,6 +58,10 @@ type reqInfo struct {
 	// hdr backs the values of the response headers the gateway sets on
 	// every request (see setHeader).
 	hdr [numHeaders]string
+	// span is the request's span, nil when tracing is off; observed
+	// watches its answer for the span's attributes (trace.go).
+	span     trace.Span
+	observed *observed
 }
 
 // Response headers with a value slot in reqInfo.hdr.
@@ -166,7 +172,8 @@ func (s *Server) edge(next http.Handler) http.Handler {
 			ri.clientID = true
 		}
 		ri.setHeader(w.Header(), "X-Request-Id", hdrRequestID, ri.id)
-		r = r.WithContext(auth.WithSlot(context.WithValue(r.Context(), infoKey{}, ri), &ri.principal))
+		ctx := traceContext(context.WithValue(r.Context(), infoKey{}, ri), r, ri)
+		r = r.WithContext(auth.WithSlot(ctx, &ri.principal))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -179,7 +186,10 @@ func (s *Server) edge(next http.Handler) http.Handler {
 				}
 			}
 			s.accessLog(r, rec, ri, start)
-			s.recordUsage(rec, ri, start)
+			u, ok := s.recordUsage(rec, ri, start)
+			if ri.span != nil {
+				endSpan(ri.span, r, rec, ri, u, ok)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -222,7 +232,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	now := time.Now()
 	line := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	// Sized for every attribute a line can have, so appends never grow it.
-	attrs := make([]slog.Attr, 0, 13)
+	attrs := make([]slog.Attr, 0, 15)
 	attrs = append(attrs,
 		slog.String("request_id", ri.id),
 		slog.String("method", llm.Clip(r.Method)),
@@ -242,6 +252,10 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	}
 	if ri.errCode != "" {
 		attrs = append(attrs, slog.String("error", ri.errCode))
+	}
+	if ri.span != nil && ri.span.IsRecording() {
+		sc := ri.span.SpanContext()
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	line.AddAttrs(attrs...)
 	_ = s.log.Handler().Handle(ctx, line)

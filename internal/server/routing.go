@@ -71,6 +71,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		return nil, nil, err
 	}
 	ri.provider = call.Provider
+	if ri.span != nil {
+		ri.observed = &observed{Stream: stream}
+		stream = ri.observed
+	}
 	if call.Stream && snap.Ledger != nil {
 		ri.out.Stream = stream
 		stream = &ri.out
