@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/gateway"
@@ -58,10 +56,10 @@ type reqInfo struct {
 	// hdr backs the values of the response headers the gateway sets on
 	// every request (see setHeader).
 	hdr [numHeaders]string
-	// span is the request's span, nil when tracing is off; observed
-	// watches its answer for the span's attributes (trace.go).
-	span     trace.Span
-	observed *observed
+	// traced is the request's span and what it records, nil when
+	// tracing is off (trace.go): a pointer, so that the request's edge
+	// state stays in its size class.
+	traced *traced
 }
 
 // Response headers with a value slot in reqInfo.hdr.
@@ -187,8 +185,8 @@ func (s *Server) edge(next http.Handler) http.Handler {
 			}
 			s.accessLog(r, rec, ri, start)
 			u, ok := s.recordUsage(rec, ri, start)
-			if ri.span != nil {
-				endSpan(ri.span, r, rec, ri, u, ok)
+			if ri.traced != nil {
+				endSpan(ri.traced, r, rec, ri, u, ok)
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -253,8 +251,8 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	if ri.errCode != "" {
 		attrs = append(attrs, slog.String("error", ri.errCode))
 	}
-	if ri.span != nil && ri.span.IsRecording() {
-		sc := ri.span.SpanContext()
+	if ri.traced != nil && ri.traced.span.IsRecording() {
+		sc := ri.traced.span.SpanContext()
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	line.AddAttrs(attrs...)

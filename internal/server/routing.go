@@ -71,9 +71,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		return nil, nil, err
 	}
 	ri.provider = call.Provider
-	if ri.span != nil {
-		ri.observed = &observed{Stream: stream}
-		stream = ri.observed
+	if ri.traced != nil {
+		ri.traced.observed.Stream = stream
+		stream = &ri.traced.observed
 	}
 	if call.Stream && snap.Ledger != nil {
 		ri.out.Stream = stream

@@ -17,6 +17,12 @@ import (
 	"github.com/llmgw/llmgw/internal/store"
 )
 
+// traced is a traced request's span, and what its answer said.
+type traced struct {
+	span     trace.Span
+	observed observed
+}
+
 // traceContext returns ctx with the request's span started, recorded in
 // ri, when tracing is on: kind server, the child of the client's
 // traceparent when it sent a valid one. With tracing off, a valid
@@ -32,7 +38,8 @@ func traceContext(ctx context.Context, r *http.Request, ri *reqInfo) context.Con
 		return ctx
 	}
 	ctx = tracing.Extract(ctx, r.Header)
-	ctx, ri.span = tr.Tracer().Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+	ri.traced = &traced{}
+	ctx, ri.traced.span = tr.Tracer().Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(tracing.HTTPMethod.String(llm.Clip(r.Method))))
 	return ctx
 }
@@ -43,7 +50,8 @@ func traceContext(ctx context.Context, r *http.Request, ri *reqInfo) context.Con
 // made: ok), the gateway's own, the HTTP status and, on failure, error.type.
 // Its name becomes "{operation} {model}" (the GenAI convention) once a
 // model is known, else the route ("POST /v1/models").
-func endSpan(span trace.Span, r *http.Request, rec *recorder, ri *reqInfo, u store.UsageRecord, ok bool) {
+func endSpan(t *traced, r *http.Request, rec *recorder, ri *reqInfo, u store.UsageRecord, ok bool) {
+	span := t.span
 	status := rec.status
 	if status == 0 {
 		status = 499
@@ -82,7 +90,7 @@ func endSpan(span trace.Span, r *http.Request, rec *recorder, ri *reqInfo, u sto
 			attrs = append(attrs, tracing.CostUSD.Float64(float64(u.CostPico)/1e12))
 		}
 	}
-	if o := ri.observed; o != nil {
+	if o := &t.observed; o.Stream != nil {
 		if o.model != "" {
 			attrs = append(attrs, tracing.GenAIResponseModel.String(o.model))
 		}

@@ -269,3 +269,20 @@ func TestTracingOffPassesTheClientTraceparentOn(t *testing.T) {
 	assert.Empty(t, reqs[2].Header.Get("Traceparent"))
 	assert.NotContains(t, g.logs.String(), `"trace_id"`)
 }
+
+// With tracing off, a request without a traceparent costs tracing
+// nothing: no allocation at the edge, and the upstream request's shared
+// header is used as it is.
+func TestTracingOffAllocatesNothing(t *testing.T) {
+	snap := compileConfig(t, baseConfig, map[string]string{"UPSTREAM": "http://upstream.invalid/v1"}, gateway.Options{})
+	ri := &reqInfo{snap: snap}
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		if traceContext(ctx, r, ri) != ctx {
+			t.Fatal("the context changed")
+		}
+	})
+	assert.Zero(t, allocs)
+	assert.Nil(t, ri.traced)
+}

@@ -20,7 +20,7 @@ import (
 func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) (store.UsageRecord, bool) {
 	defer ri.out.release()
 	l := ri.snap.Ledger
-	if ri.spend == nil && (l == nil || ri.model == "") && ri.span == nil {
+	if ri.spend == nil && (l == nil || ri.model == "") && ri.traced == nil {
 		return store.UsageRecord{}, false
 	}
 	status := rec.status
