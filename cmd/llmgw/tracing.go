@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe/tracing"
 )
@@ -24,6 +26,11 @@ func openTracer(cfg *config.Config, log *slog.Logger) (*tracing.Tracer, error) {
 	if err != nil || t == nil {
 		return nil, err
 	}
+	// Exports that fail (a receiver down) are logged, not fatal: the
+	// spans of the batch are dropped.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("tracing: export failed", "err", err.Error())
+	}))
 	// The endpoint without its path or any credentials: headers and
 	// the URL's user info are secrets.
 	log.Info("tracing", "protocol", s.Protocol, "endpoint", s.URL.Scheme+"://"+s.URL.Host,

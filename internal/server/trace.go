@@ -28,7 +28,8 @@ type traced struct {
 // traceparent when it sent a valid one. With tracing off, a valid
 // traceparent the client sent is put in ctx as it is, so that the
 // upstream requests pass it on unchanged (provider.SetTraceContext); a
-// request without one costs nothing.
+// request without one costs nothing. The probes' routes (/healthz,
+// /readyz, /metrics) are not traced.
 func traceContext(ctx context.Context, r *http.Request, ri *reqInfo) context.Context {
 	tr := ri.snap.Tracer
 	if tr == nil {
@@ -37,11 +38,21 @@ func traceContext(ctx context.Context, r *http.Request, ri *reqInfo) context.Con
 		}
 		return ctx
 	}
+	if probe(r.URL.Path) {
+		return ctx
+	}
 	ctx = tracing.Extract(ctx, r.Header)
 	ri.traced = &traced{}
 	ctx, ri.traced.span = tr.Tracer().Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(tracing.HTTPMethod.String(llm.Clip(r.Method))))
 	return ctx
+}
+
+// probe reports whether path is one of the routes that load balancers
+// and scrapers poll, which are not traced: a root trace every few
+// seconds per prober would bury the requests.
+func probe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // endSpan ends the request's span, once its answer (the whole stream) is

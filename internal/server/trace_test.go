@@ -270,6 +270,19 @@ func TestTracingOffPassesTheClientTraceparentOn(t *testing.T) {
 	assert.NotContains(t, g.logs.String(), `"trace_id"`)
 }
 
+func TestTracingSkipsProbesButNotOtherRoutes(t *testing.T) {
+	g := newTracedGateway(t, config.TracingHTTP, 1)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/v1/models"} {
+		resp, body := g.do("GET", path, "", "Authorization", "Bearer sk-team-a-secret-key")
+		require.Equal(t, 200, resp.StatusCode, "%s: %s", path, body)
+	}
+	spans := g.flush()
+	require.Len(t, spans, 1, "%+v", spans)
+	assert.Equal(t, "GET /v1/models", spans[0].Name)
+	assert.Equal(t, "/v1/models", spans[0].Attrs["http.route"])
+	assert.Equal(t, "team-a", spans[0].Attrs["llmgw.tenant"])
+}
+
 // With tracing off, a request without a traceparent costs tracing
 // nothing: no allocation at the edge, and the upstream request's shared
 // header is used as it is.
