@@ -64,6 +64,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	ri := infoFrom(r.Context())
 	ri.spend = call.Spend
 	ri.setAttempts(w, call)
+	if ri.traced != nil {
+		ri.traced.attempts = call.Attempts
+	}
 	ri.setRateLimits(w, call)
 	setCostCap(w, call)
 	if err != nil {

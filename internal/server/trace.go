@@ -21,6 +21,7 @@ import (
 type traced struct {
 	span     trace.Span
 	observed observed
+	attempts int // the upstream attempts made, failed or not
 }
 
 // traceContext returns ctx with the request's span started, recorded in
@@ -89,8 +90,8 @@ func endSpan(t *traced, r *http.Request, rec *recorder, ri *reqInfo, u store.Usa
 			attrs = append(attrs, tracing.GenAIProvider.String(sys))
 		}
 	}
-	if ri.call != nil && ri.call.Attempts > 0 {
-		attrs = append(attrs, tracing.Attempts.Int(ri.call.Attempts))
+	if t.attempts > 0 {
+		attrs = append(attrs, tracing.Attempts.Int(t.attempts))
 	}
 	if c := rec.Header().Get("X-Llmgw-Cache"); c != "" {
 		attrs = append(attrs, tracing.Cache.String(llm.Clip(c)))

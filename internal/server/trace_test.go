@@ -46,6 +46,14 @@ type tracedGateway struct {
 
 func newTracedGateway(t *testing.T, protocol string, ratio float64) *tracedGateway {
 	t.Helper()
+	return newTracedGatewayOf(t, protocol, ratio, tracedConfig, nil)
+}
+
+// newTracedGatewayOf is newTracedGateway with the configuration yaml, in
+// which ${UPSTREAM} is the fake OpenAI upstream and other ${NAME}s come
+// from vars.
+func newTracedGatewayOf(t *testing.T, protocol string, ratio float64, yaml string, vars map[string]string) *tracedGateway {
+	t.Helper()
 	rcv := tracingtest.NewHTTP(t)
 	if protocol == config.TracingGRPC {
 		rcv = tracingtest.NewGRPC(t)
@@ -58,7 +66,13 @@ func newTracedGateway(t *testing.T, protocol string, ratio float64) *tracedGatew
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	up := providertest.NewOpenAI(t)
-	cfg, err := config.Parse([]byte(tracedConfig), func(k string) (string, bool) { return up.URL, k == "UPSTREAM" })
+	cfg, err := config.Parse([]byte(yaml), func(k string) (string, bool) {
+		if k == "UPSTREAM" {
+			return up.URL, true
+		}
+		v, ok := vars[k]
+		return v, ok
+	})
 	require.NoError(t, err)
 	snap, err := gateway.Compile(cfg, gateway.Options{Tracer: tr})
 	require.NoError(t, err)
@@ -298,4 +312,72 @@ func TestTracingOffAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 	assert.Nil(t, ri.traced)
+}
+
+// Each route's request span: its operation, its name, the provider's
+// GenAI name and finish reasons, read from the canonical chunks (mock,
+// a translated answer) or from the upstream's bytes (the fast path, in
+// OpenAI's and Anthropic's formats); a request that fails records its
+// error.
+func TestTracingRoutes(t *testing.T) {
+	ant := providertest.NewAnthropic(t)
+	yaml := strings.Replace(tracedConfig, "models:\n", `models:
+  - name: claude
+    targets: [{provider: fake-anthropic, model: "claude-sonnet-4-5"}]
+  - name: down
+    retry: {max_attempts: 2}
+    targets: [{provider: fake-openai, model: "gpt-4o-mini"}]
+`, 1)
+	yaml = strings.Replace(yaml, "providers:\n", "providers:\n  - name: fake-anthropic\n    type: anthropic\n    base_url: \"${ANTHROPIC}\"\n    api_key: sk-ant-test\n", 1)
+	g := newTracedGatewayOf(t, config.TracingHTTP, 1, yaml, map[string]string{"ANTHROPIC": ant.URL})
+	g.up.Enqueue(providertest.Response{Status: 503, Body: []byte(`{"error":{"message":"overloaded","type":"server_error"}}`)},
+		providertest.Response{Status: 503, Body: []byte(`{"error":{"message":"overloaded","type":"server_error"}}`)})
+	cases := []struct {
+		path, body       string
+		status           int
+		name, op, system string
+		reasons          []string
+		errorType        string
+	}{
+		{"/v1/chat/completions", fmt.Sprintf(userHello, "down", ""), 503, "chat down", "chat", "", nil, "upstream_unavailable"},
+		{"/v1/chat/completions", fmt.Sprintf(userHello, "mock", ""), 200, "chat mock", "chat", "mock", []string{"stop"}, ""},
+		{"/v1/messages", `{"model":"claude","max_tokens":50,"messages":[{"role":"user","content":"Hello there"}]}`, 200, "chat claude", "chat", "anthropic", []string{"end_turn"}, ""},
+		{"/v1/messages", `{"model":"claude","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`, 200, "chat claude", "chat", "anthropic", []string{"end_turn"}, ""},
+		{"/v1/chat/completions", fmt.Sprintf(userHello, "claude", ""), 200, "chat claude", "chat", "anthropic", []string{"stop"}, ""},
+		{"/v1/completions", `{"model":"gpt","prompt":"Say hi"}`, 200, "text_completion gpt", "text_completion", "openai", []string{"stop"}, ""},
+		{"/v1/embeddings", `{"model":"gpt","input":"Hello"}`, 200, "embeddings gpt", "embeddings", "openai", nil, ""},
+	}
+	for _, tc := range cases {
+		resp, body := g.do("POST", tc.path, tc.body, "Authorization", "Bearer sk-team-a-secret-key", "traceparent", clientSampled)
+		require.Equal(t, tc.status, resp.StatusCode, "%s %s: %s", tc.path, tc.name, body)
+	}
+	var reqs []tracingtest.Span
+	for _, s := range g.flush() {
+		if s.Kind == tracepb.Span_SPAN_KIND_SERVER {
+			reqs = append(reqs, s)
+		}
+	}
+	require.Len(t, reqs, len(cases))
+	for i, tc := range cases {
+		s := reqs[i]
+		t.Run(fmt.Sprintf("%d %s", i, tc.name), func(t *testing.T) {
+			assert.Equal(t, tc.name, s.Name)
+			assert.Equal(t, tc.op, s.Attrs["gen_ai.operation.name"])
+			assert.Equal(t, int64(tc.status), s.Attrs["http.response.status_code"])
+			assert.Equal(t, tc.path, s.Attrs["http.route"])
+			if tc.system != "" {
+				assert.Equal(t, tc.system, s.Attrs["gen_ai.provider.name"])
+			}
+			if tc.reasons != nil {
+				assert.Equal(t, tc.reasons, s.Attrs["gen_ai.response.finish_reasons"])
+			}
+			if tc.errorType != "" {
+				assert.Equal(t, tc.errorType, s.Attrs["error.type"])
+				assert.Equal(t, tracepb.Status_STATUS_CODE_ERROR, s.Status)
+				assert.Equal(t, int64(2), s.Attrs["llmgw.attempts"])
+			} else {
+				assert.NotContains(t, s.Attrs, "error.type")
+			}
+		})
+	}
 }
