@@ -24,6 +24,7 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/observe/tracing"
 	"github.com/llmgw/llmgw/internal/server"
 )
 
@@ -105,6 +106,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(*path)
 	if err == nil {
 		_, err = gateway.Compile(cfg, gateway.Options{})
+	}
+	if err == nil {
+		_, err = tracing.Resolve(&cfg.Tracing, os.LookupEnv)
 	}
 	if err != nil {
 		printProblems(stderr, err)

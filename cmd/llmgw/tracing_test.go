@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"syscall"
@@ -68,5 +70,21 @@ func TestServeTracesFromTheEnvironmentAndFlushesOnShutdown(t *testing.T) {
 				t.Errorf("logs: %s", logs.String())
 			}
 		})
+	}
+}
+
+// validate reads the OTEL_* variables as serve does, and names the one it
+// cannot read.
+func TestValidateChecksTheTracingVariables(t *testing.T) {
+	good := writeFile(t, "providers: [{name: mock, type: mock}]\nmodels: [{name: m, targets: [{provider: mock, model: mock}]}]\n")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+	t.Setenv("OTEL_TRACES_SAMPLER", "sometimes")
+	var stderr bytes.Buffer
+	if code := run([]string{"validate", "--config", good}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "OTEL_TRACES_SAMPLER") {
+		t.Errorf("exit %d, %s", code, stderr.String())
+	}
+	t.Setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+	if code := run([]string{"validate", "--config", good}, io.Discard, io.Discard); code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }

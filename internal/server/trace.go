@@ -113,13 +113,18 @@ func endSpan(t *traced, r *http.Request, rec *recorder, ri *reqInfo, u store.Usa
 			attrs = append(attrs, tracing.GenAIFinishReasons.StringSlice(o.reasons))
 		}
 	}
+	// error.type names every failure; the span's status is an error only
+	// for the gateway's own (5xx), as HTTP server spans have it: a 4xx is
+	// the client's.
 	if ri.errCode != "" || status >= 500 {
 		code := ri.errCode
 		if code == "" {
 			code = strconv.Itoa(status)
 		}
 		attrs = append(attrs, tracing.ErrorType.String(code))
-		span.SetStatus(codes.Error, code)
+		if status >= 500 && status != 499 {
+			span.SetStatus(codes.Error, code)
+		}
 	}
 	span.SetAttributes(attrs...)
 	span.End()

@@ -340,6 +340,7 @@ func TestTracingRoutes(t *testing.T) {
 		errorType        string
 	}{
 		{"/v1/chat/completions", fmt.Sprintf(userHello, "down", ""), 503, "chat down", "chat", "", nil, "upstream_unavailable"},
+		{"/v1/chat/completions", fmt.Sprintf(userHello, "nope", ""), 404, "chat nope", "chat", "", nil, "model_not_found"},
 		{"/v1/chat/completions", fmt.Sprintf(userHello, "mock", ""), 200, "chat mock", "chat", "mock", []string{"stop"}, ""},
 		{"/v1/messages", `{"model":"claude","max_tokens":50,"messages":[{"role":"user","content":"Hello there"}]}`, 200, "chat claude", "chat", "anthropic", []string{"end_turn"}, ""},
 		{"/v1/messages", `{"model":"claude","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`, 200, "chat claude", "chat", "anthropic", []string{"end_turn"}, ""},
@@ -371,11 +372,15 @@ func TestTracingRoutes(t *testing.T) {
 			if tc.reasons != nil {
 				assert.Equal(t, tc.reasons, s.Attrs["gen_ai.response.finish_reasons"])
 			}
-			if tc.errorType != "" {
+			switch {
+			case tc.errorType != "" && tc.status >= 500:
 				assert.Equal(t, tc.errorType, s.Attrs["error.type"])
 				assert.Equal(t, tracepb.Status_STATUS_CODE_ERROR, s.Status)
 				assert.Equal(t, int64(2), s.Attrs["llmgw.attempts"])
-			} else {
+			case tc.errorType != "":
+				assert.Equal(t, tc.errorType, s.Attrs["error.type"])
+				assert.Equal(t, tracepb.Status_STATUS_CODE_UNSET, s.Status, "a client's error is not the server's")
+			default:
 				assert.NotContains(t, s.Attrs, "error.type")
 			}
 		})

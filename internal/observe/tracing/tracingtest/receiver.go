@@ -6,10 +6,14 @@ package tracingtest
 import (
 	"context"
 	"encoding/hex"
+	"encoding/pem"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -45,7 +49,32 @@ type Receiver struct {
 // NewHTTP starts an OTLP/HTTP receiver, stopped when the test ends.
 func NewHTTP(t testing.TB) *Receiver {
 	rc := &Receiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(rc.handler())
+	t.Cleanup(srv.Close)
+	rc.Endpoint = srv.URL
+	return rc
+}
+
+// NewHTTPS starts an OTLP/HTTP receiver over TLS, with a certificate of
+// its own, and returns it with a PEM file of that certificate, to trust.
+func NewHTTPS(t testing.TB) (*Receiver, string) {
+	rc := &Receiver{}
+	srv := httptest.NewUnstartedServer(rc.handler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	rc.Endpoint = srv.URL
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return rc, ca
+}
+
+// handler is the OTLP/HTTP traces endpoint.
+func (rc *Receiver) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" {
 			http.NotFound(w, r)
 			return
@@ -63,10 +92,7 @@ func NewHTTP(t testing.TB) *Receiver {
 		out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(out)
-	}))
-	t.Cleanup(srv.Close)
-	rc.Endpoint = srv.URL
-	return rc
+	})
 }
 
 // NewGRPC starts an OTLP/gRPC receiver, stopped when the test ends.
