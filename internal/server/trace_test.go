@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/llmgw/llmgw/internal/config"
@@ -17,6 +19,7 @@ import (
 	"github.com/llmgw/llmgw/internal/observe/tracing"
 	"github.com/llmgw/llmgw/internal/observe/tracing/tracingtest"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // tracedConfig is baseConfig with a key of tenant team-a and quick
@@ -385,4 +388,27 @@ func TestTracingRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The response cache's verdict, when a stage answered with one, is on the
+// request span.
+func TestTracingCacheVerdict(t *testing.T) {
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	_, span := tp.Tracer("test").Start(context.Background(), "POST")
+	snap := compileConfig(t, baseConfig, map[string]string{"UPSTREAM": "http://upstream.invalid/v1"}, gateway.Options{})
+	w := httptest.NewRecorder()
+	w.Header().Set("X-Llmgw-Cache", "hit")
+	rec := &recorder{ResponseWriter: w, status: 200}
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	endSpan(&traced{span: span}, r, rec, &reqInfo{snap: snap, model: "gpt", protocol: "openai"}, store.UsageRecord{}, false)
+	ended := sr.Ended()
+	require.Len(t, ended, 1)
+	attrs := map[string]string{}
+	for _, kv := range ended[0].Attributes() {
+		attrs[string(kv.Key)] = kv.Value.Emit()
+	}
+	assert.Equal(t, "hit", attrs["llmgw.cache"])
+	assert.Equal(t, "chat gpt", ended[0].Name())
 }
