@@ -86,8 +86,8 @@ func endSpan(t *traced, r *http.Request, rec *recorder, ri *reqInfo, u store.Usa
 	}
 	if ri.provider != "" {
 		attrs = append(attrs, tracing.Provider.String(ri.provider), tracing.UpstreamModel.String(ri.upstreamModel))
-		if sys := ri.system(); sys != "" {
-			attrs = append(attrs, tracing.GenAIProvider.String(sys))
+		if typ := providerType(ri.snap.Config, ri.provider); typ != "" {
+			attrs = append(attrs, tracing.GenAIProvider.String(tracing.ProviderName(typ)))
 		}
 	}
 	if t.attempts > 0 {
@@ -138,16 +138,6 @@ func routeOf(pattern string) string {
 		}
 	}
 	return pattern
-}
-
-// system returns the gen_ai.provider.name of the provider that served.
-func (ri *reqInfo) system() string {
-	for i := range ri.snap.Config.Providers {
-		if p := &ri.snap.Config.Providers[i]; p.Name == ri.provider {
-			return tracing.ProviderName(p.Type)
-		}
-	}
-	return ""
 }
 
 // maxReasons bounds the finish reasons kept of one answer.
