@@ -66,6 +66,10 @@ const (
 // validate checks the tracing section. Header values are never quoted in
 // a message.
 func (t *Tracing) validate(p *problems) {
+	if t.Enabled != nil && !*t.Enabled && (t.Endpoint != "" || t.Protocol != "" || len(t.Headers) > 0 || t.CAFile != "" ||
+		t.SampleRatio != nil || t.ServiceName != "") {
+		p.add("tracing.enabled", "is false: remove the section's other settings, which then have no effect")
+	}
 	if t.Endpoint != "" {
 		u, err := url.Parse(t.Endpoint)
 		switch {

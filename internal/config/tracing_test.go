@@ -15,6 +15,8 @@ func TestTracingConfig(t *testing.T) {
 		{"full", "tracing: {enabled: true, endpoint: \"https://tempo.example.com:4318\", protocol: http/protobuf, headers: {X-Api-Key: k}, sample_ratio: 0.1, service_name: gw}\n", nil},
 		{"grpc", "tracing: {endpoint: \"http://collector:4317\", protocol: grpc}\n", nil},
 		{"ratio bounds", "tracing: {sample_ratio: 0}\n", nil},
+		{"off", "tracing: {enabled: false}\n", nil},
+		{"off with settings", "tracing: {enabled: false, sample_ratio: 0.5}\n", []string{"tracing.enabled: is false"}},
 		{"not a URL", "tracing: {endpoint: \"collector:4318\"}\n", []string{"tracing.endpoint: must be an http:// or https:// URL"}},
 		{"no host", "tracing: {endpoint: \"http://\"}\n", []string{"tracing.endpoint: has no host"}},
 		{"credentials in the URL", "tracing: {endpoint: \"https://user:pw@collector\"}\n", []string{"tracing.endpoint: must not hold credentials"}},
