@@ -17,6 +17,7 @@ import (
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/observe/tracing"
 )
 
 // ledgerSpool is the usage ledger's spool file in the data directory.
@@ -84,6 +85,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(*path)
 	if err == nil {
 		_, err = gateway.Compile(cfg, gateway.Options{})
+	}
+	if err == nil {
+		_, err = tracing.Resolve(&cfg.Tracing, os.LookupEnv)
 	}
 	if err != nil {
 		printProblems(stderr, err)

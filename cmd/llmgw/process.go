@@ -114,9 +114,18 @@ func openProcess(cfg *config.Config, log *slog.Logger) (_ *process, err error) {
 		return nil, startError{"cannot set up idempotency", err}
 	}
 	p.onClose(func() { _ = closeIdem() })
+	// The tracer provider is the process's: it is shut down, sending the
+	// spans still queued, after the drain and before the stores close.
+	tracer, err := openTracer(cfg, log)
+	if err != nil {
+		return nil, startError{"cannot set up tracing", err}
+	}
+	if tracer != nil {
+		p.onClose(func() { closeTracer(tracer, log) })
+	}
 	p.metrics = observe.NewRegistry()
 	observe.Register(p.metrics, led.Collector())
-	p.snap, err = gateway.Compile(cfg, gateway.Options{Metrics: p.metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
+	p.snap, err = gateway.Compile(cfg, gateway.Options{Metrics: p.metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem, Tracer: tracer,
 		Responses: st.Store.Responses(),
 		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
 	if err != nil {

@@ -44,6 +44,9 @@ type Config struct {
 	// Logging configures what is logged besides the access log: the
 	// bodies of the tenants that opted in (logging.payloads).
 	Logging Logging `yaml:"logging,omitempty" json:"logging,omitzero"`
+	// Tracing exports OpenTelemetry traces over OTLP; the OTEL_*
+	// environment variables are its defaults (docs/tracing.md).
+	Tracing Tracing `yaml:"tracing,omitempty" json:"tracing,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.
@@ -560,6 +563,7 @@ func (c *Config) Redacted() *Config {
 	for i := range out.Keys {
 		out.Keys[i].Key = out.Keys[i].Key.redacted()
 	}
+	out.Tracing = out.Tracing.redacted()
 	return out
 }
 

@@ -57,6 +57,7 @@ func (c *Config) validate(p *problems) {
 	c.Responses.validate(p)
 	c.Idempotency.validate(p, c.Redis.URL != "")
 	c.Logging.validate(p)
+	c.Tracing.validate(p)
 }
 
 // validate checks the redis section. The URL is never quoted in a

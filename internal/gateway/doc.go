@@ -34,6 +34,8 @@
 //   - the Idempotency-Key store (Options.Idempotency, package
 //     idempotency; OpenIdempotency): the requests under way per key and
 //     the responses kept, in memory or behind its Redis connections;
+//   - the tracer provider (Options.Tracer, package observe/tracing), with
+//     its queue of spans to export, shut down after the drain;
 //   - the logger.
 //
 // Budget reservations (package budget) and response caches follow the

@@ -16,6 +16,7 @@ import (
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/observe/tracing"
 	"github.com/llmgw/llmgw/internal/payloadlog"
 	"github.com/llmgw/llmgw/internal/pipeline"
 	"github.com/llmgw/llmgw/internal/pricing"
@@ -90,6 +91,9 @@ type Snapshot struct {
 	// Payloads says whose request and response bodies are logged, and
 	// redacts them (logging.payloads); nil when no tenant's are.
 	Payloads *payloadlog.Policy
+	// Tracer starts the spans of requests and upstream attempts; nil
+	// when tracing is off. It belongs to the process (Options.Tracer).
+	Tracer *tracing.Tracer
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -119,7 +123,8 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 				errs = append(errs, fmt.Errorf("models[%d].targets[%d].provider: provider %q is not available", i, j, t.Provider))
 				continue
 			}
-			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits)})
+			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits),
+				System: tracing.ProviderName(providerType(cfg, t.Provider))})
 		}
 		models = append(models, rm)
 	}
@@ -150,7 +155,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Limiter == nil {
 		opts.Limiter = limits.WithBudgets(limits.NewMemory(nil), budget.NewMemory(nil, 0))
 	}
-	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter})
+	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter, Tracer: opts.Tracer.Tracer()})
 	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
 	targetTokens := make(map[string]bool)
 	for i := range cfg.Models {
@@ -208,7 +213,18 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Responses:    opts.Responses,
 		Idempotency:  idempotencyStore(cfg, opts.Idempotency),
 		Payloads:     payloadlog.New(cfg),
+		Tracer:       opts.Tracer,
 	}, nil
+}
+
+// providerType returns the type of the provider named name.
+func providerType(cfg *config.Config, name string) string {
+	for i := range cfg.Providers {
+		if cfg.Providers[i].Name == name {
+			return cfg.Providers[i].Type
+		}
+	}
+	return ""
 }
 
 func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (provider.Provider, error) {

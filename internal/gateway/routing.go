@@ -13,6 +13,7 @@ import (
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/observe/tracing"
 	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/store"
 )
@@ -65,6 +66,10 @@ type Options struct {
 	// Redis; nil gives the snapshot an in-memory store of its own (tests,
 	// validation).
 	Idempotency *idempotency.Store
+	// Tracer is the process's tracer provider (package observe/tracing),
+	// built once from the tracing section and shut down after the drain;
+	// nil is tracing off.
+	Tracer *tracing.Tracer
 }
 
 // limitOf converts configured limits; nil limits nothing.

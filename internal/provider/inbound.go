@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // HopHeader is the header every upstream request carries naming the gateway
@@ -173,15 +176,16 @@ func hopValue(hops []string) string {
 
 // requestHeader returns the header of one upstream request: base, shared
 // and read-only, when the request adds nothing to it (the common case),
-// else a copy with the client's hop list and the adapter's per-request
-// headers (extra) set.
+// else a copy with the client's hop list, the adapter's per-request
+// headers (extra) and the trace context (SetTraceContext) set.
 func requestHeader(ctx context.Context, base http.Header, extra func(context.Context) http.Header) http.Header {
 	in := InboundFrom(ctx)
 	var add http.Header
 	if extra != nil {
 		add = extra(ctx)
 	}
-	if (in == nil || len(in.Hops) == 0) && len(add) == 0 {
+	traced := trace.SpanContextFromContext(ctx).IsValid()
+	if (in == nil || len(in.Hops) == 0) && len(add) == 0 && !traced {
 		return base
 	}
 	h := base.Clone()
@@ -191,5 +195,19 @@ func requestHeader(ctx context.Context, base http.Header, extra func(context.Con
 	if in != nil && len(in.Hops) > 0 {
 		h.Set(HopHeader, hopValue(in.Hops))
 	}
+	if traced {
+		SetTraceContext(ctx, h)
+	}
 	return h
+}
+
+// SetTraceContext sets the W3C trace context headers (traceparent,
+// tracestate) of the span context of ctx in h, replacing any there: with
+// tracing on, that of the upstream attempt's span, so that the upstream's
+// spans are its children; with tracing off, the client's own, passed on
+// unchanged. Without a span context in ctx it leaves h as it is.
+func SetTraceContext(ctx context.Context, h http.Header) {
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
+	}
 }

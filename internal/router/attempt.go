@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/pipeline"
@@ -30,6 +31,7 @@ type attempt struct {
 	call     *pipeline.Call
 	model    string // the upstream model id
 	deadline time.Time
+	n        int // the call's attempt number, from 1
 }
 
 // try sends the call to the target and waits for the first chunk, within
@@ -37,6 +39,7 @@ type attempt struct {
 // stream returned replays that chunk and goes on. Until then, nothing has
 // reached the client and a failure can be retried elsewhere.
 func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
+	ctx, span := r.startAttempt(ctx, a, a.n)
 	tm := a.t.Timeouts.or(a.m.Timeouts)
 	start := time.Now()
 	// The stream is made up front: it holds what releasing the attempt
@@ -79,13 +82,14 @@ func (r *Router) try(ctx context.Context, a *attempt) (llm.Stream, error) {
 			_ = s.Close()
 		}
 		err = explain(ctx, actx, a.t, tm, err)
+		failAttempt(span, err)
 		rs.release()
 		a.t.inflight.Add(-1)
 		return nil, err
 	}
 	r.metrics.ttft.WithLabelValues(a.t.Provider.Name(), a.m.Name).Observe(elapsed.Seconds())
 	a.t.observeLatency(elapsed, false)
-	rs.s, rs.first, rs.firstErr = s, first, err
+	rs.s, rs.first, rs.firstErr, rs.span = s, first, err, span
 	if inHand(s) {
 		// The whole answer is in: the attempt is over.
 		a.t.durationOK.Observe(elapsed.Seconds())
@@ -199,6 +203,7 @@ type routed struct {
 	// (an answer in hand).
 	start     time.Time
 	durations *prometheus.HistogramVec
+	span      trace.Span // the attempt's; nil when tracing is off
 
 	err  error // sticky
 	once sync.Once
@@ -276,6 +281,7 @@ func (s *routed) finish() {
 		}
 		s.release()
 		s.t.inflight.Add(-1)
+		s.endSpan()
 	})
 }
 
@@ -289,4 +295,22 @@ func (s *routed) observeDuration() {
 		return
 	}
 	s.durations.WithLabelValues(s.t.Provider.Name(), s.t.model, classify(s.err).outcome).Observe(d)
+}
+
+// endSpan ends the attempt's span, with the usage the stream reported
+// when it ended (rather than being closed, perhaps while a Recv is under
+// way in another goroutine).
+func (s *routed) endSpan() {
+	if s.span == nil {
+		return
+	}
+	var u llm.Usage
+	if s.err != nil {
+		u = s.s.Usage()
+	}
+	err := s.err
+	if err == io.EOF || errors.Is(err, llm.ErrStreamClosed) {
+		err = nil
+	}
+	endAttempt(s.span, u, err)
 }

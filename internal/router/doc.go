@@ -102,4 +102,12 @@
 // computed at each scrape from the router built last on the registry, so
 // an open breaker shows half-open once its cooldown is over even without
 // traffic, and the targets of a replaced configuration disappear from it.
+//
+// With a tracer (Options.Tracer, the process's), each attempt is a span of
+// kind client, child of the request's, from the attempt's start to the end
+// of its answer (a failed attempt's ends with its failure): the GenAI
+// attributes of the call, the attempt's number and whether it is a retry,
+// its outcome (the class of its failure, as in the attempts metric) and
+// error.type. The upstream request made in it carries its traceparent.
+// Without one, no span and no cost (docs/tracing.md).
 package router

@@ -220,7 +220,7 @@ func (r *Router) serve(ctx context.Context, call *pipeline.Call, m *Model, suffi
 		tried[t] = max(tried[t], triedOnce)
 		t.attempts.Add(1)
 		start := time.Now()
-		a := &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline}
+		a := &attempt{m: m, t: t, call: call, model: upstreamModel(&t.Target, suffix), deadline: deadline, n: call.Attempts}
 		s, err := r.try(ctx, a)
 		if err != nil {
 			_ = lease.Release(context.WithoutCancel(ctx), 0)

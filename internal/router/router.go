@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/llmgw/llmgw/internal/limits"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/provider"
@@ -25,6 +27,9 @@ type Target struct {
 	// own quota), counted under "target:<provider>/<upstream model>": a
 	// target at its limit is skipped like one cooling down.
 	Limits limits.Limit
+	// System is the provider's gen_ai.provider.name on the spans of
+	// attempts (tracing.ProviderName of its type).
+	System string
 }
 
 // Timeouts bound one attempt. Zero means no limit (or, in a target, the
@@ -104,6 +109,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Limiter counts the targets' limits; nil: targets are not limited.
 	Limiter limits.Limiter
+	// Tracer starts a span per upstream attempt; nil starts none.
+	Tracer trace.Tracer
 }
 
 // Router resolves model names and dispatches calls. Its configuration is
@@ -118,12 +125,13 @@ type Router struct {
 	metrics   *metrics
 	log       *slog.Logger
 	limiter   limits.Limiter
+	tracer    trace.Tracer // nil: tracing off
 }
 
 // New returns a router over models. Built on a metrics registry, it takes
 // over the llmgw_breaker_state series from any router built before on it.
 func New(models []Model, o Options) *Router {
-	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger, limiter: o.Limiter}
+	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger, limiter: o.Limiter, tracer: o.Tracer}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

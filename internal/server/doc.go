@@ -93,4 +93,13 @@
 // forwarded untouched. A stored response is written before the client is
 // sent it (a stream: before its terminal event), so that the next turn
 // finds it.
+//
+// Tracing (trace.go, docs/tracing.md): when the snapshot has a tracer,
+// the edge starts each request's span (kind server, child of a valid
+// client traceparent) and ends it after the access log and the usage
+// record, that is after the whole answer, a stream to its end, with what
+// the request came to (the GenAI attributes, usage, cost, tenant and key
+// name). Without a tracer, the edge only passes a client's valid
+// traceparent on to the upstream requests, and a request without one
+// costs tracing nothing.
 package server

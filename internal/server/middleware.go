@@ -74,6 +74,10 @@ type reqInfo struct {
 	// bodies when its tenant's are logged (nil otherwise).
 	rec     *recorder
 	payload *payloadCapture
+	// traced is the request's span and what it records, nil when
+	// tracing is off (trace.go): a pointer, so that the request's edge
+	// state stays in its size class.
+	traced *traced
 }
 
 // Response headers with a value slot in reqInfo.hdr.
@@ -215,7 +219,8 @@ func (s *Server) edge(next http.Handler) http.Handler {
 			ri.clientID = true
 		}
 		ri.setHeader(w.Header(), "X-Request-Id", hdrRequestID, ri.id)
-		r = r.WithContext(auth.WithSlot(context.WithValue(r.Context(), infoKey{}, ri), &ri.principal))
+		ctx := traceContext(context.WithValue(r.Context(), infoKey{}, ri), r, ri)
+		r = r.WithContext(auth.WithSlot(ctx, &ri.principal))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -231,7 +236,10 @@ func (s *Server) edge(next http.Handler) http.Handler {
 			s.payloadLog(r, rec, ri)
 			s.accessLog(r, rec, ri, start)
 			s.observe(rec, ri, start, time.Now())
-			s.recordUsage(rec, ri, start)
+			u, ok := s.recordUsage(rec, ri, start)
+			if ri.traced != nil {
+				endSpan(ri.traced, r, rec, ri, u, ok)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -274,7 +282,7 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 	now := time.Now()
 	line := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	// Sized for every attribute a line can have, so appends never grow it.
-	attrs := make([]slog.Attr, 0, 28)
+	attrs := make([]slog.Attr, 0, 30)
 	attrs = append(attrs,
 		slog.String("request_id", ri.id),
 		slog.String("method", llm.Clip(r.Method)),
@@ -296,6 +304,10 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, ri *reqInfo, start ti
 		attrs = append(attrs, slog.String("error", ri.errCode))
 	}
 	attrs = ri.appendOutcome(attrs)
+	if ri.traced != nil && ri.traced.span.IsRecording() {
+		sc := ri.traced.span.SpanContext()
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
 	line.AddAttrs(attrs...)
 	_ = s.log.Handler().Handle(ctx, line)
 }

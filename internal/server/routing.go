@@ -65,6 +65,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	ri.spend = call.Spend
 	ri.refused = call.RateLimits.Refused
 	ri.setAttempts(w, call)
+	if ri.traced != nil {
+		ri.traced.attempts = call.Attempts
+	}
 	ri.setRateLimits(w, call)
 	setCostCap(w, call)
 	if err != nil {
@@ -72,6 +75,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		return nil, nil, err
 	}
 	ri.provider = call.Provider
+	if ri.traced != nil {
+		ri.traced.observed.Stream = stream
+		stream = &ri.traced.observed
+	}
 	if call.Stream && (snap.Ledger != nil || ri.payload != nil) {
 		ri.out.Stream = stream
 		stream = &ri.out

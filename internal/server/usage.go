@@ -14,17 +14,18 @@ import (
 // recordUsage adds the request's record to the usage ledger: every request
 // that named a model, whatever its outcome, once it has ended. Its usage
 // is what the answer's stream counted, up to where it stopped (a stream
-// that ended early is billed for what it delivered: see estimateCut).
-//
-// Its tokens and cost are counted in the metrics too, ledger or not.
-func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
+// that ended early is billed for what it delivered: see estimateCut). It
+// returns the record, also made for the request's span when the request
+// is traced, and whether one was made. Its tokens and cost are counted
+// in the metrics too, ledger or not.
+func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) (store.UsageRecord, bool) {
 	defer ri.out.release()
 	if ri.result != nil {
 		s.observeUsage(ri, &ri.done.usage, ri.done.costPico, ri.done.costKnown)
 	}
 	l := ri.snap.Ledger
-	if ri.spend == nil && (l == nil || ri.model == "") {
-		return
+	if ri.spend == nil && (l == nil || ri.model == "") && ri.traced == nil {
+		return store.UsageRecord{}, false
 	}
 	status := rec.status
 	if status == 0 {
@@ -56,6 +57,7 @@ func (s *Server) recordUsage(rec *recorder, ri *reqInfo, start time.Time) {
 	if l != nil && ri.model != "" {
 		l.Add(u)
 	}
+	return u, true
 }
 
 // outcome is what a request's end tells of its usage.

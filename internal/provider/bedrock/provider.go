@@ -241,6 +241,7 @@ func (d *httpDoer) Do(req *http.Request) (*http.Response, error) {
 	for k, v := range d.header {
 		req.Header[k] = v
 	}
+	provider.SetTraceContext(req.Context(), req.Header)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return nil, err
