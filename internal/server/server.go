@@ -37,17 +37,23 @@ type Server struct {
 	allow    map[string]string // path -> method, for 405 answers
 }
 
-// New returns a server serving snap, logging to log.
+// New returns a server serving snap, logging to log; snap is activated
+// (gateway.Snapshot.Activate).
 func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 	s := &Server{log: log}
 	s.snap.Store(snap)
+	snap.Activate()
 	s.handler = s.routes()
 	return s
 }
 
-// Swap installs a new snapshot; requests in flight keep the one they began
-// with.
-func (s *Server) Swap(snap *gateway.Snapshot) { s.snap.Store(snap) }
+// Swap installs a new snapshot, then activates it: requests in flight keep
+// the one they began with, and the process state that only the old one
+// used (removed targets' health, retired upstream clients) is let go.
+func (s *Server) Swap(snap *gateway.Snapshot) {
+	s.snap.Store(snap)
+	snap.Activate()
+}
 
 // Snapshot returns the current snapshot.
 func (s *Server) Snapshot() *gateway.Snapshot { return s.snap.Load() }
