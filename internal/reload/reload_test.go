@@ -240,7 +240,10 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 		must(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	}
 	swap("..v2", cfgText("2"))
-	for first := false; !first; {
+	for tries, first := 0, false; !first; tries++ {
+		if tries == 50 {
+			t.Fatal("ConfigMap swap: no reload")
+		}
 		select {
 		case st := <-e.done:
 			if st.Version != 2 {
