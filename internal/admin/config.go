@@ -62,4 +62,6 @@ type configVersion struct {
 	Hash    string `json:"hash"`
 }
 
-func versionOf(st reload.Status) configVersion { return configVersion{Version: st.Version, Hash: st.Hash} }
+func versionOf(st reload.Status) configVersion {
+	return configVersion{Version: st.Version, Hash: st.Hash}
+}
