@@ -24,6 +24,7 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/server"
 )
 
@@ -210,9 +211,19 @@ func serve(args []string, stderr io.Writer) int {
 	defer closeIdem()
 	metrics := observe.NewRegistry()
 	observe.Register(metrics, led.Collector())
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
-		Responses: st.Store.Responses(),
-		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
+	// Upstream clients and the targets' health are the process's: a
+	// reload keeps them for the providers and targets it keeps.
+	clients := gateway.NewClients(cfg.Server.RequestTimeout.Std())
+	defer clients.Close()
+	opts := gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
+		Responses: st.Store.Responses(), Health: router.NewHealth(), Clients: clients,
+		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}}
+	// A reload compiles the file again on the same process state and
+	// swaps the snapshot in (docs/operations.md).
+	var srv *server.Server
+	rl := newReloader(cfg, *path, *listen, &opts, func(s *gateway.Snapshot) { srv.Swap(s) }, metrics, log)
+	opts.Admin.Configs = rl
+	snap, err := gateway.Compile(cfg, opts)
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
@@ -233,7 +244,9 @@ func serve(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
-	if err := server.New(snap, log).RunWithMetrics(ctx, ln, metricsLn); err != nil {
+	srv = server.New(snap, log)
+	defer watchReloads(ctx, rl, configSource(*path), log)()
+	if err := srv.RunWithMetrics(ctx, ln, metricsLn); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1
 	}
