@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,5 +235,119 @@ func TestTwentyReloadsUnderLoad(t *testing.T) {
 	}
 	if n := g.clients.Len(); n != 1 {
 		t.Errorf("%d upstream clients kept, want the one of the unchanged provider", n)
+	}
+}
+
+// breakerConfig routes gpt to the fake upstream and to the mock, with a
+// breaker that opens on the first failure and stays open for an hour.
+const breakerConfig = `
+server: {admin_token: ` + adminRoot + `}
+providers:
+  - {name: fake-openai, type: openai, base_url: "${UPSTREAM}", api_key: sk-upstream-test}
+  - {name: mock, type: mock}
+models:
+  - name: gpt
+    retry: {max_attempts: 2, base_backoff: "1ms", max_backoff: "2ms"}
+    breaker: {consecutive_failures: 1, cooldown: "1h"}
+    targets:
+      - {provider: fake-openai, model: gpt-4o-mini, weight: %W%}
+      - {provider: mock, model: mock}
+`
+
+// A breaker opened by a failing upstream stays open across a reload that
+// keeps its target (with a new weight), and is gone with a target that a
+// reload removes: added back, the target starts closed.
+func TestBreakerSurvivesReloadThatKeepsItsTarget(t *testing.T) {
+	withWeight := func(w string) string { return strings.ReplaceAll(breakerConfig, "%W%", w) }
+	g := newReloadGateway(t, withWeight("1000"), nil)
+	g.up.Enqueue(providertest.Response{Status: 503, Body: []byte(`{"error":{"message":"overloaded","type":"server_error"}}`)})
+	resp, err := g.chat(context.Background(), http.DefaultClient, "gpt", "hi", false)
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("x-llmgw-provider") != "mock" {
+		t.Fatalf("the failed attempt did not fail over to the mock: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	state := func() string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", g.http.URL+"/admin/v1/targets", nil)
+		req.Header.Set("Authorization", "Bearer "+adminRoot)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return gjson.Get(string(b), `models.0.targets.#(provider=="fake-openai").state`).String()
+	}
+	if s := state(); s != "open" {
+		t.Fatalf("breaker %q after the failure, want open", s)
+	}
+	g.reload(t, withWeight("999"))
+	if s := state(); s != "open" {
+		t.Fatalf("breaker %q after a reload that keeps the target, want open", s)
+	}
+	before := len(g.up.Requests())
+	if resp, err := g.chat(context.Background(), http.DefaultClient, "gpt", "hi", false); err != nil || resp.Header.Get("x-llmgw-provider") != "mock" {
+		t.Fatalf("served by %v: %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if len(g.up.Requests()) != before {
+		t.Error("a request reached the target whose breaker is open")
+	}
+	// Removed, then added back: closed.
+	g.reload(t, strings.Replace(withWeight("1"), "      - {provider: fake-openai, model: gpt-4o-mini, weight: 1}\n", "", 1))
+	if s := state(); s != "" {
+		t.Fatalf("a removed target is still shown: %q", s)
+	}
+	g.reload(t, withWeight("1"))
+	if s := state(); s != "closed" {
+		t.Fatalf("breaker %q of a target added back, want closed", s)
+	}
+}
+
+// Reloads that replace a provider's upstream address (a new client each
+// time) leave no connection or goroutine behind; reloads that keep it
+// keep its one client.
+func TestReloadsLeakNoConnections(t *testing.T) {
+	second := providertest.NewOpenAI(t)
+	g := newReloadGateway(t, reloadA, map[string]string{"SECOND": second.URL})
+	client := &http.Client{Transport: &http.Transport{}}
+	call := func() {
+		t.Helper()
+		resp, err := g.chat(context.Background(), client, "gpt", "hi", false)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%v %v", resp, err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	call()
+	client.CloseIdleConnections()
+	base := runtime.NumGoroutine()
+	moved := strings.Replace(reloadA, "${UPSTREAM}", "${SECOND}", 1)
+	for i := range 30 {
+		text := reloadA
+		if i%2 == 0 {
+			text = moved
+		}
+		g.reload(t, text)
+		call()
+		if n := g.clients.Len(); n != 1 {
+			t.Fatalf("reload %d: %d upstream clients kept, want 1", i, n)
+		}
+	}
+	client.CloseIdleConnections()
+	// Closed connections' goroutines end soon after; wait for them, a
+	// bounded number of times.
+	var n int
+	for range 200 {
+		if n = runtime.NumGoroutine(); n <= base+2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n > base+2 {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after 30 reloads, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
 }
