@@ -2,8 +2,7 @@
 // serves: on SIGHUP, on a change of the configuration file, and on POST
 // /admin/v1/config/reload.
 //
-// A reload loads the file again (expanding the environment and resolving
-// secret references), validates it, refuses it if it changes a setting
+// A reload loads the file again (expanding the environment), validates it, refuses it if it changes a setting
 // that takes effect only on restart (config.RestartOnly, each such setting
 // named), compiles it into a new snapshot and swaps it in (Options.Apply).
 // Requests in flight finish on the snapshot they began with. Any failure
@@ -31,9 +30,7 @@
 // moves to a new directory). Events are debounced: the file is read once
 // the directory has been quiet for the debounce, and reloaded only when
 // its bytes changed since the last read, so that one save, however many
-// events it makes, is one reload. A secret file the configuration refers
-// to (file:/path) is not watched: send SIGHUP or call the admin route
-// after changing one.
+// events it makes, is one reload.
 //
 // # Lifetimes
 //

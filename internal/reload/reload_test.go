@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -142,6 +143,8 @@ bogus: 1
 `, []string{"bogus", `unknown provider "nope"`}},
 		{"restart-only settings", strings.Replace(cfgText("1"), `listen: "127.0.0.1:0"`, `listen: "127.0.0.1:1", data_dir: /elsewhere`, 1),
 			[]string{"server.listen: changed, but takes effect only on restart", "server.data_dir: changed"}},
+		{"missing secret", strings.Replace(cfgText("1"), "providers: [{name: mock, type: mock}]", `providers: [{name: mock, type: mock}, {name: oa, type: openai, api_key: "${LLMGW_TEST_UNSET_KEY}"}]`, 1),
+			[]string{"providers[1].api_key"}},
 		{"unreadable file", "", []string{"no such file"}},
 	}
 	for i, c := range cases {
@@ -240,7 +243,7 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 		must(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	}
 	swap("..v2", cfgText("2"))
-	for tries, first := 0, false; !first; tries++ {
+	for tries, first := 1, false; !first; tries++ {
 		if tries == 50 {
 			t.Fatal("ConfigMap swap: no reload")
 		}
@@ -251,9 +254,9 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 			}
 			first = true
 		case <-time.After(200 * time.Millisecond):
-			// Not seen yet: the watch may have started after the swap.
-			must(t, os.Remove(filepath.Join(dir, "..data")))
-			must(t, os.Symlink("..v2", filepath.Join(dir, "..data")))
+			// Not seen yet: the watch may have started after the swap,
+			// and read its bytes as the first. Swap in new ones.
+			swap(fmt.Sprintf("..v2-%d", tries), cfgText(fmt.Sprint(2+tries)))
 		}
 	}
 	// Rename over: an editor's save.
