@@ -71,6 +71,9 @@ type Options struct {
 	// Done, when set, is called after every reload with its outcome
 	// (tests wait on it).
 	Done func(Status, error)
+	// Watching, when set, is called once Watch has begun watching the
+	// file's directory (tests wait on it).
+	Watching func()
 }
 
 // Reloader reloads the configuration and reports the outcome. It is safe

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -33,14 +32,15 @@ func cfgText(weight string) string { return strings.ReplaceAll(valid, "%W%", wei
 // env is a Reloader over a file in a temporary directory, applying
 // configurations to applied.
 type env struct {
-	t       *testing.T
-	path    string
-	r       *reload.Reloader
-	reg     *observe.Registry
-	logs    *syncBuffer
-	done    chan reload.Status
-	mu      sync.Mutex
-	applied []*config.Config
+	t        *testing.T
+	path     string
+	r        *reload.Reloader
+	reg      *observe.Registry
+	logs     *syncBuffer
+	done     chan reload.Status
+	watching chan struct{}
+	mu       sync.Mutex
+	applied  []*config.Config
 }
 
 type syncBuffer struct {
@@ -62,19 +62,20 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, dir string) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(dir, "llmgw.yaml"), reg: observe.NewRegistry(), logs: &syncBuffer{}, done: make(chan reload.Status, 16)}
+	e := &env{t: t, path: filepath.Join(dir, "llmgw.yaml"), reg: observe.NewRegistry(), logs: &syncBuffer{}, done: make(chan reload.Status, 16), watching: make(chan struct{})}
 	e.write(cfgText("1"))
 	first, err := config.Load(e.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.r = reload.New(first, reload.Options{
-		Source:  e.path,
-		Load:    func() (*config.Config, error) { return config.Load(e.path) },
-		Apply:   e.apply,
-		Metrics: e.reg,
-		Logger:  slog.New(slog.NewJSONHandler(e.logs, nil)),
-		Done:    func(st reload.Status, _ error) { e.done <- st },
+		Source:   e.path,
+		Load:     func() (*config.Config, error) { return config.Load(e.path) },
+		Apply:    e.apply,
+		Metrics:  e.reg,
+		Logger:   slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Done:     func(st reload.Status, _ error) { e.done <- st },
+		Watching: func() { close(e.watching) },
 	})
 	return e
 }
@@ -233,8 +234,6 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 			t.Fatalf("%s: no reload", step)
 		}
 	}
-	// The watch is set up asynchronously: a change before it would be
-	// missed, so the first change is repeated until it is seen.
 	swap := func(name, text string) {
 		t.Helper()
 		must(t, os.Mkdir(filepath.Join(dir, name), 0o700))
@@ -242,23 +241,9 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 		must(t, os.Symlink(name, filepath.Join(dir, "..data_tmp")))
 		must(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	}
+	<-e.watching
 	swap("..v2", cfgText("2"))
-	for tries, first := 1, false; !first; tries++ {
-		if tries == 50 {
-			t.Fatal("ConfigMap swap: no reload")
-		}
-		select {
-		case st := <-e.done:
-			if st.Version != 2 {
-				t.Fatalf("ConfigMap swap: %+v", st)
-			}
-			first = true
-		case <-time.After(200 * time.Millisecond):
-			// Not seen yet: the watch may have started after the swap,
-			// and read its bytes as the first. Swap in new ones.
-			swap(fmt.Sprintf("..v2-%d", tries), cfgText(fmt.Sprint(2+tries)))
-		}
-	}
+	waitReload("ConfigMap swap", 2)
 	// Rename over: an editor's save.
 	tmp := filepath.Join(dir, ".llmgw.yaml.swp")
 	must(t, os.WriteFile(tmp, []byte(cfgText("3")), 0o600))

@@ -43,6 +43,9 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 		return err
 	}
 	last, _ := fileSum(path)
+	if r.o.Watching != nil {
+		r.o.Watching()
+	}
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	for {
