@@ -131,7 +131,7 @@ func serve(args []string, stderr io.Writer) int {
 	logw := observe.NewLogWriter(stderr, 0, 0)
 	defer logw.Close()
 	log := observe.NewLogger(logw, cfg.Server.Level())
-	p, err := openProcess(cfg, log)
+	p, err := openProcess(cfg, log, *path, *listen)
 	if err != nil {
 		var se startError
 		if errors.As(err, &se) {
@@ -158,6 +158,7 @@ func serve(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
+	defer watchReloads(ctx, p.reloader, configSource(*path), log)()
 	if err := p.server.RunWithMetrics(ctx, ln, metricsLn); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1

@@ -13,6 +13,8 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/reload"
+	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/server"
 )
 
@@ -22,6 +24,9 @@ type process struct {
 	metrics *observe.Registry
 	snap    *gateway.Snapshot
 	server  *server.Server
+	// reloader compiles the configuration again on the same process
+	// state and swaps the snapshot in (docs/operations.md).
+	reloader *reload.Reloader
 	// closers run last first (close), as defers would.
 	closers []func()
 }
@@ -52,7 +57,10 @@ func (e startError) Unwrap() error { return e.err }
 // creates the server, without listening. On error, what was opened is
 // closed; an error of the configuration's compilation is returned as it
 // is (its problems joined), any other as a startError.
-func openProcess(cfg *config.Config, log *slog.Logger) (_ *process, err error) {
+//
+// path and listen are serve's --config and --listen, which a reload
+// (p.reloader) reads and applies again.
+func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *process, err error) {
 	p := &process{}
 	defer func() {
 		if err != nil {
@@ -125,9 +133,16 @@ func openProcess(cfg *config.Config, log *slog.Logger) (_ *process, err error) {
 	}
 	p.metrics = observe.NewRegistry()
 	observe.Register(p.metrics, led.Collector())
-	p.snap, err = gateway.Compile(cfg, gateway.Options{Metrics: p.metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem, Tracer: tracer,
-		Responses: st.Store.Responses(),
-		Admin:     admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}})
+	// Upstream clients and the targets' health are the process's: a
+	// reload keeps them for the providers and targets it keeps.
+	clients := gateway.NewClients(cfg.Server.RequestTimeout.Std())
+	p.onClose(clients.Close)
+	opts := gateway.Options{Metrics: p.metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem, Tracer: tracer,
+		Responses: st.Store.Responses(), Health: router.NewHealth(), Clients: clients,
+		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}}
+	p.reloader = newReloader(cfg, path, listen, &opts, func(s *gateway.Snapshot) { p.server.Swap(s) }, p.metrics, log)
+	opts.Admin.Configs = p.reloader
+	p.snap, err = gateway.Compile(cfg, opts)
 	if err != nil {
 		return nil, err
 	}

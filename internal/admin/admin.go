@@ -56,6 +56,10 @@ type Backend struct {
 	Logger *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Configs reports and reloads the running configuration (GET
+	// /admin/v1/config, POST /admin/v1/config/reload); nil answers them
+	// 404.
+	Configs Configs
 }
 
 // Options configure the admin API of one configuration snapshot.

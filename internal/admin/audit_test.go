@@ -29,6 +29,7 @@ func testEveryChangeIsAudited(t *testing.T, st store.Store) {
 	// Each route that changes something, once, with the action it records.
 	actions := map[string]string{
 		"POST /admin/v1/targets/reset":                   "targets.reset",
+		"POST /admin/v1/config/reload":                   "config.reload",
 		"POST /admin/v1/tenants":                         "tenant.create",
 		"PATCH /admin/v1/tenants/{tenant}":               "tenant.update",
 		"DELETE /admin/v1/tenants/{tenant}":              "tenant.delete",

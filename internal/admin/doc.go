@@ -81,7 +81,7 @@
 //	                        while an upstream's Retry-After holds the
 //	                        target back) and cooldown_until, calls in
 //	                        flight, attempts, successes and failures
-//	                        since the configuration was loaded, moving
+//	                        since the target was configured, moving
 //	                        average of time to first token, rate-limit
 //	                        headroom and share
 //	POST /admin/v1/targets/reset
@@ -93,4 +93,21 @@
 //	                        {"reset": N, "data": [{"model", "provider",
 //	                        "upstream_model"}, ...]}; an unknown field is a
 //	                        400 naming it, choosing no target a 404.
+//
+// # Configuration routes
+//
+//	GET /admin/v1/config    the running configuration's version, hash,
+//	                        load time and source, and the last reload's
+//	                        time, trigger, result and problems
+//	                        (reload.Status)
+//	POST /admin/v1/config/reload
+//	                        reloads now (Backend.Configs, a
+//	                        reload.Reloader); 200 with the new status, or
+//	                        422 listing every problem while the running
+//	                        configuration keeps serving. Audited as
+//	                        config.reload with the versions before and
+//	                        after.
+//
+// Both are global routes and need no store; without Backend.Configs they
+// answer 404.
 package admin

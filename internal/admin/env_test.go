@@ -13,8 +13,10 @@ import (
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/admin/admintest"
 	"github.com/llmgw/llmgw/internal/audit"
+	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/protocol/openai"
+	"github.com/llmgw/llmgw/internal/reload"
 	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/pgtest"
 	"github.com/llmgw/llmgw/internal/store/postgres"
@@ -44,6 +46,7 @@ func newEnv(t *testing.T, st store.Store) *env {
 		st = admintest.SQLite(t)
 	}
 	b, log := admintest.Backend(t, st)
+	b.Configs = testConfigs(t)
 	return newEnvWith(t, st, b, log)
 }
 
@@ -222,4 +225,18 @@ func hexOf(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+// testConfigs is a Reloader over a fixed configuration, applied to
+// nothing.
+func testConfigs(t *testing.T) *reload.Reloader {
+	t.Helper()
+	load := func() (*config.Config, error) {
+		return config.Parse([]byte("providers: [{name: mock, type: mock}]\nmodels: [{name: m, targets: [{provider: mock, model: m}]}]\n"), nil)
+	}
+	cfg, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reload.New(cfg, reload.Options{Load: load, Apply: func(*config.Config) error { return nil }})
 }

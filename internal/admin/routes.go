@@ -54,6 +54,8 @@ func (a *API) routes() []route {
 		{Route{"GET", Prefix + "/audit/verify", g}, a.verifyAudit},
 		{Route{"GET", Prefix + "/usage", t}, a.getUsage},
 		{Route{"GET", Prefix + "/alerts/deliveries", t}, a.listDeliveries},
+		{Route{"GET", Prefix + "/config", g}, a.handleConfig},
+		{Route{"POST", Prefix + "/config/reload", g}, a.handleReload},
 	}
 }
 
@@ -76,7 +78,7 @@ func (a *API) guard(rt route) http.Handler {
 		if err == nil {
 			err = c.may(rt.Route)
 		}
-		if err == nil && a.b.Store == nil && !strings.HasPrefix(rt.Pattern, Prefix+"/targets") {
+		if err == nil && a.b.Store == nil && !strings.HasPrefix(rt.Pattern, Prefix+"/targets") && !strings.HasPrefix(rt.Pattern, Prefix+"/config") {
 			err = errNoStore
 		}
 		if err != nil {

@@ -36,16 +36,31 @@
 //     the responses kept, in memory or behind its Redis connections;
 //   - the tracer provider (Options.Tracer, package observe/tracing), with
 //     its queue of spans to export, shut down after the drain;
+//   - the health of the upstream targets (Options.Health, a
+//     router.Health): breakers, Retry-After cool-downs, latency averages,
+//     headroom and counters, kept for every target a new configuration
+//     keeps (same model, provider name, upstream model and provider
+//     identity: type, address and credentials) and forgotten for the
+//     others when the new snapshot is activated;
+//   - the upstream HTTP clients and their connections (Options.Clients):
+//     a provider whose name, address and connection settings are
+//     unchanged keeps its client; the others' idle connections are
+//     closed on activation, and again once the requests still using them
+//     have had server.request_timeout to end;
 //   - the logger.
 //
 // Budget reservations (package budget) and response caches follow the
 // same rule as they are wired in.
 //
 // Snapshot state is what the configuration file says and nothing else: the
-// providers and their connection pools, the compiled models and targets,
-// the static keys' hashes, the admin token's hash and the stage chain.
-// The router's breakers, latency averages and headroom are still built
-// with the router and so restart with a snapshot (only their counters,
-// in the registry, carry over); keeping a kept target's breaker across a
-// reload is part of hot reload, which does not exist yet.
+// providers (built anew, over the process's clients), the compiled models
+// and targets, the static keys' hashes, the admin token's hash and the
+// stage chain.
+//
+// A reload (package reload) compiles a new snapshot on the same Options and
+// swaps it in with server.Server.Swap, which then calls Snapshot.Activate:
+// the router built last reports the breaker gauge, the health of removed
+// targets and the metric series of removed models are let go, and unused
+// clients are retired. Requests in flight keep the snapshot they began
+// with, and with it the providers, targets and clients it refers to.
 package gateway

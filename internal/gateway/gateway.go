@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
@@ -94,6 +95,23 @@ type Snapshot struct {
 	// Tracer starts the spans of requests and upstream attempts; nil
 	// when tracing is off. It belongs to the process (Options.Tracer).
 	Tracer *tracing.Tracer
+
+	// clients and clientKeys are the process's upstream clients and the
+	// ones the snapshot uses, for Activate; clients is nil without
+	// Options.Clients.
+	clients    *Clients
+	clientKeys map[string]bool
+}
+
+// Activate makes the snapshot the one in force once it serves: the
+// router's health forgets the targets it no longer has (router.Activate)
+// and the upstream clients it does not use are retired (Clients.Retain).
+// Requests still running on an older snapshot finish on what they hold.
+func (s *Snapshot) Activate() {
+	s.Router.Activate()
+	if s.clients != nil {
+		s.clients.Retain(s.clientKeys)
+	}
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -101,9 +119,12 @@ type Snapshot struct {
 func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	var errs []error
 	providers := make(map[string]provider.Provider, len(cfg.Providers))
+	identities := make(map[string]string, len(cfg.Providers))
+	clientKeys := make(map[string]bool)
 	failed := make(map[string]bool)
 	for i := range cfg.Providers {
-		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts)
+		identities[cfg.Providers[i].Name] = providerIdentity(&cfg.Providers[i])
+		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts, clientKeys)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("providers[%d]%w", i, err))
 			failed[cfg.Providers[i].Name] = true
@@ -123,7 +144,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 				errs = append(errs, fmt.Errorf("models[%d].targets[%d].provider: provider %q is not available", i, j, t.Provider))
 				continue
 			}
-			rm.Targets = append(rm.Targets, router.Target{Provider: p, Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits),
+			rm.Targets = append(rm.Targets, router.Target{Provider: p, Identity: identities[t.Provider], Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits),
 				System: tracing.ProviderName(providerType(cfg, t.Provider))})
 		}
 		models = append(models, rm)
@@ -155,7 +176,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Limiter == nil {
 		opts.Limiter = limits.WithBudgets(limits.NewMemory(nil), budget.NewMemory(nil, 0))
 	}
-	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter, Tracer: opts.Tracer.Tracer()})
+	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter, Health: opts.Health, Tracer: opts.Tracer.Tracer()})
 	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
 	targetTokens := make(map[string]bool)
 	for i := range cfg.Models {
@@ -214,6 +235,8 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Idempotency:  idempotencyStore(cfg, opts.Idempotency),
 		Payloads:     payloadlog.New(cfg),
 		Tracer:       opts.Tracer,
+		clients:      opts.Clients,
+		clientKeys:   clientKeys,
 	}, nil
 }
 
@@ -227,7 +250,9 @@ func providerType(cfg *config.Config, name string) string {
 	return ""
 }
 
-func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (provider.Provider, error) {
+// newProvider builds pc's provider; the key of the upstream client it
+// takes from opts.Clients goes into used.
+func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, used map[string]bool) (provider.Provider, error) {
 	if pc.Type == config.TypeMock {
 		var o mock.Options
 		if m := pc.Mock; m != nil {
@@ -245,13 +270,24 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 	for k, v := range pc.Headers {
 		headers[k] = v.Value()
 	}
-	client := provider.NewHTTPClient(provider.ClientOptions{
-		ConnectTimeout:        pc.ConnectTimeout.Std(),
-		ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
-		MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
-	})
-	if opts.UpstreamTransport != nil {
-		client.Transport = opts.UpstreamTransport
+	mk := func() *http.Client {
+		client := provider.NewHTTPClient(provider.ClientOptions{
+			ConnectTimeout:        pc.ConnectTimeout.Std(),
+			ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
+			MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
+		})
+		if opts.UpstreamTransport != nil {
+			client.Transport = opts.UpstreamTransport
+		}
+		return client
+	}
+	var client *http.Client
+	if opts.Clients != nil && opts.UpstreamTransport == nil {
+		var key string
+		key, client = opts.Clients.client(pc, mk)
+		used[key] = true
+	} else {
+		client = mk()
 	}
 	var p provider.Provider
 	var err error

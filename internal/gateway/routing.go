@@ -70,6 +70,16 @@ type Options struct {
 	// built once from the tracing section and shut down after the drain;
 	// nil is tracing off.
 	Tracer *tracing.Tracer
+	// Health keeps the health of the upstream targets (breakers, latency
+	// averages, headroom) across snapshots, created once
+	// (router.NewHealth): a target a new configuration keeps keeps its
+	// health; nil gives each snapshot's router its own (tests,
+	// validation).
+	Health *router.Health
+	// Clients keeps the upstream HTTP clients and their connections
+	// across snapshots, created once (NewClients) and closed on shutdown;
+	// nil gives each snapshot clients of its own (tests, validation).
+	Clients *Clients
 }
 
 // limitOf converts configured limits; nil limits nothing.

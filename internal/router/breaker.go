@@ -105,6 +105,14 @@ func newBreaker(p BreakerPolicy, now func() time.Time, onChange func(State)) *br
 	return &breaker{p: p.withDefaults(), now: now, onChange: onChange}
 }
 
+// setPolicy makes p the policy from now on; the state and what was counted
+// stay.
+func (b *breaker) setPolicy(p BreakerPolicy) {
+	b.mu.Lock()
+	b.p = p.withDefaults()
+	b.mu.Unlock()
+}
+
 // allow admits an attempt, or reports false when the breaker is open or its
 // half-open probes are all out. The generation returned goes to record.
 func (b *breaker) allow() (uint64, bool) {

@@ -96,12 +96,23 @@
 // fallbacks; a model with some is balanced, retried and failed over among
 // them alone; a fallback model with none is skipped.
 //
-// Health lives in the router, so it starts afresh with each configuration
-// snapshot; the counters of Status with it. Counters and histograms live in
-// the observe.Registry and survive it; the llmgw_breaker_state gauge is
-// computed at each scrape from the router built last on the registry, so
-// an open breaker shows half-open once its cooldown is over even without
-// traffic, and the targets of a replaced configuration disappear from it.
+// Health (breakers, Retry-After, latency averages, headroom and the
+// counters of Status) lives in a Health that the process creates once and
+// hands to every router (Options.Health), so that a configuration reload
+// keeps it for every target it keeps: same configured model, provider
+// name, upstream model id and provider identity (Target.Identity, a digest
+// of the provider's type, address and credentials: a provider pointed at
+// another upstream or account is a new target). A kept target takes its
+// new weight, timeouts, limits and breaker policy at once and keeps its
+// breaker's state; a removed one loses its health when the new router is
+// activated (Router.Activate, after the swap). A router built without a
+// Health keeps its own. Counters and histograms live in the
+// observe.Registry; activation deletes the series of models and
+// provider-model pairs the new router does not serve. The
+// llmgw_breaker_state gauge is computed at each scrape from the router
+// activated last (or built last) on the registry, so an open breaker shows
+// half-open once its cooldown is over even without traffic, and the
+// targets of a replaced configuration disappear from it.
 //
 // With a tracer (Options.Tracer, the process's), each attempt is a span of
 // kind client, child of the request's, from the attempt's start to the end

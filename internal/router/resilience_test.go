@@ -215,7 +215,7 @@ func TestTargetTimeoutsOverrideModel(t *testing.T) {
 }
 
 func TestObserveLatency(t *testing.T) {
-	tg := &target{}
+	tg := &target{health: &health{}}
 	steps := []struct {
 		d      time.Duration
 		failed bool

@@ -23,6 +23,11 @@ type Target struct {
 	Weight int
 	// Timeouts override the model's, field by field; zero keeps the model's.
 	Timeouts Timeouts
+	// Identity names the upstream the target's provider reaches (a digest
+	// of its type, address and credentials): a target kept by a new
+	// configuration keeps its health (see Health) only while its Identity
+	// is the same. Empty is an identity like any other.
+	Identity string
 	// Limits cap the requests sent to this target (its provider account's
 	// own quota), counted under "target:<provider>/<upstream model>": a
 	// target at its limit is skipped like one cooling down.
@@ -111,6 +116,9 @@ type Options struct {
 	Limiter limits.Limiter
 	// Tracer starts a span per upstream attempt; nil starts none.
 	Tracer trace.Tracer
+	// Health keeps the targets' health across routers (process state);
+	// nil: the router keeps its own, which starts afresh.
+	Health *Health
 }
 
 // Router resolves model names and dispatches calls. Its configuration is
@@ -126,12 +134,13 @@ type Router struct {
 	log       *slog.Logger
 	limiter   limits.Limiter
 	tracer    trace.Tracer // nil: tracing off
+	health    *Health
 }
 
 // New returns a router over models. Built on a metrics registry, it takes
 // over the llmgw_breaker_state series from any router built before on it.
 func New(models []Model, o Options) *Router {
-	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger, limiter: o.Limiter, tracer: o.Tracer}
+	r := &Router{exact: make(map[string]*Model, len(models)), now: o.Now, rand: o.Rand, metrics: newMetrics(o.Metrics), log: o.Logger, limiter: o.Limiter, health: o.Health, tracer: o.Tracer}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -145,8 +154,9 @@ func New(models []Model, o Options) *Router {
 		m := models[i]
 		m.applyDefaults()
 		m.targets = make([]*target, len(m.Targets))
+		keys := healthKeys(&m)
 		for j := range m.Targets {
-			m.targets[j] = r.newTarget(&m, j)
+			m.targets[j] = r.newTarget(&m, j, keys[j])
 		}
 		m.bal = newBalancer(m.Balancing)
 		r.models = append(r.models, &m)

@@ -18,8 +18,8 @@ type TargetStatus struct {
 	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
 	// Inflight counts attempts and streams in progress.
 	Inflight int64 `json:"inflight"`
-	// Attempts counts the attempts made on the target since the router was
-	// built; Successes those that produced a first chunk, Failures those
+	// Attempts counts the attempts made on the target since it was
+	// configured (across configuration reloads that keep it); Successes those that produced a first chunk, Failures those
 	// that counted against its health. The rest (a client's cancellation
 	// or invalid request, attempts in progress) are neither.
 	Attempts  int64 `json:"attempts"`

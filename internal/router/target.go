@@ -29,15 +29,34 @@ const (
 	maxPenalty = 30 * time.Second
 )
 
-// target is a Target with the health the router keeps of it.
+// target is a Target with the health the router keeps of it. The health
+// is shared with the targets of later routers that keep the same target
+// (see Health).
 type target struct {
 	Target
-	model   string // the configured model name, for metrics
-	label   string // the target's metric label
-	breaker *breaker
+	model string // the configured model name, for metrics
+	label string // the target's metric label
 	// subject is the target's limit subject; empty for a wildcard
 	// target, whose upstream model comes with each request.
 	subject string
+	// key is the target's identity in a Health.
+	key healthKey
+	*health
+
+	// durationOK is the target's llmgw_upstream_duration_seconds series of
+	// successful attempts.
+	durationOK prometheus.Observer
+
+	// onHeadroom is observeHeadroom on the router's clock, made once so
+	// that an attempt hands it to the provider without allocating.
+	onHeadroom func(provider.Headroom)
+}
+
+// health is what the router learns of a target as calls succeed and fail:
+// its breaker, counters, latency average, rate-limit headroom and
+// Retry-After. It outlives a router when a Health keeps it.
+type health struct {
+	breaker *breaker
 	// inflight counts attempts and streams in progress.
 	inflight atomic.Int64
 	// attempts counts attempts made; successes those that produced a first
@@ -49,23 +68,23 @@ type target struct {
 	headroom      float64 // share of its rate limit left, 0..1
 	headroomUntil time.Time
 	notBefore     time.Time // the target's Retry-After
-
-	// durationOK is the target's llmgw_upstream_duration_seconds series of
-	// successful attempts.
-	durationOK prometheus.Observer
-
-	// onHeadroom is observeHeadroom on the router's clock, made once so
-	// that an attempt hands it to the provider without allocating.
-	onHeadroom func(provider.Headroom)
 }
 
-func (r *Router) newTarget(m *Model, j int) *target {
-	t := &target{Target: m.Targets[j], model: m.Name, headroom: 1}
+func newHealth(p BreakerPolicy, now func() time.Time) *health {
+	return &health{breaker: newBreaker(p, now, nil), headroom: 1}
+}
+
+func (r *Router) newTarget(m *Model, j int, key healthKey) *target {
+	t := &target{Target: m.Targets[j], model: m.Name, key: key}
 	t.label = t.Model + "#" + strconv.Itoa(j)
 	if t.Model != "*" {
 		t.subject = "target:" + t.Provider.Name() + "/" + t.Model
 	}
-	t.breaker = newBreaker(m.Breaker, r.now, nil)
+	if r.health != nil {
+		t.health = r.health.take(key, m.Breaker, r.now)
+	} else {
+		t.health = newHealth(m.Breaker, r.now)
+	}
 	t.durationOK = r.metrics.duration.WithLabelValues(t.Provider.Name(), m.Name, "success")
 	t.onHeadroom = func(h provider.Headroom) { t.observeHeadroom(r.now(), h) }
 	return t

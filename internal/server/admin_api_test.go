@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/llmgw/llmgw/internal/admin"
@@ -14,6 +15,8 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/identity"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
+	"github.com/llmgw/llmgw/internal/reload"
+	"github.com/llmgw/llmgw/internal/router"
 	"github.com/llmgw/llmgw/internal/store"
 )
 
@@ -51,17 +54,26 @@ type adminGateway struct {
 	*testGateway
 	st    store.Store
 	audit *audit.Log
+	// config is the configuration text a reload reads, adminConfig at
+	// first.
+	config atomic.Pointer[string]
 }
 
 func newAdminGateway(t *testing.T) *adminGateway {
 	t.Helper()
 	up := providertest.NewOpenAI(t)
-	cfg, err := config.Parse([]byte(adminConfig), func(k string) (string, bool) {
-		if k == "UPSTREAM" {
-			return up.URL, true
-		}
-		return "", false
-	})
+	g := &adminGateway{}
+	text := adminConfig
+	g.config.Store(&text)
+	load := func() (*config.Config, error) {
+		return config.Parse([]byte(*g.config.Load()), func(k string) (string, bool) {
+			if k == "UPSTREAM" {
+				return up.URL, true
+			}
+			return "", false
+		})
+	}
+	cfg, err := load()
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -79,15 +91,26 @@ func newAdminGateway(t *testing.T) *adminGateway {
 	}
 	t.Cleanup(func() { closeLim() })
 	b.Budgets = budgets
-	snap, err := gateway.Compile(cfg, gateway.Options{Admin: b, Directory: dir, Limiter: lim, Responses: st.Responses()})
+	var srv *Server
+	opts := gateway.Options{Directory: dir, Limiter: lim, Responses: st.Responses(), Health: router.NewHealth()}
+	b.Configs = reload.New(cfg, reload.Options{Load: load, Apply: func(cfg *config.Config) error {
+		snap, err := gateway.Compile(cfg, opts)
+		if err == nil {
+			srv.Swap(snap)
+		}
+		return err
+	}})
+	opts.Admin = b
+	snap, err := gateway.Compile(cfg, opts)
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
 	logs := &syncBuffer{}
-	srv := New(snap, slog.New(slog.NewJSONHandler(logs, nil)))
+	srv = New(snap, slog.New(slog.NewJSONHandler(logs, nil)))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &adminGateway{testGateway: &testGateway{t: t, srv: srv, http: ts, up: up, logs: logs}, st: st, audit: log}
+	g.testGateway, g.st, g.audit = &testGateway{t: t, srv: srv, http: ts, up: up, logs: logs}, st, log
+	return g
 }
 
 // repoFile reads a file by its path from the repository root, the

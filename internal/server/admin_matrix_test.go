@@ -32,6 +32,8 @@ var isolationMatrix = map[string]matrixRow{
 	//                                                  global viewer adminA adminB readerA keyA none
 	"GET /admin/v1/targets":                          {statuses{200, 200, 403, 403, 403, 403, 401}, statuses{200, 200, 403, 403, 403, 403, 401}},
 	"POST /admin/v1/targets/reset":                   {statuses{200, 403, 403, 403, 403, 403, 401}, statuses{200, 403, 403, 403, 403, 403, 401}},
+	"GET /admin/v1/config":                           {statuses{200, 200, 403, 403, 403, 403, 401}, statuses{200, 200, 403, 403, 403, 403, 401}},
+	"POST /admin/v1/config/reload":                   {statuses{200, 403, 403, 403, 403, 403, 401}, statuses{200, 403, 403, 403, 403, 403, 401}},
 	"POST /admin/v1/tenants":                         {statuses{201, 403, 403, 403, 403, 403, 401}, statuses{201, 403, 403, 403, 403, 403, 401}},
 	"GET /admin/v1/tenants":                          {statuses{200, 200, 403, 403, 403, 403, 401}, statuses{200, 200, 403, 403, 403, 403, 401}},
 	"GET /admin/v1/tenants/{tenant}":                 {statuses{200, 200, 200, 404, 200, 403, 401}, statuses{200, 200, 404, 200, 404, 403, 401}},

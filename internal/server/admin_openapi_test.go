@@ -172,6 +172,9 @@ func TestAdminAnswersMatchOpenAPI(t *testing.T) {
 	must(400, "GET", "/admin/v1/alerts/deliveries?cursor=%%%", root, "")
 	must(200, "GET", "/admin/v1/targets", root, "")
 	must(200, "POST", "/admin/v1/targets/reset", root, `{"all":true}`)
+	must(200, "GET", "/admin/v1/config", root, "")
+	must(200, "POST", "/admin/v1/config/reload", root, "")
+	must(200, "GET", "/admin/v1/config", root, "") // with the last reload
 
 	// Errors, each in the documented shape and status.
 	must(400, "POST", "/admin/v1/tenants", root, `{"name":"x","colour":"red"}`)
@@ -185,6 +188,11 @@ func TestAdminAnswersMatchOpenAPI(t *testing.T) {
 	must(409, "POST", "/admin/v1/keys/"+key+"/rotate", root, "")
 	must(409, "DELETE", "/admin/v1/tenants/acme", root, "")
 	must(413, "POST", "/admin/v1/keys", root, `{"name":"`+strings.Repeat("x", admin.MaxBody)+`"}`)
+	must(400, "POST", "/admin/v1/config/reload", root, `{"force":true}`)
+	bad := "bogus: 1\n" + adminConfig
+	g.config.Store(&bad)
+	must(422, "POST", "/admin/v1/config/reload", root, "")
+	must(200, "GET", "/admin/v1/config", root, "") // with the error
 
 	for _, rt := range admin.Routes() {
 		if c.ok[rt.Method+" "+rt.Pattern] == 0 {

@@ -40,7 +40,8 @@ type Server struct {
 	m *metrics
 }
 
-// New returns a server serving snap, logging to log.
+// New returns a server serving snap, logging to log; snap is activated
+// (gateway.Snapshot.Activate).
 func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 	s := &Server{log: log}
 	if snap != nil {
@@ -49,13 +50,18 @@ func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 		s.m = newMetrics(nil)
 	}
 	s.snap.Store(snap)
+	snap.Activate()
 	s.handler = s.routes()
 	return s
 }
 
-// Swap installs a new snapshot; requests in flight keep the one they began
-// with.
-func (s *Server) Swap(snap *gateway.Snapshot) { s.snap.Store(snap) }
+// Swap installs a new snapshot, then activates it: requests in flight keep
+// the one they began with, and the process state that only the old one
+// used (removed targets' health, retired upstream clients) is let go.
+func (s *Server) Swap(snap *gateway.Snapshot) {
+	s.snap.Store(snap)
+	snap.Activate()
+}
 
 // Snapshot returns the current snapshot.
 func (s *Server) Snapshot() *gateway.Snapshot { return s.snap.Load() }

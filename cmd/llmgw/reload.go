@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/reload"
+)
+
+// watchReloads reloads the configuration on SIGHUP and, when it comes from
+// a file, when the file changes, until ctx is done. It returns at once;
+// the returned function stops it and waits for it.
+func watchReloads(ctx context.Context, rl *reload.Reloader, source string, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_, _ = rl.Reload(reload.TriggerSignal)
+			}
+		}
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if err := rl.Watch(ctx, reload.DefaultDebounce); err != nil {
+			log.Error("cannot watch the configuration file; reload with SIGHUP or POST /admin/v1/config/reload", "path", source, "err", err.Error())
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+		<-done
+	}
+}
+
+// configSource is the configuration file serve reads: --config, else
+// LLMGW_CONFIG, else none (the built-in defaults).
+func configSource(path string) string {
+	if path == "" {
+		path = os.Getenv("LLMGW_CONFIG")
+	}
+	return path
+}
+
+// newReloader returns the Reloader of serve: it loads the configuration as
+// serve did at start (with the --listen override) and compiles it with
+// opts, the process state, then hands the snapshot to swap.
+func newReloader(running *config.Config, path, listen string, opts *gateway.Options, swap func(*gateway.Snapshot), metrics *observe.Registry, log *slog.Logger) *reload.Reloader {
+	return reload.New(running, reload.Options{
+		Source: configSource(path),
+		Load: func() (*config.Config, error) {
+			cfg, err := loadConfig(path)
+			if err == nil && listen != "" {
+				cfg.Server.Listen = listen
+			}
+			return cfg, err
+		},
+		Apply: func(cfg *config.Config) error {
+			snap, err := gateway.Compile(cfg, *opts)
+			if err != nil {
+				return err
+			}
+			swap(snap)
+			return nil
+		},
+		Metrics: metrics,
+		Logger:  log,
+	})
+}
