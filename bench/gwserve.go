@@ -16,6 +16,7 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/observe/tracing"
 	"github.com/llmgw/llmgw/internal/server"
 )
 
@@ -53,7 +54,20 @@ func runGateway(args []string) error {
 		return err
 	}
 	defer closeLimiter()
-	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir, Limiter: limiter, Ledger: led})
+	// Tracing as "llmgw serve" sets it up, shut down (its spans sent)
+	// after the drain.
+	ts, err := tracing.Resolve(&cfg.Tracing, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	tracer, err := tracing.New(ts, "bench")
+	if err != nil {
+		return err
+	}
+	if tracer != nil {
+		defer tracer.Shutdown(context.Background())
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: observe.NewRegistry(), Directory: dir, Limiter: limiter, Ledger: led, Tracer: tracer})
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,8 @@ type lab struct {
 type labOptions struct {
 	noNginx bool
 	pprof   string // CPU profile file: run the in-process gateway build
+	// noTracing leaves the gateway's tracing off, to measure its cost.
+	noTracing bool
 }
 
 // startLab starts the upstream, the proxies and the gateway.
@@ -73,7 +75,12 @@ func startLab(ctx context.Context, o labOptions) (l *lab, err error) {
 	if err := l.startNginx(ctx, o.noNginx); err != nil {
 		return nil, err
 	}
-	return l, l.startGateway(ctx, self, o.pprof)
+	if o.noTracing {
+		l.notes = append(l.notes, "gateway: tracing off (--no-tracing)")
+	} else {
+		l.notes = append(l.notes, "gateway: every request traced, spans exported over OTLP/HTTP to the upstream")
+	}
+	return l, l.startGateway(ctx, self, o.pprof, !o.noTracing)
 }
 
 // startGo starts a Go server child listening on a free port given with
@@ -124,14 +131,14 @@ func (l *lab) startNginx(ctx context.Context, skip bool) error {
 	return nil
 }
 
-func (l *lab) startGateway(ctx context.Context, self, pprofFile string) error {
+func (l *lab) startGateway(ctx context.Context, self, pprofFile string, tracing bool) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	conf := filepath.Join(l.dir, "llmgw.yaml")
-	if err := os.WriteFile(conf, []byte(gatewayConfig(addr, l.upURL, l.dir, l.redisURL)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(gatewayConfig(addr, l.upURL, l.dir, l.redisURL, tracing)), 0o600); err != nil {
 		return err
 	}
 	storeKey, err := seedStore(ctx, l.dir)

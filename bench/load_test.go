@@ -125,8 +125,8 @@ func TestUpstreamSteering(t *testing.T) {
 func TestGatewayConfigIsValid(t *testing.T) {
 	// The harness's config must load in the gateway; a schema change that
 	// breaks it should fail here, not in a long run.
-	yaml := gatewayConfig("127.0.0.1:1", "http://127.0.0.1:2", t.TempDir(), "redis://127.0.0.1:3/0")
-	for _, want := range []string{"access_log: true", "keys:", benchStaticKey, benchSecret, "base_url: \"http://127.0.0.1:2/v1\"", "url: \"redis://127.0.0.1:3/0\"", "concurrent: 1000000"} {
+	yaml := gatewayConfig("127.0.0.1:1", "http://127.0.0.1:2", t.TempDir(), "redis://127.0.0.1:3/0", true)
+	for _, want := range []string{"tracing:\n  endpoint: \"http://127.0.0.1:2\"", "access_log: true", "keys:", benchStaticKey, benchSecret, "base_url: \"http://127.0.0.1:2/v1\"", "url: \"redis://127.0.0.1:3/0\"", "concurrent: 1000000"} {
 		if !strings.Contains(yaml, want) {
 			t.Errorf("config lacks %q", want)
 		}

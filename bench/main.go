@@ -41,6 +41,7 @@ type cli struct {
 	plotPath string
 	pprof    string
 	noNginx  bool
+	noTrace  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*cli, error) {
@@ -61,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (*cli, error) {
 	fs.StringVar(&c.plotPath, "plot", "", "write a PNG of latency against load to this file")
 	fs.StringVar(&c.pprof, "pprof", "", "run the gateway in-process with a CPU profile written to this file")
 	fs.BoolVar(&c.noNginx, "no-nginx", false, "leave nginx out even when installed")
+	fs.BoolVar(&c.noTrace, "no-tracing", false, "run the gateway with tracing off (it is on, every request sampled, by default)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -135,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	rep := &Report{Started: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Options: flagValues(args)}
 	fmt.Fprintf(stderr, "bench: %d CPUs, %s, load average %s\n", rep.Machine.CPUs, rep.Machine.Model, rep.Machine.LoadAvg)
-	l, err := startLab(ctx, labOptions{noNginx: c.noNginx, pprof: c.pprof})
+	l, err := startLab(ctx, labOptions{noNginx: c.noNginx, pprof: c.pprof, noTracing: c.noTrace})
 	if err != nil {
 		return err
 	}

@@ -117,12 +117,17 @@ func waitHTTP(ctx context.Context, c *child, url string) error {
 // the static key's budget, as large, is reserved and settled on every
 // request, with the usage ledger on.
 // With redisURL (Redis answered when the run began) the limits are counted
-// in Redis, else in the gateway's memory. Sections for further features
-// belong here as they land.
-func gatewayConfig(listen, upstream, dataDir, redisURL string) string {
+// in Redis, else in the gateway's memory. With tracing, every request is
+// traced (sample ratio 1) and its spans exported over OTLP/HTTP to the
+// upstream, which drops them. Sections for further features belong here as
+// they land.
+func gatewayConfig(listen, upstream, dataDir, redisURL string, tracing bool) string {
 	redis := ""
 	if redisURL != "" {
 		redis = fmt.Sprintf("redis:\n  url: %q\n", redisURL)
+	}
+	if tracing {
+		redis += fmt.Sprintf("tracing:\n  endpoint: %q\n  protocol: http/protobuf\n  sample_ratio: 1\n", upstream)
 	}
 	return fmt.Sprintf(`server:
   listen: %q

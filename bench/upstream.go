@@ -71,11 +71,21 @@ func streamEvents(n int, usage bool) [][]byte {
 
 // upstreamHandler is the fake OpenAI API: POST .../chat/completions answers a
 // fixed completion, or a stream when "stream" is true.
+// otlpTracesPath is where the upstream takes the gateway's spans, so that
+// tracing is on in the harness's gateway as in production.
+const otlpTracesPath = "/v1/traces"
+
 func upstreamHandler(defaults upstreamOptions) http.Handler {
 	var cache sync.Map // streamKey -> [][]byte
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
+			return
+		}
+		if r.URL.Path == otlpTracesPath {
+			// The gateway's spans, exported over OTLP/HTTP: taken and
+			// dropped. An empty body is an empty ExportTraceServiceResponse.
+			w.Header().Set("Content-Type", "application/x-protobuf")
 			return
 		}
 		opts := defaults.forRequest(body)
