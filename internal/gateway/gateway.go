@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
@@ -86,6 +87,10 @@ type Snapshot struct {
 	// when idempotency.enabled is false. It belongs to the process
 	// (Options.Idempotency).
 	Idempotency *idempotency.Store
+
+	// clients are the providers' upstream clients by provider name, whose
+	// connection pools Close retires.
+	clients map[string]*http.Client
 }
 
 // Compile builds the snapshot of cfg, which must have been validated. Every
@@ -94,14 +99,18 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	var errs []error
 	providers := make(map[string]provider.Provider, len(cfg.Providers))
 	failed := make(map[string]bool)
+	clients := make(map[string]*http.Client, len(cfg.Providers))
 	for i := range cfg.Providers {
-		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts)
+		p, client, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("providers[%d]%w", i, err))
 			failed[cfg.Providers[i].Name] = true
 			continue
 		}
 		providers[p.Name()] = p
+		if client != nil {
+			clients[p.Name()] = client
+		}
 	}
 	models := make([]router.Model, 0, len(cfg.Models))
 	for i, m := range cfg.Models {
@@ -137,6 +146,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
 	}
+	addPools(opts.Metrics, clients)
 	if opts.ModelLists == nil {
 		opts.ModelLists = catalog.New(catalog.Options{Logger: opts.Logger})
 	}
@@ -203,10 +213,13 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Models:       opts.ModelLists,
 		Responses:    opts.Responses,
 		Idempotency:  idempotencyStore(cfg, opts.Idempotency),
+		clients:      clients,
 	}, nil
 }
 
-func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (provider.Provider, error) {
+// newProvider builds the provider pc configures, and returns the upstream
+// client it was given (nil for the mock, which has none).
+func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (provider.Provider, *http.Client, error) {
 	if pc.Type == config.TypeMock {
 		var o mock.Options
 		if m := pc.Mock; m != nil {
@@ -218,7 +231,7 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 				Seed:             m.Seed,
 			}
 		}
-		return mock.New(pc.Name, o), nil
+		return mock.New(pc.Name, o), nil, nil
 	}
 	headers := make(map[string]string, len(pc.Headers))
 	for k, v := range pc.Headers {
@@ -280,12 +293,12 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options) (
 	case config.TypeBedrock:
 		p, err = newBedrock(pc, headers, client, streamIdle)
 	default:
-		return nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
+		return nil, nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
 	}
 	if err != nil {
-		return nil, fmt.Errorf(": %w", err)
+		return nil, nil, fmt.Errorf(": %w", err)
 	}
-	return p, nil
+	return p, client, nil
 }
 
 // jwtIssuers converts the configured JWT issuers.
