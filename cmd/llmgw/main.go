@@ -157,10 +157,13 @@ func serve(args []string, stderr io.Writer) int {
 	// refreshed in the background whatever the snapshot.
 	jwts := auth.NewVerifiers(auth.VerifierOptions{Logger: log})
 	defer jwts.Close()
+	// The metrics registry is the process's: the store's calls, the Redis
+	// commands and every snapshot's metrics are measured in it.
+	metrics := observe.NewRegistry()
 	// The store and the key directory over it are the process's too.
 	// Deferred in this order, they close after the drain: the directory
 	// first (writing the last-used times), then the store.
-	st, dir, err := openState(cfg, log)
+	st, dir, err := openState(cfg, log, metrics)
 	if err != nil {
 		log.Error("cannot open the store", "err", err.Error())
 		return 1
@@ -193,7 +196,7 @@ func serve(args []string, stderr io.Writer) int {
 	defer alerts.Close()
 	// The rate limit counts are the process's: deferred, the Redis
 	// connections close after the drain.
-	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
+	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store, metrics)
 	if err != nil {
 		log.Error("cannot set up rate limits", "err", err.Error())
 		return 1
@@ -202,13 +205,12 @@ func serve(args []string, stderr io.Writer) int {
 	// Expired stored responses are purged until the drain is over.
 	defer gateway.PurgeResponses(st.Store.Responses(), gateway.ResponsesPurgeInterval, log)()
 	// Keyed requests' flights and kept responses are the process's too.
-	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log)
+	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log, metrics)
 	if err != nil {
 		log.Error("cannot set up idempotency", "err", err.Error())
 		return 1
 	}
 	defer closeIdem()
-	metrics := observe.NewRegistry()
 	observe.Register(metrics, led.Collector())
 	snap, err := gateway.Compile(cfg, gateway.Options{Metrics: metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem,
 		Responses: st.Store.Responses(),
