@@ -43,7 +43,12 @@ func instrumentRedis(c *redis.Client, reg *observe.Registry, client string) {
 	if reg == nil {
 		return
 	}
-	c.AddHook(&redisHook{
+	c.AddHook(newRedisHook(reg, client))
+}
+
+// newRedisHook returns the hook of instrumentRedis.
+func newRedisHook(reg *observe.Registry, client string) *redisHook {
+	return &redisHook{
 		client: client,
 		dur: observe.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "llmgw_redis_command_duration_seconds",
@@ -54,7 +59,7 @@ func instrumentRedis(c *redis.Client, reg *observe.Registry, client string) {
 			Name: "llmgw_redis_errors_total",
 			Help: "Redis commands that failed, by client and command; a missing key (nil), NOSCRIPT and cancelled calls are not failures.",
 		}, []string{"client", "command"})),
-	})
+	}
 }
 
 // redisHook is the redis.Hook of instrumentRedis.

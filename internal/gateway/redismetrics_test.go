@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"testing"
 
@@ -179,4 +180,48 @@ func TestRedisFailed(t *testing.T) {
 			t.Errorf("redisFailed(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
+}
+
+// BenchmarkRedisHook is a GET on the test Redis, with and without the
+// hook, and the hook alone around a command that costs nothing: what
+// instrumentRedis adds to every command.
+func BenchmarkRedisHook(b *testing.B) {
+	u := os.Getenv("LLMGW_TEST_REDIS_URL")
+	if u == "" {
+		b.Skip("LLMGW_TEST_REDIS_URL is not set")
+	}
+	o, err := redis.ParseURL(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, measured := range []bool{false, true} {
+		c := redis.NewClient(o)
+		b.Cleanup(func() { c.Close() })
+		name := "plain"
+		if measured {
+			instrumentRedis(c, observe.NewRegistry(), "bench")
+			name = "measured"
+		}
+		if err := c.Set(ctx, "llmgw-bench", "v", 0).Err(); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("get/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Get(ctx, "llmgw-bench").Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("hook", func(b *testing.B) {
+		h := newRedisHook(observe.NewRegistry(), "bench")
+		process := h.ProcessHook(func(context.Context, redis.Cmder) error { return nil })
+		cmd := redis.NewStringCmd(ctx, "get", "k")
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = process(ctx, cmd)
+		}
+	})
 }

@@ -140,3 +140,55 @@ func TestFailure(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInstrument is the per-request lookup of a key, Keys.GetByHash,
+// on each driver, as it is and measured: the difference is what
+// Instrument costs a call.
+func BenchmarkInstrument(b *testing.B) {
+	for _, tc := range []struct {
+		driver string
+		open   func(b *testing.B) store.Store
+	}{
+		{"sqlite", func(b *testing.B) store.Store {
+			s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "llmgw.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"postgres", func(b *testing.B) store.Store {
+			s, err := postgres.Open(b.Context(), pgtest.FreshSchema(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	} {
+		raw := tc.open(b)
+		b.Cleanup(func() { raw.Close() })
+		ctx := context.Background()
+		tn, err := raw.Tenants().Create(ctx, store.Tenant{Name: "acme"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hash := make([]byte, 32)
+		hash[0] = 1
+		if _, err := raw.Keys().Create(ctx, store.Key{TenantID: tn.ID, Name: "k", Hash: hash, Prefix: "sk-llmgw-abcd"}); err != nil {
+			b.Fatal(err)
+		}
+		for _, v := range []struct {
+			name string
+			s    store.Store
+		}{{"plain", raw}, {"measured", store.Instrument(raw, tc.driver, observe.NewRegistry())}} {
+			b.Run(tc.driver+"/"+v.name, func(b *testing.B) {
+				b.ReportAllocs()
+				keys := v.s.Keys()
+				for b.Loop() {
+					if _, err := keys.GetByHash(ctx, hash); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
