@@ -46,4 +46,31 @@
 // with the router and so restart with a snapshot (only their counters,
 // in the registry, carry over); keeping a kept target's breaker across a
 // reload is part of hot reload, which does not exist yet.
+//
+// A snapshot's connection pools are reported in the process's registry
+// (llmgw_upstream_connections, provider.Pools) beside those of the
+// snapshots still serving requests, summed per provider. Whoever swaps a
+// new snapshot in closes the old one (Snapshot.Close): its pools close
+// their idle connections, then each busy one as its request ends, and
+// leave the metric with their last connection.
+//
+// # Metrics of the dependencies
+//
+// The store OpenState opens is measured (store.Instrument:
+// llmgw_store_operation_duration_seconds and llmgw_store_errors_total), and
+// so is every command of the Redis clients OpenLimiter and OpenIdempotency
+// open, through a go-redis hook: llmgw_redis_command_duration_seconds and
+// llmgw_redis_errors_total, with client "limits" (rate limits and
+// budgets, which share one client) or "idempotency", and command the
+// command's lower-case name (evalsha or eval for the Lua scripts,
+// "pipeline" and "multi" for pipelines and transactions, each measured as
+// a whole). A missing key (redis.Nil), NOSCRIPT (go-redis then sends the
+// script) and a cancelled call are not errors; a timeout is. The commands
+// go-redis sends to set up a new connection (HELLO, CLIENT SETINFO...)
+// are measured within the command that needed the connection, not on
+// their own: an older Redis refuses CLIENT SETINFO, which go-redis
+// ignores, and that is no error of the gateway's. The hook costs 160 to
+// 230 ns per command, no allocation, against about 21 µs for a GET on the
+// local Redis (BenchmarkRedisHook; go test -run X -bench RedisHook
+// -count=3 ./internal/gateway/).
 package gateway
