@@ -47,10 +47,13 @@
 // Pools reports llmgw_upstream_connections{provider,state} from counters
 // the clients of NewHTTPClient keep (an atomic add when a connection opens
 // and one when it closes; nothing per request), read when the registry is
-// scraped. Every provider type but the mock sends all its calls through
-// such a client (bedrock through the AWS SDK's HTTPClient option; vertex
-// and azure with Entra also reach their token endpoints through it, and
-// those connections count too), so every configured provider is covered.
+// scraped. Every provider type but the mock sends its upstream calls
+// through such a client (bedrock through the AWS SDK's HTTPClient option;
+// vertex and azure with Entra also reach their token endpoints through
+// it, and those connections count too), so every configured provider's
+// calls are covered. Not covered: bedrock's credential fetches (STS, SSO,
+// instance metadata), which the AWS SDK makes with its own client when
+// the credentials are not static.
 // state="open" counts every connection; "idle" and "in_use" are known only
 // for the cleartext pool above (net/http's Transport exposes no pool
 // state, and an HTTP/2 connection serves many requests at once), so they
