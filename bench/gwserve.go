@@ -49,7 +49,7 @@ func runGateway(args []string) error {
 		return err
 	}
 	defer led.Close(context.Background())
-	limiter, _, closeLimiter, err := gateway.OpenLimiter(cfg, nil, st)
+	limiter, _, closeLimiter, err := gateway.OpenLimiter(cfg, nil, st, nil)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func manage(what string, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := gateway.OpenState(ctx, cfg, nil, audit.Options{})
+	st, err := gateway.OpenState(ctx, cfg, nil, audit.Options{}, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "llmgw:", err)
 		return 1

@@ -58,7 +58,7 @@ func TestCLITenantsAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := gateway.OpenState(context.Background(), cfg, func(string) string { return "" }, audit.Options{})
+	state, err := gateway.OpenState(context.Background(), cfg, func(string) string { return "" }, audit.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

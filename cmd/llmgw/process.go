@@ -79,7 +79,10 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *
 	// The store and the key directory over it are the process's too. They
 	// close after the drain, in this order: the directory first (writing
 	// the last-used times), then the store.
-	st, dir, err := openState(cfg, log)
+	// The metrics registry is the process's: the store's calls, the Redis
+	// commands and every snapshot's metrics are measured in it.
+	p.metrics = observe.NewRegistry()
+	st, dir, err := openState(cfg, log, p.metrics)
 	if err != nil {
 		return nil, startError{"cannot open the store", err}
 	}
@@ -109,7 +112,7 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *
 	p.onClose(alerts.Close)
 	// The rate limit counts are the process's: the Redis connections
 	// close after the drain.
-	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store)
+	limiter, budgets, closeLimiter, err := gateway.OpenLimiter(cfg, log, st.Store, p.metrics)
 	if err != nil {
 		return nil, startError{"cannot set up rate limits", err}
 	}
@@ -117,7 +120,7 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *
 	// Expired stored responses are purged until the drain is over.
 	p.onClose(gateway.PurgeResponses(st.Store.Responses(), gateway.ResponsesPurgeInterval, log))
 	// Keyed requests' flights and kept responses are the process's too.
-	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log)
+	idem, closeIdem, err := gateway.OpenIdempotency(cfg, log, p.metrics)
 	if err != nil {
 		return nil, startError{"cannot set up idempotency", err}
 	}
@@ -131,7 +134,6 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *
 	if tracer != nil {
 		p.onClose(func() { closeTracer(tracer, log) })
 	}
-	p.metrics = observe.NewRegistry()
 	observe.Register(p.metrics, led.Collector())
 	// Upstream clients and the targets' health are the process's: a
 	// reload keeps them for the providers and targets it keeps.

@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/identity"
+	"github.com/llmgw/llmgw/internal/observe"
 )
 
 // openTimeout bounds connecting to the store and migrating it at start.
@@ -16,11 +17,12 @@ const openTimeout = 30 * time.Second
 
 // openState opens the process's identity state (gateway.OpenState: the
 // store, the server secret's hasher and the audit log) and the key
-// directory over it. The caller closes the directory, then the state.
-func openState(cfg *config.Config, log *slog.Logger) (*gateway.State, *identity.Directory, error) {
+// directory over it, the store's calls measured in metrics. The caller
+// closes the directory, then the state.
+func openState(cfg *config.Config, log *slog.Logger, metrics *observe.Registry) (*gateway.State, *identity.Directory, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
-	st, err := gateway.OpenState(ctx, cfg, nil, audit.Options{Logger: log})
+	st, err := gateway.OpenState(ctx, cfg, nil, audit.Options{Logger: log}, metrics)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/provider"
 )
 
 // Clients keeps the upstream HTTP clients, and with them their pools of
@@ -71,7 +72,9 @@ func (c *Clients) Retain(keep map[string]bool) {
 	}
 	c.mu.Unlock()
 	for _, cl := range gone {
-		cl.CloseIdleConnections()
+		// Its pool closes the idle connections now and each busy one
+		// as its request ends, and leaves llmgw_upstream_connections.
+		provider.Retire(cl)
 		if c.retireAfter > 0 {
 			time.AfterFunc(c.retireAfter, cl.CloseIdleConnections)
 		}

@@ -63,4 +63,33 @@
 // targets and the metric series of removed models are let go, and unused
 // clients are retired. Requests in flight keep the snapshot they began
 // with, and with it the providers, targets and clients it refers to.
+//
+// A snapshot's connection pools are reported in the process's registry
+// (llmgw_upstream_connections, provider.Pools) beside those of the
+// snapshots still serving requests, summed per provider (a client kept
+// across snapshots counted once). A client a new snapshot no longer uses
+// is retired on activation (provider.Retire, through Clients.Retain): its
+// pool closes its idle connections, then each busy one as its request
+// ends, and leaves the metric with its last connection. Without Clients
+// (tests, the harness), Snapshot.Close retires a snapshot's own.
+//
+// # Metrics of the dependencies
+//
+// The store OpenState opens is measured (store.Instrument:
+// llmgw_store_operation_duration_seconds and llmgw_store_errors_total), and
+// so is every command of the Redis clients OpenLimiter and OpenIdempotency
+// open, through a go-redis hook: llmgw_redis_command_duration_seconds and
+// llmgw_redis_errors_total, with client "limits" (rate limits and
+// budgets, which share one client) or "idempotency", and command the
+// command's lower-case name (evalsha or eval for the Lua scripts,
+// "pipeline" and "multi" for pipelines and transactions, each measured as
+// a whole). A missing key (redis.Nil), NOSCRIPT (go-redis then sends the
+// script) and a cancelled call are not errors; a timeout is. The commands
+// go-redis sends to set up a new connection (HELLO, CLIENT SETINFO...)
+// are measured within the command that needed the connection, not on
+// their own: an older Redis refuses CLIENT SETINFO, which go-redis
+// ignores, and that is no error of the gateway's. The hook costs 160 to
+// 230 ns per command, no allocation, against about 21 µs for a GET on the
+// local Redis (BenchmarkRedisHook; go test -run X -bench RedisHook
+// -count=3 ./internal/gateway/).
 package gateway

@@ -101,6 +101,10 @@ type Snapshot struct {
 	// Options.Clients.
 	clients    *Clients
 	clientKeys map[string]bool
+	// pools are the providers' upstream clients by provider name, whose
+	// connection pools Close retires when there is no Clients to retire
+	// them on activation.
+	pools map[string]*http.Client
 }
 
 // Activate makes the snapshot the one in force once it serves: the
@@ -122,15 +126,19 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	identities := make(map[string]string, len(cfg.Providers))
 	clientKeys := make(map[string]bool)
 	failed := make(map[string]bool)
+	clients := make(map[string]*http.Client, len(cfg.Providers))
 	for i := range cfg.Providers {
 		identities[cfg.Providers[i].Name] = providerIdentity(&cfg.Providers[i])
-		p, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts, clientKeys)
+		p, client, err := newProvider(&cfg.Providers[i], cfg.Server.StreamIdleTimeout.Std(), &opts, clientKeys)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("providers[%d]%w", i, err))
 			failed[cfg.Providers[i].Name] = true
 			continue
 		}
 		providers[p.Name()] = p
+		if client != nil {
+			clients[p.Name()] = client
+		}
 	}
 	models := make([]router.Model, 0, len(cfg.Models))
 	for i, m := range cfg.Models {
@@ -167,6 +175,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = observe.NewRegistry()
 	}
+	addPools(opts.Metrics, clients)
 	if opts.ModelLists == nil {
 		opts.ModelLists = catalog.New(catalog.Options{Logger: opts.Logger})
 	}
@@ -237,6 +246,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Tracer:       opts.Tracer,
 		clients:      opts.Clients,
 		clientKeys:   clientKeys,
+		pools:        clients,
 	}, nil
 }
 
@@ -251,8 +261,9 @@ func providerType(cfg *config.Config, name string) string {
 }
 
 // newProvider builds pc's provider; the key of the upstream client it
-// takes from opts.Clients goes into used.
-func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, used map[string]bool) (provider.Provider, error) {
+// takes from opts.Clients goes into used; it returns that client too
+// (nil for the mock, which has none).
+func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, used map[string]bool) (provider.Provider, *http.Client, error) {
 	if pc.Type == config.TypeMock {
 		var o mock.Options
 		if m := pc.Mock; m != nil {
@@ -264,7 +275,7 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, u
 				Seed:             m.Seed,
 			}
 		}
-		return mock.New(pc.Name, o), nil
+		return mock.New(pc.Name, o), nil, nil
 	}
 	headers := make(map[string]string, len(pc.Headers))
 	for k, v := range pc.Headers {
@@ -337,12 +348,12 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, u
 	case config.TypeBedrock:
 		p, err = newBedrock(pc, headers, client, streamIdle)
 	default:
-		return nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
+		return nil, nil, fmt.Errorf(".type: provider type %q is not available in this version of llmgw", pc.Type)
 	}
 	if err != nil {
-		return nil, fmt.Errorf(": %w", err)
+		return nil, nil, fmt.Errorf(": %w", err)
 	}
-	return p, nil
+	return p, client, nil
 }
 
 // jwtIssuers converts the configured JWT issuers.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/idempotency"
+	"github.com/llmgw/llmgw/internal/observe"
 )
 
 // minIdempotencyTimeout is the least time a call to Redis is given for
@@ -19,8 +20,10 @@ const minIdempotencyTimeout = idempotency.DefaultTimeout
 // when redis.url is set, following redis.on_failure while Redis does not
 // answer (open: keyed requests are served, joined only within their
 // replica, and nothing is kept; closed: they are refused with 503). Close
-// closes its Redis connections. Nothing is dialed here.
-func OpenIdempotency(cfg *config.Config, logger *slog.Logger) (*idempotency.Store, func() error, error) {
+// closes its Redis connections. Nothing is dialed here. The Redis commands
+// are measured in metrics under the client name "idempotency" (nil: not
+// measured).
+func OpenIdempotency(cfg *config.Config, logger *slog.Logger, metrics *observe.Registry) (*idempotency.Store, func() error, error) {
 	nop := func() error { return nil }
 	if !cfg.Idempotency.On() {
 		return nil, nop, nil
@@ -48,6 +51,7 @@ func OpenIdempotency(cfg *config.Config, logger *slog.Logger) (*idempotency.Stor
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1
 	client := redis.NewClient(ro)
+	instrumentRedis(client, metrics, redisIdempotency)
 	o.Redis, o.Timeout = client, timeout
 	o.FailClosed = cfg.Redis.OnFailure == config.RedisFailClosed
 	return idempotency.New(o), client.Close, nil

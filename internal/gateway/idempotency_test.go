@@ -25,7 +25,7 @@ func parseIdem(t *testing.T, yaml string) *config.Config {
 // has none when idempotency is off.
 func TestIdempotencyStoreOfSnapshots(t *testing.T) {
 	cfg := parseIdem(t, "")
-	s, closer, err := OpenIdempotency(cfg, nil)
+	s, closer, err := OpenIdempotency(cfg, nil, nil)
 	if err != nil || s == nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestIdempotencyStoreOfSnapshots(t *testing.T) {
 		t.Fatalf("a snapshot without one: %v %v", own.Idempotency, err)
 	}
 	off := parseIdem(t, "idempotency: {enabled: false}\n")
-	if s, _, err := OpenIdempotency(off, nil); s != nil || err != nil {
+	if s, _, err := OpenIdempotency(off, nil, nil); s != nil || err != nil {
 		t.Fatalf("off: %v %v", s, err)
 	}
 	if snap, err := Compile(off, Options{Idempotency: idempotency.New(idempotency.Options{})}); err != nil || snap.Idempotency != nil {
@@ -51,12 +51,12 @@ func TestIdempotencyStoreOfSnapshots(t *testing.T) {
 // another's replays.
 func TestOpenIdempotencyRedis(t *testing.T) {
 	cfg := parseIdem(t, "redis: {url: \""+redisURL(t)+"\", timeout: \"2s\"}\nidempotency: {ttl: \"1m\"}\n")
-	a, closeA, err := OpenIdempotency(cfg, nil)
+	a, closeA, err := OpenIdempotency(cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeA()
-	b, closeB, err := OpenIdempotency(cfg, nil)
+	b, closeB, err := OpenIdempotency(cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestOpenIdempotencyRedis(t *testing.T) {
 func TestOpenIdempotencyBadURL(t *testing.T) {
 	cfg := parseIdem(t, "")
 	cfg.Redis.URL = "redis://user:hunter2@[::1"
-	_, _, err := OpenIdempotency(cfg, nil)
+	_, _, err := OpenIdempotency(cfg, nil, nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("%v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/limits"
+	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/store"
 )
 
@@ -22,8 +23,9 @@ import (
 // without a store). Close releases its connections. Nothing is dialed
 // here: a Redis down at start is handled like one that goes down later.
 // The Budgeter reads what budgets have spent where they are counted (for
-// the admin API).
-func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limits.Limiter, budget.Budgeter, func() error, error) {
+// the admin API). The Redis commands are measured in metrics under the
+// client name "limits" (nil: not measured).
+func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store, metrics *observe.Registry) (limits.Limiter, budget.Budgeter, func() error, error) {
 	var stored budget.Budgeter = budget.NewMemory(nil, 0)
 	var seeder budget.Seeder
 	if st != nil {
@@ -49,6 +51,7 @@ func OpenLimiter(cfg *config.Config, logger *slog.Logger, st store.Store) (limit
 	o.WriteTimeout = timeout
 	o.MaxRetries = -1 // the breaker decides; a retry would double the wait
 	client := redis.NewClient(o)
+	instrumentRedis(client, metrics, redisLimits)
 	mode := limits.FailOpen
 	if cfg.Redis.OnFailure == config.RedisFailClosed {
 		mode = limits.FailClosed

@@ -105,7 +105,7 @@ func TestOpenLimiterRedisShared(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lim, _, closeLim, err := OpenLimiter(cfg, nil, nil)
+		lim, _, closeLim, err := OpenLimiter(cfg, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestOpenLimiterRedisDown(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lim, _, closeLim, err := OpenLimiter(cfg, nil, nil)
+			lim, _, closeLim, err := OpenLimiter(cfg, nil, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestOpenLimiterRedisDown(t *testing.T) {
 
 func TestOpenLimiterBadURLHidesPassword(t *testing.T) {
 	cfg := &config.Config{Redis: config.Redis{URL: "redis://:hunter2@h:6379/notadb"}}
-	_, _, _, err := OpenLimiter(cfg, nil, nil)
+	_, _, _, err := OpenLimiter(cfg, nil, nil, nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("err = %v", err)
 	}

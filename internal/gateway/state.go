@@ -10,6 +10,7 @@ import (
 	"github.com/llmgw/llmgw/internal/audit"
 	"github.com/llmgw/llmgw/internal/auth"
 	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/postgres"
 	"github.com/llmgw/llmgw/internal/store/sqlite"
@@ -38,9 +39,10 @@ type State struct {
 // for SQLite, mode 0700) and derives the hasher and the audit chain key
 // from the server secret: server.secret, else getenv("LLMGW_SECRET"), else
 // the secret kept in the data directory (generated on first use), which
-// PostgreSQL refuses because replicas must share one secret. Close
-// releases it.
-func OpenState(ctx context.Context, cfg *config.Config, getenv func(string) string, ao audit.Options) (*State, error) {
+// PostgreSQL refuses because replicas must share one secret. The store's
+// calls are measured in metrics (store.Instrument; nil: not measured).
+// Close releases it.
+func OpenState(ctx context.Context, cfg *config.Config, getenv func(string) string, ao audit.Options, metrics *observe.Registry) (*State, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -59,8 +61,10 @@ func OpenState(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	var s store.Store
 	var notify func(context.Context, func(int64)) error
 	var err error
+	driver := config.DriverSQLite
 	switch cfg.Storage.Driver {
 	case config.DriverPostgres:
+		driver = config.DriverPostgres
 		var pg *postgres.Store
 		if pg, err = postgres.Open(ctx, cfg.Storage.DSN.Value()); err == nil {
 			s = pg
@@ -80,6 +84,7 @@ func OpenState(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
+	s = store.Instrument(s, driver, metrics)
 	raw, generated, err := auth.ServerSecret(secret, dir)
 	if err != nil {
 		s.Close()

@@ -71,8 +71,12 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 	if o.TLSConfig != nil {
 		t.TLSClientConfig = o.TLSConfig.Clone()
 	}
+	h1 := newH1Transport(dialer.DialContext, o, t)
+	// The standard transport's connections are counted with the pool's
+	// (Pools).
+	t.DialContext = h1.countDial(dialer.DialContext)
 	return &http.Client{
-		Transport: newH1Transport(dialer.DialContext, o, t),
+		Transport: h1,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -41,4 +41,30 @@
 // the bare httputil.ReverseProxy's to below it (docs/performance.md, change
 // 4). TLS upstreams and proxied requests keep net/http's Transport, with
 // HTTP/2 where offered.
+//
+// # Connection metrics
+//
+// Pools reports llmgw_upstream_connections{provider,state} from counters
+// the clients of NewHTTPClient keep (an atomic add when a connection opens
+// and one when it closes; nothing per request), read when the registry is
+// scraped. Every provider type but the mock sends its upstream calls
+// through such a client (bedrock through the AWS SDK's HTTPClient option;
+// vertex and azure with Entra also reach their token endpoints through
+// it, and those connections count too), so every configured provider's
+// calls are covered. Not covered: bedrock's credential fetches (STS, SSO,
+// instance metadata), which the AWS SDK makes with its own client when
+// the credentials are not static.
+// state="open" counts every connection; "idle" and "in_use" are known only
+// for the cleartext pool above (net/http's Transport exposes no pool
+// state, and an HTTP/2 connection serves many requests at once), so they
+// appear only for providers reached over http://. No limit on connections
+// per host exists in either transport, so no request ever waits for a
+// connection, and waits are not reported.
+//
+// A client's pool lives as long as the configuration snapshot that built
+// it. Retire ends one whose snapshot no longer serves: idle connections
+// close at once, busy ones when their request ends. Pools sums, per
+// provider name, the pools still alive (held weakly, forgotten once
+// retired with no connection left or garbage collected), so a reload
+// neither registers twice nor leaves stale series.
 package provider

@@ -63,6 +63,14 @@ type h1Transport struct {
 	mu    sync.Mutex
 	idle  map[string][]*h1Conn // per host:port, most recently used last
 	sweep *time.Timer          // armed while any connection is idle
+
+	// open counts the connections open, this pool's and, through
+	// countDial, the fallback's; cleartext is set once this pool has
+	// dialled one; retired closes connections as they are released
+	// instead of pooling them (see Pools).
+	open      atomic.Int64
+	cleartext atomic.Bool
+	retired   atomic.Bool
 }
 
 // Limits of h1Transport.
@@ -105,6 +113,16 @@ type h1Conn struct {
 	bw     *bufio.Writer
 	idleAt time.Time
 	reused bool
+	closed atomic.Bool // counted out of t.open
+}
+
+// close closes the connection, counting it out of the open connections
+// once however many times it is called.
+func (pc *h1Conn) close() {
+	if pc.closed.CompareAndSwap(false, true) {
+		pc.t.open.Add(-1)
+	}
+	pc.conn.Close()
 }
 
 // limitedConn reads from the connection, at most n bytes while n >= 0.
@@ -255,7 +273,7 @@ func (t *h1Transport) CloseIdleConnections() {
 	t.mu.Unlock()
 	for _, l := range idle {
 		for _, pc := range l {
-			pc.conn.Close()
+			pc.close()
 		}
 	}
 	t.fallback.CloseIdleConnections()
@@ -279,7 +297,7 @@ func (t *h1Transport) get(ctx context.Context, key string) (*h1Conn, error) {
 		t.idle[key] = l[:n-1]
 		t.mu.Unlock()
 		if now.Sub(pc.idleAt) >= t.idleTimeout || pc.br.Buffered() > 0 || !alive(pc.conn) {
-			pc.conn.Close()
+			pc.close()
 			continue
 		}
 		pc.reused = true
@@ -289,26 +307,28 @@ func (t *h1Transport) get(ctx context.Context, key string) (*h1Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.open.Add(1)
+	t.cleartext.Store(true)
 	pc := &h1Conn{t: t, key: key, conn: c, r: &limitedConn{Conn: c, n: -1}, w: &errConn{Conn: c}}
 	pc.br = bufio.NewReaderSize(pc.r, 4<<10)
 	pc.bw = bufio.NewWriterSize(pc.w, 4<<10)
 	return pc, nil
 }
 
-// put returns pc to the pool, or closes it when the pool is full or bytes
-// follow the answer just read (they can only be the upstream's mistake, and
-// would be taken for the next answer).
+// put returns pc to the pool, or closes it when the pool is full or
+// retired, or bytes follow the answer just read (they can only be the
+// upstream's mistake, and would be taken for the next answer).
 func (t *h1Transport) put(pc *h1Conn) {
 	if pc.br.Buffered() > 0 {
-		pc.conn.Close()
+		pc.close()
 		return
 	}
 	pc.idleAt = time.Now()
 	t.mu.Lock()
 	l := t.idle[pc.key]
-	if len(l) >= t.maxIdle {
+	if len(l) >= t.maxIdle || t.retired.Load() {
 		t.mu.Unlock()
-		pc.conn.Close()
+		pc.close()
 		return
 	}
 	t.idle[pc.key] = append(l, pc)
@@ -344,7 +364,7 @@ func (t *h1Transport) closeExpired() {
 	}
 	t.mu.Unlock()
 	for _, pc := range expired {
-		pc.conn.Close()
+		pc.close()
 	}
 }
 
@@ -371,11 +391,11 @@ func (e exchangeError) Unwrap() []error { return []error{e.kind, e.err} }
 func (pc *h1Conn) roundTrip(ctx context.Context, req *http.Request) (*http.Response, error) {
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { pc.conn.Close() })
+		stop = context.AfterFunc(ctx, pc.close)
 	}
 	fail := func(err error) (*http.Response, error) {
 		stop()
-		pc.conn.Close()
+		pc.close()
 		return nil, err
 	}
 	pc.w.err = nil
@@ -443,7 +463,7 @@ func (pc *h1Conn) readResponse(ctx context.Context, req *http.Request, stop func
 		if stop() && keep {
 			pc.t.put(pc)
 		} else {
-			pc.conn.Close()
+			pc.close()
 		}
 		return resp, nil
 	}
@@ -508,14 +528,14 @@ func (b *h1Body) finish(err error, reuse bool) {
 		b.pc.t.put(b.pc)
 		return
 	}
-	b.pc.conn.Close()
+	b.pc.close()
 }
 
 // abort closes the connection under a Read in progress, unless the body
 // has already let the connection go.
 func (b *h1Body) abort() {
 	if b.owner.CompareAndSwap(bodyReading, bodyAborted) {
-		b.pc.conn.Close() // the blocked Read returns and finishes
+		b.pc.close() // the blocked Read returns and finishes
 	}
 }
 
@@ -554,7 +574,7 @@ func (b *h1Body) CloseEnded() error {
 		return nil
 	}
 	if !b.stop() || !b.keep {
-		b.pc.conn.Close()
+		b.pc.close()
 		return nil
 	}
 	go b.pc.drain(b.body)
@@ -572,7 +592,7 @@ func (pc *h1Conn) drain(body io.Reader) {
 			return
 		}
 	}
-	pc.conn.Close()
+	pc.close()
 }
 
 // CloseEnded closes body with its CloseEnded method when it has one: the

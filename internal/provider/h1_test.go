@@ -56,16 +56,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (t *h1Transport) idleCount() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := 0
-	for _, l := range t.idle {
-		n += len(l)
-	}
-	return n
-}
-
 func post(ctx context.Context, c *http.Client, u, body string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
 	if err != nil {

@@ -85,7 +85,7 @@ func newAdminGateway(t *testing.T) *adminGateway {
 	}
 	t.Cleanup(func() { dir.Close() })
 	b.Keys = admin.DirectoryKeys(dir)
-	lim, budgets, closeLim, err := gateway.OpenLimiter(cfg, nil, st)
+	lim, budgets, closeLim, err := gateway.OpenLimiter(cfg, nil, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

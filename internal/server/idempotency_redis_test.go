@@ -39,7 +39,7 @@ func openIdem(t *testing.T, extra string, log *slog.Logger) *idempotency.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, closer, err := gateway.OpenIdempotency(cfg, log)
+	s, closer, err := gateway.OpenIdempotency(cfg, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,4 +59,30 @@
 //     its expiry, fixed when stored; expired rows are never returned and
 //     Purge removes them in batches.
 //   - Times are kept to the microsecond, in UTC.
+//
+// # Metrics
+//
+// Instrument wraps a Store so that every call of its interfaces is
+// measured, whatever the driver, at this one point rather than in each
+// query: llmgw_store_operation_duration_seconds{driver,op} and
+// llmgw_store_errors_total{driver,op}, driver "sqlite" or "postgres", op
+// the interface and method in lower case ("keys.get_by_hash",
+// "ledger.insert", "ping"), so the labels are bounded by the code; every
+// operation's series exist from the start, at zero. The process's store is
+// wrapped when it is opened (gateway.OpenState); a PostgreSQL store's
+// LISTEN connection (postgres.Store.Listen), held open for notifications,
+// is not a call and is not measured. Close is not measured.
+//
+// What counts as an error (Failure): anything but the answers a caller
+// expects and handles — ErrNotFound (an unknown key on the hot path is a
+// client's mistake, not the database's), ErrConflict, ErrInvalid — and
+// context.Canceled (the caller gave up: a client that went away). A
+// context deadline that ran out counts: the store was too slow.
+//
+// Cost (BenchmarkOpDone, BenchmarkInstrument; go test -run X -bench
+// 'Instrument|OpDone' -count=3 ./internal/store/ on the two-core
+// benchmark machine): the observation itself takes 145 to 180 ns, no
+// allocation; Keys.GetByHash, the per-request lookup, takes about 40 to
+// 50 µs on either driver with or without it, the difference lost in the
+// noise of the query (under 1%).
 package store
