@@ -55,3 +55,10 @@ func (p *Provider) ListModels(ctx context.Context) ([]provider.ModelInfo, error)
 
 // ModelsKey implements provider.ModelLister.
 func (p *Provider) ModelsKey() string { return "openai " + p.modelsURL() + " " + p.up.Fingerprint() }
+
+var _ provider.Checker = (*Provider)(nil)
+
+// Check implements provider.Checker with the List models endpoint, which
+// every OpenAI-compatible server (vLLM's included) serves and which costs
+// no tokens.
+func (p *Provider) Check(ctx context.Context) error { return p.up.Probe(ctx, p.modelsURL()) }
