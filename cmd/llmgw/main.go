@@ -9,12 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
@@ -148,6 +145,15 @@ func serve(args []string, stderr io.Writer) int {
 	logw := observe.NewLogWriter(stderr, 0, 0)
 	defer logw.Close()
 	log := observe.NewLogger(logw, cfg.Server.Level())
+	// The listeners open first, so that probes get answers while the
+	// store opens: /startupz and /readyz answer 503 until the first
+	// snapshot is in. Deferred first, the server's stop comes last, on
+	// the paths that fail before it was started.
+	gw, err := listenEarly(cfg, log)
+	if err != nil {
+		return 1
+	}
+	defer gw.stop()
 	// The registry and the cache of upstream model lists outlive
 	// configuration snapshots, so metrics and lists survive reloads. The
 	// deferred Close stops model list fetches under way after the drain.
@@ -217,23 +223,21 @@ func serve(args []string, stderr io.Writer) int {
 		printProblems(stderr, err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	// The active checks of providers, process state too, stop after the
+	// drain.
+	checker := gateway.NewChecker(gw.srv.Snapshot, metrics, log)
+	defer checker.Close()
+	deps, closeDeps, err := gateway.Dependencies(cfg, dir)
 	if err != nil {
-		log.Error("cannot listen", "addr", cfg.Server.Listen, "err", err.Error())
+		log.Error("cannot set up readiness", "err", err.Error())
 		return 1
 	}
-	var metricsLn net.Listener
-	if addr := cfg.Server.MetricsListen; addr != "" {
-		if metricsLn, err = net.Listen("tcp", addr); err != nil {
-			ln.Close()
-			log.Error("cannot listen for metrics", "addr", addr, "err", err.Error())
-			return 1
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	defer closeDeps()
+	gw.srv.SetHealth(server.Health{Dependencies: deps, Checker: checker})
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
-	if err := server.New(snap, log).RunWithMetrics(ctx, ln, metricsLn); err != nil {
+	gw.srv.Start(snap)
+	checker.Start()
+	if err := gw.wait(); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/alert"
@@ -65,6 +66,9 @@ type Options struct {
 	// Redis; nil gives the snapshot an in-memory store of its own (tests,
 	// validation).
 	Idempotency *idempotency.Store
+	// Now is the router's clock (breakers, cooldowns, headroom); nil is
+	// time.Now. Tests move it by hand.
+	Now func() time.Time
 }
 
 // limitOf converts configured limits; nil limits nothing.

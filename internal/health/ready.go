@@ -102,8 +102,10 @@ func available(t router.TargetStatus) bool {
 
 // ServerReport is the replica's own state.
 type ServerReport struct {
-	Status   Status `json:"status"`
-	Draining bool   `json:"draining"`
+	Status Status `json:"status"`
+	// Starting is true until the process has started (/startupz).
+	Starting bool `json:"starting"`
+	Draining bool `json:"draining"`
 }
 
 // ConfigReport is the configuration in force.
@@ -290,3 +292,6 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// Gauge returns the llmgw_ready gauge, for tests.
+func (r *Readiness) Gauge() *prometheus.GaugeVec { return r.gauge }

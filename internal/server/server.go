@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/health"
 	"github.com/llmgw/llmgw/internal/llm"
 )
 
@@ -35,6 +37,14 @@ type Server struct {
 	draining atomic.Bool
 	handler  http.Handler
 	allow    map[string]string // path -> method, for 405 answers
+
+	// Health and start (health.go).
+	health     atomic.Pointer[Health]
+	startCfg   config.Server // before the first snapshot (NewStarting)
+	listenAddr atomic.Pointer[net.Addr]
+	readyMu    sync.Mutex
+	ready      *health.Readiness
+	readyNow   func() time.Time // the readiness cache's clock; nil is time.Now
 }
 
 // New returns a server serving snap, logging to log.
@@ -53,7 +63,13 @@ func (s *Server) Swap(snap *gateway.Snapshot) { s.snap.Store(snap) }
 func (s *Server) Snapshot() *gateway.Snapshot { return s.snap.Load() }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.snap.Load() == nil {
+		s.starting(w, r)
+		return
+	}
+	s.handler.ServeHTTP(w, r)
+}
 
 // Run serves on ln until ctx is done, then drains: it stops accepting, lets
 // requests and streams in flight finish within the configured shutdown
@@ -70,7 +86,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 // metrics (server.metrics_listen) when it is not nil. The metrics listener
 // keeps answering while the main one drains, and stops after it.
 func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) error {
-	cfg := s.snap.Load().Config.Server
+	cfg := s.serverConfig()
 	// Every request's context derives from base, whose cancellation, with
 	// errShuttingDown as cause, tells handlers that the drain deadline has
 	// passed (see cutByShutdown).
@@ -82,11 +98,15 @@ func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) e
 	s.log.Info("listening", "addr", ln.Addr().String())
 	var msrv *http.Server
 	if metrics != nil {
-		msrv = s.httpServer(s.metricsHandler(), &cfg, base)
+		msrv = s.httpServer(s.gate(s.metricsHandler()), &cfg, base)
 		go func() { errc <- msrv.Serve(metrics) }()
 		s.log.Info("serving metrics", "addr", metrics.Addr().String())
 	}
-	s.warnSelfTargets(ln.Addr())
+	if addr := ln.Addr(); s.snap.Load() != nil {
+		s.warnSelfTargets(addr)
+	} else {
+		s.listenAddr.Store(&addr)
+	}
 	var failed error
 	select {
 	case failed = <-errc:
