@@ -252,3 +252,18 @@ func TestActiveChecksOffByDefault(t *testing.T) {
 		t.Fatalf("providers reported with checks off: %s", body)
 	}
 }
+
+// BenchmarkHealthz: liveness does no I/O and costs next to nothing.
+func BenchmarkHealthz(b *testing.B) {
+	snap := compileConfig(&testing.T{}, baseConfig, map[string]string{"UPSTREAM": "http://127.0.0.1:1/v1"}, gateway.Options{})
+	srv := New(snap, slog.New(slog.DiscardHandler))
+	req := httptest.NewRequest("GET", "/healthz", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
