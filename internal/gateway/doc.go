@@ -34,6 +34,10 @@
 //   - the Idempotency-Key store (Options.Idempotency, package
 //     idempotency; OpenIdempotency): the requests under way per key and
 //     the responses kept, in memory or behind its Redis connections;
+//   - the active checks of providers (NewChecker, package health): one
+//     loop that reads the probes of the snapshot in force at each round
+//     and feeds that snapshot's router, stopped after the drain; and the
+//     Redis connection readiness pings (Dependencies);
 //   - the logger.
 //
 // Budget reservations (package budget) and response caches follow the
