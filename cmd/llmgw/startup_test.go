@@ -5,9 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -186,4 +188,54 @@ func (l *syncLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return string(l.b)
+}
+
+// TestServeRunsActiveChecks: serve checks a provider with health_check
+// from its start, reports it in /readyz and /metrics, and stops the
+// checks on SIGTERM with a clean exit.
+func TestServeRunsActiveChecks(t *testing.T) {
+	checked := make(chan struct{}, 100)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/models" && r.Header.Get("Authorization") == "Bearer sk-fake-upstream" {
+			select {
+			case checked <- struct{}{}:
+			default:
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"object":"list","data":[]}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer up.Close()
+	cfg := writeFile(t, fmt.Sprintf(`
+providers:
+  - {name: fake, type: openai, base_url: %q, api_key: sk-fake-upstream, health_check: {interval: 1s, timeout: 1s}}
+models: [{name: m, targets: [{provider: fake, model: x}]}]
+`, up.URL+"/v1"))
+	cmd, addr, logs := startServe(t, "--config", cfg)
+	select {
+	case <-checked: // the first check, at start
+	case <-time.After(30 * time.Second): // a bound on the external process, not a timing claim
+		t.Fatalf("no check reached the provider: %s", logs.String())
+	}
+	base := "http://" + addr
+	code, body, _ := probe(base, "/readyz")
+	for i := 0; code != 200 || !gjson.Get(body, "checks.providers.fake.up").Bool(); i++ {
+		// The check reached the fake a moment before its result was kept.
+		if i > 200 {
+			t.Fatalf("/readyz: %d %s", code, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+		code, body, _ = probe(base, "/readyz")
+	}
+	if _, metrics, _ := probe(base, "/metrics"); !strings.Contains(metrics, `llmgw_provider_up{provider="fake"} 1`) {
+		t.Errorf("/metrics lacks llmgw_provider_up of fake")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
 }
