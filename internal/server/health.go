@@ -39,6 +39,7 @@ func NewStarting(cfg *config.Config, log *slog.Logger) *Server {
 // Start installs the first snapshot of a server made by NewStarting: from
 // then on it serves every route, and /startupz answers 200.
 func (s *Server) Start(snap *gateway.Snapshot) {
+	s.readiness(snap)
 	s.snap.Store(snap)
 	if addr := s.listenAddr.Load(); addr != nil {
 		s.warnSelfTargets(*addr)
@@ -121,9 +122,18 @@ func (s *Server) readiness(snap *gateway.Snapshot) *health.Readiness {
 	s.readyMu.Lock()
 	defer s.readyMu.Unlock()
 	if s.ready == nil {
-		s.ready = health.NewReadiness(health.Options{Timeout: readyTimeout, TTL: readyTTL, Now: s.readyNow, Metrics: snap.Metrics, Logger: s.log})
+		s.ready = health.NewReadiness(health.Options{Timeout: readyTimeout, TTL: readyTTL, Now: s.readyClock, Metrics: snap.Metrics, Logger: s.log})
 	}
 	return s.ready
+}
+
+// readyClock is the readiness cache's clock: readyNow when set (tests),
+// else time.Now.
+func (s *Server) readyClock() time.Time {
+	if s.readyNow != nil {
+		return s.readyNow()
+	}
+	return time.Now()
 }
 
 // storeOf is the store of the snapshot's key directory as a required

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/tidwall/gjson"
 
@@ -265,5 +266,16 @@ func BenchmarkHealthz(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatal(w.Code)
 		}
+	}
+}
+
+// The readiness gauge is in the registry from the start (docs/metrics.md
+// lists what the process registers), before any /readyz.
+func TestReadyGaugeRegistered(t *testing.T) {
+	g := newGateway(t, baseConfig, nil)
+	reg := g.srv.Snapshot().Metrics.Gatherer().(*prometheus.Registry)
+	// A second llmgw_ready is refused only when one is there.
+	if err := reg.Register(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "llmgw_ready", Help: "x"}, []string{"dependency"})); err == nil {
+		t.Fatal("llmgw_ready is not registered before the first /readyz")
 	}
 }

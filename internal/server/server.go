@@ -52,6 +52,9 @@ func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 	s := &Server{log: log}
 	s.snap.Store(snap)
 	s.handler = s.routes()
+	if snap != nil {
+		s.readiness(snap) // its gauge registered from the start
+	}
 	return s
 }
 
