@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -40,9 +41,22 @@ func NewStarting(cfg *config.Config, log *slog.Logger) *Server {
 // then on it serves every route, and /startupz answers 200.
 func (s *Server) Start(snap *gateway.Snapshot) {
 	s.readiness(snap)
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
 	s.snap.Store(snap)
-	if addr := s.listenAddr.Load(); addr != nil {
-		s.warnSelfTargets(*addr)
+	if s.listenAddr != nil {
+		s.warnSelfTargets(s.listenAddr)
+	}
+}
+
+// listening records the address Run listens on, and checks the providers'
+// base URLs against it once there is a snapshot (now, or at Start).
+func (s *Server) listening(addr net.Addr) {
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	s.listenAddr = addr
+	if s.snap.Load() != nil {
+		s.warnSelfTargets(addr)
 	}
 }
 

@@ -279,3 +279,39 @@ func TestReadyGaugeRegistered(t *testing.T) {
 		t.Fatal("llmgw_ready is not registered before the first /readyz")
 	}
 }
+
+// TestStartingServer: before its first snapshot a server answers the
+// probes, and every other route 503 with Retry-After; Start serves all.
+func TestStartingServer(t *testing.T) {
+	cfg, err := config.Parse([]byte(baseConfig), func(k string) (string, bool) { return "http://127.0.0.1:1/v1", k == "UPSTREAM" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewStarting(cfg, slog.New(slog.DiscardHandler))
+	get := func(path string) (int, string, string) {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w.Code, w.Body.String(), w.Header().Get("Retry-After")
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/startupz": 503, "/readyz": 503, "/v1/models": 503, "/admin/v1/targets": 503} {
+		if code, body, _ := get(path); code != want {
+			t.Errorf("starting: %s = %d %s, want %d", path, code, body, want)
+		}
+	}
+	if _, body, ra := get("/v1/models"); ra != "1" || gjson.Get(body, "error.code").String() != "service_unavailable" {
+		t.Errorf("starting: /v1/models: Retry-After %q, %s", ra, body)
+	}
+	if _, body, _ := get("/readyz"); !gjson.Get(body, "checks.server.starting").Bool() {
+		t.Errorf("starting: /readyz %s", body)
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(snap)
+	for path, want := range map[string]int{"/healthz": 200, "/startupz": 200, "/readyz": 200, "/v1/models": 200} {
+		if code, body, _ := get(path); code != want {
+			t.Errorf("started: %s = %d %s, want %d", path, code, body, want)
+		}
+	}
+}

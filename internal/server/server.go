@@ -41,7 +41,8 @@ type Server struct {
 	// Health and start (health.go).
 	health     atomic.Pointer[Health]
 	startCfg   config.Server // before the first snapshot (NewStarting)
-	listenAddr atomic.Pointer[net.Addr]
+	startMu    sync.Mutex
+	listenAddr net.Addr // once Run listens
 	readyMu    sync.Mutex
 	ready      *health.Readiness
 	readyNow   func() time.Time // the readiness cache's clock; nil is time.Now
@@ -105,11 +106,7 @@ func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) e
 		go func() { errc <- msrv.Serve(metrics) }()
 		s.log.Info("serving metrics", "addr", metrics.Addr().String())
 	}
-	if addr := ln.Addr(); s.snap.Load() != nil {
-		s.warnSelfTargets(addr)
-	} else {
-		s.listenAddr.Store(&addr)
-	}
+	s.listening(ln.Addr())
 	var failed error
 	select {
 	case failed = <-errc:
