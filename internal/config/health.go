@@ -10,11 +10,12 @@ import (
 // interval whatever the traffic, whose result feeds the breakers of the
 // provider's targets, /readyz and the llmgw_provider_up metric
 // (docs/health.md). Off unless set. The request is the upstream's model
-// list (OpenAI-like GET {base_url}/models, Anthropic GET /v1/models?limit=1,
-// Gemini GET /v1beta/models?pageSize=1, Cohere GET /v1/models?page_size=1,
-// Ollama GET /api/tags); it costs no tokens. The mock provider answers it
-// at once. Types azure_openai, vertex and bedrock have no such request the
-// gateway sends yet, and refuse the setting.
+// list (OpenAI-like GET {base_url}/models, Azure OpenAI GET
+// /openai/models, Anthropic GET /v1/models?limit=1, Gemini GET
+// /v1beta/models?pageSize=1, Cohere GET /v1/models?page_size=1, Ollama GET
+// /api/tags); it costs no tokens. The mock provider answers it at once.
+// Types vertex and bedrock have no such request the gateway sends yet, and
+// refuse the setting.
 type HealthCheck struct {
 	// Interval is the time between two checks of the provider; default
 	// "30s", at least "1s".
@@ -33,8 +34,8 @@ const (
 )
 
 // HealthCheckTypes are the provider types that have an active check.
-var HealthCheckTypes = []string{TypeOpenAI, TypeOpenAICompatible, TypeVLLM, TypeAnthropic, TypeGemini,
-	TypeMistral, TypeCohere, TypeOllama, TypeMock}
+var HealthCheckTypes = []string{TypeOpenAI, TypeOpenAICompatible, TypeVLLM, TypeAzureOpenAI, TypeAnthropic,
+	TypeGemini, TypeMistral, TypeCohere, TypeOllama, TypeMock}
 
 // applyDefaults fills the unset settings of a check.
 func (h *HealthCheck) applyDefaults() {

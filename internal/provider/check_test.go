@@ -11,6 +11,7 @@ import (
 	"github.com/llmgw/llmgw/internal/llm"
 	"github.com/llmgw/llmgw/internal/provider"
 	"github.com/llmgw/llmgw/internal/provider/anthropic"
+	"github.com/llmgw/llmgw/internal/provider/azure"
 	"github.com/llmgw/llmgw/internal/provider/cohere"
 	"github.com/llmgw/llmgw/internal/provider/gemini"
 	"github.com/llmgw/llmgw/internal/provider/mistral"
@@ -31,7 +32,7 @@ type checkUpstream struct {
 func (u *checkUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	cred := r.Header.Get("Authorization") + r.Header.Get("X-Api-Key") + r.Header.Get("X-Goog-Api-Key")
+	cred := r.Header.Get("Authorization") + r.Header.Get("X-Api-Key") + r.Header.Get("X-Goog-Api-Key") + r.Header.Get("Api-Key")
 	u.seen = append(u.seen, r.Method+" "+r.URL.RequestURI()+" "+cred)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(u.status)
@@ -67,6 +68,12 @@ func TestCheckers(t *testing.T) {
 		{"cohere", func(b string) (provider.Provider, error) {
 			return cohere.New(cohere.Config{Name: "p", BaseURL: b, APIKey: checkKey})
 		}, "GET /v1/models?page_size=1 Bearer " + checkKey},
+		{"azure_openai deployments", func(b string) (provider.Provider, error) {
+			return azure.New(azure.Config{Name: "p", BaseURL: b, APIKey: checkKey, APIVersion: "2024-10-21"})
+		}, "GET /openai/models?api-version=2024-10-21 " + checkKey},
+		{"azure_openai v1", func(b string) (provider.Provider, error) {
+			return azure.New(azure.Config{Name: "p", BaseURL: b, APIKey: checkKey, APIVersion: "v1"})
+		}, "GET /openai/v1/models " + checkKey},
 		{"ollama", func(b string) (provider.Provider, error) {
 			return ollama.New(ollama.Config{Name: "p", BaseURL: b, APIKey: checkKey})
 		}, "GET /api/tags Bearer " + checkKey},
