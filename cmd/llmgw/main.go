@@ -9,10 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
@@ -131,7 +128,19 @@ func serve(args []string, stderr io.Writer) int {
 	logw := observe.NewLogWriter(stderr, 0, 0)
 	defer logw.Close()
 	log := observe.NewLogger(logw, cfg.Server.Level())
-	p, err := openProcess(cfg, log, *path, *listen)
+	// The registry is the process's, created first: the server that
+	// answers probes while the store opens already counts its requests.
+	metrics := observe.NewRegistry()
+	// The listeners open first, so that probes get answers while the
+	// store opens: /startupz and /readyz answer 503 until the first
+	// snapshot is in. Deferred first, the server's stop comes last, on
+	// the paths that fail before it was started.
+	gw, err := listenEarly(cfg, log, metrics)
+	if err != nil {
+		return 1
+	}
+	defer gw.stop()
+	p, err := openProcess(cfg, log, *path, *listen, metrics, gw.srv)
 	if err != nil {
 		var se startError
 		if errors.As(err, &se) {
@@ -142,24 +151,11 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer p.close()
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		log.Error("cannot listen", "addr", cfg.Server.Listen, "err", err.Error())
-		return 1
-	}
-	var metricsLn net.Listener
-	if addr := cfg.Server.MetricsListen; addr != "" {
-		if metricsLn, err = net.Listen("tcp", addr); err != nil {
-			ln.Close()
-			log.Error("cannot listen for metrics", "addr", addr, "err", err.Error())
-			return 1
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
-	defer watchReloads(ctx, p.reloader, configSource(*path), log)()
-	if err := p.server.RunWithMetrics(ctx, ln, metricsLn); err != nil {
+	gw.srv.Start(p.snap)
+	p.checker.Start()
+	defer watchReloads(context.Background(), p.reloader, configSource(*path), log)()
+	if err := gw.wait(); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1
 	}

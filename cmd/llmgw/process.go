@@ -11,6 +11,7 @@ import (
 	"github.com/llmgw/llmgw/internal/catalog"
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/health"
 	"github.com/llmgw/llmgw/internal/ledger"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/reload"
@@ -27,6 +28,9 @@ type process struct {
 	// reloader compiles the configuration again on the same process
 	// state and swaps the snapshot in (docs/operations.md).
 	reloader *reload.Reloader
+	// checker runs the active checks of providers once started (after
+	// the server serves the first snapshot).
+	checker *health.Checker
 	// closers run last first (close), as defers would.
 	closers []func()
 }
@@ -59,8 +63,10 @@ func (e startError) Unwrap() error { return e.err }
 // is (its problems joined), any other as a startError.
 //
 // path and listen are serve's --config and --listen, which a reload
-// (p.reloader) reads and applies again.
-func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *process, err error) {
+// (p.reloader) reads and applies again. reg is the process's registry and
+// srv its server, started by NewStarting, which the caller starts with
+// p.snap; with nil, openProcess makes its own (New, serving p.snap).
+func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg *observe.Registry, srv *server.Server) (_ *process, err error) {
 	p := &process{}
 	defer func() {
 		if err != nil {
@@ -81,7 +87,10 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *
 	// the last-used times), then the store.
 	// The metrics registry is the process's: the store's calls, the Redis
 	// commands and every snapshot's metrics are measured in it.
-	p.metrics = observe.NewRegistry()
+	p.metrics = reg
+	if p.metrics == nil {
+		p.metrics = observe.NewRegistry()
+	}
 	st, dir, err := openState(cfg, log, p.metrics)
 	if err != nil {
 		return nil, startError{"cannot open the store", err}
@@ -148,6 +157,19 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string) (_ *
 	if err != nil {
 		return nil, err
 	}
-	p.server = server.New(p.snap, log)
+	if srv == nil {
+		srv = server.New(p.snap, log)
+	}
+	p.server = srv
+	// The active checks of providers, process state too, stop after the
+	// drain; readiness pings the store and Redis.
+	p.checker = gateway.NewChecker(srv.Snapshot, p.metrics, log)
+	p.onClose(p.checker.Close)
+	deps, closeDeps, err := gateway.Dependencies(cfg, dir)
+	if err != nil {
+		return nil, startError{"cannot set up readiness", err}
+	}
+	p.onClose(func() { _ = closeDeps() })
+	srv.SetHealth(server.Health{Dependencies: deps, Checker: p.checker})
 	return p, nil
 }

@@ -258,6 +258,9 @@ type Provider struct {
 	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host" json:"max_idle_conns_per_host"`
 	// Mock tunes the built-in mock provider; allowed only with type mock.
 	Mock *Mock `yaml:"mock,omitempty" json:"mock,omitempty"`
+	// HealthCheck turns on an active check of the provider, off when
+	// absent; see HealthCheck.
+	HealthCheck *HealthCheck `yaml:"health_check,omitempty" json:"health_check,omitempty"`
 }
 
 // Entra is a Microsoft Entra ID application whose client secret gets the
@@ -590,6 +593,10 @@ func (c *Config) clone() *Config {
 		if p.Mock != nil {
 			m := *p.Mock
 			p.Mock = &m
+		}
+		if p.HealthCheck != nil {
+			h := *p.HealthCheck
+			p.HealthCheck = &h
 		}
 		if p.Entra != nil {
 			e := *p.Entra

@@ -95,6 +95,7 @@ func (c *Config) ApplyDefaults() {
 		setDefault(&p.ConnectTimeout, Duration(DefaultConnectTimeout))
 		setDefault(&p.ResponseHeaderTimeout, Duration(DefaultResponseHeaderTimeout))
 		setDefault(&p.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
+		p.HealthCheck.applyDefaults()
 		if p.Vertex != nil {
 			setDefault(&p.Vertex.Location, DefaultVertexLocation)
 		}

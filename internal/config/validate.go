@@ -196,6 +196,7 @@ func (pr *Provider) validate(p *problems, path string) {
 	if pr.Mock != nil {
 		pr.Mock.validate(p, fieldPath(path, "mock"), pr.Type)
 	}
+	pr.HealthCheck.validate(p, fieldPath(path, "health_check"), pr.Type)
 }
 
 // validateAzure checks the fields of type azure_openai only.

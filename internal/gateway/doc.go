@@ -47,6 +47,10 @@
 //     unchanged keeps its client; the others' idle connections are
 //     closed on activation, and again once the requests still using them
 //     have had server.request_timeout to end;
+//   - the active checks of providers (NewChecker, package health): one
+//     loop that reads the probes of the snapshot in force at each round
+//     and feeds that snapshot's router, stopped after the drain; and the
+//     Redis connection readiness pings (Dependencies);
 //   - the logger.
 //
 // Budget reservations (package budget) and response caches follow the

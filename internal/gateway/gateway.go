@@ -185,7 +185,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.Limiter == nil {
 		opts.Limiter = limits.WithBudgets(limits.NewMemory(nil), budget.NewMemory(nil, 0))
 	}
-	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter, Health: opts.Health, Tracer: opts.Tracer.Tracer()})
+	r := router.New(models, router.Options{Metrics: opts.Metrics, Logger: opts.Logger, Limiter: opts.Limiter, Health: opts.Health, Tracer: opts.Tracer.Tracer(), Now: opts.Now})
 	modelLimits := make(map[string]limits.Limit, len(cfg.Models))
 	targetTokens := make(map[string]bool)
 	for i := range cfg.Models {

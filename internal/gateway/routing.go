@@ -3,6 +3,7 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/alert"
@@ -80,6 +81,9 @@ type Options struct {
 	// across snapshots, created once (NewClients) and closed on shutdown;
 	// nil gives each snapshot clients of its own (tests, validation).
 	Clients *Clients
+	// Now is the router's clock (breakers, cooldowns, headroom); nil is
+	// time.Now. Tests move it by hand.
+	Now func() time.Time
 }
 
 // limitOf converts configured limits; nil limits nothing.

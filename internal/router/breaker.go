@@ -99,6 +99,9 @@ type breaker struct {
 	openUntil   time.Time
 	admitted    int // half-open probes let through
 	succeeded   int // half-open probes that succeeded
+	// attemptFailed: an attempt failed since the last one that succeeded
+	// (check.go); byCheck: active checks alone opened the breaker.
+	attemptFailed, byCheck bool
 }
 
 func newBreaker(p BreakerPolicy, now func() time.Time, onChange func(State)) *breaker {
@@ -176,6 +179,9 @@ func (b *breaker) record(gen uint64, o outcome, retryAfter time.Duration) {
 	now := b.now()
 	switch b.state {
 	case StateClosed:
+		if o != neutral {
+			b.attemptFailed = o == failure
+		}
 		b.recordClosed(now, o, retryAfter)
 	case StateHalfOpen:
 		switch o {
@@ -229,6 +235,7 @@ func (b *breaker) recordClosed(now time.Time, o outcome, retryAfter time.Duratio
 func (b *breaker) trip(now time.Time, retryAfter time.Duration) {
 	b.openUntil = now.Add(max(b.p.Cooldown, retryAfter))
 	b.admitted, b.succeeded, b.consecutive = 0, 0, 0
+	b.byCheck = false
 	b.setState(StateOpen)
 }
 
@@ -240,6 +247,7 @@ func (b *breaker) reset() {
 	b.consecutive, b.admitted, b.succeeded = 0, 0, 0
 	b.window = [buckets]bucket{}
 	b.openUntil = time.Time{}
+	b.attemptFailed, b.byCheck = false, false
 	b.setState(StateClosed)
 }
 

@@ -86,6 +86,13 @@
 // cancellation. A failure after the first chunk does not count either: the
 // attempt already succeeded.
 //
+// Active health checks (providers[].health_check, package health) feed the
+// same breakers through ObserveCheck: a failed check counts against every
+// target of its provider as a failed attempt would, and a successful one
+// closes only a half-open breaker that checks alone opened; one that
+// attempts opened waits for its half-open probes, since a model list that
+// answers says nothing of a model that fails (check.go).
+//
 // # Calls with no canonical request
 //
 // A call marked pipeline.Call.Native (OpenAI's legacy completions) can only

@@ -70,6 +70,7 @@ var isolationMatrix = map[string]matrixRow{
 	"GET /v1/models/{id...}":             {statuses{401, 401, 403, 403, 403, 200, 401}, statuses{401, 401, 403, 403, 403, 200, 401}},
 	"GET /healthz":                       {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
 	"GET /readyz":                        {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
+	"GET /startupz":                      {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
 	"GET /metrics":                       {statuses{200, 200, 200, 200, 200, 200, 200}, statuses{200, 200, 200, 200, 200, 200, 200}},
 }
 

@@ -16,6 +16,16 @@
 // the requests left with an error in their protocol before closing their
 // connections (server.go).
 //
+// Probes (health.go, docs/health.md): /healthz does no I/O and answers
+// 200 while the process serves; /startupz answers 503 until the process
+// has started, then 200; /readyz answers a JSON report per dependency
+// (package health) with 503 only when the replica cannot serve: starting,
+// draining, a required dependency down (the store; Redis when
+// redis.on_failure is closed) or no model with a target that can take a
+// request. A server made by NewStarting serves before it has a snapshot,
+// so that main can open its listeners before the store: until Start,
+// only the probes answer, every other route a 503 with Retry-After.
+//
 // The model routes (models.go) answer from the snapshot's routes and the
 // process's cache of upstream model lists (package catalog), in OpenAI's
 // shapes or, when the request carries anthropic-version, Anthropic's: the

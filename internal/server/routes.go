@@ -1,10 +1,8 @@
 package server
 
 import (
-	"context"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
@@ -37,6 +35,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/v1/models/{id...}", s.handleModel, false},
 		{"GET", "/healthz", s.handleHealthz, true},
 		{"GET", "/readyz", s.handleReadyz, true},
+		{"GET", "/startupz", s.handleStartupz, true},
 		{"GET", "/metrics", s.handleMetrics, true},
 	}
 	// The admin API authenticates its callers itself.
@@ -108,29 +107,6 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
-}
-
-// readyTimeout bounds the store's answer to a readiness check.
-const readyTimeout = time.Second
-
-// handleReadyz answers 200 once a configuration is loaded, while the
-// server is not draining and while the store answers a ping, so load
-// balancers stop sending during a drain or to a replica cut from its
-// database.
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	snap := s.snap.Load()
-	if snap == nil || s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable"}`))
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-	defer cancel()
-	if err := snap.Directory.Ping(ctx); err != nil {
-		s.log.Warn("not ready: the store does not answer", "err", llm.Clip(err.Error()))
-		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable","reason":"store"}`))
-		return
-	}
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 

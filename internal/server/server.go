@@ -6,12 +6,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
+	"github.com/llmgw/llmgw/internal/health"
 	"github.com/llmgw/llmgw/internal/llm"
+	"github.com/llmgw/llmgw/internal/observe"
 )
 
 // drainGrace is how long requests cut by the drain deadline have to write
@@ -38,20 +41,40 @@ type Server struct {
 	// m are the metrics of the requests, in the registry of the snapshot
 	// the server was created with (the process's).
 	m *metrics
+
+	// Health and start (health.go).
+	health     atomic.Pointer[Health]
+	startCfg   config.Server // before the first snapshot (NewStarting)
+	startMu    sync.Mutex
+	listenAddr net.Addr // once Run listens
+	readyMu    sync.Mutex
+	ready      *health.Readiness
+	readyNow   func() time.Time // the readiness cache's clock; nil is time.Now
 }
 
 // New returns a server serving snap, logging to log; snap is activated
 // (gateway.Snapshot.Activate).
 func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
-	s := &Server{log: log}
+	var reg *observe.Registry
 	if snap != nil {
-		s.m = newMetrics(snap.Metrics)
-	} else {
-		s.m = newMetrics(nil)
+		reg = snap.Metrics
 	}
+	return newServer(snap, log, reg)
+}
+
+// newServer returns a server serving snap (nil: none yet), its request
+// metrics registered in reg.
+func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) *Server {
+	s := &Server{log: log}
+	s.m = newMetrics(reg)
 	s.snap.Store(snap)
-	snap.Activate()
+	if snap != nil {
+		snap.Activate()
+	}
 	s.handler = s.routes()
+	if snap != nil {
+		s.readiness(snap) // its gauge registered from the start
+	}
 	return s
 }
 
@@ -67,7 +90,13 @@ func (s *Server) Swap(snap *gateway.Snapshot) {
 func (s *Server) Snapshot() *gateway.Snapshot { return s.snap.Load() }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.snap.Load() == nil {
+		s.starting(w, r)
+		return
+	}
+	s.handler.ServeHTTP(w, r)
+}
 
 // Run serves on ln until ctx is done, then drains: it stops accepting, lets
 // requests and streams in flight finish within the configured shutdown
@@ -84,7 +113,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 // metrics (server.metrics_listen) when it is not nil. The metrics listener
 // keeps answering while the main one drains, and stops after it.
 func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) error {
-	cfg := s.snap.Load().Config.Server
+	cfg := s.serverConfig()
 	// Every request's context derives from base, whose cancellation, with
 	// errShuttingDown as cause, tells handlers that the drain deadline has
 	// passed (see cutByShutdown).
@@ -96,11 +125,11 @@ func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) e
 	s.log.Info("listening", "addr", ln.Addr().String())
 	var msrv *http.Server
 	if metrics != nil {
-		msrv = s.httpServer(s.metricsHandler(), &cfg, base)
+		msrv = s.httpServer(s.gate(s.metricsHandler()), &cfg, base)
 		go func() { errc <- msrv.Serve(metrics) }()
 		s.log.Info("serving metrics", "addr", metrics.Addr().String())
 	}
-	s.warnSelfTargets(ln.Addr())
+	s.listening(ln.Addr())
 	var failed error
 	select {
 	case failed = <-errc:

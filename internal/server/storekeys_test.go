@@ -216,6 +216,8 @@ func TestStoreKeyTurnsAuthOn(t *testing.T) {
 // before the swap is still cached after it.
 func TestStoreKeysStoreDown(t *testing.T) {
 	g := newStoreKeys(t, baseConfig)
+	var clock atomic.Int64 // the readiness cache's, in seconds
+	g.srv.readyNow = func() time.Time { return time.Unix(clock.Load(), 0) }
 	cached := g.key(store.Key{Name: "cached"})
 	uncached := g.key(store.Key{Name: "uncached"})
 	chat := fmt.Sprintf(userHello, "mock", "")
@@ -249,6 +251,10 @@ func TestStoreKeysStoreDown(t *testing.T) {
 	if resp, body := g.do("POST", "/v1/chat/completions", chat, bearer(uncached)...); resp.StatusCode != 200 {
 		t.Errorf("after recovery: %d %s", resp.StatusCode, body)
 	}
+	if resp, _ := g.do("GET", "/readyz", ""); resp.StatusCode != 503 {
+		t.Errorf("/readyz after recovery, within the readiness cache's second: %d, want the 503 kept", resp.StatusCode)
+	}
+	clock.Add(1)
 	if resp, _ := g.do("GET", "/readyz", ""); resp.StatusCode != 200 {
 		t.Errorf("/readyz after recovery: %d", resp.StatusCode)
 	}

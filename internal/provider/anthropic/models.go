@@ -84,3 +84,11 @@ func (p *Provider) ListModels(ctx context.Context) ([]provider.ModelInfo, error)
 func (p *Provider) ModelsKey() string {
 	return "anthropic " + p.modelsURL() + " " + p.up.Fingerprint()
 }
+
+var _ provider.Checker = (*Provider)(nil)
+
+// Check implements provider.Checker with the List Models endpoint, one
+// model asked for.
+func (p *Provider) Check(ctx context.Context) error {
+	return p.up.Probe(ctx, p.modelsURL()+"?limit=1")
+}

@@ -60,6 +60,7 @@ type Provider struct {
 	// oa is the OpenAI adapter doing the work; a named field, not an
 	// embedded one, so that its ListModels is not offered.
 	oa     *openai.Provider
+	models string           // the model list's URL (check.go)
 	tokens *provider.Tokens // nil with an API key
 	entra  *entraSource     // nil with an API key
 }
@@ -95,7 +96,7 @@ func New(c Config) (*Provider, error) {
 		HTTPClient: c.HTTPClient, StreamIdleTimeout: c.StreamIdleTimeout,
 		URL: urlFunc(base, version),
 	}
-	p := &Provider{}
+	p := &Provider{models: modelsURL(base, version)}
 	if c.APIKey != "" {
 		headers["api-key"] = c.APIKey
 	} else {

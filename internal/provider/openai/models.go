@@ -55,3 +55,16 @@ func (p *Provider) ListModels(ctx context.Context) ([]provider.ModelInfo, error)
 
 // ModelsKey implements provider.ModelLister.
 func (p *Provider) ModelsKey() string { return "openai " + p.modelsURL() + " " + p.up.Fingerprint() }
+
+var _ provider.Checker = (*Provider)(nil)
+
+// Check implements provider.Checker with the List models endpoint, which
+// every OpenAI-compatible server (vLLM's included) serves and which costs
+// no tokens.
+func (p *Provider) Check(ctx context.Context) error { return p.up.Probe(ctx, p.modelsURL()) }
+
+// Probe sends a health check GET to url, another endpoint of the same
+// upstream, with the provider's headers and credentials
+// (provider.Upstream.Probe): for adapters built on this one whose check
+// request is elsewhere (Azure OpenAI).
+func (p *Provider) Probe(ctx context.Context, url string) error { return p.up.Probe(ctx, url) }
