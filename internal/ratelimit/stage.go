@@ -178,6 +178,13 @@ func (s *stage) wrap(next pipeline.Invoke) pipeline.Invoke {
 					pico, ok = s.o.Estimate(call, prompt, answer)
 				}
 				if !ok {
+					// A model no target serves is unknown, whatever the
+					// key: 404 as the router would answer, not a refusal.
+					if s.o.Target != nil {
+						if _, _, known := s.o.Target(call.Model); !known {
+							return nil, llm.NewError(llm.KindNotFound, "model %q not found", llm.Clip(call.Model))
+						}
+					}
 					return nil, &llm.Error{Kind: llm.KindPermission, Message: fmt.Sprintf(
 						"this key has a budget, and model %q (or one of its fallbacks) has no price, so its cost cannot be held to it; ask the gateway's operator to price it (pricing: in the configuration)",
 						llm.Clip(call.Model))}

@@ -109,4 +109,12 @@ func TestBudgetUnpricedModel(t *testing.T) {
 	if resp, body := g.do("POST", "/v1/chat/completions", chatBody("unpriced", false, 10), "Authorization", "Bearer sk-free-key"); resp.StatusCode != 200 {
 		t.Fatalf("a key without a budget: %d %s", resp.StatusCode, body)
 	}
+	// A model that does not exist is a 404 for a key with a budget too,
+	// not a refusal for want of a price.
+	resp, body := g.do("POST", "/v1/chat/completions", chatBody("no-such-model", false, 10), "Authorization", "Bearer sk-daily-key")
+	var e openAIError
+	_ = json.Unmarshal([]byte(body), &e)
+	if resp.StatusCode != 404 || e.Error.Code != "model_not_found" {
+		t.Errorf("unknown model, key with a budget: %d %s", resp.StatusCode, body)
+	}
 }
