@@ -70,10 +70,13 @@ const routeOther = "other"
 // stream's minutes; gaps between stream events from a fraction of a
 // millisecond (events that arrive together) to a stalled upstream's
 // seconds; bodies from an empty one to the default limit of the request
-// body (server.max_body_bytes) and beyond.
+// body (server.max_body_bytes) and beyond. The boundaries that service
+// level objectives are written against (1 s, 2.5 s, 5 s, 10 s to the first
+// token: deploy/prometheus's latency SLI) are boundaries here, so that the
+// share of requests under them is exact (TestRuleBucketsExist).
 var (
 	durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320}
-	ttftBuckets     = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32}
+	ttftBuckets     = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40}
 	itlBuckets      = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
 	bytesBuckets    = prometheus.ExponentialBuckets(256, 4, 10) // 256 B to 64 MiB
 )
