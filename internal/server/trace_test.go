@@ -407,7 +407,7 @@ func TestTracingCacheVerdict(t *testing.T) {
 	require.Len(t, ended, 1)
 	attrs := map[string]string{}
 	for _, kv := range ended[0].Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	assert.Equal(t, "hit", attrs["llmgw.cache"])
 	assert.Equal(t, "chat gpt", ended[0].Name())
