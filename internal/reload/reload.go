@@ -74,6 +74,9 @@ type Options struct {
 	// Watching, when set, is called once Watch has begun watching the
 	// file's directory (tests wait on it).
 	Watching func()
+	// Settled, when set, is called each time a quiet period of Watch
+	// ends, with whether it reloaded (tests wait on it).
+	Settled func(reloaded bool)
 }
 
 // Reloader reloads the configuration and reports the outcome. It is safe
@@ -86,6 +89,10 @@ type Reloader struct {
 	mu      sync.Mutex // guards the fields below
 	running *config.Config
 	status  Status
+	// read is the SHA-256 of the configuration file as the last reload
+	// (or the start) read it, so that the watch does not load again what
+	// a signal or the admin API has already loaded.
+	read [sha256.Size]byte
 }
 
 // New returns the Reloader of a process whose running configuration is
@@ -102,6 +109,9 @@ func New(running *config.Config, o Options) *Reloader {
 		src = "defaults"
 	}
 	r := &Reloader{o: o, metrics: newMetrics(o.Metrics), running: running}
+	if o.Source != "" {
+		r.read, _ = fileSum(o.Source)
+	}
 	r.status = Status{Version: 1, Hash: Hash(running), LoadedAt: o.Now().UTC(), Source: src}
 	r.metrics.loaded(r.status)
 	return r
@@ -136,6 +146,13 @@ func (r *Reloader) Reload(trigger string) (Status, error) {
 	r.run.Lock()
 	defer r.run.Unlock()
 	now := r.o.Now().UTC()
+	// The file's bytes are summed before they are loaded: a change that
+	// lands in between is seen by the watch and loaded once more, never
+	// missed.
+	var sum [sha256.Size]byte
+	if r.o.Source != "" {
+		sum, _ = fileSum(r.o.Source)
+	}
 	cfg, err := r.o.Load()
 	if err == nil {
 		r.mu.Lock()
@@ -147,6 +164,7 @@ func (r *Reloader) Reload(trigger string) (Status, error) {
 		err = r.o.Apply(cfg)
 	}
 	r.mu.Lock()
+	r.read = sum
 	r.status.LastAttemptAt, r.status.LastTrigger = &now, trigger
 	if err != nil {
 		problems := Problems(err)

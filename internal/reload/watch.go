@@ -18,7 +18,8 @@ const DefaultDebounce = time.Second
 // Watch reloads the configuration when its file changes, until ctx is
 // done: it watches the file's directory, waits until debounce has passed
 // without an event for the file (or a Kubernetes ..data link), and
-// reloads when the file's bytes differ from those last read. It returns
+// reloads when the file's bytes differ from those the last reload (by any
+// trigger) read. It returns
 // an error when the directory cannot be watched, and nil when ctx ends.
 // Without a Source there is nothing to watch: it waits for ctx.
 func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
@@ -42,7 +43,6 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 	if err := w.Add(dir); err != nil {
 		return err
 	}
-	last, _ := fileSum(path)
 	if r.o.Watching != nil {
 		r.o.Watching()
 	}
@@ -70,13 +70,22 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 			r.o.Logger.Warn("watching the configuration file", "dir", dir, "err", err.Error())
 		case <-timer.C:
 			sum, err := fileSum(path)
-			if err == nil && sum == last {
-				continue // touched, not changed
+			r.mu.Lock()
+			read := r.read
+			r.mu.Unlock()
+			if err == nil && sum == read {
+				// Touched, or already loaded by another trigger.
+				if r.o.Settled != nil {
+					r.o.Settled(false)
+				}
+				continue
 			}
 			// An unreadable file is reloaded too, so that the
 			// failure is reported; it is read again at the next event.
-			last = sum
 			_, _ = r.Reload(TriggerFile)
+			if r.o.Settled != nil {
+				r.o.Settled(true)
+			}
 		}
 	}
 }
