@@ -47,6 +47,10 @@ type Config struct {
 	// Tracing exports OpenTelemetry traces over OTLP; the OTEL_*
 	// environment variables are its defaults (docs/tracing.md).
 	Tracing Tracing `yaml:"tracing,omitempty" json:"tracing,omitzero"`
+	// Secrets says where secret references ("file:", "vault:") in any
+	// secret field are resolved, and how often they are fetched again
+	// (docs/secrets.md).
+	Secrets Secrets `yaml:"secrets,omitempty" json:"secrets,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.
@@ -567,6 +571,12 @@ func (c *Config) Redacted() *Config {
 		out.Keys[i].Key = out.Keys[i].Key.redacted()
 	}
 	out.Tracing = out.Tracing.redacted()
+	if v := out.Secrets.Vault; v != nil {
+		vc := *v
+		vc.Auth.Token = vc.Auth.Token.redacted()
+		vc.Auth.SecretID = vc.Auth.SecretID.redacted()
+		out.Secrets.Vault = &vc
+	}
 	return out
 }
 

@@ -1,0 +1,366 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Secrets says where secret references are resolved and how often they
+// are fetched again (docs/secrets.md). Any Secret field may hold, instead
+// of its value, a reference: "file:/path" (the file's content, one
+// trailing newline dropped) or "vault:<mount>/<path>#<key>" (the key of a
+// HashiCorp Vault KV version 2 secret). "${VAR}" is expanded first, as in
+// every value. References are resolved when the configuration is loaded
+// and again every refresh_interval; a changed value reloads the
+// configuration.
+type Secrets struct {
+	// RefreshInterval is how often every referenced secret is fetched
+	// again; a value that changed reloads the configuration, so a rotated
+	// key is used without a restart. At least 1s. Default "1m".
+	RefreshInterval Duration `yaml:"refresh_interval,omitempty" json:"refresh_interval,omitempty"`
+	// Vault is the HashiCorp Vault that "vault:" references are read
+	// from. Required when any field holds one.
+	Vault *Vault `yaml:"vault,omitempty" json:"vault,omitempty"`
+}
+
+// Vault is a HashiCorp Vault server and how the gateway logs in to it.
+type Vault struct {
+	// Address is the server's base URL, "https://vault.example:8200".
+	// Required.
+	Address string `yaml:"address" json:"address"`
+	// Namespace is the Vault Enterprise namespace requests are made in
+	// (the X-Vault-Namespace header); empty for none.
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"`
+	// Timeout bounds each request to Vault. Default "10s".
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// Auth is how the gateway gets its Vault token.
+	Auth VaultAuth `yaml:"auth" json:"auth"`
+}
+
+// The Vault auth methods of secrets.vault.auth.method.
+const (
+	VaultAuthToken      = "token"
+	VaultAuthAppRole    = "approle"
+	VaultAuthKubernetes = "kubernetes"
+)
+
+// DefaultVaultJWTFile is where a Kubernetes pod finds its service account
+// token.
+const DefaultVaultJWTFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+// VaultAuth is the way the gateway logs in to Vault. Its own secrets
+// (token, secret_id) may be "${VAR}" or "file:" references, never
+// "vault:" ones.
+type VaultAuth struct {
+	// Method is "token" (a token given here), "approle" (role_id and
+	// secret_id, POST auth/<mount>/login) or "kubernetes" (the pod's
+	// service account JWT read from jwt_file and a Vault role, POST
+	// auth/<mount>/login). Required.
+	Method string `yaml:"method" json:"method"`
+	// Mount is the path the auth method is enabled at. Default the
+	// method's name ("approle", "kubernetes"); unused by "token".
+	Mount string `yaml:"mount,omitempty" json:"mount,omitempty"`
+	// Token is the Vault token of method "token". Required for it.
+	Token Secret `yaml:"token,omitempty" json:"token,omitempty"`
+	// RoleID and SecretID are the AppRole credentials of method
+	// "approle". RoleID is required for it; SecretID when the role binds
+	// one.
+	RoleID   string `yaml:"role_id,omitempty" json:"role_id,omitempty"`
+	SecretID Secret `yaml:"secret_id,omitempty" json:"secret_id,omitempty"`
+	// Role is the Vault role of method "kubernetes". Required for it.
+	Role string `yaml:"role,omitempty" json:"role,omitempty"`
+	// JWTFile is the file the service account JWT of method "kubernetes"
+	// is read from, at every login. Default
+	// /var/run/secrets/kubernetes.io/serviceaccount/token.
+	JWTFile string `yaml:"jwt_file,omitempty" json:"jwt_file,omitempty"`
+}
+
+// Defaults of the secrets section.
+const (
+	DefaultSecretsRefresh = time.Minute
+	DefaultVaultTimeout   = 10 * time.Second
+	minSecretsRefresh     = time.Second
+)
+
+// Secret reference schemes.
+const (
+	RefFile    = "file"
+	RefVault   = "vault"
+	RefAWSSM   = "aws-sm"
+	RefAzureKV = "azure-kv"
+)
+
+// RefScheme returns the reference scheme of a Secret's text ("file",
+// "vault", "aws-sm", "azure-kv") and the rest after the colon, or "" when
+// the text is a plain value.
+func RefScheme(s string) (scheme, rest string) {
+	for _, sch := range []string{RefFile, RefVault, RefAWSSM, RefAzureKV} {
+		if r, ok := strings.CutPrefix(s, sch+":"); ok {
+			return sch, r
+		}
+	}
+	return "", s
+}
+
+// VaultRef is a parsed "vault:<mount>/<path>#<key>" reference.
+type VaultRef struct{ Mount, Path, Key string }
+
+// ParseVaultRef parses the part of a vault reference after "vault:".
+func ParseVaultRef(rest string) (VaultRef, error) {
+	loc, key, ok := strings.Cut(rest, "#")
+	if !ok || key == "" {
+		return VaultRef{}, fmt.Errorf(`want "vault:<mount>/<path>#<key>": the key is missing`)
+	}
+	mount, path, ok := strings.Cut(strings.Trim(loc, "/"), "/")
+	if !ok || mount == "" || path == "" {
+		return VaultRef{}, fmt.Errorf(`want "vault:<mount>/<path>#<key>": the mount or the path is missing`)
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return VaultRef{}, fmt.Errorf("the path has an empty, . or .. segment")
+		}
+	}
+	return VaultRef{Mount: mount, Path: path, Key: key}, nil
+}
+
+// SecretResolver fetches the value a secret reference names. ref is the
+// whole reference ("vault:kv/llm#openai"); s is the secrets section of
+// the configuration being loaded. Errors must not hold the value.
+type SecretResolver interface {
+	ResolveSecret(s *Secrets, ref string) (string, error)
+}
+
+// SecretField is a Secret field of a configuration: its path
+// ("providers[0].api_key") and where it is.
+type SecretField struct {
+	Path string
+	// Ptr is the field, or nil for a value of a map (read it with Get,
+	// write it with Set).
+	get func() Secret
+	set func(Secret)
+}
+
+// Get returns the field's current text.
+func (f SecretField) Get() Secret { return f.get() }
+
+// Set replaces the field's text.
+func (f SecretField) Set(s Secret) { f.set(s) }
+
+var secretType = reflect.TypeFor[Secret]()
+
+// SecretFields lists every Secret field of c, in a stable order, with its
+// path as validation names it.
+func (c *Config) SecretFields() []SecretField {
+	var out []SecretField
+	walkSecrets(reflect.ValueOf(c).Elem(), "", &out)
+	return out
+}
+
+func walkSecrets(v reflect.Value, path string, out *[]SecretField) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			walkSecrets(v.Elem(), path, out)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			walkSecrets(v.Field(i), fieldPath(path, name), out)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walkSecrets(v.Index(i), indexPath(path, i), out)
+		}
+	case reflect.Map:
+		if v.Type().Elem() != secretType || v.Type().Key().Kind() != reflect.String {
+			return
+		}
+		keys := v.MapKeys()
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = k.String()
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			key := reflect.ValueOf(k).Convert(v.Type().Key())
+			m := v
+			*out = append(*out, SecretField{Path: fieldPath(path, k),
+				get: func() Secret { return m.MapIndex(key).Interface().(Secret) },
+				set: func(s Secret) { m.SetMapIndex(key, reflect.ValueOf(s)) }})
+		}
+	case reflect.String:
+		if v.Type() == secretType && v.CanSet() {
+			fv := v
+			*out = append(*out, SecretField{Path: path,
+				get: func() Secret { return Secret(fv.String()) },
+				set: func(s Secret) { fv.SetString(string(s)) }})
+		}
+	}
+}
+
+// resolveSecrets replaces every reference in a Secret field of c by the
+// value r fetches, recording each failure at the field's path. With r
+// nil a reference is an error. The secrets section's own secrets may be
+// file references only.
+func (c *Config) resolveSecrets(r SecretResolver, p *problems) {
+	var check problems
+	c.Secrets.validate(&check)
+	if len(check) > 0 {
+		return // reported by validate
+	}
+	c.Secrets.applyDefaults()
+	fields := c.SecretFields()
+	// The secrets section's own secrets first: they log in to Vault.
+	slices.SortStableFunc(fields, func(a, b SecretField) int {
+		as, bs := strings.HasPrefix(a.Path, "secrets."), strings.HasPrefix(b.Path, "secrets.")
+		switch {
+		case as && !bs:
+			return -1
+		case bs && !as:
+			return 1
+		}
+		return 0
+	})
+	for _, f := range fields {
+		text := string(f.Get())
+		scheme, _ := RefScheme(text)
+		if scheme == "" {
+			continue
+		}
+		if strings.HasPrefix(f.Path, "secrets.") && scheme != RefFile {
+			p.add(f.Path, "only a file: reference is allowed here, not %s:", scheme)
+			continue
+		}
+		if msg := checkRef(c, scheme, text); msg != "" {
+			p.add(f.Path, "%s", msg)
+			continue
+		}
+		if r == nil {
+			p.add(f.Path, "%s: secret references are resolved only when the gateway loads its configuration", refName(text))
+			continue
+		}
+		v, err := r.ResolveSecret(&c.Secrets, text)
+		if err != nil {
+			p.add(f.Path, "%v", err)
+			continue
+		}
+		f.Set(Secret(v))
+	}
+}
+
+// checkRef returns why the reference text cannot be resolved, or "".
+func checkRef(c *Config, scheme, text string) string {
+	_, rest := RefScheme(text)
+	switch scheme {
+	case RefFile:
+		if !strings.HasPrefix(rest, "/") {
+			return fmt.Sprintf("%s: a file reference needs an absolute path", refName(text))
+		}
+	case RefVault:
+		if _, err := ParseVaultRef(rest); err != nil {
+			return fmt.Sprintf("%s: %v", refName(text), err)
+		}
+		if c.Secrets.Vault == nil {
+			return fmt.Sprintf("%s: no Vault is configured (secrets.vault)", refName(text))
+		}
+	case RefAWSSM, RefAzureKV:
+		return fmt.Sprintf("%s: %s: references are not supported by this build; use ${VAR}, file: or vault:", refName(text), scheme)
+	}
+	return ""
+}
+
+// refName returns a reference for an error message: the reference
+// itself, which names the secret but holds no value, shortened if long.
+func refName(ref string) string {
+	const max = 120
+	if len(ref) > max {
+		return ref[:max] + "..."
+	}
+	return ref
+}
+
+// RefName is refName for the resolvers.
+func RefName(ref string) string { return refName(ref) }
+
+// validate checks the secrets section.
+func (s *Secrets) validate(p *problems) {
+	if s.RefreshInterval != 0 && s.RefreshInterval.Std() < minSecretsRefresh {
+		p.add("secrets.refresh_interval", "must be at least %s", minSecretsRefresh)
+	}
+	v := s.Vault
+	if v == nil {
+		return
+	}
+	if v.Address == "" {
+		p.add("secrets.vault.address", "required")
+	} else if u, err := url.Parse(v.Address); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add("secrets.vault.address", "must be an http:// or https:// URL")
+	}
+	if v.Timeout < 0 {
+		p.add("secrets.vault.timeout", "must not be negative")
+	}
+	a := &v.Auth
+	switch a.Method {
+	case VaultAuthToken:
+		if a.Token == "" {
+			p.add("secrets.vault.auth.token", "required by method %q", a.Method)
+		}
+		if a.RoleID != "" || a.SecretID != "" || a.Role != "" || a.JWTFile != "" || a.Mount != "" {
+			p.add("secrets.vault.auth", "method %q takes only token", a.Method)
+		}
+	case VaultAuthAppRole:
+		if a.RoleID == "" {
+			p.add("secrets.vault.auth.role_id", "required by method %q", a.Method)
+		}
+		if a.Token != "" || a.Role != "" || a.JWTFile != "" {
+			p.add("secrets.vault.auth", "method %q takes role_id, secret_id and mount only", a.Method)
+		}
+	case VaultAuthKubernetes:
+		if a.Role == "" {
+			p.add("secrets.vault.auth.role", "required by method %q", a.Method)
+		}
+		if a.Token != "" || a.RoleID != "" || a.SecretID != "" {
+			p.add("secrets.vault.auth", "method %q takes role, jwt_file and mount only", a.Method)
+		}
+	case "":
+		p.add("secrets.vault.auth.method", "required (token, approle or kubernetes)")
+	default:
+		p.add("secrets.vault.auth.method", "unknown method %q (want token, approle or kubernetes)", a.Method)
+	}
+}
+
+// applyDefaults fills the secrets section's defaults.
+func (s *Secrets) applyDefaults() {
+	if s.RefreshInterval == 0 {
+		s.RefreshInterval = Duration(DefaultSecretsRefresh)
+	}
+	if v := s.Vault; v != nil {
+		if v.Timeout == 0 {
+			v.Timeout = Duration(DefaultVaultTimeout)
+		}
+		switch v.Auth.Method {
+		case VaultAuthAppRole, VaultAuthKubernetes:
+			if v.Auth.Mount == "" {
+				v.Auth.Mount = v.Auth.Method
+			}
+		}
+		if v.Auth.Method == VaultAuthKubernetes && v.Auth.JWTFile == "" {
+			v.Auth.JWTFile = DefaultVaultJWTFile
+		}
+	}
+}
