@@ -265,6 +265,9 @@ type Provider struct {
 	// HealthCheck turns on an active check of the provider, off when
 	// absent; see HealthCheck.
 	HealthCheck *HealthCheck `yaml:"health_check,omitempty" json:"health_check,omitempty"`
+	// refs maps each secret field of the provider that held a reference
+	// ("api_key", "headers.X-Key") to that reference (SecretRef).
+	refs map[string]string
 }
 
 // Entra is a Microsoft Entra ID application whose client secret gets the

@@ -260,8 +260,22 @@ func (c *Config) resolveSecrets(r SecretResolver, p *problems) {
 			continue
 		}
 		f.Set(Secret(v))
+		for i := range c.Providers {
+			if rel, ok := strings.CutPrefix(f.Path, indexPath("providers", i)+"."); ok {
+				pr := &c.Providers[i]
+				if pr.refs == nil {
+					pr.refs = map[string]string{}
+				}
+				pr.refs[rel] = text
+			}
+		}
 	}
 }
+
+// SecretRef returns the reference the provider's secret field held
+// ("api_key", "headers.X-Key", "entra.client_secret", as the field's path
+// within the provider), or "" when it held its value.
+func (p *Provider) SecretRef(field string) string { return p.refs[field] }
 
 // checkRef returns why the reference text cannot be resolved, or "".
 func checkRef(c *Config, scheme, text string) string {

@@ -73,6 +73,21 @@ func New(o Options) *Resolver {
 	return &Resolver{o: o, inUse: map[string]string{}}
 }
 
+// SetLogger sets the logger of refresh failures (serve makes the Resolver
+// before its logger).
+func (r *Resolver) SetLogger(l *slog.Logger) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.o.Logger = l
+}
+
+// logger returns the logger in use.
+func (r *Resolver) logger() *slog.Logger {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.o.Logger
+}
+
 // Load is the resolver of one load of the configuration: it fetches and
 // remembers what it fetched, for Use.
 type Load struct {
@@ -134,7 +149,7 @@ func (r *Resolver) Refresh(ctx context.Context) (changed bool) {
 	for _, ref := range refs {
 		v, err := r.fetch(ctx, &s, ref)
 		if err != nil {
-			r.o.Logger.Warn("secret not refreshed; the value in force keeps serving", "reference", config.RefName(ref), "error", err.Error())
+			r.logger().Warn("secret not refreshed; the value in force keeps serving", "reference", config.RefName(ref), "error", err.Error())
 			continue
 		}
 		r.mu.Lock()
@@ -189,11 +204,11 @@ func (r *Resolver) SetAudit(ctx context.Context, a Auditor) {
 	r.pending, r.dropped, r.auditor = nil, 0, a
 	r.mu.Unlock()
 	if dropped > 0 {
-		r.o.Logger.Warn("secret fetches made before the audit log opened were not all recorded", "dropped", dropped)
+		r.logger().Warn("secret fetches made before the audit log opened were not all recorded", "dropped", dropped)
 	}
 	for _, e := range pending {
 		if err := a.Record(ctx, e); err != nil {
-			r.o.Logger.Error("audit record of a secret fetch failed", "error", err.Error())
+			r.logger().Error("audit record of a secret fetch failed", "error", err.Error())
 		}
 	}
 }
@@ -217,7 +232,7 @@ func (r *Resolver) record(ctx context.Context, ref string, err error) {
 	r.mu.Unlock()
 	if a != nil {
 		if aerr := a.Record(ctx, e); aerr != nil {
-			r.o.Logger.Error("audit record of a secret fetch failed", "error", aerr.Error())
+			r.logger().Error("audit record of a secret fetch failed", "error", aerr.Error())
 		}
 	}
 }

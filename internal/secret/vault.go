@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -178,8 +179,15 @@ func vaultErr(what string, err error) error {
 	if errors.Is(err, vault.ErrSecretNotFound) {
 		return fmt.Errorf("Vault %s: not found (404)", what)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("Vault %s: %v", what, err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("Vault %s: Vault is unreachable: no answer within secrets.vault.timeout", what)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("Vault %s: %v", what, context.Canceled)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is the configured address, said elsewhere
 	}
 	return fmt.Errorf("Vault %s: Vault is unreachable: %v", what, err)
 }
