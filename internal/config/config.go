@@ -265,9 +265,10 @@ type Provider struct {
 	// HealthCheck turns on an active check of the provider, off when
 	// absent; see HealthCheck.
 	HealthCheck *HealthCheck `yaml:"health_check,omitempty" json:"health_check,omitempty"`
-	// refs maps each secret field of the provider that held a reference
-	// ("api_key", "headers.X-Key") to that reference (SecretRef).
-	refs map[string]string
+	// SecretRefs is not read from the file: loading sets it to the
+	// reference each secret field of the provider held ("api_key",
+	// "headers.X-Key" -> "vault:kv/llm#key"), read with SecretRef.
+	SecretRefs map[string]string `yaml:"-" json:"-"`
 }
 
 // Entra is a Microsoft Entra ID application whose client secret gets the

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -12,8 +13,10 @@ import (
 // Secrets says where secret references are resolved and how often they
 // are fetched again (docs/secrets.md). Any Secret field may hold, instead
 // of its value, a reference: "file:/path" (the file's content, one
-// trailing newline dropped) or "vault:<mount>/<path>#<key>" (the key of a
-// HashiCorp Vault KV version 2 secret). "${VAR}" is expanded first, as in
+// trailing newline dropped), "vault:<mount>/<path>#<key>" (the key of a
+// HashiCorp Vault KV version 2 secret) or "aws-sm:<secret-id>[#<key>]"
+// (an AWS Secrets Manager secret, or a member of its JSON object).
+// "azure-kv:" is refused. "${VAR}" is expanded first, as in
 // every value. References are resolved when the configuration is loaded
 // and again every refresh_interval; a changed value reloads the
 // configuration.
@@ -25,6 +28,24 @@ type Secrets struct {
 	// Vault is the HashiCorp Vault that "vault:" references are read
 	// from. Required when any field holds one.
 	Vault *Vault `yaml:"vault,omitempty" json:"vault,omitempty"`
+	// AWS tunes the client of "aws-sm:" references (AWS Secrets Manager).
+	// Without it, the SDK's default credential chain and region are used
+	// (AWS_REGION, AWS_ACCESS_KEY_ID, a profile, web identity, the
+	// instance role...).
+	AWS *AWSSecrets `yaml:"aws,omitempty" json:"aws,omitempty"`
+}
+
+// AWSSecrets tunes the AWS Secrets Manager client.
+type AWSSecrets struct {
+	// Region of the secrets; default the SDK's (AWS_REGION, the profile).
+	// A secret named by ARN is read in the ARN's region's endpoint only
+	// when that is this region.
+	Region string `yaml:"region,omitempty" json:"region,omitempty"`
+	// Endpoint replaces the Secrets Manager endpoint (a VPC endpoint, a
+	// local emulator): an http:// or https:// URL. Default the region's.
+	Endpoint string `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	// Timeout bounds each fetch, retries included. Default "10s".
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
 // Vault is a HashiCorp Vault server and how the gateway logs in to it.
@@ -83,6 +104,7 @@ type VaultAuth struct {
 const (
 	DefaultSecretsRefresh = time.Minute
 	DefaultVaultTimeout   = 10 * time.Second
+	DefaultAWSTimeout     = 10 * time.Second
 	minSecretsRefresh     = time.Second
 )
 
@@ -104,6 +126,26 @@ func RefScheme(s string) (scheme, rest string) {
 		}
 	}
 	return "", s
+}
+
+// AWSRef is a parsed "aws-sm:<secret-id>[#<json-key>]" reference.
+type AWSRef struct{ SecretID, Key string }
+
+// ParseAWSRef parses the part of an aws-sm reference after "aws-sm:".
+// The secret ID is a name or an ARN; with a key, the secret's string is a
+// JSON object whose string member key is the value.
+func ParseAWSRef(rest string) (AWSRef, error) {
+	id, key, hasKey := strings.Cut(rest, "#")
+	if id == "" {
+		return AWSRef{}, errors.New(`want "aws-sm:<secret-id>[#<json-key>]": the secret ID is missing`)
+	}
+	if hasKey && key == "" {
+		return AWSRef{}, errors.New(`want "aws-sm:<secret-id>[#<json-key>]": the key after # is empty`)
+	}
+	if len(id) > 2048 {
+		return AWSRef{}, errors.New("the secret ID is longer than 2048 characters")
+	}
+	return AWSRef{SecretID: id, Key: key}, nil
 }
 
 // VaultRef is a parsed "vault:<mount>/<path>#<key>" reference.
@@ -263,10 +305,10 @@ func (c *Config) resolveSecrets(r SecretResolver, p *problems) {
 		for i := range c.Providers {
 			if rel, ok := strings.CutPrefix(f.Path, indexPath("providers", i)+"."); ok {
 				pr := &c.Providers[i]
-				if pr.refs == nil {
-					pr.refs = map[string]string{}
+				if pr.SecretRefs == nil {
+					pr.SecretRefs = map[string]string{}
 				}
-				pr.refs[rel] = text
+				pr.SecretRefs[rel] = text
 			}
 		}
 	}
@@ -275,7 +317,7 @@ func (c *Config) resolveSecrets(r SecretResolver, p *problems) {
 // SecretRef returns the reference the provider's secret field held
 // ("api_key", "headers.X-Key", "entra.client_secret", as the field's path
 // within the provider), or "" when it held its value.
-func (p *Provider) SecretRef(field string) string { return p.refs[field] }
+func (p *Provider) SecretRef(field string) string { return p.SecretRefs[field] }
 
 // checkRef returns why the reference text cannot be resolved, or "".
 func checkRef(c *Config, scheme, text string) string {
@@ -292,8 +334,12 @@ func checkRef(c *Config, scheme, text string) string {
 		if c.Secrets.Vault == nil {
 			return fmt.Sprintf("%s: no Vault is configured (secrets.vault)", refName(text))
 		}
-	case RefAWSSM, RefAzureKV:
-		return fmt.Sprintf("%s: %s: references are not supported by this build; use ${VAR}, file: or vault:", refName(text), scheme)
+	case RefAWSSM:
+		if _, err := ParseAWSRef(rest); err != nil {
+			return fmt.Sprintf("%s: %v", refName(text), err)
+		}
+	case RefAzureKV:
+		return fmt.Sprintf("%s: %s: references are not supported by this build; use ${VAR}, file:, vault: or aws-sm:", refName(text), scheme)
 	}
 	return ""
 }
@@ -315,6 +361,16 @@ func RefName(ref string) string { return refName(ref) }
 func (s *Secrets) validate(p *problems) {
 	if s.RefreshInterval != 0 && s.RefreshInterval.Std() < minSecretsRefresh {
 		p.add("secrets.refresh_interval", "must be at least %s", minSecretsRefresh)
+	}
+	if a := s.AWS; a != nil {
+		if a.Endpoint != "" {
+			if u, err := url.Parse(a.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				p.add("secrets.aws.endpoint", "must be an http:// or https:// URL")
+			}
+		}
+		if a.Timeout < 0 {
+			p.add("secrets.aws.timeout", "must not be negative")
+		}
 	}
 	v := s.Vault
 	if v == nil {
@@ -362,6 +418,9 @@ func (s *Secrets) validate(p *problems) {
 func (s *Secrets) applyDefaults() {
 	if s.RefreshInterval == 0 {
 		s.RefreshInterval = Duration(DefaultSecretsRefresh)
+	}
+	if a := s.AWS; a != nil && a.Timeout == 0 {
+		a.Timeout = Duration(DefaultAWSTimeout)
 	}
 	if v := s.Vault; v != nil {
 		if v.Timeout == 0 {

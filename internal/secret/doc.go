@@ -1,5 +1,6 @@
 // Package secret resolves the secret references of the configuration
-// ("file:/path", "vault:<mount>/<path>#<key>") and fetches them again on
+// ("file:/path", "vault:<mount>/<path>#<key>", "aws-sm:<secret-id>[#<key>]")
+// and fetches them again on
 // an interval, so that a rotated secret is picked up without a restart
 // (docs/secrets.md).
 //

@@ -52,6 +52,7 @@ type Resolver struct {
 
 	mu      sync.Mutex
 	vault   *vaultConn
+	aws     *awsConn
 	inUse   map[string]string // reference -> value in force
 	secrets config.Secrets    // the section in force
 	auditor Auditor
@@ -265,6 +266,12 @@ func (r *Resolver) get(ctx context.Context, s *config.Secrets, ref string) (stri
 			return "", err
 		}
 		return c.read(ctx, vr)
+	case config.RefAWSSM:
+		ar, err := config.ParseAWSRef(rest)
+		if err != nil {
+			return "", err
+		}
+		return r.readAWS(ctx, s, ar)
 	case "":
 		return "", errors.New("not a secret reference")
 	}
