@@ -186,8 +186,8 @@ func TestStartRefusesAnUnresolvableSecret(t *testing.T) {
 			"providers[0].api_key: vault:kv/llm#key: Vault read: permission denied (403)"},
 		{"vault down", `{providers: [{name: up, type: openai, api_key: "vault:kv/llm#key"}], secrets: {vault: {address: "` + down.URL + `", timeout: 2s, auth: {method: token, token: hvs.bad-token}}}}`,
 			"providers[0].api_key: vault:kv/llm#key: Vault read: Vault is unreachable"},
-		{"azure-kv", `providers: [{name: up, type: openai, api_key: "azure-kv:myvault/openai"}]`,
-			"providers[0].api_key: azure-kv:myvault/openai: azure-kv: references are not supported by this build"},
+		{"bad azure-kv", `providers: [{name: up, type: openai, api_key: "azure-kv:my_vault/openai"}]`,
+			"providers[0].api_key: azure-kv:my_vault/openai: want "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := writeFile(t, c.doc)

@@ -15,8 +15,9 @@ import (
 // of its value, a reference: "file:/path" (the file's content, one
 // trailing newline dropped), "vault:<mount>/<path>#<key>" (the key of a
 // HashiCorp Vault KV version 2 secret) or "aws-sm:<secret-id>[#<key>]"
-// (an AWS Secrets Manager secret, or a member of its JSON object).
-// "azure-kv:" is refused. "${VAR}" is expanded first, as in
+// (an AWS Secrets Manager secret, or a member of its JSON object) or
+// "azure-kv:<vault-name-or-url>/<secret-name>" (an Azure Key Vault
+// secret). "${VAR}" is expanded first, as in
 // every value. References are resolved when the configuration is loaded
 // and again every refresh_interval; a changed value reloads the
 // configuration.
@@ -146,6 +147,48 @@ func ParseAWSRef(rest string) (AWSRef, error) {
 		return AWSRef{}, errors.New("the secret ID is longer than 2048 characters")
 	}
 	return AWSRef{SecretID: id, Key: key}, nil
+}
+
+// AzureRef is a parsed "azure-kv:<vault-name-or-url>/<secret-name>"
+// reference: VaultURL is "https://<name>.vault.azure.net" for a bare name.
+type AzureRef struct{ VaultURL, Name string }
+
+// ParseAzureRef parses the part of an azure-kv reference after
+// "azure-kv:".
+func ParseAzureRef(rest string) (AzureRef, error) {
+	const want = `want "azure-kv:<vault-name-or-https-url>/<secret-name>"`
+	i := strings.LastIndex(rest, "/")
+	if i < 0 {
+		return AzureRef{}, errors.New(want + ": the secret name is missing")
+	}
+	vault, name := rest[:i], rest[i+1:]
+	if !azureName(name, 1, 127) {
+		return AzureRef{}, errors.New(want + ": a secret name is 1 to 127 letters, digits and hyphens")
+	}
+	if strings.Contains(vault, "://") {
+		u, err := url.Parse(vault)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return AzureRef{}, errors.New(want + ": the vault URL must be https://host[/path]")
+		}
+		return AzureRef{VaultURL: strings.TrimSuffix(vault, "/"), Name: name}, nil
+	}
+	if !azureName(vault, 3, 24) {
+		return AzureRef{}, errors.New(want + ": a vault name is 3 to 24 letters, digits and hyphens")
+	}
+	return AzureRef{VaultURL: "https://" + vault + ".vault.azure.net", Name: name}, nil
+}
+
+// azureName reports whether s is min to max letters, digits and hyphens.
+func azureName(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // VaultRef is a parsed "vault:<mount>/<path>#<key>" reference.
@@ -339,7 +382,9 @@ func checkRef(c *Config, scheme, text string) string {
 			return fmt.Sprintf("%s: %v", refName(text), err)
 		}
 	case RefAzureKV:
-		return fmt.Sprintf("%s: %s: references are not supported by this build; use ${VAR}, file:, vault: or aws-sm:", refName(text), scheme)
+		if _, err := ParseAzureRef(rest); err != nil {
+			return fmt.Sprintf("%s: %v", refName(text), err)
+		}
 	}
 	return ""
 }

@@ -62,8 +62,10 @@ func TestSecretReferenceErrors(t *testing.T) {
 		{`providers: [{name: oa, type: openai, api_key: "aws-sm:prod/openai#"}]`,
 			`providers[0].api_key: aws-sm:prod/openai#: want "aws-sm:<secret-id>[#<json-key>]": the key after # is empty`},
 		{`{secrets: {aws: {endpoint: "localhost:4566"}}}`, "secrets.aws.endpoint: must be an http:// or https:// URL"},
-		{`providers: [{name: oa, type: openai, api_key: "azure-kv:myvault/openai"}]`,
-			"providers[0].api_key: azure-kv:myvault/openai: azure-kv: references are not supported by this build; use ${VAR}, file:, vault: or aws-sm:"},
+		{`providers: [{name: oa, type: openai, api_key: "azure-kv:my_vault/openai"}]`,
+			`providers[0].api_key: azure-kv:my_vault/openai: want "azure-kv:<vault-name-or-https-url>/<secret-name>": a vault name is 3 to 24 letters, digits and hyphens`},
+		{`providers: [{name: oa, type: openai, api_key: "azure-kv:openai"}]`,
+			`providers[0].api_key: azure-kv:openai: want "azure-kv:<vault-name-or-https-url>/<secret-name>": the secret name is missing`},
 		{`providers: [{name: oa, type: openai, api_key: "vault:kv/a#b"}]`,
 			"providers[0].api_key: vault:kv/a#b: no Vault is configured (secrets.vault)"},
 		{`{secrets: {vault: {address: "http://v", auth: {method: token, token: "vault:kv/a/b#c"}}}}`,
@@ -93,6 +95,17 @@ func TestSecretReferenceErrors(t *testing.T) {
 	r = &stubResolver{}
 	if _, err := ParseWith([]byte(`{providers: [{name: oa, type: openai, api_key: "file:/k"}], bogus: 1}`), nil, r); err == nil || len(r.refs) != 0 {
 		t.Fatalf("fetched %v from a document that does not decode (%v)", r.refs, err)
+	}
+}
+
+func TestParseAzureRef(t *testing.T) {
+	for in, want := range map[string]AzureRef{
+		"myvault/openai":                       {VaultURL: "https://myvault.vault.azure.net", Name: "openai"},
+		"https://kv.vault.azure.cn/openai-key": {VaultURL: "https://kv.vault.azure.cn", Name: "openai-key"},
+	} {
+		if got, err := ParseAzureRef(in); err != nil || got != want {
+			t.Errorf("%s: %+v %v", in, got, err)
+		}
 	}
 }
 

@@ -1,8 +1,7 @@
 // Package secret resolves the secret references of the configuration
-// ("file:/path", "vault:<mount>/<path>#<key>", "aws-sm:<secret-id>[#<key>]")
-// and fetches them again on
-// an interval, so that a rotated secret is picked up without a restart
-// (docs/secrets.md).
+// ("file:/path", "vault:<mount>/<path>#<key>", "aws-sm:<secret-id>[#<key>]",
+// "azure-kv:<vault>/<name>") and fetches them again on an interval, so
+// that a rotated secret is picked up without a restart (docs/secrets.md).
 //
 // A Resolver is process state, made once by serve. Each load of the
 // configuration resolves through a Load of it (config.LoadWith(path,
@@ -18,6 +17,10 @@
 // token of method approle or kubernetes comes from a login, repeated when
 // its lease is four-fifths over or when Vault answers 403 (a revoked
 // token), once per fetch.
+//
+// AWS Secrets Manager and Azure Key Vault are reached through their SDKs,
+// with the default credential chains; one client per region and endpoint
+// (AWS) or per vault URL (Azure), reused across loads.
 //
 // Every fetch is an audit record (action secret.fetch, actor system,
 // target the reference, after {"result": "success"} or {"result":

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+
 	"github.com/llmgw/llmgw/internal/audit"
 	"github.com/llmgw/llmgw/internal/config"
 )
@@ -41,23 +44,31 @@ type Options struct {
 	// HTTPClient is the client Vault is called with; default one with
 	// secrets.vault.timeout as its timeout.
 	HTTPClient *http.Client
-	// VaultRetries is how many times the Vault client retries a request
-	// that failed on the network or with a 5xx; default 2, negative none.
-	VaultRetries int
+	// Retries is how many times the Vault and Key Vault clients retry a
+	// request that failed on the network or with a 5xx; default 2,
+	// negative none.
+	Retries int
+	// AzureCredential replaces the default Azure credential
+	// (azidentity.NewDefaultAzureCredential) of Key Vault.
+	AzureCredential azcore.TokenCredential
 }
 
 // Resolver fetches secret references. It is safe for concurrent use.
 type Resolver struct {
 	o Options
 
-	mu      sync.Mutex
-	vault   *vaultConn
-	aws     *awsConn
-	inUse   map[string]string // reference -> value in force
-	secrets config.Secrets    // the section in force
-	auditor Auditor
-	pending []audit.Event
-	dropped int
+	mu    sync.Mutex
+	vault *vaultConn
+	aws   *awsConn
+	// azure holds a Key Vault client per vault URL, azureCred the
+	// default credential they share.
+	azure     map[string]*azsecrets.Client
+	azureCred azcore.TokenCredential
+	inUse     map[string]string // reference -> value in force
+	secrets   config.Secrets    // the section in force
+	auditor   Auditor
+	pending   []audit.Event
+	dropped   int
 }
 
 // New returns a Resolver.
@@ -68,8 +79,8 @@ func New(o Options) *Resolver {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.VaultRetries == 0 {
-		o.VaultRetries = 2
+	if o.Retries == 0 {
+		o.Retries = 2
 	}
 	return &Resolver{o: o, inUse: map[string]string{}}
 }
@@ -272,6 +283,12 @@ func (r *Resolver) get(ctx context.Context, s *config.Secrets, ref string) (stri
 			return "", err
 		}
 		return r.readAWS(ctx, s, ar)
+	case config.RefAzureKV:
+		zr, err := config.ParseAzureRef(rest)
+		if err != nil {
+			return "", err
+		}
+		return r.readAzure(ctx, zr)
 	case "":
 		return "", errors.New("not a secret reference")
 	}

@@ -30,7 +30,7 @@ func vaultSection(addr, auth string) string {
 
 func newResolver(t *testing.T) (*Resolver, *recorder) {
 	rec := &recorder{}
-	r := New(Options{VaultRetries: -1})
+	r := New(Options{Retries: -1})
 	r.SetAudit(context.Background(), rec)
 	return r, rec
 }
@@ -216,7 +216,7 @@ func TestVaultAppRoleLease(t *testing.T) {
 	f.roleID, f.secretID, f.lease = "role-1", "s", 100
 	f.put("kv/a/b", map[string]any{"k": "v"})
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := New(Options{VaultRetries: -1, Now: func() time.Time { return now }})
+	r := New(Options{Retries: -1, Now: func() time.Time { return now }})
 	sec := vaultSection(f.URL, "{method: approle, role_id: role-1, secret_id: s}")
 	_, l, err := parse(t, r, "vault:kv/a/b#k", sec)
 	if err != nil {
@@ -249,7 +249,7 @@ func TestVaultKubernetes(t *testing.T) {
 	if cfg.Providers[0].APIKey.Value() != "sk-k8s" {
 		t.Fatalf("api_key %q", cfg.Providers[0].APIKey.Value())
 	}
-	_, _, err = parse(t, New(Options{VaultRetries: -1}), "vault:secret/llm#key", vaultSection(f.URL, "{method: kubernetes, role: other, jwt_file: "+jwt+"}"))
+	_, _, err = parse(t, New(Options{Retries: -1}), "vault:secret/llm#key", vaultSection(f.URL, "{method: kubernetes, role: other, jwt_file: "+jwt+"}"))
 	if want := "providers[0].api_key: vault:secret/llm#key: Vault kubernetes login: permission denied (403)"; err == nil || err.Error() != want {
 		t.Fatalf("wrong role: %v, want %s", err, want)
 	}

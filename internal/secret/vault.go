@@ -54,7 +54,7 @@ func (r *Resolver) vaultFor(s *config.Secrets) (*vaultConn, error) {
 	} else {
 		cfg.HttpClient = &http.Client{Timeout: timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
-	cfg.MaxRetries = max(r.o.VaultRetries, 0)
+	cfg.MaxRetries = max(r.o.Retries, 0)
 	c, err := vault.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("Vault client: %v", err)
