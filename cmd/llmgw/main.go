@@ -15,6 +15,7 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/observe/tracing"
+	"github.com/llmgw/llmgw/internal/secret"
 )
 
 // ledgerSpool is the usage ledger's spool file in the data directory.
@@ -58,6 +59,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 // loadConfig reads the config named by --config or LLMGW_CONFIG, or returns
 // the built-in defaults when neither is set.
 func loadConfig(path string) (*config.Config, error) {
+	return loadConfigWith(path, secret.New(secret.Options{}).Load())
+}
+
+// loadConfigWith is loadConfig with the secret references resolved by r.
+func loadConfigWith(path string, r config.SecretResolver) (*config.Config, error) {
 	if path == "" {
 		path = os.Getenv("LLMGW_CONFIG")
 	}
@@ -65,7 +71,7 @@ func loadConfig(path string) (*config.Config, error) {
 		cfg := config.Default(os.LookupEnv)
 		return cfg, cfg.Validate()
 	}
-	return config.Load(path)
+	return config.LoadWith(path, r)
 }
 
 func validate(args []string, stdout, stderr io.Writer) int {
@@ -114,11 +120,16 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := loadConfig(*path)
+	// The secret references are the process's: fetched again on an
+	// interval, a changed value reloads the configuration.
+	secrets := secret.New(secret.Options{})
+	load := secrets.Load()
+	cfg, err := loadConfigWith(*path, load)
 	if err != nil {
 		printProblems(stderr, err)
 		return 1
 	}
+	secrets.Use(load)
 	if *listen != "" {
 		cfg.Server.Listen = *listen
 	}
@@ -140,7 +151,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer gw.stop()
-	p, err := openProcess(cfg, log, *path, *listen, metrics, gw.srv)
+	p, err := openProcess(cfg, log, *path, *listen, metrics, gw.srv, secrets)
 	if err != nil {
 		var se startError
 		if errors.As(err, &se) {

@@ -60,7 +60,7 @@ func TestMetricsDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := openProcess(cfg, slog.New(slog.DiscardHandler), "", "", nil, nil)
+	p, err := openProcess(cfg, slog.New(slog.DiscardHandler), "", "", nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

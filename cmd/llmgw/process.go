@@ -16,6 +16,7 @@ import (
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/reload"
 	"github.com/llmgw/llmgw/internal/router"
+	"github.com/llmgw/llmgw/internal/secret"
 	"github.com/llmgw/llmgw/internal/server"
 )
 
@@ -66,7 +67,10 @@ func (e startError) Unwrap() error { return e.err }
 // (p.reloader) reads and applies again. reg is the process's registry and
 // srv its server, started by NewStarting, which the caller starts with
 // p.snap; with nil, openProcess makes its own (New, serving p.snap).
-func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg *observe.Registry, srv *server.Server) (_ *process, err error) {
+// secrets, when not nil, resolved cfg's secret references: its fetches go
+// to the audit log, and it fetches them again until close, reloading on a
+// change.
+func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg *observe.Registry, srv *server.Server, secrets *secret.Resolver) (_ *process, err error) {
 	p := &process{}
 	defer func() {
 		if err != nil {
@@ -151,7 +155,7 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg 
 	opts := gateway.Options{Metrics: p.metrics, Logger: log, ModelLists: lists, JWT: jwts, Directory: dir, Ledger: led, Limiter: limiter, Alerts: alerts, Idempotency: idem, Tracer: tracer,
 		Responses: st.Store.Responses(), Health: router.NewHealth(), Clients: clients,
 		Admin: admin.Backend{Store: st.Store, Keys: admin.DirectoryKeys(dir), Hasher: st.Hasher, Audit: st.Audit, Budgets: budgets, Logger: log}}
-	p.reloader = newReloader(cfg, path, listen, &opts, func(s *gateway.Snapshot) { p.server.Swap(s) }, p.metrics, log)
+	p.reloader = newReloader(cfg, path, listen, &opts, func(s *gateway.Snapshot) { p.server.Swap(s) }, p.metrics, log, secrets)
 	opts.Admin.Configs = p.reloader
 	p.snap, err = gateway.Compile(cfg, opts)
 	if err != nil {
@@ -171,5 +175,21 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg 
 	}
 	p.onClose(func() { _ = closeDeps() })
 	srv.SetHealth(server.Health{Dependencies: deps, Checker: p.checker})
+	// Secret references are fetched again until close, first thing in
+	// it; a changed value reloads the configuration (docs/secrets.md).
+	if secrets != nil {
+		secrets.SetLogger(log)
+		secrets.SetAudit(context.Background(), st.Audit)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			secrets.Run(ctx, nil, func() {
+				log.Info("a referenced secret changed; reloading the configuration")
+				_, _ = p.reloader.Reload(reload.TriggerSecret)
+			})
+		}()
+		p.onClose(func() { cancel(); <-done })
+	}
 	return p, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/reload"
+	"github.com/llmgw/llmgw/internal/secret"
 )
 
 // watchReloads reloads the configuration on SIGHUP and, when it comes from
@@ -58,11 +59,21 @@ func configSource(path string) string {
 // newReloader returns the Reloader of serve: it loads the configuration as
 // serve did at start (with the --listen override) and compiles it with
 // opts, the process state, then hands the snapshot to swap.
-func newReloader(running *config.Config, path, listen string, opts *gateway.Options, swap func(*gateway.Snapshot), metrics *observe.Registry, log *slog.Logger) *reload.Reloader {
+// secrets, when not nil, resolves the secret references of each load; the
+// references of the configuration swapped in become the ones it fetches
+// again.
+func newReloader(running *config.Config, path, listen string, opts *gateway.Options, swap func(*gateway.Snapshot), metrics *observe.Registry, log *slog.Logger, secrets *secret.Resolver) *reload.Reloader {
+	// last is the secrets of the configuration being reloaded; reloads
+	// run one at a time.
+	var last *secret.Load
 	return reload.New(running, reload.Options{
 		Source: configSource(path),
 		Load: func() (*config.Config, error) {
-			cfg, err := loadConfig(path)
+			if secrets == nil {
+				secrets = secret.New(secret.Options{Logger: log})
+			}
+			last = secrets.Load()
+			cfg, err := loadConfigWith(path, last)
 			if err == nil && listen != "" {
 				cfg.Server.Listen = listen
 			}
@@ -74,6 +85,7 @@ func newReloader(running *config.Config, path, listen string, opts *gateway.Opti
 				return err
 			}
 			swap(snap)
+			secrets.Use(last)
 			return nil
 		},
 		Metrics: metrics,

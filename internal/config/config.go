@@ -47,6 +47,10 @@ type Config struct {
 	// Tracing exports OpenTelemetry traces over OTLP; the OTEL_*
 	// environment variables are its defaults (docs/tracing.md).
 	Tracing Tracing `yaml:"tracing,omitempty" json:"tracing,omitzero"`
+	// Secrets says where secret references ("file:", "vault:") in any
+	// secret field are resolved, and how often they are fetched again
+	// (docs/secrets.md).
+	Secrets Secrets `yaml:"secrets,omitempty" json:"secrets,omitzero"`
 }
 
 // Redis is the shared store of rate limit counts.
@@ -261,6 +265,10 @@ type Provider struct {
 	// HealthCheck turns on an active check of the provider, off when
 	// absent; see HealthCheck.
 	HealthCheck *HealthCheck `yaml:"health_check,omitempty" json:"health_check,omitempty"`
+	// SecretRefs is not read from the file: loading sets it to the
+	// reference each secret field of the provider held ("api_key",
+	// "headers.X-Key" -> "vault:kv/llm#key"), read with SecretRef.
+	SecretRefs map[string]string `yaml:"-" json:"-"`
 }
 
 // Entra is a Microsoft Entra ID application whose client secret gets the
@@ -567,6 +575,12 @@ func (c *Config) Redacted() *Config {
 		out.Keys[i].Key = out.Keys[i].Key.redacted()
 	}
 	out.Tracing = out.Tracing.redacted()
+	if v := out.Secrets.Vault; v != nil {
+		vc := *v
+		vc.Auth.Token = vc.Auth.Token.redacted()
+		vc.Auth.SecretID = vc.Auth.SecretID.redacted()
+		out.Secrets.Vault = &vc
+	}
 	return out
 }
 

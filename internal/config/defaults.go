@@ -69,6 +69,7 @@ func DefaultBaseURL(providerType string) string {
 // target's weight is the exception: 0 is meaningful, so its default of 1 is
 // applied while decoding.
 func (c *Config) ApplyDefaults() {
+	c.Secrets.applyDefaults()
 	s := &c.Server
 	setDefault(&s.Listen, DefaultListen)
 	setDefault(&s.MaxBodyBytes, DefaultMaxBodyBytes)

@@ -23,7 +23,12 @@
 //
 // Secrets (API keys, the admin token, upstream headers) have the type Secret,
 // whose fmt, slog, YAML and JSON forms never show the value; Value returns the
-// plaintext for the code that needs it.
+// plaintext for the code that needs it. A Secret field may hold a reference
+// ("file:/path", "vault:<mount>/<path>#<key>") instead of its value:
+// ParseWith replaces each by what its SecretResolver fetches, after decoding
+// and before validation, and remembers a provider's references
+// (Provider.SecretRef); Parse, without a resolver, refuses them
+// (docs/secrets.md).
 //
 // The strict decoder walks the YAML node tree against the Go types itself
 // rather than using yaml.Decoder.KnownFields, because the latter reports

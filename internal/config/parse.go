@@ -15,11 +15,16 @@ import (
 // Load reads the YAML file at path and parses it with Parse, expanding
 // references from the process environment.
 func Load(path string) (*Config, error) {
+	return LoadWith(path, nil)
+}
+
+// LoadWith is Load with the secret references resolved by r (ParseWith).
+func LoadWith(path string, r SecretResolver) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
-	return Parse(data, os.LookupEnv)
+	return ParseWith(data, os.LookupEnv, r)
 }
 
 // Parse decodes a YAML configuration, applies defaults and validates it.
@@ -31,7 +36,19 @@ func Load(path string) (*Config, error) {
 // Unknown keys are errors. Every problem is reported at once, each as
 // "path: message". An empty document gives the defaults. A nil env is an
 // empty environment.
+//
+// A secret reference ("file:", "vault:"...) in a Secret field is an error
+// naming the field: ParseWith resolves them.
 func Parse(data []byte, env func(string) (string, bool)) (*Config, error) {
+	return ParseWith(data, env, nil)
+}
+
+// ParseWith is Parse that replaces every secret reference by the value r
+// fetches, after decoding and before validation, so that validation sees
+// the values. A reference that cannot be fetched is an error naming the
+// field and the reference, never a value. Nothing is fetched when the
+// document does not decode.
+func ParseWith(data []byte, env func(string) (string, bool), r SecretResolver) (*Config, error) {
 	root, err := parseNode(data)
 	if err != nil {
 		return nil, err
@@ -49,6 +66,9 @@ func Parse(data []byte, env func(string) (string, bool)) (*Config, error) {
 		}
 		d := decoder{problems: &p}
 		d.decode(root, reflect.ValueOf(cfg).Elem(), "")
+		if len(p) == 0 {
+			cfg.resolveSecrets(r, &p)
+		}
 	}
 	// Validation runs even after decoding problems, so that one run lists
 	// everything to fix.

@@ -58,6 +58,7 @@ func (c *Config) validate(p *problems) {
 	c.Idempotency.validate(p, c.Redis.URL != "")
 	c.Logging.validate(p)
 	c.Tracing.validate(p)
+	c.Secrets.validate(p)
 }
 
 // validate checks the redis section. The URL is never quoted in a

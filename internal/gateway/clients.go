@@ -96,7 +96,10 @@ func (c *Clients) Close() {
 // providerIdentity is the digest of what makes pc reach one upstream
 // account: its type, address, API version and credentials. A target whose
 // provider's identity changed starts with fresh health (router.Health).
-// The digest never leaves the process.
+// A credential given by reference ("vault:...", "file:...") counts by its
+// reference, not its value: rotating the secret behind it is the same
+// account, and keeps the target's health. The digest never leaves the
+// process.
 func providerIdentity(pc *config.Provider) string {
 	h := sha256.New()
 	write := func(ss ...string) {
@@ -105,25 +108,34 @@ func providerIdentity(pc *config.Provider) string {
 			_, _ = h.Write([]byte{0})
 		}
 	}
-	write(pc.Type, pc.BaseURL, pc.APIVersion, pc.APIKey.Value())
+	// secret is what a secret field counts as.
+	secret := func(field string, s config.Secret) string {
+		if ref := pc.SecretRef(field); ref != "" {
+			return "ref\x00" + ref
+		}
+		return "value\x00" + s.Value()
+	}
+	write(pc.Type, pc.BaseURL, pc.APIVersion, secret("api_key", pc.APIKey))
 	names := make([]string, 0, len(pc.Headers))
 	for k := range pc.Headers {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		write(k, pc.Headers[k].Value())
+		write(k, secret("headers."+k, pc.Headers[k]))
 	}
 	if e := pc.Entra; e != nil {
-		write("entra", e.TenantID.Value(), e.ClientID.Value(), e.ClientSecret.Value(), e.AuthorityHost)
+		write("entra", secret("entra.tenant_id", e.TenantID), secret("entra.client_id", e.ClientID),
+			secret("entra.client_secret", e.ClientSecret), e.AuthorityHost)
 	}
 	if v := pc.Vertex; v != nil {
 		b, _ := json.Marshal(v) // its credentials redacted: added below
-		write("vertex", string(b), v.Credentials.Value())
+		write("vertex", string(b), secret("vertex.credentials", v.Credentials))
 	}
 	if b := pc.Bedrock; b != nil {
 		j, _ := json.Marshal(b)
-		write("bedrock", string(j), b.AccessKeyID.Value(), b.SecretAccessKey.Value(), b.SessionToken.Value())
+		write("bedrock", string(j), secret("bedrock.access_key_id", b.AccessKeyID),
+			secret("bedrock.secret_access_key", b.SecretAccessKey), secret("bedrock.session_token", b.SessionToken))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -53,3 +53,33 @@ func TestProviderIdentityAndClientKeys(t *testing.T) {
 		t.Fatal("an unused client was kept")
 	}
 }
+
+// valueResolver answers every secret reference with value.
+type valueResolver struct{ value string }
+
+func (r valueResolver) ResolveSecret(*config.Secrets, string) (string, error) { return r.value, nil }
+
+// A credential given by reference counts by its reference: the secret
+// behind it rotated is the same account (its health is kept), another
+// reference is another.
+func TestProviderIdentityOfReferencedSecrets(t *testing.T) {
+	identity := func(key, value string) string {
+		t.Helper()
+		doc := `providers: [{name: p, type: openai, api_key: "` + key + `", headers: {x-org: "file:/run/org"}}]`
+		cfg, err := config.ParseWith([]byte(doc), nil, valueResolver{value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return providerIdentity(&cfg.Providers[0])
+	}
+	one := identity("file:/run/key", "sk-1")
+	if identity("file:/run/key", "sk-2") != one {
+		t.Error("a rotated secret changed the identity")
+	}
+	if identity("file:/run/other", "sk-1") == one {
+		t.Error("another reference kept the identity")
+	}
+	if identity("sk-1", "org") == identity("sk-2", "org") {
+		t.Error("a plain key changed and kept the identity")
+	}
+}

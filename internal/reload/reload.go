@@ -19,6 +19,9 @@ const (
 	TriggerSignal = "signal"
 	TriggerFile   = "file"
 	TriggerAdmin  = "admin"
+	// TriggerSecret is a referenced secret whose value changed
+	// (secrets.refresh_interval, docs/secrets.md).
+	TriggerSecret = "secret"
 )
 
 // Status is the running configuration and the outcome of the last reload,
@@ -38,7 +41,7 @@ type Status struct {
 	// LastAttemptAt is when the last reload was tried; null before the
 	// first.
 	LastAttemptAt *time.Time `json:"last_attempt_at"`
-	// LastTrigger is what asked for it: signal, file or admin.
+	// LastTrigger is what asked for it: signal, file, admin or secret.
 	LastTrigger string `json:"last_trigger,omitempty"`
 	// LastResult is success or failure; absent before the first reload.
 	LastResult string `json:"last_result,omitempty"`
