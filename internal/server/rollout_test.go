@@ -1,0 +1,90 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// rolloutConfig sends "chat" to provider stable, except: requests with
+// x-llmgw-variant: b go to provider variant-b, and tenant acme's to
+// provider canary.
+const rolloutConfig = `
+server:
+  admin_token: admin-secret
+providers:
+  - {name: stable, type: mock}
+  - {name: variant-b, type: mock}
+  - {name: canary, type: mock}
+models:
+  - name: chat
+    targets: [{provider: stable, model: v1}]
+    routes:
+      - name: ab-b
+        match: {header: {name: X-LLMGW-Variant, value: b}}
+        targets: [{provider: variant-b, model: v2}]
+      - name: acme-canary
+        match: {tenants: [acme]}
+        targets: [{provider: canary, model: v2}]
+keys:
+  - {name: acme-key, key: acme-static-key-0001, tenant: acme}
+  - {name: beta-key, key: beta-static-key-0001, tenant: beta}
+`
+
+// The rule that chose a request's targets shows in x-llmgw-provider, in
+// the llmgw_route_rule_matches_total metric, in the access log and in the
+// admin API's targets.
+func TestRolloutRulesVisible(t *testing.T) {
+	g := newGateway(t, rolloutConfig, nil)
+	body := `{"model":"chat","messages":[{"role":"user","content":"hi"}]}`
+	tests := []struct {
+		name     string
+		headers  []string
+		provider string
+		rule     string
+	}{
+		{"default", []string{"Authorization", "Bearer beta-static-key-0001"}, "stable", ""},
+		{"header", []string{"Authorization", "Bearer beta-static-key-0001", "x-llmgw-variant", "b"}, "variant-b", "ab-b"},
+		{"other header value", []string{"Authorization", "Bearer beta-static-key-0001", "x-llmgw-variant", "c"}, "stable", ""},
+		{"tenant", []string{"Authorization", "Bearer acme-static-key-0001"}, "canary", "acme-canary"},
+		{"header first", []string{"Authorization", "Bearer acme-static-key-0001", "X-Llmgw-Variant", "b"}, "variant-b", "ab-b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, out := g.do("POST", "/v1/chat/completions", body, tt.headers...)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, out)
+			}
+			if got := resp.Header.Get("X-Llmgw-Provider"); got != tt.provider {
+				t.Errorf("x-llmgw-provider %q, want %q", got, tt.provider)
+			}
+			line := g.logLine("request", resp)
+			if got, _ := line["route_rule"].(string); got != tt.rule {
+				t.Errorf("access log route_rule %q, want %q", got, tt.rule)
+			}
+		})
+	}
+	_, metrics := g.do("GET", "/metrics", "")
+	for _, want := range []string{
+		`llmgw_route_rule_matches_total{model="chat",rule="ab-b"} 2`,
+		`llmgw_route_rule_matches_total{model="chat",rule="acme-canary"} 1`,
+		`llmgw_upstream_attempts_total{model="chat",outcome="success",provider="canary"} 1`,
+		`llmgw_breaker_state{model="chat",provider="canary",target="v2#acme-canary/0"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	resp, targets := g.do("GET", "/admin/v1/targets", "", "Authorization", "Bearer admin-secret")
+	if resp.StatusCode != 200 {
+		t.Fatalf("targets: %d %s", resp.StatusCode, targets)
+	}
+	chat := gjson.Get(targets, `models.#(name=="chat")`)
+	if got := chat.Get("routes.1.name").String(); got != "acme-canary" {
+		t.Errorf("routes[1].name = %q in %s", got, chat.Raw)
+	}
+	if got := chat.Get("routes.1.targets.0.provider").String(); got != "canary" || chat.Get("routes.1.targets.0.attempts").Int() != 1 {
+		t.Errorf("route target %s", chat.Get("routes.1.targets.0").Raw)
+	}
+}
