@@ -1,10 +1,14 @@
 package server
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
 // rolloutConfig sends "chat" to provider stable, except: requests with
@@ -86,5 +90,81 @@ func TestRolloutRulesVisible(t *testing.T) {
 	}
 	if got := chat.Get("routes.1.targets.0.provider").String(); got != "canary" || chat.Get("routes.1.targets.0.attempts").Int() != 1 {
 		t.Errorf("route target %s", chat.Get("routes.1.targets.0").Raw)
+	}
+}
+
+// rolloutReload routes requests with x-llmgw-variant: b to the fake
+// upstream, whose breaker opens at its first failure; the model's own
+// target is a mock.
+const rolloutReload = `
+providers:
+  - {name: fake-openai, type: openai, base_url: "${UPSTREAM}", api_key: sk-upstream-test}
+  - {name: stable, type: mock}
+models:
+  - name: chat
+    retry: {max_attempts: 1}
+    breaker: {consecutive_failures: 1, cooldown: "1h"}
+    targets: [{provider: stable, model: v1, weight: 1}]
+    routes:
+      - name: canary
+        match: {header: {name: x-llmgw-variant, value: b}}
+        targets: [{provider: fake-openai, model: gpt-4o-mini}]
+`
+
+// A reload that keeps a rule's target keeps its breaker open: the next
+// request the rule takes reaches no upstream. One that drops the rule
+// sends everything to the model's targets.
+func TestRolloutRuleTargetHealthKeptAcrossReload(t *testing.T) {
+	g := newReloadGateway(t, rolloutReload, nil)
+	do := func() *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", g.http.URL+"/v1/chat/completions", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("X-Llmgw-Variant", "b")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	g.up.Enqueue(providertest.Response{Status: 503, Body: []byte(`{"error":{"message":"overloaded","type":"server_error"}}`)})
+	if resp := do(); resp.StatusCode != 503 {
+		t.Fatalf("first request: %d, want the upstream's 503", resp.StatusCode)
+	}
+	gauge := `llmgw_breaker_state{model="chat",provider="fake-openai",target="gpt-4o-mini#canary/0"} 2`
+	metrics := func() string {
+		resp, err := http.Get(g.http.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if m := metrics(); !strings.Contains(m, gauge) {
+		t.Fatalf("breaker not open before the reload:\n%s", m)
+	}
+	// Another weight for the model's target: a new configuration that
+	// keeps the rule and its target.
+	g.reload(t, strings.Replace(rolloutReload, "weight: 1", "weight: 2", 1))
+	if m := metrics(); !strings.Contains(m, gauge) {
+		t.Fatalf("breaker not open after the reload:\n%s", m)
+	}
+	n := len(g.up.Requests())
+	if resp := do(); resp.StatusCode != 503 || resp.Header.Get("X-Llmgw-Provider") != "" {
+		t.Fatalf("after the reload: %d from %q, want 503 with the breaker open", resp.StatusCode, resp.Header.Get("X-Llmgw-Provider"))
+	}
+	if len(g.up.Requests()) != n {
+		t.Error("a request reached the upstream whose breaker is open")
+	}
+	// Rolled back: the rule is gone and its requests go to the model's
+	// target.
+	g.reload(t, rolloutReload[:strings.Index(rolloutReload, "    routes:")])
+	if resp := do(); resp.StatusCode != 200 || resp.Header.Get("X-Llmgw-Provider") != "stable" {
+		t.Fatalf("after the rollback: %d from %q", resp.StatusCode, resp.Header.Get("X-Llmgw-Provider"))
+	}
+	if m := metrics(); strings.Contains(m, "canary") {
+		t.Errorf("series of the removed rule remain:\n%s", m)
 	}
 }
