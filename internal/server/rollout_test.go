@@ -6,8 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/llmgw/llmgw/internal/config"
+	"github.com/llmgw/llmgw/internal/observe/tracing/tracingtest"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
 )
 
@@ -167,4 +172,31 @@ func TestRolloutRuleTargetHealthKeptAcrossReload(t *testing.T) {
 	if m := metrics(); strings.Contains(m, "canary") {
 		t.Errorf("series of the removed rule remain:\n%s", m)
 	}
+}
+
+// The rule that chose the targets is an attribute of the request's span;
+// a request the model's targets served has none.
+func TestRolloutRuleOnTheRequestSpan(t *testing.T) {
+	yaml := strings.Replace(tracedConfig, "models:\n", `models:
+  - name: ab
+    targets: [{provider: fake-openai, model: "gpt-4o-mini"}]
+    routes: [{name: variant-b, match: {header: {name: x-llmgw-variant, value: b}}, targets: [{provider: fake-openai, model: "gpt-4o"}]}]
+`, 1)
+	g := newTracedGatewayOf(t, config.TracingHTTP, 1, yaml, nil)
+	body := `{"model":"ab","messages":[{"role":"user","content":"hi"}]}`
+	for _, v := range []string{"b", "a"} {
+		resp, out := g.do("POST", "/v1/chat/completions", body, "Authorization", "Bearer sk-team-a-secret-key", "X-Llmgw-Variant", v)
+		require.Equal(t, 200, resp.StatusCode, out)
+	}
+	var reqs []tracingtest.Span
+	for _, s := range g.flush() {
+		if s.Kind == tracepb.Span_SPAN_KIND_SERVER {
+			reqs = append(reqs, s)
+		}
+	}
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "variant-b", reqs[0].Attrs["llmgw.route_rule"])
+	assert.Equal(t, "gpt-4o", reqs[0].Attrs["llmgw.upstream_model"])
+	assert.NotContains(t, reqs[1].Attrs, "llmgw.route_rule")
+	assert.Equal(t, "gpt-4o-mini", reqs[1].Attrs["llmgw.upstream_model"])
 }
