@@ -14,6 +14,7 @@ import (
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe/tracing/tracingtest"
 	"github.com/llmgw/llmgw/internal/provider/providertest"
+	"github.com/llmgw/llmgw/internal/store"
 )
 
 // rolloutConfig sends "chat" to provider stable, except: requests with
@@ -199,4 +200,38 @@ func TestRolloutRuleOnTheRequestSpan(t *testing.T) {
 	assert.Equal(t, "gpt-4o", reqs[0].Attrs["llmgw.upstream_model"])
 	assert.NotContains(t, reqs[1].Attrs, "llmgw.route_rule")
 	assert.Equal(t, "gpt-4o-mini", reqs[1].Attrs["llmgw.upstream_model"])
+}
+
+// A key created in the store with a label is routed by a key_labels rule;
+// a key with another value, or a static key (no labels), is not.
+func TestRolloutKeyLabelsOfStoredKeys(t *testing.T) {
+	const yaml = `
+providers:
+  - {name: stable, type: mock}
+  - {name: labelled, type: mock}
+models:
+  - name: chat
+    targets: [{provider: stable, model: v1}]
+    routes:
+      - name: canary-keys
+        match: {key_labels: {env: canary}}
+        targets: [{provider: labelled, model: v2}]
+keys:
+  - {name: static, key: static-key-0001}
+`
+	g := newStoreKeys(t, yaml)
+	canary := g.key(store.Key{Name: "c", Labels: map[string]string{"env": "canary"}})
+	prod := g.key(store.Key{Name: "p", Labels: map[string]string{"env": "prod"}})
+	body := `{"model":"chat","messages":[{"role":"user","content":"hi"}]}`
+	for _, tt := range []struct {
+		key, want string
+	}{{canary, "labelled"}, {prod, "stable"}, {"static-key-0001", "stable"}} {
+		resp, out := g.do("POST", "/v1/chat/completions", body, bearer(tt.key)...)
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, out)
+		}
+		if got := resp.Header.Get("X-Llmgw-Provider"); got != tt.want {
+			t.Errorf("served by %q, want %q", got, tt.want)
+		}
+	}
 }
