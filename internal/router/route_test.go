@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,20 @@ llmgw_breaker_state{model="m",provider="stable",target="old#1"} 0
 	}
 	if n := testutil.CollectAndCount(r3.metrics.routes); n != 0 {
 		t.Errorf("%d route series left after the route was removed", n)
+	}
+}
+
+// Admission bounds a call's cost over every target that may serve it: a
+// route's targets are among them, the model's and its fallbacks' too.
+func TestEachTargetIncludesRouteTargets(t *testing.T) {
+	m := Model{Name: "m", Fallbacks: []string{"f"}, Targets: []Target{{Provider: named("a"), Model: "old", Weight: 1}},
+		Routes: []Route{{Name: "r", Percent: 5, Targets: []Target{{Provider: named("b"), Model: "new", Weight: 1}}}}}
+	f := Model{Name: "f", Targets: []Target{{Provider: named("c"), Model: "fb", Weight: 1}},
+		Routes: []Route{{Name: "fr", Percent: 5, Targets: []Target{{Provider: named("d"), Model: "fb2", Weight: 1}}}}}
+	r := New([]Model{m, f}, Options{})
+	var got []string
+	r.EachTarget("m", nil, func(p, up string) bool { got = append(got, p+"/"+up); return true })
+	if want := []string{"a/old", "b/new", "c/fb", "d/fb2"}; !slices.Equal(got, want) {
+		t.Errorf("targets %v, want %v", got, want)
 	}
 }
