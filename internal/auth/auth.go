@@ -39,6 +39,10 @@ type Principal struct {
 	// of its requests may be estimated to cost (max_cost_usd); 0: none.
 	// A request's x-llmgw-max-cost-usd may lower it, never raise it.
 	MaxCostPico int64
+	// Labels are the labels of a key created through the admin API (nil
+	// for static keys and JWTs), which routing rules may match; never
+	// modified once the principal is built.
+	Labels map[string]string
 	// models is the set of allowed model names and patterns the allowed
 	// wildcard prefixes (from names like "openai/*"); all is true when the
 	// key names no list, and allows every model.
@@ -61,6 +65,29 @@ func (p *Principal) AllModels() bool { return p.all }
 
 // Anonymous is the principal of requests when no key is configured.
 var Anonymous = &Principal{all: true}
+
+// RouteTenant returns the caller's tenant name, for routing rules.
+func (p *Principal) RouteTenant() string { return p.Tenant }
+
+// RouteKey returns a stable identity of the caller's key, the input of a
+// routing rule's percent: the store ID of a stored key, else the key's
+// name (a static key's, or a JWT's subject).
+func (p *Principal) RouteKey() string {
+	if p.KeyID != "" {
+		return "id:" + p.KeyID
+	}
+	if p.KeyName != "" {
+		return "name:" + p.KeyName
+	}
+	return ""
+}
+
+// RouteLabel returns the value of the key's label name, for routing
+// rules.
+func (p *Principal) RouteLabel(name string) (string, bool) {
+	v, ok := p.Labels[name]
+	return v, ok
+}
 
 // Allows reports whether the principal may use model.
 func (p *Principal) Allows(model string) bool {

@@ -379,6 +379,10 @@ type Model struct {
 	// name a configured model other than this one, and the chain of
 	// cost fallbacks must not loop.
 	CostFallback string `yaml:"cost_fallback,omitempty" json:"cost_fallback,omitempty"`
+	// Routes are routing rules, evaluated in order, that send some of the
+	// model's requests (by header, key label or tenant, or a sticky share
+	// of them) to targets of their own: A/B tests and canaries. At most 32.
+	Routes []Route `yaml:"routes,omitempty" json:"routes,omitempty"`
 }
 
 // Target is one upstream deployment serving a model.
@@ -633,6 +637,7 @@ func (c *Config) clone() *Config {
 		m.ContextWindowFallbacks = cloneSlice(m.ContextWindowFallbacks)
 		m.ContentPolicyFallbacks = cloneSlice(m.ContentPolicyFallbacks)
 		m.Limits = cloneLimits(m.Limits)
+		m.Routes = cloneRoutes(m.Routes)
 		for j := range m.Targets {
 			m.Targets[j].Limits = cloneLimits(m.Targets[j].Limits)
 		}

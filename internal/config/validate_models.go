@@ -43,6 +43,7 @@ func (c *Config) validateModel(p *problems, i int, providers map[string]int) {
 	c.validateFallbacks(p, path, "context_window_fallbacks", m.Name, m.ContextWindowFallbacks)
 	c.validateFallbacks(p, path, "content_policy_fallbacks", m.Name, m.ContentPolicyFallbacks)
 	m.validateRouting(p, path)
+	m.validateRoutes(p, path, providers)
 }
 
 // validateFallbacks checks one of a model's fallback lists, named field.

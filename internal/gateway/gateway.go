@@ -155,6 +155,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 			rm.Targets = append(rm.Targets, router.Target{Provider: p, Identity: identities[t.Provider], Model: t.Model, Weight: t.Weight, Timeouts: routerTimeouts(t.Timeouts), Limits: limitOf(t.Limits),
 				System: tracing.ProviderName(providerType(cfg, t.Provider))})
 		}
+		rm.Routes, errs = routerRoutes(&cfg.Models[i], i, providers, identities, failed, cfg, errs)
 		models = append(models, rm)
 	}
 	pricer, err := pricing.New(pricing.Builtin(), cfg)
@@ -197,6 +198,9 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 			if t.Limits != nil && t.Limits.TPM > 0 {
 				targetTokens[m.Name] = true
 			}
+		}
+		if routesCountTokens(m) {
+			targetTokens[m.Name] = true
 		}
 	}
 	providerTypes := make(map[string]string, len(cfg.Providers))

@@ -441,6 +441,7 @@ func newIdentity(k store.Key, tenant tenantInfo, team teamInfo) *Identity {
 	p.Team, p.KeyID, p.TenantID = team.name, k.ID, k.TenantID
 	p.Limits, p.TenantLimits = limitOf(k.Limits), limitOf(tenant.limits)
 	p.MaxCostPico = k.MaxCostPico
+	p.Labels = k.Labels
 	id := &Identity{Key: k, Tenant: tenant.name, Team: team.name, TenantLimits: tenant.limits,
 		TeamBudget: team.budget, TenantBudget: tenant.budget, Principal: p}
 	p.Budgets = budgetsOf(id)

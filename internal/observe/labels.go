@@ -18,7 +18,8 @@ var labelValues = map[string]string{
 	"tenant":       "the caller's tenant name: a static key's configured `tenant`, or the name of a stored key's tenant; `\"\"` without a key, and for a JWT (its tenant claim is the issuer's text, not a name the gateway knows). Bounded by the configured and stored tenants.",
 	"fallback":     "the configured name of the fallback model tried. Bounded by the configured models.",
 	"outcome":      "`success`, `timeout`, `unavailable`, `error`, `rate_limited`, `unauthorized`, `context_length`, `content_policy`, `canceled`, `rejected`: a fixed set.",
-	"target":       "a target of the model: its upstream model id and its index among the model's targets (`gpt-4o-mini#0`; `*#0` for a wildcard target). Bounded by the configured targets.",
+	"target":       "a target of the model: its upstream model id and its index among the model's targets (`gpt-4o-mini#0`; `*#0` for a wildcard target), or, for a target of a routing rule, among the rule's, after the rule's name (`gpt-4o#canary/0`). Bounded by the configured targets.",
+	"rule":         "the name of a model's routing rule (`models[].routes[].name`). Bounded by the configured routes.",
 	"version":      "the Go version the binary was built with: one value.",
 
 	"llmgw_tokens_total/type":           "`input`, `output`, `cached` (input tokens read from the upstream's prompt cache, also counted in `input`), `reasoning` (output tokens spent reasoning, also counted in `output`).",

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/limits"
@@ -65,6 +66,13 @@ type Call struct {
 	// retries and fallbacks included, set by the router (1: the first try
 	// succeeded). The server reports it in the x-llmgw-attempts header.
 	Attempts int
+	// Route is the name of the routing rule whose targets the call was
+	// sent to, set by the router; "" when the model's own targets served
+	// it (router.Route).
+	Route string
+	// Header is the client's request headers, read only, set by the
+	// server: routing rules may match one of them. nil matches none.
+	Header http.Header
 	// RefuseUnsupported: refuse, rather than drop, the request fields the
 	// upstream's protocol has no equivalent for even where dropping them is
 	// harmless (server.unsupported_params: refuse). Set by the server.

@@ -30,11 +30,9 @@ func (r *Router) ObserveCheck(provider string, err error) {
 	if err != nil && !checkCounts(err) {
 		return
 	}
-	for _, m := range r.models {
-		for _, t := range m.targets {
-			if t.Provider.Name() == provider {
-				t.breaker.check(err == nil)
-			}
+	for _, t := range r.allTargets() {
+		if t.Provider.Name() == provider {
+			t.breaker.check(err == nil)
 		}
 	}
 }

@@ -93,6 +93,25 @@
 // attempts opened waits for its half-open probes, since a model list that
 // answers says nothing of a model that fails (check.go).
 //
+// # Routing rules
+//
+// A model's Routes (route.go) send some of its requests to targets of
+// their own, for A/B tests and canaries: the first route whose Match holds
+// (a request header, labels of the caller's key, its tenant; all of them)
+// and whose Percent takes the call chooses the targets, else the model's
+// own serve. The percent is a stable hash of the model, the route's name
+// and the caller's key (call.Caller as a Subject), or of the
+// x-llmgw-sticky header without a key, at random without either. The
+// router reads the request's headers from call.Header and never lets
+// them name an upstream: routes choose among configured targets only.
+// A route is built as a model of its own that shares the model's name
+// and policy (balancing, retries, timeouts, breaker policy, fallbacks),
+// so everything above holds for its targets; their health is kept under
+// the route's name (Health), apart from the model's own targets, and
+// call.Route names the route that served. llmgw_route_rule_matches_total
+// counts each route's calls; a route's targets appear in the breaker
+// gauge and in Status under the route.
+//
 // # Calls with no canonical request
 //
 // A call marked pipeline.Call.Native (OpenAI's legacy completions) can only

@@ -28,16 +28,20 @@ type Health struct {
 	// router in force, whose metric series its successor deletes when it
 	// no longer serves them.
 	series map[[2]string]bool
+	// rules are the (model, rule) label values of the routes of the
+	// router in force, likewise.
+	rules map[[2]string]bool
 }
 
 // NewHealth returns an empty Health.
 func NewHealth() *Health {
-	return &Health{targets: make(map[healthKey]*health), series: make(map[[2]string]bool)}
+	return &Health{targets: make(map[healthKey]*health), series: make(map[[2]string]bool), rules: make(map[[2]string]bool)}
 }
 
 // healthKey is a target's identity across routers.
 type healthKey struct {
-	model, provider, identity, upstream string
+	// rule is the route whose target it is, "" for the model's own.
+	model, rule, provider, identity, upstream string
 	// rank tells apart targets of one model with the same provider and
 	// upstream model, in configuration order.
 	rank int
@@ -69,7 +73,7 @@ func healthKeys(m *Model) []healthKey {
 	seen := make(map[[2]string]int)
 	for j, t := range m.Targets {
 		id := [2]string{t.Provider.Name(), t.Model}
-		keys[j] = healthKey{model: m.Name, provider: id[0], identity: t.Identity, upstream: t.Model, rank: seen[id]}
+		keys[j] = healthKey{model: m.Name, rule: m.rule, provider: id[0], identity: t.Identity, upstream: t.Model, rank: seen[id]}
 		seen[id]++
 	}
 	return keys
@@ -84,10 +88,7 @@ func healthKeys(m *Model) []healthKey {
 // requests keep what they hold, and a series an old request writes to
 // after that appears again until the next activation.
 func (r *Router) Activate() {
-	var all []*target
-	for _, m := range r.models {
-		all = append(all, m.targets...)
-	}
+	all := r.allTargets()
 	r.metrics.breaker.set(all)
 	h := r.health
 	if h == nil {
@@ -100,15 +101,26 @@ func (r *Router) Activate() {
 		series[[2]string{t.Provider.Name(), t.model}] = true
 		series[[2]string{"", t.model}] = true
 	}
+	rules := make(map[[2]string]bool)
+	for _, m := range r.models {
+		for _, rt := range m.routes {
+			rules[[2]string{m.Name, rt.name}] = true
+		}
+	}
 	h.mu.Lock()
 	for k := range h.targets {
 		if !keep[k] {
 			delete(h.targets, k)
 		}
 	}
-	old := h.series
-	h.series = series
+	old, oldRules := h.series, h.rules
+	h.series, h.rules = series, rules
 	h.mu.Unlock()
+	for s := range oldRules {
+		if !rules[s] {
+			r.metrics.routes.DeleteLabelValues(s[0], s[1])
+		}
+	}
 	for s := range old {
 		if series[s] {
 			continue

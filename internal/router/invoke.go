@@ -70,10 +70,11 @@ func (r *Router) Invoke(ctx context.Context, call *pipeline.Call) (llm.Stream, e
 	if err != nil {
 		return nil, err
 	}
-	if !m.servesNative(call) {
+	sel := r.pick(call, m)
+	if !sel.servesNative(call) {
 		return nil, unserved(call, m)
 	}
-	s, err := r.serve(ctx, call, m, suffix)
+	s, err := r.serve(ctx, call, sel, suffix)
 	if err == nil {
 		return s, nil
 	}
@@ -121,7 +122,7 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 			break
 		}
 		fm, fsuffix, ok := r.resolve(name)
-		if !ok || fm == m && fsuffix == suffix || !fm.servesNative(call) {
+		if !ok || fm == m && fsuffix == suffix {
 			continue
 		}
 		// A configured fallback is a route of the operator's, but the
@@ -130,8 +131,12 @@ func (r *Router) fallback(ctx context.Context, call *pipeline.Call, m *Model, su
 		if !call.Allows(name) {
 			continue
 		}
+		sel := r.pick(call, fm)
+		if !sel.servesNative(call) {
+			continue
+		}
 		r.metrics.fallbacks.WithLabelValues(m.Name, fm.Name, v.fallback.String()).Inc()
-		s, ferr := r.serve(ctx, call, fm, fsuffix)
+		s, ferr := r.serve(ctx, call, sel, fsuffix)
 		if ferr == nil {
 			return s, nil
 		}

@@ -52,8 +52,8 @@ func (r *Router) ServedBy(name string) string {
 }
 
 // EachTarget calls fn with the provider name and upstream model id of
-// every target that may serve a call for name: its model's targets, then
-// those of every fallback it may lead to (override, when not nil,
+// every target that may serve a call for name: its model's targets and
+// its routing rules', then those of every fallback it may lead to (override, when not nil,
 // replacing the ordinary fallbacks as a call's x-llmgw-fallbacks does),
 // until fn returns false. It reports false when name is not served. It
 // is how admission bounds a call's cost whatever target serves it.
@@ -62,11 +62,18 @@ func (r *Router) EachTarget(name string, override []string, fn func(provider, up
 	if !ok {
 		return false
 	}
+	// A model's targets, then its routes' (any may serve the call).
 	each := func(m *Model, suffix string) bool {
-		for i := range m.Targets {
-			t := &m.Targets[i]
-			if !fn(t.Provider.Name(), upstreamModel(t, suffix)) {
-				return false
+		lists := [][]Target{m.Targets}
+		for _, rt := range m.routes {
+			lists = append(lists, rt.model.Targets)
+		}
+		for _, ts := range lists {
+			for i := range ts {
+				t := &ts[i]
+				if !fn(t.Provider.Name(), upstreamModel(t, suffix)) {
+					return false
+				}
 			}
 		}
 		return true

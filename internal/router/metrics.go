@@ -25,6 +25,8 @@ type metrics struct {
 	breaker   *breakerCollector
 	ttft      *prometheus.HistogramVec
 	fallbacks *prometheus.CounterVec
+	// routes counts the requests each route of a model took.
+	routes *prometheus.CounterVec
 	// duration is llmgw_upstream_duration_seconds. Each target keeps its
 	// success series resolved (target.durationOK), so that an attempt that
 	// succeeds observes it without a label lookup.
@@ -55,6 +57,10 @@ func newMetrics(reg *observe.Registry) *metrics {
 			Name: "llmgw_fallbacks_total",
 			Help: "Requests sent on to a fallback model, by configured model, fallback and reason (error, context_window, content_policy).",
 		}, []string{"model", "fallback", "reason"})),
+		routes: observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "llmgw_route_rule_matches_total",
+			Help: "Requests a routing rule of a model took (its match held and its percent chose them), by configured model and rule name.",
+		}, []string{"model", "rule"})),
 		duration: observe.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "llmgw_upstream_duration_seconds",
 			Help:    "Duration of one upstream attempt, from its start to its end: the whole answer for a non-streamed call, the end of the stream for a stream (outcome success when it ended normally or its client closed it, else the outcome of its failure), or its failure, by provider, configured model and outcome (as llmgw_upstream_attempts_total's).",

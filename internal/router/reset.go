@@ -22,14 +22,12 @@ func (sel TargetID) matches(t *target) bool {
 // happens does not count afterwards: the breaker starts a new generation.
 func (r *Router) Reset(sel TargetID) []TargetID {
 	out := []TargetID{}
-	for _, m := range r.models {
-		for _, t := range m.targets {
-			if !sel.matches(t) {
-				continue
-			}
-			t.reset()
-			out = append(out, TargetID{Model: t.model, Provider: t.Provider.Name(), UpstreamModel: t.Model})
+	for _, t := range r.allTargets() {
+		if !sel.matches(t) {
+			continue
 		}
+		t.reset()
+		out = append(out, TargetID{Model: t.model, Provider: t.Provider.Name(), UpstreamModel: t.Model})
 	}
 	return out
 }

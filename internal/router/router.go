@@ -94,9 +94,15 @@ type Model struct {
 	// AllOpenWait bounds the wait for a target to recover when none can be
 	// used; default 2s.
 	AllOpenWait time.Duration
+	// Routes send some requests to targets of their own (route.go).
+	Routes []Route
 
 	targets []*target
 	bal     balancer
+	// routes are Routes built; rule is the route's name in a model built
+	// for a route, "" in a configured model.
+	routes []*route
+	rule   string
 }
 
 // Options are the router's collaborators.
@@ -159,6 +165,7 @@ func New(models []Model, o Options) *Router {
 			m.targets[j] = r.newTarget(&m, j, keys[j])
 		}
 		m.bal = newBalancer(m.Balancing)
+		r.buildRoutes(&m)
 		r.models = append(r.models, &m)
 		if strings.HasSuffix(m.Name, "/*") {
 			r.wildcards = append(r.wildcards, &m)
@@ -167,11 +174,7 @@ func New(models []Model, o Options) *Router {
 		r.exact[m.Name] = &m
 	}
 	sort.Slice(r.wildcards, func(i, j int) bool { return len(r.wildcards[i].Name) > len(r.wildcards[j].Name) })
-	var all []*target
-	for _, m := range r.models {
-		all = append(all, m.targets...)
-	}
-	r.metrics.breaker.set(all)
+	r.metrics.breaker.set(r.allTargets())
 	return r
 }
 

@@ -41,6 +41,15 @@ type ModelStatus struct {
 	Name      string         `json:"name"`
 	Balancing string         `json:"balancing"`
 	Targets   []TargetStatus `json:"targets"`
+	// Routes are the model's routing rules' targets, in order; absent
+	// when it has none.
+	Routes []RouteStatus `json:"routes,omitempty"`
+}
+
+// RouteStatus is the health of one routing rule's targets.
+type RouteStatus struct {
+	Name    string         `json:"name"`
+	Targets []TargetStatus `json:"targets"`
 }
 
 // Status returns every model's targets with their health, in configuration
@@ -49,36 +58,45 @@ func (r *Router) Status() []ModelStatus {
 	now := r.now()
 	out := make([]ModelStatus, 0, len(r.models))
 	for _, m := range r.models {
-		ms := ModelStatus{Name: m.Name, Balancing: m.Balancing.String(), Targets: make([]TargetStatus, len(m.targets))}
-		total := 0.0
-		weights := make([]float64, len(m.targets))
-		for i, t := range m.targets {
-			state := t.breaker.current()
-			if state != StateOpen && t.ready(now) {
-				weights[i] = t.weight(now)
-				total += weights[i]
-			}
-			t.mu.Lock()
-			headroom := 1.0
-			if now.Before(t.headroomUntil) {
-				headroom = t.headroom
-			}
-			ms.Targets[i] = TargetStatus{
-				Provider: t.Provider.Name(), Model: t.Model, Weight: t.Weight, State: state.String(),
-				Inflight: t.inflight.Load(), Attempts: t.attempts.Load(), Successes: t.successes.Load(), Failures: t.failures.Load(),
-				EWMATTFTSeconds: t.ewma, Headroom: headroom,
-			}
-			t.mu.Unlock()
-			ms.Targets[i].cooldown(t, state, now)
-		}
-		for i := range ms.Targets {
-			if total > 0 {
-				ms.Targets[i].Share = weights[i] / total
-			}
+		ms := ModelStatus{Name: m.Name, Balancing: m.Balancing.String(), Targets: targetsStatus(m, now)}
+		for _, rt := range m.routes {
+			ms.Routes = append(ms.Routes, RouteStatus{Name: rt.name, Targets: targetsStatus(rt.model, now)})
 		}
 		out = append(out, ms)
 	}
 	return out
+}
+
+// targetsStatus returns the status of m's targets.
+func targetsStatus(m *Model, now time.Time) []TargetStatus {
+	ms := ModelStatus{Targets: make([]TargetStatus, len(m.targets))}
+	total := 0.0
+	weights := make([]float64, len(m.targets))
+	for i, t := range m.targets {
+		state := t.breaker.current()
+		if state != StateOpen && t.ready(now) {
+			weights[i] = t.weight(now)
+			total += weights[i]
+		}
+		t.mu.Lock()
+		headroom := 1.0
+		if now.Before(t.headroomUntil) {
+			headroom = t.headroom
+		}
+		ms.Targets[i] = TargetStatus{
+			Provider: t.Provider.Name(), Model: t.Model, Weight: t.Weight, State: state.String(),
+			Inflight: t.inflight.Load(), Attempts: t.attempts.Load(), Successes: t.successes.Load(), Failures: t.failures.Load(),
+			EWMATTFTSeconds: t.ewma, Headroom: headroom,
+		}
+		t.mu.Unlock()
+		ms.Targets[i].cooldown(t, state, now)
+	}
+	for i := range ms.Targets {
+		if total > 0 {
+			ms.Targets[i].Share = weights[i] / total
+		}
+	}
+	return ms.Targets
 }
 
 // cooldown fills in State and CooldownUntil for a target held back until a

@@ -77,6 +77,9 @@ func newHealth(p BreakerPolicy, now func() time.Time) *health {
 func (r *Router) newTarget(m *Model, j int, key healthKey) *target {
 	t := &target{Target: m.Targets[j], model: m.Name, key: key}
 	t.label = t.Model + "#" + strconv.Itoa(j)
+	if m.rule != "" {
+		t.label = t.Model + "#" + m.rule + "/" + strconv.Itoa(j)
+	}
 	if t.Model != "*" {
 		t.subject = "target:" + t.Provider.Name() + "/" + t.Model
 	}

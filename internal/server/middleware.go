@@ -44,7 +44,10 @@ type reqInfo struct {
 	// its cost when the request ends.
 	spend         *budget.Reservation
 	upstreamModel string
-	ttft          time.Duration
+	// routeRule is the routing rule that chose the serving targets, ""
+	// for the model's own.
+	routeRule string
+	ttft      time.Duration
 	// call is the request's call, and out what its stream delivered (the
 	// stream's wrapper when the request is a stream and usage is
 	// recorded), for billing a stream cut short.

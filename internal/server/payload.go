@@ -18,6 +18,9 @@ func (ri *reqInfo) appendOutcome(attrs []slog.Attr) []slog.Attr {
 	if ri.upstreamModel != "" {
 		attrs = append(attrs, slog.String("upstream_model", llm.Clip(ri.upstreamModel)))
 	}
+	if ri.routeRule != "" {
+		attrs = append(attrs, slog.String("route_rule", ri.routeRule))
+	}
 	if ri.attempts > 0 {
 		attrs = append(attrs, slog.Int("attempts", ri.attempts))
 	}

@@ -31,9 +31,12 @@ var fallbacksKey = http.CanonicalHeaderKey(router.FallbacksHeader)
 
 // routingFromRequest copies what the client asks of routing onto call: the
 // fallback override header (x-llmgw-fallbacks), which the router checks
-// against the caller's key. Its lines are parsed where they are, never
-// joined: a client may send thousands.
+// against the caller's key, and the request's headers, which routing
+// rules may match (they choose only among configured targets). The
+// override's lines are parsed where they are, never joined: a client may
+// send thousands.
 func routingFromRequest(r *http.Request, call *pipeline.Call) error {
+	call.Header = r.Header // routing rules may match a header
 	if v, ok := r.Header[fallbacksKey]; ok {
 		names, err := router.ParseFallbacks(v)
 		if err != nil {
@@ -74,7 +77,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 		cancel()
 		return nil, nil, err
 	}
-	ri.provider = call.Provider
+	ri.provider, ri.routeRule = call.Provider, call.Route
 	if ri.traced != nil {
 		ri.traced.observed.Stream = stream
 		stream = &ri.traced.observed

@@ -86,6 +86,9 @@ func endSpan(t *traced, r *http.Request, rec *recorder, ri *reqInfo, u store.Usa
 	}
 	if ri.provider != "" {
 		attrs = append(attrs, tracing.Provider.String(ri.provider), tracing.UpstreamModel.String(ri.upstreamModel))
+		if ri.routeRule != "" {
+			attrs = append(attrs, tracing.RouteRule.String(ri.routeRule))
+		}
 		if typ := providerType(ri.snap.Config, ri.provider); typ != "" {
 			attrs = append(attrs, tracing.GenAIProvider.String(tracing.ProviderName(typ)))
 		}

@@ -32,6 +32,9 @@ const (
 	// is its kind), UpstreamModel the model sent to it.
 	Provider      = attribute.Key("llmgw.provider")
 	UpstreamModel = attribute.Key("llmgw.upstream_model")
+	// RouteRule is the name of the model's routing rule that chose the
+	// serving targets (models[].routes), absent for the model's own.
+	RouteRule = attribute.Key("llmgw.route_rule")
 	// Attempts counts a request's upstream attempts; Attempt is the
 	// number of one (from 1), and Retry says it is not the first.
 	Attempts = attribute.Key("llmgw.attempts")
