@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -117,17 +118,33 @@ func LoadCertPool(path string) (*x509.CertPool, error) {
 // LoadKeyPair reads a certificate and its key from PEM files; the error
 // says which file is wrong and how, never what they hold.
 func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	for _, f := range []string{certFile, keyFile} {
-		if _, err := os.Stat(f); err != nil {
-			return tls.Certificate{}, fmt.Errorf("%s: %w", f, fileError(err))
-		}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s: %w", certFile, fileError(err))
 	}
-	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s: %w", keyFile, fileError(err))
+	}
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		// The tls package's messages name the problem, not the bytes.
 		return tls.Certificate{}, fmt.Errorf("does not load with its key: %w", err)
 	}
 	return c, nil
+}
+
+// readable returns why path cannot be read, nil if it can.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileError(err)
+	}
+	defer f.Close()
+	if _, err := f.Read(make([]byte, 1)); err != nil && err != io.EOF {
+		return fileError(err)
+	}
+	return nil
 }
 
 // fileError is err of reading a file, without the path (the caller names
@@ -153,10 +170,10 @@ func (s *Server) validateTLS(p *problems) {
 	case t.KeyFile == "":
 		p.add("server.tls.key_file", "required")
 	default:
-		if _, err := os.Stat(t.CertFile); err != nil {
-			p.add("server.tls.cert_file", "%v", fileError(err))
-		} else if _, err := os.Stat(t.KeyFile); err != nil {
-			p.add("server.tls.key_file", "%v", fileError(err))
+		if err := readable(t.CertFile); err != nil {
+			p.add("server.tls.cert_file", "%v", err)
+		} else if err := readable(t.KeyFile); err != nil {
+			p.add("server.tls.key_file", "%v", err)
 		} else if _, err := LoadKeyPair(t.CertFile, t.KeyFile); err != nil {
 			p.add("server.tls.cert_file", "%v", err)
 		}
@@ -224,10 +241,10 @@ func (pc *Provider) validateUpstreamTLS(p *problems, path string) {
 	case t.KeyFile == "":
 		p.add(path+".key_file", "required with cert_file")
 	default:
-		if _, err := os.Stat(t.CertFile); err != nil {
-			p.add(path+".cert_file", "%v", fileError(err))
-		} else if _, err := os.Stat(t.KeyFile); err != nil {
-			p.add(path+".key_file", "%v", fileError(err))
+		if err := readable(t.CertFile); err != nil {
+			p.add(path+".cert_file", "%v", err)
+		} else if err := readable(t.KeyFile); err != nil {
+			p.add(path+".key_file", "%v", err)
 		} else if _, err := LoadKeyPair(t.CertFile, t.KeyFile); err != nil {
 			p.add(path+".cert_file", "%v", err)
 		}

@@ -317,8 +317,12 @@ func TestTLSCertificateRotationUnderLoad(t *testing.T) {
 	c2, k2, second := p.issue(pkix.Name{CommonName: "gateway"}, true)
 	writeFile(t, key, k2) // key first: the pair is mismatched meanwhile
 	writeFile(t, cert, c2)
-	// Connections made from now on get the new certificate.
-	for {
+	// Connections made from now on get the new certificate: the files are
+	// looked at on every handshake, by this one or one made meanwhile.
+	for i := 0; ; i++ {
+		if i == 100 {
+			t.Fatal("the new certificate is not served")
+		}
 		s, err := serial()
 		if err != nil {
 			t.Fatal(err)
