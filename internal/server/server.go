@@ -41,8 +41,9 @@ type Server struct {
 	// m are the metrics of the requests, in the registry of the snapshot
 	// the server was created with (the process's).
 	m *metrics
-	// reg is the registry of m, for the TLS listener's metrics (tls.go).
-	reg *observe.Registry
+	// reg is the registry of m; tlsm the TLS listener's metrics (tls.go).
+	reg  *observe.Registry
+	tlsm tlsMetrics
 	// certCheckEvery and certNow are how often the TLS certificate files
 	// are looked at and the clock that tells (tls.go); nil: time.Now.
 	certCheckEvery time.Duration
@@ -73,6 +74,7 @@ func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) *Server {
 	s := &Server{log: log, reg: reg, certCheckEvery: certCheckEvery}
 	s.m = newMetrics(reg)
+	s.tlsm = newTLSMetrics(reg)
 	s.snap.Store(snap)
 	if snap != nil {
 		snap.Activate()

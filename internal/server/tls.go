@@ -64,18 +64,31 @@ type fileStamp struct {
 	size int64
 }
 
-// newCertReloader loads the pair of t.
-func newCertReloader(t *config.ServerTLS, log *slog.Logger, reg *observe.Registry, every time.Duration, now func() time.Time) (*certReloader, error) {
-	r := &certReloader{
-		certFile: t.CertFile, keyFile: t.KeyFile, log: log, every: every, now: now,
+// tlsMetrics count the reloads of the server certificate. They are
+// registered with the server's other metrics, TLS or not, so that the
+// series exist from the start.
+type tlsMetrics struct {
+	loads, failures prometheus.Counter
+}
+
+func newTLSMetrics(reg *observe.Registry) tlsMetrics {
+	return tlsMetrics{
 		loads: observe.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "llmgw_tls_certificate_reloads_total",
-			Help: "Server certificate pairs loaded again after their files changed.",
+			Help: "Server certificate pairs (server.tls) loaded again after their files changed.",
 		})),
 		failures: observe.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "llmgw_tls_certificate_reload_failures_total",
-			Help: "Changed server certificate files that did not load; the pair loaded before kept being served.",
+			Help: "Changed server certificate files (server.tls) that did not load; the pair loaded before kept being served.",
 		})),
+	}
+}
+
+// newCertReloader loads the pair of t.
+func newCertReloader(t *config.ServerTLS, log *slog.Logger, m tlsMetrics, every time.Duration, now func() time.Time) (*certReloader, error) {
+	r := &certReloader{
+		certFile: t.CertFile, keyFile: t.KeyFile, log: log, every: every, now: now,
+		loads: m.loads, failures: m.failures,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -160,7 +173,7 @@ func tlsConfig(t *config.ServerTLS, r *certReloader) (*tls.Config, error) {
 // serveTLS turns srv into the HTTPS server of t: TLS settings and HTTP/2
 // limits.
 func (s *Server) serveTLS(srv *http.Server, t *config.ServerTLS) error {
-	r, err := newCertReloader(t, s.log, s.reg, s.certCheckEvery, s.certNow)
+	r, err := newCertReloader(t, s.log, s.tlsm, s.certCheckEvery, s.certNow)
 	if err != nil {
 		return err
 	}

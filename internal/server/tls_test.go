@@ -522,3 +522,38 @@ func newGatewayEnv(t *testing.T, yaml string, env map[string]string) *testGatewa
 	t.Cleanup(ts.Close)
 	return &testGateway{t: t, srv: srv, http: ts, logs: logs}
 }
+
+// The files are looked at no more often than every: a change is served
+// from the first handshake after that much time.
+func TestCertReloaderInterval(t *testing.T) {
+	p := newPKI(t)
+	cert, key, first := p.files("server", pkix.Name{CommonName: "gateway"}, true)
+	now := time.Unix(1000, 0)
+	r, err := newCertReloader(&config.ServerTLS{CertFile: cert, KeyFile: key}, slog.New(slog.DiscardHandler),
+		newTLSMetrics(nil), time.Minute, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := func() int64 {
+		c, err := r.getCertificate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := x509.ParseCertificate(c.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x.SerialNumber.Int64()
+	}
+	c2, k2, second := p.issue(pkix.Name{CommonName: "gateway"}, true)
+	writeFile(t, key, k2)
+	writeFile(t, cert, c2)
+	now = now.Add(time.Minute - time.Second)
+	if s := served(); s != first {
+		t.Errorf("before the interval: serial %d, want %d", s, first)
+	}
+	now = now.Add(time.Second)
+	if s := served(); s != second {
+		t.Errorf("after the interval: serial %d, want %d", s, second)
+	}
+}
