@@ -36,6 +36,24 @@ type ServerTLS struct {
 	// subject is listed, is that caller's; one whose certificate is not
 	// listed gets 401. A request carrying a key authenticates by the key.
 	ClientIdentities []ClientIdentity `yaml:"client_identities,omitempty" json:"client_identities,omitempty"`
+	// AdminIdentities map the subjects of verified client certificates to
+	// global admins of /admin/v1, as server.admin_tokens do: a request
+	// carrying no Authorization header, whose certificate's subject is
+	// listed, is that admin's, named "cert:<name>" in the audit log.
+	AdminIdentities []AdminIdentity `yaml:"admin_identities,omitempty" json:"admin_identities,omitempty"`
+}
+
+// AdminIdentity is the global admin a client certificate's subject stands
+// for.
+type AdminIdentity struct {
+	// Subject is the certificate's subject in RFC 2253 form, as in
+	// client_identities. Required, unique.
+	Subject string `yaml:"subject" json:"subject"`
+	// Name identifies the admin in the audit log, as "cert:<name>".
+	// Required, unique.
+	Name string `yaml:"name" json:"name"`
+	// ReadOnly limits the admin to reading.
+	ReadOnly bool `yaml:"read_only,omitempty" json:"read_only,omitempty"`
 }
 
 // ClientIdentity is the caller a client certificate's subject stands for.
@@ -198,6 +216,7 @@ func (s *Server) validateTLS(p *problems) {
 	if len(t.ClientIdentities) > 0 && t.ClientCAFile == "" {
 		p.add("server.tls.client_identities", "needs server.tls.client_ca_file")
 	}
+	t.validateAdminIdentities(p)
 	seen := make(map[string]bool, len(t.ClientIdentities))
 	for i, id := range t.ClientIdentities {
 		path := fmt.Sprintf("server.tls.client_identities[%d]", i)
@@ -248,5 +267,25 @@ func (pc *Provider) validateUpstreamTLS(p *problems, path string) {
 		} else if _, err := LoadKeyPair(t.CertFile, t.KeyFile); err != nil {
 			p.add(path+".cert_file", "%v", err)
 		}
+	}
+}
+
+// validateAdminIdentities checks server.tls.admin_identities.
+func (t *ServerTLS) validateAdminIdentities(p *problems) {
+	if len(t.AdminIdentities) > 0 && t.ClientCAFile == "" {
+		p.add("server.tls.admin_identities", "needs server.tls.client_ca_file")
+	}
+	subjects := make(map[string]bool, len(t.AdminIdentities))
+	names := make(map[string]int, len(t.AdminIdentities))
+	for i, id := range t.AdminIdentities {
+		path := fmt.Sprintf("server.tls.admin_identities[%d]", i)
+		switch {
+		case !strings.Contains(id.Subject, "="):
+			p.add(path+".subject", "want attributes such as \"CN=ops,O=acme\"; got %q", id.Subject)
+		case subjects[id.Subject]:
+			p.add(path+".subject", "%q is listed twice", id.Subject)
+		}
+		subjects[id.Subject] = true
+		checkName(p, path, id.Name, "admin identity", names, i)
 	}
 }

@@ -83,6 +83,16 @@ func TestValidateTLS(t *testing.T) {
 			ClientIdentities: []ClientIdentity{{Subject: "CN=a", Tenant: "t", KeyName: "a"}, {Subject: "CN=a", Tenant: "t", KeyName: "b"}}}, nil, "server.tls.client_identities[1].subject: \"CN=a\" is listed twice"},
 		{"identity subject", &ServerTLS{CertFile: cert, KeyFile: key, ClientCAFile: cert,
 			ClientIdentities: []ClientIdentity{{Subject: "svc-a", Tenant: "t", KeyName: "a"}}}, nil, "server.tls.client_identities[0].subject: want attributes"},
+		{"admin identities", &ServerTLS{CertFile: cert, KeyFile: key, ClientCAFile: cert,
+			AdminIdentities: []AdminIdentity{{Subject: "CN=ops", Name: "ops"}, {Subject: "CN=v", Name: "v", ReadOnly: true}}}, nil, ""},
+		{"admin identities without ca", &ServerTLS{CertFile: cert, KeyFile: key,
+			AdminIdentities: []AdminIdentity{{Subject: "CN=ops", Name: "ops"}}}, nil, "server.tls.admin_identities: needs server.tls.client_ca_file"},
+		{"admin identity name", &ServerTLS{CertFile: cert, KeyFile: key, ClientCAFile: cert,
+			AdminIdentities: []AdminIdentity{{Subject: "CN=ops"}}}, nil, "server.tls.admin_identities[0].name: required"},
+		{"admin identity subject twice", &ServerTLS{CertFile: cert, KeyFile: key, ClientCAFile: cert,
+			AdminIdentities: []AdminIdentity{{Subject: "CN=ops", Name: "a"}, {Subject: "CN=ops", Name: "b"}}}, nil, "server.tls.admin_identities[1].subject: \"CN=ops\" is listed twice"},
+		{"admin identity subject", &ServerTLS{CertFile: cert, KeyFile: key, ClientCAFile: cert,
+			AdminIdentities: []AdminIdentity{{Subject: "ops", Name: "a"}}}, nil, "server.tls.admin_identities[0].subject: want attributes"},
 		{"upstream valid", nil, &UpstreamTLS{CAFile: cert, CertFile: cert, KeyFile: key, ServerName: "m.internal"}, ""},
 		{"upstream ca unreadable", nil, &UpstreamTLS{CAFile: unreadable}, "providers[0].tls.ca_file: cannot read"},
 		{"upstream cert alone", nil, &UpstreamTLS{CertFile: cert}, "providers[0].tls.key_file: required with cert_file"},
@@ -137,6 +147,7 @@ func TestRestartOnlyTLS(t *testing.T) {
 	t2 := *a.Server.TLS
 	b.Server.TLS = &t2
 	b.Server.TLS.ClientIdentities = []ClientIdentity{{Subject: "CN=a", Tenant: "t", KeyName: "a"}}
+	b.Server.TLS.AdminIdentities = []AdminIdentity{{Subject: "CN=ops", Name: "ops"}}
 	if errs := RestartOnly(a, b); len(errs) != 0 {
 		t.Errorf("client identities: %v", errs)
 	}

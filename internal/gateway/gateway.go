@@ -384,6 +384,11 @@ func adminOptions(cfg *config.Config, r *router.Router, b admin.Backend) admin.O
 	for _, t := range cfg.Server.AdminTokens {
 		o.Tokens = append(o.Tokens, admin.Token{Name: t.Name, Token: t.Token.Value(), ReadOnly: t.ReadOnly})
 	}
+	if t := cfg.Server.TLS; t != nil {
+		for _, id := range t.AdminIdentities {
+			o.Certs = append(o.Certs, admin.CertAdmin{Subject: id.Subject, Name: id.Name, ReadOnly: id.ReadOnly})
+		}
+	}
 	return o
 }
 

@@ -557,3 +557,46 @@ func TestCertReloaderInterval(t *testing.T) {
 		t.Errorf("after the interval: serial %d, want %d", s, second)
 	}
 }
+
+// A verified client certificate mapped in admin_identities is a global
+// admin of /admin/v1 (read-only if so configured); an unmapped one, or
+// one of a /v1 caller, is not.
+func TestMTLSAdminIdentity(t *testing.T) {
+	p := newPKI(t)
+	cert, key, _ := p.files("server", pkix.Name{CommonName: "gateway"}, true)
+	cfg := strings.Replace(mtlsConfigYAML, "keys:", `    admin_identities:
+      - {subject: "CN=ops,O=acme", name: ops}
+      - {subject: "CN=viewer,O=acme", name: viewer, read_only: true}
+  admin_token: "adm-test-token-0123456789"
+keys:`, 1)
+	g := startTLS(t, cfg, map[string]string{"CERT": cert, "KEY": key, "CA": p.caFile, "MODE": "request"})
+	do := func(method, path string, c tls.Certificate) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, "https://"+g.addr+path, nil)
+		resp, err := tlsClient(p, true, false, 0, c).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ops := p.client(pkix.Name{CommonName: "ops", Organization: []string{"acme"}})
+	viewer := p.client(pkix.Name{CommonName: "viewer", Organization: []string{"acme"}})
+	caller := p.client(pkix.Name{CommonName: "svc-a", Organization: []string{"acme"}})
+	for _, tc := range []struct {
+		name, method, path string
+		cert               tls.Certificate
+		want               int
+	}{
+		{"admin reads", "GET", "/admin/v1/targets", ops, 200},
+		{"read-only admin reads", "GET", "/admin/v1/targets", viewer, 200},
+		{"read-only admin writes", "POST", "/admin/v1/targets/reset", viewer, 403},
+		{"a /v1 caller", "GET", "/admin/v1/targets", caller, 401},
+		{"no certificate", "GET", "/admin/v1/targets", tls.Certificate{}, 401},
+	} {
+		if got := do(tc.method, tc.path, tc.cert); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
