@@ -339,6 +339,7 @@ func TestTLSCertificateRotationUnderLoad(t *testing.T) {
 	if n := failures.Load(); n != 0 {
 		t.Errorf("%d of %d requests failed during rotation", n, served.Load())
 	}
+	t.Logf("%d requests, each on a new connection, during the rotation", served.Load())
 	if reloads := counter(t, g, "llmgw_tls_certificate_reloads_total"); reloads < 1 {
 		t.Errorf("reloads %v, want at least 1", reloads)
 	}
