@@ -293,55 +293,82 @@ func TestTLSCertificateRotationUnderLoad(t *testing.T) {
 		return resp.TLS.PeerCertificates[0].SerialNumber.Int64(), nil
 	}
 
+	// Four clients make a new connection for every request; a fifth keeps
+	// one HTTP/2 connection open throughout.
+	h2 := tlsClient(p, true, false, 0)
 	var stop atomic.Bool
 	var failures, served atomic.Int64
 	var wg sync.WaitGroup
-	started := make(chan struct{}, 4)
-	for range 4 {
+	tick := make(chan struct{}, 64)
+	for w := range 5 {
 		wg.Go(func() {
-			for i := 0; !stop.Load(); i++ {
-				if _, err := serial(); err != nil {
+			for !stop.Load() {
+				var err error
+				if w == 4 {
+					var resp *http.Response
+					if resp, err = h2.Get("https://" + g.addr + "/healthz"); err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				} else {
+					_, err = serial()
+				}
+				if err != nil {
 					failures.Add(1)
 					t.Logf("request failed: %v", err)
 				}
 				served.Add(1)
-				if i == 2 {
-					started <- struct{}{}
+				select {
+				case tick <- struct{}{}:
+				default:
 				}
 			}
 		})
 	}
-	for range 4 {
-		<-started
-	}
-	c2, k2, second := p.issue(pkix.Name{CommonName: "gateway"}, true)
-	writeFile(t, key, k2) // key first: the pair is mismatched meanwhile
-	writeFile(t, cert, c2)
-	// Connections made from now on get the new certificate: the files are
-	// looked at on every handshake, by this one or one made meanwhile.
-	for i := 0; ; i++ {
-		if i == 100 {
-			t.Fatal("the new certificate is not served")
-		}
-		s, err := serial()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s == second {
-			break
-		}
-		if s != first {
-			t.Fatalf("serial %d, want %d or %d", s, first, second)
+	defer func() { stop.Store(true); wg.Wait() }() // on a failure too
+	// waitRequests returns once n more requests have been served.
+	waitRequests := func(n int) {
+		for range n {
+			<-tick
 		}
 	}
+	waitRequests(50)
+	const rotations = 5
+	want := first
+	for range rotations {
+		c2, k2, next := p.issue(pkix.Name{CommonName: "gateway"}, true)
+		writeFile(t, key, k2) // key first: the pair is mismatched meanwhile
+		writeFile(t, cert, c2)
+		// Connections made from now on get the new certificate: the
+		// files are looked at on every handshake, by this one or one
+		// made meanwhile.
+		for i := 0; ; i++ {
+			if i == 100 {
+				t.Fatal("the new certificate is not served")
+			}
+			s, err := serial()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s == next {
+				break
+			}
+			if s != want {
+				t.Fatalf("serial %d, want %d or %d", s, want, next)
+			}
+		}
+		want = next
+		waitRequests(50)
+	}
+	second := want
 	stop.Store(true)
 	wg.Wait()
 	if n := failures.Load(); n != 0 {
 		t.Errorf("%d of %d requests failed during rotation", n, served.Load())
 	}
-	t.Logf("%d requests, each on a new connection, during the rotation", served.Load())
-	if reloads := counter(t, g, "llmgw_tls_certificate_reloads_total"); reloads < 1 {
-		t.Errorf("reloads %v, want at least 1", reloads)
+	t.Logf("%d requests during %d rotations", served.Load(), rotations)
+	if reloads := counter(t, g, "llmgw_tls_certificate_reloads_total"); reloads < rotations {
+		t.Errorf("reloads %v, want at least %d", reloads, rotations)
 	}
 
 	// A damaged certificate: the one before is still served.
