@@ -182,12 +182,13 @@ func (s *Server) validateTLS(p *problems) {
 	if t == nil {
 		return
 	}
-	switch {
-	case t.CertFile == "":
+	if t.CertFile == "" {
 		p.add("server.tls.cert_file", "required")
-	case t.KeyFile == "":
+	}
+	if t.KeyFile == "" {
 		p.add("server.tls.key_file", "required")
-	default:
+	}
+	if t.CertFile != "" && t.KeyFile != "" {
 		if err := readable(t.CertFile); err != nil {
 			p.add("server.tls.cert_file", "%v", err)
 		} else if err := readable(t.KeyFile); err != nil {

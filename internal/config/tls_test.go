@@ -64,6 +64,7 @@ func TestValidateTLS(t *testing.T) {
 			ClientIdentities: []ClientIdentity{{Subject: "CN=a,O=b", Tenant: "t", KeyName: "a"}}}, nil, ""},
 		{"no cert", &ServerTLS{KeyFile: key}, nil, "server.tls.cert_file: required"},
 		{"no key", &ServerTLS{CertFile: cert}, nil, "server.tls.key_file: required"},
+		{"neither", &ServerTLS{}, nil, "server.tls.cert_file: required\nserver.tls.key_file: required"},
 		{"missing cert", &ServerTLS{CertFile: missing, KeyFile: key}, nil, "server.tls.cert_file: cannot read: no such file"},
 		{"unreadable cert", &ServerTLS{CertFile: unreadable, KeyFile: key}, nil, "server.tls.cert_file: cannot read: is a directory"},
 		{"missing key", &ServerTLS{CertFile: cert, KeyFile: missing}, nil, "server.tls.key_file: cannot read: no such file"},

@@ -68,6 +68,13 @@ func newPKI(t *testing.T) *testPKI {
 // certificate for 127.0.0.1 or a client one, and the certificate's serial.
 func (p *testPKI) issue(subject pkix.Name, server bool) (certPEM, keyPEM []byte, serial int64) {
 	p.t.Helper()
+	return p.issueFor(subject, server, nil)
+}
+
+// issueFor is issue, a server certificate naming dnsNames instead of
+// 127.0.0.1 when there are any.
+func (p *testPKI) issueFor(subject pkix.Name, server bool, dnsNames []string) (certPEM, keyPEM []byte, serial int64) {
+	p.t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		p.t.Fatal(err)
@@ -81,6 +88,9 @@ func (p *testPKI) issue(subject pkix.Name, server bool) (certPEM, keyPEM []byte,
 	if server {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		if len(dnsNames) > 0 {
+			tmpl.IPAddresses, tmpl.DNSNames = nil, dnsNames
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
 	if err != nil {
@@ -626,5 +636,39 @@ keys:`, 1)
 		if got := do(tc.method, tc.path, tc.cert); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// providers[].tls.server_name is the name the upstream's certificate is
+// verified against: an upstream reached by address whose certificate
+// names only models.internal is accepted with it and refused without.
+func TestUpstreamTLSServerName(t *testing.T) {
+	p := newPKI(t)
+	up := providertest.NewOpenAI(t)
+	ts := httptest.NewUnstartedServer(up.Server.Config.Handler)
+	c, k, _ := p.issueFor(pkix.Name{CommonName: "upstream"}, true, []string{"models.internal"})
+	pair, err := tls.X509KeyPair(c, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	cfg := `
+providers:
+  - name: internal
+    type: openai_compatible
+    base_url: "${UPSTREAM}"
+    tls: {ca_file: "${CA}", server_name: models.internal}
+models: [{name: m, targets: [{provider: internal, model: m}]}]
+`
+	env := map[string]string{"UPSTREAM": ts.URL, "CA": p.caFile}
+	body := `{"model":"m","messages":[{"role":"user","content":"hello"}]}`
+	if resp, b := newGatewayEnv(t, cfg, env).do("POST", "/v1/chat/completions", body); resp.StatusCode != 200 {
+		t.Fatalf("with server_name: %d %s", resp.StatusCode, b)
+	}
+	g := newGatewayEnv(t, strings.Replace(cfg, ", server_name: models.internal", "", 1), env)
+	if resp, b := g.do("POST", "/v1/chat/completions", body); resp.StatusCode < 500 {
+		t.Errorf("without server_name: %d %s, want an upstream error", resp.StatusCode, b)
 	}
 }
