@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -131,8 +132,13 @@ func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) e
 	serve := func() error { return srv.Serve(ln) }
 	if cfg.TLS != nil {
 		if err := s.serveTLS(srv, cfg.TLS); err != nil {
-			s.log.Error("cannot serve TLS", "field", "server.tls.cert_file", "err", err.Error())
-			return err
+			// Validation read the same files: they changed since.
+			s.log.Error("cannot serve TLS", "err", err.Error())
+			_ = ln.Close()
+			if metrics != nil {
+				_ = metrics.Close()
+			}
+			return fmt.Errorf("server.tls: %w", err)
 		}
 		// The certificate comes from TLSConfig.GetCertificate.
 		serve = func() error { return srv.ServeTLS(ln, "", "") }

@@ -672,3 +672,35 @@ models: [{name: m, targets: [{provider: internal, model: m}]}]
 		t.Errorf("without server_name: %d %s, want an upstream error", resp.StatusCode, b)
 	}
 }
+
+// A certificate gone between validation and the listener's start stops
+// Run with an error naming server.tls, and the listener is closed.
+func TestTLSCertificateGoneAtStart(t *testing.T) {
+	p := newPKI(t)
+	cert, key, _ := p.files("server", pkix.Name{CommonName: "gateway"}, true)
+	cfg, err := config.Parse([]byte(tlsConfigYAML), func(k string) (string, bool) {
+		return map[string]string{"CERT": cert, "KEY": key}[k], true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := gateway.Compile(cfg, gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(cert); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = New(snap, slog.New(slog.DiscardHandler)).RunWithMetrics(context.Background(), ln, nil)
+	if err == nil || !strings.Contains(err.Error(), "server.tls: ") || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("got %v", err)
+	}
+	if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		c.Close()
+		t.Error("the listener is still open")
+	}
+}
