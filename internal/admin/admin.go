@@ -69,6 +69,9 @@ type Options struct {
 	Token string
 	// Tokens are the named global admin tokens (server.admin_tokens).
 	Tokens []Token
+	// Certs are the global admins of verified client certificates
+	// (server.tls.admin_identities).
+	Certs []CertAdmin
 	// Router is the snapshot's router, whose targets are reported.
 	Router *router.Router
 	// WriteError writes errors; nil writes a bare status.
@@ -80,6 +83,7 @@ type Options struct {
 // API serves /admin/v1/*. It is safe for concurrent use.
 type API struct {
 	tokens   []token
+	certs    map[string]caller // by certificate subject
 	enabled  bool
 	router   *router.Router
 	writeErr ErrorWriter
@@ -105,7 +109,13 @@ func New(o Options) *API {
 			a.tokens = append(a.tokens, newToken(t))
 		}
 	}
-	a.enabled = len(a.tokens) > 0 || a.b.Store != nil
+	for _, c := range o.Certs {
+		if a.certs == nil {
+			a.certs = make(map[string]caller, len(o.Certs))
+		}
+		a.certs[c.Subject] = caller{actor: "cert:" + c.Name, global: true, readOnly: c.ReadOnly}
+	}
+	a.enabled = len(a.tokens) > 0 || len(a.certs) > 0 || a.b.Store != nil
 	if a.b.Now == nil {
 		a.b.Now = time.Now
 	}

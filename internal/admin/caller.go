@@ -74,6 +74,9 @@ func (c *caller) may(rt Route) error {
 // constant time, against every token), else a usable store key with an
 // admin role. A failure is recorded, aggregated, in the audit log.
 func (a *API) authenticate(r *http.Request) (*caller, error) {
+	if c := a.certCaller(r); c != nil {
+		return c, nil
+	}
 	tok, ok := bearer(r)
 	if !ok {
 		a.authFailure(r, tok)
@@ -107,6 +110,30 @@ func (a *API) authenticate(r *http.Request) (*caller, error) {
 		return nil, errNoRole
 	}
 	return &caller{actor: "key:" + k.ID, key: k, readOnly: k.Role != store.RoleTenantAdmin}, nil
+}
+
+// CertAdmin is a global admin authenticated by a verified client
+// certificate.
+type CertAdmin struct {
+	// Subject is the certificate's subject (pkix.Name.String).
+	Subject string
+	// Name names the admin in the audit log, as "cert:<name>".
+	Name     string
+	ReadOnly bool
+}
+
+// certCaller returns the admin of r's verified client certificate, when r
+// carries no Authorization header (a request that does authenticates by
+// it) and the certificate's subject is mapped; nil otherwise.
+func (a *API) certCaller(r *http.Request) *caller {
+	if len(a.certs) == 0 || r.Header.Get("Authorization") != "" || r.TLS == nil ||
+		len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	if c, ok := a.certs[r.TLS.VerifiedChains[0][0].Subject.String()]; ok {
+		return &c
+	}
+	return nil
 }
 
 // bearer returns the bearer token of r; false when there is none.

@@ -13,6 +13,10 @@
 // by every configuration snapshot; a snapshot holds only a JWT, its issuers'
 // settings over them.
 //
+// Client certificates (certs.go): the leaf of a chain the TLS handshake
+// verified is mapped by its subject to a principal (Certs), immutable
+// snapshot state built from server.tls.client_identities.
+//
 // Deviation from the pipeline-only layout: authentication runs as HTTP
 // middleware, before the request body is read, so an unauthenticated caller
 // costs no body read or decode; the per-model check needs the model name and

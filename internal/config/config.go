@@ -167,6 +167,10 @@ type Server struct {
 	// it; the main listener then answers /metrics with 404. Empty (the
 	// default) serves /metrics on the main listener.
 	MetricsListen string `yaml:"metrics_listen,omitempty" json:"metrics_listen,omitempty"`
+	// TLS, when set, serves the main listener over HTTPS (HTTP/2 and
+	// HTTP/1.1), with optional client certificates (mutual TLS);
+	// docs/tls.md. metrics_listen stays plain HTTP.
+	TLS *ServerTLS `yaml:"tls,omitempty" json:"tls,omitempty"`
 	// MetricsToken, when set, is the bearer token /metrics requires
 	// (Authorization: Bearer <token>), wherever it is served; compared
 	// hashed, in constant time. Empty (the default): /metrics is open to
@@ -265,6 +269,11 @@ type Provider struct {
 	// HealthCheck turns on an active check of the provider, off when
 	// absent; see HealthCheck.
 	HealthCheck *HealthCheck `yaml:"health_check,omitempty" json:"health_check,omitempty"`
+	// TLS sets a private CA and a client certificate for an https://
+	// base_url (mutual TLS to an internal model server); the files are
+	// read when the configuration is compiled, at start and on every
+	// reload.
+	TLS *UpstreamTLS `yaml:"tls,omitempty" json:"tls,omitempty"`
 	// SecretRefs is not read from the file: loading sets it to the
 	// reference each secret field of the provider held ("api_key",
 	// "headers.X-Key" -> "vault:kv/llm#key"), read with SecretRef.

@@ -28,6 +28,17 @@ var restartOnly = []struct {
 		return []any{c.Alerts.Webhook.URL.Value(), c.Alerts.Webhook.Secret.Value(), c.Alerts.BudgetThresholds, c.Alerts.MaxAttempts}
 	}},
 	{"idempotency", func(c *Config) any { return c.Idempotency }},
+	// The listener's TLS settings but the identities; the
+	// certificate files' contents are re-read on change whatever the
+	// configuration says.
+	{"server.tls", func(c *Config) any {
+		if c.Server.TLS == nil {
+			return nil
+		}
+		t := *c.Server.TLS
+		t.ClientIdentities, t.AdminIdentities = nil, nil
+		return t
+	}},
 }
 
 // RestartOnly returns one error per setting that differs between the

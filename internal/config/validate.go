@@ -39,6 +39,7 @@ func (c *Config) validate(p *problems) {
 		path := indexPath("providers", i)
 		checkName(p, path, c.Providers[i].Name, "provider", providers, i)
 		c.Providers[i].validate(p, path)
+		c.Providers[i].validateUpstreamTLS(p, path)
 	}
 	models := make(map[string]int, len(c.Models))
 	for i := range c.Models {
@@ -138,6 +139,7 @@ func (s *Server) validate(p *problems) {
 		p.add("server.unsupported_params", "unknown value %q (want drop or refuse)", s.UnsupportedParams)
 	}
 	s.validateEdge(p)
+	s.validateTLS(p)
 }
 
 // checkDurations reports negative durations, in name order.

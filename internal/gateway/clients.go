@@ -21,7 +21,7 @@ import (
 //
 // A client is kept under its provider's name, address and connection
 // settings (connect_timeout, response_header_timeout,
-// max_idle_conns_per_host). When a snapshot is activated, the clients it
+// max_idle_conns_per_host, tls and the contents of its files). When a snapshot is activated, the clients it
 // does not use are retired: their idle connections are closed at once,
 // and again once retireAfter has passed, by when the requests of the
 // snapshots that still used them have ended (requests are bounded by
@@ -42,7 +42,7 @@ func NewClients(retireAfter time.Duration) *Clients {
 
 // clientKey is the identity of pc's client.
 func clientKey(pc *config.Provider) string {
-	b, _ := json.Marshal([]any{pc.Name, pc.BaseURL, pc.ConnectTimeout, pc.ResponseHeaderTimeout, pc.MaxIdleConnsPerHost})
+	b, _ := json.Marshal([]any{pc.Name, pc.BaseURL, pc.ConnectTimeout, pc.ResponseHeaderTimeout, pc.MaxIdleConnsPerHost, tlsDigest(pc)})
 	return string(b)
 }
 

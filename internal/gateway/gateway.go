@@ -48,6 +48,9 @@ type Snapshot struct {
 	// JWT verifies bearer JWTs of the configured issuers; nil when none
 	// is configured. Its key sets belong to the process (Options.JWT).
 	JWT *auth.JWT
+	// ClientCerts maps verified client certificates' subjects to callers
+	// (server.tls.client_identities); empty when none.
+	ClientCerts *auth.Certs
 	// Directory resolves the keys of the store; it belongs to the process
 	// (Options.Directory), nil when there is no store.
 	Directory *identity.Directory
@@ -234,6 +237,7 @@ func Compile(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Router:       r,
 		Keys:         auth.NewKeys(keys),
 		JWT:          opts.JWT.JWT(jwtIssuers(cfg.Auth.JWT.Issuers)),
+		ClientCerts:  clientCerts(cfg),
 		Directory:    opts.Directory,
 		Pricer:       pricer,
 		Ledger:       opts.Ledger,
@@ -285,11 +289,16 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, u
 	for k, v := range pc.Headers {
 		headers[k] = v.Value()
 	}
+	upTLS, tlsErr := upstreamTLS(pc)
+	if tlsErr != nil {
+		return nil, nil, tlsErr
+	}
 	mk := func() *http.Client {
 		client := provider.NewHTTPClient(provider.ClientOptions{
 			ConnectTimeout:        pc.ConnectTimeout.Std(),
 			ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
 			MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
+			TLSConfig:             upTLS,
 		})
 		if opts.UpstreamTransport != nil {
 			client.Transport = opts.UpstreamTransport
@@ -378,6 +387,11 @@ func adminOptions(cfg *config.Config, r *router.Router, b admin.Backend) admin.O
 	o := admin.Options{Token: cfg.Server.AdminToken.Value(), Router: r, Backend: b}
 	for _, t := range cfg.Server.AdminTokens {
 		o.Tokens = append(o.Tokens, admin.Token{Name: t.Name, Token: t.Token.Value(), ReadOnly: t.ReadOnly})
+	}
+	if t := cfg.Server.TLS; t != nil {
+		for _, id := range t.AdminIdentities {
+			o.Certs = append(o.Certs, admin.CertAdmin{Subject: id.Subject, Name: id.Name, ReadOnly: id.ReadOnly})
+		}
 	}
 	return o
 }

@@ -112,4 +112,15 @@
 // name). Without a tracer, the edge only passes a client's valid
 // traceparent on to the upstream requests, and a request without one
 // costs tracing nothing.
+//
+// TLS (tls.go, docs/tls.md): with server.tls the main listener serves
+// HTTPS, HTTP/2 and HTTP/1.1 by ALPN, with HTTP/2 limits of its own. Its
+// certificate comes from a certReloader, process state made when the
+// listener starts and living as long as it: on a handshake at least a
+// second after its last look it stats the files and loads a changed pair,
+// keeping the one before when the new one does not load. The TLS settings
+// themselves are read at start (config.RestartOnly); the mapping of client
+// certificates to callers (server.tls.client_identities) is snapshot state,
+// auth.Certs, consulted by the edge's authentication when a request carries
+// no key.
 package server

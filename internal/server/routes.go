@@ -6,6 +6,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/admin"
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/llm"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) routes() http.Handler {
 func (s *Server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		snap := s.current(r)
-		p, err := auth.Authenticate(r, snap.Keys, snap.JWT, snap.Directory)
+		p, err := authenticate(r, snap)
 		if err != nil {
 			if snap.AuthFailures != nil && llm.AsError(err).Kind == llm.KindAuthentication {
 				snap.AuthFailures(remoteHost(r), auth.DisplayPrefix(auth.KeyFromRequest(r)))
@@ -123,4 +124,18 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// authenticate resolves the request's principal: by its key when it
+// carries one; else, with client identities configured, by its verified
+// client certificate's subject (none or an unmapped one: 401); else as
+// auth.Authenticate does.
+func authenticate(r *http.Request, snap *gateway.Snapshot) (*auth.Principal, error) {
+	if snap.ClientCerts.Len() > 0 && auth.KeyFromRequest(r) == "" {
+		if p := snap.ClientCerts.Lookup(r.TLS); p != nil {
+			return p, nil
+		}
+		return nil, llm.NewError(llm.KindAuthentication, "missing or invalid API key, and no client certificate mapped to a caller")
+	}
+	return auth.Authenticate(r, snap.Keys, snap.JWT, snap.Directory)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,6 +42,13 @@ type Server struct {
 	// m are the metrics of the requests, in the registry of the snapshot
 	// the server was created with (the process's).
 	m *metrics
+	// reg is the registry of m; tlsm the TLS listener's metrics (tls.go).
+	reg  *observe.Registry
+	tlsm tlsMetrics
+	// certCheckEvery and certNow are how often the TLS certificate files
+	// are looked at and the clock that tells (tls.go); nil: time.Now.
+	certCheckEvery time.Duration
+	certNow        func() time.Time
 
 	// Health and start (health.go).
 	health     atomic.Pointer[Health]
@@ -65,8 +73,9 @@ func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 // newServer returns a server serving snap (nil: none yet), its request
 // metrics registered in reg.
 func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) *Server {
-	s := &Server{log: log}
+	s := &Server{log: log, reg: reg, certCheckEvery: certCheckEvery}
 	s.m = newMetrics(reg)
+	s.tlsm = newTLSMetrics(reg)
 	s.snap.Store(snap)
 	if snap != nil {
 		snap.Activate()
@@ -120,8 +129,22 @@ func (s *Server) RunWithMetrics(ctx context.Context, ln, metrics net.Listener) e
 	base, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	srv := s.httpServer(s, &cfg, base)
+	serve := func() error { return srv.Serve(ln) }
+	if cfg.TLS != nil {
+		if err := s.serveTLS(srv, cfg.TLS); err != nil {
+			// Validation read the same files: they changed since.
+			s.log.Error("cannot serve TLS", "err", err.Error())
+			_ = ln.Close()
+			if metrics != nil {
+				_ = metrics.Close()
+			}
+			return fmt.Errorf("server.tls: %w", err)
+		}
+		// The certificate comes from TLSConfig.GetCertificate.
+		serve = func() error { return srv.ServeTLS(ln, "", "") }
+	}
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serve() }()
 	s.log.Info("listening", "addr", ln.Addr().String())
 	var msrv *http.Server
 	if metrics != nil {
@@ -160,6 +183,7 @@ func (s *Server) httpServer(h http.Handler, cfg *config.Server, base context.Con
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout.Std(),
 		ReadTimeout:       cfg.ReadTimeout.Std(), // the request only: see deadline.go
 		IdleTimeout:       cfg.IdleTimeout.Std(),
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(ln net.Listener) context.Context { return withListener(base, ln) },
 	}
