@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/gateway"
 	"github.com/llmgw/llmgw/internal/observe"
 	"github.com/llmgw/llmgw/internal/observe/tracing"
+	"github.com/llmgw/llmgw/internal/reload"
 	"github.com/llmgw/llmgw/internal/secret"
 )
 
@@ -120,6 +123,12 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// A SIGHUP's default action ends the process: it is caught from the
+	// start, and one received before the reloads are watched reloads once
+	// they are.
+	earlyHUP := make(chan os.Signal, 1)
+	signal.Notify(earlyHUP, syscall.SIGHUP)
+	defer signal.Stop(earlyHUP)
 	// The secret references are the process's: fetched again on an
 	// interval, a changed value reloads the configuration.
 	secrets := secret.New(secret.Options{})
@@ -166,6 +175,12 @@ func serve(args []string, stderr io.Writer) int {
 	gw.srv.Start(p.snap)
 	p.checker.Start()
 	defer watchReloads(context.Background(), p.reloader, configSource(*path), log)()
+	signal.Stop(earlyHUP)
+	select {
+	case <-earlyHUP:
+		_, _ = p.reloader.Reload(reload.TriggerSignal)
+	default:
+	}
 	if err := gw.wait(); err != nil {
 		log.Error("server failed", "err", err.Error())
 		return 1

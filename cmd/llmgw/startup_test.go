@@ -146,6 +146,11 @@ models: [{name: m, targets: [{provider: mock, model: mock}]}]
 		gjson.Get(body, "error.code").String() != "service_unavailable" {
 		t.Errorf("/v1/models while starting: %d %v %s", code, h, body)
 	}
+	// A SIGHUP while starting neither ends the process (its default
+	// action) nor is lost: the configuration is reloaded once started.
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	close(release)
 	for i := 0; ; i++ {
 		if code, _, _ := probe(base, "/startupz"); code == 200 {
@@ -159,6 +164,15 @@ models: [{name: m, targets: [{provider: mock, model: mock}]}]
 	if code, body, _ := probe(base, "/readyz"); code != 200 || gjson.Get(body, "checks.store.status").String() != "ok" ||
 		gjson.Get(body, "checks.server.starting").Bool() {
 		t.Errorf("/readyz once started: %d %s", code, body)
+	}
+	for i := 0; ; i++ {
+		if _, m, _ := probe(base, "/metrics"); strings.Contains(m, "\nllmgw_config_version 2\n") {
+			break
+		}
+		if i > 400 {
+			t.Fatalf("the SIGHUP received while starting did not reload: %s", logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
 	if code, body, _ := probe(base, "/v1/models"); code != 200 {
 		t.Errorf("/v1/models once started: %d %s", code, body)
