@@ -137,6 +137,7 @@ func (s *Server) validate(p *problems) {
 		p.add("server.unsupported_params", "unknown value %q (want drop or refuse)", s.UnsupportedParams)
 	}
 	s.validateEdge(p)
+	s.validateOverload(p)
 }
 
 // checkDurations reports negative durations, in name order.

@@ -41,6 +41,9 @@ type Server struct {
 	// m are the metrics of the requests, in the registry of the snapshot
 	// the server was created with (the process's).
 	m *metrics
+	// over are the replica's concurrency ceilings (overload.go), set from
+	// each snapshot the server installs.
+	over *overload
 
 	// Health and start (health.go).
 	health     atomic.Pointer[Health]
@@ -67,8 +70,10 @@ func New(snap *gateway.Snapshot, log *slog.Logger) *Server {
 func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) *Server {
 	s := &Server{log: log}
 	s.m = newMetrics(reg)
+	s.over = newOverload(reg)
 	s.snap.Store(snap)
 	if snap != nil {
+		s.over.apply(&snap.Config.Server)
 		snap.Activate()
 	}
 	s.handler = s.routes()
@@ -82,6 +87,7 @@ func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) 
 // the one they began with, and the process state that only the old one
 // used (removed targets' health, retired upstream clients) is let go.
 func (s *Server) Swap(snap *gateway.Snapshot) {
+	s.over.apply(&snap.Config.Server)
 	s.snap.Store(snap)
 	snap.Activate()
 }
