@@ -353,3 +353,21 @@ func BenchmarkCeiling(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkChatFastPathInMemoryCeiling is BenchmarkChatFastPathInMemory with
+// both ceilings on: what they add to a request at the edge.
+func BenchmarkChatFastPathInMemoryCeiling(b *testing.B) {
+	h := benchGateway(b, false, true)
+	h.(*Server).over.apply(&config.Server{MaxConcurrentRequests: 1024, MaxOpenStreams: 512,
+		OverloadQueue: config.OverloadQueue{Size: 64, Timeout: config.Duration(time.Second)}})
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(benchRequest))
+		req.Header.Set("Authorization", "Bearer sk-bench")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
