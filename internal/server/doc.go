@@ -112,4 +112,14 @@
 // name). Without a tracer, the edge only passes a client's valid
 // traceparent on to the upstream requests, and a request without one
 // costs tracing nothing.
+//
+// Overload (overload.go, docs/capacity.md): the inference routes run
+// within the replica's concurrency ceilings, server.max_concurrent_requests
+// counted at the edge before authentication and server.max_open_streams
+// once a body says it is a stream, before any upstream call. Over a
+// ceiling a request waits in a short queue (server.overload_queue), first
+// come first served, then gets 503 overloaded with Retry-After. The
+// ceilings are process state, applied from each snapshot installed: a
+// reload changes them for the requests that arrive after it. No other
+// route is ever queued or refused by them.
 package server
