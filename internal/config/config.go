@@ -193,6 +193,34 @@ type Server struct {
 	// the working directory; LLMGW_DATA_DIR sets it for the built-in
 	// defaults.
 	DataDir string `yaml:"data_dir" json:"data_dir"`
+	// MaxConcurrentRequests is the most inference requests (POST
+	// /v1/chat/completions, /v1/completions, /v1/messages,
+	// /v1/messages/count_tokens, /v1/embeddings, /v1/responses) this
+	// replica serves at once; one more waits in the overload queue
+	// (overload_queue), then gets 503 overloaded with Retry-After. The
+	// probes, /metrics, the model and stored-response routes and the admin
+	// API are never queued nor refused. 0 (the default): no ceiling.
+	// Reloadable.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests,omitempty" json:"max_concurrent_requests,omitempty"`
+	// MaxOpenStreams is the most streamed inference requests this replica
+	// serves at once, counted from when the request is known to be a
+	// stream (its body read) to its end; one more waits in the overload
+	// queue, then gets 503 overloaded with Retry-After. 0 (the default):
+	// no ceiling. Reloadable.
+	MaxOpenStreams int `yaml:"max_open_streams,omitempty" json:"max_open_streams,omitempty"`
+	// OverloadQueue is how requests over max_concurrent_requests or
+	// max_open_streams wait for a place.
+	OverloadQueue OverloadQueue `yaml:"overload_queue,omitempty" json:"overload_queue,omitzero"`
+}
+
+// OverloadQueue is the short queue in front of the concurrency ceilings.
+type OverloadQueue struct {
+	// Size is the most requests waiting for a place under each ceiling;
+	// one more is refused at once. 0 (the default): none waits.
+	Size int `yaml:"size,omitempty" json:"size,omitempty"`
+	// Timeout is the longest a request waits in the queue before it is
+	// refused. Default "1s".
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
 // AdminToken is a named global admin token.

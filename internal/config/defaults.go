@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// DefaultOverloadQueueTimeout is server.overload_queue.timeout's: long
+// enough to absorb a burst, short enough that a load balancer sees the 503
+// before its own timeout.
+const DefaultOverloadQueueTimeout = time.Second
+
 // Server defaults.
 const (
 	DefaultListen            = "127.0.0.1:8080"
@@ -74,6 +79,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&s.Listen, DefaultListen)
 	setDefault(&s.MaxBodyBytes, DefaultMaxBodyBytes)
 	setDefault(&s.ShutdownTimeout, Duration(DefaultShutdownTimeout))
+	setDefault(&s.OverloadQueue.Timeout, Duration(DefaultOverloadQueueTimeout))
 	setDefault(&s.ReadHeaderTimeout, Duration(DefaultReadHeaderTimeout))
 	setDefault(&s.ReadTimeout, Duration(DefaultReadTimeout))
 	setDefault(&s.IdleTimeout, Duration(DefaultIdleTimeout))

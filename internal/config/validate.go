@@ -140,6 +140,7 @@ func (s *Server) validate(p *problems) {
 	}
 	s.validateEdge(p)
 	s.validateTLS(p)
+	s.validateOverload(p)
 }
 
 // checkDurations reports negative durations, in name order.

@@ -99,3 +99,24 @@ func (c *Config) validateIdentity(p *problems) {
 		p.add("storage.notify", "applies to driver postgres only")
 	}
 }
+
+// MaxOverloadQueue is the largest server.overload_queue.size accepted: the
+// queue is meant to absorb a burst, not to hold a backlog.
+const MaxOverloadQueue = 100_000
+
+// validateOverload checks the concurrency ceilings and their queue.
+func (s *Server) validateOverload(p *problems) {
+	if s.MaxConcurrentRequests < 0 {
+		p.add("server.max_concurrent_requests", "must not be negative (0: no ceiling)")
+	}
+	if s.MaxOpenStreams < 0 {
+		p.add("server.max_open_streams", "must not be negative (0: no ceiling)")
+	}
+	q := s.OverloadQueue
+	if q.Size < 0 || q.Size > MaxOverloadQueue {
+		p.add("server.overload_queue.size", "must be between 0 and %d", MaxOverloadQueue)
+	}
+	if q.Timeout < 0 {
+		p.add("server.overload_queue.timeout", "must not be negative")
+	}
+}

@@ -70,6 +70,11 @@ const (
 	// KindIdempotencyConflict is an Idempotency-Key reused with another
 	// request: a different body or route.
 	KindIdempotencyConflict
+	// KindOverloaded is a request refused because the replica is over its
+	// concurrency ceiling (server.max_concurrent_requests,
+	// server.max_open_streams) and its place in the overload queue did not
+	// come in time.
+	KindOverloaded
 )
 
 type kindInfo struct {
@@ -109,6 +114,7 @@ var kinds = [...]kindInfo{
 	KindConflict:            {http.StatusConflict, "conflict", "invalid_request_error", "invalid_request_error", "the request conflicts with the stored state"},
 	KindCostCapExceeded:     {http.StatusBadRequest, "cost_cap_exceeded", "invalid_request_error", "invalid_request_error", "the estimated cost of the request is above its cost cap"},
 	KindIdempotencyConflict: {http.StatusConflict, "idempotency_key_conflict", "invalid_request_error", "invalid_request_error", "this Idempotency-Key was already used with a different request"},
+	KindOverloaded:          {http.StatusServiceUnavailable, "overloaded", "server_error", "overloaded_error", "the gateway is over its concurrency ceiling; retry shortly"},
 }
 
 // Status returns the HTTP status of the kind.

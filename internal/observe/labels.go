@@ -23,9 +23,10 @@ var labelValues = map[string]string{
 	"version":      "the Go version the binary was built with: one value.",
 
 	"llmgw_tokens_total/type":           "`input`, `output`, `cached` (input tokens read from the upstream's prompt cache, also counted in `input`), `reasoning` (output tokens spent reasoning, also counted in `output`).",
-	"llmgw_rejections_total/reason":     "`rate_limit` (requests or tokens per minute), `concurrency`, `budget`, `cost_cap`, `model_not_allowed`: a fixed set.",
+	"llmgw_rejections_total/reason":     "`rate_limit` (requests or tokens per minute), `concurrency`, `budget`, `cost_cap`, `model_not_allowed`, `overloaded` (over the replica's concurrency ceiling, refused before authentication: tenant `\"\"`): a fixed set.",
 	"llmgw_fallbacks_total/reason":      "`error`, `context_window`, `content_policy`: a fixed set.",
 	"llmgw_config_reloads_total/result": "`success` or `failure`.",
+	"kind":                              "the concurrency ceiling: `requests` (`server.max_concurrent_requests`) or `streams` (`server.max_open_streams`).",
 	"llmgw_config_info/hash":            "the running configuration's hash (`sha256:...` of the effective configuration, secrets redacted), as `GET /admin/v1/config` shows it: one series at a time, replaced on each reload that changes it.",
 
 	// The labels agreed for the metrics of the dependencies, health checks

@@ -123,4 +123,14 @@
 // certificates to callers (server.tls.client_identities) is snapshot state,
 // auth.Certs, consulted by the edge's authentication when a request carries
 // no key.
+//
+// Overload (overload.go, docs/capacity.md): the inference routes run
+// within the replica's concurrency ceilings, server.max_concurrent_requests
+// counted at the edge before authentication and server.max_open_streams
+// once a body says it is a stream, before any upstream call. Over a
+// ceiling a request waits in a short queue (server.overload_queue), first
+// come first served, then gets 503 overloaded with Retry-After. The
+// ceilings are process state, applied from each snapshot installed: a
+// reload changes them for the requests that arrive after it. No other
+// route is ever queued or refused by them.
 package server

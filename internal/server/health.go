@@ -47,6 +47,7 @@ func (s *Server) Start(snap *gateway.Snapshot) {
 	s.readiness(snap)
 	s.startMu.Lock()
 	defer s.startMu.Unlock()
+	s.over.apply(&snap.Config.Server)
 	s.snap.Store(snap)
 	snap.Activate()
 	if s.listenAddr != nil {

@@ -131,7 +131,7 @@ func newMetrics(reg *observe.Registry) *metrics {
 		}, []string{"tenant", "model"})),
 		rejections: observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "llmgw_rejections_total",
-			Help: "Requests the gateway refused before any upstream call for a limit of the caller's, by tenant and reason (rate_limit, concurrency, budget, cost_cap, model_not_allowed).",
+			Help: "Requests the gateway refused before any upstream call for a limit of the caller's or of the replica's, by tenant and reason (rate_limit, concurrency, budget, cost_cap, model_not_allowed; overloaded: over the replica's concurrency ceiling, refused before authentication, so with tenant \"\").",
 		}, []string{"tenant", "reason"})),
 	}
 	m.route(routeOther)
@@ -311,6 +311,8 @@ func rejection(code string, refused limits.Dimension) string {
 		return "cost_cap"
 	case llm.KindPermission.Code():
 		return "model_not_allowed"
+	case llm.KindOverloaded.Code():
+		return "overloaded"
 	}
 	return ""
 }

@@ -81,6 +81,10 @@ type reqInfo struct {
 	// tracing is off (trace.go): a pointer, so that the request's edge
 	// state stays in its size class.
 	traced *traced
+	// bounded is set for an inference route run within the concurrency
+	// ceilings, and streamPlace while its stream holds a place under
+	// server.max_open_streams (overload.go).
+	bounded, streamPlace bool
 }
 
 // Response headers with a value slot in reqInfo.hdr.

@@ -46,6 +46,18 @@ func (s *Server) routeTable() []route {
 	return rs
 }
 
+// inference reports whether rt is an inference route, run within the
+// replica's concurrency ceilings (overload.go); no other route (the probes,
+// /metrics, the model and stored-response routes, the admin API) is ever
+// queued or refused by them.
+func (rt *route) inference() bool {
+	switch rt.path {
+	case "/v1/chat/completions", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens", "/v1/embeddings", "/v1/responses":
+		return rt.method == http.MethodPost
+	}
+	return false
+}
+
 // routes returns the gateway's handler.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -54,6 +66,9 @@ func (s *Server) routes() http.Handler {
 		var h http.Handler = rt.handler
 		if !rt.open {
 			h = s.inbound(s.authed(rt.handler))
+		}
+		if rt.inference() {
+			h = s.bounded(h)
 		}
 		h = s.routed(s.m.route(routeLabel(rt.path)), h)
 		mux.Handle(rt.method+" "+rt.path, h)

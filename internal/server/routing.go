@@ -58,6 +58,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, call *pipeline.C
 	if err := costCapFromRequest(r, call); err != nil {
 		return nil, nil, err
 	}
+	if call.Stream {
+		if err := s.openStream(r); err != nil {
+			return nil, nil, err
+		}
+	}
 	call.RequestID = RequestID(r.Context())
 	snap := s.current(r)
 	call.RefuseUnsupported = snap.Config.Server.UnsupportedParams == config.UnsupportedRefuse

@@ -49,6 +49,9 @@ type Server struct {
 	// are looked at and the clock that tells (tls.go); nil: time.Now.
 	certCheckEvery time.Duration
 	certNow        func() time.Time
+	// over are the replica's concurrency ceilings (overload.go), set from
+	// each snapshot the server installs.
+	over *overload
 
 	// Health and start (health.go).
 	health     atomic.Pointer[Health]
@@ -76,8 +79,10 @@ func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) 
 	s := &Server{log: log, reg: reg, certCheckEvery: certCheckEvery}
 	s.m = newMetrics(reg)
 	s.tlsm = newTLSMetrics(reg)
+	s.over = newOverload(reg)
 	s.snap.Store(snap)
 	if snap != nil {
+		s.over.apply(&snap.Config.Server)
 		snap.Activate()
 	}
 	s.handler = s.routes()
@@ -91,6 +96,7 @@ func newServer(snap *gateway.Snapshot, log *slog.Logger, reg *observe.Registry) 
 // the one they began with, and the process state that only the old one
 // used (removed targets' health, retired upstream clients) is let go.
 func (s *Server) Swap(snap *gateway.Snapshot) {
+	s.over.apply(&snap.Config.Server)
 	s.snap.Store(snap)
 	snap.Activate()
 }
