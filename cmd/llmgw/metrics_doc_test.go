@@ -32,7 +32,7 @@ idempotency: {enabled: true}
 alerts: {webhook: {url: "http://127.0.0.1:9/hook", secret: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
 providers:
   - {name: mock, type: mock}
-  - {name: openai, type: openai, base_url: "http://127.0.0.1:9/v1", api_key: "sk-doc"}
+  - {name: openai, type: openai, base_url: "http://127.0.0.1:9/v1", api_key: "sk-doc", max_connections: 64}
   - {name: anthropic, type: anthropic, base_url: "http://127.0.0.1:9", api_key: "sk-ant-doc"}
 models:
   - {name: mock, targets: [{provider: mock, model: mock}]}

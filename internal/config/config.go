@@ -292,6 +292,17 @@ type Provider struct {
 	// MaxIdleConnsPerHost is the number of idle upstream connections kept
 	// for reuse. Default 256.
 	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host" json:"max_idle_conns_per_host"`
+	// MaxConnections bounds the provider's upstream requests at once: the
+	// connections of an http:// upstream (HTTP/1.1, one request each), the
+	// concurrent requests of an https:// one (HTTP/2 multiplexes them). A
+	// request over it waits up to pool_timeout for one to end, then fails
+	// as the upstream being unavailable (retried on another target or
+	// fallback as such failures are). 0, the default, is no bound.
+	MaxConnections int `yaml:"max_connections,omitempty" json:"max_connections,omitempty"`
+	// PoolTimeout bounds the wait for a free connection when
+	// max_connections are all in use. Default "1s"; only with
+	// max_connections.
+	PoolTimeout Duration `yaml:"pool_timeout,omitempty" json:"pool_timeout,omitempty"`
 	// Mock tunes the built-in mock provider; allowed only with type mock.
 	Mock *Mock `yaml:"mock,omitempty" json:"mock,omitempty"`
 	// HealthCheck turns on an active check of the provider, off when

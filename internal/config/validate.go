@@ -197,6 +197,14 @@ func (pr *Provider) validate(p *problems, path string) {
 	if pr.MaxIdleConnsPerHost < 0 {
 		p.add(fieldPath(path, "max_idle_conns_per_host"), "must not be negative")
 	}
+	switch {
+	case pr.MaxConnections < 0:
+		p.add(fieldPath(path, "max_connections"), "must not be negative")
+	case pr.PoolTimeout < 0:
+		p.add(fieldPath(path, "pool_timeout"), "must not be negative")
+	case pr.PoolTimeout > 0 && pr.MaxConnections == 0:
+		p.add(fieldPath(path, "pool_timeout"), "only with max_connections: without a bound on connections, no request waits for one")
+	}
 	if pr.Mock != nil {
 		pr.Mock.validate(p, fieldPath(path, "mock"), pr.Type)
 	}

@@ -170,6 +170,8 @@ func TestValidate(t *testing.T) {
 			"providers[0].response_header_timeout: must not be negative",
 			"providers[0].max_idle_conns_per_host: must not be negative",
 		}},
+		{"connection bound", func(c *Config) { c.Providers[0].MaxConnections = -1 }, []string{"providers[0].max_connections: must not be negative"}},
+		{"pool timeout alone", func(c *Config) { c.Providers[0].PoolTimeout = Duration(time.Second) }, []string{"providers[0].pool_timeout: only with max_connections: without a bound on connections, no request waits for one"}},
 		{"mock on other type", func(c *Config) { c.Providers[0].Mock = &Mock{} }, []string{"providers[0].mock: only allowed for type mock"}},
 		{"mock values", func(c *Config) {
 			c.Providers[1].Mock = &Mock{Latency: -1, TimeToFirstToken: -1, TokensPerSecond: -1, ErrorRate: 1.5}

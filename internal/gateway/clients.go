@@ -42,7 +42,7 @@ func NewClients(retireAfter time.Duration) *Clients {
 
 // clientKey is the identity of pc's client.
 func clientKey(pc *config.Provider) string {
-	b, _ := json.Marshal([]any{pc.Name, pc.BaseURL, pc.ConnectTimeout, pc.ResponseHeaderTimeout, pc.MaxIdleConnsPerHost, tlsDigest(pc)})
+	b, _ := json.Marshal([]any{pc.Name, pc.BaseURL, pc.ConnectTimeout, pc.ResponseHeaderTimeout, pc.MaxIdleConnsPerHost, pc.MaxConnections, pc.PoolTimeout, tlsDigest(pc)})
 	return string(b)
 }
 

@@ -298,6 +298,8 @@ func newProvider(pc *config.Provider, streamIdle time.Duration, opts *Options, u
 			ConnectTimeout:        pc.ConnectTimeout.Std(),
 			ResponseHeaderTimeout: pc.ResponseHeaderTimeout.Std(),
 			MaxIdleConnsPerHost:   pc.MaxIdleConnsPerHost,
+			MaxConnections:        pc.MaxConnections,
+			PoolTimeout:           pc.PoolTimeout.Std(),
 			TLSConfig:             upTLS,
 		})
 		if opts.UpstreamTransport != nil {

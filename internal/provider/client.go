@@ -21,12 +21,18 @@ type ClientOptions struct {
 	// TLSConfig, when set, is cloned into the transport (a private CA for a
 	// self-hosted upstream, say).
 	TLSConfig *tls.Config
+	// MaxConnections bounds the requests in progress per upstream host
+	// (h1.go's slots); 0 is no bound. PoolTimeout bounds the wait for a
+	// slot, default DefaultPoolTimeout.
+	MaxConnections int
+	PoolTimeout    time.Duration
 }
 
 // Client defaults.
 const (
 	DefaultConnectTimeout      = 10 * time.Second
 	DefaultMaxIdleConnsPerHost = 256
+	DefaultPoolTimeout         = time.Second
 )
 
 // NewHTTPClient returns an HTTP client for upstream calls, tuned for a proxy:
@@ -51,6 +57,9 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 	}
 	if o.MaxIdleConnsPerHost <= 0 {
 		o.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	}
+	if o.MaxConnections > 0 && o.PoolTimeout <= 0 {
+		o.PoolTimeout = DefaultPoolTimeout
 	}
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{

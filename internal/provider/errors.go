@@ -298,6 +298,8 @@ func TransportError(provider string, err error) error {
 		e.Kind = llm.KindCanceled
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		e.Kind, e.Message = llm.KindUpstreamTimeout, "the upstream provider timed out"
+	case errors.Is(err, ErrPoolExhausted):
+		e.Kind, e.Message = llm.KindUpstreamUnavailable, "every connection to the upstream provider is in use (providers[].max_connections) and none came free within pool_timeout"
 	case errors.As(err, &de), errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &oe) && oe.Op == "dial":
 		e.Kind, e.Message = llm.KindUpstreamUnavailable, "could not connect to the upstream provider"
 	default:

@@ -71,6 +71,10 @@ type h1Transport struct {
 	open      atomic.Int64
 	cleartext atomic.Bool
 	retired   atomic.Bool
+
+	// slots bound the requests in progress per host, on both paths
+	// (slots.go); nil is no bound.
+	slots *slots
 }
 
 // Limits of h1Transport.
@@ -99,6 +103,7 @@ func newH1Transport(dial func(ctx context.Context, network, addr string) (net.Co
 		proxy:         fallback.Proxy,
 		useProxy:      fallback.Proxy != nil && (os.Getenv("HTTP_PROXY") != "" || os.Getenv("http_proxy") != ""),
 		idle:          make(map[string][]*h1Conn),
+		slots:         newSlots(o.MaxConnections, o.PoolTimeout),
 	}
 }
 
@@ -164,6 +169,10 @@ func (c *errConn) Write(p []byte) (int, error) {
 
 // RoundTrip implements http.RoundTripper.
 func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.slots.roundTrip(req, req.URL.Host, t.roundTrip)
+}
+
+func (t *h1Transport) roundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "http" || t.proxied(req) {
 		return t.fallback.RoundTrip(req)
 	}

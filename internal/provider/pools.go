@@ -40,15 +40,18 @@ import (
 //     a cleartext connection; idle + in_use = open for a provider whose
 //     upstream is http:// and not proxied.
 //
-// Waits for a connection are not measured: neither transport limits the
-// connections per host (MaxConnsPerHost is 0, and the cleartext pool dials
-// whenever none is idle), so a request never waits for one. The agreed
-// llmgw_upstream_connection_waits_total and
-// llmgw_upstream_connection_wait_seconds come with a per-provider limit.
+// A provider with providers[].max_connections (slots.go) also reports its
+// waits for a free connection: llmgw_upstream_connection_waits_total (the
+// requests that found none free), llmgw_upstream_connection_wait_seconds_total
+// (the time they waited, so that rate(seconds)/rate(waits) is the mean
+// wait) and llmgw_upstream_connection_wait_timeouts_total (those that gave
+// up after pool_timeout). A provider without the bound never waits and
+// reports none of them.
 //
 // Pools is safe for concurrent use.
 type Pools struct {
-	desc *prometheus.Desc
+	desc                      *prometheus.Desc
+	waits, waitSecs, timeouts *prometheus.Desc
 
 	mu    sync.Mutex
 	pools []namedPool
@@ -63,7 +66,17 @@ type namedPool struct {
 func NewPools() *Pools {
 	return &Pools{desc: prometheus.NewDesc("llmgw_upstream_connections",
 		"Upstream connections per provider, by state: open (every connection), idle and in_use (for http:// upstreams only).",
-		[]string{"provider", "state"}, nil)}
+		[]string{"provider", "state"}, nil),
+		waits: prometheus.NewDesc("llmgw_upstream_connection_waits_total",
+			"Upstream requests that found every connection of their provider (providers[].max_connections) in use and waited for one.",
+			[]string{"provider"}, nil),
+		waitSecs: prometheus.NewDesc("llmgw_upstream_connection_wait_seconds_total",
+			"Time upstream requests spent waiting for a free connection of their provider, in seconds.",
+			[]string{"provider"}, nil),
+		timeouts: prometheus.NewDesc("llmgw_upstream_connection_wait_timeouts_total",
+			"Upstream requests that found no free connection of their provider within providers[].pool_timeout and failed.",
+			[]string{"provider"}, nil),
+	}
 }
 
 // Add reports c's pool under the provider name, and reports whether c has
@@ -102,12 +115,21 @@ func Retire(c *http.Client) {
 }
 
 // Describe implements prometheus.Collector.
-func (p *Pools) Describe(ch chan<- *prometheus.Desc) { ch <- p.desc }
+func (p *Pools) Describe(ch chan<- *prometheus.Desc) {
+	ch <- p.desc
+	ch <- p.waits
+	ch <- p.waitSecs
+	ch <- p.timeouts
+}
 
 // poolState is what is reported of one provider.
 type poolState struct {
 	open, idle int64
 	cleartext  bool
+	// bounded is set when a pool has slots (max_connections), with its
+	// waits, timeouts and time waited.
+	bounded                    bool
+	waits, timeouts, waitNanos int64
 }
 
 // Collect implements prometheus.Collector.
@@ -135,6 +157,12 @@ func (p *Pools) Collect(ch chan<- prometheus.Metric) {
 		st.open += open
 		st.idle += int64(t.idleCount())
 		st.cleartext = st.cleartext || t.cleartext.Load()
+		if sl := t.slots; sl != nil {
+			st.bounded = true
+			st.waits += sl.waits.Load()
+			st.timeouts += sl.timeouts.Load()
+			st.waitNanos += sl.waitNanos.Load()
+		}
 	}
 	clear(p.pools[len(kept):])
 	p.pools = kept
@@ -145,6 +173,11 @@ func (p *Pools) Collect(ch chan<- prometheus.Metric) {
 		if st.cleartext {
 			ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, float64(st.idle), name, "idle")
 			ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, float64(max(st.open-st.idle, 0)), name, "in_use")
+		}
+		if st.bounded {
+			ch <- prometheus.MustNewConstMetric(p.waits, prometheus.CounterValue, float64(st.waits), name)
+			ch <- prometheus.MustNewConstMetric(p.waitSecs, prometheus.CounterValue, float64(st.waitNanos)/1e9, name)
+			ch <- prometheus.MustNewConstMetric(p.timeouts, prometheus.CounterValue, float64(st.timeouts), name)
 		}
 	}
 }
