@@ -135,10 +135,14 @@ func (m *Model) validateRoutes(p *problems, path string, providers map[string]in
 			p.add(fieldPath(path, "percent"), "must be above 0 and at most 100")
 		}
 		validateTargets(p, path, wild, r.Targets, providers)
+		for j := range r.Targets {
+			r.Targets[j].Timeouts.validate(p, fieldPath(indexPath(fieldPath(path, "targets"), j), "timeouts"))
+		}
 	}
 }
 
-// validateTargets checks a route's targets as a model's are checked.
+// validateTargets checks the targets of a model or of one of its routes
+// (their timeouts are checked with the model's routing settings).
 func validateTargets(p *problems, path string, wild bool, targets []Target, providers map[string]int) {
 	if len(targets) == 0 {
 		p.add(fieldPath(path, "targets"), "at least one target is required")
@@ -165,7 +169,6 @@ func validateTargets(p *problems, path string, wild bool, targets []Target, prov
 		}
 		positive = positive || t.Weight > 0
 		t.Limits.validate(p, tp)
-		t.Timeouts.validate(p, fieldPath(tp, "timeouts"))
 	}
 	if !positive {
 		p.add(fieldPath(path, "targets"), "at least one target needs a weight above 0")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
@@ -69,6 +70,8 @@ func TestValidateRoutes(t *testing.T) {
 			{Name: "canary.v2", Percent: pct(100), Targets: ok},
 			{Name: "acme_5", Match: RouteMatch{Tenants: []string{"acme"}, KeyLabels: map[string]string{"env": "canary"}}, Percent: pct(0.01), Targets: ok},
 		}, nil},
+		{"target timeouts", 0, []Route{{Name: "t", Percent: pct(5), Targets: []Target{{Provider: "mock", Model: "m2", Weight: 1, Timeouts: Timeouts{Total: Duration(-time.Second)}}}}},
+			[]string{"models[0].routes[0].targets[0].timeouts.total: must not be negative"}},
 		{"empty match", 0, []Route{{Name: "r", Targets: ok}},
 			[]string{"models[0].routes[0].match: at least one condition (header, key_labels, tenants) is required unless percent is set: a route that takes every request leaves the model's targets unused"}},
 		{"names", 0, []Route{

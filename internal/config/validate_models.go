@@ -10,35 +10,8 @@ func (c *Config) validateModel(p *problems, i int, providers map[string]int) {
 	if strings.Contains(m.Name, "*") && !wild {
 		p.add(fieldPath(path, "name"), "a wildcard is only allowed as a trailing \"/*\" after a prefix, as in \"openai/*\"")
 	}
-	if len(m.Targets) == 0 {
-		p.add(fieldPath(path, "targets"), "at least one target is required")
-	}
-	positive := false
-	for j, t := range m.Targets {
-		tp := indexPath(fieldPath(path, "targets"), j)
-		if t.Provider == "" {
-			p.add(fieldPath(tp, "provider"), "required")
-		} else if _, ok := providers[t.Provider]; !ok {
-			p.add(fieldPath(tp, "provider"), "unknown provider %q", t.Provider)
-		}
-		switch {
-		case t.Model == "":
-			p.add(fieldPath(tp, "model"), "required")
-		case wild && t.Model != "*":
-			p.add(fieldPath(tp, "model"), "must be \"*\" in a wildcard model")
-		case !wild && t.Model == "*":
-			p.add(fieldPath(tp, "model"), "\"*\" is only allowed in a wildcard model such as \"openai/*\"")
-		}
-		if t.Weight < 0 {
-			p.add(fieldPath(tp, "weight"), "must not be negative")
-		}
-		positive = positive || t.Weight > 0
-		t.Limits.validate(p, tp)
-	}
+	validateTargets(p, path, wild, m.Targets, providers)
 	m.Limits.validate(p, path)
-	if len(m.Targets) > 0 && !positive {
-		p.add(fieldPath(path, "targets"), "at least one target needs a weight above 0")
-	}
 	c.validateFallbacks(p, path, "fallbacks", m.Name, m.Fallbacks)
 	c.validateFallbacks(p, path, "context_window_fallbacks", m.Name, m.ContextWindowFallbacks)
 	c.validateFallbacks(p, path, "content_policy_fallbacks", m.Name, m.ContentPolicyFallbacks)
