@@ -47,6 +47,20 @@
 //     the ledger, and the transaction runs again. Settle locks the same
 //     way, then releases and adds in one statement.
 //
+// # Compatibility one version back
+//
+// During a rolling upgrade the replicas of the previous version run on
+// the schema the new version has migrated, and after a rollback the
+// previous version runs on it alone; the migrator applies only the
+// migrations it knows and ignores newer ones. So a migration only adds:
+// tables, nullable or defaulted columns, non-unique indexes, constraints
+// on its own new columns (storetest.ExpandOnly checks every file). What is
+// removed is removed by a migration marked "-- contract:", in a release
+// after the one that stopped using it. testdata/previous-statements.sql
+// holds every statement the previous version issues, recorded from its
+// test suite; each must still prepare on the current schema
+// (compat_test.go, docs/upgrades.md).
+//
 // # Notifications
 //
 // Each change is also announced with NOTIFY on Channel, payload

@@ -47,6 +47,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// it did not parse.
 		return nil, fmt.Errorf("postgres: %w: the DSN does not parse", store.ErrInvalid)
 	}
+	return open(ctx, cfg)
+}
+
+// open connects with cfg and brings the schema up to date.
+func open(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)

@@ -21,7 +21,7 @@ import (
 
 func openDSN(t *testing.T, dsn string) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(t.Context(), dsn)
+	s, err := postgres.OpenTraced(t.Context(), dsn, issued)
 	if err != nil {
 		t.Fatal(err)
 	}

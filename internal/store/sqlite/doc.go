@@ -41,4 +41,12 @@
 //     Reserve and Settle is one immediate transaction, serialized with
 //     every other writer of the file (processes included) by the write
 //     lock: the counts read are the counts written.
+//
+// # Compatibility one version back
+//
+// One gateway writes a SQLite file, so there is no rolling upgrade; a
+// rollback runs the previous version on the file this one migrated, and
+// the migrator ignores migrations it does not know. Migrations only add,
+// as PostgreSQL's do (storetest.ExpandOnly checks every file;
+// docs/upgrades.md).
 package sqlite
