@@ -28,12 +28,16 @@ type Bedrock struct {
 	// Profile is the shared config profile (~/.aws/config,
 	// ~/.aws/credentials) to read; default AWS_PROFILE, else "default".
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty"`
-	// AccessKeyID and SecretAccessKey are static credentials, set both or
-	// neither; SessionToken goes with temporary ones. Set, they win over
-	// every other source.
-	AccessKeyID     Secret `yaml:"access_key_id,omitempty" json:"access_key_id,omitempty"`
+	// AccessKeyID is the access key ID of static credentials, set with
+	// secret_access_key or not at all, and not with profile. Set, static
+	// credentials win over every other source.
+	AccessKeyID Secret `yaml:"access_key_id,omitempty" json:"access_key_id,omitempty"`
+	// SecretAccessKey is the secret access key of the static credentials
+	// of access_key_id; set both or neither.
 	SecretAccessKey Secret `yaml:"secret_access_key,omitempty" json:"secret_access_key,omitempty"`
-	SessionToken    Secret `yaml:"session_token,omitempty" json:"session_token,omitempty"`
+	// SessionToken is the session token that goes with temporary static
+	// credentials; only with access_key_id and secret_access_key.
+	SessionToken Secret `yaml:"session_token,omitempty" json:"session_token,omitempty"`
 	// API is the request shape: "converse" (default), Bedrock's Converse
 	// and ConverseStream, for any model on Bedrock; or "anthropic",
 	// InvokeModel and InvokeModelWithResponseStream with an Anthropic

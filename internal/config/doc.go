@@ -30,6 +30,14 @@
 // (Provider.SecretRef); Parse, without a resolver, refuses them
 // (docs/secrets.md).
 //
+// The doc comment of each field read from the file is that key's user
+// documentation: docs/configuration.md is generated from them (parsed with
+// go/parser, from Config down through every yaml tag) by
+// "go test ./internal/config -run TestReference -update", and the test
+// fails when the page drifts, when a field has no doc comment, or when
+// the parsed keys and those of the compiled types differ. Write them for
+// operators: what the key does, its default, its bounds.
+//
 // The strict decoder walks the YAML node tree against the Go types itself
 // rather than using yaml.Decoder.KnownFields, because the latter reports
 // unknown keys and type mismatches by line only, while users (and the

@@ -88,10 +88,11 @@ type VaultAuth struct {
 	Mount string `yaml:"mount,omitempty" json:"mount,omitempty"`
 	// Token is the Vault token of method "token". Required for it.
 	Token Secret `yaml:"token,omitempty" json:"token,omitempty"`
-	// RoleID and SecretID are the AppRole credentials of method
-	// "approle". RoleID is required for it; SecretID when the role binds
-	// one.
-	RoleID   string `yaml:"role_id,omitempty" json:"role_id,omitempty"`
+	// RoleID is the AppRole role ID of method "approle". Required for it.
+	RoleID string `yaml:"role_id,omitempty" json:"role_id,omitempty"`
+	// SecretID is the AppRole secret ID of method "approle", sent with
+	// role_id at each login; required when the role binds one
+	// (bind_secret_id), left out of the login otherwise.
 	SecretID Secret `yaml:"secret_id,omitempty" json:"secret_id,omitempty"`
 	// Role is the Vault role of method "kubernetes". Required for it.
 	Role string `yaml:"role,omitempty" json:"role,omitempty"`
