@@ -95,6 +95,7 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg 
 	if p.metrics == nil {
 		p.metrics = observe.NewRegistry()
 	}
+	registerBuildInfo(p.metrics, currentBuild())
 	st, dir, err := openState(cfg, log, p.metrics)
 	if err != nil {
 		return nil, startError{"cannot open the store", err}

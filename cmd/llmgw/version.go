@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/llmgw/llmgw/internal/observe"
 )
 
 // Build information, stamped by the release build (the Dockerfile's):
@@ -81,4 +85,20 @@ func versionLine() string {
 		return b.Version
 	}
 	return fmt.Sprintf("%s (%s)", b.Version, strings.Join(extra, ", "))
+}
+
+// registerBuildInfo exports llmgw_build_info, 1 with the version and
+// commit as labels: during a rolling upgrade or a canary, which replicas
+// run which version.
+func registerBuildInfo(reg *observe.Registry, b buildInfo) {
+	g := observe.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "llmgw_build_info",
+		Help: "Build information of the running binary: 1, with its version and commit as labels.",
+	}, []string{"version", "commit"}))
+	g.Reset()
+	v := b.Version
+	if v == "" {
+		v = "devel"
+	}
+	g.WithLabelValues(v, b.Commit).Set(1)
 }

@@ -2,7 +2,12 @@ package main
 
 import (
 	"runtime/debug"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/llmgw/llmgw/internal/observe"
 )
 
 func TestReadBuildInfo(t *testing.T) {
@@ -24,5 +29,21 @@ func TestReadBuildInfo(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// llmgw_build_info says which version and commit a replica runs, one
+// series at a time.
+func TestBuildInfoMetric(t *testing.T) {
+	reg := observe.NewRegistry()
+	registerBuildInfo(reg, buildInfo{Version: "v1.2.3", Commit: "0123abc"})
+	registerBuildInfo(reg, buildInfo{Version: "v1.2.4", Commit: "4567def"})
+	want := `
+# HELP llmgw_build_info Build information of the running binary: 1, with its version and commit as labels.
+# TYPE llmgw_build_info gauge
+llmgw_build_info{commit="4567def",version="v1.2.4"} 1
+`
+	if err := testutil.GatherAndCompare(reg.Gatherer(), strings.NewReader(want), "llmgw_build_info"); err != nil {
+		t.Fatal(err)
 	}
 }
