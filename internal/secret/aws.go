@@ -53,6 +53,10 @@ func (r *Resolver) awsFor(ctx context.Context, s *config.Secrets) (*awsConn, err
 		if a.Endpoint != "" {
 			o.BaseEndpoint = aws.String(a.Endpoint)
 		}
+		// Secrets Manager's replies are bounded like every secret
+		// service's; the SDK's own client (its CA bundle, its timeouts)
+		// still makes the calls.
+		o.HTTPClient = boundedDoer{next: o.HTTPClient}
 	})
 	r.aws = &awsConn{key: key, client: c}
 	return r.aws, nil
@@ -101,6 +105,9 @@ func (r *Resolver) readAWS(ctx context.Context, s *config.Secrets, ref config.AW
 // awsErr says what went wrong: the service's error code and HTTP
 // status, or that it could not be reached.
 func awsErr(err error) error {
+	if errors.Is(err, errReplyTooLarge) {
+		return fmt.Errorf("Secrets Manager: %w", errReplyTooLarge)
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() != "" {
 		status := 0

@@ -39,9 +39,7 @@ func (r *Resolver) azureClient(vaultURL string) (*azsecrets.Client, error) {
 	}
 	var opts azsecrets.ClientOptions
 	opts.Retry.MaxRetries = int32(r.o.Retries)
-	if r.o.HTTPClient != nil {
-		opts.Transport = r.o.HTTPClient
-	}
+	opts.Transport = boundedClient(r.o.HTTPClient)
 	c, err := azsecrets.NewClient(vaultURL, cred, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("Key Vault client: %v", err)

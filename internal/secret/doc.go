@@ -22,6 +22,11 @@
 // with the default credential chains; one client per region and endpoint
 // (AWS) or per vault URL (Azure), reused across loads.
 //
+// A reply of Vault, Secrets Manager or Key Vault is read up to
+// maxReplyBytes (bounded.go): a service that answers more, or without end,
+// fails the fetch. The credential endpoints the SDKs call for their
+// tokens (Entra, STS, instance metadata) are the SDKs' own clients.
+//
 // Every fetch is an audit record (action secret.fetch, actor system,
 // target the reference, after {"result": "success"} or {"result":
 // "failure", "error": ...}); never the value. Fetches made before the

@@ -50,9 +50,9 @@ func (r *Resolver) vaultFor(s *config.Secrets) (*vaultConn, error) {
 	}
 	cfg.Timeout = timeout
 	if r.o.HTTPClient != nil {
-		cfg.HttpClient = r.o.HTTPClient
+		cfg.HttpClient = boundedClient(r.o.HTTPClient)
 	} else {
-		cfg.HttpClient = &http.Client{Timeout: timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		cfg.HttpClient = boundedClient(&http.Client{Timeout: timeout})
 	}
 	cfg.MaxRetries = max(r.o.Retries, 0)
 	c, err := vault.NewClient(cfg)
