@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -90,6 +91,8 @@ func TestInvariants(t *testing.T) {
 			checkChecksums(t, v, dep)
 			checkNetworkPolicy(t, v, objs)
 			checkMonitoring(t, objs, dep)
+			checkIngress(t, objs)
+			checkMemLimit(t, dep)
 		})
 	}
 }
@@ -217,6 +220,11 @@ func checkPDB(t *testing.T, v chartValues, objs []object, dep *appsv1.Deployment
 	for _, h := range hpas {
 		if h.Spec.ScaleTargetRef.Kind != "Deployment" || h.Spec.ScaleTargetRef.Name != dep.Name {
 			t.Errorf("HorizontalPodAutoscaler scales %+v", h.Spec.ScaleTargetRef)
+		}
+		for _, m := range h.Spec.Metrics {
+			if m.Pods != nil && !exported(t, m.Pods.Metric.Name) {
+				t.Errorf("HorizontalPodAutoscaler scales on %s, which docs/metrics.md does not list", m.Pods.Metric.Name)
+			}
 		}
 	}
 }
@@ -375,4 +383,51 @@ func repositoryGroups(t *testing.T) []monitoringv1.RuleGroup {
 		groups = append(groups, rf.Groups...)
 	}
 	return groups
+}
+
+// exported reports whether docs/metrics.md, the list of what the gateway
+// exports, has the metric.
+func exported(t *testing.T, name string) bool {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(doc), "### `"+name+"`\n")
+}
+
+// checkIngress: every backend is the Service's http port.
+func checkIngress(t *testing.T, objs []object) {
+	t.Helper()
+	svc := one[corev1.Service](t, objs)
+	for _, ing := range only[networkingv1.Ingress](objs) {
+		for _, r := range ing.Spec.Rules {
+			for _, p := range r.HTTP.Paths {
+				b := p.Backend.Service
+				if b == nil || b.Name != svc.Name || b.Port.Number != svc.Spec.Ports[0].Port {
+					t.Errorf("Ingress %s%s goes to %+v, not the Service's port %d", r.Host, p.Path, b, svc.Spec.Ports[0].Port)
+				}
+			}
+		}
+	}
+}
+
+// checkMemLimit: GOMEMLIMIT, when set, is below the container's memory
+// limit and not far below: 75 to 90 % of it (docs/capacity.md).
+func checkMemLimit(t *testing.T, dep *appsv1.Deployment) {
+	t.Helper()
+	c := dep.Spec.Template.Spec.Containers[0]
+	limit, ok := c.Resources.Limits[corev1.ResourceMemory]
+	i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMEMLIMIT" })
+	if !ok || i < 0 {
+		t.Errorf("memory limit %v, GOMEMLIMIT set %t", limit.String(), i >= 0)
+		return
+	}
+	var mib int64
+	if _, err := fmt.Sscanf(c.Env[i].Value, "%dMiB", &mib); err != nil {
+		t.Fatalf("GOMEMLIMIT %q: %v", c.Env[i].Value, err)
+	}
+	if r := float64(mib<<20) / float64(limit.Value()); r > 0.9 || r < 0.75 {
+		t.Errorf("GOMEMLIMIT %s is %.0f %% of the memory limit %s", c.Env[i].Value, r*100, limit.String())
+	}
 }
