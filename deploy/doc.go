@@ -10,6 +10,9 @@
 //     unit tests for promtool (prometheus/tests).
 //   - alertmanager/: an example Alertmanager configuration routing alerts by
 //     severity, with grouping and inhibition.
+//   - helm/llmgw: the Helm chart, with its own tests in package helm
+//     (deploy/helm), which render it and decode every manifest into the
+//     Kubernetes API types.
 //
 // The tests here need no Prometheus tool: they decode every dashboard and
 // rule file, check that each query names only metrics listed in

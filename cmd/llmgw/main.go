@@ -120,6 +120,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (default $LLMGW_CONFIG; built-in defaults when neither is set)")
 	listen := fs.String("listen", "", "address to listen on, overriding server.listen")
+	watch := fs.Bool("watch-config", true, "reload when the configuration file changes (SIGHUP and the admin API reload either way)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -174,7 +175,7 @@ func serve(args []string, stderr io.Writer) int {
 	log.Info("starting", "version", versionString(), "models", len(cfg.Models), "keys", len(cfg.Keys), "storage", cfg.Storage.Driver)
 	gw.srv.Start(p.snap)
 	p.checker.Start()
-	defer watchReloads(context.Background(), p.reloader, configSource(*path), log)()
+	defer watchReloads(context.Background(), p.reloader, configSource(*path), *watch, log)()
 	signal.Stop(earlyHUP)
 	select {
 	case <-earlyHUP:

@@ -15,9 +15,10 @@ import (
 )
 
 // watchReloads reloads the configuration on SIGHUP and, when it comes from
-// a file, when the file changes, until ctx is done. It returns at once;
-// the returned function stops it and waits for it.
-func watchReloads(ctx context.Context, rl *reload.Reloader, source string, log *slog.Logger) (stop func()) {
+// a file and watchFile is true (serve --watch-config, the default), when the
+// file changes, until ctx is done. It returns at once; the returned function
+// stops it and waits for it.
+func watchReloads(ctx context.Context, rl *reload.Reloader, source string, watchFile bool, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -35,6 +36,12 @@ func watchReloads(ctx context.Context, rl *reload.Reloader, source string, log *
 	}()
 	go func() {
 		defer func() { done <- struct{}{} }()
+		if !watchFile {
+			if source != "" {
+				log.Info("the configuration file is not watched (--watch-config=false); reload with SIGHUP or POST /admin/v1/config/reload", "path", source)
+			}
+			return
+		}
 		if err := rl.Watch(ctx, reload.DefaultDebounce); err != nil {
 			log.Error("cannot watch the configuration file; reload with SIGHUP or POST /admin/v1/config/reload", "path", source, "err", err.Error())
 		}

@@ -114,3 +114,76 @@ func failures(t *testing.T, get func(string) (int, string)) float64 {
 	}
 	return 0
 }
+
+// serve --watch-config=false leaves a changed file alone until a SIGHUP;
+// --watch-config=true (the default) loads it by itself.
+func TestServeWatchConfigFlag(t *testing.T) {
+	const admin = "admin-token-0123456789abcdef"
+	for _, watch := range []bool{true, false} {
+		// The subtest's name is in the file's path: startServe reads an
+		// argument with "=" as an environment variable.
+		name := map[bool]string{true: "watched", false: "unwatched"}[watch]
+		t.Run(name, func(t *testing.T) {
+			path := writeFile(t, strings.ReplaceAll(reloadConfig, "%W%", "1"))
+			cmd, addr, logs := startServe(t, "--config", path, fmt.Sprintf("--watch-config=%t", watch), "ADMIN="+admin)
+			config := func() string {
+				t.Helper()
+				req, _ := http.NewRequest("GET", "http://"+addr+"/admin/v1/config", nil)
+				req.Header.Set("Authorization", "Bearer "+admin)
+				resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return string(b)
+			}
+			// The watcher is up once the gateway is ready; give it a
+			// moment on a loaded machine before the file changes.
+			time.Sleep(200 * time.Millisecond)
+			if err := os.WriteFile(path, []byte(strings.ReplaceAll(reloadConfig, "%W%", "2")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The watch debounces for a second: a watched file is loaded
+			// within ten on a loaded machine (the wait ends when it is),
+			// and three say that an unwatched one stayed.
+			wait := 3 * time.Second
+			if watch {
+				wait = 10 * time.Second
+			}
+			var body string
+			for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if body = config(); gjson.Get(body, "version").Int() > 1 {
+					break
+				}
+			}
+			loaded := gjson.Get(body, "version").Int() == 2 && gjson.Get(body, "last_trigger").String() == "file"
+			if loaded != watch {
+				t.Fatalf("--watch-config=%t: after the file changed: %s", watch, body)
+			}
+			if !watch {
+				// The change is there for a SIGHUP to load.
+				if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < 400 && gjson.Get(body, "version").Int() < 2; i++ {
+					time.Sleep(25 * time.Millisecond)
+					body = config()
+				}
+				if gjson.Get(body, "version").Int() != 2 || gjson.Get(body, "last_trigger").String() != "signal" {
+					t.Fatalf("after SIGHUP: %s", body)
+				}
+			}
+			// The logs are read once the process is gone.
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("exit: %v\n%s", err, logs.String())
+			}
+			if said := strings.Contains(logs.String(), "the configuration file is not watched"); said == watch {
+				t.Errorf("--watch-config=%t: the log says the file is not watched: %t\n%s", watch, said, logs.String())
+			}
+		})
+	}
+}
