@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The configuration reference, docs/configuration.md, is written from the
@@ -96,6 +98,29 @@ func oneLine(c *ast.CommentGroup) string {
 	return strings.Join(strings.Fields(c.Text()), " ")
 }
 
+// withoutGoName drops the Go name a field's comment begins with, which
+// means nothing to whoever writes the file: "Listen is the host:port ..."
+// becomes "The host:port ...", "AccessLog turns ..." "Turns ...". A
+// comment that goes on otherwise ("Notify, for postgres only, says ...")
+// is kept whole.
+func withoutGoName(name, doc string) string {
+	rest, ok := strings.CutPrefix(doc, name+" ")
+	if !ok {
+		return doc
+	}
+	for _, verb := range []string{"is ", "are "} {
+		if r, ok := strings.CutPrefix(rest, verb); ok && r != "" {
+			rest = r
+			break
+		}
+	}
+	r, size := utf8.DecodeRuneInString(rest)
+	if !unicode.IsLower(r) && !strings.HasPrefix(rest, `"`) {
+		return doc
+	}
+	return string(unicode.ToUpper(r)) + rest[size:]
+}
+
 // yamlName returns the key a field is read from, as the decoder does
 // (fieldsOf): the yaml tag's name, "" for a field that is not read.
 func yamlName(tag string) (name string, inline bool) {
@@ -158,6 +183,7 @@ func (s *refSource) fields(typ, prefix string) []refField {
 		if doc == "" {
 			s.problems = append(s.problems, fmt.Sprintf("%s (%s.%s) has no doc comment", path, typ, f.Names[0].Name))
 		}
+		doc = withoutGoName(f.Names[0].Name, doc)
 		kind := s.typeName(f.Type, path)
 		if kind == "object" || kind == "list of objects" || kind == "map of objects" {
 			if td := s.docs[s.structName(f.Type)]; td != "" && td != doc {
