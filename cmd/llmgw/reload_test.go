@@ -40,13 +40,17 @@ func TestServeReloadsOnSIGHUPAndFileChange(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	// waitFor polls the status until the attempt count moves: the
-	// reload runs in another process.
+	// reload runs in another process. The failure count is read before
+	// the status, so that the status is at least as new as the count: a
+	// reload failing between the two reads is seen on the next round
+	// rather than counted with a status from before it.
 	attempts := 0
 	waitFor := func(step string) string {
 		t.Helper()
 		for i := 0; i < 400; i++ {
+			failed := int(failures(t, get))
 			_, body := get("/admin/v1/config")
-			if n := int(gjson.Get(body, "version").Int()) + int(failures(t, get)); n > attempts {
+			if n := int(gjson.Get(body, "version").Int()) + failed; n > attempts {
 				attempts = n
 				return body
 			}
