@@ -289,6 +289,30 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 	}
 }
 
+// A change made after the start's read and before the watch began, which
+// raised no event the watch could see, is loaded once the watch is up.
+func TestWatchLoadsAChangeMadeBeforeIt(t *testing.T) {
+	e := newEnv(t, t.TempDir())
+	must(t, os.WriteFile(e.path, []byte(cfgText("2")), 0o600))
+	ctx, cancel := context.WithCancel(context.Background())
+	watching := make(chan error, 1)
+	go func() { watching <- e.r.Watch(ctx, 20*time.Millisecond) }()
+	defer func() {
+		cancel()
+		if err := <-watching; err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case st := <-e.done:
+		if st.Version != 2 || st.LastResult != "success" || st.LastTrigger != reload.TriggerFile {
+			t.Fatalf("%+v", st)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the change made before the watch was never loaded")
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

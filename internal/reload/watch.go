@@ -46,8 +46,9 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 	if r.o.Watching != nil {
 		r.o.Watching()
 	}
+	// A first look once the directory is watched: a change made between
+	// the start's read and now raised no event, and is loaded then.
 	timer := time.NewTimer(debounce)
-	timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
