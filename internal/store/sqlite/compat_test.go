@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/llmgw/llmgw/internal/store"
 	"github.com/llmgw/llmgw/internal/store/storetest"
 )
 
@@ -49,16 +48,5 @@ func TestOpensNewerSchema(t *testing.T) {
 		}
 	}
 	db.Close()
-	s := openT(t, path)
-	tn, err := s.Tenants().Create(t.Context(), store.Tenant{Name: "after-upgrade"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := s.Keys().Create(t.Context(), store.Key{TenantID: tn.ID, Name: "k", Hash: []byte("0123456789abcdef"), Prefix: "sk-llmgw-x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.Keys().GetByHash(t.Context(), []byte("0123456789abcdef")); err != nil || got.ID != k.ID {
-		t.Fatalf("key on the newer schema: %+v, %v", got, err)
-	}
+	storetest.ServesKeys(t, openT(t, path))
 }
