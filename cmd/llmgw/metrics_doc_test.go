@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmgw/llmgw/internal/config"
 	"github.com/llmgw/llmgw/internal/observe"
+	"github.com/llmgw/llmgw/internal/secret"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/metrics.md from the metrics the process registers")
@@ -60,7 +61,7 @@ func TestMetricsDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := openProcess(cfg, slog.New(slog.DiscardHandler), "", "", nil, nil, nil)
+	p, err := openProcess(cfg, slog.New(slog.DiscardHandler), "", "", nil, nil, secret.New(secret.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -179,6 +179,7 @@ func openProcess(cfg *config.Config, log *slog.Logger, path, listen string, reg 
 	// Secret references are fetched again until close, first thing in
 	// it; a changed value reloads the configuration (docs/secrets.md).
 	if secrets != nil {
+		secrets.Instrument(p.metrics)
 		secrets.SetLogger(log)
 		secrets.SetAudit(context.Background(), st.Audit)
 		ctx, cancel := context.WithCancel(context.Background())

@@ -39,7 +39,7 @@ var labelValues = map[string]string{
 	"command":    "the Redis command: a fixed set of the commands and scripts the gateway sends.",
 	"state":      "the connection's state: `open`, `idle`, `in_use`.",
 	"dependency": "the dependency the readiness check covers: a fixed set (`store`, `redis`, ...).",
-	"source":     "the secret's source: `env`, `file`, `vault`, `aws-sm`, `azure-kv`.",
+	"source":     "the scheme of the secret reference fetched: `file`, `vault`, `aws-sm`, `azure-kv`.",
 	"result":     "`success` or `error`.",
 }
 

@@ -56,6 +56,7 @@ type Options struct {
 // Resolver fetches secret references. It is safe for concurrent use.
 type Resolver struct {
 	o Options
+	m metrics
 
 	mu    sync.Mutex
 	vault *vaultConn
@@ -82,7 +83,7 @@ func New(o Options) *Resolver {
 	if o.Retries == 0 {
 		o.Retries = 2
 	}
-	return &Resolver{o: o, inUse: map[string]string{}}
+	return &Resolver{o: o, m: newMetrics(), inUse: map[string]string{}}
 }
 
 // SetLogger sets the logger of refresh failures (serve makes the Resolver
@@ -251,7 +252,9 @@ func (r *Resolver) record(ctx context.Context, ref string, err error) {
 
 // fetch returns the value ref names, and audits the fetch.
 func (r *Resolver) fetch(ctx context.Context, s *config.Secrets, ref string) (string, error) {
+	start := time.Now()
 	v, err := r.get(ctx, s, ref)
+	r.m.observe(ref, time.Since(start), err)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", config.RefName(ref), err)
 	}
