@@ -2,6 +2,9 @@ package auth
 
 import (
 	"crypto/tls"
+
+	"github.com/llmgw/llmgw/internal/budget"
+	"github.com/llmgw/llmgw/internal/limits"
 )
 
 // CertIdentity is the caller a client certificate's subject stands for.
@@ -13,6 +16,11 @@ type CertIdentity struct {
 	Tenant  string
 	// Models lists the allowed models, as Key.Models.
 	Models []string
+	// Limits, Budget and MaxCostPico are the caller's own, as a static
+	// Key's, counted under KeyName as a static key's are.
+	Limits      limits.Limit
+	Budget      budget.Budget
+	MaxCostPico int64
 }
 
 // Certs maps the subjects of verified client certificates to principals
@@ -25,7 +33,12 @@ type Certs struct {
 func NewCerts(ids []CertIdentity) *Certs {
 	c := &Certs{bySubject: make(map[string]*Principal, len(ids))}
 	for _, id := range ids {
-		p := &Principal{KeyName: id.KeyName, Tenant: id.Tenant}
+		p := &Principal{KeyName: id.KeyName, Tenant: id.Tenant, Limits: id.Limits, MaxCostPico: id.MaxCostPico}
+		if id.Budget.Limit > 0 {
+			b := id.Budget
+			b.Subject = "key:" + id.KeyName
+			p.Budgets = []budget.Budget{b}
+		}
 		p.setModels(id.Models)
 		c.bySubject[id.Subject] = p
 	}

@@ -72,7 +72,20 @@ type ClientIdentity struct {
 	// allows every model, an empty list none, "prefix/*" every model under
 	// prefix.
 	Models []string `yaml:"models,omitempty" json:"models,omitempty"`
+	// Limits are the caller's own rate limits, as a static key's: counted
+	// under its key_name, so a static key of the same name shares them.
+	Limits *Limits `yaml:"limits,omitempty" json:"limits,omitempty"`
+	// Budget is the caller's spending limit, as a static key's, under its
+	// key_name.
+	Budget *Budget `yaml:"budget,omitempty" json:"budget,omitempty"`
+	// MaxCostUSD caps the estimated cost of each of the caller's requests,
+	// as a static key's max_cost_usd.
+	MaxCostUSD *float64 `yaml:"max_cost_usd,omitempty" json:"max_cost_usd,omitempty"`
 }
+
+// MaxCostPico returns the caller's cost cap in picodollars; 0 when it has
+// none.
+func (id *ClientIdentity) MaxCostPico() int64 { return costPico(id.MaxCostUSD) }
 
 // UpstreamTLS sets how a provider's TLS connections are made: a private CA
 // and a client certificate (mutual TLS to internal model servers).
@@ -236,6 +249,9 @@ func (s *Server) validateTLS(p *problems) {
 		if id.KeyName == "" {
 			p.add(path+".key_name", "required")
 		}
+		id.Limits.validate(p, path)
+		id.Budget.validate(p, path)
+		validateCostCap(p, path, id.MaxCostUSD)
 	}
 }
 

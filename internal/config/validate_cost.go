@@ -10,11 +10,24 @@ const MaxCostUSD = MaxBudgetUSD
 
 // MaxCostPico returns the key's cost cap in picodollars; 0 when it has
 // none.
-func (k *Key) MaxCostPico() int64 {
-	if k.MaxCostUSD == nil {
+func (k *Key) MaxCostPico() int64 { return costPico(k.MaxCostUSD) }
+
+// costPico returns usd in picodollars; 0 for nil.
+func costPico(usd *float64) int64 {
+	if usd == nil {
 		return 0
 	}
-	return int64(math.Round(*k.MaxCostUSD * 1e12))
+	return int64(math.Round(*usd * 1e12))
+}
+
+// validateCostCap checks the cost cap at path.max_cost_usd; nil is none.
+func validateCostCap(p *problems, path string, usd *float64) {
+	if usd == nil {
+		return
+	}
+	if v := *usd; !(v > 0 && v <= MaxCostUSD) || costPico(usd) <= 0 {
+		p.add(fieldPath(path, "max_cost_usd"), "must be above 0 and at most %d (US dollars)", MaxCostUSD)
+	}
 }
 
 // validateCostCaps checks the keys' cost caps and the models' cost
@@ -22,14 +35,7 @@ func (k *Key) MaxCostPico() int64 {
 // chain of them loops.
 func (c *Config) validateCostCaps(p *problems) {
 	for i := range c.Keys {
-		k := &c.Keys[i]
-		if k.MaxCostUSD == nil {
-			continue
-		}
-		v := *k.MaxCostUSD
-		if !(v > 0 && v <= MaxCostUSD) || k.MaxCostPico() <= 0 {
-			p.add(fieldPath(indexPath("keys", i), "max_cost_usd"), "must be above 0 and at most %d (US dollars)", MaxCostUSD)
-		}
+		validateCostCap(p, indexPath("keys", i), c.Keys[i].MaxCostUSD)
 	}
 	next := make(map[string]string, len(c.Models))
 	for i := range c.Models {

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/llmgw/llmgw/internal/auth"
+	"github.com/llmgw/llmgw/internal/budget"
 	"github.com/llmgw/llmgw/internal/config"
 )
 
@@ -19,7 +20,12 @@ func clientCerts(cfg *config.Config) *auth.Certs {
 	}
 	ids := make([]auth.CertIdentity, 0, len(t.ClientIdentities))
 	for _, id := range t.ClientIdentities {
-		ids = append(ids, auth.CertIdentity{Subject: id.Subject, KeyName: id.KeyName, Tenant: id.Tenant, Models: id.Models})
+		ci := auth.CertIdentity{Subject: id.Subject, KeyName: id.KeyName, Tenant: id.Tenant, Models: id.Models,
+			Limits: limitOf(id.Limits), MaxCostPico: id.MaxCostPico()}
+		if id.Budget != nil {
+			ci.Budget = budget.Budget{Limit: id.Budget.Pico(), Period: budget.Period(id.Budget.Period)}
+		}
+		ids = append(ids, ci)
 	}
 	return auth.NewCerts(ids)
 }

@@ -704,3 +704,61 @@ func TestTLSCertificateGoneAtStart(t *testing.T) {
 		t.Error("the listener is still open")
 	}
 }
+
+const mtlsLimitsYAML = `
+server:
+  tls:
+    cert_file: "${CERT}"
+    key_file: "${KEY}"
+    client_ca_file: "${CA}"
+    client_auth: require
+    client_identities:
+      - {subject: "CN=svc-a,O=acme", tenant: acme, key_name: svc-a, limits: {rpm: 2}}
+      - {subject: "CN=svc-b,O=acme", tenant: acme, key_name: svc-b, budget: {usd: 0.05, period: daily}}
+      - {subject: "CN=svc-c,O=acme", tenant: acme, key_name: svc-c, max_cost_usd: 0.01}
+      - {subject: "CN=svc-d,O=acme", tenant: acme, key_name: svc-d, max_cost_usd: 1, budget: {usd: 5, period: daily}}
+providers: [{name: mock, type: mock}]
+models: [{name: mock, targets: [{provider: mock, model: mock}]}]
+pricing: [{provider: mock, model: mock, input_per_mtok: 1000, output_per_mtok: 1000}]
+`
+
+// A certificate's caller has the rate limits, budget and cost cap its
+// identity gives it, as a static key would. At $1000 per million tokens,
+// a request that may take 50 output tokens is estimated at about $0.06:
+// over svc-b's budget of $0.05 and svc-c's cap of $0.01, under svc-d's.
+func TestMTLSClientIdentityLimits(t *testing.T) {
+	p := newPKI(t)
+	cert, key, _ := p.files("server", pkix.Name{CommonName: "gateway"}, true)
+	g := startTLS(t, mtlsLimitsYAML, map[string]string{"CERT": cert, "KEY": key, "CA": p.caFile})
+	chat := func(cn string) (int, string) {
+		t.Helper()
+		c := tlsClient(p, true, false, 0, p.client(pkix.Name{CommonName: cn, Organization: []string{"acme"}}))
+		req, _ := http.NewRequest("POST", "https://"+g.addr+"/v1/chat/completions",
+			strings.NewReader(`{"model":"mock","max_tokens":50,"messages":[{"role":"user","content":"hello there"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i := 0; i < 2; i++ {
+		if code, body := chat("svc-a"); code != 200 {
+			t.Fatalf("svc-a request %d: %d %s", i+1, code, body)
+		}
+	}
+	if code, body := chat("svc-a"); code != 429 || !strings.Contains(body, "rate_limit_exceeded") {
+		t.Errorf("svc-a over its 2 requests a minute: %d %s, want 429 rate_limit_exceeded", code, body)
+	}
+	if code, body := chat("svc-b"); code != 429 || !strings.Contains(body, "budget_exceeded") {
+		t.Errorf("svc-b over its budget: %d %s, want 429 budget_exceeded", code, body)
+	}
+	if code, body := chat("svc-c"); code != 400 || !strings.Contains(body, "cost_cap_exceeded") || !strings.Contains(body, "estimate") {
+		t.Errorf("svc-c over its cost cap: %d %s, want 400 cost_cap_exceeded with the estimate", code, body)
+	}
+	if code, body := chat("svc-d"); code != 200 {
+		t.Errorf("svc-d, under its cap and budget: %d %s", code, body)
+	}
+}
