@@ -14,7 +14,9 @@ type flight struct {
 	// claimed is closed once the flight's claim on its key is settled:
 	// it leads, or it was abandoned.
 	claimed chan struct{}
-	mu      sync.Mutex
+	// gone is closed once the flight is no longer its key's (Store.forget).
+	gone chan struct{}
+	mu   sync.Mutex
 	// changed is closed at the next change when waiting is set.
 	changed chan struct{}
 	waiting bool
@@ -30,7 +32,7 @@ type flight struct {
 }
 
 func newFlight(fp Fingerprint) *flight {
-	return &flight{fp: fp, changed: make(chan struct{}), claimed: make(chan struct{})}
+	return &flight{fp: fp, changed: make(chan struct{}), claimed: make(chan struct{}), gone: make(chan struct{})}
 }
 
 // notify wakes the joiners waiting for a change; f.mu is held.
@@ -75,6 +77,14 @@ func (f *flight) end() (status int, h http.Header, body []byte, over bool) {
 	f.done = true
 	f.notify()
 	return f.status, f.header, f.body, f.over
+}
+
+// void reports whether the flight ended with no response to share: it
+// was abandoned, or its leader wrote nothing.
+func (f *flight) void() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.done && (f.status == 0 || f.over)
 }
 
 // view is a joiner's look at a flight.

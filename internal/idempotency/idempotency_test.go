@@ -231,6 +231,45 @@ func TestJoinerOfAVoidLeaderBeginsAgain(t *testing.T) {
 	lead(t, s, id, fp)
 }
 
+// A request that finds its key's flight ended with nothing to share, but
+// not yet removed (its creator between ending and removing it), waits for
+// it to go rather than join it again: joining would end at once, and a
+// request retrying in a loop would spend its rounds on the same flight.
+func TestBeginWaitsForAVoidFlightToGo(t *testing.T) {
+	s := New(Options{})
+	id, fp := IDOf("t", "k"), FingerprintOf("POST", "/v1/x", nil)
+	f := newFlight(fp)
+	s.mu.Lock()
+	s.flights[id] = f
+	s.mu.Unlock()
+	f.end()
+	type begun struct {
+		l   *Lead
+		j   *Join
+		err error
+	}
+	got := make(chan begun, 1)
+	go func() {
+		l, j, err := s.Begin(context.Background(), id, fp)
+		got <- begun{l, j, err}
+	}()
+	select {
+	case b := <-got:
+		t.Fatalf("Begin returned while the void flight was still its key's: %+v", b)
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.forget(id, f)
+	select {
+	case b := <-got:
+		if b.l == nil || b.err != nil {
+			t.Fatalf("after the void flight went: %+v, want to lead", b)
+		}
+		b.l.Finish(false)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Begin still waits after the void flight went")
+	}
+}
+
 // An answer not to keep frees the key; a retry leads anew.
 func TestUnkeptFreesTheKey(t *testing.T) {
 	s := New(Options{})

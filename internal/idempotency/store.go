@@ -158,6 +158,17 @@ func (s *Store) Begin(ctx context.Context, id ID, fp Fingerprint) (*Lead, *Join,
 			break // with s.mu held
 		}
 		s.mu.Unlock()
+		if f.fp == fp && f.void() {
+			// Ended with nothing to share, and about to be removed:
+			// joining it again would only end again at once. Begin
+			// again once it is gone.
+			select {
+			case <-f.gone:
+				continue
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		}
 		if f.fp == fp {
 			return nil, &Join{f: f}, nil
 		}
@@ -225,6 +236,7 @@ func (s *Store) forget(id ID, f *flight) {
 	s.mu.Lock()
 	if s.flights[id] == f {
 		delete(s.flights, id)
+		close(f.gone)
 	}
 	s.mu.Unlock()
 }
