@@ -33,7 +33,11 @@
 // a retry may cure (401, 403, 404, 408, 409, 429, 499, every 5xx, a stream
 // cut short by its upstream or by a timeout) frees the key: the next
 // request with it runs anew. Requests that joined a leader get its
-// response whatever it was, as its own client does.
+// response whatever it was, as its own client does. A leader that ends
+// with nothing to give (it wrote nothing), or a flight abandoned because
+// the key turned out to be held or kept already, sends its joiners to
+// begin again; a request that finds such a flight still in place waits
+// for it to be removed rather than join it again.
 //
 // A response larger than the largest record (Options.MaxRecordBytes) is
 // not kept. The key is freed as soon as the response outgrows it, so a
