@@ -216,15 +216,7 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 	must(t, os.Symlink("..v1", filepath.Join(dir, "..data")))
 	must(t, os.Symlink(filepath.Join("..data", "llmgw.yaml"), e.path))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	watching := make(chan error, 1)
-	go func() { watching <- e.r.Watch(ctx, 20*time.Millisecond) }()
-	defer func() {
-		cancel()
-		if err := <-watching; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer watch(t, e)()
 	waitReload := func(step string, version int64) {
 		t.Helper()
 		select {
@@ -294,15 +286,7 @@ func TestWatchReloadsOncePerChange(t *testing.T) {
 func TestWatchLoadsAChangeMadeBeforeIt(t *testing.T) {
 	e := newEnv(t, t.TempDir())
 	must(t, os.WriteFile(e.path, []byte(cfgText("2")), 0o600))
-	ctx, cancel := context.WithCancel(context.Background())
-	watching := make(chan error, 1)
-	go func() { watching <- e.r.Watch(ctx, 20*time.Millisecond) }()
-	defer func() {
-		cancel()
-		if err := <-watching; err != nil {
-			t.Error(err)
-		}
-	}()
+	defer watch(t, e)()
 	select {
 	case st := <-e.done:
 		if st.Version != 2 || st.LastResult != "success" || st.LastTrigger != reload.TriggerFile {
@@ -310,6 +294,20 @@ func TestWatchLoadsAChangeMadeBeforeIt(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the change made before the watch was never loaded")
+	}
+}
+
+// watch runs e's file watch, with a short debounce, until the returned
+// function is called; it checks that the watch ended without an error.
+func watch(t *testing.T, e *env) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	watching := make(chan error, 1)
+	go func() { watching <- e.r.Watch(ctx, 20*time.Millisecond) }()
+	return func() {
+		cancel()
+		if err := <-watching; err != nil {
+			t.Error(err)
+		}
 	}
 }
 

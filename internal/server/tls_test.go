@@ -438,19 +438,7 @@ func TestMTLSClientIdentity(t *testing.T) {
 	unmapped := p.client(pkix.Name{CommonName: "svc-b", Organization: []string{"acme"}})
 	chat := func(c *http.Client, key string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", "https://"+g.addr+"/v1/chat/completions",
-			strings.NewReader(`{"model":"mock","messages":[{"role":"user","content":"hello there"}]}`))
-		req.Header.Set("Content-Type", "application/json")
-		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return tlsChat(t, c, g.addr, key, `{"model":"mock","messages":[{"role":"user","content":"hello there"}]}`)
 	}
 	if code, body := chat(tlsClient(p, true, false, 0, mapped), ""); code != 200 {
 		t.Fatalf("mapped certificate: %d %s", code, body)
@@ -705,6 +693,24 @@ func TestTLSCertificateGoneAtStart(t *testing.T) {
 	}
 }
 
+// tlsChat posts body to addr's /v1/chat/completions through c, with key
+// as its bearer token unless empty, and returns the status and body.
+func tlsChat(t *testing.T, c *http.Client, addr, key, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "https://"+addr+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 const mtlsLimitsYAML = `
 server:
   tls:
@@ -733,16 +739,7 @@ func TestMTLSClientIdentityLimits(t *testing.T) {
 	chat := func(cn string) (int, string) {
 		t.Helper()
 		c := tlsClient(p, true, false, 0, p.client(pkix.Name{CommonName: cn, Organization: []string{"acme"}}))
-		req, _ := http.NewRequest("POST", "https://"+g.addr+"/v1/chat/completions",
-			strings.NewReader(`{"model":"mock","max_tokens":50,"messages":[{"role":"user","content":"hello there"}]}`))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return tlsChat(t, c, g.addr, "", `{"model":"mock","max_tokens":50,"messages":[{"role":"user","content":"hello there"}]}`)
 	}
 	for i := 0; i < 2; i++ {
 		if code, body := chat("svc-a"); code != 200 {
