@@ -148,6 +148,31 @@ func (r *Reloader) Status() Status {
 func (r *Reloader) Reload(trigger string) (Status, error) {
 	r.run.Lock()
 	defer r.run.Unlock()
+	return r.reload(trigger)
+}
+
+// reloadChanged reloads, as TriggerFile, when the file's bytes differ
+// from those the last reload (or the start) read, and reports whether it
+// did. The comparison and the reload are one step under r.run, so that a
+// change another trigger is loading meanwhile is not loaded twice.
+func (r *Reloader) reloadChanged() bool {
+	r.run.Lock()
+	defer r.run.Unlock()
+	sum, err := fileSum(r.o.Source)
+	r.mu.Lock()
+	read := r.read
+	r.mu.Unlock()
+	if err == nil && sum == read {
+		return false
+	}
+	// An unreadable file is reloaded too, so that the failure is
+	// reported; it is read again at the next event.
+	_, _ = r.reload(TriggerFile)
+	return true
+}
+
+// reload is Reload with r.run held.
+func (r *Reloader) reload(trigger string) (Status, error) {
 	now := r.o.Now().UTC()
 	// The file's bytes are summed before they are loaded: a change that
 	// lands in between is seen by the watch and loaded once more, never

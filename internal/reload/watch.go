@@ -70,22 +70,10 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 			}
 			r.o.Logger.Warn("watching the configuration file", "dir", dir, "err", err.Error())
 		case <-timer.C:
-			sum, err := fileSum(path)
-			r.mu.Lock()
-			read := r.read
-			r.mu.Unlock()
-			if err == nil && sum == read {
-				// Touched, or already loaded by another trigger.
-				if r.o.Settled != nil {
-					r.o.Settled(false)
-				}
-				continue
-			}
-			// An unreadable file is reloaded too, so that the
-			// failure is reported; it is read again at the next event.
-			_, _ = r.Reload(TriggerFile)
+			// Unless touched, or already loaded by another trigger.
+			reloaded := r.reloadChanged()
 			if r.o.Settled != nil {
-				r.o.Settled(true)
+				r.o.Settled(reloaded)
 			}
 		}
 	}
